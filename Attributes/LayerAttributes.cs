@@ -1,0 +1,45 @@
+using System;
+
+namespace ModelGen
+{
+    /// <summary>Base of the attributes that make a property a layer.</summary>
+    [AttributeUsage(AttributeTargets.Property, AllowMultiple = false, Inherited = false)]
+    public abstract class LayerAttribute : Attribute { }
+
+    /// <summary>Fully connected layer <c>y = W·x + b</c>, <c>W: [units, in]</c> (PyTorch's layout).</summary>
+    public sealed class DenseAttribute : LayerAttribute
+    {
+        /// <param name="units">Number of outputs.</param>
+        public DenseAttribute(int units) => Units = units;
+
+        /// <summary>Number of outputs.</summary>
+        public int Units { get; }
+    }
+
+    /// <summary>Base of the element-wise activations. On a layer member it is fused into that layer's output;
+    /// on a member of its own it is a separate layer.</summary>
+    [AttributeUsage(AttributeTargets.Property, AllowMultiple = false, Inherited = false)]
+    public abstract class ActivationAttribute : Attribute { }
+
+    /// <summary><c>y = max(0, x)</c>.</summary>
+    public sealed class ReluAttribute : ActivationAttribute { }
+
+    /// <summary><c>y = x</c> for x &gt; 0, else <c>alpha·x</c>.</summary>
+    public sealed class LeakyReluAttribute : ActivationAttribute
+    {
+        /// <param name="alpha">Slope for negative inputs, 0 ≤ alpha &lt; 1.</param>
+        public LeakyReluAttribute(float alpha = 0.01f) => Alpha = alpha;
+
+        /// <summary>Slope for negative inputs.</summary>
+        public float Alpha { get; }
+    }
+
+    /// <summary><c>y = 1 / (1 + e^-x)</c>.</summary>
+    public sealed class SigmoidAttribute : ActivationAttribute { }
+
+    /// <summary><c>y = tanh(x)</c>.</summary>
+    public sealed class TanhAttribute : ActivationAttribute { }
+
+    /// <summary><c>y_i = e^{x_i} / Σ_j e^{x_j}</c> over the features of one sample.</summary>
+    public sealed class SoftmaxAttribute : ActivationAttribute { }
+}

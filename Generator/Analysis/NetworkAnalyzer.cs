@@ -1,0 +1,99 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using ModelGen.Generator.Diagnostics;
+using ModelGen.Generator.Layers;
+using ModelGen.Generator.Model;
+
+namespace ModelGen.Generator.Analysis;
+
+/// <summary>Shape inference and layout: <see cref="NetworkSpec"/> → <see cref="NetworkPlan"/> plus diagnostics.
+/// Never throws: an unexpected failure becomes MG0099 naming the layer.</summary>
+internal static class NetworkAnalyzer
+{
+    /// <summary>Parameter tensors start on 64-byte boundaries.</summary>
+    public const int Align = 16;
+
+    public static AnalysisResult Analyze(ParseResult parsed, CancellationToken ct)
+    {
+        var diags = new List<DiagnosticInfo>(parsed.Diagnostics);
+        var spec = parsed.Spec;
+        if (spec is null) return new AnalysisResult(null, EquatableArray.From(diags));
+        string current = "(input)";
+        try
+        {
+            var plan = Build(spec, diags, ref current, ct);
+            bool failed = diags.Any(d => Descriptors.ById[d.Id].DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error);
+            return new AnalysisResult(failed ? null : plan, EquatableArray.From(diags));
+        }
+        catch (OperationCanceledException) { throw; }
+        catch (Exception e)
+        {
+            diags.Add(DiagnosticInfo.Create(Descriptors.InternalError, spec.Location, spec.ClassName, current, e.GetType().Name + ": " + e.Message));
+            return new AnalysisResult(null, EquatableArray.From(diags));
+        }
+    }
+
+    private static NetworkPlan? Build(NetworkSpec spec, List<DiagnosticInfo> diags, ref string current, CancellationToken ct)
+    {
+        var input = spec.InputShape;
+        if (input.Count == 0 || input.Any(d => d <= 0))
+        {
+            diags.Add(DiagnosticInfo.Create(Descriptors.InvalidInputShape, spec.Location, spec.ClassName, string.Join(", ", input)));
+            return null;
+        }
+        if (spec.Layers.Count == 0)
+        {
+            diags.Add(DiagnosticInfo.Create(Descriptors.NoLayers, spec.Location, spec.ClassName));
+            return null;
+        }
+        if (!spec.InferenceOnly && spec.Loss is null)
+            diags.Add(DiagnosticInfo.Create(Descriptors.MissingLoss, spec.Location, spec.ClassName));
+        if (spec.InferenceOnly && spec.Loss is not null)
+            diags.Add(DiagnosticInfo.Create(Descriptors.LossIgnored, spec.Loss.Location, spec.ClassName, spec.Loss.Name));
+
+        var shape = input.ToArray();
+        string producer = "(input)";
+        int offset = 0;
+        long flops = 0;
+        var layers = new List<LayerPlan>();
+        bool ok = true;
+        foreach (var layer in spec.Layers)
+        {
+            ct.ThrowIfCancellationRequested();
+            current = layer.Name;
+            var plan = LayerTable.Infer(layer, layers.Count, shape, producer, ref offset, diags);
+            if (plan is null) { ok = false; break; }
+            layers.Add(plan);
+            flops += plan.Flops;
+            shape = new[] { plan.Out };
+            producer = layer.Name;
+        }
+        if (!ok) return null;
+        current = spec.Loss?.Name ?? "(loss)";
+        if (spec.Loss is not null && !spec.InferenceOnly) CheckLoss(spec.Loss, layers[layers.Count - 1], diags);
+
+        int paramCount = layers.Sum(l => l.ParameterCount);
+        int inputSize = input.Aggregate(1, (a, b) => a * b);
+        return new NetworkPlan(spec.Namespace, spec.ClassName, input, inputSize, layers[layers.Count - 1].Out,
+            EquatableArray.From(layers), paramCount, RoundUp(offset), flops, spec.Loss, !spec.InferenceOnly);
+    }
+
+    private static void CheckLoss(LossSpec loss, LayerPlan last, List<DiagnosticInfo> diags)
+    {
+        string? problem = loss.Kind switch
+        {
+            LossKind.SoftmaxCrossEntropy when last.Activation == ActivationKind.Softmax =>
+                "SoftmaxCrossEntropy applies softmax to the logits itself; remove [Softmax] from the last layer",
+            LossKind.SoftmaxCrossEntropy when last.Out < 2 =>
+                "SoftmaxCrossEntropy needs at least 2 classes; for one output use a regression loss such as [Mse]",
+            LossKind.None => "this loss kind is not supported by this version of ModelGen",
+            _ => null,
+        };
+        if (problem is not null)
+            diags.Add(DiagnosticInfo.Create(Descriptors.LossDoesNotFit, loss.Location, loss.Name, loss.Kind, last.Name, last.Out, problem));
+    }
+
+    public static int RoundUp(int n) => (n + Align - 1) / Align * Align;
+}

@@ -1,0 +1,92 @@
+using System.Collections.Generic;
+
+namespace ModelGen.Generator.Emit.CSharp;
+
+/// <summary>One matrix product inside a layer method. Names are the generated method's locals.
+/// <c>C[r, j] (Epi)= Σ_p A[r·Ars + p·Aks] · B[p·Ldb + j]</c>, r &lt; Rows (build-time constant),
+/// j &lt; Cols (a constant, or null for the run-time panel width <c>ld</c>, a multiple of 16).</summary>
+internal sealed record GemmCall(
+    string A, string Ars, string Aks,
+    string B, string Ldb,
+    string C, string Ldc,
+    string K, int Rows, int? Cols,
+    string? Bias, string Epi, string Alpha);
+
+/// <summary>Emits the tile loops of a <see cref="GemmCall"/> for one width: full MR-row tiles, then the
+/// row remainder (known at build time); full NR-column tiles, then narrower ones, then a scalar tail.
+/// Records which micro-kernels it used so that only those are emitted.</summary>
+internal sealed class GemmEmitter
+{
+    private readonly SortedSet<string> _kernels = new();
+
+    /// <summary>Micro-kernels used so far, as "width:mr:nv".</summary>
+    public IEnumerable<string> Kernels => _kernels;
+
+    public static string KernelName(Width w, int mr, int nv) => $"Tile{mr}x{nv}_{w.Name}";
+
+    public void Emit(CodeWriter cw, Width w, GemmCall g)
+    {
+        string bias = g.Bias ?? "Unsafe.NullRef<float>()";
+        if (w.IsScalar)
+        {
+            string cols = g.Cols?.ToString() ?? "ld";
+            cw.Line($"Gemm.Scalar(ref {g.A}, {g.Ars}, {g.Aks}, ref {g.B}, {g.Ldb}, ref {g.C}, {g.Ldc}, {g.K}, {g.Rows}, {cols}, ref {bias}, {g.Epi}, {g.Alpha});");
+            return;
+        }
+        if (g.Cols is null)
+        {
+            // ld is a multiple of 16: full NR-wide tiles, then (V512 only) one 16-wide tile.
+            using (cw.Block($"for (int j = 0; j + {w.NR} <= ld; j += {w.NR})"))
+                EmitRows(cw, w, g, w.NVMax, "j");
+            int rest = 16 / w.Lanes;
+            if (w.NR > 16)
+                using (cw.Block($"if ((ld & {w.NR - 1}) != 0)"))
+                {
+                    cw.Line("int j = ld - 16;");
+                    EmitRows(cw, w, g, rest, "j");
+                }
+            return;
+        }
+        int c = g.Cols.Value, full = c / w.NR, after = c - full * w.NR;
+        if (full > 0)
+            using (cw.Block($"for (int j = 0; j < {full * w.NR}; j += {w.NR})"))
+                EmitRows(cw, w, g, w.NVMax, "j");
+        int col = full * w.NR;
+        for (int nv = w.NVMax - 1; nv >= 1; nv--)
+            if (after >= nv * w.Lanes)
+            {
+                using (cw.Block("")) // a scope for the local j
+                {
+                    cw.Line($"const int j = {col};");
+                    EmitRows(cw, w, g, nv, "j");
+                }
+                col += nv * w.Lanes;
+                after -= nv * w.Lanes;
+            }
+        if (after > 0)
+            cw.Line($"Gemm.Scalar(ref {g.A}, {g.Ars}, {g.Aks}, ref Unsafe.Add(ref {g.B}, {col}), {g.Ldb}, ref Unsafe.Add(ref {g.C}, {col}), {g.Ldc}, {g.K}, {g.Rows}, {after}, ref {bias}, {g.Epi}, {g.Alpha});");
+    }
+
+    private void EmitRows(CodeWriter cw, Width w, GemmCall g, int nv, string j)
+    {
+        int full = g.Rows / w.MR * w.MR, rem = g.Rows - full;
+        if (full > 0)
+        {
+            _kernels.Add($"{w.Name}:{w.MR}:{nv}");
+            using (cw.Block($"for (int r = 0; r < {full}; r += {w.MR})"))
+                cw.Line(Call(w, g, w.MR, nv, "r", j));
+        }
+        if (rem > 0)
+        {
+            _kernels.Add($"{w.Name}:{rem}:{nv}");
+            cw.Line(Call(w, g, rem, nv, full.ToString(), j));
+        }
+    }
+
+    private static string Call(Width w, GemmCall g, int mr, int nv, string r, string j)
+    {
+        string bias = g.Bias is null ? "Unsafe.NullRef<float>()" : $"Unsafe.Add(ref {g.Bias}, {r})";
+        return $"{KernelName(w, mr, nv)}(ref Unsafe.Add(ref {g.A}, {r} * {g.Ars}), {g.Ars}, {g.Aks}, ref Unsafe.Add(ref {g.B}, {j}), {g.Ldb}, " +
+               $"ref Unsafe.Add(ref {g.C}, {r} * {g.Ldc} + {j}), {g.Ldc}, {g.K}, ref {bias}, {g.Epi}, {g.Alpha});";
+    }
+}

@@ -1,0 +1,60 @@
+using System.Collections.Generic;
+
+namespace ModelGen.Generator.Emit.CSharp;
+
+/// <summary>
+/// Emits the register-blocked micro-kernels a model uses. Each keeps an MR×NV tile of C in vector registers
+/// for the whole reduction: per step it loads NV vectors of one B row (reused by every row of the tile) and
+/// broadcasts one A value per row (reused by every vector of the row) — MR·NV FMAs for MR + NV loads.
+/// The pattern is the BLIS/MLAS micro-kernel; the feature-major layout makes B's rows contiguous batch panels.
+/// </summary>
+internal static class KernelEmitter
+{
+    public static void Emit(CodeWriter cw, IEnumerable<string> kernels)
+    {
+        foreach (var key in kernels)
+        {
+            var parts = key.Split(':');
+            var w = parts[0] == Width.V512.Name ? Width.V512 : Width.V256;
+            EmitTile(cw, w, int.Parse(parts[1]), int.Parse(parts[2]));
+            cw.Line();
+        }
+    }
+
+    private static void EmitTile(CodeWriter cw, Width w, int mr, int nv)
+    {
+        string V = w.Vector, T = $"{V}<float>";
+        cw.Line($"/// <summary>{mr}×{nv * w.Lanes} tile, {w.Name}: <c>C[r, 0..{nv * w.Lanes}) (epi)= Σ_p A[r·ars + p·aks] · B[p·ldb + 0..{nv * w.Lanes})</c>, r &lt; {mr}; {mr * nv} accumulators.</summary>");
+        cw.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+        using (cw.Block($"private static void {GemmEmitter.KernelName(w, mr, nv)}(ref float a, nint ars, nint aks, ref float b, nint ldb, ref float c, nint ldc, int k, ref float bias, Epilogue epi, float alpha)"))
+        {
+            for (int r = 0; r < mr; r++)
+                cw.Line(r == 0 ? "ref float a0 = ref a;" : $"ref float a{r} = ref Unsafe.Add(ref a, {(r == 1 ? "ars" : r + " * ars")});");
+            var accs = new List<string>();
+            for (int r = 0; r < mr; r++)
+                for (int v = 0; v < nv; v++) accs.Add($"c{r}_{v} = default");
+            cw.Line($"{T} {string.Join(", ", accs)};");
+            cw.Line("nint ai = 0, bi = 0;");
+            using (cw.Block("for (int p = 0; p < k; p++, ai += aks, bi += ldb)"))
+            {
+                for (int v = 0; v < nv; v++)
+                    cw.Line(v == 0 ? $"var b0 = {V}.LoadUnsafe(ref b, (nuint)bi);" : $"var b{v} = {V}.LoadUnsafe(ref b, (nuint)(bi + {v * w.Lanes}));");
+                for (int r = 0; r < mr; r++)
+                {
+                    cw.Line($"{(r == 0 ? "var " : "")}s = {V}.Create(Unsafe.Add(ref a{r}, ai));");
+                    for (int v = 0; v < nv; v++)
+                        cw.Line($"c{r}_{v} = {V}.FusedMultiplyAdd(s, b{v}, c{r}_{v});");
+                }
+            }
+            for (int r = 0; r < mr; r++)
+            {
+                cw.Line($"float bias{r} = Epilogues.BiasOf(ref bias, {r}, epi);");
+                for (int v = 0; v < nv; v++)
+                {
+                    string dst = r == 0 && v == 0 ? "ref c" : $"ref Unsafe.Add(ref c, {(r == 0 ? "" : (r == 1 ? "ldc" : r + " * ldc"))}{(r > 0 && v > 0 ? " + " : "")}{(v > 0 ? (v * w.Lanes).ToString() : "")})";
+                    cw.Line($"Epilogues.Apply(c{r}_{v}, {dst}, bias{r}, epi, alpha);");
+                }
+            }
+        }
+    }
+}

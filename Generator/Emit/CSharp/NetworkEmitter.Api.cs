@@ -1,0 +1,139 @@
+using System.Linq;
+using ModelGen.Generator.Analysis;
+using ModelGen.Generator.Layers;
+using ModelGen.Generator.Model;
+
+namespace ModelGen.Generator.Emit.CSharp;
+
+internal static partial class NetworkEmitter
+{
+    private static string Last(NetworkPlan p) => "_y" + (p.Layers.Count - 1);
+
+    private static void EmitDispatch(CodeWriter cw, NetworkPlan p, bool backward)
+    {
+        using (cw.Block("switch (_width)"))
+        {
+            foreach (var w in Width.All)
+            {
+                cw.Line(w.IsScalar ? "default:" : $"case {w.Enum}:");
+                var order = backward ? p.Layers.Reverse() : p.Layers;
+                foreach (var l in order)
+                    cw.Line(backward ? $"    {l.Name}_Backward_{w.Name}(batch, ld);" : $"    {l.Name}_Forward_{w.Name}(ld);");
+                cw.Line("    break;");
+            }
+        }
+    }
+
+    private static void EmitForwardApi(CodeWriter cw, NetworkPlan p)
+    {
+        cw.Line("/// <summary>Runs the network on <c>input.Length / InputSize</c> samples, row-major <c>[batch, InputSize]</c>.");
+        cw.Line("/// With <paramref name=\"training\"/> the activations are kept for <c>Backward</c>. Allocates nothing.</summary>");
+        using (cw.Block("public void Forward(ReadOnlySpan<float> input, bool training = false)"))
+        {
+            cw.Line("int batch = BatchOf(input.Length);");
+            if (!p.Trainable)
+                cw.Line("if (training) throw new InvalidOperationException(\"" + p.ClassName + " is inference-only (no loss): it cannot run a training forward\");");
+            cw.Line("int ld = batch == 1 && !training ? 1 : Simd.PanelWidth(batch);");
+            cw.Line("Layout.ToFeatureMajor(input, batch, InputSize, ref _arena.Ref(_x0), ld);");
+            if (p.Trainable) cw.Line("if (training) input.Slice(0, batch * InputSize).CopyTo(_arena.Span(_xIn, batch * InputSize));");
+            EmitDispatch(cw, p, backward: false);
+            cw.Line("_batch = batch; _ld = ld; _training = training;");
+        }
+        cw.Line();
+        cw.Line("/// <summary>Copies the last forward's outputs, row-major <c>[batch, OutputSize]</c>.</summary>");
+        using (cw.Block("public void GetOutput(Span<float> output)"))
+        {
+            cw.Line("if (_batch == 0) throw new InvalidOperationException(\"call Forward or Predict before GetOutput\");");
+            cw.Line("if (output.Length != _batch * OutputSize) throw new ArgumentException($\"output holds {output.Length} floats; the last forward produced {_batch} × {OutputSize}\", nameof(output));");
+            cw.Line($"Layout.ToSampleMajor(ref _arena.Ref({Last(p)}), OutputSize, _ld, _batch, output);");
+        }
+        cw.Line();
+        cw.Line("/// <summary>Inference: <c>output[batch, OutputSize] = network(input[batch, InputSize])</c>. Allocates nothing.</summary>");
+        using (cw.Block("public void Predict(ReadOnlySpan<float> input, Span<float> output)"))
+        {
+            cw.Line("int batch = BatchOf(input.Length);");
+            cw.Line("if (output.Length != batch * OutputSize) throw new ArgumentException($\"output holds {output.Length} floats; {batch} samples need {batch * OutputSize}\", nameof(output));");
+            cw.Line("Forward(input, training: false);");
+            cw.Line("GetOutput(output);");
+        }
+        cw.Line();
+        using (cw.Block("private int BatchOf(int inputLength)"))
+        {
+            cw.Line("if (inputLength == 0 || inputLength % InputSize != 0)");
+            cw.Line($"    throw new ArgumentException($\"input holds {{inputLength}} floats, not a whole number of {p.ClassName} samples of {{InputSize}} floats ({ShapeText(p)})\", \"input\");");
+            cw.Line("int batch = inputLength / InputSize;");
+            cw.Line("if (batch > _maxBatch) throw new ArgumentException($\"batch of {batch} samples exceeds maxBatch = {_maxBatch} given to the constructor\", \"input\");");
+            cw.Line("return batch;");
+        }
+        cw.Line();
+    }
+
+    private static string ShapeText(NetworkPlan p) => "[" + string.Join(", ", p.InputShape) + "]";
+
+    private static void EmitTrainingApi(CodeWriter cw, NetworkPlan p)
+    {
+        var loss = p.Loss!;
+        bool labels = loss.Kind == LossKind.SoftmaxCrossEntropy;
+        string last = Last(p), lastGrad = "_dy" + (p.Layers.Count - 1);
+        string call(string g, string with) => labels
+            ? $"Losses.SoftmaxCrossEntropy(ref _arena.Ref({last}), OutputSize, _ld, _batch, labels, ref {g}, {with})"
+            : $"Losses.Mse(ref _arena.Ref({last}), OutputSize, _ld, _batch, targets, ref {g}, {with})";
+        string good = labels ? "ReadOnlySpan<int> labels" : "ReadOnlySpan<float> targets";
+        string bad = labels ? "ReadOnlySpan<float> targets" : "ReadOnlySpan<int> labels";
+        string badMsg = labels
+            ? $"\"{p.ClassName}'s loss {loss.Name} is softmax cross-entropy: it takes integer class labels, not float targets\""
+            : $"\"{p.ClassName}'s loss {loss.Name} is {loss.Kind}: it takes float targets, not class labels\"";
+
+        cw.Line("/// <summary>The declared loss.</summary>");
+        cw.Line($"public LossKind LossKind => LossKind.{loss.Kind};");
+        cw.Line("/// <summary>Gradients, laid out as <see cref=\"Parameters\"/>.</summary>");
+        cw.Line("public Span<float> Gradients => _arena.Span(GradientBase, ParameterRegion);");
+        cw.Line("/// <summary>Sets every gradient to zero.</summary>");
+        cw.Line("public void ZeroGrad() => Gradients.Clear();");
+        cw.Line("/// <summary>One optimiser update of the parameters from the gradients.</summary>");
+        cw.Line("public void Step(Optimizer optimizer) { ArgumentNullException.ThrowIfNull(optimizer); optimizer.Step(Parameters, Gradients, s_tensors); }");
+        cw.Line();
+        cw.Line($"/// <summary>Mean {loss.Kind} loss of the last forward.</summary>");
+        using (cw.Block($"public float ComputeLoss({good})"))
+        {
+            cw.Line("if (_batch == 0) throw new InvalidOperationException(\"call Forward before ComputeLoss\");");
+            cw.Line("return " + call("Unsafe.NullRef<float>()", "false") + ";");
+        }
+        cw.Line($"float ITrainableNetwork.ComputeLoss({bad}) => throw new InvalidOperationException({badMsg});");
+        cw.Line();
+        cw.Line($"// ── {loss.Name}: {loss.Kind} " + new string('─', 80));
+        cw.Line(labels
+            ? "// L = (1/B) Σ_b [log Σ_c e^{z[c,b]} − z[y_b,b]];  dz[c,b] = (softmax(z[:,b])_c − [c = y_b]) / B"
+            : "// L = (1/(B·N)) Σ (y − t)²;  dy = 2(y − t)/(B·N)");
+        cw.Line("/// <summary>Loss of the last training forward, back-propagated through every layer; gradients are");
+        cw.Line("/// <b>added</b> to <see cref=\"Gradients\"/> (call <see cref=\"ZeroGrad\"/> first). Returns the mean loss.</summary>");
+        using (cw.Block($"public float Backward({good})"))
+        {
+            cw.Line("if (!_training) throw new InvalidOperationException(\"call Forward(input, training: true) before Backward\");");
+            cw.Line("int batch = _batch, ld = _ld;");
+            cw.Line($"float loss = {call($"_arena.Ref({lastGrad})", "true")};");
+            EmitDispatch(cw, p, backward: true);
+            cw.Line("return loss;");
+        }
+        cw.Line($"float ITrainableNetwork.Backward({bad}) => throw new InvalidOperationException({badMsg});");
+        cw.Line();
+    }
+
+    private static void EmitLayers(CodeWriter cw, NetworkPlan p, GemmEmitter gemm)
+    {
+        foreach (var l in p.Layers)
+        {
+            var ctx = new LayerContext(l,
+                Input: l.Index == 0 ? "_x0" : "_y" + (l.Index - 1),
+                Output: "_y" + l.Index,
+                OutputGrad: "_dy" + l.Index,
+                InputGrad: l.Index == 0 ? null : "_dy" + (l.Index - 1),
+                Gemm: gemm)
+            { SampleMajorInput = l.Index == 0 ? "_xIn" : null };
+            LayerTable.EmitBanner(cw, l);
+            foreach (var w in Width.All) { LayerTable.EmitForward(cw, ctx, w); cw.Line(); }
+            if (p.Trainable)
+                foreach (var w in Width.All) { LayerTable.EmitBackward(cw, ctx, w); cw.Line(); }
+        }
+    }
+}

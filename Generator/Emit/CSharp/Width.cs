@@ -1,0 +1,29 @@
+namespace ModelGen.Generator.Emit.CSharp;
+
+/// <summary>One generated code path. The vector widths carry their register-tile shape:
+/// <see cref="MR"/> rows × <see cref="NVMax"/> vectors of accumulators (8×2 zmm = 16, 6×2 ymm = 12 — inside
+/// the 32 zmm / 16 ymm register files with room for the B loads and the broadcast).</summary>
+internal sealed class Width
+{
+    public static readonly Width V512 = new("V512", "Vector512", 16, 8, 2);
+    public static readonly Width V256 = new("V256", "Vector256", 8, 6, 2);
+    public static readonly Width Scalar = new("Scalar", "", 1, 1, 1);
+    public static readonly Width[] All = { V512, V256, Scalar };
+
+    private Width(string name, string vector, int lanes, int mr, int nvMax)
+    {
+        Name = name; Vector = vector; Lanes = lanes; MR = mr; NVMax = nvMax;
+    }
+
+    /// <summary>Suffix of generated methods and the <c>SimdWidth</c> member.</summary>
+    public string Name { get; }
+    /// <summary><c>Vector512</c> / <c>Vector256</c>.</summary>
+    public string Vector { get; }
+    public int Lanes { get; }
+    public int MR { get; }
+    public int NVMax { get; }
+    public bool IsScalar => Lanes == 1;
+    /// <summary>Columns of a full tile.</summary>
+    public int NR => Lanes * NVMax;
+    public string Enum => "SimdWidth." + Name;
+}

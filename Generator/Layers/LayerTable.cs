@@ -1,0 +1,89 @@
+using System.Collections.Generic;
+using ModelGen.Generator.Analysis;
+using ModelGen.Generator.Emit;
+using ModelGen.Generator.Emit.CSharp;
+using ModelGen.Generator.Model;
+
+namespace ModelGen.Generator.Layers;
+
+/// <summary>What a layer method needs to know about its surroundings: its buffers (arena offset fields)
+/// and whether a gradient must flow further down.</summary>
+internal sealed record LayerContext(LayerPlan Layer, string Input, string Output, string OutputGrad, string? InputGrad, GemmEmitter Gemm)
+{
+    /// <summary>Sample-major copy of the layer input for the weight gradient; null when it must be transposed from <see cref="Input"/>.</summary>
+    public string? SampleMajorInput { get; init; }
+}
+
+/// <summary>
+/// The table of layer kinds: each kind describes its math once (shape inference, counts, banner) and
+/// emits forward and backward per width. A test enumerates <see cref="Kinds"/> so that every kind is
+/// covered by a gradient check.
+/// </summary>
+internal static class LayerTable
+{
+    public static readonly LayerKind[] Kinds = { LayerKind.Dense, LayerKind.Activation };
+
+    public static LayerPlan? Infer(LayerSpec spec, int index, int[] inputShape, string producer, ref int paramOffset, List<DiagnosticInfo> diags) =>
+        spec.Kind switch
+        {
+            LayerKind.Dense => DenseLayer.Infer(spec, index, inputShape, producer, ref paramOffset, diags),
+            _ => ActivationLayer.Infer(spec, index, inputShape, producer, diags),
+        };
+
+    public static void EmitBanner(CodeWriter cw, LayerPlan l)
+    {
+        string title = $"// ── {l.Name}: {Title(l)} ";
+        cw.Line(title + new string('─', System.Math.Max(4, 110 - title.Length)));
+        foreach (var line in l.Kind == LayerKind.Dense ? DenseLayer.Math(l) : ActivationLayer.Math(l)) cw.Line("// " + line);
+    }
+
+    private static string Title(LayerPlan l) => l.Kind == LayerKind.Dense
+        ? $"Dense {l.In} → {l.Out}" + (l.Activation == ActivationKind.None ? "" : ", " + l.ActivationName)
+        : $"{l.ActivationName} [{l.Out}]";
+
+    public static void EmitForward(CodeWriter cw, LayerContext ctx, Width w)
+    {
+        if (ctx.Layer.Kind == LayerKind.Dense) DenseLayer.EmitForward(cw, ctx, w);
+        else ActivationLayer.EmitForward(cw, ctx, w);
+    }
+
+    public static void EmitBackward(CodeWriter cw, LayerContext ctx, Width w)
+    {
+        if (ctx.Layer.Kind == LayerKind.Dense) DenseLayer.EmitBackward(cw, ctx, w);
+        else ActivationLayer.EmitBackward(cw, ctx, w);
+    }
+
+    /// <summary>The runtime's <c>Activation</c> member for a fused or standalone element-wise activation.</summary>
+    public static string RuntimeActivation(ActivationKind a) => "Activation." + (a switch
+    {
+        ActivationKind.Relu => "Relu",
+        ActivationKind.LeakyRelu => "LeakyRelu",
+        ActivationKind.Sigmoid => "Sigmoid",
+        ActivationKind.Tanh => "Tanh",
+        _ => "Identity",
+    });
+
+    public static string Float(float f) => f.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + "f";
+
+    /// <summary>The activation's math as banner text, over pre-activation z.</summary>
+    public static string ActivationMath(ActivationKind a, float alpha, string z) => a switch
+    {
+        ActivationKind.Relu => $"max(0, {z})",
+        ActivationKind.LeakyRelu => $"leaky({z}, {Float(alpha).TrimEnd('f')})",
+        ActivationKind.Sigmoid => $"σ({z})",
+        ActivationKind.Tanh => $"tanh({z})",
+        ActivationKind.Softmax => $"softmax_o({z})",
+        _ => z,
+    };
+
+    /// <summary>The derivative factor, in terms of the output y, as banner text.</summary>
+    public static string DerivativeMath(ActivationKind a, float alpha) => a switch
+    {
+        ActivationKind.Relu => "dz = dy ⊙ [y > 0]",
+        ActivationKind.LeakyRelu => $"dz = dy ⊙ (y > 0 ? 1 : {Float(alpha).TrimEnd('f')})",
+        ActivationKind.Sigmoid => "dz = dy ⊙ y(1 − y)",
+        ActivationKind.Tanh => "dz = dy ⊙ (1 − y²)",
+        ActivationKind.Softmax => "dz[:,b] = y[:,b] ⊙ (dy[:,b] − Σ_o dy[o,b]·y[o,b])",
+        _ => "dz = dy",
+    };
+}

@@ -1,0 +1,86 @@
+using System;
+using Microsoft.CodeAnalysis;
+using ModelGen.Generator.Analysis;
+using ModelGen.Generator.Diagnostics;
+using ModelGen.Generator.Emit.CSharp;
+using ModelGen.Generator.Model;
+using ModelGen.Generator.Parsing;
+
+namespace ModelGen.Generator;
+
+/// <summary>
+/// The ModelGen incremental generator. Pipeline wiring only:
+/// parse (attributes → <see cref="NetworkSpec"/>) → analyse (shapes, counts, layout → <see cref="NetworkPlan"/>)
+/// → emit (C# backend). Diagnostics travel on their own output so that they never force code to be re-emitted.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed class ModelGenerator : IIncrementalGenerator
+{
+    /// <inheritdoc/>
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        // 1. Parse every [Network] class into plain data (the cache boundary).
+        var parsed = context.SyntaxProvider.ForAttributeWithMetadataName(
+            "ModelGen.NetworkAttribute",
+            static (node, _) => node is Microsoft.CodeAnalysis.CSharp.Syntax.ClassDeclarationSyntax,
+            static (ctx, ct) => SafeParse(ctx, ct))
+            .WithTrackingName("Parse");
+
+        // 2. Shape inference and layout.
+        var analysed = parsed.Select(static (p, ct) => NetworkAnalyzer.Analyze(p, ct)).WithTrackingName("Analyze");
+
+        // 3. Diagnostics, reported on their own.
+        context.RegisterSourceOutput(analysed.Select(static (a, _) => a.Diagnostics).WithTrackingName("Diagnostics"), static (spc, diags) =>
+        {
+            foreach (var d in diags) spc.ReportDiagnostic(ToDiagnostic(d));
+        });
+
+        // 4. Code, from valid plans only.
+        var plans = analysed.Select(static (a, _) => a.Plan).WithTrackingName("Plan");
+        context.RegisterSourceOutput(plans, static (spc, plan) =>
+        {
+            if (plan is null) return;
+            string main, kernels;
+            try { (main, kernels) = NetworkEmitter.Emit(plan); }
+            catch (Exception e)
+            {
+                spc.ReportDiagnostic(Diagnostic.Create(Descriptors.InternalError, null, plan.ClassName, "(emit)", e.GetType().Name + ": " + e.Message));
+                return;
+            }
+            string hint = (plan.Namespace.Length > 0 ? plan.Namespace + "." : "") + plan.ClassName;
+            spc.AddSource(hint + ".g.cs", main);
+            spc.AddSource(hint + ".Kernels.g.cs", kernels);
+        });
+
+        // 5. NativeAOT without an instruction set would run the vector paths in software: say so.
+        var aot = context.AnalyzerConfigOptionsProvider.Select(static (o, _) =>
+        {
+            o.GlobalOptions.TryGetValue("build_property.PublishAot", out var publishAot);
+            o.GlobalOptions.TryGetValue("build_property.IlcInstructionSet", out var isa);
+            return string.Equals(publishAot, "true", StringComparison.OrdinalIgnoreCase) && string.IsNullOrWhiteSpace(isa);
+        });
+        context.RegisterSourceOutput(aot, static (spc, missing) =>
+        {
+            if (missing) spc.ReportDiagnostic(Diagnostic.Create(Descriptors.AotWithoutInstructionSet, Location.None));
+        });
+    }
+
+    private static ParseResult SafeParse(GeneratorAttributeSyntaxContext ctx, System.Threading.CancellationToken ct)
+    {
+        try { return NetworkParser.Parse(ctx, ct); }
+        catch (OperationCanceledException) { throw; }
+        catch (Exception e)
+        {
+            var d = DiagnosticInfo.Create(Descriptors.InternalError, LocationInfo.From(ctx.TargetNode.GetLocation()),
+                ctx.TargetSymbol.Name, "(parse)", e.GetType().Name + ": " + e.Message);
+            return new ParseResult(null, new EquatableArray<DiagnosticInfo>(new[] { d }));
+        }
+    }
+
+    private static Diagnostic ToDiagnostic(DiagnosticInfo d)
+    {
+        var args = new object[d.Args.Count];
+        for (int i = 0; i < args.Length; i++) args[i] = d.Args[i];
+        return Diagnostic.Create(Descriptors.ById[d.Id], d.Location?.ToLocation(), args);
+    }
+}

@@ -1,0 +1,225 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using ModelGen.Generator.Diagnostics;
+using ModelGen.Generator.Model;
+
+namespace ModelGen.Generator.Parsing;
+
+/// <summary>Attribute data of one <c>[Network]</c> class → <see cref="NetworkSpec"/> plus diagnostics.
+/// Layers come from the members of the attributed declaration in source order: C# gives attribute
+/// order no meaning, member order it does.</summary>
+internal static class NetworkParser
+{
+    private const string Ns = "ModelGen.";
+
+    /// <summary>Names the generated code uses on the network class; a layer may not take one.</summary>
+    internal static readonly HashSet<string> ReservedNames = new(StringComparer.Ordinal)
+    {
+        "InputSize", "OutputSize", "ParameterCount", "MaxBatch", "Width", "Summary", "Tensors", "Parameters",
+        "Gradients", "Layers", "Forward", "Predict", "GetOutput", "Backward", "ComputeLoss", "ZeroGrad", "Step",
+        "Dispose", "LossKind", "Batch",
+    };
+
+    public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken ct)
+    {
+        var type = (INamedTypeSymbol)context.TargetSymbol;
+        var syntax = (ClassDeclarationSyntax)context.TargetNode;
+        var diags = new List<DiagnosticInfo>();
+        var classLoc = LocationInfo.From(syntax.Identifier.GetLocation());
+
+        if (!syntax.Modifiers.Any(SyntaxKind.PartialKeyword))
+        {
+            diags.Add(DiagnosticInfo.Create(Descriptors.NotPartial, classLoc, type.Name));
+            return new ParseResult(null, EquatableArray.From(diags));
+        }
+        if (type.ContainingType is not null)
+            diags.Add(DiagnosticInfo.Create(Descriptors.UnsupportedClass, classLoc, type.Name, "is nested in another type; declare it at namespace level"));
+        if (type.IsGenericType)
+            diags.Add(DiagnosticInfo.Create(Descriptors.UnsupportedClass, classLoc, type.Name, "is generic; a network's shapes are fixed, so declare it without type parameters"));
+        if (type.IsStatic || type.IsAbstract)
+            diags.Add(DiagnosticInfo.Create(Descriptors.UnsupportedClass, classLoc, type.Name, "is static or abstract; the generator adds constructors, so it must be a plain class"));
+        if (diags.Count > 0) return new ParseResult(null, EquatableArray.From(diags));
+
+        var attr = context.Attributes[0];
+        var input = ReadInputShape(attr);
+        bool inferenceOnly = attr.NamedArguments.Any(a => a.Key == "InferenceOnly" && a.Value.Value is true);
+
+        var layers = new List<LayerSpec>();
+        LossSpec? loss = null;
+        foreach (var member in syntax.Members)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (member is not PropertyDeclarationSyntax propSyntax) continue;
+            if (context.SemanticModel.GetDeclaredSymbol(propSyntax, ct) is not IPropertySymbol prop) continue;
+            var parsed = ParseMember(prop, propSyntax, diags);
+            if (parsed.Layer is not null) layers.Add(parsed.Layer);
+            if (parsed.Loss is not null)
+            {
+                if (loss is null) loss = parsed.Loss;
+                else diags.Add(DiagnosticInfo.Create(Descriptors.MultipleLosses, parsed.Loss.Location, type.Name, loss.Name, parsed.Loss.Name));
+            }
+        }
+
+        string ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : "";
+        var spec = new NetworkSpec(ns, type.Name, EquatableArray.From(input), inferenceOnly,
+            EquatableArray.From(layers), loss, classLoc);
+        return new ParseResult(spec, EquatableArray.From(diags));
+    }
+
+    private static int[] ReadInputShape(AttributeData attr)
+    {
+        if (attr.ConstructorArguments.Length == 0) return Array.Empty<int>();
+        var arg = attr.ConstructorArguments[0];
+        if (arg.Kind == TypedConstantKind.Array)
+            return arg.Values.IsDefault ? Array.Empty<int>() : arg.Values.Select(v => v.Value is int i ? i : 0).ToArray();
+        return arg.Value is int single ? new[] { single } : Array.Empty<int>();
+    }
+
+    private readonly record struct Member(LayerSpec? Layer, LossSpec? Loss);
+
+    private static Member ParseMember(IPropertySymbol prop, PropertyDeclarationSyntax syntax, List<DiagnosticInfo> diags)
+    {
+        var loc = LocationInfo.From(syntax.Identifier.GetLocation());
+        string typeName = prop.Type.ToDisplayString();
+        bool isLayerType = typeName == "ModelGen.Layer";
+        bool isLossType = typeName == "ModelGen.Loss";
+
+        var layerAttrs = new List<AttributeData>();
+        var activationAttrs = new List<AttributeData>();
+        var lossAttrs = new List<AttributeData>();
+        foreach (var a in prop.GetAttributes())
+        {
+            switch (BaseKind(a.AttributeClass))
+            {
+                case "LayerAttribute": layerAttrs.Add(a); break;
+                case "ActivationAttribute": activationAttrs.Add(a); break;
+                case "LossAttribute": lossAttrs.Add(a); break;
+            }
+        }
+        bool hasAny = layerAttrs.Count + activationAttrs.Count + lossAttrs.Count > 0;
+        if (!hasAny && !isLayerType && !isLossType) return default; // an ordinary member of the class
+
+        string name = prop.Name;
+        if (ReservedNames.Contains(name))
+        {
+            diags.Add(DiagnosticInfo.Create(Descriptors.ReservedName, loc, name));
+            return default;
+        }
+
+        bool wellFormed = prop.IsPartialDefinition && !prop.IsStatic && prop.SetMethod is null && prop.GetMethod is not null;
+        if (lossAttrs.Count > 0)
+        {
+            if (layerAttrs.Count + activationAttrs.Count > 0)
+            {
+                diags.Add(DiagnosticInfo.Create(Descriptors.ConflictingAttributes, loc, name,
+                    "a loss cannot also be a layer or an activation (" + Names(layerAttrs.Concat(activationAttrs).Concat(lossAttrs)) + ")"));
+                return default;
+            }
+            if (lossAttrs.Count > 1)
+            {
+                diags.Add(DiagnosticInfo.Create(Descriptors.ConflictingAttributes, loc, name, "more than one loss (" + Names(lossAttrs) + ")"));
+                return default;
+            }
+            if (!wellFormed || !isLossType)
+            {
+                diags.Add(DiagnosticInfo.Create(Descriptors.InvalidMember, loc, name, "Loss"));
+                return default;
+            }
+            var kind = lossAttrs[0].AttributeClass!.Name switch
+            {
+                "SoftmaxCrossEntropyAttribute" => LossKind.SoftmaxCrossEntropy,
+                "MseAttribute" => LossKind.Mse,
+                _ => LossKind.None,
+            };
+            return new Member(null, new LossSpec(name, Accessibility(prop), kind, loc));
+        }
+
+        if (isLossType)
+        {
+            diags.Add(DiagnosticInfo.Create(Descriptors.MissingLayerAttribute, loc, name, "Loss", "loss", "[SoftmaxCrossEntropy] or [Mse]"));
+            return default;
+        }
+        if (!wellFormed || !isLayerType)
+        {
+            diags.Add(DiagnosticInfo.Create(Descriptors.InvalidMember, loc, name, "Layer"));
+            return default;
+        }
+        if (layerAttrs.Count > 1)
+        {
+            diags.Add(DiagnosticInfo.Create(Descriptors.ConflictingAttributes, loc, name, "more than one layer kind (" + Names(layerAttrs) + ")"));
+            return default;
+        }
+        if (activationAttrs.Count > 1)
+        {
+            diags.Add(DiagnosticInfo.Create(Descriptors.ConflictingAttributes, loc, name, "more than one activation (" + Names(activationAttrs) + ")"));
+            return default;
+        }
+        if (layerAttrs.Count == 0 && activationAttrs.Count == 0)
+        {
+            diags.Add(DiagnosticInfo.Create(Descriptors.MissingLayerAttribute, loc, name, "Layer", "layer", "[Dense(128)] or [Relu]"));
+            return default;
+        }
+
+        var (act, alpha) = activationAttrs.Count == 1 ? ReadActivation(activationAttrs[0]) : (ActivationKind.None, 0f);
+        if (layerAttrs.Count == 0)
+            return new Member(new LayerSpec(name, Accessibility(prop), LayerKind.Activation, 0, act, alpha, loc), null);
+
+        var layerAttr = layerAttrs[0];
+        switch (layerAttr.AttributeClass!.Name)
+        {
+            case "DenseAttribute":
+                int units = layerAttr.ConstructorArguments.Length > 0 && layerAttr.ConstructorArguments[0].Value is int u ? u : 0;
+                return new Member(new LayerSpec(name, Accessibility(prop), LayerKind.Dense, units, act, alpha, loc), null);
+            default:
+                diags.Add(DiagnosticInfo.Create(Descriptors.InvalidArgument, loc, name,
+                    "layer kind [" + Short(layerAttr) + "] is not supported by this version of ModelGen"));
+                return default;
+        }
+    }
+
+    private static (ActivationKind, float) ReadActivation(AttributeData a) => a.AttributeClass!.Name switch
+    {
+        "ReluAttribute" => (ActivationKind.Relu, 0f),
+        "LeakyReluAttribute" => (ActivationKind.LeakyRelu,
+            a.ConstructorArguments.Length > 0 && a.ConstructorArguments[0].Value is float f ? f : 0.01f),
+        "SigmoidAttribute" => (ActivationKind.Sigmoid, 0f),
+        "TanhAttribute" => (ActivationKind.Tanh, 0f),
+        "SoftmaxAttribute" => (ActivationKind.Softmax, 0f),
+        _ => (ActivationKind.None, 0f),
+    };
+
+    /// <summary>"LayerAttribute" / "ActivationAttribute" / "LossAttribute" when the attribute derives from
+    /// ModelGen's base of that name, else null.</summary>
+    private static string? BaseKind(INamedTypeSymbol? cls)
+    {
+        for (var t = cls?.BaseType; t is not null; t = t.BaseType)
+        {
+            string full = t.ToDisplayString();
+            if (full is Ns + "LayerAttribute" or Ns + "ActivationAttribute" or Ns + "LossAttribute") return t.Name;
+        }
+        return null;
+    }
+
+    private static string Short(AttributeData a)
+    {
+        string n = a.AttributeClass?.Name ?? "?";
+        return n.EndsWith("Attribute", StringComparison.Ordinal) ? n.Substring(0, n.Length - "Attribute".Length) : n;
+    }
+
+    private static string Names(IEnumerable<AttributeData> attrs) => string.Join(", ", attrs.Select(a => "[" + Short(a) + "]"));
+
+    private static string Accessibility(IPropertySymbol p) => p.DeclaredAccessibility switch
+    {
+        Microsoft.CodeAnalysis.Accessibility.Public => "public",
+        Microsoft.CodeAnalysis.Accessibility.Internal => "internal",
+        Microsoft.CodeAnalysis.Accessibility.Protected => "protected",
+        Microsoft.CodeAnalysis.Accessibility.ProtectedOrInternal => "protected internal",
+        Microsoft.CodeAnalysis.Accessibility.ProtectedAndInternal => "private protected",
+        _ => "private",
+    };
+}

@@ -1,0 +1,134 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace ModelGen.Kernels;
+
+/// <summary>Element-wise activations.</summary>
+public enum Activation
+{
+    /// <summary><c>y = x</c></summary>
+    Identity = 0,
+    /// <summary><c>y = max(0, x)</c>; <c>dx = dy·[y &gt; 0]</c></summary>
+    Relu = 1,
+    /// <summary><c>y = x &gt; 0 ? x : αx</c>; <c>dx = dy·(y &gt; 0 ? 1 : α)</c></summary>
+    LeakyRelu = 2,
+    /// <summary><c>y = 1/(1+e^-x)</c>; <c>dx = dy·y(1−y)</c></summary>
+    Sigmoid = 3,
+    /// <summary><c>y = tanh x</c>; <c>dx = dy·(1−y²)</c></summary>
+    Tanh = 4,
+}
+
+/// <summary>
+/// Element-wise activation forward and backward, for each width. Backward is written in terms of the
+/// forward output y (all four derivatives are functions of y), so the pre-activation need not be kept.
+/// Inputs and outputs may alias (in place).
+/// </summary>
+public static class Activations
+{
+    /// <summary><c>y = f(x)</c> over <c>min(x.Length, y.Length)</c> elements.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Forward(Activation f, float alpha, ReadOnlySpan<float> x, Span<float> y, SimdWidth width)
+    {
+        int n = Math.Min(x.Length, y.Length), i = 0;
+        ref float xs = ref MemoryMarshal.GetReference(x);
+        ref float ys = ref MemoryMarshal.GetReference(y);
+        if (width == SimdWidth.V512)
+            for (; i + 16 <= n; i += 16) F512(f, alpha, Vector512.LoadUnsafe(ref xs, (nuint)i)).StoreUnsafe(ref ys, (nuint)i);
+        else if (width == SimdWidth.V256)
+            for (; i + 8 <= n; i += 8) F256(f, alpha, Vector256.LoadUnsafe(ref xs, (nuint)i)).StoreUnsafe(ref ys, (nuint)i);
+        for (; i < n; i++) Unsafe.Add(ref ys, i) = F(f, alpha, Unsafe.Add(ref xs, i));
+    }
+
+    /// <summary><c>dx = dy ⊙ f'(y)</c> over <c>dx.Length</c> elements.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Backward(Activation f, float alpha, ReadOnlySpan<float> dy, ReadOnlySpan<float> y, Span<float> dx, SimdWidth width)
+    {
+        int n = dx.Length, i = 0;
+        if (dy.Length < n || y.Length < n) throw new ArgumentException("dy and y must be at least as long as dx");
+        ref float d = ref MemoryMarshal.GetReference(dy);
+        ref float ys = ref MemoryMarshal.GetReference(y);
+        ref float o = ref MemoryMarshal.GetReference(dx);
+        if (width == SimdWidth.V512)
+            for (; i + 16 <= n; i += 16)
+                B512(f, alpha, Vector512.LoadUnsafe(ref d, (nuint)i), Vector512.LoadUnsafe(ref ys, (nuint)i)).StoreUnsafe(ref o, (nuint)i);
+        else if (width == SimdWidth.V256)
+            for (; i + 8 <= n; i += 8)
+                B256(f, alpha, Vector256.LoadUnsafe(ref d, (nuint)i), Vector256.LoadUnsafe(ref ys, (nuint)i)).StoreUnsafe(ref o, (nuint)i);
+        for (; i < n; i++) Unsafe.Add(ref o, i) = B(f, alpha, Unsafe.Add(ref d, i), Unsafe.Add(ref ys, i));
+    }
+
+    /// <summary>Scalar forward of one element.</summary>
+    public static float F(Activation f, float alpha, float x) => f switch
+    {
+        Activation.Relu => x > 0f ? x : 0f,
+        Activation.LeakyRelu => x > 0f ? x : alpha * x,
+        Activation.Sigmoid => 1f / (1f + MathF.Exp(-x)),
+        Activation.Tanh => MathF.Tanh(x),
+        _ => x,
+    };
+
+    /// <summary>Scalar backward of one element.</summary>
+    public static float B(Activation f, float alpha, float dy, float y) => f switch
+    {
+        Activation.Relu => y > 0f ? dy : 0f,
+        Activation.LeakyRelu => y > 0f ? dy : alpha * dy,
+        Activation.Sigmoid => dy * y * (1f - y),
+        Activation.Tanh => dy * (1f - y * y),
+        _ => dy,
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> F512(Activation f, float alpha, Vector512<float> x)
+    {
+        switch (f)
+        {
+            case Activation.Relu: return Vector512.MaxNative(x, Vector512<float>.Zero);
+            case Activation.LeakyRelu: return Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), x, x * alpha);
+            case Activation.Sigmoid: return Vector512<float>.One / (Vector512<float>.One + Vector512.Exp(-x));
+            case Activation.Tanh:
+                // tanh x = sign(x)·(1 − e^{−2|x|}) / (1 + e^{−2|x|}): e^{−2|x|} ≤ 1 never overflows.
+                var e = Vector512.Exp(Vector512.Abs(x) * -2f);
+                var t = (Vector512<float>.One - e) / (Vector512<float>.One + e);
+                return Vector512.CopySign(t, x);
+            default: return x;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> F256(Activation f, float alpha, Vector256<float> x)
+    {
+        switch (f)
+        {
+            case Activation.Relu: return Vector256.MaxNative(x, Vector256<float>.Zero);
+            case Activation.LeakyRelu: return Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x, x * alpha);
+            case Activation.Sigmoid: return Vector256<float>.One / (Vector256<float>.One + Vector256.Exp(-x));
+            case Activation.Tanh:
+                var e = Vector256.Exp(Vector256.Abs(x) * -2f);
+                var t = (Vector256<float>.One - e) / (Vector256<float>.One + e);
+                return Vector256.CopySign(t, x);
+            default: return x;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> B512(Activation f, float alpha, Vector512<float> dy, Vector512<float> y) => f switch
+    {
+        Activation.Relu => Vector512.ConditionalSelect(Vector512.GreaterThan(y, Vector512<float>.Zero), dy, Vector512<float>.Zero),
+        Activation.LeakyRelu => Vector512.ConditionalSelect(Vector512.GreaterThan(y, Vector512<float>.Zero), dy, dy * alpha),
+        Activation.Sigmoid => dy * y * (Vector512<float>.One - y),
+        Activation.Tanh => dy * (Vector512<float>.One - y * y),
+        _ => dy,
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> B256(Activation f, float alpha, Vector256<float> dy, Vector256<float> y) => f switch
+    {
+        Activation.Relu => Vector256.ConditionalSelect(Vector256.GreaterThan(y, Vector256<float>.Zero), dy, Vector256<float>.Zero),
+        Activation.LeakyRelu => Vector256.ConditionalSelect(Vector256.GreaterThan(y, Vector256<float>.Zero), dy, dy * alpha),
+        Activation.Sigmoid => dy * y * (Vector256<float>.One - y),
+        Activation.Tanh => dy * (Vector256<float>.One - y * y),
+        _ => dy,
+    };
+}

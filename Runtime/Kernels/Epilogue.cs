@@ -1,0 +1,76 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace ModelGen.Kernels;
+
+/// <summary>What a matrix kernel does with its accumulator tile when the reduction is done.
+/// Bias and the piecewise-linear activations are fused into the store (one pass over the output).</summary>
+public enum Epilogue
+{
+    /// <summary><c>C = acc</c></summary>
+    Store = 0,
+    /// <summary><c>C += acc</c> (gradients are always accumulated)</summary>
+    Accumulate = 1,
+    /// <summary><c>C = acc + bias[row]</c></summary>
+    Bias = 2,
+    /// <summary><c>C = max(0, acc + bias[row])</c></summary>
+    BiasRelu = 3,
+    /// <summary><c>C = leaky(acc + bias[row], alpha)</c></summary>
+    BiasLeakyRelu = 4,
+}
+
+/// <summary>The epilogue per width; inlined into the generated micro-kernels.</summary>
+public static class Epilogues
+{
+    /// <summary>Bias of row <paramref name="row"/>, or 0 when the epilogue adds none (bias may be a null ref then).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float BiasOf(ref float bias, int row, Epilogue epi) => epi >= Epilogue.Bias ? Unsafe.Add(ref bias, row) : 0f;
+
+    /// <summary>Applies <paramref name="epi"/> to one accumulator and stores it at <paramref name="dst"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Apply(Vector512<float> acc, ref float dst, float bias, Epilogue epi, float alpha)
+    {
+        switch (epi)
+        {
+            case Epilogue.Store: acc.StoreUnsafe(ref dst); break;
+            case Epilogue.Accumulate: (acc + Vector512.LoadUnsafe(ref dst)).StoreUnsafe(ref dst); break;
+            case Epilogue.Bias: (acc + Vector512.Create(bias)).StoreUnsafe(ref dst); break;
+            case Epilogue.BiasRelu: Vector512.MaxNative(acc + Vector512.Create(bias), Vector512<float>.Zero).StoreUnsafe(ref dst); break;
+            default:
+                var z = acc + Vector512.Create(bias);
+                Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512<float>.Zero), z, z * alpha).StoreUnsafe(ref dst);
+                break;
+        }
+    }
+
+    /// <summary>Applies <paramref name="epi"/> to one accumulator and stores it at <paramref name="dst"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Apply(Vector256<float> acc, ref float dst, float bias, Epilogue epi, float alpha)
+    {
+        switch (epi)
+        {
+            case Epilogue.Store: acc.StoreUnsafe(ref dst); break;
+            case Epilogue.Accumulate: (acc + Vector256.LoadUnsafe(ref dst)).StoreUnsafe(ref dst); break;
+            case Epilogue.Bias: (acc + Vector256.Create(bias)).StoreUnsafe(ref dst); break;
+            case Epilogue.BiasRelu: Vector256.MaxNative(acc + Vector256.Create(bias), Vector256<float>.Zero).StoreUnsafe(ref dst); break;
+            default:
+                var z = acc + Vector256.Create(bias);
+                Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256<float>.Zero), z, z * alpha).StoreUnsafe(ref dst);
+                break;
+        }
+    }
+
+    /// <summary>Applies <paramref name="epi"/> to one scalar and stores it at <paramref name="dst"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Apply(float acc, ref float dst, float bias, Epilogue epi, float alpha)
+    {
+        switch (epi)
+        {
+            case Epilogue.Store: dst = acc; break;
+            case Epilogue.Accumulate: dst += acc; break;
+            case Epilogue.Bias: dst = acc + bias; break;
+            case Epilogue.BiasRelu: dst = System.MathF.Max(acc + bias, 0f); break;
+            default: float z = acc + bias; dst = z > 0f ? z : z * alpha; break;
+        }
+    }
+}

@@ -1,0 +1,118 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace ModelGen.Kernels;
+
+/// <summary>
+/// The general matrix kernels the generated code calls where it does not unroll: the scalar reference
+/// (also the scalar path and the narrow column tails) and the batch-1 matrix-vector products.
+/// <para>Convention: <c>C[r, j] (epi)= Σ_p A(r, p) · B[p, j]</c> with <c>A(r, p) = a[r·ars + p·aks]</c>,
+/// <c>B[p, j] = b[p·ldb + j]</c>, <c>C[r, j] = c[r·ldc + j]</c>. Strided A covers W (ars = in, aks = 1)
+/// and Wᵀ (ars = 1, aks = in) without copying.</para>
+/// </summary>
+public static class Gemm
+{
+    /// <summary>Scalar reference: <paramref name="rows"/> × <paramref name="cols"/> outputs, reduction length <paramref name="k"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Scalar(ref float a, nint ars, nint aks, ref float b, nint ldb, ref float c, nint ldc,
+        int k, int rows, int cols, ref float bias, Epilogue epi, float alpha)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            float bv = Epilogues.BiasOf(ref bias, r, epi);
+            for (int j = 0; j < cols; j++)
+            {
+                float acc = 0f;
+                for (int p = 0; p < k; p++)
+                    acc += Unsafe.Add(ref a, r * ars + p * aks) * Unsafe.Add(ref b, p * ldb + j);
+                Epilogues.Apply(acc, ref Unsafe.Add(ref c, r * ldc + j), bv, epi, alpha);
+            }
+        }
+    }
+
+    /// <summary>Batch-1 forward, AVX-512: <c>y[o] = epi(Σ_i W[o,i]·x[i])</c>, W row-major [rows, k].
+    /// Eight rows per pass share each load of x; eight independent FMA chains hide the FMA latency.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void GemvV512(ref float w, int k, ref float x, ref float y, int rows, ref float bias, Epilogue epi, float alpha)
+    {
+        int o = 0;
+        int kv = k & ~15;
+        for (; o + 8 <= rows; o += 8)
+        {
+            ref float w0 = ref Unsafe.Add(ref w, (nint)o * k);
+            nint s = k;
+            Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+            for (int i = 0; i < kv; i += 16)
+            {
+                var xv = Vector512.LoadUnsafe(ref x, (nuint)i);
+                c0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref w0, (nuint)i), xv, c0);
+                c1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref Unsafe.Add(ref w0, s), (nuint)i), xv, c1);
+                c2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref Unsafe.Add(ref w0, 2 * s), (nuint)i), xv, c2);
+                c3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref Unsafe.Add(ref w0, 3 * s), (nuint)i), xv, c3);
+                c4 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref Unsafe.Add(ref w0, 4 * s), (nuint)i), xv, c4);
+                c5 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref Unsafe.Add(ref w0, 5 * s), (nuint)i), xv, c5);
+                c6 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref Unsafe.Add(ref w0, 6 * s), (nuint)i), xv, c6);
+                c7 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref Unsafe.Add(ref w0, 7 * s), (nuint)i), xv, c7);
+            }
+            Finish(Vector512.Sum(c0), ref w0, 0, k, kv, ref x, ref y, o, ref bias, epi, alpha);
+            Finish(Vector512.Sum(c1), ref w0, 1, k, kv, ref x, ref y, o, ref bias, epi, alpha);
+            Finish(Vector512.Sum(c2), ref w0, 2, k, kv, ref x, ref y, o, ref bias, epi, alpha);
+            Finish(Vector512.Sum(c3), ref w0, 3, k, kv, ref x, ref y, o, ref bias, epi, alpha);
+            Finish(Vector512.Sum(c4), ref w0, 4, k, kv, ref x, ref y, o, ref bias, epi, alpha);
+            Finish(Vector512.Sum(c5), ref w0, 5, k, kv, ref x, ref y, o, ref bias, epi, alpha);
+            Finish(Vector512.Sum(c6), ref w0, 6, k, kv, ref x, ref y, o, ref bias, epi, alpha);
+            Finish(Vector512.Sum(c7), ref w0, 7, k, kv, ref x, ref y, o, ref bias, epi, alpha);
+        }
+        for (; o < rows; o++)
+        {
+            ref float w0 = ref Unsafe.Add(ref w, (nint)o * k);
+            Vector512<float> c0 = default;
+            for (int i = 0; i < kv; i += 16)
+                c0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref w0, (nuint)i), Vector512.LoadUnsafe(ref x, (nuint)i), c0);
+            Finish(Vector512.Sum(c0), ref w0, 0, k, kv, ref x, ref y, o, ref bias, epi, alpha);
+        }
+    }
+
+    /// <summary>Batch-1 forward, AVX2: as <see cref="GemvV512"/> with 8-float vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void GemvV256(ref float w, int k, ref float x, ref float y, int rows, ref float bias, Epilogue epi, float alpha)
+    {
+        int o = 0;
+        int kv = k & ~7;
+        for (; o + 4 <= rows; o += 4)
+        {
+            ref float w0 = ref Unsafe.Add(ref w, (nint)o * k);
+            nint s = k;
+            Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
+            for (int i = 0; i < kv; i += 8)
+            {
+                var xv = Vector256.LoadUnsafe(ref x, (nuint)i);
+                c0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref w0, (nuint)i), xv, c0);
+                c1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref Unsafe.Add(ref w0, s), (nuint)i), xv, c1);
+                c2 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref Unsafe.Add(ref w0, 2 * s), (nuint)i), xv, c2);
+                c3 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref Unsafe.Add(ref w0, 3 * s), (nuint)i), xv, c3);
+            }
+            Finish(Vector256.Sum(c0), ref w0, 0, k, kv, ref x, ref y, o, ref bias, epi, alpha);
+            Finish(Vector256.Sum(c1), ref w0, 1, k, kv, ref x, ref y, o, ref bias, epi, alpha);
+            Finish(Vector256.Sum(c2), ref w0, 2, k, kv, ref x, ref y, o, ref bias, epi, alpha);
+            Finish(Vector256.Sum(c3), ref w0, 3, k, kv, ref x, ref y, o, ref bias, epi, alpha);
+        }
+        for (; o < rows; o++)
+        {
+            ref float w0 = ref Unsafe.Add(ref w, (nint)o * k);
+            Vector256<float> c0 = default;
+            for (int i = 0; i < kv; i += 8)
+                c0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref w0, (nuint)i), Vector256.LoadUnsafe(ref x, (nuint)i), c0);
+            Finish(Vector256.Sum(c0), ref w0, 0, k, kv, ref x, ref y, o, ref bias, epi, alpha);
+        }
+    }
+
+    /// <summary>Adds the scalar tail <c>i ∈ [kv, k)</c> of row <c>o + r</c> and stores through the epilogue.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Finish(float acc, ref float w0, int r, int k, int kv, ref float x, ref float y, int o, ref float bias, Epilogue epi, float alpha)
+    {
+        ref float row = ref Unsafe.Add(ref w0, (nint)r * k);
+        for (int i = kv; i < k; i++) acc += Unsafe.Add(ref row, i) * Unsafe.Add(ref x, i);
+        Epilogues.Apply(acc, ref Unsafe.Add(ref y, o + r), Epilogues.BiasOf(ref bias, o + r, epi), epi, alpha);
+    }
+}

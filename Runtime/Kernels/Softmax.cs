@@ -1,0 +1,44 @@
+using System;
+using System.Runtime.CompilerServices;
+
+namespace ModelGen.Kernels;
+
+/// <summary>Softmax over the features of each sample (a column of a feature-major panel).</summary>
+public static class Softmax
+{
+    /// <summary><c>y[:,b] = softmax(x[:,b])</c> for <c>b &lt; cols</c>, max-subtracted for stability. x and y may alias.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Forward(ref float x, ref float y, int features, int ld, int cols)
+    {
+        for (int b = 0; b < cols; b++)
+        {
+            float max = float.NegativeInfinity;
+            for (int f = 0; f < features; f++) max = MathF.Max(max, Unsafe.Add(ref x, (nint)f * ld + b));
+            float sum = 0f;
+            for (int f = 0; f < features; f++)
+            {
+                float e = MathF.Exp(Unsafe.Add(ref x, (nint)f * ld + b) - max);
+                Unsafe.Add(ref y, (nint)f * ld + b) = e;
+                sum += e;
+            }
+            float inv = 1f / sum;
+            for (int f = 0; f < features; f++) Unsafe.Add(ref y, (nint)f * ld + b) *= inv;
+        }
+    }
+
+    /// <summary><c>dx[:,b] = y ⊙ (dy − Σ_f dy_f·y_f)</c> (the softmax Jacobian-vector product). dy and dx may alias.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Backward(ref float dy, ref float y, ref float dx, int features, int ld, int cols)
+    {
+        for (int b = 0; b < cols; b++)
+        {
+            float dot = 0f;
+            for (int f = 0; f < features; f++) dot += Unsafe.Add(ref dy, (nint)f * ld + b) * Unsafe.Add(ref y, (nint)f * ld + b);
+            for (int f = 0; f < features; f++)
+            {
+                nint i = (nint)f * ld + b;
+                Unsafe.Add(ref dx, i) = Unsafe.Add(ref y, i) * (Unsafe.Add(ref dy, i) - dot);
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+using System;
+
+namespace ModelGen;
+
+/// <summary>
+/// xoshiro256** (Blackman &amp; Vigna, 2018), seeded through SplitMix64. Owned here rather than taken from
+/// <see cref="Random"/> so that a seed gives the same numbers on every .NET version: the same seed gives
+/// bit-identical initialisation, shuffling and training.
+/// </summary>
+public struct Rng
+{
+    private ulong _s0, _s1, _s2, _s3;
+
+    /// <summary>Seeds the generator.</summary>
+    public Rng(ulong seed)
+    {
+        _s0 = SplitMix(ref seed); _s1 = SplitMix(ref seed); _s2 = SplitMix(ref seed); _s3 = SplitMix(ref seed);
+    }
+
+    private static ulong SplitMix(ref ulong x)
+    {
+        ulong z = x += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    /// <summary>Next 64 random bits.</summary>
+    public ulong NextUInt64()
+    {
+        ulong result = RotL(_s1 * 5, 7) * 9;
+        ulong t = _s1 << 17;
+        _s2 ^= _s0; _s3 ^= _s1; _s1 ^= _s2; _s0 ^= _s3; _s2 ^= t; _s3 = RotL(_s3, 45);
+        return result;
+    }
+
+    private static ulong RotL(ulong x, int k) => (x << k) | (x >> (64 - k));
+
+    /// <summary>Uniform in [0, 1), 24 random bits.</summary>
+    public float NextFloat() => (NextUInt64() >> 40) * (1f / (1 << 24));
+
+    /// <summary>Uniform in [0, 1), 53 random bits.</summary>
+    public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
+
+    /// <summary>Uniform integer in [0, n), unbiased (Lemire's multiply-shift with rejection).</summary>
+    public int NextInt(int n)
+    {
+        if (n <= 0) throw new ArgumentOutOfRangeException(nameof(n));
+        ulong range = (ulong)n;
+        while (true)
+        {
+            ulong x = NextUInt64() >> 32;
+            ulong m = x * range;
+            if ((uint)m >= (uint)((0x1_0000_0000UL - range) % range)) return (int)(m >> 32);
+        }
+    }
+
+    /// <summary>Standard normal (Box–Muller).</summary>
+    public double NextGaussian()
+    {
+        double u1 = 1.0 - NextDouble(); // (0, 1]
+        double u2 = NextDouble();
+        return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2);
+    }
+
+    /// <summary>Fisher–Yates shuffle.</summary>
+    public void Shuffle(Span<int> items)
+    {
+        for (int i = items.Length - 1; i > 0; i--)
+        {
+            int j = NextInt(i + 1);
+            (items[i], items[j]) = (items[j], items[i]);
+        }
+    }
+}
+
+/// <summary>Parameter initialisation.</summary>
+public static class Init
+{
+    /// <summary>He (Kaiming) normal, for layers followed by ReLU: <c>W ~ N(0, 2/fanIn)</c> (He et al. 2015).</summary>
+    public static void HeNormal(Span<float> w, int fanIn, ref Rng rng)
+    {
+        double std = Math.Sqrt(2.0 / fanIn);
+        for (int i = 0; i < w.Length; i++) w[i] = (float)(rng.NextGaussian() * std);
+    }
+
+    /// <summary>Xavier (Glorot) uniform: <c>W ~ U(−a, a)</c>, <c>a = √(6/(fanIn+fanOut))</c> (Glorot &amp; Bengio 2010).</summary>
+    public static void XavierUniform(Span<float> w, int fanIn, int fanOut, ref Rng rng)
+    {
+        double a = Math.Sqrt(6.0 / (fanIn + fanOut));
+        for (int i = 0; i < w.Length; i++) w[i] = (float)((2.0 * rng.NextDouble() - 1.0) * a);
+    }
+}

@@ -1,0 +1,45 @@
+using System;
+using System.Runtime.Intrinsics;
+
+namespace ModelGen;
+
+/// <summary>Which of the generated code paths runs. Every model has all three; the widest one the
+/// machine accelerates is the default.</summary>
+public enum SimdWidth
+{
+    /// <summary>Plain scalar loops: the reference the vector paths are tested against.</summary>
+    Scalar = 1,
+    /// <summary>256-bit vectors (AVX2 + FMA).</summary>
+    V256 = 8,
+    /// <summary>512-bit vectors (AVX-512F).</summary>
+    V512 = 16,
+}
+
+/// <summary>What this machine (or, under NativeAOT, the compiled instruction set) accelerates.</summary>
+public static class Simd
+{
+    /// <summary>The widest accelerated width.</summary>
+    public static SimdWidth Best =>
+        Vector512.IsHardwareAccelerated ? SimdWidth.V512 :
+        Vector256.IsHardwareAccelerated ? SimdWidth.V256 : SimdWidth.Scalar;
+
+    /// <summary>True when <paramref name="width"/> runs in hardware here.</summary>
+    public static bool IsSupported(SimdWidth width) => width switch
+    {
+        SimdWidth.Scalar => true,
+        SimdWidth.V256 => Vector256.IsHardwareAccelerated,
+        SimdWidth.V512 => Vector512.IsHardwareAccelerated,
+        _ => false,
+    };
+
+    /// <summary>Throws when <paramref name="width"/> is not accelerated here.</summary>
+    public static SimdWidth Validate(SimdWidth width)
+    {
+        if (!IsSupported(width))
+            throw new PlatformNotSupportedException($"SIMD width {width} is not hardware-accelerated on this machine (best: {Best}). Under NativeAOT, set <IlcInstructionSet> in the project file.");
+        return width;
+    }
+
+    /// <summary>Rounds a batch up to the 16-column panels the batched kernels work on.</summary>
+    public static int PanelWidth(int batch) => (batch + 15) & ~15;
+}
