@@ -15,6 +15,10 @@ internal static class NetworkAnalyzer
     /// <summary>Parameter tensors start on 64-byte boundaries.</summary>
     public const int Align = 16;
 
+    /// <summary>Called with each layer name before it is analysed. Tests set it to prove that an internal
+    /// failure becomes diagnostic MG0099 naming the layer instead of crashing the compiler.</summary>
+    internal static System.Action<string>? BeforeLayer;
+
     public static AnalysisResult Analyze(ParseResult parsed, CancellationToken ct)
     {
         var diags = new List<DiagnosticInfo>(parsed.Diagnostics);
@@ -63,6 +67,7 @@ internal static class NetworkAnalyzer
         {
             ct.ThrowIfCancellationRequested();
             current = layer.Name;
+            BeforeLayer?.Invoke(layer.Name);
             var plan = LayerTable.Infer(layer, layers.Count, shape, producer, ref offset, diags);
             if (plan is null) { ok = false; break; }
             layers.Add(plan);

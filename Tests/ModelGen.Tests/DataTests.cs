@@ -1,0 +1,91 @@
+using System;
+using System.IO;
+using System.IO.Compression;
+using ModelGen.Data;
+using Xunit;
+
+namespace ModelGen.Tests;
+
+public sealed class DataTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("modelgen-idx-").FullName;
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Reads_the_shipped_mnist_files()
+    {
+        string dir = Path.Combine(AppContext.BaseDirectory, "data", "mnist");
+        var test = Idx.Load(Path.Combine(dir, "t10k-images-idx3-ubyte.gz"), Path.Combine(dir, "t10k-labels-idx1-ubyte.gz"));
+        Assert.Equal(10000, test.Count);
+        Assert.Equal(784, test.FeatureSize);
+        var counts = new int[10];
+        foreach (var l in test.Labels!) counts[l]++;
+        Assert.Equal(new[] { 980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009 }, counts); // from the data's README
+        Assert.InRange(test.Features[0], 0f, 1f);
+    }
+
+    private string Write(string name, byte[] bytes, bool gz)
+    {
+        string path = Path.Combine(_dir, name + (gz ? ".gz" : ""));
+        if (!gz) { File.WriteAllBytes(path, bytes); return path; }
+        using var f = File.Create(path);
+        using var z = new GZipStream(f, CompressionLevel.Fastest);
+        z.Write(bytes);
+        return path;
+    }
+
+    private static byte[] Images(int count, int rows, int cols, int dataBytes)
+    {
+        var b = new byte[16 + dataBytes];
+        void Put(int o, int v) { b[o] = (byte)(v >> 24); b[o + 1] = (byte)(v >> 16); b[o + 2] = (byte)(v >> 8); b[o + 3] = (byte)v; }
+        Put(0, 0x803); Put(4, count); Put(8, rows); Put(12, cols);
+        for (int i = 16; i < b.Length; i++) b[i] = (byte)i;
+        return b;
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Reads_plain_and_gzipped_files(bool gz)
+    {
+        var images = Idx.ReadImages(Write("img", Images(2, 2, 3, 12), gz), out int rows, out int cols);
+        Assert.Equal((2, 3), (rows, cols));
+        Assert.Equal(12, images.Length);
+        Assert.Equal(16 / 255f, images[0]);
+    }
+
+    [Fact]
+    public void Truncated_image_file_names_the_sizes()
+    {
+        var e = Assert.Throws<InvalidDataException>(() => Idx.ReadImages(Write("img", Images(3, 28, 28, 100), true), out _, out _));
+        Assert.Contains("3 images of 28x28", e.Message);
+    }
+
+    [Fact]
+    public void Wrong_magic_is_rejected()
+    {
+        var bytes = Images(1, 1, 1, 1);
+        bytes[3] = 0x01;
+        var e = Assert.Throws<InvalidDataException>(() => Idx.ReadImages(Write("img", bytes, false), out _, out _));
+        Assert.Contains("magic", e.Message);
+        Assert.Contains("offset 0", e.Message);
+    }
+
+    [Fact]
+    public void Labels_and_images_must_agree()
+    {
+        var labels = new byte[8 + 3];
+        labels[2] = 0x08; labels[3] = 0x01; labels[7] = 3;
+        var e = Assert.Throws<InvalidDataException>(() => Idx.Load(Write("img", Images(2, 1, 1, 2), false), Write("lbl", labels, false)));
+        Assert.Contains("2 images", e.Message);
+    }
+
+    [Fact]
+    public void Not_gzip_is_a_clear_error()
+    {
+        string path = Path.Combine(_dir, "x.gz");
+        File.WriteAllText(path, "not gzip at all");
+        var e = Assert.Throws<InvalidDataException>(() => Idx.ReadLabels(path));
+        Assert.Contains("gzip", e.Message);
+    }
+}

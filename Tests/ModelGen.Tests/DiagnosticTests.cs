@@ -1,0 +1,180 @@
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using ModelGen.Generator.Diagnostics;
+using ModelGen.Tests.Harness;
+using Xunit;
+
+namespace ModelGen.Tests;
+
+/// <summary>One test per diagnostic id: the declaration a user could write, the id, and where it points.</summary>
+public class DiagnosticTests
+{
+    private const string Usings = "using ModelGen;\n";
+
+    private static Diagnostic Single(string source, string id, string? at = null, IReadOnlyDictionary<string, string>? props = null)
+    {
+        var r = GeneratorHarness.Run(Usings + source, props);
+        var matching = r.GeneratorDiagnostics.Where(d => d.Id == id).ToList();
+        Assert.True(matching.Count == 1, $"expected one {id}, got: {string.Join("; ", r.GeneratorDiagnostics)}");
+        var d = matching[0];
+        if (at is not null)
+        {
+            // Generators report file locations (path + span), since their models may not hold syntax trees.
+            var span = d.Location.GetLineSpan();
+            Assert.True(span.IsValid && d.Location.Kind != LocationKind.None, $"{id} has no source location");
+            var tree = r.Output.SyntaxTrees.Single(t => t.FilePath == span.Path);
+            string text = tree.ToString().Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length);
+            Assert.Equal(at, text);
+        }
+        // The generator never emits code for an invalid network, so the only errors are its own diagnostics
+        // (plus the compiler's CS9248 "partial property must have an implementation" for the unimplemented members).
+        return d;
+    }
+
+    [Fact]
+    public void MG0001_class_not_partial() =>
+        Single("[Network(4)] public class Net { [Dense(2)] public Layer A => null!; }", "MG0001", "Net");
+
+    [Theory]
+    [InlineData("public class Outer { [Network(4)] public partial class Net { [Dense(2)] public partial Layer A { get; } [Mse] public partial Loss L { get; } } }", "nested")]
+    [InlineData("[Network(4)] public partial class Net<T> { [Dense(2)] public partial Layer A { get; } [Mse] public partial Loss L { get; } }", "generic")]
+    [InlineData("[Network(4)] public static partial class Net { }", "static")]
+    public void MG0002_unsupported_class(string source, string word)
+    {
+        var d = Single(source, "MG0002", "Net");
+        Assert.Contains(word, d.GetMessage());
+    }
+
+    [Theory]
+    [InlineData("[Network]")]
+    [InlineData("[Network(0)]")]
+    [InlineData("[Network(28, -1)]")]
+    public void MG0003_invalid_input_shape(string attr) =>
+        Single(attr + " public partial class Net { [Dense(2)] public partial Layer A { get; } [Mse] public partial Loss L { get; } }", "MG0003", "Net");
+
+    [Theory]
+    [InlineData("[Dense(2)] public Layer A { get; }")]                 // not partial
+    [InlineData("[Dense(2)] public partial Layer A { get; set; }")]    // setter
+    [InlineData("[Dense(2)] public static partial Layer A { get; }")]  // static
+    [InlineData("[Dense(2)] public partial int A { get; }")]           // wrong type
+    public void MG0004_invalid_layer_member(string member) =>
+        Single($"[Network(4)] public partial class Net {{ {member} [Mse] public partial Loss L {{ get; }} }}", "MG0004", "A");
+
+    [Fact]
+    public void MG0004_invalid_loss_member() =>
+        Single("[Network(4)] public partial class Net { [Dense(2)] public partial Layer A { get; } [Mse] public partial Layer L { get; } }", "MG0004", "L");
+
+    [Theory]
+    [InlineData("public partial Layer A { get; }", "A")]
+    [InlineData("public partial Loss L { get; }", "L")]
+    public void MG0005_member_without_attribute(string member, string name) =>
+        Single($"[Network(4)] public partial class Net {{ [Dense(2)] public partial Layer X {{ get; }} {member} }}", "MG0005", name);
+
+    [Theory]
+    [InlineData("[Dense(2), Dense(3)]", "more than one layer kind")]
+    [InlineData("[Dense(2), Relu, Tanh]", "more than one activation")]
+    [InlineData("[Dense(2), Mse]", "a loss cannot also be a layer")]
+    public void MG0006_conflicting_attributes(string attrs, string words)
+    {
+        var d = Single($"[Network(4)] public partial class Net {{ {attrs} public partial Layer A {{ get; }} [Mse] public partial Loss L {{ get; }} }}", "MG0006", "A");
+        Assert.Contains(words, d.GetMessage());
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-5)]
+    public void MG0007_non_positive_units(int units)
+    {
+        var d = Single($"[Network(4)] public partial class Net {{ [Dense(8)] public partial Layer A {{ get; }} [Dense({units})] public partial Layer B {{ get; }} [Mse] public partial Loss L {{ get; }} }}", "MG0007", "B");
+        Assert.Contains("'B'", d.GetMessage());
+    }
+
+    [Theory]
+    [InlineData("-0.5f")]
+    [InlineData("1.5f")]
+    [InlineData("float.NaN")]
+    public void MG0008_invalid_leaky_relu_slope(string alpha) =>
+        Single($"[Network(4)] public partial class Net {{ [Dense(8), LeakyRelu({alpha})] public partial Layer A {{ get; }} [Mse] public partial Loss L {{ get; }} }}", "MG0008", "A");
+
+    [Fact]
+    public void MG0009_no_layers() =>
+        Single("[Network(4)] public partial class Net { [Mse] public partial Loss L { get; } }", "MG0009", "Net");
+
+    [Fact]
+    public void MG0010_trainable_network_without_loss() =>
+        Single("[Network(4)] public partial class Net { [Dense(2)] public partial Layer A { get; } }", "MG0010", "Net");
+
+    [Fact]
+    public void MG0011_two_losses() =>
+        Single("[Network(4)] public partial class Net { [Dense(2)] public partial Layer A { get; } [Mse] public partial Loss L1 { get; } [SoftmaxCrossEntropy] public partial Loss L2 { get; } }", "MG0011", "L2");
+
+    [Theory]
+    [InlineData("[Dense(1)]", "at least 2 classes")]
+    [InlineData("[Dense(10), Softmax]", "remove [Softmax]")]
+    public void MG0012_loss_does_not_fit_output(string last, string words)
+    {
+        var d = Single($"[Network(4)] public partial class Net {{ [Dense(8), Relu] public partial Layer A {{ get; }} {last} public partial Layer Out {{ get; }} [SoftmaxCrossEntropy] public partial Loss L {{ get; }} }}", "MG0012", "L");
+        Assert.Contains(words, d.GetMessage());
+        Assert.Contains("'Out'", d.GetMessage());
+    }
+
+    [Theory]
+    [InlineData("Predict")]
+    [InlineData("Parameters")]
+    [InlineData("Summary")]
+    public void MG0013_layer_name_collides_with_generated_member(string name) =>
+        Single($"[Network(4)] public partial class Net {{ [Dense(2)] public partial Layer {name} {{ get; }} [Mse] public partial Loss L {{ get; }} }}", "MG0013", name);
+
+    [Fact]
+    public void MG0014_dense_on_a_multi_dimensional_input() =>
+        Single("[Network(28, 28)] public partial class Net { [Dense(2)] public partial Layer A { get; } [Mse] public partial Loss L { get; } }", "MG0014", "A");
+
+    [Fact]
+    public void MG0015_loss_on_inference_only_network()
+    {
+        var r = GeneratorHarness.Run(Usings + "[Network(4, InferenceOnly = true)] public partial class Net { [Dense(2)] public partial Layer A { get; } [Mse] public partial Loss L { get; } }");
+        var d = Assert.Single(r.GeneratorDiagnostics);
+        Assert.Equal("MG0015", d.Id);
+        Assert.Equal(DiagnosticSeverity.Warning, d.Severity);
+        Assert.DoesNotContain(r.CompileDiagnostics, x => x.Severity == DiagnosticSeverity.Error); // still compiles
+    }
+
+    [Fact]
+    public void MG0016_publish_aot_without_instruction_set()
+    {
+        const string ok = "[Network(4)] public partial class Net { [Dense(2)] public partial Layer A { get; } [Mse] public partial Loss L { get; } }";
+        var d = Single(ok, "MG0016", props: new Dictionary<string, string> { ["PublishAot"] = "true" });
+        Assert.Equal(DiagnosticSeverity.Warning, d.Severity);
+        Assert.Contains("IlcInstructionSet", d.GetMessage());
+        var set = GeneratorHarness.Run(Usings + ok, new Dictionary<string, string> { ["PublishAot"] = "true", ["IlcInstructionSet"] = "x86-64-v3" });
+        Assert.DoesNotContain(set.GeneratorDiagnostics, x => x.Id == "MG0016");
+        var noAot = GeneratorHarness.Run(Usings + ok, new Dictionary<string, string>());
+        Assert.DoesNotContain(noAot.GeneratorDiagnostics, x => x.Id == "MG0016");
+    }
+
+    [Fact]
+    public void Every_descriptor_has_a_test()
+    {
+        var tested = typeof(DiagnosticTests).GetMethods().Select(m => m.Name).Where(n => n.StartsWith("MG")).Select(n => n.Substring(0, 6)).ToHashSet();
+        tested.Add("MG0099"); // internal error: GeneratorRobustnessTests
+        foreach (var id in Descriptors.ById.Keys) Assert.Contains(id, tested);
+    }
+
+    [Fact]
+    public void Unrelated_classes_and_members_are_left_alone()
+    {
+        var r = GeneratorHarness.Run(Usings + @"
+public partial class Plain { public int X { get; } }
+[Network(4)] public partial class Net
+{
+    public const int Version = 2;
+    public string Name { get; } = ""n"";
+    [System.Obsolete] public int Other => 1;
+    [Dense(2)] public partial Layer A { get; }
+    [Mse] public partial Loss L { get; }
+}");
+        Assert.Empty(r.GeneratorDiagnostics);
+        Assert.Empty(r.CompileDiagnostics);
+    }
+}

@@ -1,0 +1,119 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+
+namespace ModelGen.Tests.Harness;
+
+/// <summary>
+/// An independent double-precision interpreter of a generated network's layers (read from its
+/// <see cref="Layer"/> descriptions and parameters): loss, central-difference gradients and plain SGD.
+/// It shares no code with the generator or the kernels, so agreement means the generated math is right.
+/// </summary>
+internal sealed class ReferenceNet
+{
+    private sealed record L(bool Dense, int In, int Out, string Act, double Alpha, int W, int B);
+
+    private readonly List<L> _layers = new();
+    private readonly LossKind _loss;
+
+    public ReferenceNet(ITrainableNetwork model, IEnumerable<Layer> layers)
+    {
+        _loss = model.LossKind;
+        var tensors = model.Tensors.ToDictionary(t => t.Name);
+        foreach (var l in layers)
+        {
+            string kind = l.Kind;
+            bool dense = kind.StartsWith("Dense(", StringComparison.Ordinal);
+            string act = dense ? (kind.Contains(", ") ? kind.Substring(kind.IndexOf(", ", StringComparison.Ordinal) + 2) : "Identity") : kind;
+            double alpha = 0;
+            if (act.StartsWith("LeakyRelu(", StringComparison.Ordinal))
+            {
+                alpha = double.Parse(act.Substring(10, act.Length - 11), CultureInfo.InvariantCulture);
+                alpha = (float)alpha; // the network computes with the float value
+                act = "LeakyRelu";
+            }
+            _layers.Add(new L(dense, l.InputShape[0], l.OutputShape[0], act, alpha,
+                dense ? tensors[l.Name + ".weight"].Offset : 0, dense ? tensors[l.Name + ".bias"].Offset : 0));
+        }
+    }
+
+    /// <summary>Forward in double: outputs [batch, out].</summary>
+    public double[] Forward(double[] p, float[] x, int batch)
+    {
+        double[] a = x.Take(batch * _layers[0].In).Select(v => (double)v).ToArray();
+        foreach (var l in _layers)
+        {
+            var z = new double[batch * l.Out];
+            for (int b = 0; b < batch; b++)
+            {
+                if (l.Dense)
+                    for (int o = 0; o < l.Out; o++)
+                    {
+                        double s = p[l.B + o];
+                        for (int i = 0; i < l.In; i++) s += p[l.W + o * l.In + i] * a[b * l.In + i];
+                        z[b * l.Out + o] = s;
+                    }
+                else Array.Copy(a, b * l.In, z, b * l.Out, l.Out);
+                Activate(l, z.AsSpan(b * l.Out, l.Out));
+            }
+            a = z;
+        }
+        return a;
+    }
+
+    private static void Activate(L l, Span<double> v)
+    {
+        switch (l.Act)
+        {
+            case "Relu": for (int i = 0; i < v.Length; i++) v[i] = Math.Max(0, v[i]); break;
+            case "LeakyRelu": for (int i = 0; i < v.Length; i++) v[i] = v[i] > 0 ? v[i] : l.Alpha * v[i]; break;
+            case "Sigmoid": for (int i = 0; i < v.Length; i++) v[i] = 1 / (1 + Math.Exp(-v[i])); break;
+            case "Tanh": for (int i = 0; i < v.Length; i++) v[i] = Math.Tanh(v[i]); break;
+            case "Softmax":
+                double m = double.NegativeInfinity, s = 0;
+                foreach (var t in v) m = Math.Max(m, t);
+                for (int i = 0; i < v.Length; i++) { v[i] = Math.Exp(v[i] - m); s += v[i]; }
+                for (int i = 0; i < v.Length; i++) v[i] /= s;
+                break;
+            case "Identity": break;
+            default: throw new NotSupportedException("reference has no activation " + l.Act);
+        }
+    }
+
+    public double Loss(double[] p, float[] x, int batch, int[]? labels, float[]? targets)
+    {
+        var y = Forward(p, x, batch);
+        int n = _layers[^1].Out;
+        double total = 0;
+        for (int b = 0; b < batch; b++)
+        {
+            if (_loss == LossKind.SoftmaxCrossEntropy)
+            {
+                double m = double.NegativeInfinity, s = 0;
+                for (int c = 0; c < n; c++) m = Math.Max(m, y[b * n + c]);
+                for (int c = 0; c < n; c++) s += Math.Exp(y[b * n + c] - m);
+                total += m + Math.Log(s) - y[b * n + labels![b]];
+            }
+            else
+                for (int o = 0; o < n; o++) { double d = y[b * n + o] - targets![b * n + o]; total += d * d; }
+        }
+        return _loss == LossKind.SoftmaxCrossEntropy ? total / batch : total / (batch * n);
+    }
+
+    /// <summary>Central differences <c>(L(θ+h) − L(θ−h)) / 2h</c> in double for every parameter.</summary>
+    public double[] NumericGradient(double[] p, float[] x, int batch, int[]? labels, float[]? targets, double h = 1e-6)
+    {
+        var g = new double[p.Length];
+        var q = (double[])p.Clone();
+        foreach (var l in _layers.Where(l => l.Dense))
+            foreach (int i in Enumerable.Range(l.W, l.In * l.Out).Concat(Enumerable.Range(l.B, l.Out)))
+            {
+                q[i] = p[i] + h; double up = Loss(q, x, batch, labels, targets);
+                q[i] = p[i] - h; double down = Loss(q, x, batch, labels, targets);
+                q[i] = p[i];
+                g[i] = (up - down) / (2 * h);
+            }
+        return g;
+    }
+}

@@ -1,0 +1,89 @@
+using ModelGen;
+
+namespace ModelGen.Tests.Models;
+
+// Networks declared as a user would; the generator runs on them when this project builds.
+// Together the gradient-check models use every layer kind, every activation fused and standalone, and both losses.
+
+/// <summary>The sample's shapes (784 → 256 → 128 → 10).</summary>
+[Network(784)]
+public partial class SampleMlp
+{
+    [Dense(256), Relu] public partial Layer Hidden1 { get; }
+    [Dense(128), Relu] public partial Layer Hidden2 { get; }
+    [Dense(10)] public partial Layer Logits { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
+[Network(5)]
+public partial class GcRelu
+{
+    [Dense(7), Relu] public partial Layer A { get; }
+    [Dense(4)] public partial Layer B { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
+[Network(6)]
+public partial class GcLeaky
+{
+    [Dense(9), LeakyRelu(0.1f)] public partial Layer A { get; }
+    [Dense(3)] public partial Layer B { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
+[Network(4)]
+public partial class GcSigmoid
+{
+    [Dense(6), Sigmoid] public partial Layer A { get; }
+    [Dense(3)] public partial Layer B { get; }
+    [Mse] public partial Loss Loss { get; }
+}
+
+[Network(3)]
+public partial class GcTanh
+{
+    [Dense(5), Tanh] public partial Layer A { get; }
+    [Dense(2), Tanh] public partial Layer B { get; }
+    [Mse] public partial Loss Loss { get; }
+}
+
+[Network(4)]
+public partial class GcSoftmaxFused
+{
+    [Dense(6), Sigmoid] public partial Layer A { get; }
+    [Dense(3), Softmax] public partial Layer Probabilities { get; }
+    [Mse] public partial Loss Loss { get; }
+}
+
+[Network(5)]
+public partial class GcStandalone
+{
+    [Dense(6)] public partial Layer A { get; }
+    [Relu] public partial Layer ReluA { get; }
+    [Dense(5)] public partial Layer B { get; }
+    [Tanh] public partial Layer TanhB { get; }
+    [Dense(4)] public partial Layer C { get; }
+    [LeakyRelu(0.2f)] public partial Layer LeakyC { get; }
+    [Dense(4)] public partial Layer D { get; }
+    [Sigmoid] public partial Layer SigmoidD { get; }
+    [Dense(3)] public partial Layer E { get; }
+    [Softmax] public partial Layer SoftmaxE { get; }
+    [Mse] public partial Loss Loss { get; }
+}
+
+/// <summary>A layer wider than one register tile in every dimension, with row and column remainders.</summary>
+[Network(37)]
+public partial class GcWide
+{
+    [Dense(41), Relu] public partial Layer A { get; }
+    [Dense(19)] public partial Layer B { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
+/// <summary>Inference only: no loss, no training code.</summary>
+[Network(8, InferenceOnly = true)]
+public partial class InferenceOnlyNet
+{
+    [Dense(4), Tanh] public partial Layer A { get; }
+    [Dense(2)] public partial Layer B { get; }
+}

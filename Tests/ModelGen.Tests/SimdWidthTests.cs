@@ -1,0 +1,157 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Reflection;
+using System.Text;
+using ModelGen.Kernels;
+using ModelGen.Tests.Harness;
+using ModelGen.Tests.Models;
+using Xunit;
+
+namespace ModelGen.Tests;
+
+/// <summary>Vector512 and Vector256 paths against the scalar path: forward outputs and gradients.</summary>
+public class SimdWidthTests
+{
+    private static readonly Lazy<Type[]> s_sized = new(CompileSizedNetworks);
+
+    /// <summary>67 networks whose input, hidden and output sizes together take every value 1..67,
+    /// so every row remainder, column remainder and scalar tail of the tile plans is exercised.</summary>
+    private static Type[] CompileSizedNetworks()
+    {
+        var sb = new StringBuilder("using ModelGen;\nnamespace Sized;\n");
+        for (int n = 1; n <= 67; n++)
+        {
+            int h = n * 29 % 67 + 1, o = n * 11 % 67 + 1;
+            string act = n % 2 == 0 ? "Relu" : "LeakyRelu(0.05f)";
+            sb.Append($"[Network({n})] public partial class Net{n} {{ [Dense({h}), {act}] public partial Layer A {{ get; }} [Dense({o})] public partial Layer B {{ get; }} [Mse] public partial Loss Loss {{ get; }} }}\n");
+        }
+        var result = GeneratorHarness.Run(sb.ToString());
+        Assert.Empty(result.GeneratorDiagnostics);
+        var asm = GeneratorHarness.Load(result.Output);
+        return Enumerable.Range(1, 67).Select(n => asm.GetType("Sized.Net" + n)!).ToArray();
+    }
+
+    public static IEnumerable<object[]> Sizes() => Enumerable.Range(1, 67).Select(n => new object[] { n });
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void Widths_agree_for_every_size(int n)
+    {
+        var type = s_sized.Value[n - 1];
+        foreach (int batch in new[] { 1, 2, 16, 17, 45 })
+            CompareWidths(() => (ITrainableNetwork)Activator.CreateInstance(type, 48, n)!, batch, labels: false);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(64)]
+    [InlineData(256)]
+    public void Widths_agree_on_the_sample_shapes(int batch) =>
+        CompareWidths(() => new SampleMlp(256, 42), batch, labels: true);
+
+    [Fact]
+    public void This_machine_runs_the_vector_paths()
+    {
+        // The widths tests skip a path the machine cannot run; on the project's machines (AVX-512) none is skipped.
+        Assert.True(Simd.IsSupported(SimdWidth.V256), "Vector256 is not accelerated here: the AVX2 path is untested on this machine");
+        Assert.True(Simd.IsSupported(SimdWidth.V512) || Environment.GetEnvironmentVariable("DOTNET_EnableAVX512") == "0",
+            "Vector512 is not accelerated here: the AVX-512 path is untested on this machine");
+    }
+
+    private static void CompareWidths(Func<ITrainableNetwork> make, int batch, bool labels)
+    {
+        var (refOut, refGrad) = Run(make, SimdWidth.Scalar, batch, labels);
+        foreach (var width in new[] { SimdWidth.V256, SimdWidth.V512 })
+        {
+            if (!Simd.IsSupported(width)) continue;
+            var (o, g) = Run(make, width, batch, labels);
+            AssertClose(refOut, o, $"{width} output, batch {batch}");
+            AssertClose(refGrad, g, $"{width} gradient, batch {batch}");
+        }
+    }
+
+    private static (float[] Output, float[] Gradient) Run(Func<ITrainableNetwork> make, SimdWidth width, int batch, bool labels)
+    {
+        using var net = make();
+        net.Width = width;
+        var rng = new Rng(7);
+        foreach (var t in net.Tensors.Where(t => !t.IsWeight))
+            for (int i = 0; i < t.Length; i++) net.Parameters[t.Offset + i] = (float)(rng.NextGaussian() * 0.1);
+        var x = Enumerable.Range(0, batch * net.InputSize).Select(_ => (float)rng.NextGaussian()).ToArray();
+        var output = new float[batch * net.OutputSize];
+        net.Predict(x, output);
+        net.ZeroGrad();
+        net.Forward(x, training: true);
+        if (labels) net.Backward(Enumerable.Range(0, batch).Select(_ => rng.NextInt(net.OutputSize)).ToArray());
+        else net.Backward(Enumerable.Range(0, batch * net.OutputSize).Select(_ => rng.NextFloat()).ToArray());
+        return (output, net.Gradients.ToArray());
+    }
+
+    internal static void AssertClose(float[] expected, float[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double scale = expected.Length == 0 ? 1 : Math.Max(1e-3, expected.Max(v => Math.Abs(v)));
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 * scale + 1e-4 * Math.Abs(expected[i]),
+                $"{what}: element {i} is {actual[i]}, scalar path gives {expected[i]}");
+    }
+
+    // ── Runtime kernels: every length 0..256 against scalar ─────────────────────────────────────────────
+
+    public static IEnumerable<object[]> ActivationCases() =>
+        from a in new[] { Activation.Identity, Activation.Relu, Activation.LeakyRelu, Activation.Sigmoid, Activation.Tanh }
+        from w in new[] { SimdWidth.V256, SimdWidth.V512 }
+        select new object[] { a, w };
+
+    [Theory]
+    [MemberData(nameof(ActivationCases))]
+    public void Activation_kernels_match_scalar_for_every_length(Activation f, SimdWidth width)
+    {
+        if (!Simd.IsSupported(width)) return;
+        var rng = new Rng(3);
+        for (int n = 0; n <= 256; n++)
+        {
+            var x = Enumerable.Range(0, n).Select(_ => (float)(rng.NextGaussian() * 4)).ToArray();
+            var dy = Enumerable.Range(0, n).Select(_ => (float)rng.NextGaussian()).ToArray();
+            float[] ys = new float[n], yv = new float[n], dxs = new float[n], dxv = new float[n];
+            Activations.Forward(f, 0.1f, x, ys, SimdWidth.Scalar);
+            Activations.Forward(f, 0.1f, x, yv, width);
+            AssertClose(ys, yv, $"{f} forward n={n}");
+            Activations.Backward(f, 0.1f, dy, ys, dxs, SimdWidth.Scalar);
+            Activations.Backward(f, 0.1f, dy, ys, dxv, width);
+            AssertClose(dxs, dxv, $"{f} backward n={n}");
+        }
+    }
+
+    [Theory]
+    [InlineData(SimdWidth.V256)]
+    [InlineData(SimdWidth.V512)]
+    public void Gemv_and_row_sums_match_scalar(SimdWidth width)
+    {
+        if (!Simd.IsSupported(width)) return;
+        var rng = new Rng(5);
+        foreach (int k in new[] { 1, 7, 8, 15, 16, 17, 33, 67, 784 })
+            foreach (int rows in new[] { 1, 3, 4, 8, 9, 13 })
+            {
+                var w = Enumerable.Range(0, rows * k).Select(_ => (float)rng.NextGaussian()).ToArray();
+                var x = Enumerable.Range(0, k).Select(_ => (float)rng.NextGaussian()).ToArray();
+                var bias = Enumerable.Range(0, rows).Select(_ => (float)rng.NextGaussian()).ToArray();
+                float[] ys = new float[rows], yv = new float[rows];
+                Gemm.Scalar(ref w[0], k, 1, ref x[0], 1, ref ys[0], 1, k, rows, 1, ref bias[0], Epilogue.BiasRelu, 0f);
+                if (width == SimdWidth.V512) Gemm.GemvV512(ref w[0], k, ref x[0], ref yv[0], rows, ref bias[0], Epilogue.BiasRelu, 0f);
+                else Gemm.GemvV256(ref w[0], k, ref x[0], ref yv[0], rows, ref bias[0], Epilogue.BiasRelu, 0f);
+                AssertClose(ys, yv, $"gemv k={k} rows={rows}");
+            }
+        for (int batch = 0; batch <= 67; batch++)
+        {
+            int ld = Math.Max(16, Simd.PanelWidth(batch));
+            var m = Enumerable.Range(0, 3 * ld).Select(_ => (float)rng.NextGaussian()).ToArray();
+            float[] ss = new float[3], sv = new float[3];
+            Reductions.AddRowSums(ref m[0], 3, ld, batch, ref ss[0], SimdWidth.Scalar);
+            Reductions.AddRowSums(ref m[0], 3, ld, batch, ref sv[0], width);
+            AssertClose(ss, sv, $"row sums batch={batch}");
+        }
+    }
+}
