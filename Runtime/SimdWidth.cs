@@ -42,4 +42,9 @@ public static class Simd
 
     /// <summary>Rounds a batch up to the 16-column panels the batched kernels work on.</summary>
     public static int PanelWidth(int batch) => (batch + 15) & ~15;
+
+    /// <summary>Row stride of a panel of <paramref name="columns"/> columns: an <b>odd</b> multiple of 16 floats.
+    /// A stride of an even multiple (e.g. 256 floats = 1 KB) maps successive rows to a few L1 sets, so a
+    /// kernel walking down a panel evicts its own data; an odd multiple of 64 bytes cycles through all 64 sets.</summary>
+    public static int PanelStride(int columns) => columns <= 1 ? columns : ((columns >> 4) & 1) == 1 ? columns : columns + 16;
 }

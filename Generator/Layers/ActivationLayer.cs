@@ -46,10 +46,10 @@ internal static class ActivationLayer
     {
         var l = c.Layer;
         cw.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        using (cw.Block($"private void {l.Name}_Forward_{w.Name}(int ld)"))
+        using (cw.Block($"private void {l.Name}_Forward_{w.Name}(int n, int ld)"))
         {
             if (l.Activation == ActivationKind.Softmax)
-                cw.Line($"Softmax.Forward(ref _arena.Ref({c.Input}), ref _arena.Ref({c.Output}), {l.Out}, ld, ld);");
+                cw.Line($"Softmax.Forward(ref _arena.Ref({c.Input}), ref _arena.Ref({c.Output}), {l.Out}, ld, n);");
             else
                 cw.Line($"Activations.Forward({LayerTable.RuntimeActivation(l.Activation)}, {LayerTable.Float(l.Alpha)}, _arena.Span({c.Input}, {l.In} * ld), _arena.Span({c.Output}, {l.Out} * ld), {w.Enum});");
         }
@@ -59,11 +59,11 @@ internal static class ActivationLayer
     {
         var l = c.Layer;
         cw.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        using (cw.Block($"private void {l.Name}_Backward_{w.Name}(int batch, int ld)"))
+        using (cw.Block($"private void {l.Name}_Backward_{w.Name}(int batch, int n, int ld)"))
         {
             if (c.InputGrad is null) { cw.Line("// first layer: no gradient flows further down"); return; }
             if (l.Activation == ActivationKind.Softmax)
-                cw.Line($"Softmax.Backward(ref _arena.Ref({c.OutputGrad}), ref _arena.Ref({c.Output}), ref _arena.Ref({c.InputGrad}), {l.Out}, ld, ld);");
+                cw.Line($"Softmax.Backward(ref _arena.Ref({c.OutputGrad}), ref _arena.Ref({c.Output}), ref _arena.Ref({c.InputGrad}), {l.Out}, ld, n);");
             else
                 cw.Line($"Activations.Backward({LayerTable.RuntimeActivation(l.Activation)}, {LayerTable.Float(l.Alpha)}, _arena.Span({c.OutputGrad}, {l.Out} * ld), _arena.Span({c.Output}, {l.Out} * ld), _arena.Span({c.InputGrad}, {l.In} * ld), {w.Enum});");
         }

@@ -77,7 +77,7 @@ internal static class DenseLayer
     {
         var l = c.Layer;
         cw.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        using (cw.Block($"private void {l.Name}_Forward_{w.Name}(int ld)"))
+        using (cw.Block($"private void {l.Name}_Forward_{w.Name}(int n, int ld)"))
         {
             Locals(cw, c, grads: false);
             string alpha = LayerTable.Float(l.Alpha);
@@ -86,7 +86,7 @@ internal static class DenseLayer
                 c.Gemm.Emit(cw, w, gemm);
             else
             {
-                using (cw.Block("if (ld == 1)"))
+                using (cw.Block("if (n == 1)"))
                     cw.Line($"Gemm.Gemv{w.Name}(ref w, {l.In}, ref x, ref y, {l.Out}, ref bias, {FusedEpilogue(l)}, {alpha});   // batch 1: stream W once");
                 using (cw.Block("else"))
                     c.Gemm.Emit(cw, w, gemm);
@@ -101,18 +101,18 @@ internal static class DenseLayer
         if (l.Activation is ActivationKind.Sigmoid or ActivationKind.Tanh)
             cw.Line($"Activations.Forward({LayerTable.RuntimeActivation(l.Activation)}, 0f, _arena.Span({c.Output}, {l.Out} * ld), _arena.Span({c.Output}, {l.Out} * ld), {w.Enum});");
         else if (l.Activation == ActivationKind.Softmax)
-            cw.Line($"Softmax.Forward(ref y, ref y, {l.Out}, ld, ld);");
+            cw.Line($"Softmax.Forward(ref y, ref y, {l.Out}, ld, n);");
     }
 
     public static void EmitBackward(CodeWriter cw, LayerContext c, Width w)
     {
         var l = c.Layer;
         cw.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        using (cw.Block($"private void {l.Name}_Backward_{w.Name}(int batch, int ld)"))
+        using (cw.Block($"private void {l.Name}_Backward_{w.Name}(int batch, int n, int ld)"))
         {
             Locals(cw, c, grads: true);
             if (l.Activation == ActivationKind.Softmax)
-                cw.Line($"Softmax.Backward(ref dy, ref y, ref dy, {l.Out}, ld, ld);");
+                cw.Line($"Softmax.Backward(ref dy, ref y, ref dy, {l.Out}, ld, n);");
             else if (l.Activation != ActivationKind.None)
                 cw.Line($"Activations.Backward({LayerTable.RuntimeActivation(l.Activation)}, {LayerTable.Float(l.Alpha)}, _arena.Span({c.OutputGrad}, {l.Out} * ld), _arena.Span({c.Output}, {l.Out} * ld), _arena.Span({c.OutputGrad}, {l.Out} * ld), {w.Enum});");
             cw.Line($"Reductions.AddRowSums(ref dy, {l.Out}, ld, batch, ref db, {w.Enum});   // dbias[o] += Σ_b dz[o,b]");

@@ -1,13 +1,15 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ModelGen.Kernels;
 
 /// <summary>
 /// Moves between the user's sample-major layout <c>[batch, features]</c> and the feature-major panels
-/// <c>[features, ld]</c> the batched kernels work on (ld = batch rounded up to 16; padding columns are zero).
-/// Feature-major keeps the batch in the vector lanes, so even a 10-wide layer fills whole vectors.
+/// <c>[features, ld]</c> the batched kernels work on. Feature-major keeps the batch in the vector lanes, so even
+/// a 10-wide layer fills whole vectors. Columns <c>[batch, ld)</c> of a panel are padding, set to 0 on input.
 /// </summary>
 public static class Layout
 {
@@ -17,23 +19,10 @@ public static class Layout
     {
         if (src.Length < batch * features) throw new ArgumentException($"input holds {src.Length} floats, expected {batch}×{features}");
         ref float s = ref MemoryMarshal.GetReference(src);
-        if (ld == 1) { Unsafe.CopyBlockUnaligned(ref Unsafe.As<float, byte>(ref dst), ref Unsafe.As<float, byte>(ref s), (uint)(features * sizeof(float))); return; }
-        // 8×8 blocks keep both sides' cache lines hot.
-        for (int f0 = 0; f0 < features; f0 += 8)
-        {
-            int fe = Math.Min(f0 + 8, features);
-            for (int b0 = 0; b0 < batch; b0 += 8)
-            {
-                int be = Math.Min(b0 + 8, batch);
-                for (int f = f0; f < fe; f++)
-                {
-                    ref float d = ref Unsafe.Add(ref dst, (nint)f * ld);
-                    for (int b = b0; b < be; b++) Unsafe.Add(ref d, b) = Unsafe.Add(ref s, (nint)b * features + f);
-                }
-            }
-            for (int f = f0; f < fe; f++)
-                for (int b = batch; b < ld; b++) Unsafe.Add(ref dst, (nint)f * ld + b) = 0f;
-        }
+        if (ld == 1) { Copy(ref s, ref dst, features); return; }
+        Transpose(ref s, batch, features, features, ref dst, ld);
+        for (int f = 0; f < features; f++)
+            for (int b = batch; b < ld; b++) Unsafe.Add(ref dst, (nint)f * ld + b) = 0f;
     }
 
     /// <summary><c>dst[b·features + f] = src[f·ld + b]</c> for <c>b &lt; batch</c>.</summary>
@@ -42,19 +31,54 @@ public static class Layout
     {
         if (dst.Length < batch * features) throw new ArgumentException($"output holds {dst.Length} floats, expected {batch}×{features}");
         ref float d = ref MemoryMarshal.GetReference(dst);
-        if (ld == 1) { Unsafe.CopyBlockUnaligned(ref Unsafe.As<float, byte>(ref d), ref Unsafe.As<float, byte>(ref src), (uint)(features * sizeof(float))); return; }
-        for (int b0 = 0; b0 < batch; b0 += 8)
+        if (ld == 1) { Copy(ref src, ref d, features); return; }
+        Transpose(ref src, features, batch, ld, ref d, features);
+    }
+
+    private static void Copy(ref float src, ref float dst, int n) =>
+        Unsafe.CopyBlockUnaligned(ref Unsafe.As<float, byte>(ref dst), ref Unsafe.As<float, byte>(ref src), (uint)(n * sizeof(float)));
+
+    /// <summary><c>dst[c·dstStride + r] = src[r·srcStride + c]</c> for r &lt; rows, c &lt; cols: 8×8 blocks in
+    /// registers (AVX unpack/shuffle/permute, 24 shuffles per 64 floats), scalar edges.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Transpose(ref float src, int rows, int cols, nint srcStride, ref float dst, nint dstStride)
+    {
+        int r8 = Avx.IsSupported ? rows & ~7 : 0, c8 = Avx.IsSupported ? cols & ~7 : 0;
+        for (int r = 0; r < r8; r += 8)
+            for (int c = 0; c < c8; c += 8)
+                Block8x8(ref Unsafe.Add(ref src, r * srcStride + c), srcStride, ref Unsafe.Add(ref dst, c * dstStride + r), dstStride);
+        for (int r = 0; r < rows; r++)
         {
-            int be = Math.Min(b0 + 8, batch);
-            for (int f0 = 0; f0 < features; f0 += 8)
-            {
-                int fe = Math.Min(f0 + 8, features);
-                for (int b = b0; b < be; b++)
-                {
-                    ref float row = ref Unsafe.Add(ref d, (nint)b * features);
-                    for (int f = f0; f < fe; f++) Unsafe.Add(ref row, f) = Unsafe.Add(ref src, (nint)f * ld + b);
-                }
-            }
+            int c0 = r < r8 ? c8 : 0; // blocks already covered [0, r8) × [0, c8)
+            for (int c = c0; c < cols; c++) Unsafe.Add(ref dst, c * dstStride + r) = Unsafe.Add(ref src, r * srcStride + c);
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block8x8(ref float s, nint ss, ref float d, nint ds)
+    {
+        var r0 = Vector256.LoadUnsafe(ref s); var r1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref s, ss));
+        var r2 = Vector256.LoadUnsafe(ref Unsafe.Add(ref s, 2 * ss)); var r3 = Vector256.LoadUnsafe(ref Unsafe.Add(ref s, 3 * ss));
+        var r4 = Vector256.LoadUnsafe(ref Unsafe.Add(ref s, 4 * ss)); var r5 = Vector256.LoadUnsafe(ref Unsafe.Add(ref s, 5 * ss));
+        var r6 = Vector256.LoadUnsafe(ref Unsafe.Add(ref s, 6 * ss)); var r7 = Vector256.LoadUnsafe(ref Unsafe.Add(ref s, 7 * ss));
+        // Pairs of rows interleaved: t0 = [r0₀ r1₀ r0₁ r1₁ | r0₄ r1₄ r0₅ r1₅] …
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        // Quads: u0 = [column 0 of rows 0..3 | column 4 of rows 0..3] …
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        // Halves joined: column c of rows 0..7.
+        Avx.Permute2x128(u0, u4, 0x20).StoreUnsafe(ref d);
+        Avx.Permute2x128(u1, u5, 0x20).StoreUnsafe(ref Unsafe.Add(ref d, ds));
+        Avx.Permute2x128(u2, u6, 0x20).StoreUnsafe(ref Unsafe.Add(ref d, 2 * ds));
+        Avx.Permute2x128(u3, u7, 0x20).StoreUnsafe(ref Unsafe.Add(ref d, 3 * ds));
+        Avx.Permute2x128(u0, u4, 0x31).StoreUnsafe(ref Unsafe.Add(ref d, 4 * ds));
+        Avx.Permute2x128(u1, u5, 0x31).StoreUnsafe(ref Unsafe.Add(ref d, 5 * ds));
+        Avx.Permute2x128(u2, u6, 0x31).StoreUnsafe(ref Unsafe.Add(ref d, 6 * ds));
+        Avx.Permute2x128(u3, u7, 0x31).StoreUnsafe(ref Unsafe.Add(ref d, 7 * ds));
     }
 }

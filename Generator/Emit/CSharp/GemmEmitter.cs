@@ -4,7 +4,7 @@ namespace ModelGen.Generator.Emit.CSharp;
 
 /// <summary>One matrix product inside a layer method. Names are the generated method's locals.
 /// <c>C[r, j] (Epi)= Σ_p A[r·Ars + p·Aks] · B[p·Ldb + j]</c>, r &lt; Rows (build-time constant),
-/// j &lt; Cols (a constant, or null for the run-time panel width <c>ld</c>, a multiple of 16).</summary>
+/// j &lt; Cols (a constant, or null for the run-time panel width <c>n</c>, a multiple of 16).</summary>
 internal sealed record GemmCall(
     string A, string Ars, string Aks,
     string B, string Ldb,
@@ -29,20 +29,20 @@ internal sealed class GemmEmitter
         string bias = g.Bias ?? "Unsafe.NullRef<float>()";
         if (w.IsScalar)
         {
-            string cols = g.Cols?.ToString() ?? "ld";
+            string cols = g.Cols?.ToString() ?? "n";
             cw.Line($"Gemm.Scalar(ref {g.A}, {g.Ars}, {g.Aks}, ref {g.B}, {g.Ldb}, ref {g.C}, {g.Ldc}, {g.K}, {g.Rows}, {cols}, ref {bias}, {g.Epi}, {g.Alpha});");
             return;
         }
         if (g.Cols is null)
         {
-            // ld is a multiple of 16: full NR-wide tiles, then (V512 only) one 16-wide tile.
-            using (cw.Block($"for (int j = 0; j + {w.NR} <= ld; j += {w.NR})"))
+            // n is a multiple of 16: full NR-wide tiles, then (V512 only) one 16-wide tile.
+            using (cw.Block($"for (int j = 0; j + {w.NR} <= n; j += {w.NR})"))
                 EmitRows(cw, w, g, w.NVMax, "j");
             int rest = 16 / w.Lanes;
             if (w.NR > 16)
-                using (cw.Block($"if ((ld & {w.NR - 1}) != 0)"))
+                using (cw.Block($"if ((n & {w.NR - 1}) != 0)"))
                 {
-                    cw.Line("int j = ld - 16;");
+                    cw.Line("int j = n - 16;");
                     EmitRows(cw, w, g, rest, "j");
                 }
             return;

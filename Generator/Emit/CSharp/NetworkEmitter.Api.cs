@@ -18,7 +18,7 @@ internal static partial class NetworkEmitter
                 cw.Line(w.IsScalar ? "default:" : $"case {w.Enum}:");
                 var order = backward ? p.Layers.Reverse() : p.Layers;
                 foreach (var l in order)
-                    cw.Line(backward ? $"    {l.Name}_Backward_{w.Name}(batch, ld);" : $"    {l.Name}_Forward_{w.Name}(ld);");
+                    cw.Line(backward ? $"    {l.Name}_Backward_{w.Name}(batch, n, ld);" : $"    {l.Name}_Forward_{w.Name}(n, ld);");
                 cw.Line("    break;");
             }
         }
@@ -33,11 +33,12 @@ internal static partial class NetworkEmitter
             cw.Line("int batch = BatchOf(input.Length);");
             if (!p.Trainable)
                 cw.Line("if (training) throw new InvalidOperationException(\"" + p.ClassName + " is inference-only (no loss): it cannot run a training forward\");");
-            cw.Line("int ld = batch == 1 && !training ? 1 : Simd.PanelWidth(batch);");
+            cw.Line("int n = batch == 1 && !training ? 1 : Simd.PanelWidth(batch);   // columns computed");
+            cw.Line("int ld = Simd.PanelStride(n);                                     // row stride of every panel");
             cw.Line("Layout.ToFeatureMajor(input, batch, InputSize, ref _arena.Ref(_x0), ld);");
             if (p.Trainable) cw.Line("if (training) input.Slice(0, batch * InputSize).CopyTo(_arena.Span(_xIn, batch * InputSize));");
             EmitDispatch(cw, p, backward: false);
-            cw.Line("_batch = batch; _ld = ld; _training = training;");
+            cw.Line("_batch = batch; _n = n; _ld = ld; _training = training;");
         }
         cw.Line();
         cw.Line("/// <summary>Copies the last forward's outputs, row-major <c>[batch, OutputSize]</c>.</summary>");
@@ -110,7 +111,7 @@ internal static partial class NetworkEmitter
         using (cw.Block($"public float Backward({good})"))
         {
             cw.Line("if (!_training) throw new InvalidOperationException(\"call Forward(input, training: true) before Backward\");");
-            cw.Line("int batch = _batch, ld = _ld;");
+            cw.Line("int batch = _batch, n = _n, ld = _ld;");
             cw.Line($"float loss = {call($"_arena.Ref({lastGrad})", "true")};");
             EmitDispatch(cw, p, backward: true);
             cw.Line("return loss;");

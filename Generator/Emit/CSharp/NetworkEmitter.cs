@@ -140,7 +140,7 @@ internal static partial class NetworkEmitter
         if (p.Trainable) bufs.Add("_xs");
         cw.Line($"private readonly long {string.Join(", ", bufs)};");
         cw.Line("private SimdWidth _width;");
-        cw.Line("private int _batch, _ld;");
+        cw.Line("private int _batch, _n, _ld;");
         cw.Line("private bool _training;");
         foreach (var l in p.Layers) cw.Line($"private readonly Layer _layer{l.Index};");
         if (p.Trainable && p.Loss is not null)
@@ -158,7 +158,7 @@ internal static partial class NetworkEmitter
         {
             cw.Line("if (maxBatch < 1) throw new ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, \"maxBatch must be at least 1\");");
             cw.Line("_maxBatch = maxBatch;");
-            cw.Line("long ldMax = Simd.PanelWidth(maxBatch);");
+            cw.Line("long ldMax = Simd.PanelStride(Simd.PanelWidth(maxBatch));");
             cw.Line("long next = 2L * ParameterRegion;");
             cw.Line("long Take(long floats) { long at = next; next += (floats + 15) & ~15L; return at; }");
             cw.Line($"_x0 = Take({p.InputSize} * ldMax);");

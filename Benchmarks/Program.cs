@@ -1,0 +1,60 @@
+using System;
+using System.Diagnostics;
+using System.Linq;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using ModelGen.Benchmarks;
+
+// BenchmarkDotNet, in process (TorchSharp's native libraries are loaded once), one thread.
+//   dotnet run -c Release --project Benchmarks -- --filter '*W1*'
+// `--quick` prints rough Stopwatch medians instead (for tuning, not for reporting).
+if (args.Contains("--quick")) { Quick.Run(); return; }
+if (args.Contains("--parts")) { Parts.Run(); return; }
+var config = DefaultConfig.Instance
+    .AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(8).WithIterationCount(20).WithId("inproc"))
+    .WithOptions(ConfigOptions.DisableOptimizationsValidator);
+BenchmarkSwitcher.FromAssembly(typeof(W1Benchmarks).Assembly).Run(args, config);
+
+internal static class Quick
+{
+    public static void Run()
+    {
+        var b = new W1Benchmarks();
+        b.Setup();
+        Time("ModelGen batch 1", b.ModelGen_Batch1, 20000);
+        Time("Torch batch 1", b.Torch_Batch1, 5000);
+        Time("ModelGen batch 256", b.ModelGen_Batch256, 300);
+        Time("Torch batch 256", b.Torch_Batch256, 100);
+        Time("ModelGen train 64", () => b.ModelGen_TrainStep64(), 500);
+        Time("Torch train 64", b.Torch_TrainStep64, 100);
+    }
+
+    private static void Time(string name, Action a, int n)
+    {
+        for (int i = 0; i < n; i++) a();
+        var t = new double[n];
+        for (int i = 0; i < n; i++) { long s = Stopwatch.GetTimestamp(); a(); t[i] = (Stopwatch.GetTimestamp() - s) * 1e6 / Stopwatch.Frequency; }
+        Array.Sort(t);
+        Console.WriteLine($"{name,-22} median {t[n / 2],9:F1} us   p10 {t[n / 10],9:F1} us");
+    }
+}
+
+internal static class Parts
+{
+    public static void Run()
+    {
+        var x = new float[256 * 784];
+        var dst = new float[784 * 256];
+        var t = new double[200];
+        for (int r = 0; r < 200; r++)
+        {
+            long s = Stopwatch.GetTimestamp();
+            ModelGen.Kernels.Layout.ToFeatureMajor(x, 256, 784, ref dst[0], 256);
+            t[r] = (Stopwatch.GetTimestamp() - s) * 1e6 / Stopwatch.Frequency;
+        }
+        Array.Sort(t);
+        Console.WriteLine($"transpose 256x784: {t[100]:F1} us");
+    }
+}

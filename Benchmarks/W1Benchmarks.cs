@@ -1,0 +1,95 @@
+using System;
+using BenchmarkDotNet.Attributes;
+using ModelGen;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ModelGen.Benchmarks;
+
+/// <summary>Workload W1: MLP 784 → 256 ReLU → 128 ReLU → 10, float32, one thread.
+/// ModelGen and TorchSharp (libtorch CPU) in the same run.</summary>
+[MemoryDiagnoser]
+public class W1Benchmarks
+{
+    private W1Mlp _model = null!;
+    private float[] _x1 = null!, _y1 = null!, _x256 = null!, _y256 = null!, _x64 = null!;
+    private int[] _labels64 = null!;
+    private Sgd _sgd = null!;
+
+    private nn.Module<Tensor, Tensor> _torch = null!;
+    private Tensor _t1 = null!, _t256 = null!, _t64 = null!, _tLabels64 = null!;
+    private optim.Optimizer _torchSgd = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var rng = new Rng(1);
+        float[] Random(int n) { var a = new float[n]; for (int i = 0; i < n; i++) a[i] = rng.NextFloat(); return a; }
+        _model = new W1Mlp(maxBatch: 256, seed: 1);
+        _x1 = Random(784); _y1 = new float[10];
+        _x256 = Random(256 * 784); _y256 = new float[256 * 10];
+        _x64 = Random(64 * 784);
+        _labels64 = new int[64];
+        for (int i = 0; i < 64; i++) _labels64[i] = rng.NextInt(10);
+        _sgd = new Sgd(0.01f);
+
+        torch.set_num_threads(1);
+        torch.manual_seed(1);
+        _torch = nn.Sequential(("fc1", nn.Linear(784, 256)), ("relu1", nn.ReLU()), ("fc2", nn.Linear(256, 128)),
+            ("relu2", nn.ReLU()), ("fc3", nn.Linear(128, 10)));
+        _t1 = torch.tensor(_x1, new long[] { 1, 784 });
+        _t256 = torch.tensor(_x256, new long[] { 256, 784 });
+        _t64 = torch.tensor(_x64, new long[] { 64, 784 });
+        var labels = new long[64];
+        for (int i = 0; i < 64; i++) labels[i] = _labels64[i];
+        _tLabels64 = torch.tensor(labels);
+        _torchSgd = optim.SGD(_torch.parameters(), 0.01);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _model.Dispose();
+
+    [Benchmark(Description = "(a) ModelGen: inference batch 1")]
+    public void ModelGen_Batch1() => _model.Predict(_x1, _y1);
+
+    [Benchmark(Description = "(a) TorchSharp: inference batch 1")]
+    public void Torch_Batch1()
+    {
+        using var mode = torch.inference_mode();
+        using var y = _torch.forward(_t1);
+    }
+
+    [Benchmark(Description = "(b) ModelGen: inference batch 256")]
+    public void ModelGen_Batch256() => _model.Predict(_x256, _y256);
+
+    [Benchmark(Description = "(b) TorchSharp: inference batch 256")]
+    public void Torch_Batch256()
+    {
+        using var mode = torch.inference_mode();
+        using var y = _torch.forward(_t256);
+    }
+
+    [Benchmark(Description = "(c) ModelGen: train step batch 64")]
+    public float ModelGen_TrainStep64() => _model.TrainStep(_x64, _labels64, _sgd);
+
+    [Benchmark(Description = "(c) TorchSharp: train step batch 64")]
+    public void Torch_TrainStep64()
+    {
+        using var scope = torch.NewDisposeScope();
+        _torchSgd.zero_grad();
+        var logits = _torch.forward(_t64);
+        var loss = nn.functional.cross_entropy(logits, _tLabels64);
+        loss.backward();
+        _torchSgd.step();
+    }
+}
+
+/// <summary>W1 as a ModelGen declaration.</summary>
+[Network(784)]
+public partial class W1Mlp
+{
+    [Dense(256), Relu] public partial Layer Hidden1 { get; }
+    [Dense(128), Relu] public partial Layer Hidden2 { get; }
+    [Dense(10)] public partial Layer Logits { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
