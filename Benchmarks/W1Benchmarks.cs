@@ -93,3 +93,37 @@ public partial class W1Mlp
     [Dense(10)] public partial Layer Logits { get; }
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }
+
+/// <summary>The FMA peak of one core, measured in the same run: the ceiling the GFLOP/s figures are read against.</summary>
+public class PeakBenchmarks
+{
+    /// <summary>16 independent chains of zmm FMAs (ymm when AVX-512 is off): 16 × lanes × 2 FLOPs per iteration.</summary>
+    public const int Iterations = 100_000;
+
+    [Benchmark(Description = "FMA peak (16 chains × 100k iterations)")]
+    public float FmaPeak() => Peak.Run(Iterations);
+}
+
+internal static class Peak
+{
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public static float Run(int n)
+    {
+        var a = System.Runtime.Intrinsics.Vector512.Create(1.0001f);
+        var b = System.Runtime.Intrinsics.Vector512.Create(0.9999f);
+        System.Runtime.Intrinsics.Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default,
+            c8 = default, c9 = default, c10 = default, c11 = default, c12 = default, c13 = default, c14 = default, c15 = default;
+        for (int i = 0; i < n; i++)
+        {
+            c0 = System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a, b, c0); c1 = System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a, b, c1);
+            c2 = System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a, b, c2); c3 = System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a, b, c3);
+            c4 = System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a, b, c4); c5 = System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a, b, c5);
+            c6 = System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a, b, c6); c7 = System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a, b, c7);
+            c8 = System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a, b, c8); c9 = System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a, b, c9);
+            c10 = System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a, b, c10); c11 = System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a, b, c11);
+            c12 = System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a, b, c12); c13 = System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a, b, c13);
+            c14 = System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a, b, c14); c15 = System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a, b, c15);
+        }
+        return System.Runtime.Intrinsics.Vector512.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11 + c12 + c13 + c14 + c15);
+    }
+}

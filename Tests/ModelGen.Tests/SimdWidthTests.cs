@@ -155,3 +155,36 @@ public class SimdWidthTests
         }
     }
 }
+
+public class LayoutTests
+{
+    [Fact]
+    public void Feature_major_round_trip_for_every_shape_up_to_19_and_zeroes_the_padding()
+    {
+        var rng = new Rng(2);
+        for (int batch = 1; batch <= 19; batch++)
+            for (int features = 1; features <= 19; features++)
+            {
+                int ld = Simd.PanelStride(Simd.PanelWidth(batch));
+                var x = Enumerable.Range(0, batch * features).Select(_ => rng.NextFloat() + 1f).ToArray();
+                var panel = Enumerable.Repeat(float.NaN, features * ld).ToArray();
+                ModelGen.Kernels.Layout.ToFeatureMajor(x, batch, features, ref panel[0], ld);
+                for (int f = 0; f < features; f++)
+                    for (int b = 0; b < ld; b++)
+                        Assert.Equal(b < batch ? x[b * features + f] : 0f, panel[f * ld + b]);
+                var back = new float[batch * features];
+                ModelGen.Kernels.Layout.ToSampleMajor(ref panel[0], features, ld, batch, back);
+                Assert.Equal(x, back);
+            }
+    }
+
+    [Theory]
+    [InlineData(16, 16)]
+    [InlineData(32, 48)]
+    [InlineData(256, 272)]
+    public void Panel_strides_are_odd_multiples_of_16(int columns, int stride)
+    {
+        Assert.Equal(stride, Simd.PanelStride(columns));
+        Assert.Equal(1, Simd.PanelStride(1));
+    }
+}

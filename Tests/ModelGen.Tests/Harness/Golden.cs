@@ -10,7 +10,7 @@ internal static class Golden
 {
     public static void Verify(string name, string actual, [CallerFilePath] string caller = "")
     {
-        string dir = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(caller))!, "Golden");
+        string dir = Path.Combine(Path.GetDirectoryName(caller)!, "Golden");   // beside the calling test file
         string path = Path.Combine(dir, name);
         actual = actual.Replace("\r\n", "\n");
         if (Environment.GetEnvironmentVariable("MODELGEN_UPDATE_GOLDEN") == "1")
