@@ -43,3 +43,35 @@ namespace ModelGen
     /// <summary><c>y_i = e^{x_i} / Σ_j e^{x_j}</c> over the features of one sample.</summary>
     public sealed class SoftmaxAttribute : ActivationAttribute { }
 }
+
+namespace ModelGen
+{
+    /// <summary>
+    /// Inverted dropout: in training each feature is kept with probability <c>1 − rate</c> and scaled by
+    /// <c>1/(1 − rate)</c> (so inference needs no rescaling); in inference it is the identity. The mask comes from
+    /// the model's seeded generator and is kept for the backward pass.
+    /// </summary>
+    public sealed class DropoutAttribute : LayerAttribute
+    {
+        /// <param name="rate">Probability of dropping a feature, 0 ≤ rate &lt; 1.</param>
+        public DropoutAttribute(double rate) => Rate = rate;
+
+        /// <summary>Probability of dropping a feature.</summary>
+        public double Rate { get; }
+    }
+
+    /// <summary>
+    /// L2 regularisation <c>λ·Σ W²</c> over weights (never biases): added to the loss, and <c>2λ·W</c> to the
+    /// weight gradients. On the network class it applies to every layer with weights; on a layer member it
+    /// sets that layer's λ (0 turns it off).
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Class | AttributeTargets.Property, AllowMultiple = false, Inherited = false)]
+    public sealed class L2Attribute : Attribute
+    {
+        /// <param name="lambda">Regularisation strength λ ≥ 0.</param>
+        public L2Attribute(double lambda) => Lambda = lambda;
+
+        /// <summary>Regularisation strength λ.</summary>
+        public double Lambda { get; }
+    }
+}

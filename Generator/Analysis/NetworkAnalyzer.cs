@@ -68,7 +68,7 @@ internal static class NetworkAnalyzer
             ct.ThrowIfCancellationRequested();
             current = layer.Name;
             BeforeLayer?.Invoke(layer.Name);
-            var plan = LayerTable.Infer(layer, layers.Count, shape, producer, ref offset, diags);
+            var plan = LayerTable.Infer(layer, layers.Count, shape, producer, ref offset, diags, spec.L2);
             if (plan is null) { ok = false; break; }
             layers.Add(plan);
             flops += plan.Flops;
@@ -91,8 +91,16 @@ internal static class NetworkAnalyzer
         {
             LossKind.SoftmaxCrossEntropy when last.Activation == ActivationKind.Softmax =>
                 "SoftmaxCrossEntropy applies softmax to the logits itself; remove [Softmax] from the last layer",
-            LossKind.SoftmaxCrossEntropy when last.Out < 2 =>
-                "SoftmaxCrossEntropy needs at least 2 classes; for one output use a regression loss such as [Mse]",
+            LossKind.SoftmaxCrossEntropy or LossKind.MultiClassHinge when last.Out < 2 =>
+                $"{loss.Kind} needs at least 2 classes; for one output use [BinaryCrossEntropy], [Hinge] or a regression loss",
+            LossKind.BinaryCrossEntropy when last.Out != 1 =>
+                "BinaryCrossEntropy takes one logit per sample; for several classes use [SoftmaxCrossEntropy]",
+            LossKind.BinaryCrossEntropy when last.Activation == ActivationKind.Sigmoid =>
+                "BinaryCrossEntropy applies the sigmoid to the logit itself (the stable form); remove [Sigmoid] from the last layer",
+            LossKind.Hinge when last.Out != 1 =>
+                "Hinge takes one score per sample with labels ±1; for several classes use [MultiClassHinge]",
+            LossKind.MultiClassHinge or LossKind.Hinge when last.Activation is ActivationKind.Softmax or ActivationKind.Sigmoid =>
+                $"{loss.Kind} works on raw scores; remove [{last.Activation}] from the last layer",
             LossKind.None => "this loss kind is not supported by this version of ModelGen",
             _ => null,
         };

@@ -17,7 +17,9 @@ internal sealed record LayerPlan(
     int BiasOffset,
     int BiasCount,
     long Flops,
-    int ReceptiveField)
+    int ReceptiveField,
+    float Rate = 0f,
+    float L2 = 0f)
 {
     public int ParameterCount => WeightCount + BiasCount;
     public bool HasParameters => WeightCount + BiasCount > 0;
@@ -25,9 +27,12 @@ internal sealed record LayerPlan(
     /// <summary>How the layer reads in summaries and banners, e.g. <c>Dense(256), Relu</c>.</summary>
     public string Description => Kind switch
     {
-        LayerKind.Dense => Activation == ActivationKind.None ? $"Dense({Out})" : $"Dense({Out}), {ActivationName}",
+        LayerKind.Dense => $"Dense({Out})" + (Activation == ActivationKind.None ? "" : ", " + ActivationName) + (L2 > 0f ? $", L2({F(L2)})" : ""),
+        LayerKind.Dropout => $"Dropout({F(Rate)})",
         _ => ActivationName,
     };
+
+    private static string F(float f) => f.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
     public string ActivationName => Activation == ActivationKind.LeakyRelu
         ? "LeakyRelu(" + Alpha.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + ")"

@@ -43,8 +43,8 @@ internal static class Descriptors
         "Layer '{0}': {1} must be positive, got {2}");
 
     public static readonly DiagnosticDescriptor InvalidArgument = Error("MG0008",
-        "Invalid layer argument",
-        "Layer '{0}': {1}");
+        "Invalid argument",
+        "'{0}': {1}");
 
     public static readonly DiagnosticDescriptor NoLayers = Error("MG0009",
         "Network without layers",

@@ -14,7 +14,7 @@ namespace ModelGen.Generator.Layers;
 /// </summary>
 internal static class DenseLayer
 {
-    public static LayerPlan? Infer(LayerSpec s, int index, int[] input, string producer, ref int offset, List<DiagnosticInfo> diags)
+    public static LayerPlan? Infer(LayerSpec s, int index, int[] input, string producer, ref int offset, List<DiagnosticInfo> diags, float networkL2 = 0f)
     {
         if (s.Units <= 0)
         {
@@ -39,7 +39,7 @@ internal static class DenseLayer
         int bOff = offset;
         offset = NetworkAnalyzer.RoundUp(offset + s.Units);
         return new LayerPlan(index, s.Name, s.Accessibility, LayerKind.Dense, s.Activation, s.Alpha, inF, s.Units,
-            wOff, (int)weights, bOff, s.Units, 2 * weights, inF);
+            wOff, (int)weights, bOff, s.Units, 2 * weights, inF, L2: float.IsNaN(s.L2) ? networkL2 : s.L2);
     }
 
     public static IEnumerable<string> Math(LayerPlan l)
@@ -48,6 +48,8 @@ internal static class DenseLayer
         yield return $"forward : y[o,b] = {LayerTable.ActivationMath(l.Activation, l.Alpha, z)}".PadRight(64) + $"x:[{l.In},B] W:[{l.Out},{l.In}] bias:[{l.Out}] y:[{l.Out},B]";
         yield return $"backward: {LayerTable.DerivativeMath(l.Activation, l.Alpha)}; dbias[o] += Σ_b dz[o,b]";
         yield return $"          dW[o,i] += Σ_b dz[o,b]·x[i,b]   (dW = dZ·X, X sample-major)   dx[i,b] = Σ_o W[o,i]·dz[o,b]   (dXᵀ = Wᵀ·dZᵀ)";
+        if (l.L2 > 0f)
+            yield return $"L2      : loss += {LayerTable.Float(l.L2).TrimEnd('f')}·Σ W²;  dW += {LayerTable.Float(2 * l.L2).TrimEnd('f')}·W   (weights only, not bias)";
         yield return $"params  : {l.ParameterCount:N0} (W {l.WeightCount:N0} + bias {l.BiasCount:N0})   FLOPs/sample: {l.Flops:N0}";
     }
 

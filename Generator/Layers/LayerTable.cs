@@ -21,12 +21,13 @@ internal sealed record LayerContext(LayerPlan Layer, string Input, string Output
 /// </summary>
 internal static class LayerTable
 {
-    public static readonly LayerKind[] Kinds = { LayerKind.Dense, LayerKind.Activation };
+    public static readonly LayerKind[] Kinds = { LayerKind.Dense, LayerKind.Activation, LayerKind.Dropout };
 
-    public static LayerPlan? Infer(LayerSpec spec, int index, int[] inputShape, string producer, ref int paramOffset, List<DiagnosticInfo> diags) =>
+    public static LayerPlan? Infer(LayerSpec spec, int index, int[] inputShape, string producer, ref int paramOffset, List<DiagnosticInfo> diags, float networkL2) =>
         spec.Kind switch
         {
-            LayerKind.Dense => DenseLayer.Infer(spec, index, inputShape, producer, ref paramOffset, diags),
+            LayerKind.Dense => DenseLayer.Infer(spec, index, inputShape, producer, ref paramOffset, diags, networkL2),
+            LayerKind.Dropout => DropoutLayer.Infer(spec, index, inputShape, producer, diags),
             _ => ActivationLayer.Infer(spec, index, inputShape, producer, diags),
         };
 
@@ -34,23 +35,40 @@ internal static class LayerTable
     {
         string title = $"// ── {l.Name}: {Title(l)} ";
         cw.Line(title + new string('─', System.Math.Max(4, 110 - title.Length)));
-        foreach (var line in l.Kind == LayerKind.Dense ? DenseLayer.Math(l) : ActivationLayer.Math(l)) cw.Line("// " + line);
+        var math = l.Kind switch
+        {
+            LayerKind.Dense => DenseLayer.Math(l),
+            LayerKind.Dropout => DropoutLayer.Math(l),
+            _ => ActivationLayer.Math(l),
+        };
+        foreach (var line in math) cw.Line("// " + line);
     }
 
-    private static string Title(LayerPlan l) => l.Kind == LayerKind.Dense
-        ? $"Dense {l.In} → {l.Out}" + (l.Activation == ActivationKind.None ? "" : ", " + l.ActivationName)
-        : $"{l.ActivationName} [{l.Out}]";
+    private static string Title(LayerPlan l) => l.Kind switch
+    {
+        LayerKind.Dense => $"Dense {l.In} → {l.Out}" + (l.Activation == ActivationKind.None ? "" : ", " + l.ActivationName),
+        LayerKind.Dropout => $"{l.Description} [{l.Out}]",
+        _ => $"{l.ActivationName} [{l.Out}]",
+    };
 
     public static void EmitForward(CodeWriter cw, LayerContext ctx, Width w)
     {
-        if (ctx.Layer.Kind == LayerKind.Dense) DenseLayer.EmitForward(cw, ctx, w);
-        else ActivationLayer.EmitForward(cw, ctx, w);
+        switch (ctx.Layer.Kind)
+        {
+            case LayerKind.Dense: DenseLayer.EmitForward(cw, ctx, w); break;
+            case LayerKind.Dropout: DropoutLayer.EmitForward(cw, ctx, w); break;
+            default: ActivationLayer.EmitForward(cw, ctx, w); break;
+        }
     }
 
     public static void EmitBackward(CodeWriter cw, LayerContext ctx, Width w)
     {
-        if (ctx.Layer.Kind == LayerKind.Dense) DenseLayer.EmitBackward(cw, ctx, w);
-        else ActivationLayer.EmitBackward(cw, ctx, w);
+        switch (ctx.Layer.Kind)
+        {
+            case LayerKind.Dense: DenseLayer.EmitBackward(cw, ctx, w); break;
+            case LayerKind.Dropout: DropoutLayer.EmitBackward(cw, ctx, w); break;
+            default: ActivationLayer.EmitBackward(cw, ctx, w); break;
+        }
     }
 
     /// <summary>The runtime's <c>Activation</c> member for a fused or standalone element-wise activation.</summary>

@@ -7,11 +7,11 @@ namespace ModelGen.Generator.Model;
 // The parsed declaration: plain data only (strings, numbers, enums, equatable arrays) so that the
 // incremental pipeline can cache it. Never an ISymbol, SyntaxNode or Location in here.
 
-internal enum LayerKind { Dense, Activation }
+internal enum LayerKind { Dense, Activation, Dropout }
 
 internal enum ActivationKind { None, Relu, LeakyRelu, Sigmoid, Tanh, Softmax }
 
-internal enum LossKind { None, SoftmaxCrossEntropy, Mse }
+internal enum LossKind { None, SoftmaxCrossEntropy, Mse, Mae, Huber, Quantile, BinaryCrossEntropy, Hinge, MultiClassHinge }
 
 /// <summary>A source location as data; turned back into a <see cref="Location"/> only when reported.</summary>
 internal sealed record LocationInfo(string FilePath, TextSpan Span, LinePositionSpan LineSpan)
@@ -39,10 +39,16 @@ internal sealed record LayerSpec(
     int Units,
     ActivationKind Activation,
     float Alpha,
+    float Rate,
+    float L2,
     LocationInfo? Location);
 
-/// <summary>The loss member, as declared.</summary>
-internal sealed record LossSpec(string Name, string Accessibility, LossKind Kind, LocationInfo? Location);
+/// <summary>The loss member, as declared; <c>Param</c> is Huber's δ or the quantile's τ.</summary>
+internal sealed record LossSpec(string Name, string Accessibility, LossKind Kind, float Param, LocationInfo? Location)
+{
+    /// <summary>Losses whose targets are integer class labels; the others take float targets.</summary>
+    public bool TakesLabels => Kind is LossKind.SoftmaxCrossEntropy or LossKind.MultiClassHinge;
+}
 
 /// <summary>One <c>[Network]</c> class, as declared.</summary>
 internal sealed record NetworkSpec(
@@ -50,6 +56,7 @@ internal sealed record NetworkSpec(
     string ClassName,
     EquatableArray<int> InputShape,
     bool InferenceOnly,
+    float L2,
     EquatableArray<LayerSpec> Layers,
     LossSpec? Loss,
     LocationInfo? Location);

@@ -22,7 +22,7 @@ internal static class NetworkParser
     {
         "InputSize", "OutputSize", "ParameterCount", "MaxBatch", "Width", "Summary", "Tensors", "Parameters",
         "Gradients", "Layers", "Forward", "Predict", "GetOutput", "Backward", "ComputeLoss", "ZeroGrad", "Step",
-        "Dispose", "LossKind", "Batch",
+        "Dispose", "LossKind", "Batch", "FindNonFinite", "SeedDropout",
     };
 
     public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken ct)
@@ -48,6 +48,17 @@ internal static class NetworkParser
         var attr = context.Attributes[0];
         var input = ReadInputShape(attr);
         bool inferenceOnly = attr.NamedArguments.Any(a => a.Key == "InferenceOnly" && a.Value.Value is true);
+        float l2 = 0f;
+        var classL2 = type.GetAttributes().FirstOrDefault(IsL2);
+        if (classL2 is not null)
+        {
+            l2 = ReadDouble(classL2, 0);
+            if (!(l2 >= 0f) || float.IsInfinity(l2))
+            {
+                diags.Add(DiagnosticInfo.Create(Descriptors.InvalidArgument, classLoc, type.Name, $"L2 lambda must be a finite number ≥ 0, got {Fmt(l2)}"));
+                l2 = 0f;
+            }
+        }
 
         var layers = new List<LayerSpec>();
         LossSpec? loss = null;
@@ -66,7 +77,7 @@ internal static class NetworkParser
         }
 
         string ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : "";
-        var spec = new NetworkSpec(ns, type.Name, EquatableArray.From(input), inferenceOnly,
+        var spec = new NetworkSpec(ns, type.Name, EquatableArray.From(input), inferenceOnly, l2,
             EquatableArray.From(layers), loss, classLoc);
         return new ParseResult(spec, EquatableArray.From(diags));
     }
@@ -92,8 +103,10 @@ internal static class NetworkParser
         var layerAttrs = new List<AttributeData>();
         var activationAttrs = new List<AttributeData>();
         var lossAttrs = new List<AttributeData>();
+        AttributeData? l2Attr = null;
         foreach (var a in prop.GetAttributes())
         {
+            if (IsL2(a)) { l2Attr = a; continue; }
             switch (BaseKind(a.AttributeClass))
             {
                 case "LayerAttribute": layerAttrs.Add(a); break;
@@ -101,7 +114,7 @@ internal static class NetworkParser
                 case "LossAttribute": lossAttrs.Add(a); break;
             }
         }
-        bool hasAny = layerAttrs.Count + activationAttrs.Count + lossAttrs.Count > 0;
+        bool hasAny = layerAttrs.Count + activationAttrs.Count + lossAttrs.Count > 0 || l2Attr is not null;
         if (!hasAny && !isLayerType && !isLossType) return default; // an ordinary member of the class
 
         string name = prop.Name;
@@ -114,10 +127,10 @@ internal static class NetworkParser
         bool wellFormed = prop.IsPartialDefinition && !prop.IsStatic && prop.SetMethod is null && prop.GetMethod is not null;
         if (lossAttrs.Count > 0)
         {
-            if (layerAttrs.Count + activationAttrs.Count > 0)
+            if (layerAttrs.Count + activationAttrs.Count > 0 || l2Attr is not null)
             {
                 diags.Add(DiagnosticInfo.Create(Descriptors.ConflictingAttributes, loc, name,
-                    "a loss cannot also be a layer or an activation (" + Names(layerAttrs.Concat(activationAttrs).Concat(lossAttrs)) + ")"));
+                    "a loss cannot also be a layer, an activation or a regulariser (" + Names(layerAttrs.Concat(activationAttrs).Concat(lossAttrs)) + (l2Attr is null ? "" : ", [L2]") + ")"));
                 return default;
             }
             if (lossAttrs.Count > 1)
@@ -130,13 +143,30 @@ internal static class NetworkParser
                 diags.Add(DiagnosticInfo.Create(Descriptors.InvalidMember, loc, name, "Loss"));
                 return default;
             }
-            var kind = lossAttrs[0].AttributeClass!.Name switch
+            var la = lossAttrs[0];
+            var (kind, param) = la.AttributeClass!.Name switch
             {
-                "SoftmaxCrossEntropyAttribute" => LossKind.SoftmaxCrossEntropy,
-                "MseAttribute" => LossKind.Mse,
-                _ => LossKind.None,
+                "SoftmaxCrossEntropyAttribute" => (LossKind.SoftmaxCrossEntropy, 0f),
+                "MseAttribute" => (LossKind.Mse, 0f),
+                "MaeAttribute" => (LossKind.Mae, 0f),
+                "HuberAttribute" => (LossKind.Huber, la.ConstructorArguments.Length > 0 ? ReadDouble(la, 0) : 1f),
+                "QuantileAttribute" => (LossKind.Quantile, ReadDouble(la, 0)),
+                "BinaryCrossEntropyAttribute" => (LossKind.BinaryCrossEntropy, 0f),
+                "HingeAttribute" => (LossKind.Hinge, 0f),
+                "MultiClassHingeAttribute" => (LossKind.MultiClassHinge, 0f),
+                _ => (LossKind.None, 0f),
             };
-            return new Member(null, new LossSpec(name, Accessibility(prop), kind, loc));
+            if (kind == LossKind.Huber && !(param > 0f && !float.IsInfinity(param)))
+            {
+                diags.Add(DiagnosticInfo.Create(Descriptors.InvalidArgument, loc, name, $"Huber delta must be a finite number > 0, got {Fmt(param)}"));
+                return default;
+            }
+            if (kind == LossKind.Quantile && !(param > 0f && param < 1f))
+            {
+                diags.Add(DiagnosticInfo.Create(Descriptors.InvalidArgument, loc, name, $"Quantile tau must be in (0, 1), got {Fmt(param)}"));
+                return default;
+            }
+            return new Member(null, new LossSpec(name, Accessibility(prop), kind, param, loc));
         }
 
         if (isLossType)
@@ -166,15 +196,44 @@ internal static class NetworkParser
         }
 
         var (act, alpha) = activationAttrs.Count == 1 ? ReadActivation(activationAttrs[0]) : (ActivationKind.None, 0f);
+        float l2 = float.NaN; // NaN: the network's λ
+        if (l2Attr is not null)
+        {
+            l2 = ReadDouble(l2Attr, 0);
+            if (!(l2 >= 0f) || float.IsInfinity(l2))
+            {
+                diags.Add(DiagnosticInfo.Create(Descriptors.InvalidArgument, loc, name, $"L2 lambda must be a finite number ≥ 0, got {Fmt(l2)}"));
+                return default;
+            }
+            bool hasWeights = layerAttrs.Count == 1 && layerAttrs[0].AttributeClass!.Name == "DenseAttribute";
+            if (!hasWeights)
+            {
+                diags.Add(DiagnosticInfo.Create(Descriptors.InvalidArgument, loc, name, "[L2] applies to a layer with weights (such as [Dense]); this layer has none"));
+                return default;
+            }
+        }
         if (layerAttrs.Count == 0)
-            return new Member(new LayerSpec(name, Accessibility(prop), LayerKind.Activation, 0, act, alpha, loc), null);
+            return new Member(new LayerSpec(name, Accessibility(prop), LayerKind.Activation, 0, act, alpha, 0f, l2, loc), null);
 
         var layerAttr = layerAttrs[0];
         switch (layerAttr.AttributeClass!.Name)
         {
             case "DenseAttribute":
                 int units = layerAttr.ConstructorArguments.Length > 0 && layerAttr.ConstructorArguments[0].Value is int u ? u : 0;
-                return new Member(new LayerSpec(name, Accessibility(prop), LayerKind.Dense, units, act, alpha, loc), null);
+                return new Member(new LayerSpec(name, Accessibility(prop), LayerKind.Dense, units, act, alpha, 0f, l2, loc), null);
+            case "DropoutAttribute":
+                if (act != ActivationKind.None)
+                {
+                    diags.Add(DiagnosticInfo.Create(Descriptors.ConflictingAttributes, loc, name, "[Dropout] takes no activation; declare the activation on the layer before it"));
+                    return default;
+                }
+                float rate = ReadDouble(layerAttr, 0);
+                if (!(rate >= 0f && rate < 1f))
+                {
+                    diags.Add(DiagnosticInfo.Create(Descriptors.InvalidArgument, loc, name, $"Dropout rate must be in [0, 1), got {Fmt(rate)}"));
+                    return default;
+                }
+                return new Member(new LayerSpec(name, Accessibility(prop), LayerKind.Dropout, 0, act, 0f, rate, l2, loc), null);
             default:
                 diags.Add(DiagnosticInfo.Create(Descriptors.InvalidArgument, loc, name,
                     "layer kind [" + Short(layerAttr) + "] is not supported by this version of ModelGen"));
@@ -204,6 +263,14 @@ internal static class NetworkParser
         }
         return null;
     }
+
+    private static bool IsL2(AttributeData a) => a.AttributeClass?.ToDisplayString() == Ns + "L2Attribute";
+
+    private static float ReadDouble(AttributeData a, int index) =>
+        a.ConstructorArguments.Length > index && a.ConstructorArguments[index].Value is { } v
+            ? (float)System.Convert.ToDouble(v, System.Globalization.CultureInfo.InvariantCulture) : float.NaN;
+
+    private static string Fmt(float f) => f.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
     private static string Short(AttributeData a)
     {

@@ -62,7 +62,7 @@ public static class Activations
     /// <summary>Scalar forward of one element.</summary>
     public static float F(Activation f, float alpha, float x) => f switch
     {
-        Activation.Relu => x > 0f ? x : 0f,
+        Activation.Relu => MathF.Max(x, 0f),   // NaN stays NaN, as in the vector paths
         Activation.LeakyRelu => x > 0f ? x : alpha * x,
         Activation.Sigmoid => 1f / (1f + MathF.Exp(-x)),
         Activation.Tanh => MathF.Tanh(x),
@@ -84,7 +84,7 @@ public static class Activations
     {
         switch (f)
         {
-            case Activation.Relu: return Vector512.MaxNative(x, Vector512<float>.Zero);
+            case Activation.Relu: return Vector512.MaxNative(Vector512<float>.Zero, x);   // second operand wins on NaN: NaN propagates
             case Activation.LeakyRelu: return Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), x, x * alpha);
             case Activation.Sigmoid: return Vector512<float>.One / (Vector512<float>.One + Vector512.Exp(-x));
             case Activation.Tanh:
@@ -101,7 +101,7 @@ public static class Activations
     {
         switch (f)
         {
-            case Activation.Relu: return Vector256.MaxNative(x, Vector256<float>.Zero);
+            case Activation.Relu: return Vector256.MaxNative(Vector256<float>.Zero, x);
             case Activation.LeakyRelu: return Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x, x * alpha);
             case Activation.Sigmoid: return Vector256<float>.One / (Vector256<float>.One + Vector256.Exp(-x));
             case Activation.Tanh:

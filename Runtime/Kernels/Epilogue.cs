@@ -35,7 +35,8 @@ public static class Epilogues
             case Epilogue.Store: acc.StoreUnsafe(ref dst); break;
             case Epilogue.Accumulate: (acc + Vector512.LoadUnsafe(ref dst)).StoreUnsafe(ref dst); break;
             case Epilogue.Bias: (acc + Vector512.Create(bias)).StoreUnsafe(ref dst); break;
-            case Epilogue.BiasRelu: Vector512.MaxNative(acc + Vector512.Create(bias), Vector512<float>.Zero).StoreUnsafe(ref dst); break;
+            // vmaxps returns its second operand when either is NaN: zero first, so a NaN propagates (NaN detection relies on it).
+            case Epilogue.BiasRelu: Vector512.MaxNative(Vector512<float>.Zero, acc + Vector512.Create(bias)).StoreUnsafe(ref dst); break;
             default:
                 var z = acc + Vector512.Create(bias);
                 Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512<float>.Zero), z, z * alpha).StoreUnsafe(ref dst);
@@ -52,7 +53,7 @@ public static class Epilogues
             case Epilogue.Store: acc.StoreUnsafe(ref dst); break;
             case Epilogue.Accumulate: (acc + Vector256.LoadUnsafe(ref dst)).StoreUnsafe(ref dst); break;
             case Epilogue.Bias: (acc + Vector256.Create(bias)).StoreUnsafe(ref dst); break;
-            case Epilogue.BiasRelu: Vector256.MaxNative(acc + Vector256.Create(bias), Vector256<float>.Zero).StoreUnsafe(ref dst); break;
+            case Epilogue.BiasRelu: Vector256.MaxNative(Vector256<float>.Zero, acc + Vector256.Create(bias)).StoreUnsafe(ref dst); break;
             default:
                 var z = acc + Vector256.Create(bias);
                 Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256<float>.Zero), z, z * alpha).StoreUnsafe(ref dst);

@@ -69,6 +69,102 @@ public static class Losses
         return (float)(total / ((double)batch * outputs));
     }
 
+    /// <summary>
+    /// Multi-class SVM hinge (Weston–Watkins, margin 1): <c>L = (1/B) Σ_b Σ_{j≠y} max(0, s_j − s_y + 1)</c>;
+    /// <c>∂L/∂s_j = [m_j &gt; 0]/B</c> for <c>j ≠ y</c>, <c>∂L/∂s_y = −#{j: m_j &gt; 0}/B</c>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float MultiClassHinge(ref float s, int classes, int ld, int batch, ReadOnlySpan<int> labels, ref float grad, bool withGradient)
+    {
+        if (labels.Length != batch)
+            throw new ArgumentException($"got {labels.Length} labels for a batch of {batch} samples", nameof(labels));
+        double total = 0;
+        float invB = 1f / batch;
+        for (int b = 0; b < batch; b++)
+        {
+            int y = labels[b];
+            if ((uint)y >= (uint)classes)
+                throw new ArgumentOutOfRangeException(nameof(labels), y, $"label of sample {b} is {y}; the network has {classes} classes (0..{classes - 1})");
+            float sy = Unsafe.Add(ref s, (nint)y * ld + b);
+            int active = 0;
+            for (int j = 0; j < classes; j++)
+            {
+                if (j == y) continue;
+                float m = Unsafe.Add(ref s, (nint)j * ld + b) - sy + 1f;
+                bool on = m > 0f;
+                if (on) { total += m; active++; }
+                if (withGradient) Unsafe.Add(ref grad, (nint)j * ld + b) = on ? invB : 0f;
+            }
+            if (withGradient) Unsafe.Add(ref grad, (nint)y * ld + b) = -active * invB;
+        }
+        if (withGradient) ZeroPadding(ref grad, classes, ld, batch);
+        return (float)(total / batch);
+    }
+
+    /// <summary>
+    /// The losses that are a mean over every output element of <c>ℓ(y, t)</c>, targets sample-major
+    /// <c>[batch, outputs]</c>: Mse, Mae, Huber (<paramref name="param"/> = δ), Quantile (τ), BinaryCrossEntropy
+    /// (on logits), Hinge (targets ±1). The formulas are on <see cref="LossKind"/>'s attributes; the gradient is
+    /// <c>∂ℓ/∂y / (B·N)</c>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float Elementwise(LossKind kind, float param, ref float y, int outputs, int ld, int batch, ReadOnlySpan<float> targets, ref float grad, bool withGradient)
+    {
+        if (targets.Length != batch * outputs)
+            throw new ArgumentException($"got {targets.Length} targets for a batch of {batch} samples × {outputs} outputs", nameof(targets));
+        double total = 0;
+        float inv = 1f / (batch * outputs);
+        for (int o = 0; o < outputs; o++)
+            for (int b = 0; b < batch; b++)
+            {
+                nint i = (nint)o * ld + b;
+                float v = Unsafe.Add(ref y, i), t = targets[b * outputs + o];
+                float l, d;
+                switch (kind)
+                {
+                    case LossKind.Mse: { float e = v - t; l = e * e; d = 2f * e; break; }
+                    case LossKind.Mae: { float e = v - t; l = MathF.Abs(e); d = e > 0f ? 1f : e < 0f ? -1f : 0f; break; }
+                    case LossKind.Huber:
+                    {
+                        float e = v - t, a = MathF.Abs(e);
+                        if (a <= param) { l = 0.5f * e * e; d = e; }
+                        else { l = param * (a - 0.5f * param); d = e > 0f ? param : -param; }
+                        break;
+                    }
+                    case LossKind.Quantile:
+                    {
+                        float e = t - v;
+                        l = MathF.Max(param * e, (param - 1f) * e);
+                        d = e > 0f ? -param : e < 0f ? 1f - param : 0f;
+                        break;
+                    }
+                    case LossKind.BinaryCrossEntropy:
+                    {
+                        if (!(t >= 0f && t <= 1f))
+                            throw new ArgumentOutOfRangeException(nameof(targets), t, $"BinaryCrossEntropy target of sample {b} is {t}; it must be in [0, 1]");
+                        // max(z,0) − z·t + log(1 + e^{−|z|}): never exponentiates a positive number.
+                        l = MathF.Max(v, 0f) - v * t + MathF.Log(1f + MathF.Exp(-MathF.Abs(v)));
+                        d = 1f / (1f + MathF.Exp(-v)) - t;
+                        break;
+                    }
+                    case LossKind.Hinge:
+                    {
+                        if (t != 1f && t != -1f)
+                            throw new ArgumentOutOfRangeException(nameof(targets), t, $"Hinge target of sample {b} is {t}; binary hinge labels are −1 or +1");
+                        float m = 1f - t * v;
+                        l = m > 0f ? m : 0f;
+                        d = m > 0f ? -t : 0f;
+                        break;
+                    }
+                    default: throw new ArgumentOutOfRangeException(nameof(kind), kind, "not an element-wise loss");
+                }
+                total += l;
+                if (withGradient) Unsafe.Add(ref grad, i) = d * inv;
+            }
+        if (withGradient) ZeroPadding(ref grad, outputs, ld, batch);
+        return (float)(total * inv);
+    }
+
     private static void ZeroPadding(ref float grad, int rows, int ld, int batch)
     {
         for (int r = 0; r < rows; r++)

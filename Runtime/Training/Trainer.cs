@@ -1,53 +1,59 @@
 using System;
-using System.Collections.Generic;
 using System.Diagnostics;
+using System.Globalization;
 using System.IO;
 using System.Threading;
 using ModelGen.Data;
 
 namespace ModelGen;
 
+/// <summary>How many samples make one gradient step.</summary>
+public enum GradientDescent
+{
+    /// <summary><see cref="TrainOptions.BatchSize"/> samples per step.</summary>
+    MiniBatch,
+    /// <summary>One sample per step.</summary>
+    Stochastic,
+    /// <summary>One step per epoch on the gradient of the whole training set (accumulated in chunks of the model's <c>MaxBatch</c>).</summary>
+    FullBatch,
+}
+
 /// <summary>Options of <see cref="Trainer.Fit"/>.</summary>
 public sealed class TrainOptions
 {
     /// <summary>Passes over the training set.</summary>
     public int Epochs { get; set; } = 10;
-    /// <summary>Samples per update (at most the model's <c>MaxBatch</c>).</summary>
+    /// <summary>Samples per update in <see cref="GradientDescent.MiniBatch"/> mode (at most the model's <c>MaxBatch</c>).</summary>
     public int BatchSize { get; set; } = 32;
+    /// <summary>Mini-batch, stochastic (batch 1) or full-batch gradient descent.</summary>
+    public GradientDescent Mode { get; set; } = GradientDescent.MiniBatch;
     /// <summary>The optimiser.</summary>
     public Optimizer Optimizer { get; set; } = new Sgd(0.01f);
+    /// <summary>Learning-rate schedule; null keeps the optimiser's rate.</summary>
+    public LearningRateSchedule? Schedule { get; set; }
     /// <summary>Reshuffle the training set each epoch.</summary>
     public bool Shuffle { get; set; } = true;
     /// <summary>Seed of the shuffling.</summary>
     public ulong Seed { get; set; }
+    /// <summary>Stop at the first NaN/∞ loss and record where it appeared (<see cref="History.NonFinite"/>).</summary>
+    public bool StopOnNonFinite { get; set; } = true;
     /// <summary>Where the progress line of each epoch goes (null: nowhere).</summary>
     public TextWriter? Log { get; set; } = Console.Out;
 }
 
-/// <summary>One epoch's figures.</summary>
-public sealed record EpochStats(int Epoch, float TrainLoss, float TrainAccuracy, float TestLoss, float TestAccuracy,
-    double Seconds, double SamplesPerSecond);
-
-/// <summary>The per-epoch record of a training run.</summary>
-public sealed class History
-{
-    /// <summary>One entry per finished epoch.</summary>
-    public List<EpochStats> Epochs { get; } = new();
-}
-
 /// <summary>Loss, accuracy and confusion matrix of a model on a data set.</summary>
-/// <param name="Loss">Mean loss.</param>
+/// <param name="Loss">Mean loss (including any L2 penalty).</param>
 /// <param name="Accuracy">Fraction classified correctly (NaN for regression).</param>
 /// <param name="Confusion">Counts <c>[true class, predicted class]</c> (null for regression).</param>
 public sealed record Evaluation(float Loss, float Accuracy, int[,]? Confusion);
 
-/// <summary>Mini-batch training and evaluation of generated networks.</summary>
+/// <summary>Training and evaluation of generated networks.</summary>
 public static class Trainer
 {
     /// <summary>
-    /// Trains <paramref name="model"/> on <paramref name="train"/> for <see cref="TrainOptions.Epochs"/> epochs of
-    /// shuffled mini-batches, evaluating on <paramref name="test"/> after each epoch. Deterministic for a
-    /// given model seed and <see cref="TrainOptions.Seed"/>.
+    /// Trains <paramref name="model"/> on <paramref name="train"/> for <see cref="TrainOptions.Epochs"/> epochs,
+    /// evaluating on <paramref name="test"/> (may be null) after each. Deterministic for a given model seed and
+    /// <see cref="TrainOptions.Seed"/>. Stops early, recording where, when a loss turns NaN/∞.
     /// </summary>
     public static History Fit(ITrainableNetwork model, Dataset train, Dataset? test, TrainOptions options, CancellationToken cancellationToken = default)
     {
@@ -56,57 +62,131 @@ public static class Trainer
         ArgumentNullException.ThrowIfNull(options);
         Check(model, train, nameof(train));
         if (test is not null) Check(model, test, nameof(test));
-        if (options.BatchSize <= 0 || options.BatchSize > model.MaxBatch)
+        int bs = options.Mode switch
+        {
+            GradientDescent.Stochastic => 1,
+            GradientDescent.FullBatch => Math.Min(model.MaxBatch, train.Count),
+            _ => options.BatchSize,
+        };
+        if (bs <= 0 || bs > model.MaxBatch)
             throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, $"BatchSize must be in 1..{model.MaxBatch} (the model's maxBatch)");
         if (options.Epochs < 0) throw new ArgumentOutOfRangeException(nameof(options), options.Epochs, "Epochs must be ≥ 0");
 
-        int bs = options.BatchSize, f = train.FeatureSize, t = Math.Max(train.TargetSize, 0);
-        var order = new int[train.Count];
-        for (int i = 0; i < order.Length; i++) order[i] = i;
+        var run = new Run(model, train, bs, options.Mode == GradientDescent.FullBatch);
         var rng = new Rng(options.Seed);
-        var x = new float[bs * f];
-        var labels = new int[bs];
-        var targets = new float[bs * Math.Max(t, 1)];
-        var outputs = new float[bs * model.OutputSize];
         var history = new History();
-
-        for (int epoch = 1; epoch <= options.Epochs; epoch++)
+        long step = 0;
+        for (int epoch = 1; epoch <= options.Epochs && history.NonFinite is null; epoch++)
         {
             var sw = Stopwatch.StartNew();
-            if (options.Shuffle) rng.Shuffle(order);
+            if (options.Shuffle) rng.Shuffle(run.Order);
             double lossSum = 0; long correct = 0;
-            for (int start = 0; start < train.Count; start += bs)
+            if (options.Mode == GradientDescent.FullBatch)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                int n = Math.Min(bs, train.Count - start);
-                for (int i = 0; i < n; i++)
-                {
-                    int s = order[start + i];
-                    Array.Copy(train.Features, (long)s * f, x, (long)i * f, f);
-                    if (train.Labels is not null) labels[i] = train.Labels[s];
-                    else Array.Copy(train.Targets!, (long)s * t, targets, (long)i * t, t);
-                }
-                model.ZeroGrad();
-                model.Forward(x.AsSpan(0, n * f), training: true);
-                float loss = train.Labels is not null ? model.Backward(labels.AsSpan(0, n)) : model.Backward(targets.AsSpan(0, n * t));
+                if (options.Schedule is not null) options.Optimizer.LearningRate = options.Schedule.Rate(epoch - 1, step);
+                float loss = run.FullBatchGradient(ref correct, cancellationToken);
+                step++;
+                if (!Finite(model, options, history, epoch, step, loss)) break;
                 model.Step(options.Optimizer);
-                lossSum += (double)loss * n;
-                if (train.Labels is not null)
+                lossSum = (double)loss * train.Count;
+            }
+            else
+            {
+                for (int start = 0; start < train.Count; start += bs)
                 {
-                    model.GetOutput(outputs.AsSpan(0, n * model.OutputSize));
-                    correct += CountCorrect(outputs, model.OutputSize, labels, n, null);
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (options.Schedule is not null) options.Optimizer.LearningRate = options.Schedule.Rate(epoch - 1, step);
+                    int n = Math.Min(bs, train.Count - start);
+                    model.ZeroGrad();
+                    float loss = run.Batch(start, n, ref correct);
+                    step++;
+                    if (!Finite(model, options, history, epoch, step, loss)) break;
+                    model.Step(options.Optimizer);
+                    lossSum += (double)loss * n;
                 }
+                if (history.NonFinite is not null) break;
             }
             double seconds = sw.Elapsed.TotalSeconds;
             float trainLoss = (float)(lossSum / train.Count);
-            float trainAcc = train.Labels is not null ? (float)correct / train.Count : float.NaN;
+            float trainAcc = HasAccuracy(model.LossKind) ? (float)correct / train.Count : float.NaN;
             var ev = test is not null ? Evaluate(model, test) : new Evaluation(float.NaN, float.NaN, null);
-            var stats = new EpochStats(epoch, trainLoss, trainAcc, ev.Loss, ev.Accuracy, seconds, train.Count / seconds);
+            var stats = new EpochStats(epoch, trainLoss, trainAcc, ev.Loss, ev.Accuracy, seconds, train.Count / seconds, options.Optimizer.LearningRate);
             history.Epochs.Add(stats);
-            options.Log?.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            options.Log?.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"epoch {epoch,3}/{options.Epochs}  train loss {trainLoss:F4}  train acc {Fmt(trainAcc)}  test loss {Fmt(ev.Loss)}  test acc {Fmt(ev.Accuracy)}  lr {options.Optimizer.LearningRate:G4}  {seconds:F1}s  {stats.SamplesPerSecond:F0} samples/s"));
         }
+        if (history.NonFinite is not null) options.Log?.WriteLine("stopped: " + history.NonFinite);
         return history;
+    }
+
+    private static bool Finite(ITrainableNetwork model, TrainOptions options, History history, int epoch, long step, float loss)
+    {
+        if (float.IsFinite(loss) || !options.StopOnNonFinite) return true;
+        history.NonFinite = new NonFiniteEvent(epoch, step, model.FindNonFinite() ?? "loss", loss);
+        return false;
+    }
+
+    /// <summary>Batch assembly (shuffled order → contiguous buffers), reused for the whole run.</summary>
+    private sealed class Run
+    {
+        private readonly ITrainableNetwork _model;
+        private readonly Dataset _data;
+        private readonly float[] _x, _targets, _outputs, _accumulated;
+        private readonly int[] _labels;
+        public readonly int[] Order;
+
+        public Run(ITrainableNetwork model, Dataset data, int batch, bool fullBatch)
+        {
+            _model = model; _data = data;
+            Order = new int[data.Count];
+            for (int i = 0; i < Order.Length; i++) Order[i] = i;
+            _x = new float[batch * data.FeatureSize];
+            _labels = new int[batch];
+            _targets = new float[batch * Math.Max(data.TargetSize, 1)];
+            _outputs = new float[batch * model.OutputSize];
+            _accumulated = fullBatch ? new float[model.Gradients.Length] : Array.Empty<float>();
+        }
+
+        /// <summary>Forward + backward on samples Order[start..start+n); gradients are added to the model's.</summary>
+        public float Batch(int start, int n, ref long correct)
+        {
+            int f = _data.FeatureSize, t = _data.TargetSize;
+            for (int i = 0; i < n; i++)
+            {
+                int s = Order[start + i];
+                Array.Copy(_data.Features, (long)s * f, _x, (long)i * f, f);
+                if (_data.Labels is not null) _labels[i] = _data.Labels[s];
+                else Array.Copy(_data.Targets!, (long)s * t, _targets, (long)i * t, t);
+            }
+            _model.Forward(_x.AsSpan(0, n * f), training: true);
+            float loss = _data.Labels is not null ? _model.Backward(_labels.AsSpan(0, n)) : _model.Backward(_targets.AsSpan(0, n * t));
+            if (HasAccuracy(_model.LossKind))
+            {
+                _model.GetOutput(_outputs.AsSpan(0, n * _model.OutputSize));
+                correct += CountCorrect(_model.LossKind, _outputs, _model.OutputSize, _labels, _targets, n, null);
+            }
+            return loss;
+        }
+
+        /// <summary>The mean gradient over the whole set, chunk by chunk: Σ (n_c/N)·∇L_c, left in the model's gradients.</summary>
+        public float FullBatchGradient(ref long correct, CancellationToken ct)
+        {
+            Array.Clear(_accumulated);
+            double loss = 0;
+            int chunk = _outputs.Length / _model.OutputSize, total = _data.Count;
+            for (int start = 0; start < total; start += chunk)
+            {
+                ct.ThrowIfCancellationRequested();
+                int n = Math.Min(chunk, total - start);
+                _model.ZeroGrad();
+                float w = (float)n / total;
+                loss += w * (double)Batch(start, n, ref correct);
+                var g = _model.Gradients;
+                for (int i = 0; i < g.Length; i++) _accumulated[i] += w * g[i];
+            }
+            _accumulated.CopyTo(_model.Gradients);
+            return (float)loss;
+        }
     }
 
     /// <summary>Mean loss, accuracy and confusion matrix of <paramref name="model"/> on <paramref name="data"/> (inference mode).</summary>
@@ -115,31 +195,29 @@ public static class Trainer
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
         Check(model, data, nameof(data));
-        int bs = model.MaxBatch, f = data.FeatureSize, o = model.OutputSize;
+        int bs = model.MaxBatch, f = data.FeatureSize, o = model.OutputSize, t = data.TargetSize;
         var outputs = new float[bs * o];
-        int[,]? confusion = data.Labels is not null ? new int[o, o] : null;
+        bool acc = HasAccuracy(model.LossKind);
+        int classes = model.LossKind.TakesLabels() ? o : 2;
+        int[,]? confusion = acc ? new int[classes, classes] : null;
         double lossSum = 0; long correct = 0;
         for (int start = 0; start < data.Count; start += bs)
         {
             int n = Math.Min(bs, data.Count - start);
             model.Forward(data.Features.AsSpan(start * f, n * f));
-            if (data.Labels is not null)
+            var labels = data.Labels is not null ? data.Labels.AsSpan(start, n) : default;
+            var targets = data.Targets is not null ? data.Targets.AsSpan(start * t, n * t) : default;
+            lossSum += (double)(data.Labels is not null ? model.ComputeLoss(labels) : model.ComputeLoss(targets)) * n;
+            if (acc)
             {
-                var labels = data.Labels.AsSpan(start, n);
-                lossSum += (double)model.ComputeLoss(labels) * n;
                 model.GetOutput(outputs.AsSpan(0, n * o));
-                correct += CountCorrect(outputs, o, labels, n, confusion);
-            }
-            else
-            {
-                lossSum += (double)model.ComputeLoss(data.Targets.AsSpan(start * data.TargetSize, n * data.TargetSize)) * n;
+                correct += CountCorrect(model.LossKind, outputs, o, labels, targets, n, confusion);
             }
         }
-        float acc = data.Labels is not null ? (float)correct / data.Count : float.NaN;
-        return new Evaluation((float)(lossSum / data.Count), acc, confusion);
+        return new Evaluation((float)(lossSum / data.Count), acc ? (float)correct / data.Count : float.NaN, confusion);
     }
 
-    /// <summary>Index of the largest of each sample's outputs.</summary>
+    /// <summary>Index of the largest of a sample's outputs.</summary>
     public static int ArgMax(ReadOnlySpan<float> row)
     {
         int best = 0;
@@ -147,14 +225,23 @@ public static class Trainer
         return best;
     }
 
-    private static int CountCorrect(float[] outputs, int o, ReadOnlySpan<int> labels, int n, int[,]? confusion)
+    private static bool HasAccuracy(LossKind k) => k.TakesLabels() || k is LossKind.BinaryCrossEntropy or LossKind.Hinge;
+
+    /// <summary>Correct predictions: arg-max for class labels; the sign of the logit/score for binary losses.</summary>
+    private static int CountCorrect(LossKind kind, float[] outputs, int o, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, int n, int[,]? confusion)
     {
         int correct = 0;
         for (int i = 0; i < n; i++)
         {
-            int p = ArgMax(outputs.AsSpan(i * o, o));
-            if (p == labels[i]) correct++;
-            if (confusion is not null) confusion[labels[i], p]++;
+            int truth, predicted;
+            if (kind.TakesLabels()) { truth = labels[i]; predicted = ArgMax(outputs.AsSpan(i * o, o)); }
+            else
+            {
+                truth = kind == LossKind.Hinge ? (targets[i] > 0f ? 1 : 0) : (targets[i] >= 0.5f ? 1 : 0);
+                predicted = outputs[i] > 0f ? 1 : 0;
+            }
+            if (predicted == truth) correct++;
+            if (confusion is not null) confusion[truth, predicted]++;
         }
         return correct;
     }
@@ -164,7 +251,7 @@ public static class Trainer
         if (data.FeatureSize != model.InputSize)
             throw new ArgumentException($"{name} has {data.FeatureSize} features per sample; the model takes {model.InputSize}", name);
         if (data.Count == 0) throw new ArgumentException($"{name} is empty", name);
-        bool wantsLabels = model.LossKind == LossKind.SoftmaxCrossEntropy;
+        bool wantsLabels = model.LossKind.TakesLabels();
         if (wantsLabels && data.Labels is null)
             throw new ArgumentException($"{name} has float targets but the model's loss ({model.LossKind}) takes class labels", name);
         if (!wantsLabels && data.Targets is null)
@@ -173,5 +260,5 @@ public static class Trainer
             throw new ArgumentException($"{name} has {data.TargetSize} targets per sample; the model outputs {model.OutputSize}", name);
     }
 
-    private static string Fmt(float v) => float.IsNaN(v) ? "  -   " : v.ToString("F4", System.Globalization.CultureInfo.InvariantCulture);
+    private static string Fmt(float v) => float.IsNaN(v) ? "  -   " : v.ToString("F4", CultureInfo.InvariantCulture);
 }

@@ -97,6 +97,42 @@ public class DiagnosticTests
     public void MG0008_invalid_leaky_relu_slope(string alpha) =>
         Single($"[Network(4)] public partial class Net {{ [Dense(8), LeakyRelu({alpha})] public partial Layer A {{ get; }} [Mse] public partial Loss L {{ get; }} }}", "MG0008", "A");
 
+    [Theory]
+    [InlineData("[Dense(8)] public partial Layer A { get; } [Mse] public partial Loss L { get; } [Dropout(1.0)] public partial Layer D { get; }", "D", "Dropout rate")]
+    [InlineData("[Dense(8), L2(-1)] public partial Layer A { get; } [Mse] public partial Loss L { get; }", "A", "L2 lambda")]
+    [InlineData("[Dense(8)] public partial Layer X { get; } [Relu, L2(0.1)] public partial Layer A { get; } [Mse] public partial Loss L { get; }", "A", "has none")]
+    [InlineData("[Dense(8)] public partial Layer X { get; } [Huber(0)] public partial Loss A { get; }", "A", "Huber delta")]
+    [InlineData("[Dense(8)] public partial Layer X { get; } [Quantile(1.5)] public partial Loss A { get; }", "A", "Quantile tau")]
+    public void MG0008_invalid_argument_of_dropout_l2_or_loss(string members, string at, string words)
+    {
+        var d = Single($"[Network(4)] public partial class Net {{ {members} }}", "MG0008", at);
+        Assert.Contains(words, d.GetMessage());
+    }
+
+    [Fact]
+    public void MG0008_invalid_network_l2() =>
+        Single("[Network(4), L2(double.NaN)] public partial class Net { [Dense(2)] public partial Layer A { get; } [Mse] public partial Loss L { get; } }", "MG0008", "Net");
+
+    [Fact]
+    public void MG0006_dropout_with_an_activation() =>
+        Single("[Network(4)] public partial class Net { [Dense(8)] public partial Layer X { get; } [Dropout(0.5), Relu] public partial Layer A { get; } [Mse] public partial Loss L { get; } }", "MG0006", "A");
+
+    [Fact]
+    public void MG0006_l2_on_the_loss() =>
+        Single("[Network(4)] public partial class Net { [Dense(2)] public partial Layer X { get; } [Mse, L2(0.1)] public partial Loss A { get; } }", "MG0006", "A");
+
+    [Theory]
+    [InlineData("[Dense(10)]", "[BinaryCrossEntropy]", "one logit")]
+    [InlineData("[Dense(1), Sigmoid]", "[BinaryCrossEntropy]", "applies the sigmoid")]
+    [InlineData("[Dense(3)]", "[Hinge]", "labels ±1")]
+    [InlineData("[Dense(1)]", "[MultiClassHinge]", "at least 2 classes")]
+    [InlineData("[Dense(4), Softmax]", "[MultiClassHinge]", "raw scores")]
+    public void MG0012_binary_and_hinge_losses_that_do_not_fit(string last, string loss, string words)
+    {
+        var d = Single($"[Network(4)] public partial class Net {{ [Dense(8), Relu] public partial Layer A {{ get; }} {last} public partial Layer Out {{ get; }} {loss} public partial Loss L {{ get; }} }}", "MG0012", "L");
+        Assert.Contains(words, d.GetMessage());
+    }
+
     [Fact]
     public void MG0009_no_layers() =>
         Single("[Network(4)] public partial class Net { [Mse] public partial Loss L { get; } }", "MG0009", "Net");

@@ -17,15 +17,40 @@ public class GradientCheckTests
 {
     public static IEnumerable<object[]> Cases()
     {
-        var makers = new Func<ITrainableNetwork>[]
-        {
-            () => new GcRelu(32, 1), () => new GcLeaky(32, 2), () => new GcSigmoid(32, 3), () => new GcTanh(32, 4),
-            () => new GcSoftmaxFused(32, 5), () => new GcStandalone(32, 6), () => new GcWide(32, 7),
-        };
-        foreach (var make in makers)
+        foreach (var name in Models)
             foreach (var width in new[] { SimdWidth.Scalar, SimdWidth.V256, SimdWidth.V512 })
                 foreach (int batch in new[] { 1, 3, 17 })
-                    yield return new object[] { make().GetType().Name, width, batch };
+                    yield return new object[] { name, width, batch };
+    }
+
+    /// <summary>The gradient-check models (dropout has its own check below: its mask is random).</summary>
+    internal static readonly string[] Models =
+    {
+        nameof(GcRelu), nameof(GcLeaky), nameof(GcSigmoid), nameof(GcTanh), nameof(GcSoftmaxFused), nameof(GcStandalone), nameof(GcWide),
+        nameof(GcMae), nameof(GcHuber), nameof(GcQuantile), nameof(GcBce), nameof(GcHinge), nameof(GcMultiHinge), nameof(GcL2),
+    };
+
+    internal static double LossParam(string name) => name switch { nameof(GcHuber) => 0.5, nameof(GcQuantile) => 0.9, _ => 0 };
+
+    /// <summary>Targets of the right kind for the model's loss: labels, 0/1, ±1 or reals.</summary>
+    internal static (int[]? Labels, float[]? Targets) TargetsFor(ITrainableNetwork net, int batch, ref Rng rng)
+    {
+        int n = batch * net.OutputSize;
+        if (net.LossKind.TakesLabels())
+        {
+            var labels = new int[batch];
+            for (int i = 0; i < batch; i++) labels[i] = rng.NextInt(net.OutputSize);
+            return (labels, null);
+        }
+        var t = new float[n];
+        for (int i = 0; i < n; i++)
+            t[i] = net.LossKind switch
+            {
+                LossKind.BinaryCrossEntropy => rng.NextInt(2),
+                LossKind.Hinge => rng.NextInt(2) * 2 - 1,
+                _ => (float)rng.NextGaussian(),
+            };
+        return (null, t);
     }
 
     internal static ITrainableNetwork Create(string name) => name switch
@@ -37,6 +62,14 @@ public class GradientCheckTests
         nameof(GcSoftmaxFused) => new GcSoftmaxFused(32, 5),
         nameof(GcStandalone) => new GcStandalone(32, 6),
         nameof(GcWide) => new GcWide(32, 7),
+        nameof(GcMae) => new GcMae(32, 8),
+        nameof(GcHuber) => new GcHuber(32, 9),
+        nameof(GcQuantile) => new GcQuantile(32, 10),
+        nameof(GcBce) => new GcBce(32, 11),
+        nameof(GcHinge) => new GcHinge(32, 12),
+        nameof(GcMultiHinge) => new GcMultiHinge(32, 13),
+        nameof(GcL2) => new GcL2(32, 14),
+        nameof(GcDropout) => new GcDropout(32, 15),
         _ => throw new ArgumentException(name),
     };
 
@@ -49,6 +82,14 @@ public class GradientCheckTests
         GcSoftmaxFused m => new[] { m.A, m.Probabilities },
         GcStandalone m => new[] { m.A, m.ReluA, m.B, m.TanhB, m.C, m.LeakyC, m.D, m.SigmoidD, m.E, m.SoftmaxE },
         GcWide m => new[] { m.A, m.B },
+        GcMae m => new[] { m.A, m.B },
+        GcHuber m => new[] { m.A, m.B },
+        GcQuantile m => new[] { m.A, m.B },
+        GcBce m => new[] { m.A, m.Logit },
+        GcHinge m => new[] { m.A, m.Score },
+        GcMultiHinge m => new[] { m.A, m.Scores },
+        GcL2 m => new[] { m.A, m.B, m.C },
+        GcDropout m => new[] { m.A, m.Drop, m.B },
         SampleMlp m => new[] { m.Hidden1, m.Hidden2, m.Logits },
         _ => throw new ArgumentException(model.GetType().Name),
     };
@@ -65,14 +106,13 @@ public class GradientCheckTests
         foreach (var t in net.Tensors.Where(t => !t.IsWeight))
             for (int i = 0; i < t.Length; i++) net.Parameters[t.Offset + i] = (float)(rng.NextGaussian() * 0.3);
         var x = Enumerable.Range(0, batch * net.InputSize).Select(_ => (float)rng.NextGaussian()).ToArray();
-        int[]? labels = net.LossKind == LossKind.SoftmaxCrossEntropy ? Enumerable.Range(0, batch).Select(_ => rng.NextInt(net.OutputSize)).ToArray() : null;
-        float[]? targets = labels is null ? Enumerable.Range(0, batch * net.OutputSize).Select(_ => rng.NextFloat()).ToArray() : null;
+        var (labels, targets) = TargetsFor(net, batch, ref rng);
 
         net.ZeroGrad();
         net.Forward(x, training: true);
         float loss = labels is not null ? net.Backward(labels) : net.Backward(targets!);
 
-        var reference = new ReferenceNet(net, LayersOf(net));
+        var reference = new ReferenceNet(net, LayersOf(net), LossParam(model));
         var p = net.Parameters.ToArray().Select(v => (double)v).ToArray();
         double refLoss = reference.Loss(p, x, batch, labels, targets);
         Assert.True(Math.Abs(loss - refLoss) <= 1e-5 + 1e-5 * Math.Abs(refLoss), $"loss {loss} vs reference {refLoss}");
@@ -86,6 +126,46 @@ public class GradientCheckTests
                 double tol = 2e-5 + 2e-3 * Math.Abs(numeric[k]);
                 Assert.True(Math.Abs(g[k] - numeric[k]) <= tol,
                     $"{model} {width} batch {batch}: d loss / d {t.Name}[{i}] = {g[k]} but central differences give {numeric[k]}");
+            }
+    }
+
+    /// <summary>Dropout's mask is random, so it is checked with the model's own central differences under a
+    /// re-seeded mask (float, h = 1e-3): the backward must use exactly the mask the forward drew.</summary>
+    [Theory]
+    [InlineData(SimdWidth.Scalar)]
+    [InlineData(SimdWidth.V256)]
+    [InlineData(SimdWidth.V512)]
+    public void Dropout_backward_matches_central_differences_under_the_same_mask(SimdWidth width)
+    {
+        if (!Simd.IsSupported(width)) return;
+        using var net = new GcDropout(8, seed: 3) { Width = width };
+        var rng = new Rng(5);
+        foreach (var t in net.Tensors.Where(t => !t.IsWeight))
+            for (int i = 0; i < t.Length; i++) net.Parameters[t.Offset + i] = (float)(rng.NextGaussian() * 0.3);
+        var x = Enumerable.Range(0, 5 * 6).Select(_ => (float)rng.NextGaussian()).ToArray();
+        int[] labels = { 0, 2, 1, 1, 0 };
+        float LossAt()
+        {
+            net.SeedDropout(77);
+            net.Forward(x, training: true);
+            return net.ComputeLoss(labels);
+        }
+        net.ZeroGrad();
+        net.SeedDropout(77);
+        net.Forward(x, training: true);
+        net.Backward(labels);
+        var g = net.Gradients.ToArray();
+        const float h = 1e-3f;
+        foreach (var t in net.Tensors)
+            for (int i = 0; i < t.Length; i++)
+            {
+                int k = t.Offset + i;
+                float keep = net.Parameters[k];
+                net.Parameters[k] = keep + h; float up = LossAt();
+                net.Parameters[k] = keep - h; float down = LossAt();
+                net.Parameters[k] = keep;
+                float numeric = (up - down) / (2 * h);
+                Assert.True(Math.Abs(g[k] - numeric) <= 2e-3 + 2e-2 * Math.Abs(numeric), $"{t.Name}[{i}]: backward {g[k]}, central differences {numeric}");
             }
     }
 
@@ -110,19 +190,23 @@ public class GradientCheckTests
     public void Every_layer_kind_and_activation_has_a_gradient_check()
     {
         var kinds = new HashSet<string>();
-        foreach (var name in new[] { "GcRelu", "GcLeaky", "GcSigmoid", "GcTanh", "GcSoftmaxFused", "GcStandalone", "GcWide" })
+        foreach (var name in Models.Append(nameof(GcDropout)))
         {
             using var net = Create(name);
             foreach (var l in LayersOf(net))
             {
-                bool dense = l.Kind.StartsWith("Dense(", StringComparison.Ordinal);
-                string act = dense ? (l.Kind.Contains(", ") ? l.Kind.Split(", ")[1] : "None") : l.Kind;
+                var parts = l.Kind.Split(", ");
+                bool dense = parts[0].StartsWith("Dense(", StringComparison.Ordinal);
+                if (parts[0].StartsWith("Dropout(", StringComparison.Ordinal)) { kinds.Add("Dropout"); continue; }
+                string act = dense ? (parts.Length > 1 && !parts[1].StartsWith("L2", StringComparison.Ordinal) ? parts[1] : "None") : parts[0];
                 act = act.Split('(')[0];
                 kinds.Add((dense ? "Dense" : "Activation") + ":" + act);
                 if (dense) kinds.Add("Dense");
+                if (parts.Any(q => q.StartsWith("L2(", StringComparison.Ordinal))) kinds.Add("L2");
             }
             kinds.Add("Loss:" + net.LossKind);
         }
+        Assert.Contains("L2", kinds);
         foreach (var kind in LayerTable.Kinds)
             Assert.Contains(kinds, k => k.StartsWith(kind.ToString(), StringComparison.Ordinal));
         foreach (ActivationKind a in Enum.GetValues(typeof(ActivationKind)))

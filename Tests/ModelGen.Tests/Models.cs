@@ -87,3 +87,72 @@ public partial class InferenceOnlyNet
     [Dense(4), Tanh] public partial Layer A { get; }
     [Dense(2)] public partial Layer B { get; }
 }
+
+// ── Issue 3: losses, L2, dropout ─────────────────────────────────────────────────────────────────────
+
+[Network(4)]
+public partial class GcMae
+{
+    [Dense(5), Tanh] public partial Layer A { get; }
+    [Dense(2)] public partial Layer B { get; }
+    [Mae] public partial Loss Loss { get; }
+}
+
+[Network(4)]
+public partial class GcHuber
+{
+    [Dense(5), Tanh] public partial Layer A { get; }
+    [Dense(2)] public partial Layer B { get; }
+    [Huber(0.5)] public partial Loss Loss { get; }
+}
+
+[Network(4)]
+public partial class GcQuantile
+{
+    [Dense(5), Tanh] public partial Layer A { get; }
+    [Dense(2)] public partial Layer B { get; }
+    [Quantile(0.9)] public partial Loss Loss { get; }
+}
+
+[Network(4)]
+public partial class GcBce
+{
+    [Dense(5), Tanh] public partial Layer A { get; }
+    [Dense(1)] public partial Layer Logit { get; }
+    [BinaryCrossEntropy] public partial Loss Loss { get; }
+}
+
+[Network(4)]
+public partial class GcHinge
+{
+    [Dense(5), Tanh] public partial Layer A { get; }
+    [Dense(1)] public partial Layer Score { get; }
+    [Hinge] public partial Loss Loss { get; }
+}
+
+[Network(5)]
+public partial class GcMultiHinge
+{
+    [Dense(6), Relu] public partial Layer A { get; }
+    [Dense(4)] public partial Layer Scores { get; }
+    [MultiClassHinge] public partial Loss Loss { get; }
+}
+
+/// <summary>Network-wide L2 with a per-layer override and a layer that turns it off.</summary>
+[Network(5), L2(0.01)]
+public partial class GcL2
+{
+    [Dense(6), Relu, L2(0.05)] public partial Layer A { get; }
+    [Dense(4), Tanh] public partial Layer B { get; }
+    [Dense(3), L2(0)] public partial Layer C { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
+[Network(6)]
+public partial class GcDropout
+{
+    [Dense(8), Tanh] public partial Layer A { get; }
+    [Dropout(0.3)] public partial Layer Drop { get; }
+    [Dense(3)] public partial Layer B { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}

@@ -37,8 +37,8 @@ internal static partial class NetworkEmitter
             cw.Line("int ld = Simd.PanelStride(n);                                     // row stride of every panel");
             cw.Line("Layout.ToFeatureMajor(input, batch, InputSize, ref _arena.Ref(_x0), ld);");
             if (p.Trainable) cw.Line("if (training) input.Slice(0, batch * InputSize).CopyTo(_arena.Span(_xIn, batch * InputSize));");
-            EmitDispatch(cw, p, backward: false);
             cw.Line("_batch = batch; _n = n; _ld = ld; _training = training;");
+            EmitDispatch(cw, p, backward: false);
         }
         cw.Line();
         cw.Line("/// <summary>Copies the last forward's outputs, row-major <c>[batch, OutputSize]</c>.</summary>");
@@ -71,19 +71,37 @@ internal static partial class NetworkEmitter
 
     private static string ShapeText(NetworkPlan p) => "[" + string.Join(", ", p.InputShape) + "]";
 
+    /// <summary>The loss's formula, for the banner.</summary>
+    private static string LossMath(LossSpec loss) => loss.Kind switch
+    {
+        LossKind.SoftmaxCrossEntropy => "L = (1/B) Σ_b [log Σ_c e^{z[c,b]} − z[y_b,b]];  dz[c,b] = (softmax(z[:,b])_c − [c = y_b]) / B",
+        LossKind.MultiClassHinge => "L = (1/B) Σ_b Σ_{j≠y_b} max(0, s[j,b] − s[y_b,b] + 1);  ds[j,b] = [margin_j > 0]/B, ds[y_b,b] = −(count of margins > 0)/B",
+        LossKind.Mse => "L = (1/(B·N)) Σ (y − t)²;  dy = 2(y − t)/(B·N)",
+        LossKind.Mae => "L = (1/(B·N)) Σ |y − t|;  dy = sign(y − t)/(B·N)   (0 at y = t)",
+        LossKind.Huber => $"d = y − t;  ℓ = ½d² if |d| ≤ δ else δ(|d| − ½δ), δ = {LayerTable.Float(loss.Param).TrimEnd('f')};  L = mean ℓ;  dy = clamp(d, −δ, δ)/(B·N)",
+        LossKind.Quantile => $"d = t − y;  ℓ = max(τd, (τ − 1)d), τ = {LayerTable.Float(loss.Param).TrimEnd('f')};  L = mean ℓ;  dy = (d > 0 ? −τ : d < 0 ? 1 − τ : 0)/(B·N)",
+        LossKind.BinaryCrossEntropy => "ℓ = max(z, 0) − z·t + log(1 + e^{−|z|})   (= −t·log σ(z) − (1−t)·log(1 − σ(z)), stable);  dz = (σ(z) − t)/B",
+        LossKind.Hinge => "ℓ = max(0, 1 − t·s), t ∈ {−1, +1};  L = mean ℓ;  ds = (t·s < 1 ? −t : 0)/B",
+        _ => "",
+    };
+
     private static void EmitTrainingApi(CodeWriter cw, NetworkPlan p)
     {
         var loss = p.Loss!;
-        bool labels = loss.Kind == LossKind.SoftmaxCrossEntropy;
+        bool labels = loss.TakesLabels;
         string last = Last(p), lastGrad = "_dy" + (p.Layers.Count - 1);
-        string call(string g, string with) => labels
-            ? $"Losses.SoftmaxCrossEntropy(ref _arena.Ref({last}), OutputSize, _ld, _batch, labels, ref {g}, {with})"
-            : $"Losses.Mse(ref _arena.Ref({last}), OutputSize, _ld, _batch, targets, ref {g}, {with})";
+        string call(string g, string with) => loss.Kind switch
+        {
+            LossKind.SoftmaxCrossEntropy or LossKind.MultiClassHinge =>
+                $"Losses.{loss.Kind}(ref _arena.Ref({last}), OutputSize, _ld, _batch, labels, ref {g}, {with})",
+            _ => $"Losses.Elementwise(LossKind.{loss.Kind}, {LayerTable.Float(loss.Param)}, ref _arena.Ref({last}), OutputSize, _ld, _batch, targets, ref {g}, {with})",
+        };
         string good = labels ? "ReadOnlySpan<int> labels" : "ReadOnlySpan<float> targets";
         string bad = labels ? "ReadOnlySpan<float> targets" : "ReadOnlySpan<int> labels";
         string badMsg = labels
-            ? $"\"{p.ClassName}'s loss {loss.Name} is softmax cross-entropy: it takes integer class labels, not float targets\""
+            ? $"\"{p.ClassName}'s loss {loss.Name} is {loss.Kind}: it takes integer class labels, not float targets\""
             : $"\"{p.ClassName}'s loss {loss.Name} is {loss.Kind}: it takes float targets, not class labels\"";
+        var regularised = p.Layers.Where(l => l.L2 > 0f).ToList();
 
         cw.Line("/// <summary>The declared loss.</summary>");
         cw.Line($"public LossKind LossKind => LossKind.{loss.Kind};");
@@ -91,21 +109,31 @@ internal static partial class NetworkEmitter
         cw.Line("public Span<float> Gradients => _arena.Span(GradientBase, ParameterRegion);");
         cw.Line("/// <summary>Sets every gradient to zero.</summary>");
         cw.Line("public void ZeroGrad() => Gradients.Clear();");
-        cw.Line("/// <summary>One optimiser update of the parameters from the gradients.</summary>");
-        cw.Line("public void Step(Optimizer optimizer) { ArgumentNullException.ThrowIfNull(optimizer); optimizer.Step(Parameters, Gradients, s_tensors); }");
+        cw.Line("/// <summary>One optimiser update of the parameters from the gradients (optimiser state lives with the model).</summary>");
+        cw.Line("public void Step(Optimizer optimizer) => _optimizerState.Step(optimizer, Parameters, Gradients, s_tensors);");
         cw.Line();
-        cw.Line($"/// <summary>Mean {loss.Kind} loss of the last forward.</summary>");
+        cw.Line(regularised.Count == 0
+            ? "private float Penalty() => 0f;"
+            : "/// <summary>λ·Σ W² over the regularised weights (biases never).</summary>");
+        if (regularised.Count > 0)
+        {
+            cw.Line("private float Penalty() =>");
+            cw.Line("    " + string.Join("\n        + ", regularised.Select(l =>
+                $"Regularization.L2Penalty(_arena.Span({l.Name}_Weight, {l.WeightCount}), {LayerTable.Float(l.L2)})")) + ";");
+        }
+        cw.Line();
+        cw.Line($"/// <summary>Mean {loss.Kind} loss of the last forward{(regularised.Count > 0 ? " plus the L2 penalty" : "")}.</summary>");
         using (cw.Block($"public float ComputeLoss({good})"))
         {
             cw.Line("if (_batch == 0) throw new InvalidOperationException(\"call Forward before ComputeLoss\");");
-            cw.Line("return " + call("Unsafe.NullRef<float>()", "false") + ";");
+            cw.Line("return " + call("Unsafe.NullRef<float>()", "false") + " + Penalty();");
         }
         cw.Line($"float ITrainableNetwork.ComputeLoss({bad}) => throw new InvalidOperationException({badMsg});");
         cw.Line();
         cw.Line($"// ── {loss.Name}: {loss.Kind} " + new string('─', 80));
-        cw.Line(labels
-            ? "// L = (1/B) Σ_b [log Σ_c e^{z[c,b]} − z[y_b,b]];  dz[c,b] = (softmax(z[:,b])_c − [c = y_b]) / B"
-            : "// L = (1/(B·N)) Σ (y − t)²;  dy = 2(y − t)/(B·N)");
+        cw.Line("// " + LossMath(loss));
+        foreach (var l in regularised)
+            cw.Line($"// + L2 on {l.Name}.weight: {LayerTable.Float(l.L2).TrimEnd('f')}·Σ W²  (dW += {LayerTable.Float(2 * l.L2).TrimEnd('f')}·W)");
         cw.Line("/// <summary>Loss of the last training forward, back-propagated through every layer; gradients are");
         cw.Line("/// <b>added</b> to <see cref=\"Gradients\"/> (call <see cref=\"ZeroGrad\"/> first). Returns the mean loss.</summary>");
         using (cw.Block($"public float Backward({good})"))
@@ -114,9 +142,30 @@ internal static partial class NetworkEmitter
             cw.Line("int batch = _batch, n = _n, ld = _ld;");
             cw.Line($"float loss = {call($"_arena.Ref({lastGrad})", "true")};");
             EmitDispatch(cw, p, backward: true);
+            foreach (var l in regularised)
+                cw.Line($"loss += Regularization.AddL2Gradient(_arena.Span({l.Name}_Weight, {l.WeightCount}), _arena.Span(GradientBase + {l.Name}_Weight, {l.WeightCount}), {LayerTable.Float(l.L2)});");
             cw.Line("return loss;");
         }
         cw.Line($"float ITrainableNetwork.Backward({bad}) => throw new InvalidOperationException({badMsg});");
+        cw.Line();
+        EmitFindNonFinite(cw, p);
+    }
+
+    private static void EmitFindNonFinite(CodeWriter cw, NetworkPlan p)
+    {
+        cw.Line("/// <summary>The first place, in forward order, that holds a NaN or an infinity: a layer's parameters,");
+        cw.Line("/// its output of the last forward, or its gradients. Null when all are finite.</summary>");
+        using (cw.Block("public string? FindNonFinite()"))
+        {
+            foreach (var l in p.Layers.Where(l => l.HasParameters))
+                cw.Line($"if (!Numerics.AllFinite(_arena.Span({l.Name}_Weight, {l.WeightCount})) || !Numerics.AllFinite(_arena.Span({l.Name}_Bias, {l.BiasCount}))) return \"{l.Name} (parameters)\";");
+            using (cw.Block("if (_batch > 0)"))
+                foreach (var l in p.Layers)
+                    cw.Line($"if (!Numerics.AllFinite(ref _arena.Ref(_y{l.Index}), {l.Out}, _ld, _batch)) return \"{l.Name} (output)\";");
+            foreach (var l in p.Layers.Where(l => l.HasParameters))
+                cw.Line($"if (!Numerics.AllFinite(_arena.Span(GradientBase + {l.Name}_Weight, {l.WeightCount})) || !Numerics.AllFinite(_arena.Span(GradientBase + {l.Name}_Bias, {l.BiasCount}))) return \"{l.Name} (gradients)\";");
+            cw.Line("return null;");
+        }
         cw.Line();
     }
 

@@ -136,12 +136,15 @@ internal static partial class NetworkEmitter
         {
             bufs.Add("_y" + l.Index);
             if (p.Trainable) bufs.Add("_dy" + l.Index);
+            if (l.Kind == LayerKind.Dropout) bufs.Add("_m" + l.Index);
         }
         if (p.Trainable) bufs.Add("_xs");
         cw.Line($"private readonly long {string.Join(", ", bufs)};");
         cw.Line("private SimdWidth _width;");
         cw.Line("private int _batch, _n, _ld;");
         cw.Line("private bool _training;");
+        if (HasDropout(p)) cw.Line("private Rng _dropoutRng;");
+        if (p.Trainable) cw.Line("private readonly OptimizerState _optimizerState = new();");
         foreach (var l in p.Layers) cw.Line($"private readonly Layer _layer{l.Index};");
         if (p.Trainable && p.Loss is not null)
             cw.Line($"private static readonly global::ModelGen.Loss s_loss = new(\"{p.Loss.Name}\", LossKind.{p.Loss.Kind});");
@@ -167,11 +170,13 @@ internal static partial class NetworkEmitter
             {
                 cw.Line($"_y{l.Index} = Take({l.Out} * ldMax);   // {l.Name}");
                 if (p.Trainable) cw.Line($"_dy{l.Index} = Take({l.Out} * ldMax);");
+                if (l.Kind == LayerKind.Dropout) cw.Line($"_m{l.Index} = Take({l.Out} * ldMax);   // dropout mask");
             }
             if (p.Trainable) cw.Line($"_xs = Take(ldMax * {p.MaxFeatures});");
             cw.Line("_arena = new Arena(next);");
             cw.Line("_width = Simd.Best;");
             cw.Line("var rng = new Rng(unchecked((ulong)seed));");
+            if (HasDropout(p)) cw.Line("_dropoutRng = new Rng(unchecked((ulong)seed) ^ 0xD1B54A32D192ED03UL);   // a stream of its own");
             foreach (var l in p.Layers.Where(l => l.HasParameters))
             {
                 bool he = l.Activation is ActivationKind.Relu or ActivationKind.LeakyRelu
@@ -188,6 +193,8 @@ internal static partial class NetworkEmitter
         }
         cw.Line();
     }
+
+    private static bool HasDropout(NetworkPlan p) => p.Layers.Any(l => l.Kind == LayerKind.Dropout);
 
     private static bool NextIsRelu(NetworkPlan p, LayerPlan l) =>
         l.Index + 1 < p.Layers.Count && p.Layers[l.Index + 1].Kind == LayerKind.Activation
@@ -219,8 +226,13 @@ internal static partial class NetworkEmitter
         cw.Line("public IReadOnlyList<TensorInfo> Tensors => s_tensors;");
         cw.Line("/// <summary>All parameters, one contiguous block.</summary>");
         cw.Line("public Span<float> Parameters => _arena.Span(0, ParameterRegion);");
-        cw.Line("/// <summary>Frees the arena.</summary>");
-        cw.Line("public void Dispose() => _arena.Dispose();");
+        if (HasDropout(p))
+        {
+            cw.Line("/// <summary>Restarts the dropout masks' generator: the masks that follow depend only on <paramref name=\"seed\"/>.</summary>");
+            cw.Line("public void SeedDropout(int seed) => _dropoutRng = new Rng(unchecked((ulong)seed) ^ 0xD1B54A32D192ED03UL);");
+        }
+        cw.Line("/// <summary>Frees the arena and the optimiser state.</summary>");
+        cw.Line(p.Trainable ? "public void Dispose() { _arena.Dispose(); _optimizerState.Dispose(); }" : "public void Dispose() => _arena.Dispose();");
         cw.Line();
     }
 }

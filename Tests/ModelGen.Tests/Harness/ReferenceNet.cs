@@ -12,31 +12,37 @@ namespace ModelGen.Tests.Harness;
 /// </summary>
 internal sealed class ReferenceNet
 {
-    private sealed record L(bool Dense, int In, int Out, string Act, double Alpha, int W, int B);
+    private sealed record L(bool Dense, int In, int Out, string Act, double Alpha, int W, int B, double L2);
 
     private readonly List<L> _layers = new();
     private readonly LossKind _loss;
+    private readonly double _param;
 
-    public ReferenceNet(ITrainableNetwork model, IEnumerable<Layer> layers)
+    /// <param name="lossParam">Huber's δ or the quantile's τ.</param>
+    public ReferenceNet(ITrainableNetwork model, IEnumerable<Layer> layers, double lossParam = 0)
     {
         _loss = model.LossKind;
+        _param = (float)lossParam;
         var tensors = model.Tensors.ToDictionary(t => t.Name);
         foreach (var l in layers)
         {
-            string kind = l.Kind;
-            bool dense = kind.StartsWith("Dense(", StringComparison.Ordinal);
-            string act = dense ? (kind.Contains(", ") ? kind.Substring(kind.IndexOf(", ", StringComparison.Ordinal) + 2) : "Identity") : kind;
-            double alpha = 0;
-            if (act.StartsWith("LeakyRelu(", StringComparison.Ordinal))
+            // Kind reads e.g. "Dense(6), Relu, L2(0.05)", "LeakyRelu(0.2)", "Sigmoid".
+            var parts = l.Kind.Split(", ");
+            bool dense = parts[0].StartsWith("Dense(", StringComparison.Ordinal);
+            string act = "Identity";
+            double alpha = 0, l2 = 0;
+            foreach (var part in dense ? parts.Skip(1) : parts)
             {
-                alpha = double.Parse(act.Substring(10, act.Length - 11), CultureInfo.InvariantCulture);
-                alpha = (float)alpha; // the network computes with the float value
-                act = "LeakyRelu";
+                if (part.StartsWith("L2(", StringComparison.Ordinal)) l2 = (float)Arg(part);
+                else if (part.StartsWith("LeakyRelu(", StringComparison.Ordinal)) { act = "LeakyRelu"; alpha = (float)Arg(part); }
+                else act = part;
             }
             _layers.Add(new L(dense, l.InputShape[0], l.OutputShape[0], act, alpha,
-                dense ? tensors[l.Name + ".weight"].Offset : 0, dense ? tensors[l.Name + ".bias"].Offset : 0));
+                dense ? tensors[l.Name + ".weight"].Offset : 0, dense ? tensors[l.Name + ".bias"].Offset : 0, l2));
         }
     }
+
+    private static double Arg(string s) => double.Parse(s.Substring(s.IndexOf('(') + 1).TrimEnd(')'), CultureInfo.InvariantCulture);
 
     /// <summary>Forward in double: outputs [batch, out].</summary>
     public double[] Forward(double[] p, float[] x, int batch)
@@ -81,6 +87,7 @@ internal sealed class ReferenceNet
         }
     }
 
+    /// <summary>Data loss (straight from the textbook definitions, in double) plus λ·Σ W².</summary>
     public double Loss(double[] p, float[] x, int batch, int[]? labels, float[]? targets)
     {
         var y = Forward(p, x, batch);
@@ -88,17 +95,49 @@ internal sealed class ReferenceNet
         double total = 0;
         for (int b = 0; b < batch; b++)
         {
-            if (_loss == LossKind.SoftmaxCrossEntropy)
+            switch (_loss)
             {
-                double m = double.NegativeInfinity, s = 0;
-                for (int c = 0; c < n; c++) m = Math.Max(m, y[b * n + c]);
-                for (int c = 0; c < n; c++) s += Math.Exp(y[b * n + c] - m);
-                total += m + Math.Log(s) - y[b * n + labels![b]];
+                case LossKind.SoftmaxCrossEntropy:
+                {
+                    double m = double.NegativeInfinity, s = 0;
+                    for (int c = 0; c < n; c++) m = Math.Max(m, y[b * n + c]);
+                    for (int c = 0; c < n; c++) s += Math.Exp(y[b * n + c] - m);
+                    total += m + Math.Log(s) - y[b * n + labels![b]];
+                    break;
+                }
+                case LossKind.MultiClassHinge:
+                    for (int j = 0; j < n; j++)
+                        if (j != labels![b]) total += Math.Max(0, y[b * n + j] - y[b * n + labels[b]] + 1);
+                    break;
+                default:
+                    for (int o = 0; o < n; o++) total += Elementwise(y[b * n + o], targets![b * n + o]);
+                    break;
             }
-            else
-                for (int o = 0; o < n; o++) { double d = y[b * n + o] - targets![b * n + o]; total += d * d; }
         }
-        return _loss == LossKind.SoftmaxCrossEntropy ? total / batch : total / (batch * n);
+        double data = _loss is LossKind.SoftmaxCrossEntropy or LossKind.MultiClassHinge ? total / batch : total / (batch * n);
+        double penalty = 0;
+        foreach (var l in _layers.Where(l => l.Dense && l.L2 > 0))
+            for (int i = 0; i < l.In * l.Out; i++) penalty += l.L2 * p[l.W + i] * p[l.W + i];
+        return data + penalty;
+    }
+
+    private double Elementwise(double y, double t)
+    {
+        double d = y - t;
+        switch (_loss)
+        {
+            case LossKind.Mse: return d * d;
+            case LossKind.Mae: return Math.Abs(d);
+            case LossKind.Huber: return Math.Abs(d) <= _param ? 0.5 * d * d : _param * (Math.Abs(d) - 0.5 * _param);
+            case LossKind.Quantile: return t >= y ? _param * (t - y) : (1 - _param) * (y - t);
+            case LossKind.BinaryCrossEntropy:
+            {
+                double s = 1 / (1 + Math.Exp(-y));
+                return -(t * Math.Log(s) + (1 - t) * Math.Log(1 - s));
+            }
+            case LossKind.Hinge: return Math.Max(0, 1 - t * y);
+            default: throw new NotSupportedException(_loss.ToString());
+        }
     }
 
     /// <summary>Central differences <c>(L(θ+h) − L(θ−h)) / 2h</c> in double for every parameter.</summary>
