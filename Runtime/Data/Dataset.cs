@@ -55,4 +55,32 @@ public sealed class Dataset
             ? new Dataset(f, FeatureSize, Labels.AsSpan(start, count).ToArray())
             : new Dataset(f, FeatureSize, Targets!.AsSpan(start * TargetSize, count * TargetSize).ToArray(), TargetSize);
     }
+
+    /// <summary>The samples at <paramref name="indices"/>, in that order (copied).</summary>
+    public Dataset Select(ReadOnlySpan<int> indices)
+    {
+        var f = new float[indices.Length * FeatureSize];
+        for (int i = 0; i < indices.Length; i++) Features.AsSpan(indices[i] * FeatureSize, FeatureSize).CopyTo(f.AsSpan(i * FeatureSize));
+        if (Labels is not null)
+        {
+            var l = new int[indices.Length];
+            for (int i = 0; i < indices.Length; i++) l[i] = Labels[indices[i]];
+            return new Dataset(f, FeatureSize, l);
+        }
+        var t = new float[indices.Length * TargetSize];
+        for (int i = 0; i < indices.Length; i++) Targets.AsSpan(indices[i] * TargetSize, TargetSize).CopyTo(t.AsSpan(i * TargetSize));
+        return new Dataset(f, FeatureSize, t, TargetSize);
+    }
+
+    /// <summary>A fixed, seeded random split: the first <paramref name="trainFraction"/> of a shuffled order for training.</summary>
+    public (Dataset Train, Dataset Test) Split(double trainFraction, ulong seed)
+    {
+        if (!(trainFraction > 0 && trainFraction < 1)) throw new ArgumentOutOfRangeException(nameof(trainFraction), trainFraction, "must be in (0, 1)");
+        var order = new int[Count];
+        for (int i = 0; i < Count; i++) order[i] = i;
+        var rng = new Rng(seed);
+        rng.Shuffle(order);
+        int n = (int)Math.Round(Count * trainFraction);
+        return (Select(order.AsSpan(0, n)), Select(order.AsSpan(n)));
+    }
 }

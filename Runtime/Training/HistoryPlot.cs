@@ -48,7 +48,8 @@ public static class HistoryPlot
         if (epochs.Count == 0 || all.Count == 0) { sb.Append("</g>\n"); return; }
         double lo = all.Min(), hi = all.Max();
         if (hi - lo < 1e-12) { lo -= 0.5; hi += 0.5; }
-        double pad = (hi - lo) * 0.05; lo -= pad; hi += pad;
+        double pad = (hi - lo) * 0.05; bool nonNegative = lo >= 0; lo -= pad; hi += pad;
+        if (nonNegative) lo = Math.Max(lo, 0);
         int e0 = epochs[0], e1 = Math.Max(epochs[^1], e0 + 1);
         double X(int ep) => px + (double)(ep - e0) / (e1 - e0) * pw;
         double Y(double v) => py + ph - (v - lo) / (hi - lo) * ph;
@@ -63,7 +64,7 @@ public static class HistoryPlot
         sb.Append(F($"<text x=\"{px + pw / 2}\" y=\"{py + ph + 34}\" text-anchor=\"middle\">epoch</text>\n"));
         Line(sb, train, epochs, X, Y, "#1f77b4", "train");
         Line(sb, test, epochs, X, Y, "#d62728", "test");
-        sb.Append(F($"<text x=\"{px + pw - 90}\" y=\"{py + 16}\" fill=\"#1f77b4\">— train</text><text x=\"{px + pw - 45}\" y=\"{py + 16}\" fill=\"#d62728\">— test</text>\n"));
+        sb.Append(F($"<text x=\"{px + pw - 100}\" y=\"{Top}\" fill=\"#1f77b4\">━ train</text><text x=\"{px + pw - 45}\" y=\"{Top}\" fill=\"#d62728\">━ test</text>\n"));
         sb.Append("</g>\n");
     }
 

@@ -45,6 +45,8 @@ var history = Trainer.Fit(model, train, test, new TrainOptions
 var result = Trainer.Evaluate(model, test);
 model.Save(save);
 Console.WriteLine($"saved weights to {Path.GetFullPath(save)}");
+history.SaveSvg("mnist-history.svg", "MnistMlp on MNIST");
+Console.WriteLine($"curves: {history.Diagnose()} (plot: {Path.GetFullPath("mnist-history.svg")})");
 Console.WriteLine("confusion matrix (rows: true digit, columns: predicted):");
 for (int r = 0; r < 10; r++)
 {

@@ -156,3 +156,19 @@ public partial class GcDropout
     [Dense(3)] public partial Layer B { get; }
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }
+
+/// <summary>Linear quantile regression: learns the 0.9-quantile of its target.</summary>
+[Network(1)]
+public partial class QuantileLine
+{
+    [Dense(1)] public partial Layer Line { get; }
+    [Quantile(0.9)] public partial Loss Loss { get; }
+}
+
+/// <summary>Linear regression with the Huber loss.</summary>
+[Network(1)]
+public partial class HuberLine
+{
+    [Dense(1)] public partial Layer Line { get; }
+    [Huber(1.0)] public partial Loss Loss { get; }
+}

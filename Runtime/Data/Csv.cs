@@ -1,0 +1,100 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.IO.Compression;
+
+namespace ModelGen.Data;
+
+/// <summary>Numeric text tables (CSV or whitespace-separated, plain or <c>.gz</c>), as scikit-learn ships its small sets.</summary>
+public static class Csv
+{
+    /// <summary>Every row as floats. <paramref name="separator"/> null splits on whitespace. Errors name the line and column.</summary>
+    public static List<float[]> ReadRows(string path, char? separator = ',', int skipLines = 0)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"table not found: {path}", path);
+        using var file = File.OpenRead(path);
+        using Stream s = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : file;
+        using var reader = new StreamReader(s);
+        var rows = new List<float[]>();
+        int lineNo = 0, width = -1;
+        string? line;
+        while ((line = reader.ReadLine()) is not null)
+        {
+            lineNo++;
+            if (lineNo <= skipLines || line.Trim().Length == 0) continue;
+            var cells = separator is char c ? line.Split(c) : line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (width >= 0 && cells.Length != width)
+                throw new InvalidDataException($"{path}:{lineNo}: {cells.Length} columns, expected {width} as on the first data line");
+            width = cells.Length;
+            var row = new float[cells.Length];
+            for (int i = 0; i < cells.Length; i++)
+                if (!float.TryParse(cells[i].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out row[i]))
+                    throw new InvalidDataException($"{path}:{lineNo}: column {i + 1} is '{cells[i]}', not a number");
+            rows.Add(row);
+        }
+        return rows;
+    }
+
+    /// <summary>A classification set whose last column is the integer label; features are divided by <paramref name="scale"/>.</summary>
+    public static Dataset LoadClassification(string path, char? separator = ',', int skipLines = 0, float scale = 1f)
+    {
+        var rows = ReadRows(path, separator, skipLines);
+        if (rows.Count == 0) throw new InvalidDataException($"{path}: no rows");
+        int f = rows[0].Length - 1;
+        var x = new float[rows.Count * f];
+        var y = new int[rows.Count];
+        for (int r = 0; r < rows.Count; r++)
+        {
+            for (int i = 0; i < f; i++) x[r * f + i] = rows[r][i] / scale;
+            float label = rows[r][f];
+            if (label < 0 || label != MathF.Floor(label)) throw new InvalidDataException($"{path}: row {r + 1 + skipLines} has label {label}, not a class index");
+            y[r] = (int)label;
+        }
+        return new Dataset(x, f, y);
+    }
+}
+
+/// <summary>Per-feature standardisation <c>x' = (x − μ)/σ</c> with μ, σ taken from the training set only.</summary>
+public sealed class Standardizer
+{
+    /// <summary>Per-feature means.</summary>
+    public float[] Mean { get; }
+    /// <summary>Per-feature standard deviations (1 where a feature is constant).</summary>
+    public float[] Std { get; }
+
+    private Standardizer(float[] mean, float[] std) { Mean = mean; Std = std; }
+
+    /// <summary>μ and σ of each column of row-major <paramref name="x"/> with <paramref name="width"/> columns.</summary>
+    public static Standardizer Fit(ReadOnlySpan<float> x, int width)
+    {
+        int n = x.Length / width;
+        var mean = new double[width];
+        var sq = new double[width];
+        for (int r = 0; r < n; r++)
+            for (int i = 0; i < width; i++) { double v = x[r * width + i]; mean[i] += v; sq[i] += v * v; }
+        var m = new float[width];
+        var s = new float[width];
+        for (int i = 0; i < width; i++)
+        {
+            double mu = mean[i] / n, var = Math.Max(0, sq[i] / n - mu * mu);
+            m[i] = (float)mu;
+            s[i] = var > 1e-12 ? (float)Math.Sqrt(var) : 1f;
+        }
+        return new Standardizer(m, s);
+    }
+
+    /// <summary>Standardises row-major <paramref name="x"/> in place.</summary>
+    public void Apply(Span<float> x)
+    {
+        int w = Mean.Length;
+        for (int i = 0; i < x.Length; i++) x[i] = (x[i] - Mean[i % w]) / Std[i % w];
+    }
+
+    /// <summary>Undoes <see cref="Apply"/> in place.</summary>
+    public void Invert(Span<float> x)
+    {
+        int w = Mean.Length;
+        for (int i = 0; i < x.Length; i++) x[i] = x[i] * Std[i % w] + Mean[i % w];
+    }
+}
