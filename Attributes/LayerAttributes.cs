@@ -75,3 +75,69 @@ namespace ModelGen
         public double Lambda { get; }
     }
 }
+
+namespace ModelGen
+{
+    /// <summary>
+    /// 2-D convolution over a <c>[channels, height, width]</c> input:
+    /// <c>y[o,i,j] = Σ_{c,u,v} W[o,c,u,v] · x[c, i·S + u − P, j·S + v − P] + bias[o]</c> (zero padding), one bias per
+    /// filter, weights in PyTorch's <c>[out, in, kh, kw]</c> layout. Output size per dimension: <c>(H + 2P − F)/S + 1</c>.
+    /// </summary>
+    public sealed class Conv2DAttribute : LayerAttribute
+    {
+        /// <param name="filters">Output channels.</param>
+        /// <param name="kernel">Square kernel size F (see <see cref="KernelHeight"/>/<see cref="KernelWidth"/> for rectangular ones).</param>
+        /// <param name="stride">Stride S.</param>
+        /// <param name="padding">Zero padding P on every side (see <see cref="Same"/>).</param>
+        public Conv2DAttribute(int filters, int kernel, int stride = 1, int padding = 0)
+        {
+            Filters = filters; Kernel = kernel; Stride = stride; Padding = padding;
+        }
+
+        /// <summary>Output channels.</summary>
+        public int Filters { get; }
+        /// <summary>Square kernel size.</summary>
+        public int Kernel { get; }
+        /// <summary>Stride.</summary>
+        public int Stride { get; }
+        /// <summary>Zero padding on every side.</summary>
+        public int Padding { get; }
+        /// <summary>Kernel height, when it differs from <see cref="Kernel"/>.</summary>
+        public int KernelHeight { get; set; }
+        /// <summary>Kernel width, when it differs from <see cref="Kernel"/>.</summary>
+        public int KernelWidth { get; set; }
+        /// <summary>"Same" padding: <c>P = (F − 1)/2</c> per dimension, so a stride-1 convolution keeps the size (odd kernels).</summary>
+        public bool Same { get; set; }
+    }
+
+    /// <summary>Max pooling over <c>size × size</c> windows: <c>y = max</c>; the gradient goes to the maximum only
+    /// (ties: the first in row-major order).</summary>
+    public sealed class MaxPool2DAttribute : LayerAttribute
+    {
+        /// <param name="size">Window size.</param>
+        /// <param name="stride">Stride; 0 means the window size.</param>
+        public MaxPool2DAttribute(int size = 2, int stride = 0) { Size = size; Stride = stride; }
+        /// <summary>Window size.</summary>
+        public int Size { get; }
+        /// <summary>Stride (0: the window size).</summary>
+        public int Stride { get; }
+    }
+
+    /// <summary>Average pooling over <c>size × size</c> windows; the gradient is shared equally.</summary>
+    public sealed class AvgPool2DAttribute : LayerAttribute
+    {
+        /// <param name="size">Window size.</param>
+        /// <param name="stride">Stride; 0 means the window size.</param>
+        public AvgPool2DAttribute(int size = 2, int stride = 0) { Size = size; Stride = stride; }
+        /// <summary>Window size.</summary>
+        public int Size { get; }
+        /// <summary>Stride (0: the window size).</summary>
+        public int Stride { get; }
+    }
+
+    /// <summary>Global average pooling: <c>[C, H, W] → [C]</c>, the mean of each channel.</summary>
+    public sealed class GlobalAvgPoolAttribute : LayerAttribute { }
+
+    /// <summary>Flattens <c>[C, H, W]</c> to <c>[C·H·W]</c> in PyTorch's order (channel, row, column).</summary>
+    public sealed class FlattenAttribute : LayerAttribute { }
+}

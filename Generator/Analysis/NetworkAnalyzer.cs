@@ -63,6 +63,7 @@ internal static class NetworkAnalyzer
         long flops = 0;
         var layers = new List<LayerPlan>();
         bool ok = true;
+        int rf = 1, jump = 1;   // receptive field (rows of the input one output row sees) and the input step between outputs
         foreach (var layer in spec.Layers)
         {
             ct.ThrowIfCancellationRequested();
@@ -70,9 +71,17 @@ internal static class NetworkAnalyzer
             BeforeLayer?.Invoke(layer.Name);
             var plan = LayerTable.Infer(layer, layers.Count, shape, producer, ref offset, diags, spec.L2);
             if (plan is null) { ok = false; break; }
+            if (plan.Kind is LayerKind.Conv2D or LayerKind.MaxPool2D or LayerKind.AvgPool2D)
+            {
+                rf += (plan.KH - 1) * jump;
+                jump *= plan.Stride;
+            }
+            else if (plan.Kind is LayerKind.Dense or LayerKind.GlobalAvgPool or LayerKind.Flatten)
+                rf = -1;   // sees the whole input
+            plan = plan with { ReceptiveField = rf };
             layers.Add(plan);
             flops += plan.Flops;
-            shape = new[] { plan.Out };
+            shape = plan.OutShape.ToArray();
             producer = layer.Name;
         }
         if (!ok) return null;
@@ -89,6 +98,7 @@ internal static class NetworkAnalyzer
     {
         string? problem = loss.Kind switch
         {
+            _ when last.ImageOut => $"a loss needs one value per output; the output is an image {LayerPlan.ShapeText(last.OutShape)}: add [Flatten] or [GlobalAvgPool] and a [Dense] layer",
             LossKind.SoftmaxCrossEntropy when last.Activation == ActivationKind.Softmax =>
                 "SoftmaxCrossEntropy applies softmax to the logits itself; remove [Softmax] from the last layer",
             LossKind.SoftmaxCrossEntropy or LossKind.MultiClassHinge when last.Out < 2 =>
@@ -105,7 +115,7 @@ internal static class NetworkAnalyzer
             _ => null,
         };
         if (problem is not null)
-            diags.Add(DiagnosticInfo.Create(Descriptors.LossDoesNotFit, loss.Location, loss.Name, loss.Kind, last.Name, last.Out, problem));
+            diags.Add(DiagnosticInfo.Create(Descriptors.LossDoesNotFit, loss.Location, loss.Name, loss.Kind, last.Name, string.Join(",", last.OutShape), problem));
     }
 
     public static int RoundUp(int n) => (n + Align - 1) / Align * Align;

@@ -19,18 +19,43 @@ internal sealed record LayerPlan(
     long Flops,
     int ReceptiveField,
     float Rate = 0f,
-    float L2 = 0f)
+    float L2 = 0f,
+    EquatableArray<int> InShape = default,
+    EquatableArray<int> OutShape = default,
+    int KH = 0,
+    int KW = 0,
+    int Stride = 1,
+    int PadH = 0,
+    int PadW = 0)
 {
+    /// <summary>Input is an image <c>[C, H, W]</c>, held sample-major as <c>[batch][C][ldP]</c>.</summary>
+    public bool ImageIn => InShape.Count == 3;
+    /// <summary>Output is an image.</summary>
+    public bool ImageOut => OutShape.Count == 3;
+    /// <summary>Pixels per channel of the output (1 for flat outputs).</summary>
+    public int OutPixels => ImageOut ? OutShape[1] * OutShape[2] : 1;
+    /// <summary>Pixels per channel of the input.</summary>
+    public int InPixels => ImageIn ? InShape[1] * InShape[2] : 1;
+    public static string ShapeText(EquatableArray<int> s) => "[" + string.Join(",", s) + "]";
+
     public int ParameterCount => WeightCount + BiasCount;
     public bool HasParameters => WeightCount + BiasCount > 0;
 
     /// <summary>How the layer reads in summaries and banners, e.g. <c>Dense(256), Relu</c>.</summary>
     public string Description => Kind switch
     {
-        LayerKind.Dense => $"Dense({Out})" + (Activation == ActivationKind.None ? "" : ", " + ActivationName) + (L2 > 0f ? $", L2({F(L2)})" : ""),
+        LayerKind.Dense => $"Dense({Out})" + Suffix,
+        LayerKind.Conv2D => $"Conv2D({OutShape[0]}, {(KH == KW ? KH.ToString() : KH + "x" + KW)}" + (Stride != 1 ? $", stride {Stride}" : "")
+            + (PadH != 0 || PadW != 0 ? $", pad {(PadH == PadW ? PadH.ToString() : PadH + "x" + PadW)}" : "") + ")" + Suffix,
+        LayerKind.MaxPool2D => $"MaxPool2D({KH}" + (Stride != KH ? $", stride {Stride}" : "") + ")",
+        LayerKind.AvgPool2D => $"AvgPool2D({KH}" + (Stride != KH ? $", stride {Stride}" : "") + ")",
+        LayerKind.GlobalAvgPool => "GlobalAvgPool",
+        LayerKind.Flatten => "Flatten",
         LayerKind.Dropout => $"Dropout({F(Rate)})",
         _ => ActivationName,
     };
+
+    private string Suffix => (Activation == ActivationKind.None ? "" : ", " + ActivationName) + (L2 > 0f ? $", L2({F(L2)})" : "");
 
     private static string F(float f) => f.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
@@ -54,15 +79,19 @@ internal sealed record NetworkPlan(
     bool Trainable)
 {
     public LossKind LossKind => Trainable && Loss is not null ? Loss.Kind : LossKind.None;
-    public int MaxFeatures
+    /// <summary>Widest input of a dense layer (the sample-major scratch of its weight gradient).</summary>
+    public int MaxDenseInput
     {
         get
         {
-            int m = InputSize;
-            foreach (var l in Layers) if (l.Out > m) m = l.Out;
+            int m = 1;
+            foreach (var l in Layers) if (l.Kind == LayerKind.Dense && l.In > m) m = l.In;
             return m;
         }
     }
+
+    /// <summary>The network input is an image <c>[C, H, W]</c>.</summary>
+    public bool ImageInput => InputShape.Count == 3;
 }
 
 /// <summary>The analysis step's output: a plan when the network is valid, and diagnostics.</summary>

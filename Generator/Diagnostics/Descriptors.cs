@@ -78,6 +78,15 @@ internal static class Descriptors
         "NativeAOT without an instruction set",
         "PublishAot is on but IlcInstructionSet is not set: NativeAOT then targets x86-64-v2 and ModelGen's Vector256/Vector512 kernels run in software (several times slower). Add <IlcInstructionSet>x86-64-v3</IlcInstructionSet> (AVX2), x86-64-v4 (AVX-512) or native to the project file.");
 
+    public static readonly DiagnosticDescriptor OutputTooSmall = Error("MG0017",
+        "Output size below 1",
+        "Layer '{0}': output {1} (H + 2P − F)/S + 1 = ({2} + 2·{3} − {4})/{5} + 1 = {6} is below 1; use a smaller kernel or stride, or more padding");
+
+    public static readonly DiagnosticDescriptor RowsDropped = new("MG0018",
+        "Rows dropped by the stride",
+        "Layer '{0}': (H + 2P − F) = ({1} + 2·{2} − {3}) = {4} is not divisible by the stride {5} along the {6}: the last {7} row(s)/column(s) of the padded input are never covered",
+        "ModelGen", DiagnosticSeverity.Info, isEnabledByDefault: true);
+
     public static readonly DiagnosticDescriptor InternalError = Error("MG0099",
         "ModelGen internal error",
         "ModelGen failed on network '{0}' at layer '{1}': {2}. Please report this with the declaration.");
@@ -91,7 +100,7 @@ internal static class Descriptors
         {
             NotPartial, UnsupportedClass, InvalidInputShape, InvalidMember, MissingLayerAttribute,
             ConflictingAttributes, NonPositiveSize, InvalidArgument, NoLayers, MissingLoss, MultipleLosses,
-            LossDoesNotFit, ReservedName, ShapeMismatch, LossIgnored, AotWithoutInstructionSet, InternalError,
+            LossDoesNotFit, ReservedName, ShapeMismatch, LossIgnored, AotWithoutInstructionSet, OutputTooSmall, RowsDropped, InternalError,
         };
         var map = new Dictionary<string, DiagnosticDescriptor>();
         foreach (var d in all) map.Add(d.Id, d);

@@ -13,14 +13,17 @@ internal static class ActivationLayer
     public static LayerPlan? Infer(LayerSpec s, int index, int[] input, string producer, List<DiagnosticInfo> diags)
     {
         if (!CheckAlpha(s, diags)) return null;
-        if (input.Length != 1)
+        if (input.Length != 1 && (input.Length != 3 || s.Activation == ActivationKind.Softmax))
         {
-            diags.Add(DiagnosticInfo.Create(Descriptors.ShapeMismatch, s.Location, s.Name, s.Activation.ToString(), "a 1-D", producer, string.Join(",", input)));
+            diags.Add(DiagnosticInfo.Create(Descriptors.ShapeMismatch, s.Location, s.Name, s.Activation.ToString(),
+                s.Activation == ActivationKind.Softmax ? "a 1-D (add [Flatten] first)" : "a 1-D or [channels, height, width]", producer, string.Join(",", input)));
             return null;
         }
-        int f = input[0];
+        int f = 1;
+        foreach (int d in input) f *= d;
         long flops = s.Activation is ActivationKind.Relu or ActivationKind.LeakyRelu ? f : 4L * f;
-        return new LayerPlan(index, s.Name, s.Accessibility, LayerKind.Activation, s.Activation, s.Alpha, f, f, 0, 0, 0, 0, flops, 1);
+        var shape = EquatableArray.From(input);
+        return new LayerPlan(index, s.Name, s.Accessibility, LayerKind.Activation, s.Activation, s.Alpha, f, f, 0, 0, 0, 0, flops, 1, InShape: shape, OutShape: shape);
     }
 
     /// <summary>Leaky ReLU's slope must be a number in [0, 1).</summary>
@@ -38,7 +41,7 @@ internal static class ActivationLayer
 
     public static IEnumerable<string> Math(LayerPlan l)
     {
-        yield return $"forward : y[o,b] = {LayerTable.ActivationMath(l.Activation, l.Alpha, "x[o,b]")}".PadRight(64) + $"x:[{l.In},B] y:[{l.Out},B]";
+        yield return $"forward : y = {LayerTable.ActivationMath(l.Activation, l.Alpha, "x")}".PadRight(64) + $"x,y:{LayerPlan.ShapeText(l.OutShape)} per sample";
         yield return $"backward: {LayerTable.DerivativeMath(l.Activation, l.Alpha).Replace("dz", "dx")}";
     }
 
@@ -51,7 +54,7 @@ internal static class ActivationLayer
             if (l.Activation == ActivationKind.Softmax)
                 cw.Line($"Softmax.Forward(ref _arena.Ref({c.Input}), ref _arena.Ref({c.Output}), {l.Out}, ld, n);");
             else
-                cw.Line($"Activations.Forward({LayerTable.RuntimeActivation(l.Activation)}, {LayerTable.Float(l.Alpha)}, _arena.Span({c.Input}, {l.In} * ld), _arena.Span({c.Output}, {l.Out} * ld), {w.Enum});");
+                cw.Line($"Activations.Forward({LayerTable.RuntimeActivation(l.Activation)}, {LayerTable.Float(l.Alpha)}, _arena.Span({c.Input}, {Geometry.Extent(l, false)}), _arena.Span({c.Output}, {Geometry.Extent(l, true)}), {w.Enum});");
         }
     }
 
@@ -65,7 +68,7 @@ internal static class ActivationLayer
             if (l.Activation == ActivationKind.Softmax)
                 cw.Line($"Softmax.Backward(ref _arena.Ref({c.OutputGrad}), ref _arena.Ref({c.Output}), ref _arena.Ref({c.InputGrad}), {l.Out}, ld, n);");
             else
-                cw.Line($"Activations.Backward({LayerTable.RuntimeActivation(l.Activation)}, {LayerTable.Float(l.Alpha)}, _arena.Span({c.OutputGrad}, {l.Out} * ld), _arena.Span({c.Output}, {l.Out} * ld), _arena.Span({c.InputGrad}, {l.In} * ld), {w.Enum});");
+                cw.Line($"Activations.Backward({LayerTable.RuntimeActivation(l.Activation)}, {LayerTable.Float(l.Alpha)}, _arena.Span({c.OutputGrad}, {Geometry.Extent(l, true)}), _arena.Span({c.Output}, {Geometry.Extent(l, true)}), _arena.Span({c.InputGrad}, {Geometry.Extent(l, false)}), {w.Enum});");
         }
     }
 }

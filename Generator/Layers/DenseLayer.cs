@@ -23,7 +23,7 @@ internal static class DenseLayer
         }
         if (input.Length != 1)
         {
-            diags.Add(DiagnosticInfo.Create(Descriptors.ShapeMismatch, s.Location, s.Name, $"Dense({s.Units})", "a 1-D", producer, string.Join(",", input)));
+            diags.Add(DiagnosticInfo.Create(Descriptors.ShapeMismatch, s.Location, s.Name, $"Dense({s.Units})", "a 1-D (add [Flatten] or [GlobalAvgPool] before it)", producer, string.Join(",", input)));
             return null;
         }
         if (!ActivationLayer.CheckAlpha(s, diags)) return null;
@@ -39,7 +39,8 @@ internal static class DenseLayer
         int bOff = offset;
         offset = NetworkAnalyzer.RoundUp(offset + s.Units);
         return new LayerPlan(index, s.Name, s.Accessibility, LayerKind.Dense, s.Activation, s.Alpha, inF, s.Units,
-            wOff, (int)weights, bOff, s.Units, 2 * weights, inF, L2: float.IsNaN(s.L2) ? networkL2 : s.L2);
+            wOff, (int)weights, bOff, s.Units, 2 * weights, -1, L2: float.IsNaN(s.L2) ? networkL2 : s.L2,
+            InShape: EquatableArray.From(input), OutShape: EquatableArray.From(new[] { s.Units }));
     }
 
     public static IEnumerable<string> Math(LayerPlan l)

@@ -13,13 +13,15 @@ internal static class DropoutLayer
 {
     public static LayerPlan? Infer(LayerSpec s, int index, int[] input, string producer, List<DiagnosticInfo> diags)
     {
-        if (input.Length != 1)
+        if (input.Length != 1 && input.Length != 3)
         {
-            diags.Add(DiagnosticInfo.Create(Descriptors.ShapeMismatch, s.Location, s.Name, "Dropout", "a 1-D", producer, string.Join(",", input)));
+            diags.Add(DiagnosticInfo.Create(Descriptors.ShapeMismatch, s.Location, s.Name, "Dropout", "a 1-D or [channels, height, width]", producer, string.Join(",", input)));
             return null;
         }
-        int f = input[0];
-        return new LayerPlan(index, s.Name, s.Accessibility, LayerKind.Dropout, ActivationKind.None, 0f, f, f, 0, 0, 0, 0, f, 1, Rate: s.Rate);
+        int f = 1;
+        foreach (int d in input) f *= d;
+        var shape = EquatableArray.From(input);
+        return new LayerPlan(index, s.Name, s.Accessibility, LayerKind.Dropout, ActivationKind.None, 0f, f, f, 0, 0, 0, 0, f, 1, Rate: s.Rate, InShape: shape, OutShape: shape);
     }
 
     public static IEnumerable<string> Math(LayerPlan l)
@@ -35,10 +37,15 @@ internal static class DropoutLayer
         cw.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         using (cw.Block($"private void {l.Name}_Forward_{w.Name}(int n, int ld)"))
         {
+            string ext = Geometry.Extent(l, true);
+            // Panels: rows = features, columns = the batch. Images: rows = (sample, channel), columns = pixels.
+            string rows = l.ImageOut ? $"_batch * {l.OutShape[0]}" : l.Out.ToString();
+            string ldr = l.ImageOut ? Geometry.LdP(l.OutPixels).ToString() : "ld";
+            string cols = l.ImageOut ? l.OutPixels.ToString() : "_batch";
             using (cw.Block("if (_training)"))
-                cw.Line($"Dropout.Forward(_arena.Span({c.Input}, {l.In} * ld), _arena.Span({c.Output}, {l.Out} * ld), _arena.Span(_m{l.Index}, {l.Out} * ld), {l.Out}, ld, _batch, {LayerTable.Float(l.Rate)}, ref _dropoutRng);");
+                cw.Line($"Dropout.Forward(_arena.Span({c.Input}, {ext}), _arena.Span({c.Output}, {ext}), _arena.Span(_m{l.Index}, {ext}), {rows}, {ldr}, {cols}, {LayerTable.Float(l.Rate)}, ref _dropoutRng);");
             using (cw.Block("else"))
-                cw.Line($"_arena.Span({c.Input}, {l.In} * ld).CopyTo(_arena.Span({c.Output}, {l.Out} * ld));");
+                cw.Line($"_arena.Span({c.Input}, {ext}).CopyTo(_arena.Span({c.Output}, {ext}));");
         }
     }
 
@@ -49,7 +56,8 @@ internal static class DropoutLayer
         using (cw.Block($"private void {l.Name}_Backward_{w.Name}(int batch, int n, int ld)"))
         {
             if (c.InputGrad is null) { cw.Line("// first layer: no gradient flows further down"); return; }
-            cw.Line($"Elementwise.Multiply(_arena.Span({c.OutputGrad}, {l.Out} * ld), _arena.Span(_m{l.Index}, {l.Out} * ld), _arena.Span({c.InputGrad}, {l.In} * ld), {w.Enum});   // dx = dy ⊙ m");
+            string ext = Geometry.Extent(l, true);
+            cw.Line($"Elementwise.Multiply(_arena.Span({c.OutputGrad}, {ext}), _arena.Span(_m{l.Index}, {ext}), _arena.Span({c.InputGrad}, {ext}), {w.Enum});   // dx = dy ⊙ m");
         }
     }
 }

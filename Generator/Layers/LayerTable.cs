@@ -21,13 +21,19 @@ internal sealed record LayerContext(LayerPlan Layer, string Input, string Output
 /// </summary>
 internal static class LayerTable
 {
-    public static readonly LayerKind[] Kinds = { LayerKind.Dense, LayerKind.Activation, LayerKind.Dropout };
+    public static readonly LayerKind[] Kinds =
+    {
+        LayerKind.Dense, LayerKind.Activation, LayerKind.Dropout, LayerKind.Conv2D, LayerKind.MaxPool2D, LayerKind.AvgPool2D,
+        LayerKind.GlobalAvgPool, LayerKind.Flatten,
+    };
 
     public static LayerPlan? Infer(LayerSpec spec, int index, int[] inputShape, string producer, ref int paramOffset, List<DiagnosticInfo> diags, float networkL2) =>
         spec.Kind switch
         {
             LayerKind.Dense => DenseLayer.Infer(spec, index, inputShape, producer, ref paramOffset, diags, networkL2),
             LayerKind.Dropout => DropoutLayer.Infer(spec, index, inputShape, producer, diags),
+            LayerKind.Conv2D => ConvLayer.Infer(spec, index, inputShape, producer, ref paramOffset, diags, networkL2),
+            LayerKind.MaxPool2D or LayerKind.AvgPool2D or LayerKind.GlobalAvgPool or LayerKind.Flatten => PoolLayer.Infer(spec, index, inputShape, producer, diags),
             _ => ActivationLayer.Infer(spec, index, inputShape, producer, diags),
         };
 
@@ -39,7 +45,9 @@ internal static class LayerTable
         {
             LayerKind.Dense => DenseLayer.Math(l),
             LayerKind.Dropout => DropoutLayer.Math(l),
-            _ => ActivationLayer.Math(l),
+            LayerKind.Conv2D => ConvLayer.Math(l),
+            LayerKind.Activation => ActivationLayer.Math(l),
+            _ => PoolLayer.Math(l),
         };
         foreach (var line in math) cw.Line("// " + line);
     }
@@ -47,8 +55,10 @@ internal static class LayerTable
     private static string Title(LayerPlan l) => l.Kind switch
     {
         LayerKind.Dense => $"Dense {l.In} → {l.Out}" + (l.Activation == ActivationKind.None ? "" : ", " + l.ActivationName),
-        LayerKind.Dropout => $"{l.Description} [{l.Out}]",
-        _ => $"{l.ActivationName} [{l.Out}]",
+        LayerKind.Conv2D or LayerKind.MaxPool2D or LayerKind.AvgPool2D or LayerKind.GlobalAvgPool or LayerKind.Flatten =>
+            $"{l.Description} {LayerPlan.ShapeText(l.InShape)} → {LayerPlan.ShapeText(l.OutShape)}",
+        LayerKind.Dropout => $"{l.Description} {LayerPlan.ShapeText(l.OutShape)}",
+        _ => $"{l.ActivationName} {LayerPlan.ShapeText(l.OutShape)}",
     };
 
     public static void EmitForward(CodeWriter cw, LayerContext ctx, Width w)
@@ -57,7 +67,9 @@ internal static class LayerTable
         {
             case LayerKind.Dense: DenseLayer.EmitForward(cw, ctx, w); break;
             case LayerKind.Dropout: DropoutLayer.EmitForward(cw, ctx, w); break;
-            default: ActivationLayer.EmitForward(cw, ctx, w); break;
+            case LayerKind.Conv2D: ConvLayer.EmitForward(cw, ctx, w); break;
+            case LayerKind.Activation: ActivationLayer.EmitForward(cw, ctx, w); break;
+            default: PoolLayer.EmitForward(cw, ctx, w); break;
         }
     }
 
@@ -67,7 +79,9 @@ internal static class LayerTable
         {
             case LayerKind.Dense: DenseLayer.EmitBackward(cw, ctx, w); break;
             case LayerKind.Dropout: DropoutLayer.EmitBackward(cw, ctx, w); break;
-            default: ActivationLayer.EmitBackward(cw, ctx, w); break;
+            case LayerKind.Conv2D: ConvLayer.EmitBackward(cw, ctx, w); break;
+            case LayerKind.Activation: ActivationLayer.EmitBackward(cw, ctx, w); break;
+            default: PoolLayer.EmitBackward(cw, ctx, w); break;
         }
     }
 

@@ -205,7 +205,7 @@ internal static class NetworkParser
                 diags.Add(DiagnosticInfo.Create(Descriptors.InvalidArgument, loc, name, $"L2 lambda must be a finite number ≥ 0, got {Fmt(l2)}"));
                 return default;
             }
-            bool hasWeights = layerAttrs.Count == 1 && layerAttrs[0].AttributeClass!.Name == "DenseAttribute";
+            bool hasWeights = layerAttrs.Count == 1 && layerAttrs[0].AttributeClass!.Name is "DenseAttribute" or "Conv2DAttribute";
             if (!hasWeights)
             {
                 diags.Add(DiagnosticInfo.Create(Descriptors.InvalidArgument, loc, name, "[L2] applies to a layer with weights (such as [Dense]); this layer has none"));
@@ -221,6 +221,39 @@ internal static class NetworkParser
             case "DenseAttribute":
                 int units = layerAttr.ConstructorArguments.Length > 0 && layerAttr.ConstructorArguments[0].Value is int u ? u : 0;
                 return new Member(new LayerSpec(name, Accessibility(prop), LayerKind.Dense, units, act, alpha, 0f, l2, loc), null);
+            case "Conv2DAttribute":
+            {
+                int Ctor(int i, int dflt) => layerAttr.ConstructorArguments.Length > i && layerAttr.ConstructorArguments[i].Value is int v ? v : dflt;
+                int Named(string n) => layerAttr.NamedArguments.FirstOrDefault(a => a.Key == n).Value.Value is int v ? v : 0;
+                bool same = layerAttr.NamedArguments.Any(a => a.Key == "Same" && a.Value.Value is true);
+                int k = Ctor(1, 0), kh = Named("KernelHeight"), kw = Named("KernelWidth");
+                kh = kh != 0 ? kh : k; kw = kw != 0 ? kw : k;
+                int pad = Ctor(3, 0);
+                return new Member(new LayerSpec(name, Accessibility(prop), LayerKind.Conv2D, Ctor(0, 0), act, alpha, 0f, l2, loc,
+                    KH: kh, KW: kw, Stride: Ctor(2, 1), PadH: pad, PadW: pad, Same: same), null);
+            }
+            case "MaxPool2DAttribute":
+            case "AvgPool2DAttribute":
+            case "GlobalAvgPoolAttribute":
+            case "FlattenAttribute":
+            {
+                var kind = layerAttr.AttributeClass!.Name switch
+                {
+                    "MaxPool2DAttribute" => LayerKind.MaxPool2D,
+                    "AvgPool2DAttribute" => LayerKind.AvgPool2D,
+                    "GlobalAvgPoolAttribute" => LayerKind.GlobalAvgPool,
+                    _ => LayerKind.Flatten,
+                };
+                if (act != ActivationKind.None)
+                {
+                    diags.Add(DiagnosticInfo.Create(Descriptors.ConflictingAttributes, loc, name, $"[{Short(layerAttr)}] takes no activation; put it on the layer before or after"));
+                    return default;
+                }
+                int size = layerAttr.ConstructorArguments.Length > 0 && layerAttr.ConstructorArguments[0].Value is int sz ? sz : 2;
+                int stride = layerAttr.ConstructorArguments.Length > 1 && layerAttr.ConstructorArguments[1].Value is int st ? st : 0;
+                if (kind is LayerKind.MaxPool2D or LayerKind.AvgPool2D && stride == 0) stride = size;
+                return new Member(new LayerSpec(name, Accessibility(prop), kind, 0, act, 0f, 0f, l2, loc, KH: size, KW: size, Stride: stride), null);
+            }
             case "DropoutAttribute":
                 if (act != ActivationKind.None)
                 {

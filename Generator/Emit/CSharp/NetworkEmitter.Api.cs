@@ -35,8 +35,14 @@ internal static partial class NetworkEmitter
                 cw.Line("if (training) throw new InvalidOperationException(\"" + p.ClassName + " is inference-only (no loss): it cannot run a training forward\");");
             cw.Line("int n = batch == 1 && !training ? 1 : Simd.PanelWidth(batch);   // columns computed");
             cw.Line("int ld = Simd.PanelStride(n);                                     // row stride of every panel");
-            cw.Line("Layout.ToFeatureMajor(input, batch, InputSize, ref _arena.Ref(_x0), ld);");
-            if (p.Trainable) cw.Line("if (training) input.Slice(0, batch * InputSize).CopyTo(_arena.Span(_xIn, batch * InputSize));");
+            if (p.ImageInput)
+            {
+                int c = p.InputShape[0], px = p.InputShape[1] * p.InputShape[2];
+                cw.Line($"Images.FromSamples(input, batch, {c}, {px}, {Geometry.LdP(px)}, ref _arena.Ref(_x0));   // [batch][{c}][{Geometry.LdP(px)}]");
+            }
+            else
+                cw.Line("Layout.ToFeatureMajor(input, batch, InputSize, ref _arena.Ref(_x0), ld);");
+            if (p.Trainable && !p.ImageInput) cw.Line("if (training) input.Slice(0, batch * InputSize).CopyTo(_arena.Span(_xIn, batch * InputSize));");
             cw.Line("_batch = batch; _n = n; _ld = ld; _training = training;");
             EmitDispatch(cw, p, backward: false);
         }
@@ -46,7 +52,11 @@ internal static partial class NetworkEmitter
         {
             cw.Line("if (_batch == 0) throw new InvalidOperationException(\"call Forward or Predict before GetOutput\");");
             cw.Line("if (output.Length != _batch * OutputSize) throw new ArgumentException($\"output holds {output.Length} floats; the last forward produced {_batch} × {OutputSize}\", nameof(output));");
-            cw.Line($"Layout.ToSampleMajor(ref _arena.Ref({Last(p)}), OutputSize, _ld, _batch, output);");
+            var lastLayer = p.Layers[p.Layers.Count - 1];
+            if (lastLayer.ImageOut)
+                cw.Line($"Images.ToSamples(ref _arena.Ref({Last(p)}), _batch, {lastLayer.OutShape[0]}, {lastLayer.OutPixels}, {Geometry.LdP(lastLayer.OutPixels)}, output);");
+            else
+                cw.Line($"Layout.ToSampleMajor(ref _arena.Ref({Last(p)}), OutputSize, _ld, _batch, output);");
         }
         cw.Line();
         cw.Line("/// <summary>Inference: <c>output[batch, OutputSize] = network(input[batch, InputSize])</c>. Allocates nothing.</summary>");
@@ -161,7 +171,9 @@ internal static partial class NetworkEmitter
                 cw.Line($"if (!Numerics.AllFinite(_arena.Span({l.Name}_Weight, {l.WeightCount})) || !Numerics.AllFinite(_arena.Span({l.Name}_Bias, {l.BiasCount}))) return \"{l.Name} (parameters)\";");
             using (cw.Block("if (_batch > 0)"))
                 foreach (var l in p.Layers)
-                    cw.Line($"if (!Numerics.AllFinite(ref _arena.Ref(_y{l.Index}), {l.Out}, _ld, _batch)) return \"{l.Name} (output)\";");
+                    cw.Line(l.ImageOut
+                        ? $"if (!Numerics.AllFinite(ref _arena.Ref(_y{l.Index}), _batch * {l.OutShape[0]}, {Geometry.LdP(l.OutPixels)}, {l.OutPixels})) return \"{l.Name} (output)\";"
+                        : $"if (!Numerics.AllFinite(ref _arena.Ref(_y{l.Index}), {l.Out}, _ld, _batch)) return \"{l.Name} (output)\";");
             foreach (var l in p.Layers.Where(l => l.HasParameters))
                 cw.Line($"if (!Numerics.AllFinite(_arena.Span(GradientBase + {l.Name}_Weight, {l.WeightCount})) || !Numerics.AllFinite(_arena.Span(GradientBase + {l.Name}_Bias, {l.BiasCount}))) return \"{l.Name} (gradients)\";");
             cw.Line("return null;");
@@ -179,7 +191,7 @@ internal static partial class NetworkEmitter
                 OutputGrad: "_dy" + l.Index,
                 InputGrad: l.Index == 0 ? null : "_dy" + (l.Index - 1),
                 Gemm: gemm)
-            { SampleMajorInput = l.Index == 0 ? "_xIn" : null };
+            { SampleMajorInput = l.Index == 0 && !p.ImageInput ? "_xIn" : null };
             LayerTable.EmitBanner(cw, l);
             foreach (var w in Width.All) { LayerTable.EmitForward(cw, ctx, w); cw.Line(); }
             if (p.Trainable)

@@ -63,14 +63,19 @@ internal static partial class NetworkEmitter
         int kindW = System.Math.Max(4, p.Layers.Max(l => l.Description.Length));
         sb.Append(p.ClassName).Append(": input ").Append(Shape(p.InputShape)).Append(", ").Append(p.Layers.Count).Append(" layers, loss ")
           .Append(p.Trainable && p.Loss is not null ? p.Loss.Name + " (" + p.Loss.Kind + ")" : "none (inference only)").Append('\n');
-        sb.Append("  #  ").Append("Layer".PadRight(nameW)).Append("  ").Append("Kind".PadRight(kindW)).Append("  Output     Params        FLOPs/sample\n");
+        bool spatial = p.Layers.Any(l => l.ImageIn || l.ImageOut);
+        int shapeW = System.Math.Max(9, p.Layers.Max(l => LayerPlan.ShapeText(l.OutShape).Length));
+        sb.Append("  #  ").Append("Layer".PadRight(nameW)).Append("  ").Append("Kind".PadRight(kindW)).Append("  ").Append("Output".PadRight(shapeW))
+          .Append("      Params      FLOPs/sample").Append(spatial ? "  RF" : "").Append('\n');
         long act = 0;
         foreach (var l in p.Layers)
         {
             sb.Append(l.Index.ToString(CultureInfo.InvariantCulture).PadLeft(3)).Append("  ").Append(l.Name.PadRight(nameW)).Append("  ")
-              .Append(l.Description.PadRight(kindW)).Append("  ").Append(("[" + l.Out + "]").PadRight(9))
-              .Append(l.ParameterCount.ToString("N0", CultureInfo.InvariantCulture).PadLeft(10))
-              .Append(l.Flops.ToString("N0", CultureInfo.InvariantCulture).PadLeft(18)).Append('\n');
+              .Append(l.Description.PadRight(kindW)).Append("  ").Append(LayerPlan.ShapeText(l.OutShape).PadRight(shapeW))
+              .Append(l.ParameterCount.ToString("N0", CultureInfo.InvariantCulture).PadLeft(12))
+              .Append(l.Flops.ToString("N0", CultureInfo.InvariantCulture).PadLeft(18));
+            if (spatial) sb.Append("  ").Append(l.ReceptiveField < 0 ? "all" : l.ReceptiveField.ToString(CultureInfo.InvariantCulture));
+            sb.Append('\n');
             act += l.Out;
         }
         sb.Append("Total parameters: ").Append(p.ParameterCount.ToString("N0", CultureInfo.InvariantCulture))
@@ -131,7 +136,8 @@ internal static partial class NetworkEmitter
         cw.Line("private readonly Arena _arena;");
         cw.Line("private readonly int _maxBatch;");
         var bufs = new List<string> { "_x0" };
-        if (p.Trainable) bufs.Add("_xIn");
+        if (p.Trainable && !p.ImageInput) bufs.Add("_xIn");
+        if (p.Layers.Any(l => l.Kind == LayerKind.Conv2D)) { bufs.Add("_col"); if (p.Trainable) bufs.Add("_colT"); }
         foreach (var l in p.Layers)
         {
             bufs.Add("_y" + l.Index);
@@ -164,15 +170,26 @@ internal static partial class NetworkEmitter
             cw.Line("long ldMax = Simd.PanelStride(Simd.PanelWidth(maxBatch));");
             cw.Line("long next = 2L * ParameterRegion;");
             cw.Line("long Take(long floats) { long at = next; next += (floats + 15) & ~15L; return at; }");
-            cw.Line($"_x0 = Take({p.InputSize} * ldMax);");
-            if (p.Trainable) cw.Line($"_xIn = Take(ldMax * {p.InputSize});");
+            cw.Line("// Flat activations are panels [features, ld]; images are [maxBatch][channels][ldP] (ldP: pixels, padded).");
+            if (p.ImageInput)
+                cw.Line($"_x0 = Take(maxBatch * {Geometry.ImageStride(p.InputShape[0], p.InputShape[1] * p.InputShape[2])}L);   // input image");
+            else
+                cw.Line($"_x0 = Take({p.InputSize} * ldMax);");
+            if (p.Trainable && !p.ImageInput) cw.Line($"_xIn = Take(ldMax * {p.InputSize});");
             foreach (var l in p.Layers)
             {
-                cw.Line($"_y{l.Index} = Take({l.Out} * ldMax);   // {l.Name}");
-                if (p.Trainable) cw.Line($"_dy{l.Index} = Take({l.Out} * ldMax);");
-                if (l.Kind == LayerKind.Dropout) cw.Line($"_m{l.Index} = Take({l.Out} * ldMax);   // dropout mask");
+                string size = l.ImageOut ? $"maxBatch * {Geometry.ImageStride(l.OutShape[0], l.OutPixels)}L" : $"{l.Out} * ldMax";
+                cw.Line($"_y{l.Index} = Take({size});   // {l.Name} {LayerPlan.ShapeText(l.OutShape)}");
+                if (p.Trainable) cw.Line($"_dy{l.Index} = Take({size});");
+                if (l.Kind == LayerKind.Dropout) cw.Line($"_m{l.Index} = Take({size});   // dropout mask");
             }
-            if (p.Trainable) cw.Line($"_xs = Take(ldMax * {p.MaxFeatures});");
+            if (p.Trainable) cw.Line($"_xs = Take(ldMax * {p.MaxDenseInput});");
+            var convs = p.Layers.Where(l => l.Kind == LayerKind.Conv2D).ToList();
+            if (convs.Count > 0)
+            {
+                cw.Line($"_col = Take({System.Math.Max(1, convs.Max(l => ConvLayer.Scratch(l).Col))});   // im2col scratch, the largest conv's [K, ldP]");
+                if (p.Trainable) cw.Line($"_colT = Take({convs.Max(l => ConvLayer.Scratch(l).ColT)});   // im2row scratch [P, K]");
+            }
             cw.Line("_arena = new Arena(next);");
             cw.Line("_width = Simd.Best;");
             cw.Line("var rng = new Rng(unchecked((ulong)seed));");
@@ -181,14 +198,15 @@ internal static partial class NetworkEmitter
             {
                 bool he = l.Activation is ActivationKind.Relu or ActivationKind.LeakyRelu
                     || (l.Activation == ActivationKind.None && NextIsRelu(p, l));
+                int fanIn = l.WeightCount / l.BiasCount, fanOut = l.Kind == LayerKind.Conv2D ? l.BiasCount * l.KH * l.KW : l.Out;
                 cw.Line(he
-                    ? $"Init.HeNormal(_arena.Span({l.Name}_Weight, {l.WeightCount}), {l.In}, ref rng);"
-                    : $"Init.XavierUniform(_arena.Span({l.Name}_Weight, {l.WeightCount}), {l.In}, {l.Out}, ref rng);");
+                    ? $"Init.HeNormal(_arena.Span({l.Name}_Weight, {l.WeightCount}), {fanIn}, ref rng);"
+                    : $"Init.XavierUniform(_arena.Span({l.Name}_Weight, {l.WeightCount}), {fanIn}, {fanOut}, ref rng);");
             }
             foreach (var l in p.Layers)
             {
                 string w = l.HasParameters ? $"{l.Name}_Weight, {l.WeightCount}, {l.Name}_Bias, {l.BiasCount}" : "0, 0, 0, 0";
-                cw.Line($"_layer{l.Index} = new Layer(_arena, \"{l.Name}\", \"{l.Description}\", new[] {{ {l.In} }}, new[] {{ {l.Out} }}, {w}, GradientBase);");
+                cw.Line($"_layer{l.Index} = new Layer(_arena, \"{l.Name}\", \"{l.Description}\", new[] {{ {string.Join(", ", l.InShape)} }}, new[] {{ {string.Join(", ", l.OutShape)} }}, {w}, GradientBase);");
             }
         }
         cw.Line();

@@ -1,0 +1,160 @@
+using System.Collections.Generic;
+using ModelGen.Generator.Analysis;
+using ModelGen.Generator.Diagnostics;
+using ModelGen.Generator.Emit;
+using ModelGen.Generator.Emit.CSharp;
+using ModelGen.Generator.Model;
+
+namespace ModelGen.Generator.Layers;
+
+/// <summary>
+/// Conv2D as im2col + the register-blocked GEMM, per sample: <c>Y[o, p] = Σ_k W[o, k] · col[k, p]</c> with
+/// <c>k = (c, u, v)</c> (PyTorch's <c>[out, in, kh, kw]</c> flattened) and p the output pixels in the vector lanes.
+/// A 1×1, stride-1, unpadded convolution needs no im2col: the input image is already <c>col</c>.
+/// Backward: <c>dW += dZ · colᵀ</c> (im2row), <c>dcol = Wᵀ · dZ</c> then col2im into dx.
+/// </summary>
+internal static class ConvLayer
+{
+    public static LayerPlan? Infer(LayerSpec s, int index, int[] input, string producer, ref int offset, List<DiagnosticInfo> diags, float networkL2)
+    {
+        if (input.Length != 3)
+        {
+            diags.Add(DiagnosticInfo.Create(Descriptors.ShapeMismatch, s.Location, s.Name, "Conv2D", "a [channels, height, width]", producer, string.Join(",", input)));
+            return null;
+        }
+        foreach (var (what, v, min) in new[] { ("filters", s.Units, 1), ("kernel height", s.KH, 1), ("kernel width", s.KW, 1), ("stride", s.Stride, 1), ("padding", s.PadH + 1, 1) })
+            if (v < min)
+            {
+                diags.Add(DiagnosticInfo.Create(Descriptors.NonPositiveSize, s.Location, s.Name, what, what == "padding" ? v - 1 : v));
+                return null;
+            }
+        int padH = s.PadH, padW = s.PadW;
+        if (s.Same)
+        {
+            if (s.KH % 2 == 0 || s.KW % 2 == 0)
+            {
+                diags.Add(DiagnosticInfo.Create(Descriptors.InvalidArgument, s.Location, s.Name, $"'Same' padding needs an odd kernel; {s.KH}x{s.KW} would pad one side more than the other"));
+                return null;
+            }
+            padH = (s.KH - 1) / 2; padW = (s.KW - 1) / 2;
+        }
+        if (!ActivationLayer.CheckAlpha(s, diags)) return null;
+        int c = input[0];
+        int? ho = PoolLayer.OutputSize(s, "height", input[1], s.KH, s.Stride, padH, diags);
+        int? wo = PoolLayer.OutputSize(s, "width", input[2], s.KW, s.Stride, padW, diags);
+        if (ho is null || wo is null) return null;
+        long weights = (long)s.Units * c * s.KH * s.KW;
+        long outputs = (long)s.Units * ho.Value * wo.Value;
+        if (weights > int.MaxValue / 4 || outputs > int.MaxValue / 4)
+        {
+            diags.Add(DiagnosticInfo.Create(Descriptors.InvalidArgument, s.Location, s.Name, "more weights or outputs than one arena can address"));
+            return null;
+        }
+        int wOff = offset;
+        offset = NetworkAnalyzer.RoundUp(offset + (int)weights);
+        int bOff = offset;
+        offset = NetworkAnalyzer.RoundUp(offset + s.Units);
+        long flops = 2 * weights * ho.Value * wo.Value;
+        return new LayerPlan(index, s.Name, s.Accessibility, LayerKind.Conv2D, s.Activation, s.Alpha, c * input[1] * input[2], (int)outputs,
+            wOff, (int)weights, bOff, s.Units, flops, 0, L2: float.IsNaN(s.L2) ? networkL2 : s.L2,
+            InShape: EquatableArray.From(input), OutShape: EquatableArray.From(new[] { s.Units, ho.Value, wo.Value }),
+            KH: s.KH, KW: s.KW, Stride: s.Stride, PadH: padH, PadW: padW);
+    }
+
+    private static int C(LayerPlan l) => l.InShape[0];
+    private static int O(LayerPlan l) => l.OutShape[0];
+    private static int K(LayerPlan l) => C(l) * l.KH * l.KW;
+    public static bool IsPointwise(LayerPlan l) => l.KH == 1 && l.KW == 1 && l.Stride == 1 && l.PadH == 0 && l.PadW == 0;
+
+    /// <summary>Floats of im2col scratch this layer needs: col <c>[K, ldPout]</c>, and for training colᵀ <c>[P, K]</c>.</summary>
+    public static (long Col, long ColT) Scratch(LayerPlan l) =>
+        IsPointwise(l) ? (0, (long)l.OutPixels * K(l)) : ((long)K(l) * Geometry.LdP(l.OutPixels), (long)l.OutPixels * K(l));
+
+    public static IEnumerable<string> Math(LayerPlan l)
+    {
+        string z = $"Σ_(c,u,v) W[o,c,u,v]·x[c, i·{l.Stride}+u−{l.PadH}, j·{l.Stride}+v−{l.PadW}] + bias[o]";
+        yield return $"forward : y[o,i,j] = {LayerTable.ActivationMath(l.Activation, l.Alpha, z)}";
+        yield return $"          x:{LayerPlan.ShapeText(l.InShape)} W:[{O(l)},{C(l)},{l.KH},{l.KW}] y:{LayerPlan.ShapeText(l.OutShape)}   out = (in + 2P − F)/S + 1"
+            + (IsPointwise(l) ? "   (1×1: a plain GEMM, no im2col)" : $"   as GEMM: Y[{O(l)},{l.OutPixels}] = W[{O(l)},{K(l)}]·col[{K(l)},{l.OutPixels}]");
+        yield return $"backward: {LayerTable.DerivativeMath(l.Activation, l.Alpha)}; dbias[o] += Σ_(b,i,j) dz; dW += dZ·colᵀ; dx = col2im(Wᵀ·dZ)";
+        if (l.L2 > 0f)
+            yield return $"L2      : loss += {LayerTable.Float(l.L2).TrimEnd('f')}·Σ W²;  dW += {LayerTable.Float(2 * l.L2).TrimEnd('f')}·W   (weights only, not bias)";
+        yield return $"params  : {l.ParameterCount:N0} (W {l.WeightCount:N0} + bias {l.BiasCount:N0})   FLOPs/sample: {l.Flops:N0}   receptive field: {l.ReceptiveField}";
+    }
+
+    private static string Epi(LayerPlan l) => l.Activation switch
+    {
+        ActivationKind.Relu => "Epilogue.BiasRelu",
+        ActivationKind.LeakyRelu => "Epilogue.BiasLeakyRelu",
+        _ => "Epilogue.Bias",
+    };
+
+    private static string Geo(LayerPlan l) =>
+        $"{C(l)}, {l.InShape[1]}, {l.InShape[2]}, {Geometry.LdP(l.InPixels)}, {l.KH}, {l.KW}, {l.Stride}, {l.PadH}, {l.PadW}, {l.OutShape[1]}, {l.OutShape[2]}";
+
+    public static void EmitForward(CodeWriter cw, LayerContext c, Width w)
+    {
+        var l = c.Layer;
+        int ldIn = Geometry.LdP(l.InPixels), ldOut = Geometry.LdP(l.OutPixels);
+        cw.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+        using (cw.Block($"private void {l.Name}_Forward_{w.Name}(int n, int ld)"))
+        {
+            cw.Line($"ref float w = ref _arena.Ref({l.Name}_Weight);   // [{O(l)}, {K(l)}] = [{O(l)}, {C(l)}·{l.KH}·{l.KW}]");
+            cw.Line($"ref float bias = ref _arena.Ref({l.Name}_Bias);");
+            if (!IsPointwise(l)) cw.Line($"ref float col = ref _arena.Ref(_col);   // [{K(l)}, {ldOut}]");
+            using (cw.Block("for (int b = 0; b < _batch; b++)"))
+            {
+                cw.Line($"ref float x = ref _arena.Ref({c.Input} + (long)b * {C(l) * ldIn});   // [{C(l)}, {ldIn}] one sample");
+                cw.Line($"ref float y = ref _arena.Ref({c.Output} + (long)b * {O(l) * ldOut});   // [{O(l)}, {ldOut}]");
+                string bName = "x";
+                if (!IsPointwise(l)) { cw.Line($"Im2Col.Columns(ref x, {Geo(l)}, ref col, {ldOut});"); bName = "col"; }
+                c.Gemm.Emit(cw, w, new GemmCall("w", K(l).ToString(), "1", bName, ldOut.ToString(), "y", ldOut.ToString(), K(l).ToString(), O(l), ldOut, "bias", Epi(l), LayerTable.Float(l.Alpha)));
+            }
+            if (l.Activation is ActivationKind.Sigmoid or ActivationKind.Tanh)
+                cw.Line($"Activations.Forward({LayerTable.RuntimeActivation(l.Activation)}, 0f, _arena.Span({c.Output}, {Geometry.Extent(l, true)}), _arena.Span({c.Output}, {Geometry.Extent(l, true)}), {w.Enum});");
+        }
+    }
+
+    public static void EmitBackward(CodeWriter cw, LayerContext c, Width w)
+    {
+        var l = c.Layer;
+        int ldIn = Geometry.LdP(l.InPixels), ldOut = Geometry.LdP(l.OutPixels), k = K(l), p = l.OutPixels;
+        cw.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+        using (cw.Block($"private void {l.Name}_Backward_{w.Name}(int batch, int n, int ld)"))
+        {
+            cw.Line($"ref float w = ref _arena.Ref({l.Name}_Weight);");
+            cw.Line($"ref float dw = ref _arena.Ref(GradientBase + {l.Name}_Weight);");
+            cw.Line($"ref float db = ref _arena.Ref(GradientBase + {l.Name}_Bias);");
+            cw.Line($"ref float colT = ref _arena.Ref(_colT);   // [{p}, {k}]");
+            if (!IsPointwise(l) && c.InputGrad is not null) cw.Line($"ref float dcol = ref _arena.Ref(_col);   // [{k}, {ldOut}]");
+            if (l.Activation != ActivationKind.None)
+                cw.Line($"Activations.Backward({LayerTable.RuntimeActivation(l.Activation)}, {LayerTable.Float(l.Alpha)}, _arena.Span({c.OutputGrad}, {Geometry.Extent(l, true)}), _arena.Span({c.Output}, {Geometry.Extent(l, true)}), _arena.Span({c.OutputGrad}, {Geometry.Extent(l, true)}), {w.Enum});");
+            using (cw.Block("for (int b = 0; b < batch; b++)"))
+            {
+                cw.Line($"ref float x = ref _arena.Ref({c.Input} + (long)b * {C(l) * ldIn});");
+                cw.Line($"ref float dy = ref _arena.Ref({c.OutputGrad} + (long)b * {O(l) * ldOut});   // dz, [{O(l)}, {ldOut}]");
+                cw.Line($"Reductions.AddRowSums(ref dy, {O(l)}, {ldOut}, {p}, ref db, {w.Enum});   // dbias[o] += Σ_p dz[o,p]");
+                cw.Line(IsPointwise(l)
+                    ? $"Layout.Transpose(ref x, {C(l)}, {p}, {ldIn}, ref colT, {k});   // colᵀ = xᵀ, [{p}, {k}]"
+                    : $"Im2Col.Rows(ref x, {Geo(l)}, ref colT);   // colᵀ, [{p}, {k}]");
+                cw.Line("// dW[o,k] += Σ_p dz[o,p]·colᵀ[p,k]");
+                c.Gemm.Emit(cw, w, new GemmCall("dy", ldOut.ToString(), "1", "colT", k.ToString(), "dw", k.ToString(), p.ToString(), O(l), k, null, "Epilogue.Accumulate", "0f"));
+                if (c.InputGrad is not null)
+                {
+                    cw.Line($"ref float dx = ref _arena.Ref({c.InputGrad} + (long)b * {C(l) * ldIn});   // [{C(l)}, {ldIn}]");
+                    if (IsPointwise(l))
+                    {
+                        cw.Line("// dx[c,p] = Σ_o W[o,c]·dz[o,p]");
+                        c.Gemm.Emit(cw, w, new GemmCall("w", "1", k.ToString(), "dy", ldOut.ToString(), "dx", ldIn.ToString(), O(l).ToString(), k, ldOut, null, "Epilogue.Store", "0f"));
+                    }
+                    else
+                    {
+                        cw.Line("// dcol[k,p] = Σ_o W[o,k]·dz[o,p], then col2im adds each column back to the pixels it came from");
+                        c.Gemm.Emit(cw, w, new GemmCall("w", "1", k.ToString(), "dy", ldOut.ToString(), "dcol", ldOut.ToString(), O(l).ToString(), k, ldOut, null, "Epilogue.Store", "0f"));
+                        cw.Line($"Im2Col.ToImage(ref dcol, {ldOut}, {Geo(l)}, ref dx);   // dx = col2im(dcol)");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,102 @@
+using System.Runtime.CompilerServices;
+
+namespace ModelGen.Kernels;
+
+/// <summary>
+/// im2col for one sample of an image <c>x[C][ldIn]</c> (pixel <c>h·W + w</c> of channel c at <c>x[c·ldIn + h·W + w]</c>):
+/// row <c>k = (c·KH + u)·KW + v</c> of <c>col</c> holds, for every output pixel <c>p = i·Wo + j</c>, the input
+/// <c>x[c, i·S + u − PH, j·S + v − PW]</c> (0 outside the image). Then a convolution is the product <c>W[O,K]·col[K,P]</c>
+/// with PyTorch's <c>[O, C, KH, KW]</c> weights as they are.
+/// </summary>
+public static class Im2Col
+{
+    /// <summary><c>col[k, p]</c> as above, row stride <paramref name="ldCol"/>; padding columns <c>[P, ldCol)</c> set to 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Columns(ref float x, int c, int h, int w, int ldIn, int kh, int kw, int s, int ph, int pw, int ho, int wo, ref float col, int ldCol)
+    {
+        int p = ho * wo;
+        for (int ci = 0; ci < c; ci++)
+            for (int u = 0; u < kh; u++)
+                for (int v = 0; v < kw; v++)
+                {
+                    ref float row = ref Unsafe.Add(ref col, (nint)((ci * kh + u) * kw + v) * ldCol);
+                    ref float src = ref Unsafe.Add(ref x, (nint)ci * ldIn);
+                    for (int i = 0; i < ho; i++)
+                    {
+                        int hi = i * s + u - ph;
+                        ref float dst = ref Unsafe.Add(ref row, i * wo);
+                        if ((uint)hi >= (uint)h) { for (int j = 0; j < wo; j++) Unsafe.Add(ref dst, j) = 0f; continue; }
+                        ref float srow = ref Unsafe.Add(ref src, hi * w);
+                        if (s == 1)
+                        {
+                            // Interior columns are a straight copy; only the borders need a bounds check.
+                            int j0 = System.Math.Max(0, pw - v), j1 = System.Math.Min(wo, w + pw - v);
+                            for (int j = 0; j < j0; j++) Unsafe.Add(ref dst, j) = 0f;
+                            for (int j = j0; j < j1; j++) Unsafe.Add(ref dst, j) = Unsafe.Add(ref srow, j + v - pw);
+                            for (int j = System.Math.Max(j1, j0); j < wo; j++) Unsafe.Add(ref dst, j) = 0f;
+                        }
+                        else
+                            for (int j = 0; j < wo; j++)
+                            {
+                                int wi = j * s + v - pw;
+                                Unsafe.Add(ref dst, j) = (uint)wi < (uint)w ? Unsafe.Add(ref srow, wi) : 0f;
+                            }
+                    }
+                    for (int q = p; q < ldCol; q++) Unsafe.Add(ref row, q) = 0f;
+                }
+    }
+
+    /// <summary>im2row: <c>colT[p, k] = col[k, p]</c>, row stride K — the layout the weight gradient <c>dZ·colᵀ</c> reads.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Rows(ref float x, int c, int h, int w, int ldIn, int kh, int kw, int s, int ph, int pw, int ho, int wo, ref float colT)
+    {
+        int k = c * kh * kw;
+        for (int i = 0; i < ho; i++)
+            for (int j = 0; j < wo; j++)
+            {
+                ref float dst = ref Unsafe.Add(ref colT, (nint)(i * wo + j) * k);
+                int idx = 0;
+                for (int ci = 0; ci < c; ci++)
+                {
+                    ref float src = ref Unsafe.Add(ref x, (nint)ci * ldIn);
+                    for (int u = 0; u < kh; u++)
+                    {
+                        int hi = i * s + u - ph;
+                        bool rowIn = (uint)hi < (uint)h;
+                        for (int v = 0; v < kw; v++, idx++)
+                        {
+                            int wi = j * s + v - pw;
+                            Unsafe.Add(ref dst, idx) = rowIn && (uint)wi < (uint)w ? Unsafe.Add(ref src, hi * w + wi) : 0f;
+                        }
+                    }
+                }
+            }
+    }
+
+    /// <summary>col2im: <c>dx = 0</c>, then every <c>dcol[k, p]</c> is added to the input pixel it was taken from
+    /// (pixels seen by several windows sum their gradients).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ToImage(ref float dcol, int ldCol, int c, int h, int w, int ldIn, int kh, int kw, int s, int ph, int pw, int ho, int wo, ref float dx)
+    {
+        for (int ci = 0; ci < c; ci++)
+        {
+            ref float dst = ref Unsafe.Add(ref dx, (nint)ci * ldIn);
+            for (int q = 0; q < h * w; q++) Unsafe.Add(ref dst, q) = 0f;
+            for (int u = 0; u < kh; u++)
+                for (int v = 0; v < kw; v++)
+                {
+                    ref float row = ref Unsafe.Add(ref dcol, (nint)((ci * kh + u) * kw + v) * ldCol);
+                    for (int i = 0; i < ho; i++)
+                    {
+                        int hi = i * s + u - ph;
+                        if ((uint)hi >= (uint)h) continue;
+                        for (int j = 0; j < wo; j++)
+                        {
+                            int wi = j * s + v - pw;
+                            if ((uint)wi < (uint)w) Unsafe.Add(ref dst, hi * w + wi) += Unsafe.Add(ref row, i * wo + j);
+                        }
+                    }
+                }
+        }
+    }
+}

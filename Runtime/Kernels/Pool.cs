@@ -1,0 +1,169 @@
+using System.Runtime.CompilerServices;
+
+namespace ModelGen.Kernels;
+
+/// <summary>Pooling over one sample <c>x[C][ldIn]</c> → <c>y[C][ldOut]</c> (no padding).</summary>
+public static class Pool
+{
+    /// <summary><c>y[c,i,j] = max over the k×k window at (i·s, j·s)</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Max(ref float x, int c, int h, int w, int ldIn, int k, int s, int ho, int wo, int ldOut, ref float y)
+    {
+        for (int ci = 0; ci < c; ci++)
+        {
+            ref float src = ref Unsafe.Add(ref x, (nint)ci * ldIn);
+            ref float dst = ref Unsafe.Add(ref y, (nint)ci * ldOut);
+            for (int i = 0; i < ho; i++)
+                for (int j = 0; j < wo; j++)
+                {
+                    float m = float.NegativeInfinity;
+                    for (int u = 0; u < k; u++)
+                        for (int v = 0; v < k; v++)
+                        {
+                            float e = Unsafe.Add(ref src, (i * s + u) * w + j * s + v);
+                            if (e > m || float.IsNaN(e)) m = e;   // NaN wins, so it is not hidden
+                        }
+                    Unsafe.Add(ref dst, i * wo + j) = m;
+                }
+        }
+    }
+
+    /// <summary><c>dx = 0</c>, then each <c>dy[c,i,j]</c> goes to the first (row-major) maximum of its window.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MaxBackward(ref float x, ref float dy, int c, int h, int w, int ldIn, int k, int s, int ho, int wo, int ldOut, ref float dx)
+    {
+        for (int ci = 0; ci < c; ci++)
+        {
+            ref float src = ref Unsafe.Add(ref x, (nint)ci * ldIn);
+            ref float g = ref Unsafe.Add(ref dy, (nint)ci * ldOut);
+            ref float dst = ref Unsafe.Add(ref dx, (nint)ci * ldIn);
+            for (int q = 0; q < h * w; q++) Unsafe.Add(ref dst, q) = 0f;
+            for (int i = 0; i < ho; i++)
+                for (int j = 0; j < wo; j++)
+                {
+                    int best = (i * s) * w + j * s;
+                    float m = Unsafe.Add(ref src, best);
+                    for (int u = 0; u < k; u++)
+                        for (int v = 0; v < k; v++)
+                        {
+                            int at = (i * s + u) * w + j * s + v;
+                            if (Unsafe.Add(ref src, at) > m) { m = Unsafe.Add(ref src, at); best = at; }
+                        }
+                    Unsafe.Add(ref dst, best) += Unsafe.Add(ref g, i * wo + j);
+                }
+        }
+    }
+
+    /// <summary><c>y[c,i,j] = mean over the k×k window</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Average(ref float x, int c, int h, int w, int ldIn, int k, int s, int ho, int wo, int ldOut, ref float y)
+    {
+        float inv = 1f / (k * k);
+        for (int ci = 0; ci < c; ci++)
+        {
+            ref float src = ref Unsafe.Add(ref x, (nint)ci * ldIn);
+            ref float dst = ref Unsafe.Add(ref y, (nint)ci * ldOut);
+            for (int i = 0; i < ho; i++)
+                for (int j = 0; j < wo; j++)
+                {
+                    float sum = 0f;
+                    for (int u = 0; u < k; u++)
+                        for (int v = 0; v < k; v++) sum += Unsafe.Add(ref src, (i * s + u) * w + j * s + v);
+                    Unsafe.Add(ref dst, i * wo + j) = sum * inv;
+                }
+        }
+    }
+
+    /// <summary><c>dx = 0</c>, then <c>dx[window] += dy / k²</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AverageBackward(ref float dy, int c, int h, int w, int ldIn, int k, int s, int ho, int wo, int ldOut, ref float dx)
+    {
+        float inv = 1f / (k * k);
+        for (int ci = 0; ci < c; ci++)
+        {
+            ref float g = ref Unsafe.Add(ref dy, (nint)ci * ldOut);
+            ref float dst = ref Unsafe.Add(ref dx, (nint)ci * ldIn);
+            for (int q = 0; q < h * w; q++) Unsafe.Add(ref dst, q) = 0f;
+            for (int i = 0; i < ho; i++)
+                for (int j = 0; j < wo; j++)
+                {
+                    float d = Unsafe.Add(ref g, i * wo + j) * inv;
+                    for (int u = 0; u < k; u++)
+                        for (int v = 0; v < k; v++) Unsafe.Add(ref dst, (i * s + u) * w + j * s + v) += d;
+                }
+        }
+    }
+
+    /// <summary>Global average over images <c>x[batch][C][ldIn]</c> into a panel <c>y[c·ld + b]</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void GlobalAverage(ref float x, int batch, int c, int pixels, int ldIn, ref float y, int ld)
+    {
+        float inv = 1f / pixels;
+        for (int b = 0; b < batch; b++)
+            for (int ci = 0; ci < c; ci++)
+            {
+                ref float src = ref Unsafe.Add(ref x, ((nint)b * c + ci) * ldIn);
+                float sum = 0f;
+                for (int q = 0; q < pixels; q++) sum += Unsafe.Add(ref src, q);
+                Unsafe.Add(ref y, (nint)ci * ld + b) = sum * inv;
+            }
+    }
+
+    /// <summary><c>dx[b][c][p] = dy[c·ld + b] / pixels</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void GlobalAverageBackward(ref float dy, int ld, int batch, int c, int pixels, int ldIn, ref float dx)
+    {
+        float inv = 1f / pixels;
+        for (int b = 0; b < batch; b++)
+            for (int ci = 0; ci < c; ci++)
+            {
+                float d = Unsafe.Add(ref dy, (nint)ci * ld + b) * inv;
+                ref float dst = ref Unsafe.Add(ref dx, ((nint)b * c + ci) * ldIn);
+                for (int q = 0; q < pixels; q++) Unsafe.Add(ref dst, q) = d;
+            }
+    }
+}
+
+/// <summary>Moves images <c>[batch][C][ldP]</c> to and from the user's samples and flat panels.</summary>
+public static class Images
+{
+    /// <summary>Row-major samples <c>[batch, C·P]</c> → images (padding pixels 0).</summary>
+    public static void FromSamples(System.ReadOnlySpan<float> src, int batch, int c, int pixels, int ldP, ref float dst)
+    {
+        if (src.Length < batch * c * pixels) throw new System.ArgumentException($"input holds {src.Length} floats, expected {batch}×{c}×{pixels}");
+        for (int b = 0; b < batch; b++)
+            for (int ci = 0; ci < c; ci++)
+            {
+                ref float d = ref Unsafe.Add(ref dst, ((nint)b * c + ci) * ldP);
+                var s = src.Slice((b * c + ci) * pixels, pixels);
+                for (int q = 0; q < pixels; q++) Unsafe.Add(ref d, q) = s[q];
+                for (int q = pixels; q < ldP; q++) Unsafe.Add(ref d, q) = 0f;
+            }
+    }
+
+    /// <summary>Images → row-major samples <c>[batch, C·P]</c>.</summary>
+    public static void ToSamples(ref float src, int batch, int c, int pixels, int ldP, System.Span<float> dst)
+    {
+        for (int b = 0; b < batch; b++)
+            for (int ci = 0; ci < c; ci++)
+            {
+                ref float s = ref Unsafe.Add(ref src, ((nint)b * c + ci) * ldP);
+                var d = dst.Slice((b * c + ci) * pixels, pixels);
+                for (int q = 0; q < pixels; q++) d[q] = Unsafe.Add(ref s, q);
+            }
+    }
+
+    /// <summary>Flatten: images → panel <c>y[(c·P + p)·ld + b]</c> (PyTorch's flatten order), by 8×8 transposes per channel.</summary>
+    public static void ToPanel(ref float x, int batch, int c, int pixels, int ldP, ref float y, int ld)
+    {
+        for (int ci = 0; ci < c; ci++)
+            Layout.Transpose(ref Unsafe.Add(ref x, (nint)ci * ldP), batch, pixels, (nint)c * ldP, ref Unsafe.Add(ref y, (nint)ci * pixels * ld), ld);
+    }
+
+    /// <summary>Flatten's backward: panel → images.</summary>
+    public static void FromPanel(ref float dy, int ld, int batch, int c, int pixels, int ldP, ref float dx)
+    {
+        for (int ci = 0; ci < c; ci++)
+            Layout.Transpose(ref Unsafe.Add(ref dy, (nint)ci * pixels * ld), pixels, batch, ld, ref Unsafe.Add(ref dx, (nint)ci * ldP), (nint)c * ldP);
+    }
+}

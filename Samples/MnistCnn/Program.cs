@@ -1,0 +1,43 @@
+using System;
+using System.Globalization;
+using System.IO;
+using MnistCnn;
+using ModelGen;
+using ModelGen.Data;
+
+// Trains a LeNet-like CNN on the 60,000 MNIST training images and evaluates on the 10,000 test images.
+// Options: --epochs N  --batch N  --lr X  --train N (first N training images)  --seed N
+int epochs = 6, batch = 64, seed = 1, trainCount = 60000;
+float lr = 2e-3f;
+for (int i = 0; i < args.Length; i++)
+{
+    string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+    switch (args[i])
+    {
+        case "--epochs": epochs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+        case "--batch": batch = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+        case "--lr": lr = float.Parse(Next(), CultureInfo.InvariantCulture); break;
+        case "--train": trainCount = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+        case "--seed": seed = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+        default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
+    }
+}
+string dir = Path.Combine(AppContext.BaseDirectory, "data", "mnist");
+var train = Idx.Load(Path.Combine(dir, "train-images-idx3-ubyte.gz"), Path.Combine(dir, "train-labels-idx1-ubyte.gz"));
+var test = Idx.Load(Path.Combine(dir, "t10k-images-idx3-ubyte.gz"), Path.Combine(dir, "t10k-labels-idx1-ubyte.gz"));
+if (trainCount < train.Count) train = train.Slice(0, trainCount);
+
+Console.WriteLine(LeNet.Summary);
+using var model = new LeNet(maxBatch: Math.Max(batch, 256), seed: seed);
+Console.WriteLine($"SIMD width: {model.Width}; Adam lr {lr} (halved every 2 epochs), batch {batch}, {epochs} epochs");
+var history = Trainer.Fit(model, train, test, new TrainOptions
+{
+    Epochs = epochs, BatchSize = batch, Optimizer = new Adam(lr), Schedule = new StepDecay(lr, 2, 0.5f), Seed = (ulong)seed,
+});
+var result = Trainer.Evaluate(model, test);
+model.Save("mnist-cnn.safetensors");
+history.SaveSvg("mnist-cnn-history.svg", "LeNet on MNIST");
+Console.WriteLine($"curves: {history.Diagnose()}");
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test loss: {result.Loss:F4}"));
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test accuracy: {result.Accuracy:F4}"));
+return 0;
