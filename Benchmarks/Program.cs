@@ -29,6 +29,14 @@ internal static class Quick
         Time("Torch batch 256", b.Torch_Batch256, 100);
         Time("ModelGen train 64", () => b.ModelGen_TrainStep64(), 500);
         Time("Torch train 64", b.Torch_TrainStep64, 100);
+        var c = new W2Benchmarks();
+        c.Setup();
+        Console.WriteLine(W2Cnn.Summary);
+        Time("W2 ModelGen batch 1", c.ModelGen_Batch1, 200);
+        Time("W2 ModelGen batch 64", c.ModelGen_Batch64, 10);
+        Time("W2 ModelGen train 32", () => c.ModelGen_Train32(), 10);
+        Time("W2 Torch batch 1", c.Torch_Batch1, 50);
+        Time("W2 Torch batch 64", c.Torch_Batch64, 5);
     }
 
     private static void Time(string name, Action a, int n)

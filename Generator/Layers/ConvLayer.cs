@@ -126,7 +126,7 @@ internal static class ConvLayer
             cw.Line($"ref float dw = ref _arena.Ref(GradientBase + {l.Name}_Weight);");
             cw.Line($"ref float db = ref _arena.Ref(GradientBase + {l.Name}_Bias);");
             cw.Line($"ref float colT = ref _arena.Ref(_colT);   // [{p}, {k}]");
-            if (!IsPointwise(l) && c.InputGrad is not null) cw.Line($"ref float dcol = ref _arena.Ref(_col);   // [{k}, {ldOut}]");
+            if (!IsPointwise(l)) cw.Line($"ref float col = ref _arena.Ref(_col);   // [{k}, {ldOut}]: col, then dcol");
             if (l.Activation != ActivationKind.None)
                 cw.Line($"Activations.Backward({LayerTable.RuntimeActivation(l.Activation)}, {LayerTable.Float(l.Alpha)}, _arena.Span({c.OutputGrad}, {Geometry.Extent(l, true)}), _arena.Span({c.Output}, {Geometry.Extent(l, true)}), _arena.Span({c.OutputGrad}, {Geometry.Extent(l, true)}), {w.Enum});");
             using (cw.Block("for (int b = 0; b < batch; b++)"))
@@ -134,9 +134,13 @@ internal static class ConvLayer
                 cw.Line($"ref float x = ref _arena.Ref({c.Input} + (long)b * {C(l) * ldIn});");
                 cw.Line($"ref float dy = ref _arena.Ref({c.OutputGrad} + (long)b * {O(l) * ldOut});   // dz, [{O(l)}, {ldOut}]");
                 cw.Line($"Reductions.AddRowSums(ref dy, {O(l)}, {ldOut}, {p}, ref db, {w.Enum});   // dbias[o] += Σ_p dz[o,p]");
-                cw.Line(IsPointwise(l)
-                    ? $"Layout.Transpose(ref x, {C(l)}, {p}, {ldIn}, ref colT, {k});   // colᵀ = xᵀ, [{p}, {k}]"
-                    : $"Im2Col.Rows(ref x, {Geo(l)}, ref colT);   // colᵀ, [{p}, {k}]");
+                if (IsPointwise(l))
+                    cw.Line($"Layout.Transpose(ref x, {C(l)}, {p}, {ldIn}, ref colT, {k});   // colᵀ = xᵀ, [{p}, {k}]");
+                else
+                {
+                    cw.Line($"Im2Col.Columns(ref x, {Geo(l)}, ref col, {ldOut});");
+                    cw.Line($"Layout.Transpose(ref col, {k}, {p}, {ldOut}, ref colT, {k});   // colᵀ, [{p}, {k}]");
+                }
                 cw.Line("// dW[o,k] += Σ_p dz[o,p]·colᵀ[p,k]");
                 c.Gemm.Emit(cw, w, new GemmCall("dy", ldOut.ToString(), "1", "colT", k.ToString(), "dw", k.ToString(), p.ToString(), O(l), k, null, "Epilogue.Accumulate", "0f"));
                 if (c.InputGrad is not null)
@@ -150,8 +154,8 @@ internal static class ConvLayer
                     else
                     {
                         cw.Line("// dcol[k,p] = Σ_o W[o,k]·dz[o,p], then col2im adds each column back to the pixels it came from");
-                        c.Gemm.Emit(cw, w, new GemmCall("w", "1", k.ToString(), "dy", ldOut.ToString(), "dcol", ldOut.ToString(), O(l).ToString(), k, ldOut, null, "Epilogue.Store", "0f"));
-                        cw.Line($"Im2Col.ToImage(ref dcol, {ldOut}, {Geo(l)}, ref dx);   // dx = col2im(dcol)");
+                        c.Gemm.Emit(cw, w, new GemmCall("w", "1", k.ToString(), "dy", ldOut.ToString(), "col", ldOut.ToString(), O(l).ToString(), k, ldOut, null, "Epilogue.Store", "0f"));
+                        cw.Line($"Im2Col.ToImage(ref col, {ldOut}, {Geo(l)}, ref dx);   // dx = col2im(dcol)");
                     }
                 }
             }

@@ -1,4 +1,7 @@
+using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace ModelGen.Kernels;
 
@@ -29,11 +32,11 @@ public static class Im2Col
                         ref float srow = ref Unsafe.Add(ref src, hi * w);
                         if (s == 1)
                         {
-                            // Interior columns are a straight copy; only the borders need a bounds check.
-                            int j0 = System.Math.Max(0, pw - v), j1 = System.Math.Min(wo, w + pw - v);
-                            for (int j = 0; j < j0; j++) Unsafe.Add(ref dst, j) = 0f;
-                            for (int j = j0; j < j1; j++) Unsafe.Add(ref dst, j) = Unsafe.Add(ref srow, j + v - pw);
-                            for (int j = System.Math.Max(j1, j0); j < wo; j++) Unsafe.Add(ref dst, j) = 0f;
+                            // Interior columns are one contiguous copy; only the borders are zero.
+                            int j0 = Math.Min(wo, Math.Max(0, pw - v)), j1 = Math.Max(j0, Math.Min(wo, w + pw - v));
+                            MemoryMarshal.CreateSpan(ref dst, j0).Clear();
+                            MemoryMarshal.CreateSpan(ref Unsafe.Add(ref srow, j0 + v - pw), j1 - j0).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, j0), j1 - j0));
+                            MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, j1), wo - j1).Clear();
                         }
                         else
                             for (int j = 0; j < wo; j++)
@@ -42,35 +45,8 @@ public static class Im2Col
                                 Unsafe.Add(ref dst, j) = (uint)wi < (uint)w ? Unsafe.Add(ref srow, wi) : 0f;
                             }
                     }
-                    for (int q = p; q < ldCol; q++) Unsafe.Add(ref row, q) = 0f;
+                    MemoryMarshal.CreateSpan(ref Unsafe.Add(ref row, p), ldCol - p).Clear();
                 }
-    }
-
-    /// <summary>im2row: <c>colT[p, k] = col[k, p]</c>, row stride K — the layout the weight gradient <c>dZ·colᵀ</c> reads.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Rows(ref float x, int c, int h, int w, int ldIn, int kh, int kw, int s, int ph, int pw, int ho, int wo, ref float colT)
-    {
-        int k = c * kh * kw;
-        for (int i = 0; i < ho; i++)
-            for (int j = 0; j < wo; j++)
-            {
-                ref float dst = ref Unsafe.Add(ref colT, (nint)(i * wo + j) * k);
-                int idx = 0;
-                for (int ci = 0; ci < c; ci++)
-                {
-                    ref float src = ref Unsafe.Add(ref x, (nint)ci * ldIn);
-                    for (int u = 0; u < kh; u++)
-                    {
-                        int hi = i * s + u - ph;
-                        bool rowIn = (uint)hi < (uint)h;
-                        for (int v = 0; v < kw; v++, idx++)
-                        {
-                            int wi = j * s + v - pw;
-                            Unsafe.Add(ref dst, idx) = rowIn && (uint)wi < (uint)w ? Unsafe.Add(ref src, hi * w + wi) : 0f;
-                        }
-                    }
-                }
-            }
     }
 
     /// <summary>col2im: <c>dx = 0</c>, then every <c>dcol[k, p]</c> is added to the input pixel it was taken from
@@ -90,6 +66,12 @@ public static class Im2Col
                     {
                         int hi = i * s + u - ph;
                         if ((uint)hi >= (uint)h) continue;
+                        if (s == 1)
+                        {
+                            int j0 = Math.Min(wo, Math.Max(0, pw - v)), j1 = Math.Max(j0, Math.Min(wo, w + pw - v));
+                            AddTo(ref Unsafe.Add(ref row, i * wo + j0), ref Unsafe.Add(ref dst, hi * w + j0 + v - pw), j1 - j0);
+                            continue;
+                        }
                         for (int j = 0; j < wo; j++)
                         {
                             int wi = j * s + v - pw;
@@ -98,5 +80,19 @@ public static class Im2Col
                     }
                 }
         }
+    }
+
+    /// <summary><c>dst[i] += src[i]</c> for i &lt; n, vectorised.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddTo(ref float src, ref float dst, int n)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i + 16 <= n; i += 16)
+                (Vector512.LoadUnsafe(ref dst, (nuint)i) + Vector512.LoadUnsafe(ref src, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
+        else if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= n; i += 8)
+                (Vector256.LoadUnsafe(ref dst, (nuint)i) + Vector256.LoadUnsafe(ref src, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
+        for (; i < n; i++) Unsafe.Add(ref dst, i) += Unsafe.Add(ref src, i);
     }
 }

@@ -193,7 +193,8 @@ public class DiagnosticTests
     public void Every_descriptor_has_a_test()
     {
         var tested = typeof(DiagnosticTests).GetMethods().Select(m => m.Name).Where(n => n.StartsWith("MG")).Select(n => n.Substring(0, 6)).ToHashSet();
-        tested.Add("MG0099"); // internal error: GeneratorRobustnessTests
+        tested.Add("MG0099"); // internal error: GeneratorPipelineTests
+        tested.Add("MG0017"); tested.Add("MG0018"); // ConvTests
         foreach (var id in Descriptors.ById.Keys) Assert.Contains(id, tested);
     }
 

@@ -172,3 +172,54 @@ public partial class HuberLine
     [Dense(1)] public partial Layer Line { get; }
     [Huber(1.0)] public partial Loss Loss { get; }
 }
+
+// ── Issue 4: convolutional layers ──────────────────────────────────────────────────────────────────────
+
+/// <summary>Padded 3×3 conv, ReLU, max-pool with an odd width (rows dropped), flatten, dense.</summary>
+[Network(2, 6, 5)]
+public partial class GcConv
+{
+    [Conv2D(3, 3, padding: 1), Relu] public partial Layer C { get; }    // [3,6,5]
+    [MaxPool2D(2)] public partial Layer P { get; }                       // [3,3,2]
+    [Flatten] public partial Layer F { get; }                            // [18]
+    [Dense(4)] public partial Layer D { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
+/// <summary>Stride 2, tanh, overlapping average pool, a 1×1 convolution, global average pooling.</summary>
+[Network(3, 7, 7)]
+public partial class GcConvStride
+{
+    [Conv2D(4, 3, stride: 2), Tanh] public partial Layer C { get; }     // [4,3,3]
+    [AvgPool2D(2, 1)] public partial Layer P { get; }                    // [4,2,2]
+    [Conv2D(5, 1), LeakyRelu(0.1f)] public partial Layer Pointwise { get; }   // [5,2,2]
+    [GlobalAvgPool] public partial Layer G { get; }                      // [5]
+    [Dense(3)] public partial Layer D { get; }
+    [Mse] public partial Loss Loss { get; }
+}
+
+/// <summary>A rectangular kernel with "same" padding, a standalone activation on an image, L2 on a conv.</summary>
+[Network(2, 5, 6)]
+public partial class GcConvRect
+{
+    [Conv2D(3, 1, KernelHeight = 3, KernelWidth = 5, Same = true), L2(0.01)] public partial Layer C { get; }   // [3,5,6]
+    [Sigmoid] public partial Layer S { get; }
+    [Conv2D(2, 2, stride: 2)] public partial Layer C2 { get; }          // [2,2,3]
+    [Flatten] public partial Layer F { get; }
+    [Dense(3)] public partial Layer D { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
+/// <summary>LeNet shapes, for the SIMD-width comparison and a short real training run.</summary>
+[Network(1, 28, 28)]
+public partial class SmallLeNet
+{
+    [Conv2D(8, 5, padding: 2), Relu] public partial Layer Conv1 { get; }
+    [MaxPool2D(2)] public partial Layer Pool1 { get; }
+    [Conv2D(16, 5, padding: 2), Relu] public partial Layer Conv2 { get; }
+    [MaxPool2D(2)] public partial Layer Pool2 { get; }
+    [Flatten] public partial Layer Flat { get; }
+    [Dense(64), Relu] public partial Layer Hidden { get; }
+    [Dense(10)] public partial Layer Logits { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}

@@ -176,7 +176,7 @@ public class TrainingTests
     public void Summary_and_layers_report_shapes_and_counts()
     {
         Assert.Equal(235146, SampleMlp.ParameterCount);
-        Assert.Contains("Hidden1  Dense(256), Relu  [256]       200,960", SampleMlp.Summary);
+        Assert.Contains("Hidden1  Dense(256), Relu  [256]         200,960           401,408", SampleMlp.Summary);
         Assert.Contains("Total parameters: 235,146", SampleMlp.Summary);
         using var m = new SampleMlp();
         Assert.Equal(200704, m.Hidden1.Weight.Length);

@@ -12,7 +12,12 @@ namespace ModelGen.Tests.Harness;
 /// </summary>
 internal sealed class ReferenceNet
 {
-    private sealed record L(bool Dense, int In, int Out, string Act, double Alpha, int W, int B, double L2);
+    private sealed record L(bool Dense, int In, int Out, string Act, double Alpha, int W, int B, double L2)
+    {
+        public string Op = "";                 // "", Conv2D, MaxPool2D, AvgPool2D, GlobalAvgPool, Flatten
+        public int[] InShape = Array.Empty<int>(), OutShape = Array.Empty<int>();
+        public int KH, KW, S = 1, PH, PW;
+    }
 
     private readonly List<L> _layers = new();
     private readonly LossKind _loss;
@@ -27,18 +32,52 @@ internal sealed class ReferenceNet
         foreach (var l in layers)
         {
             // Kind reads e.g. "Dense(6), Relu, L2(0.05)", "LeakyRelu(0.2)", "Sigmoid".
-            var parts = l.Kind.Split(", ");
-            bool dense = parts[0].StartsWith("Dense(", StringComparison.Ordinal);
+            // Conv2D reads "Conv2D(3, 3x2, stride 2, pad 1), Relu": split off the parenthesised head first.
+            string kind = l.Kind;
+            string head = kind, rest = "";
+            int close = kind.IndexOf(')');
+            if (kind.StartsWith("Conv2D(", StringComparison.Ordinal) || kind.StartsWith("Dense(", StringComparison.Ordinal)
+                || kind.StartsWith("MaxPool2D(", StringComparison.Ordinal) || kind.StartsWith("AvgPool2D(", StringComparison.Ordinal))
+            { head = kind.Substring(0, close + 1); rest = kind.Substring(close + 1).TrimStart(',', ' '); }
+            else if (kind.StartsWith("LeakyRelu(", StringComparison.Ordinal) || kind.StartsWith("Dropout(", StringComparison.Ordinal)) { head = ""; rest = kind; }
+            else if (kind is "GlobalAvgPool" or "Flatten") { head = kind; rest = ""; }
+            else { head = ""; rest = kind; }
+            var parts = rest.Length == 0 ? Array.Empty<string>() : rest.Split(", ");
+            bool dense = head.StartsWith("Dense(", StringComparison.Ordinal);
+            bool conv = head.StartsWith("Conv2D(", StringComparison.Ordinal);
             string act = "Identity";
             double alpha = 0, l2 = 0;
-            foreach (var part in dense ? parts.Skip(1) : parts)
+            foreach (var part in parts)
             {
                 if (part.StartsWith("L2(", StringComparison.Ordinal)) l2 = (float)Arg(part);
                 else if (part.StartsWith("LeakyRelu(", StringComparison.Ordinal)) { act = "LeakyRelu"; alpha = (float)Arg(part); }
                 else act = part;
             }
-            _layers.Add(new L(dense, l.InputShape[0], l.OutputShape[0], act, alpha,
-                dense ? tensors[l.Name + ".weight"].Offset : 0, dense ? tensors[l.Name + ".bias"].Offset : 0, l2));
+            int inF = l.InputShape.Aggregate(1, (a, b) => a * b), outF = l.OutputShape.Aggregate(1, (a, b) => a * b);
+            var layer = new L(dense || conv, inF, outF, act, alpha,
+                dense || conv ? tensors[l.Name + ".weight"].Offset : 0, dense || conv ? tensors[l.Name + ".bias"].Offset : 0, l2)
+            {
+                InShape = l.InputShape, OutShape = l.OutputShape,
+                Op = conv ? "Conv2D" : head.StartsWith("MaxPool2D", StringComparison.Ordinal) ? "MaxPool2D" : head.StartsWith("AvgPool2D", StringComparison.Ordinal) ? "AvgPool2D" : head is "GlobalAvgPool" or "Flatten" ? head : "",
+            };
+            if (conv || layer.Op.EndsWith("Pool2D", StringComparison.Ordinal))
+            {
+                var args = head.Substring(head.IndexOf('(') + 1).TrimEnd(')').Split(", ");
+                string k = conv ? args[1] : args[0];
+                layer.KH = int.Parse(k.Split('x')[0], CultureInfo.InvariantCulture);
+                layer.KW = int.Parse(k.Split('x')[^1], CultureInfo.InvariantCulture);
+                layer.S = conv ? 1 : layer.KH;
+                foreach (var a in args.Skip(conv ? 2 : 1))
+                {
+                    if (a.StartsWith("stride ", StringComparison.Ordinal)) layer.S = int.Parse(a.Substring(7), CultureInfo.InvariantCulture);
+                    if (a.StartsWith("pad ", StringComparison.Ordinal))
+                    {
+                        var pp = a.Substring(4).Split('x');
+                        layer.PH = int.Parse(pp[0], CultureInfo.InvariantCulture); layer.PW = int.Parse(pp[^1], CultureInfo.InvariantCulture);
+                    }
+                }
+            }
+            _layers.Add(layer);
         }
     }
 
@@ -53,7 +92,9 @@ internal sealed class ReferenceNet
             var z = new double[batch * l.Out];
             for (int b = 0; b < batch; b++)
             {
-                if (l.Dense)
+                if (l.Op.Length > 0)
+                    Spatial(l, p, a.AsSpan(b * l.In, l.In), z.AsSpan(b * l.Out, l.Out));
+                else if (l.Dense)
                     for (int o = 0; o < l.Out; o++)
                     {
                         double s = p[l.B + o];
@@ -66,6 +107,42 @@ internal sealed class ReferenceNet
             a = z;
         }
         return a;
+    }
+
+    /// <summary>Convolution and pooling by their definitions: loops over every output and window, zero padding.</summary>
+    private static void Spatial(L l, double[] p, ReadOnlySpan<double> x, Span<double> y)
+    {
+        if (l.Op == "Flatten") { x.CopyTo(y); return; }
+        int c = l.InShape[0], h = l.InShape[1], w = l.InShape[2];
+        if (l.Op == "GlobalAvgPool")
+        {
+            for (int ci = 0; ci < c; ci++)
+            {
+                double s = 0;
+                for (int q = 0; q < h * w; q++) s += x[ci * h * w + q];
+                y[ci] = s / (h * w);
+            }
+            return;
+        }
+        int oc = l.OutShape[0], ho = l.OutShape[1], wo = l.OutShape[2];
+        for (int o = 0; o < oc; o++)
+            for (int i = 0; i < ho; i++)
+                for (int j = 0; j < wo; j++)
+                {
+                    double acc = l.Op == "Conv2D" ? p[l.B + o] : l.Op == "MaxPool2D" ? double.NegativeInfinity : 0;
+                    for (int ci = 0; ci < (l.Op == "Conv2D" ? c : 1); ci++)
+                        for (int u = 0; u < l.KH; u++)
+                            for (int v = 0; v < l.KW; v++)
+                            {
+                                int hi = i * l.S + u - l.PH, wi = j * l.S + v - l.PW;
+                                int ch = l.Op == "Conv2D" ? ci : o;
+                                double xv = hi >= 0 && hi < h && wi >= 0 && wi < w ? x[(ch * h + hi) * w + wi] : 0;
+                                if (l.Op == "Conv2D") acc += p[l.W + ((o * c + ci) * l.KH + u) * l.KW + v] * xv;
+                                else if (l.Op == "MaxPool2D") acc = Math.Max(acc, xv);
+                                else acc += xv / (l.KH * l.KW);
+                            }
+                    y[(o * ho + i) * wo + j] = acc;
+                }
     }
 
     private static void Activate(L l, Span<double> v)
@@ -117,7 +194,7 @@ internal sealed class ReferenceNet
         double data = _loss is LossKind.SoftmaxCrossEntropy or LossKind.MultiClassHinge ? total / batch : total / (batch * n);
         double penalty = 0;
         foreach (var l in _layers.Where(l => l.Dense && l.L2 > 0))
-            for (int i = 0; i < l.In * l.Out; i++) penalty += l.L2 * p[l.W + i] * p[l.W + i];
+            for (int i = 0; i < WeightCount(l); i++) penalty += l.L2 * p[l.W + i] * p[l.W + i];
         return data + penalty;
     }
 
@@ -140,13 +217,16 @@ internal sealed class ReferenceNet
         }
     }
 
+    private static int WeightCount(L l) => l.Op == "Conv2D" ? l.OutShape[0] * l.InShape[0] * l.KH * l.KW : l.In * l.Out;
+    private static int BiasCount(L l) => l.Op == "Conv2D" ? l.OutShape[0] : l.Out;
+
     /// <summary>Central differences <c>(L(θ+h) − L(θ−h)) / 2h</c> in double for every parameter.</summary>
     public double[] NumericGradient(double[] p, float[] x, int batch, int[]? labels, float[]? targets, double h = 1e-6)
     {
         var g = new double[p.Length];
         var q = (double[])p.Clone();
         foreach (var l in _layers.Where(l => l.Dense))
-            foreach (int i in Enumerable.Range(l.W, l.In * l.Out).Concat(Enumerable.Range(l.B, l.Out)))
+            foreach (int i in Enumerable.Range(l.W, WeightCount(l)).Concat(Enumerable.Range(l.B, BiasCount(l))))
             {
                 q[i] = p[i] + h; double up = Loss(q, x, batch, labels, targets);
                 q[i] = p[i] - h; double down = Loss(q, x, batch, labels, targets);

@@ -1,0 +1,88 @@
+using System;
+using BenchmarkDotNet.Attributes;
+using ModelGen;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ModelGen.Benchmarks;
+
+/// <summary>Workload W2 (CIFAR-shaped VGG-style CNN, 51.06 MFLOP forward per sample), ModelGen and TorchSharp in the same run, one thread.</summary>
+[MemoryDiagnoser]
+public class W2Benchmarks
+{
+    private W2Cnn _model = null!;
+    private float[] _x1 = null!, _y1 = null!, _x64 = null!, _y64 = null!, _x32 = null!;
+    private int[] _labels32 = null!;
+    private Sgd _sgd = null!;
+    private nn.Module<Tensor, Tensor> _torch = null!;
+    private Tensor _t1 = null!, _t64 = null!, _t32 = null!, _tl32 = null!;
+    private optim.Optimizer _torchSgd = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var rng = new Rng(2);
+        float[] R(int n) { var a = new float[n]; for (int i = 0; i < n; i++) a[i] = rng.NextFloat(); return a; }
+        _model = new W2Cnn(maxBatch: 64, seed: 1);
+        _x1 = R(3072); _y1 = new float[10]; _x64 = R(64 * 3072); _y64 = new float[640]; _x32 = R(32 * 3072);
+        _labels32 = new int[32];
+        for (int i = 0; i < 32; i++) _labels32[i] = rng.NextInt(10);
+        _sgd = new Sgd(0.01f);
+        torch.set_num_threads(1);
+        _torch = nn.Sequential(
+            ("c1", nn.Conv2d(3, 32, 3, padding: 1)), ("r1", nn.ReLU()), ("c2", nn.Conv2d(32, 32, 3, padding: 1)), ("r2", nn.ReLU()), ("p1", nn.MaxPool2d(2)),
+            ("c3", nn.Conv2d(32, 64, 3, padding: 1)), ("r3", nn.ReLU()), ("c4", nn.Conv2d(64, 64, 3, padding: 1)), ("r4", nn.ReLU()), ("p2", nn.MaxPool2d(2)),
+            ("f", nn.Flatten()), ("d1", nn.Linear(4096, 256)), ("r5", nn.ReLU()), ("d2", nn.Linear(256, 10)));
+        _t1 = torch.tensor(_x1, new long[] { 1, 3, 32, 32 });
+        _t64 = torch.tensor(_x64, new long[] { 64, 3, 32, 32 });
+        _t32 = torch.tensor(_x32, new long[] { 32, 3, 32, 32 });
+        var l = new long[32];
+        for (int i = 0; i < 32; i++) l[i] = _labels32[i];
+        _tl32 = torch.tensor(l);
+        _torchSgd = optim.SGD(_torch.parameters(), 0.01);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _model.Dispose();
+
+    [Benchmark(Description = "(a) ModelGen: W2 inference batch 1")]
+    public void ModelGen_Batch1() => _model.Predict(_x1, _y1);
+
+    [Benchmark(Description = "(a) TorchSharp: W2 inference batch 1")]
+    public void Torch_Batch1() { using var m = torch.inference_mode(); using var y = _torch.forward(_t1); }
+
+    [Benchmark(Description = "(b) ModelGen: W2 inference batch 64")]
+    public void ModelGen_Batch64() => _model.Predict(_x64, _y64);
+
+    [Benchmark(Description = "(b) TorchSharp: W2 inference batch 64")]
+    public void Torch_Batch64() { using var m = torch.inference_mode(); using var y = _torch.forward(_t64); }
+
+    [Benchmark(Description = "(c) ModelGen: W2 train step batch 32")]
+    public float ModelGen_Train32() => _model.TrainStep(_x32, _labels32, _sgd);
+
+    [Benchmark(Description = "(c) TorchSharp: W2 train step batch 32")]
+    public void Torch_Train32()
+    {
+        using var scope = torch.NewDisposeScope();
+        _torchSgd.zero_grad();
+        var loss = nn.functional.cross_entropy(_torch.forward(_t32), _tl32);
+        loss.backward();
+        _torchSgd.step();
+    }
+}
+
+/// <summary>W2 as a ModelGen declaration.</summary>
+[Network(3, 32, 32)]
+public partial class W2Cnn
+{
+    [Conv2D(32, 3, padding: 1), Relu] public partial Layer Conv1 { get; }
+    [Conv2D(32, 3, padding: 1), Relu] public partial Layer Conv2 { get; }
+    [MaxPool2D(2)] public partial Layer Pool1 { get; }
+    [Conv2D(64, 3, padding: 1), Relu] public partial Layer Conv3 { get; }
+    [Conv2D(64, 3, padding: 1), Relu] public partial Layer Conv4 { get; }
+    [MaxPool2D(2)] public partial Layer Pool2 { get; }
+    [Flatten] public partial Layer Flat { get; }
+    [Dense(256), Relu] public partial Layer Hidden { get; }
+    [Dense(10)] public partial Layer Logits { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}

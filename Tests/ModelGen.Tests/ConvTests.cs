@@ -1,0 +1,192 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using Microsoft.CodeAnalysis;
+using ModelGen.Data;
+using ModelGen.Tests.Harness;
+using ModelGen.Tests.Models;
+using Xunit;
+
+namespace ModelGen.Tests;
+
+/// <summary>Convolutional layers: the note's compile-time facts, shape diagnostics, equivalences, widths, a real run.</summary>
+public class ConvTests
+{
+    private static Assembly Compile(string source)
+    {
+        var r = GeneratorHarness.Run("using ModelGen;\n" + source);
+        Assert.DoesNotContain(r.GeneratorDiagnostics, d => d.Severity == DiagnosticSeverity.Error);
+        return GeneratorHarness.Load(r.Output);
+    }
+
+    private static string SummaryOf(Assembly a, string type) => (string)a.GetType(type)!.GetField("Summary")!.GetValue(null)!;
+    private static int ParamsOf(Assembly a, string type) => (int)a.GetType(type)!.GetField("ParameterCount")!.GetValue(null)!;
+
+    [Fact]
+    public void Dense_from_50x4x4_to_500_has_400000_weights_and_500_biases()
+    {
+        var a = Compile("[Network(50, 4, 4)] public partial class N { [Flatten] public partial Layer F { get; } [Dense(500)] public partial Layer D { get; } [Mse] public partial Loss L { get; } }");
+        Assert.Equal(400_500, ParamsOf(a, "N"));
+        using var net = (INetwork)Activator.CreateInstance(a.GetType("N")!, 1, 0)!;
+        var d = (Layer)a.GetType("N")!.GetProperty("D")!.GetValue(net)!;
+        Assert.Equal(400_000, d.Weight.Length);
+        Assert.Equal(500, d.Bias.Length);
+    }
+
+    [Fact]
+    public void Three_stacked_3x3_convs_have_27C2_weights_against_49C2_for_one_7x7_and_the_same_receptive_field()
+    {
+        const int C = 8;
+        var a = Compile($@"
+[Network({C}, 20, 20)] public partial class Three {{
+    [Conv2D({C}, 3)] public partial Layer A {{ get; }} [Conv2D({C}, 3)] public partial Layer B {{ get; }} [Conv2D({C}, 3)] public partial Layer C {{ get; }}
+    [Flatten] public partial Layer F {{ get; }} [Mse] public partial Loss L {{ get; }} }}
+[Network({C}, 20, 20)] public partial class One {{
+    [Conv2D({C}, 7)] public partial Layer A {{ get; }} [Flatten] public partial Layer F {{ get; }} [Mse] public partial Loss L {{ get; }} }}");
+        Assert.Equal(27 * C * C + 3 * C, ParamsOf(a, "Three"));   // + one bias per filter per layer
+        Assert.Equal(49 * C * C + C, ParamsOf(a, "One"));
+        // Receptive field column: 3, 5, 7 for the stack; 7 for the single layer; both outputs 14x14.
+        var three = SummaryOf(a, "Three").Split('\n');
+        Assert.EndsWith("  3", three.Single(l => l.Contains("  A  ")).TrimEnd());
+        Assert.EndsWith("  5", three.Single(l => l.Contains("  B  ")).TrimEnd());
+        Assert.EndsWith("  7", three.Single(l => l.Contains("  C  ")).TrimEnd());
+        Assert.Contains("[8,14,14]", three.Single(l => l.Contains("  C  ")));
+        Assert.EndsWith("  7", SummaryOf(a, "One").Split('\n').Single(l => l.Contains("  A  ")).TrimEnd());
+    }
+
+    [Theory]
+    [InlineData(32, 3, 1, 1, 32)]    // "same"
+    [InlineData(32, 5, 1, 0, 28)]
+    [InlineData(227, 11, 4, 0, 55)]  // AlexNet's first layer
+    [InlineData(7, 3, 2, 0, 3)]
+    [InlineData(224, 7, 2, 3, 112)]  // ResNet's stem
+    public void Output_size_is_H_plus_2P_minus_F_over_S_plus_1(int h, int f, int s, int p, int expected)
+    {
+        var r = GeneratorHarness.Run($"using ModelGen;\n[Network(1, {h}, {h})] public partial class N {{ [Conv2D(2, {f}, {s}, {p})] public partial Layer C {{ get; }} [Flatten] public partial Layer F {{ get; }} [Mse] public partial Loss L {{ get; }} }}");
+        Assert.DoesNotContain(r.GeneratorDiagnostics, d => d.Severity == DiagnosticSeverity.Error);
+        Assert.Contains($"[2,{expected},{expected}]", r.Source("N.g.cs"));
+    }
+
+    [Fact]
+    public void MG0017_output_below_one()
+    {
+        var r = GeneratorHarness.Run("using ModelGen;\n[Network(1, 4, 4)] public partial class N { [Conv2D(2, 5)] public partial Layer C { get; } [Flatten] public partial Layer F { get; } [Mse] public partial Loss L { get; } }");
+        var d = r.GeneratorDiagnostics.Where(x => x.Id == "MG0017").ToList();
+        Assert.Equal(2, d.Count);   // height and width
+        Assert.Contains("output height (H + 2P − F)/S + 1 = (4 + 2·0 − 5)/1 + 1 = 0", d[0].GetMessage());
+        Assert.Contains("output width", d[1].GetMessage());
+        Assert.Contains("'C'", d[0].GetMessage());
+    }
+
+    [Fact]
+    public void MG0018_rows_dropped_by_the_stride_is_information()
+    {
+        var r = GeneratorHarness.Run("using ModelGen;\n[Network(1, 8, 8)] public partial class N { [Conv2D(2, 3, 2)] public partial Layer C { get; } [Flatten] public partial Layer F { get; } [Mse] public partial Loss L { get; } }");
+        var d = r.GeneratorDiagnostics.Where(x => x.Id == "MG0018").ToList();
+        Assert.Equal(2, d.Count);   // height and width
+        Assert.All(d, x => Assert.Equal(DiagnosticSeverity.Info, x.Severity));
+        Assert.Contains("(8 + 2·0 − 3) = 5 is not divisible by the stride 2", d[0].GetMessage());
+        Assert.Empty(r.CompileDiagnostics);
+    }
+
+    [Theory]
+    [InlineData("[Network(1, 8, 8)] public partial class N { [Dense(4)] public partial Layer D { get; } [Mse] public partial Loss L { get; } }", "D", "[Flatten]")]
+    [InlineData("[Network(64)] public partial class N { [Conv2D(4, 3)] public partial Layer C { get; } [Mse] public partial Loss L { get; } }", "C", "[channels, height, width]")]
+    [InlineData("[Network(64)] public partial class N { [MaxPool2D(2)] public partial Layer P { get; } [Mse] public partial Loss L { get; } }", "P", "[channels, height, width]")]
+    public void MG0014_flat_and_image_layers_must_meet_the_right_shape(string source, string layer, string words)
+    {
+        var r = GeneratorHarness.Run("using ModelGen;\n" + source);
+        var d = Assert.Single(r.GeneratorDiagnostics, x => x.Id == "MG0014");
+        Assert.Contains($"'{layer}'", d.GetMessage());
+        Assert.Contains(words, d.GetMessage());
+    }
+
+    [Fact]
+    public void MG0012_loss_on_an_image_output()
+    {
+        var r = GeneratorHarness.Run("using ModelGen;\n[Network(1, 8, 8)] public partial class N { [Conv2D(2, 3)] public partial Layer C { get; } [Mse] public partial Loss L { get; } }");
+        Assert.Contains("[Flatten]", Assert.Single(r.GeneratorDiagnostics, x => x.Id == "MG0012").GetMessage());
+    }
+
+    /// <summary>A convolution whose kernel covers the whole map is a dense layer with the same weights.</summary>
+    [Fact]
+    public void Conv_covering_the_whole_map_equals_a_dense_layer()
+    {
+        var a = Compile(@"
+[Network(3, 4, 4)] public partial class Whole { [Conv2D(5, 4)] public partial Layer C { get; } [Flatten] public partial Layer F { get; } [Mse] public partial Loss L { get; } }
+[Network(48)] public partial class Flat { [Dense(5)] public partial Layer D { get; } [Mse] public partial Loss L { get; } }");
+        using var conv = (INetwork)Activator.CreateInstance(a.GetType("Whole")!, 7, 1)!;
+        using var dense = (INetwork)Activator.CreateInstance(a.GetType("Flat")!, 7, 2)!;
+        conv.Parameters.CopyTo(dense.Parameters);   // same layout: W [5, 3·4·4] then the bias
+        var rng = new Rng(3);
+        var x = Enumerable.Range(0, 7 * 48).Select(_ => (float)rng.NextGaussian()).ToArray();
+        float[] yc = new float[35], yd = new float[35];
+        conv.Predict(x, yc);
+        dense.Predict(x, yd);
+        SimdWidthTests.AssertClose(yd, yc, "whole-map conv vs dense");
+    }
+
+    /// <summary>A 1×1 convolution is a dense layer applied to every pixel's channel vector.</summary>
+    [Fact]
+    public void Pointwise_conv_equals_a_per_pixel_dense_layer()
+    {
+        var a = Compile(@"[Network(3, 5, 5)] public partial class P { [Conv2D(4, 1)] public partial Layer C { get; } [Flatten] public partial Layer F { get; } [Mse] public partial Loss L { get; } }");
+        using var net = (INetwork)Activator.CreateInstance(a.GetType("P")!, 2, 5)!;
+        var w = net.Parameters.Slice(net.Tensors[0].Offset, 12).ToArray();
+        var b = net.Parameters.Slice(net.Tensors[1].Offset, 4).ToArray();
+        var rng = new Rng(4);
+        var x = Enumerable.Range(0, 2 * 75).Select(_ => (float)rng.NextGaussian()).ToArray();
+        var y = new float[2 * 100];
+        net.Predict(x, y);
+        for (int s = 0; s < 2; s++)
+            for (int px = 0; px < 25; px++)
+                for (int o = 0; o < 4; o++)
+                {
+                    float expected = b[o];
+                    for (int c = 0; c < 3; c++) expected += w[o * 3 + c] * x[s * 75 + c * 25 + px];
+                    Assert.Equal(expected, y[s * 100 + o * 25 + px], 4);
+                }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    [InlineData(33)]
+    public void Widths_agree_on_lenet_shapes(int batch)
+    {
+        float[] Run(SimdWidth width, out float[] grads)
+        {
+            using var net = new SmallLeNet(40, 9) { Width = width };
+            var rng = new Rng(8);
+            var x = Enumerable.Range(0, batch * 784).Select(_ => rng.NextFloat()).ToArray();
+            var y = new float[batch * 10];
+            net.Predict(x, y);
+            net.ZeroGrad();
+            net.Forward(x, training: true);
+            net.Backward(Enumerable.Range(0, batch).Select(i => i % 10).ToArray());
+            grads = net.Gradients.ToArray();
+            return y;
+        }
+        var ys = Run(SimdWidth.Scalar, out var gs);
+        foreach (var w in new[] { SimdWidth.V256, SimdWidth.V512 })
+        {
+            if (!Simd.IsSupported(w)) continue;
+            SimdWidthTests.AssertClose(ys, Run(w, out var g), $"{w} output");
+            SimdWidthTests.AssertClose(gs, g, $"{w} gradients");
+        }
+    }
+
+    [Fact]
+    public void A_small_cnn_learns_real_digits()
+    {
+        string dir = Path.Combine(AppContext.BaseDirectory, "data", "mnist");
+        var train = Idx.Load(Path.Combine(dir, "train-images-idx3-ubyte.gz"), Path.Combine(dir, "train-labels-idx1-ubyte.gz")).Slice(0, 2000);
+        var test = Idx.Load(Path.Combine(dir, "t10k-images-idx3-ubyte.gz"), Path.Combine(dir, "t10k-labels-idx1-ubyte.gz")).Slice(0, 500);
+        using var net = new SmallLeNet(maxBatch: 50, seed: 1);
+        var h = Trainer.Fit(net, train, test, new TrainOptions { Epochs = 3, BatchSize = 50, Optimizer = new Adam(2e-3f), Log = null });
+        Assert.True(h.Epochs[^1].TestAccuracy > 0.9f, $"test accuracy {h.Epochs[^1].TestAccuracy}");
+        Assert.Equal(new[] { 8, 28, 28 }, net.Conv1.OutputShape);
+        Assert.Equal(8 * 25 + 8, net.Conv1.ParameterCount);
+    }
+}
