@@ -18,6 +18,9 @@ public enum GradientDescent
     FullBatch,
 }
 
+/// <summary>Transforms a training batch in place (e.g. <see cref="Data.Augment.RandomCropFlip"/>) with the trainer's seeded generator.</summary>
+public delegate void BatchTransform(Span<float> features, int count, ref Rng rng);
+
 /// <summary>Options of <see cref="Trainer.Fit"/>.</summary>
 public sealed class TrainOptions
 {
@@ -39,6 +42,8 @@ public sealed class TrainOptions
     public bool StopOnNonFinite { get; set; } = true;
     /// <summary>Where the progress line of each epoch goes (null: nowhere).</summary>
     public TextWriter? Log { get; set; } = Console.Out;
+    /// <summary>Applied to every training batch before the forward pass (data augmentation); null: none.</summary>
+    public BatchTransform? Augment { get; set; }
 }
 
 /// <summary>Loss, accuracy and confusion matrix of a model on a data set.</summary>
@@ -72,7 +77,7 @@ public static class Trainer
             throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, $"BatchSize must be in 1..{model.MaxBatch} (the model's maxBatch)");
         if (options.Epochs < 0) throw new ArgumentOutOfRangeException(nameof(options), options.Epochs, "Epochs must be ≥ 0");
 
-        var run = new Run(model, train, bs, options.Mode == GradientDescent.FullBatch);
+        var run = new Run(model, train, bs, options.Mode == GradientDescent.FullBatch, options.Augment, options.Seed);
         var rng = new Rng(options.Seed);
         var history = new History();
         long step = 0;
@@ -133,11 +138,14 @@ public static class Trainer
         private readonly Dataset _data;
         private readonly float[] _x, _targets, _outputs, _accumulated;
         private readonly int[] _labels;
+        private readonly BatchTransform? _augment;
+        private Rng _augmentRng;
         public readonly int[] Order;
 
-        public Run(ITrainableNetwork model, Dataset data, int batch, bool fullBatch)
+        public Run(ITrainableNetwork model, Dataset data, int batch, bool fullBatch, BatchTransform? augment, ulong seed)
         {
-            _model = model; _data = data;
+            _model = model; _data = data; _augment = augment;
+            _augmentRng = new Rng(seed ^ 0xA5A5A5A5DEADBEEFUL);
             Order = new int[data.Count];
             for (int i = 0; i < Order.Length; i++) Order[i] = i;
             _x = new float[batch * data.FeatureSize];
@@ -158,6 +166,7 @@ public static class Trainer
                 if (_data.Labels is not null) _labels[i] = _data.Labels[s];
                 else Array.Copy(_data.Targets!, (long)s * t, _targets, (long)i * t, t);
             }
+            _augment?.Invoke(_x.AsSpan(0, n * f), n, ref _augmentRng);
             _model.Forward(_x.AsSpan(0, n * f), training: true);
             float loss = _data.Labels is not null ? _model.Backward(_labels.AsSpan(0, n)) : _model.Backward(_targets.AsSpan(0, n * t));
             if (HasAccuracy(_model.LossKind))

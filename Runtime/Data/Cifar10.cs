@@ -1,0 +1,140 @@
+using System;
+using System.IO;
+
+namespace ModelGen.Data;
+
+/// <summary>
+/// CIFAR-10 in its binary format: files of records <c>1 label byte + 3,072 pixel bytes</c> (1,024 red, then green,
+/// then blue, each row-major 32×32) — already the <c>[3, 32, 32]</c> channel-major order the networks take.
+/// Training: <c>data_batch_1.bin</c> … <c>data_batch_5.bin</c> (50,000 images); test: <c>test_batch.bin</c> (10,000).
+/// </summary>
+public static class Cifar10
+{
+    /// <summary>Bytes per record.</summary>
+    public const int RecordSize = 1 + 3 * 32 * 32;
+
+    /// <summary>Class names, by label.</summary>
+    public static readonly string[] Classes = { "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck" };
+
+    /// <summary>How to get the data (it cannot be downloaded at run time).</summary>
+    public const string HowToObtain =
+        "CIFAR-10 is not shipped with ModelGen. Download the binary version (cifar-10-binary.tar.gz, https://www.cs.toronto.edu/~kriz/cifar.html), " +
+        "extract it, and pass the folder holding data_batch_1.bin … data_batch_5.bin and test_batch.bin.";
+
+    /// <summary>The training set (the five data batches) or the test set from <paramref name="dir"/>, pixels scaled to [0, 1].</summary>
+    public static Dataset Load(string dir, bool train)
+    {
+        var files = train
+            ? new[] { "data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin" }
+            : new[] { "test_batch.bin" };
+        foreach (var f in files)
+            if (!File.Exists(Path.Combine(dir, f)))
+                throw new FileNotFoundException($"{Path.Combine(dir, f)} not found. {HowToObtain}", Path.Combine(dir, f));
+        var parts = Array.ConvertAll(files, f => Read(Path.Combine(dir, f)));
+        int count = 0;
+        foreach (var p in parts) count += p.Labels!.Length;
+        var x = new float[(long)count * 3072];
+        var y = new int[count];
+        int at = 0;
+        foreach (var p in parts)
+        {
+            Array.Copy(p.Features, 0, x, (long)at * 3072, p.Features.Length);
+            Array.Copy(p.Labels!, 0, y, at, p.Labels!.Length);
+            at += p.Labels!.Length;
+        }
+        return new Dataset(x, 3072, y);
+    }
+
+    /// <summary>One file of records; a truncated file or a bad label is an error naming the file and byte offset.</summary>
+    public static Dataset Read(string path)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        if (bytes.Length == 0 || bytes.Length % RecordSize != 0)
+            throw new InvalidDataException($"{path}: {bytes.Length} bytes is not a whole number of {RecordSize}-byte CIFAR-10 records " +
+                $"(the last record, at byte offset {bytes.Length / RecordSize * RecordSize}, is truncated)");
+        int n = bytes.Length / RecordSize;
+        var x = new float[(long)n * 3072];
+        var y = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            int o = i * RecordSize;
+            if (bytes[o] > 9) throw new InvalidDataException($"{path}: record {i} (byte offset {o}) has label {bytes[o]}; CIFAR-10 labels are 0..9");
+            y[i] = bytes[o];
+            for (int p = 0; p < 3072; p++) x[(long)i * 3072 + p] = bytes[o + 1 + p] * (1f / 255f);
+        }
+        return new Dataset(x, 3072, y);
+    }
+}
+
+/// <summary>Per-channel standardisation of images <c>[C, H, W]</c>: μ and σ of each channel over every pixel of the training set.</summary>
+public sealed class ChannelStandardizer
+{
+    /// <summary>Per-channel mean.</summary>
+    public float[] Mean { get; }
+    /// <summary>Per-channel standard deviation.</summary>
+    public float[] Std { get; }
+
+    private ChannelStandardizer(float[] mean, float[] std) { Mean = mean; Std = std; }
+
+    /// <summary>Statistics of <paramref name="data"/> with <paramref name="channels"/> channels.</summary>
+    public static ChannelStandardizer Fit(Dataset data, int channels)
+    {
+        int pixels = data.FeatureSize / channels;
+        var sum = new double[channels];
+        var sq = new double[channels];
+        for (int i = 0; i < data.Count; i++)
+            for (int c = 0; c < channels; c++)
+            {
+                var s = data.Features.AsSpan(i * data.FeatureSize + c * pixels, pixels);
+                foreach (float v in s) { sum[c] += v; sq[c] += (double)v * v; }
+            }
+        var mean = new float[channels];
+        var std = new float[channels];
+        double n = (double)data.Count * pixels;
+        for (int c = 0; c < channels; c++)
+        {
+            double m = sum[c] / n;
+            mean[c] = (float)m;
+            std[c] = (float)Math.Sqrt(Math.Max(sq[c] / n - m * m, 1e-12));
+        }
+        return new ChannelStandardizer(mean, std);
+    }
+
+    /// <summary>Standardises every image of <paramref name="data"/> in place.</summary>
+    public void Apply(Dataset data)
+    {
+        int channels = Mean.Length, pixels = data.FeatureSize / channels;
+        for (int i = 0; i < data.Count; i++)
+            for (int c = 0; c < channels; c++)
+                foreach (ref float v in data.Features.AsSpan(i * data.FeatureSize + c * pixels, pixels))
+                    v = (v - Mean[c]) / Std[c];
+    }
+}
+
+/// <summary>Seeded image augmentation for training batches of <c>[C, H, W]</c> images.</summary>
+public static class Augment
+{
+    /// <summary>
+    /// The standard CIFAR augmentation: pad each image with <paramref name="pad"/> zeros on every side, take a random
+    /// <c>H×W</c> crop, and flip it horizontally with probability ½. In place, on <paramref name="count"/> images.
+    /// </summary>
+    public static void RandomCropFlip(Span<float> images, int count, int channels, int height, int width, int pad, ref Rng rng)
+    {
+        int size = channels * height * width;
+        Span<float> copy = size <= 16384 ? stackalloc float[size] : new float[size];
+        for (int i = 0; i < count; i++)
+        {
+            var img = images.Slice(i * size, size);
+            img.CopyTo(copy);
+            int dy = rng.NextInt(2 * pad + 1) - pad, dx = rng.NextInt(2 * pad + 1) - pad;
+            bool flip = rng.NextInt(2) == 1;
+            for (int c = 0; c < channels; c++)
+                for (int y = 0; y < height; y++)
+                    for (int x = 0; x < width; x++)
+                    {
+                        int sy = y + dy, sx = (flip ? width - 1 - x : x) + dx;
+                        img[(c * height + y) * width + x] = sy >= 0 && sy < height && sx >= 0 && sx < width ? copy[(c * height + sy) * width + sx] : 0f;
+                    }
+        }
+    }
+}
