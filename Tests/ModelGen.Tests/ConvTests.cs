@@ -68,6 +68,18 @@ public class ConvTests
         Assert.Contains($"[2,{expected},{expected}]", r.Source("N.g.cs"));
     }
 
+    /// <summary>The zoo's declarations compile without warnings, with torchvision's exact parameter counts.</summary>
+    [Fact]
+    public void Zoo_compiles_with_torchvisions_parameter_counts()
+    {
+        var r = GeneratorHarness.Run(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Golden", "Zoo.source.cs")));
+        Assert.DoesNotContain(r.GeneratorDiagnostics, d => d.Severity >= DiagnosticSeverity.Warning);
+        Assert.Empty(r.CompileDiagnostics);
+        Assert.Contains("public const int ParameterCount = 138357544;", r.Source("Vgg16.g.cs"));
+        Assert.Contains("public const int ParameterCount = 61100840;", r.Source("AlexNet.g.cs"));
+        Assert.Contains("Conv5_3  Conv2D(512, 3, pad 1), Relu  [512,14,14]", r.Source("Vgg16.g.cs"));
+    }
+
     [Fact]
     public void MG0017_output_below_one()
     {

@@ -1,0 +1,12 @@
+using System;
+using Zoo;
+
+// The classic architectures of the study note as declarations: each compiles, and the generator's build-time
+// summary (shapes, parameters, FLOPs, receptive fields) is printed without allocating the model.
+Console.WriteLine(AlexNet.Summary);
+Console.WriteLine();
+Console.WriteLine(Vgg16.Summary);
+Console.WriteLine();
+Console.WriteLine($"params: AlexNet {AlexNet.ParameterCount}");
+Console.WriteLine($"params: VGG-16 {Vgg16.ParameterCount}");
+return 0;
