@@ -4,7 +4,26 @@ namespace ModelGen
 {
     /// <summary>Base of the attributes that make a property a layer.</summary>
     [AttributeUsage(AttributeTargets.Property, AllowMultiple = false, Inherited = false)]
-    public abstract class LayerAttribute : Attribute { }
+    public abstract class LayerAttribute : Attribute
+    {
+        /// <summary>The earlier layer whose output this layer takes (<c>nameof(...)</c>); by default the layer
+        /// declared just before. This makes the network a graph: e.g. a projection shortcut reading a block's input.</summary>
+        public string? Input { get; set; }
+    }
+
+    /// <summary>
+    /// Residual connection: <c>y = x + s</c>, where x is this layer's input (the previous layer's output) and s the
+    /// output of the earlier layer named by <c>from</c> (<c>nameof(...)</c>); both of the same shape.
+    /// Backward: both receive <c>dy</c>; a tensor used twice sums its gradients.
+    /// </summary>
+    public sealed class AddAttribute : LayerAttribute
+    {
+        /// <param name="from">The earlier layer whose output is added.</param>
+        public AddAttribute(string from) => From = from;
+
+        /// <summary>The earlier layer whose output is added.</summary>
+        public string From { get; }
+    }
 
     /// <summary>Fully connected layer <c>y = W·x + b</c>, <c>W: [units, in]</c> (PyTorch's layout).</summary>
     public sealed class DenseAttribute : LayerAttribute

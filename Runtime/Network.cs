@@ -100,11 +100,15 @@ public sealed class Layer
 
     /// <summary>Used by generated code.</summary>
     public Layer(Arena arena, string name, string kind, int[] inputShape, int[] outputShape,
-        long weightOffset, int weightLength, long biasOffset, int biasLength, long gradientBase)
+        long weightOffset, int weightLength, long biasOffset, int biasLength, long gradientBase, string[] inputs)
     {
         _arena = arena; Name = name; Kind = kind; InputShape = inputShape; OutputShape = outputShape;
         _weight = weightOffset; WeightLength = weightLength; _bias = biasOffset; BiasLength = biasLength; _gradBase = gradientBase;
+        Inputs = inputs;
     }
+
+    /// <summary>The layers this one reads, by name (<c>"(input)"</c> for the network input): one, or two for an add.</summary>
+    public string[] Inputs { get; }
 
     /// <summary>The member's name.</summary>
     public string Name { get; }

@@ -57,32 +57,57 @@ internal static class NetworkAnalyzer
         if (spec.InferenceOnly && spec.Loss is not null)
             diags.Add(DiagnosticInfo.Create(Descriptors.LossIgnored, spec.Loss.Location, spec.ClassName, spec.Loss.Name));
 
-        var shape = input.ToArray();
-        string producer = "(input)";
+        var names = new Dictionary<string, int>();
+        for (int i = 0; i < spec.Layers.Count; i++) names[spec.Layers[i].Name] = i;
         int offset = 0;
         long flops = 0;
         var layers = new List<LayerPlan>();
+        var rfs = new List<(int Rf, int Jump)>();
         bool ok = true;
-        int rf = 1, jump = 1;   // receptive field (rows of the input one output row sees) and the input step between outputs
         foreach (var layer in spec.Layers)
         {
             ct.ThrowIfCancellationRequested();
             current = layer.Name;
             BeforeLayer?.Invoke(layer.Name);
-            var plan = LayerTable.Infer(layer, layers.Count, shape, producer, ref offset, diags, spec.L2);
+            int self = layers.Count;
+            int inputIndex = layer.InputName is null ? self - 1 : Resolve(layer, layer.InputName, names, self, diags);
+            int addIndex = layer.Kind == LayerKind.Add ? Resolve(layer, layer.AddName ?? "", names, self, diags) : -1;
+            if (inputIndex < -1 || (layer.Kind == LayerKind.Add && addIndex < 0)) { ok = false; break; }
+            var shape = inputIndex < 0 ? input.ToArray() : layers[inputIndex].OutShape.ToArray();
+            string producer = inputIndex < 0 ? "(input)" : layers[inputIndex].Name;
+            LayerPlan? plan;
+            if (layer.Kind == LayerKind.Add)
+            {
+                var other = layers[addIndex].OutShape.ToArray();
+                if (!other.SequenceEqual(shape))
+                {
+                    diags.Add(DiagnosticInfo.Create(Descriptors.ShapeMismatch, layer.Location, layer.Name, $"Add({layers[addIndex].Name})",
+                        $"its two inputs to have one shape; '{layers[addIndex].Name}' is [{string.Join(",", other)}]", producer, string.Join(",", shape)));
+                    ok = false; break;
+                }
+                int f = shape.Aggregate(1, (a, b) => a * b);
+                var sh = EquatableArray.From(shape);
+                plan = new LayerPlan(self, layer.Name, layer.Accessibility, LayerKind.Add, ActivationKind.None, 0f, f, f, 0, 0, 0, 0, f, 0, InShape: sh, OutShape: sh);
+            }
+            else plan = LayerTable.Infer(layer, self, shape, producer, ref offset, diags, spec.L2);
             if (plan is null) { ok = false; break; }
+            var (rf, jump) = inputIndex < 0 ? (1, 1) : rfs[inputIndex];
             if (plan.Kind is LayerKind.Conv2D or LayerKind.MaxPool2D or LayerKind.AvgPool2D)
             {
-                rf += (plan.KH - 1) * jump;
+                rf = rf < 0 ? rf : rf + (plan.KH - 1) * jump;
                 jump *= plan.Stride;
             }
             else if (plan.Kind is LayerKind.Dense or LayerKind.GlobalAvgPool or LayerKind.Flatten)
                 rf = -1;   // sees the whole input
-            plan = plan with { ReceptiveField = rf };
+            else if (plan.Kind == LayerKind.Add)
+            {
+                int skip = rfs[addIndex].Rf;   // the wider of the two paths
+                rf = rf < 0 || skip < 0 ? -1 : System.Math.Max(rf, skip);
+            }
+            rfs.Add((rf, jump));
+            plan = plan with { ReceptiveField = rf, InputIndex = inputIndex, AddIndex = addIndex };
             layers.Add(plan);
             flops += plan.Flops;
-            shape = plan.OutShape.ToArray();
-            producer = layer.Name;
         }
         if (!ok) return null;
         current = spec.Loss?.Name ?? "(loss)";
@@ -119,4 +144,16 @@ internal static class NetworkAnalyzer
     }
 
     public static int RoundUp(int n) => (n + Align - 1) / Align * Align;
+
+    /// <summary>Index of the layer named <paramref name="target"/>, which must come before <paramref name="self"/>; else MG0019 and −2.</summary>
+    private static int Resolve(LayerSpec layer, string target, Dictionary<string, int> names, int self, List<DiagnosticInfo> diags)
+    {
+        string? problem = !names.TryGetValue(target, out int i) ? "which is not a layer of this network"
+            : i == self ? "itself; a layer reads earlier layers only"
+            : i > self ? "which is declared later; a layer reads earlier layers only (declaration order is the graph's order)"
+            : null;
+        if (problem is null) return i;
+        diags.Add(DiagnosticInfo.Create(Descriptors.UnknownLayer, layer.Location, layer.Name, target, problem));
+        return -2;
+    }
 }

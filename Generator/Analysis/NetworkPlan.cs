@@ -26,7 +26,9 @@ internal sealed record LayerPlan(
     int KW = 0,
     int Stride = 1,
     int PadH = 0,
-    int PadW = 0)
+    int PadW = 0,
+    int InputIndex = -1,
+    int AddIndex = -1)
 {
     /// <summary>Input is an image <c>[C, H, W]</c>, held sample-major as <c>[batch][C][ldP]</c>.</summary>
     public bool ImageIn => InShape.Count == 3;
@@ -52,6 +54,7 @@ internal sealed record LayerPlan(
         LayerKind.GlobalAvgPool => "GlobalAvgPool",
         LayerKind.Flatten => "Flatten",
         LayerKind.Dropout => $"Dropout({F(Rate)})",
+        LayerKind.Add => "Add",
         _ => ActivationName,
     };
 

@@ -87,6 +87,10 @@ internal static class Descriptors
         "Layer '{0}': (H + 2P − F) = ({1} + 2·{2} − {3}) = {4} is not divisible by the stride {5} along the {6}: the last {7} row(s)/column(s) of the padded input are never covered",
         "ModelGen", DiagnosticSeverity.Info, isEnabledByDefault: true);
 
+    public static readonly DiagnosticDescriptor UnknownLayer = Error("MG0019",
+        "Unknown or later layer name",
+        "Layer '{0}' refers to '{1}', {2}");
+
     public static readonly DiagnosticDescriptor InternalError = Error("MG0099",
         "ModelGen internal error",
         "ModelGen failed on network '{0}' at layer '{1}': {2}. Please report this with the declaration.");
@@ -100,7 +104,7 @@ internal static class Descriptors
         {
             NotPartial, UnsupportedClass, InvalidInputShape, InvalidMember, MissingLayerAttribute,
             ConflictingAttributes, NonPositiveSize, InvalidArgument, NoLayers, MissingLoss, MultipleLosses,
-            LossDoesNotFit, ReservedName, ShapeMismatch, LossIgnored, AotWithoutInstructionSet, OutputTooSmall, RowsDropped, InternalError,
+            LossDoesNotFit, ReservedName, ShapeMismatch, LossIgnored, AotWithoutInstructionSet, OutputTooSmall, RowsDropped, UnknownLayer, InternalError,
         };
         var map = new Dictionary<string, DiagnosticDescriptor>();
         foreach (var d in all) map.Add(d.Id, d);

@@ -10,6 +10,10 @@ namespace ModelGen.Generator.Layers;
 /// and whether a gradient must flow further down.</summary>
 internal sealed record LayerContext(LayerPlan Layer, string Input, string Output, string OutputGrad, string? InputGrad, GemmEmitter Gemm)
 {
+    /// <summary>The second input of an Add layer and where its gradient goes.</summary>
+    public string Skip { get; init; } = "";
+    public string? SkipGrad { get; init; }
+
     /// <summary>Sample-major copy of the layer input for the weight gradient; null when it must be transposed from <see cref="Input"/>.</summary>
     public string? SampleMajorInput { get; init; }
 }
@@ -24,7 +28,7 @@ internal static class LayerTable
     public static readonly LayerKind[] Kinds =
     {
         LayerKind.Dense, LayerKind.Activation, LayerKind.Dropout, LayerKind.Conv2D, LayerKind.MaxPool2D, LayerKind.AvgPool2D,
-        LayerKind.GlobalAvgPool, LayerKind.Flatten,
+        LayerKind.GlobalAvgPool, LayerKind.Flatten, LayerKind.Add,
     };
 
     public static LayerPlan? Infer(LayerSpec spec, int index, int[] inputShape, string producer, ref int paramOffset, List<DiagnosticInfo> diags, float networkL2) =>
@@ -37,7 +41,7 @@ internal static class LayerTable
             _ => ActivationLayer.Infer(spec, index, inputShape, producer, diags),
         };
 
-    public static void EmitBanner(CodeWriter cw, LayerPlan l)
+    public static void EmitBanner(CodeWriter cw, LayerPlan l, string skipName = "")
     {
         string title = $"// ── {l.Name}: {Title(l)} ";
         cw.Line(title + new string('─', System.Math.Max(4, 110 - title.Length)));
@@ -47,6 +51,7 @@ internal static class LayerTable
             LayerKind.Dropout => DropoutLayer.Math(l),
             LayerKind.Conv2D => ConvLayer.Math(l),
             LayerKind.Activation => ActivationLayer.Math(l),
+            LayerKind.Add => AddLayer.Math(l, skipName),
             _ => PoolLayer.Math(l),
         };
         foreach (var line in math) cw.Line("// " + line);
@@ -57,7 +62,7 @@ internal static class LayerTable
         LayerKind.Dense => $"Dense {l.In} → {l.Out}" + (l.Activation == ActivationKind.None ? "" : ", " + l.ActivationName),
         LayerKind.Conv2D or LayerKind.MaxPool2D or LayerKind.AvgPool2D or LayerKind.GlobalAvgPool or LayerKind.Flatten =>
             $"{l.Description} {LayerPlan.ShapeText(l.InShape)} → {LayerPlan.ShapeText(l.OutShape)}",
-        LayerKind.Dropout => $"{l.Description} {LayerPlan.ShapeText(l.OutShape)}",
+        LayerKind.Dropout or LayerKind.Add => $"{l.Description} {LayerPlan.ShapeText(l.OutShape)}",
         _ => $"{l.ActivationName} {LayerPlan.ShapeText(l.OutShape)}",
     };
 
@@ -69,6 +74,7 @@ internal static class LayerTable
             case LayerKind.Dropout: DropoutLayer.EmitForward(cw, ctx, w); break;
             case LayerKind.Conv2D: ConvLayer.EmitForward(cw, ctx, w); break;
             case LayerKind.Activation: ActivationLayer.EmitForward(cw, ctx, w); break;
+            case LayerKind.Add: AddLayer.EmitForward(cw, ctx, w); break;
             default: PoolLayer.EmitForward(cw, ctx, w); break;
         }
     }
@@ -81,6 +87,7 @@ internal static class LayerTable
             case LayerKind.Dropout: DropoutLayer.EmitBackward(cw, ctx, w); break;
             case LayerKind.Conv2D: ConvLayer.EmitBackward(cw, ctx, w); break;
             case LayerKind.Activation: ActivationLayer.EmitBackward(cw, ctx, w); break;
+            case LayerKind.Add: AddLayer.EmitBackward(cw, ctx, w); break;
             default: PoolLayer.EmitBackward(cw, ctx, w); break;
         }
     }

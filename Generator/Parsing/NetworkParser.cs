@@ -216,8 +216,25 @@ internal static class NetworkParser
             return new Member(new LayerSpec(name, Accessibility(prop), LayerKind.Activation, 0, act, alpha, 0f, l2, loc), null);
 
         var layerAttr = layerAttrs[0];
+        string? inputName = layerAttr.NamedArguments.FirstOrDefault(a => a.Key == "Input").Value.Value as string;
+        var member = ParseLayer(prop, name, loc, layerAttr, act, alpha, l2, diags);
+        return member.Layer is null ? member : new Member(member.Layer with { InputName = inputName }, null);
+    }
+
+    private static Member ParseLayer(IPropertySymbol prop, string name, LocationInfo? loc, AttributeData layerAttr, ActivationKind act, float alpha, float l2, List<DiagnosticInfo> diags)
+    {
         switch (layerAttr.AttributeClass!.Name)
         {
+            case "AddAttribute":
+            {
+                if (act != ActivationKind.None)
+                {
+                    diags.Add(DiagnosticInfo.Create(Descriptors.ConflictingAttributes, loc, name, "[Add] takes no activation; declare it as a layer of its own after the add"));
+                    return default;
+                }
+                string from = layerAttr.ConstructorArguments.Length > 0 && layerAttr.ConstructorArguments[0].Value is string f ? f : "";
+                return new Member(new LayerSpec(name, Accessibility(prop), LayerKind.Add, 0, act, 0f, 0f, l2, loc, AddName: from), null);
+            }
             case "DenseAttribute":
                 int units = layerAttr.ConstructorArguments.Length > 0 && layerAttr.ConstructorArguments[0].Value is int u ? u : 0;
                 return new Member(new LayerSpec(name, Accessibility(prop), LayerKind.Dense, units, act, alpha, 0f, l2, loc), null);

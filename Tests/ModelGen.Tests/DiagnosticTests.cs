@@ -133,6 +133,20 @@ public class DiagnosticTests
         Assert.Contains(words, d.GetMessage());
     }
 
+    [Theory]
+    [InlineData("[Add(\"Nope\")] public partial Layer S { get; }", "S", "not a layer of this network")]
+    [InlineData("[Add(nameof(Later))] public partial Layer S { get; } [Dense(8)] public partial Layer Later { get; }", "S", "declared later")]
+    [InlineData("[Dense(8, Input = nameof(S))] public partial Layer S { get; }", "S", "itself")]
+    public void MG0019_unknown_or_later_layer_name(string members, string at, string words)
+    {
+        var d = Single($"[Network(4)] public partial class Net {{ [Dense(8)] public partial Layer A {{ get; }} {members} [Mse] public partial Loss L {{ get; }} }}", "MG0019", at);
+        Assert.Contains(words, d.GetMessage());
+    }
+
+    [Fact]
+    public void MG0014_add_of_two_shapes() =>
+        Assert.Contains("one shape", Single("[Network(4)] public partial class Net { [Dense(8)] public partial Layer A { get; } [Dense(6)] public partial Layer B { get; } [Add(nameof(A))] public partial Layer S { get; } [Mse] public partial Loss L { get; } }", "MG0014", "S").GetMessage());
+
     [Fact]
     public void MG0009_no_layers() =>
         Single("[Network(4)] public partial class Net { [Mse] public partial Loss L { get; } }", "MG0009", "Net");

@@ -223,3 +223,22 @@ public partial class SmallLeNet
     [Dense(10)] public partial Layer Logits { get; }
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }
+
+/// <summary>Residual blocks: an identity shortcut and a projection shortcut (1×1 conv, stride 2, reading an earlier layer).</summary>
+[Network(2, 6, 6)]
+public partial class GcResidual
+{
+    [Conv2D(4, 3, padding: 1), Relu] public partial Layer Stem { get; }        // [4,6,6]
+    [Conv2D(4, 3, padding: 1), Relu] public partial Layer A { get; }
+    [Conv2D(4, 3, padding: 1)] public partial Layer B { get; }
+    [Add(nameof(Stem))] public partial Layer Sum1 { get; }                      // B + Stem
+    [Relu] public partial Layer R1 { get; }
+    [Conv2D(6, 3, 2, 1), Relu] public partial Layer C { get; }                 // [6,3,3]
+    [Conv2D(6, 3, padding: 1)] public partial Layer D { get; }
+    [Conv2D(6, 1, 2, Input = nameof(R1))] public partial Layer Proj { get; }   // R1 → [6,3,3]
+    [Add(nameof(D))] public partial Layer Sum2 { get; }                         // Proj + D
+    [Relu] public partial Layer R2 { get; }
+    [GlobalAvgPool] public partial Layer G { get; }
+    [Dense(3)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}

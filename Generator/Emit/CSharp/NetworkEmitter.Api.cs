@@ -11,6 +11,7 @@ internal static partial class NetworkEmitter
 
     private static void EmitDispatch(CodeWriter cw, NetworkPlan p, bool backward)
     {
+        var routes = GradientRoutes.Of(p);
         using (cw.Block("switch (_width)"))
         {
             foreach (var w in Width.All)
@@ -18,7 +19,16 @@ internal static partial class NetworkEmitter
                 cw.Line(w.IsScalar ? "default:" : $"case {w.Enum}:");
                 var order = backward ? p.Layers.Reverse() : p.Layers;
                 foreach (var l in order)
+                {
                     cw.Line(backward ? $"    {l.Name}_Backward_{w.Name}(batch, n, ld);" : $"    {l.Name}_Forward_{w.Name}(n, ld);");
+                    if (!backward) continue;
+                    // A tensor read by several layers sums their gradients: the later readers add theirs here.
+                    foreach (var r in routes.Where(r => r.Consumer == l.Index && r.Private is not null))
+                    {
+                        string ext = Geometry.Extent(p.Layers[r.Tensor], true);
+                        cw.Line($"    Sum.Add(_arena.Span(_dy{r.Tensor}, {ext}), _arena.Span({r.Private}, {ext}), _arena.Span(_dy{r.Tensor}, {ext}), {w.Enum});   // d{p.Layers[r.Tensor].Name} += from {l.Name}");
+                    }
+                }
                 cw.Line("    break;");
             }
         }
@@ -183,16 +193,22 @@ internal static partial class NetworkEmitter
 
     private static void EmitLayers(CodeWriter cw, NetworkPlan p, GemmEmitter gemm)
     {
+        var routes = GradientRoutes.Of(p);
+        string? Grad(int layer, int slot) => routes.FirstOrDefault(r => r.Consumer == layer && r.Slot == slot)?.Target;
         foreach (var l in p.Layers)
         {
             var ctx = new LayerContext(l,
-                Input: l.Index == 0 ? "_x0" : "_y" + (l.Index - 1),
+                Input: l.InputIndex < 0 ? "_x0" : "_y" + l.InputIndex,
                 Output: "_y" + l.Index,
                 OutputGrad: "_dy" + l.Index,
-                InputGrad: l.Index == 0 ? null : "_dy" + (l.Index - 1),
+                InputGrad: Grad(l.Index, 0),
                 Gemm: gemm)
-            { SampleMajorInput = l.Index == 0 && !p.ImageInput ? "_xIn" : null };
-            LayerTable.EmitBanner(cw, l);
+            {
+                SampleMajorInput = l.InputIndex < 0 && !p.ImageInput ? "_xIn" : null,
+                Skip = l.AddIndex < 0 ? "" : "_y" + l.AddIndex,
+                SkipGrad = l.AddIndex < 0 ? null : Grad(l.Index, 1),
+            };
+            LayerTable.EmitBanner(cw, l, l.AddIndex < 0 ? "" : p.Layers[l.AddIndex].Name);
             foreach (var w in Width.All) { LayerTable.EmitForward(cw, ctx, w); cw.Line(); }
             if (p.Trainable)
                 foreach (var w in Width.All) { LayerTable.EmitBackward(cw, ctx, w); cw.Line(); }

@@ -138,6 +138,7 @@ internal static partial class NetworkEmitter
         var bufs = new List<string> { "_x0" };
         if (p.Trainable && !p.ImageInput) bufs.Add("_xIn");
         if (p.Layers.Any(l => l.Kind == LayerKind.Conv2D)) { bufs.Add("_col"); if (p.Trainable) bufs.Add("_colT"); }
+        if (p.Trainable) bufs.AddRange(GradientRoutes.Of(p).Where(r => r.Private is not null).Select(r => r.Private!));
         foreach (var l in p.Layers)
         {
             bufs.Add("_y" + l.Index);
@@ -184,6 +185,13 @@ internal static partial class NetworkEmitter
                 if (l.Kind == LayerKind.Dropout) cw.Line($"_m{l.Index} = Take({size});   // dropout mask");
             }
             if (p.Trainable) cw.Line($"_xs = Take(ldMax * {p.MaxDenseInput});");
+            if (p.Trainable)
+                foreach (var r in GradientRoutes.Of(p).Where(r => r.Private is not null))
+                {
+                    var t = p.Layers[r.Tensor];
+                    string size = t.ImageOut ? $"maxBatch * {Geometry.ImageStride(t.OutShape[0], t.OutPixels)}L" : $"{t.Out} * ldMax";
+                    cw.Line($"{r.Private} = Take({size});   // {p.Layers[r.Consumer].Name}'s share of d{t.Name}");
+                }
             var convs = p.Layers.Where(l => l.Kind == LayerKind.Conv2D).ToList();
             if (convs.Count > 0)
             {
@@ -206,7 +214,8 @@ internal static partial class NetworkEmitter
             foreach (var l in p.Layers)
             {
                 string w = l.HasParameters ? $"{l.Name}_Weight, {l.WeightCount}, {l.Name}_Bias, {l.BiasCount}" : "0, 0, 0, 0";
-                cw.Line($"_layer{l.Index} = new Layer(_arena, \"{l.Name}\", \"{l.Description}\", new[] {{ {string.Join(", ", l.InShape)} }}, new[] {{ {string.Join(", ", l.OutShape)} }}, {w}, GradientBase);");
+                string inputs = "\"" + (l.InputIndex < 0 ? "(input)" : p.Layers[l.InputIndex].Name) + "\"" + (l.AddIndex < 0 ? "" : ", \"" + p.Layers[l.AddIndex].Name + "\"");
+                cw.Line($"_layer{l.Index} = new Layer(_arena, \"{l.Name}\", \"{l.Description}\", new[] {{ {string.Join(", ", l.InShape)} }}, new[] {{ {string.Join(", ", l.OutShape)} }}, {w}, GradientBase, new[] {{ {inputs} }});");
             }
         }
         cw.Line();

@@ -17,6 +17,7 @@ internal sealed class ReferenceNet
         public string Op = "";                 // "", Conv2D, MaxPool2D, AvgPool2D, GlobalAvgPool, Flatten
         public int[] InShape = Array.Empty<int>(), OutShape = Array.Empty<int>();
         public int KH, KW, S = 1, PH, PW;
+        public int Input = -1, Skip = -1;      // indices of the layers read (−1: the network input)
     }
 
     private readonly List<L> _layers = new();
@@ -26,6 +27,7 @@ internal sealed class ReferenceNet
     /// <param name="lossParam">Huber's δ or the quantile's τ.</param>
     public ReferenceNet(ITrainableNetwork model, IEnumerable<Layer> layers, double lossParam = 0)
     {
+        var index = new Dictionary<string, int>();
         _loss = model.LossKind;
         _param = (float)lossParam;
         var tensors = model.Tensors.ToDictionary(t => t.Name);
@@ -77,6 +79,9 @@ internal sealed class ReferenceNet
                     }
                 }
             }
+            layer.Input = l.Inputs[0] == "(input)" ? -1 : index[l.Inputs[0]];
+            if (kind == "Add") { layer.Op = "Add"; layer.Skip = index[l.Inputs[1]]; }
+            index[l.Name] = _layers.Count;
             _layers.Add(layer);
         }
     }
@@ -86,10 +91,18 @@ internal sealed class ReferenceNet
     /// <summary>Forward in double: outputs [batch, out].</summary>
     public double[] Forward(double[] p, float[] x, int batch)
     {
-        double[] a = x.Take(batch * _layers[0].In).Select(v => (double)v).ToArray();
+        double[] input = x.Take(batch * _layers[0].In).Select(v => (double)v).ToArray();
+        var outputs = new List<double[]>();
         foreach (var l in _layers)
         {
+            double[] a = l.Input < 0 ? input : outputs[l.Input];
             var z = new double[batch * l.Out];
+            if (l.Op == "Add")
+            {
+                for (int i = 0; i < z.Length; i++) z[i] = a[i] + outputs[l.Skip][i];
+                outputs.Add(z);
+                continue;
+            }
             for (int b = 0; b < batch; b++)
             {
                 if (l.Op.Length > 0)
@@ -104,9 +117,9 @@ internal sealed class ReferenceNet
                 else Array.Copy(a, b * l.In, z, b * l.Out, l.Out);
                 Activate(l, z.AsSpan(b * l.Out, l.Out));
             }
-            a = z;
+            outputs.Add(z);
         }
-        return a;
+        return outputs[^1];
     }
 
     /// <summary>Convolution and pooling by their definitions: loops over every output and window, zero padding.</summary>
