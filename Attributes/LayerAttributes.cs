@@ -160,3 +160,23 @@ namespace ModelGen
     /// <summary>Flattens <c>[C, H, W]</c> to <c>[C·H·W]</c> in PyTorch's order (channel, row, column).</summary>
     public sealed class FlattenAttribute : LayerAttribute { }
 }
+
+namespace ModelGen
+{
+    /// <summary>
+    /// Batch normalisation over the channels of an image (as PyTorch's <c>BatchNorm2d</c>): in training,
+    /// <c>y = γ·(x − μ_B)/√(σ²_B + ε) + β</c> with the batch's per-channel statistics, and running averages
+    /// <c>r ← (1 − m)·r + m·stat</c> (unbiased variance); in inference the running averages replace the batch's.
+    /// Parameters <c>weight</c> (γ) and <c>bias</c> (β); buffers <c>running_mean</c>, <c>running_var</c>.
+    /// </summary>
+    public sealed class BatchNorm2DAttribute : LayerAttribute
+    {
+        /// <param name="momentum">Weight m of the newest batch in the running averages.</param>
+        /// <param name="epsilon">ε added to the variance.</param>
+        public BatchNorm2DAttribute(double momentum = 0.1, double epsilon = 1e-5) { Momentum = momentum; Epsilon = epsilon; }
+        /// <summary>m.</summary>
+        public double Momentum { get; }
+        /// <summary>ε.</summary>
+        public double Epsilon { get; }
+    }
+}

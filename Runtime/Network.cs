@@ -40,7 +40,8 @@ public static class LossKinds
 /// <param name="Offset">Offset in floats into <see cref="INetwork.Parameters"/>.</param>
 /// <param name="Length">Number of floats.</param>
 /// <param name="IsWeight">True for weights (subject to weight decay), false for biases.</param>
-public sealed record TensorInfo(string Name, int[] Shape, int Offset, int Length, bool IsWeight);
+/// <param name="IsBuffer">True for state that is saved but not trained (BatchNorm's running statistics).</param>
+public sealed record TensorInfo(string Name, int[] Shape, int Offset, int Length, bool IsWeight, bool IsBuffer = false);
 
 /// <summary>A generated network: fixed shapes, one arena, zero allocation per call.</summary>
 public interface INetwork : IDisposable

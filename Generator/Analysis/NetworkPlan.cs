@@ -28,8 +28,12 @@ internal sealed record LayerPlan(
     int PadH = 0,
     int PadW = 0,
     int InputIndex = -1,
-    int AddIndex = -1)
+    int AddIndex = -1,
+    float Epsilon = 0f,
+    int BufferOffset = 0)
 {
+    /// <summary>BatchNorm's running mean and variance live right after its bias, as non-trainable buffers.</summary>
+    public int BufferCount => Kind == LayerKind.BatchNorm2D ? 2 * BiasCount : 0;
     /// <summary>Input is an image <c>[C, H, W]</c>, held sample-major as <c>[batch][C][ldP]</c>.</summary>
     public bool ImageIn => InShape.Count == 3;
     /// <summary>Output is an image.</summary>
@@ -55,6 +59,7 @@ internal sealed record LayerPlan(
         LayerKind.Flatten => "Flatten",
         LayerKind.Dropout => $"Dropout({F(Rate)})",
         LayerKind.Add => "Add",
+        LayerKind.BatchNorm2D => "BatchNorm2D" + (Activation == ActivationKind.None ? "" : ", " + ActivationName),
         _ => ActivationName,
     };
 

@@ -28,7 +28,7 @@ internal static class LayerTable
     public static readonly LayerKind[] Kinds =
     {
         LayerKind.Dense, LayerKind.Activation, LayerKind.Dropout, LayerKind.Conv2D, LayerKind.MaxPool2D, LayerKind.AvgPool2D,
-        LayerKind.GlobalAvgPool, LayerKind.Flatten, LayerKind.Add,
+        LayerKind.GlobalAvgPool, LayerKind.Flatten, LayerKind.Add, LayerKind.BatchNorm2D,
     };
 
     public static LayerPlan? Infer(LayerSpec spec, int index, int[] inputShape, string producer, ref int paramOffset, List<DiagnosticInfo> diags, float networkL2) =>
@@ -37,6 +37,7 @@ internal static class LayerTable
             LayerKind.Dense => DenseLayer.Infer(spec, index, inputShape, producer, ref paramOffset, diags, networkL2),
             LayerKind.Dropout => DropoutLayer.Infer(spec, index, inputShape, producer, diags),
             LayerKind.Conv2D => ConvLayer.Infer(spec, index, inputShape, producer, ref paramOffset, diags, networkL2),
+            LayerKind.BatchNorm2D => BatchNormLayer.Infer(spec, index, inputShape, producer, ref paramOffset, diags),
             LayerKind.MaxPool2D or LayerKind.AvgPool2D or LayerKind.GlobalAvgPool or LayerKind.Flatten => PoolLayer.Infer(spec, index, inputShape, producer, diags),
             _ => ActivationLayer.Infer(spec, index, inputShape, producer, diags),
         };
@@ -52,6 +53,7 @@ internal static class LayerTable
             LayerKind.Conv2D => ConvLayer.Math(l),
             LayerKind.Activation => ActivationLayer.Math(l),
             LayerKind.Add => AddLayer.Math(l, skipName),
+            LayerKind.BatchNorm2D => BatchNormLayer.Math(l),
             _ => PoolLayer.Math(l),
         };
         foreach (var line in math) cw.Line("// " + line);
@@ -62,7 +64,7 @@ internal static class LayerTable
         LayerKind.Dense => $"Dense {l.In} → {l.Out}" + (l.Activation == ActivationKind.None ? "" : ", " + l.ActivationName),
         LayerKind.Conv2D or LayerKind.MaxPool2D or LayerKind.AvgPool2D or LayerKind.GlobalAvgPool or LayerKind.Flatten =>
             $"{l.Description} {LayerPlan.ShapeText(l.InShape)} → {LayerPlan.ShapeText(l.OutShape)}",
-        LayerKind.Dropout or LayerKind.Add => $"{l.Description} {LayerPlan.ShapeText(l.OutShape)}",
+        LayerKind.Dropout or LayerKind.Add or LayerKind.BatchNorm2D => $"{l.Description} {LayerPlan.ShapeText(l.OutShape)}",
         _ => $"{l.ActivationName} {LayerPlan.ShapeText(l.OutShape)}",
     };
 
@@ -75,6 +77,7 @@ internal static class LayerTable
             case LayerKind.Conv2D: ConvLayer.EmitForward(cw, ctx, w); break;
             case LayerKind.Activation: ActivationLayer.EmitForward(cw, ctx, w); break;
             case LayerKind.Add: AddLayer.EmitForward(cw, ctx, w); break;
+            case LayerKind.BatchNorm2D: BatchNormLayer.EmitForward(cw, ctx, w); break;
             default: PoolLayer.EmitForward(cw, ctx, w); break;
         }
     }
@@ -88,6 +91,7 @@ internal static class LayerTable
             case LayerKind.Conv2D: ConvLayer.EmitBackward(cw, ctx, w); break;
             case LayerKind.Activation: ActivationLayer.EmitBackward(cw, ctx, w); break;
             case LayerKind.Add: AddLayer.EmitBackward(cw, ctx, w); break;
+            case LayerKind.BatchNorm2D: BatchNormLayer.EmitBackward(cw, ctx, w); break;
             default: PoolLayer.EmitBackward(cw, ctx, w); break;
         }
     }

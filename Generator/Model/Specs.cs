@@ -7,7 +7,7 @@ namespace ModelGen.Generator.Model;
 // The parsed declaration: plain data only (strings, numbers, enums, equatable arrays) so that the
 // incremental pipeline can cache it. Never an ISymbol, SyntaxNode or Location in here.
 
-internal enum LayerKind { Dense, Activation, Dropout, Conv2D, MaxPool2D, AvgPool2D, GlobalAvgPool, Flatten, Add }
+internal enum LayerKind { Dense, Activation, Dropout, Conv2D, MaxPool2D, AvgPool2D, GlobalAvgPool, Flatten, Add, BatchNorm2D }
 
 internal enum ActivationKind { None, Relu, LeakyRelu, Sigmoid, Tanh, Softmax }
 
@@ -49,7 +49,8 @@ internal sealed record LayerSpec(
     int PadW = 0,
     bool Same = false,
     string? InputName = null,
-    string? AddName = null);
+    string? AddName = null,
+    float Epsilon = 0f);
 
 /// <summary>The loss member, as declared; <c>Param</c> is Huber's δ or the quantile's τ.</summary>
 internal sealed record LossSpec(string Name, string Accessibility, LossKind Kind, float Param, LocationInfo? Location)

@@ -225,6 +225,18 @@ internal static class NetworkParser
     {
         switch (layerAttr.AttributeClass!.Name)
         {
+            case "BatchNorm2DAttribute":
+            {
+                float momentum = layerAttr.ConstructorArguments.Length > 0 ? ReadDouble(layerAttr, 0) : 0.1f;
+                float eps = layerAttr.ConstructorArguments.Length > 1 ? ReadDouble(layerAttr, 1) : 1e-5f;
+                if (!(momentum > 0f && momentum <= 1f) || !(eps > 0f))
+                {
+                    diags.Add(DiagnosticInfo.Create(Descriptors.InvalidArgument, loc, name, $"BatchNorm2D needs 0 < momentum ≤ 1 and epsilon > 0, got {Fmt(momentum)} and {Fmt(eps)}"));
+                    return default;
+                }
+                // Rate carries the momentum; Alpha stays the fused activation's slope.
+                return new Member(new LayerSpec(name, Accessibility(prop), LayerKind.BatchNorm2D, 0, act, alpha, momentum, float.NaN, loc, Epsilon: eps), null);
+            }
             case "AddAttribute":
             {
                 if (act != ActivationKind.None)

@@ -121,6 +121,8 @@ public static class SafeTensors
             foreach (var prop in doc.RootElement.EnumerateObject())
             {
                 if (prop.Name == "__metadata__") continue;
+                // PyTorch saves BatchNorm's step counter (int64); ModelGen has no use for it.
+                if (prop.Name.EndsWith(".num_batches_tracked", StringComparison.Ordinal) && !expected.ContainsKey(prop.Name)) continue;
                 if (!expected.TryGetValue(prop.Name, out int idx))
                     throw Bad(path, 8, $"tensor '{prop.Name}' is not a parameter of this model (expected: {string.Join(", ", expected.Keys)})");
                 var t = tensors[idx];

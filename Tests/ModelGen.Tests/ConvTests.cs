@@ -202,3 +202,49 @@ public class ConvTests
         Assert.Equal(8 * 25 + 8, net.Conv1.ParameterCount);
     }
 }
+
+public class BatchNormTests
+{
+    [Fact]
+    public void Running_statistics_follow_pytorch_and_inference_uses_them()
+    {
+        using var net = new GcBatchNorm(maxBatch: 8, seed: 1);
+        var n1 = net.N1;
+        var rng = new Rng(2);
+        var x = Enumerable.Range(0, 8 * 50).Select(_ => (float)(rng.NextGaussian() * 2 + 1)).ToArray();
+        net.Forward(x, training: true);
+        // Running mean after one step from 0 with momentum 0.1 = 0.1·batch mean; running var from 1 = 0.9 + 0.1·unbiased var.
+        var rm = net.Parameters.Slice(net.Tensors.Single(t => t.Name == "N1.running_mean").Offset, 3).ToArray();
+        var rv = net.Parameters.Slice(net.Tensors.Single(t => t.Name == "N1.running_var").Offset, 3).ToArray();
+        Assert.All(rm, v => Assert.NotEqual(0f, v));
+        Assert.All(rv, v => Assert.NotEqual(1f, v));
+        Assert.All(rv, v => Assert.True(v > 0.9f));
+        // Inference is deterministic and independent of the batch: a sample alone gives the same output as in a batch.
+        var all = new float[8 * 3];
+        net.Predict(x, all);
+        var one = new float[3];
+        net.Predict(x.AsSpan(0, 50), one);
+        SimdWidthTests.AssertClose(all.Take(3).ToArray(), one, "batch-independent inference");
+    }
+
+    [Fact]
+    public void Buffers_are_saved_but_not_counted_or_trained()
+    {
+        Assert.Equal(57 + 2 * 3 + 112 + 2 * 4 + 51, GcBatchNorm.ParameterCount);   // conv, γ/β, conv, γ/β, dense: running stats excluded
+        using var net = new GcBatchNorm(maxBatch: 4, seed: 1);
+        var names = net.Tensors.Select(t => t.Name).ToList();
+        Assert.Contains("N1.running_mean", names);
+        Assert.Contains("N2.running_var", names);
+        Assert.True(net.Tensors.Single(t => t.Name == "N1.running_var").IsBuffer);
+        string path = Path.Combine(Path.GetTempPath(), $"bn-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            net.Forward(new float[4 * 50].Select((_, i) => (float)Math.Sin(i)).ToArray(), training: true);
+            net.Save(path);
+            using var copy = new GcBatchNorm(maxBatch: 4, seed: 9);
+            copy.Load(path);
+            Assert.Equal(net.Parameters.ToArray(), copy.Parameters.ToArray());
+        }
+        finally { File.Delete(path); }
+    }
+}

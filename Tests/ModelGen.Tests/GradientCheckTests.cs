@@ -28,7 +28,7 @@ public class GradientCheckTests
     {
         nameof(GcRelu), nameof(GcLeaky), nameof(GcSigmoid), nameof(GcTanh), nameof(GcSoftmaxFused), nameof(GcStandalone), nameof(GcWide),
         nameof(GcMae), nameof(GcHuber), nameof(GcQuantile), nameof(GcBce), nameof(GcHinge), nameof(GcMultiHinge), nameof(GcL2),
-        nameof(GcConv), nameof(GcConvStride), nameof(GcConvRect), nameof(GcResidual),
+        nameof(GcConv), nameof(GcConvStride), nameof(GcConvRect), nameof(GcResidual), nameof(GcBatchNorm),
     };
 
     internal static double LossParam(string name) => name switch { nameof(GcHuber) => 0.5, nameof(GcQuantile) => 0.9, _ => 0 };
@@ -75,6 +75,7 @@ public class GradientCheckTests
         nameof(GcConvStride) => new GcConvStride(32, 17),
         nameof(GcConvRect) => new GcConvRect(32, 18),
         nameof(GcResidual) => new GcResidual(32, 19),
+        nameof(GcBatchNorm) => new GcBatchNorm(32, 20),
         _ => throw new ArgumentException(name),
     };
 
@@ -99,6 +100,7 @@ public class GradientCheckTests
         GcConvStride m => new[] { m.C, m.P, m.Pointwise, m.G, m.D },
         GcConvRect m => new[] { m.C, m.S, m.C2, m.F, m.D },
         GcResidual m => new[] { m.Stem, m.A, m.B, m.Sum1, m.R1, m.C, m.D, m.Proj, m.Sum2, m.R2, m.G, m.Out },
+        GcBatchNorm m => new[] { m.C1, m.N1, m.C2, m.N2, m.F, m.Out },
         SmallLeNet m => new[] { m.Conv1, m.Pool1, m.Conv2, m.Pool2, m.Flat, m.Hidden, m.Logits },
         SampleMlp m => new[] { m.Hidden1, m.Hidden2, m.Logits },
         _ => throw new ArgumentException(model.GetType().Name),
@@ -205,9 +207,9 @@ public class GradientCheckTests
             using var net = Create(name);
             foreach (var l in LayersOf(net))
             {
-                foreach (var spatial in new[] { "Conv2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool", "Flatten", "Add" })
+                foreach (var spatial in new[] { "Conv2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool", "Flatten", "Add", "BatchNorm2D" })
                     if (l.Kind.StartsWith(spatial, StringComparison.Ordinal)) kinds.Add(spatial);
-                if (l.Kind.StartsWith("Conv2D", StringComparison.Ordinal) || l.Kind == "Add") continue;
+                if (l.Kind.StartsWith("Conv2D", StringComparison.Ordinal) || l.Kind.StartsWith("BatchNorm2D", StringComparison.Ordinal) || l.Kind == "Add") continue;
                 var parts = l.Kind.Split(", ");
                 bool dense = parts[0].StartsWith("Dense(", StringComparison.Ordinal);
                 if (parts[0].StartsWith("Dropout(", StringComparison.Ordinal)) { kinds.Add("Dropout"); continue; }

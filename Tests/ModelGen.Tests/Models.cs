@@ -242,3 +242,16 @@ public partial class GcResidual
     [Dense(3)] public partial Layer Out { get; }
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }
+
+/// <summary>BatchNorm2D with and without a fused ReLU, after padded and strided convolutions.</summary>
+[Network(2, 5, 5)]
+public partial class GcBatchNorm
+{
+    [Conv2D(3, 3, padding: 1)] public partial Layer C1 { get; }
+    [BatchNorm2D, Relu] public partial Layer N1 { get; }
+    [Conv2D(4, 3, 2)] public partial Layer C2 { get; }          // [4,2,2]
+    [BatchNorm2D] public partial Layer N2 { get; }
+    [Flatten] public partial Layer F { get; }
+    [Dense(3)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}

@@ -124,8 +124,20 @@ internal static partial class NetworkEmitter
         cw.Line("{");
         foreach (var l in p.Layers.Where(l => l.HasParameters))
         {
-            cw.Line($"    new(\"{l.Name}.weight\", new[] {{ {l.Out}, {l.In} }}, {l.Name}_Weight, {l.WeightCount}, true),");
-            cw.Line($"    new(\"{l.Name}.bias\", new[] {{ {l.Out} }}, {l.Name}_Bias, {l.BiasCount}, false),");
+            string wShape = l.Kind switch
+            {
+                LayerKind.Conv2D => $"{l.OutShape[0]}, {l.InShape[0]}, {l.KH}, {l.KW}",   // PyTorch's [out, in, kh, kw]
+                LayerKind.BatchNorm2D => $"{l.WeightCount}",
+                _ => $"{l.Out}, {l.In}",
+            };
+            bool bn = l.Kind == LayerKind.BatchNorm2D;
+            cw.Line($"    new(\"{l.Name}.weight\", new[] {{ {wShape} }}, {l.Name}_Weight, {l.WeightCount}, {(bn ? "false" : "true")}),");
+            cw.Line($"    new(\"{l.Name}.bias\", new[] {{ {l.BiasCount} }}, {l.Name}_Bias, {l.BiasCount}, false),");
+            if (bn)
+            {
+                cw.Line($"    new(\"{l.Name}.running_mean\", new[] {{ {l.BiasCount} }}, {l.Name}_Bias + {l.BiasCount}, {l.BiasCount}, false, IsBuffer: true),");
+                cw.Line($"    new(\"{l.Name}.running_var\", new[] {{ {l.BiasCount} }}, {l.Name}_Bias + {2 * l.BiasCount}, {l.BiasCount}, false, IsBuffer: true),");
+            }
         }
         cw.Line("};");
         cw.Line();
@@ -144,6 +156,7 @@ internal static partial class NetworkEmitter
             bufs.Add("_y" + l.Index);
             if (p.Trainable) bufs.Add("_dy" + l.Index);
             if (l.Kind == LayerKind.Dropout) bufs.Add("_m" + l.Index);
+            if (l.Kind == LayerKind.BatchNorm2D) bufs.Add("_bn" + l.Index);
         }
         if (p.Trainable) bufs.Add("_xs");
         cw.Line($"private readonly long {string.Join(", ", bufs)};");
@@ -183,6 +196,7 @@ internal static partial class NetworkEmitter
                 cw.Line($"_y{l.Index} = Take({size});   // {l.Name} {LayerPlan.ShapeText(l.OutShape)}");
                 if (p.Trainable) cw.Line($"_dy{l.Index} = Take({size});");
                 if (l.Kind == LayerKind.Dropout) cw.Line($"_m{l.Index} = Take({size});   // dropout mask");
+                if (l.Kind == LayerKind.BatchNorm2D) cw.Line($"_bn{l.Index} = Take({2 * l.BiasCount});   // the batch's mean and 1/σ per channel");
             }
             if (p.Trainable) cw.Line($"_xs = Take(ldMax * {p.MaxDenseInput});");
             if (p.Trainable)
@@ -202,7 +216,12 @@ internal static partial class NetworkEmitter
             cw.Line("_width = Simd.Best;");
             cw.Line("var rng = new Rng(unchecked((ulong)seed));");
             if (HasDropout(p)) cw.Line("_dropoutRng = new Rng(unchecked((ulong)seed) ^ 0xD1B54A32D192ED03UL);   // a stream of its own");
-            foreach (var l in p.Layers.Where(l => l.HasParameters))
+            foreach (var l in p.Layers.Where(l => l.Kind == LayerKind.BatchNorm2D))
+            {
+                cw.Line($"_arena.Span({l.Name}_Weight, {l.WeightCount}).Fill(1f);   // γ = 1, β = 0");
+                cw.Line($"_arena.Span({l.Name}_Bias + {2 * l.BiasCount}, {l.BiasCount}).Fill(1f);   // running_var = 1, running_mean = 0");
+            }
+            foreach (var l in p.Layers.Where(l => l.HasParameters && l.Kind != LayerKind.BatchNorm2D))
             {
                 bool he = l.Activation is ActivationKind.Relu or ActivationKind.LeakyRelu
                     || (l.Activation == ActivationKind.None && NextIsRelu(p, l));

@@ -43,10 +43,12 @@ internal sealed class ReferenceNet
             { head = kind.Substring(0, close + 1); rest = kind.Substring(close + 1).TrimStart(',', ' '); }
             else if (kind.StartsWith("LeakyRelu(", StringComparison.Ordinal) || kind.StartsWith("Dropout(", StringComparison.Ordinal)) { head = ""; rest = kind; }
             else if (kind is "GlobalAvgPool" or "Flatten") { head = kind; rest = ""; }
+            else if (kind.StartsWith("BatchNorm2D", StringComparison.Ordinal)) { head = "BatchNorm2D"; rest = kind.Length > 11 ? kind.Substring(13) : ""; }
             else { head = ""; rest = kind; }
             var parts = rest.Length == 0 ? Array.Empty<string>() : rest.Split(", ");
             bool dense = head.StartsWith("Dense(", StringComparison.Ordinal);
             bool conv = head.StartsWith("Conv2D(", StringComparison.Ordinal);
+            bool bn = head == "BatchNorm2D";
             string act = "Identity";
             double alpha = 0, l2 = 0;
             foreach (var part in parts)
@@ -56,11 +58,11 @@ internal sealed class ReferenceNet
                 else act = part;
             }
             int inF = l.InputShape.Aggregate(1, (a, b) => a * b), outF = l.OutputShape.Aggregate(1, (a, b) => a * b);
-            var layer = new L(dense || conv, inF, outF, act, alpha,
-                dense || conv ? tensors[l.Name + ".weight"].Offset : 0, dense || conv ? tensors[l.Name + ".bias"].Offset : 0, l2)
+            var layer = new L(dense || conv || bn, inF, outF, act, alpha,
+                dense || conv || bn ? tensors[l.Name + ".weight"].Offset : 0, dense || conv || bn ? tensors[l.Name + ".bias"].Offset : 0, l2)
             {
                 InShape = l.InputShape, OutShape = l.OutputShape,
-                Op = conv ? "Conv2D" : head.StartsWith("MaxPool2D", StringComparison.Ordinal) ? "MaxPool2D" : head.StartsWith("AvgPool2D", StringComparison.Ordinal) ? "AvgPool2D" : head is "GlobalAvgPool" or "Flatten" ? head : "",
+                Op = bn ? "BatchNorm2D" : conv ? "Conv2D" : head.StartsWith("MaxPool2D", StringComparison.Ordinal) ? "MaxPool2D" : head.StartsWith("AvgPool2D", StringComparison.Ordinal) ? "AvgPool2D" : head is "GlobalAvgPool" or "Flatten" ? head : "",
             };
             if (conv || layer.Op.EndsWith("Pool2D", StringComparison.Ordinal))
             {
@@ -97,6 +99,25 @@ internal sealed class ReferenceNet
         {
             double[] a = l.Input < 0 ? input : outputs[l.Input];
             var z = new double[batch * l.Out];
+            if (l.Op == "BatchNorm2D")
+            {
+                // Training mode: each channel normalised with the batch's mean and (biased) variance, ε = 1e-5.
+                int c = l.InShape[0], px = l.InShape[1] * l.InShape[2];
+                for (int ci = 0; ci < c; ci++)
+                {
+                    double m = 0, v = 0;
+                    for (int b = 0; b < batch; b++) for (int q = 0; q < px; q++) m += a[b * l.In + ci * px + q];
+                    m /= batch * px;
+                    for (int b = 0; b < batch; b++) for (int q = 0; q < px; q++) { double d = a[b * l.In + ci * px + q] - m; v += d * d; }
+                    v /= batch * px;
+                    for (int b = 0; b < batch; b++)
+                        for (int q = 0; q < px; q++)
+                            z[b * l.In + ci * px + q] = p[l.W + ci] * (a[b * l.In + ci * px + q] - m) / Math.Sqrt(v + (double)1e-5f) + p[l.B + ci];
+                }
+                for (int b = 0; b < batch; b++) Activate(l, z.AsSpan(b * l.Out, l.Out));
+                outputs.Add(z);
+                continue;
+            }
             if (l.Op == "Add")
             {
                 for (int i = 0; i < z.Length; i++) z[i] = a[i] + outputs[l.Skip][i];
@@ -230,8 +251,8 @@ internal sealed class ReferenceNet
         }
     }
 
-    private static int WeightCount(L l) => l.Op == "Conv2D" ? l.OutShape[0] * l.InShape[0] * l.KH * l.KW : l.In * l.Out;
-    private static int BiasCount(L l) => l.Op == "Conv2D" ? l.OutShape[0] : l.Out;
+    private static int WeightCount(L l) => l.Op switch { "Conv2D" => l.OutShape[0] * l.InShape[0] * l.KH * l.KW, "BatchNorm2D" => l.InShape[0], _ => l.In * l.Out };
+    private static int BiasCount(L l) => l.Op is "Conv2D" or "BatchNorm2D" ? l.OutShape[0] : l.Out;
 
     /// <summary>Central differences <c>(L(θ+h) − L(θ−h)) / 2h</c> in double for every parameter.</summary>
     public double[] NumericGradient(double[] p, float[] x, int batch, int[]? labels, float[]? targets, double h = 1e-6)
