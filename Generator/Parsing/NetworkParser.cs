@@ -22,7 +22,8 @@ internal static class NetworkParser
     {
         "InputSize", "OutputSize", "ParameterCount", "MaxBatch", "Width", "Summary", "Tensors", "Parameters",
         "Gradients", "Layers", "Forward", "Predict", "GetOutput", "Backward", "ComputeLoss", "ZeroGrad", "Step",
-        "Dispose", "LossKind", "Batch", "FindNonFinite", "SeedDropout",
+        "Dispose", "LossKind", "Batch", "FindNonFinite", "SeedDropout", "MG", "Unsafe", "Arena", "Layer", "Span", "ReadOnlySpan",
+        "Vector512", "Vector256", "MethodImpl", "MethodImplOptions", "TensorInfo", "Optimizer", "OptimizerState", "Rng", "Epilogue",
     };
 
     public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken ct)

@@ -212,6 +212,27 @@ public class DiagnosticTests
         foreach (var id in Descriptors.ById.Keys) Assert.Contains(id, tested);
     }
 
+    /// <summary>Natural layer names that are also names of runtime classes the generated code calls.</summary>
+    [Fact]
+    public void Layers_may_be_named_like_runtime_classes()
+    {
+        var r = GeneratorHarness.Run(Usings + @"
+[Network(1, 8, 8)] public partial class Net
+{
+    [Conv2D(2, 3, padding: 1)] public partial Layer Layout { get; }
+    [BatchNorm2D, Relu] public partial Layer BatchNorm { get; }
+    [Add(nameof(Layout))] public partial Layer Sum { get; }
+    [MaxPool2D(2)] public partial Layer Pool { get; }
+    [Dropout(0.1)] public partial Layer Dropout { get; }
+    [Flatten] public partial Layer Images { get; }
+    [Dense(4)] public partial Layer Gemm { get; }
+    [Softmax] public partial Layer Softmax { get; }
+    [Mse] public partial Loss Losses { get; }
+}");
+        Assert.Empty(r.GeneratorDiagnostics);
+        Assert.Empty(r.CompileDiagnostics);
+    }
+
     [Fact]
     public void Unrelated_classes_and_members_are_left_alone()
     {

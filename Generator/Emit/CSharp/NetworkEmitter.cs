@@ -34,8 +34,21 @@ internal static partial class NetworkEmitter
         Header(k, p);
         using (k.Block($"partial class {p.ClassName}"))
             KernelEmitter.Emit(k, gemm.Kernels);
-        return (main.ToString(), k.ToString());
+        return (Qualify(main.ToString()), Qualify(k.ToString()));
     }
+
+    private static readonly System.Text.RegularExpressions.Regex s_kernelTypes = new(
+        @"(?<![\w.:])(Gemm|Layout|Activations|Activation|Epilogues|Epilogue|Softmax|Losses|Reductions|Elementwise|Dropout|Regularization|Numerics|Im2Col|Pool|Images|Sum|BatchNorm)\.",
+        System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    private static readonly System.Text.RegularExpressions.Regex s_modelGenTypes = new(
+        @"(?<![\w.:])(SimdWidth|Simd|Init|LossKind)\.", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>Layers may be named like runtime classes (a layer called <c>Pool</c> or <c>Softmax</c> is natural), and a
+    /// member hides a type of the same name inside the class: so every runtime class the code calls is written
+    /// through the alias <c>MG</c> (ModelGen.Kernels) or <c>global::ModelGen</c>.</summary>
+    private static string Qualify(string code) =>
+        s_modelGenTypes.Replace(s_kernelTypes.Replace(code, "MG.$1."), "global::ModelGen.$1.");
 
     private static void Header(CodeWriter cw, NetworkPlan p)
     {
@@ -49,6 +62,7 @@ internal static partial class NetworkEmitter
         cw.Line("using System.Runtime.Intrinsics;");
         cw.Line("using global::ModelGen;");
         cw.Line("using global::ModelGen.Kernels;");
+        cw.Line("using MG = global::ModelGen.Kernels;");
         cw.Line();
         if (p.Namespace.Length > 0) { cw.Line($"namespace {p.Namespace};"); cw.Line(); }
     }
