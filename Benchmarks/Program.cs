@@ -12,6 +12,13 @@ using ModelGen.Benchmarks;
 // `--quick` prints rough Stopwatch medians instead (for tuning, not for reporting).
 if (args.Contains("--quick")) { Quick.Run(); return; }
 if (args.Contains("--parts")) { Parts.Run(); return; }
+if (args.Contains("--profile-w2"))   // a steady loop of W2 training steps, for perf record
+{
+    var w2 = new W2Benchmarks();
+    w2.Setup();
+    for (int i = 0; i < 150; i++) w2.ModelGen_Train32();
+    return;
+}
 var config = DefaultConfig.Instance
     .AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(8).WithIterationCount(20).WithId("inproc"))
     .WithOptions(ConfigOptions.DisableOptimizationsValidator);

@@ -25,6 +25,13 @@ public sealed unsafe class Arena : IDisposable
     /// <summary>Number of floats.</summary>
     public long Length { get; }
 
+    /// <summary>Bumped whenever parameters may have changed (a writable view was handed out, an update ran,
+    /// running statistics moved): derived data such as BatchNorm folded into a convolution is rebuilt when it differs.</summary>
+    public int Version { get; private set; }
+
+    /// <summary>Marks the parameters as possibly changed.</summary>
+    public void Touch() => Version++;
+
     /// <summary>A reference to the float at <paramref name="offset"/> (no bounds check: generated code owns the layout).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ref float Ref(long offset)

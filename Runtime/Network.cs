@@ -124,9 +124,9 @@ public sealed class Layer
     /// <summary>Number of parameters.</summary>
     public int ParameterCount => WeightLength + BiasLength;
     /// <summary>The weights (<c>[out, in]</c>, row-major); empty for layers without weights.</summary>
-    public Span<float> Weight => WeightLength == 0 ? default : _arena.Span(_weight, WeightLength);
+    public Span<float> Weight { get { _arena.Touch(); return WeightLength == 0 ? default : _arena.Span(_weight, WeightLength); } }
     /// <summary>The biases; empty for layers without biases.</summary>
-    public Span<float> Bias => BiasLength == 0 ? default : _arena.Span(_bias, BiasLength);
+    public Span<float> Bias { get { _arena.Touch(); return BiasLength == 0 ? default : _arena.Span(_bias, BiasLength); } }
     /// <summary>Gradient of the loss with respect to <see cref="Weight"/>.</summary>
     public Span<float> WeightGradient => WeightLength == 0 ? default : _arena.Span(_gradBase + _weight, WeightLength);
     /// <summary>Gradient of the loss with respect to <see cref="Bias"/>.</summary>

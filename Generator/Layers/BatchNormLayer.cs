@@ -53,8 +53,9 @@ internal static class BatchNormLayer
         {
             using (cw.Block("if (_training)"))
                 cw.Line($"BatchNorm.ForwardTraining(ref _arena.Ref({c.Input}), _batch, {Args(l, c)}, {LayerTable.Float(l.Rate)}, {LayerTable.Float(l.Epsilon)}, ref _arena.Ref(_bn{l.Index}), ref _arena.Ref({c.Output}));");
-            using (cw.Block("else"))
+            using (cw.Block(c.Folded ? "else if (!FoldBatchNorm)" : "else"))
                 cw.Line($"BatchNorm.ForwardInference(ref _arena.Ref({c.Input}), _batch, {Args(l, c)}, {LayerTable.Float(l.Epsilon)}, ref _arena.Ref({c.Output}));");
+            if (c.Folded) cw.Line("else return;   // folded into the convolution before it, which wrote this output (activation included)");
             if (l.Activation != ActivationKind.None)
                 cw.Line($"Activations.Forward({LayerTable.RuntimeActivation(l.Activation)}, {LayerTable.Float(l.Alpha)}, _arena.Span({c.Output}, {ext}), _arena.Span({c.Output}, {ext}), {w.Enum});");
         }

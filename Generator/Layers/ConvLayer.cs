@@ -92,26 +92,54 @@ internal static class ConvLayer
     private static string Geo(LayerPlan l) =>
         $"{C(l)}, {l.InShape[1]}, {l.InShape[2]}, {Geometry.LdP(l.InPixels)}, {l.KH}, {l.KW}, {l.Stride}, {l.PadH}, {l.PadW}, {l.OutShape[1]}, {l.OutShape[2]}";
 
+    /// <summary>Can BatchNorm <paramref name="bn"/> (reading this conv) be folded in: its activation must fuse into the store.</summary>
+    public static bool CanFold(LayerPlan conv, LayerPlan bn) =>
+        conv.Kind == LayerKind.Conv2D && bn.Kind == LayerKind.BatchNorm2D && bn.InputIndex == conv.Index
+        && conv.Activation == ActivationKind.None && bn.Activation is ActivationKind.None or ActivationKind.Relu or ActivationKind.LeakyRelu;
+
+    private static string EpiOf(ActivationKind a) => a switch
+    {
+        ActivationKind.Relu => "Epilogue.BiasRelu",
+        ActivationKind.LeakyRelu => "Epilogue.BiasLeakyRelu",
+        _ => "Epilogue.Bias",
+    };
+
     public static void EmitForward(CodeWriter cw, LayerContext c, Width w)
     {
         var l = c.Layer;
-        int ldIn = Geometry.LdP(l.InPixels), ldOut = Geometry.LdP(l.OutPixels);
         cw.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         using (cw.Block($"private void {l.Name}_Forward_{w.Name}(int n, int ld)"))
         {
-            cw.Line($"ref float w = ref _arena.Ref({l.Name}_Weight);   // [{O(l)}, {K(l)}] = [{O(l)}, {C(l)}·{l.KH}·{l.KW}]");
-            cw.Line($"ref float bias = ref _arena.Ref({l.Name}_Bias);");
-            if (!IsPointwise(l)) cw.Line($"ref float col = ref _arena.Ref(_col);   // [{K(l)}, {ldOut}]");
-            using (cw.Block("for (int b = 0; b < _batch; b++)"))
+            if (c.FoldInto is { } bn)
             {
-                cw.Line($"ref float x = ref _arena.Ref({c.Input} + (long)b * {C(l) * ldIn});   // [{C(l)}, {ldIn}] one sample");
-                cw.Line($"ref float y = ref _arena.Ref({c.Output} + (long)b * {O(l) * ldOut});   // [{O(l)}, {ldOut}]");
-                string bName = "x";
-                if (!IsPointwise(l)) { cw.Line($"Im2Col.Columns(ref x, {Geo(l)}, ref col, {ldOut});"); bName = "col"; }
-                c.Gemm.Emit(cw, w, new GemmCall("w", K(l).ToString(), "1", bName, ldOut.ToString(), "y", ldOut.ToString(), K(l).ToString(), O(l), ldOut, "bias", Epi(l), LayerTable.Float(l.Alpha)));
+                using (cw.Block("if (!_training && FoldBatchNorm)"))
+                {
+                    cw.Line($"// inference: {bn.Name} folded in (W' = s·W, b' = s·(b − mean) + β, s = γ/√(var + ε)), writing {bn.Name}'s output");
+                    Body(cw, c, w, $"_fold{l.Index}", $"_fold{l.Index} + {O(l) * K(l)}", "_y" + bn.Index, EpiOf(bn.Activation), bn.Alpha);
+                }
+                using (cw.Block("else"))
+                    Body(cw, c, w, $"{l.Name}_Weight", $"{l.Name}_Bias", c.Output, Epi(l), l.Alpha);
             }
+            else Body(cw, c, w, $"{l.Name}_Weight", $"{l.Name}_Bias", c.Output, Epi(l), l.Alpha);
             if (l.Activation is ActivationKind.Sigmoid or ActivationKind.Tanh)
                 cw.Line($"Activations.Forward({LayerTable.RuntimeActivation(l.Activation)}, 0f, _arena.Span({c.Output}, {Geometry.Extent(l, true)}), _arena.Span({c.Output}, {Geometry.Extent(l, true)}), {w.Enum});");
+        }
+    }
+
+    private static void Body(CodeWriter cw, LayerContext c, Width w, string weights, string bias, string output, string epi, float alpha)
+    {
+        var l = c.Layer;
+        int ldIn = Geometry.LdP(l.InPixels), ldOut = Geometry.LdP(l.OutPixels);
+        cw.Line($"ref float w = ref _arena.Ref({weights});   // [{O(l)}, {K(l)}] = [{O(l)}, {C(l)}·{l.KH}·{l.KW}]");
+        cw.Line($"ref float bias = ref _arena.Ref({bias});");
+        if (!IsPointwise(l)) cw.Line($"ref float col = ref _arena.Ref(_col);   // [{K(l)}, {ldOut}]");
+        using (cw.Block("for (int b = 0; b < _batch; b++)"))
+        {
+            cw.Line($"ref float x = ref _arena.Ref({c.Input} + (long)b * {C(l) * ldIn});   // [{C(l)}, {ldIn}] one sample");
+            cw.Line($"ref float y = ref _arena.Ref({output} + (long)b * {O(l) * ldOut});   // [{O(l)}, {ldOut}]");
+            string bName = "x";
+            if (!IsPointwise(l)) { cw.Line($"Im2Col.Columns(ref x, {Geo(l)}, ref col, {ldOut});"); bName = "col"; }
+            c.Gemm.Emit(cw, w, new GemmCall("w", K(l).ToString(), "1", bName, ldOut.ToString(), "y", ldOut.ToString(), K(l).ToString(), O(l), ldOut, "bias", epi, LayerTable.Float(alpha)));
         }
     }
 

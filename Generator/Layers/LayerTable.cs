@@ -10,6 +10,11 @@ namespace ModelGen.Generator.Layers;
 /// and whether a gradient must flow further down.</summary>
 internal sealed record LayerContext(LayerPlan Layer, string Input, string Output, string OutputGrad, string? InputGrad, GemmEmitter Gemm)
 {
+    /// <summary>For a convolution whose only reader is a BatchNorm2D: that BatchNorm, folded into it for inference.</summary>
+    public LayerPlan? FoldInto { get; init; }
+    /// <summary>For a BatchNorm2D folded into the convolution before it.</summary>
+    public bool Folded { get; init; }
+
     /// <summary>The second input of an Add layer and where its gradient goes.</summary>
     public string Skip { get; init; } = "";
     public string? SkipGrad { get; init; }

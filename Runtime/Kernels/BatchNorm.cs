@@ -93,4 +93,21 @@ public static class BatchNorm
             }
         }
     }
+
+    /// <summary>
+    /// Folds an inference-mode BatchNorm into the convolution before it: with <c>s = γ/√(running_var + ε)</c>,
+    /// <c>W'[o,k] = s[o]·W[o,k]</c> and <c>b'[o] = s[o]·(b[o] − running_mean[o]) + β[o]</c>, so <c>conv'(x) = BN(conv(x))</c>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Fold(ref float w, ref float bias, int outputs, int k, ref float gamma, ref float beta, ref float runMean, ref float runVar,
+        float eps, ref float foldedW, ref float foldedBias)
+    {
+        for (int o = 0; o < outputs; o++)
+        {
+            float s = Unsafe.Add(ref gamma, o) / MathF.Sqrt(Unsafe.Add(ref runVar, o) + eps);
+            nint row = (nint)o * k;
+            for (int i = 0; i < k; i++) Unsafe.Add(ref foldedW, row + i) = s * Unsafe.Add(ref w, row + i);
+            Unsafe.Add(ref foldedBias, o) = s * (Unsafe.Add(ref bias, o) - Unsafe.Add(ref runMean, o)) + Unsafe.Add(ref beta, o);
+        }
+    }
 }

@@ -34,9 +34,9 @@ public static class Im2Col
                         {
                             // Interior columns are one contiguous copy; only the borders are zero.
                             int j0 = Math.Min(wo, Math.Max(0, pw - v)), j1 = Math.Max(j0, Math.Min(wo, w + pw - v));
-                            MemoryMarshal.CreateSpan(ref dst, j0).Clear();
-                            MemoryMarshal.CreateSpan(ref Unsafe.Add(ref srow, j0 + v - pw), j1 - j0).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, j0), j1 - j0));
-                            MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, j1), wo - j1).Clear();
+                            for (int j = 0; j < j0; j++) Unsafe.Add(ref dst, j) = 0f;
+                            Copy(ref Unsafe.Add(ref srow, j0 + v - pw), ref Unsafe.Add(ref dst, j0), j1 - j0);
+                            for (int j = j1; j < wo; j++) Unsafe.Add(ref dst, j) = 0f;
                         }
                         else
                             for (int j = 0; j < wo; j++)
@@ -80,6 +80,18 @@ public static class Im2Col
                     }
                 }
         }
+    }
+
+    /// <summary><c>dst[i] = src[i]</c> for i &lt; n: inline vector moves (rows here are short, a memmove call costs more than the copy).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy(ref float src, ref float dst, int n)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i + 16 <= n; i += 16) Vector512.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref dst, (nuint)i);
+        else if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= n; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref dst, (nuint)i);
+        for (; i < n; i++) Unsafe.Add(ref dst, i) = Unsafe.Add(ref src, i);
     }
 
     /// <summary><c>dst[i] += src[i]</c> for i &lt; n, vectorised.</summary>

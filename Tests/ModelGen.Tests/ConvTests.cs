@@ -248,3 +248,30 @@ public class BatchNormTests
         finally { File.Delete(path); }
     }
 }
+
+public class BatchNormFoldingTests
+{
+    /// <summary>Inference with BatchNorm folded into the convolutions equals running them apart, and follows parameter changes.</summary>
+    [Theory]
+    [InlineData(SimdWidth.Scalar)]
+    [InlineData(SimdWidth.V512)]
+    public void Folded_inference_equals_separate_batchnorm(SimdWidth width)
+    {
+        if (!Simd.IsSupported(width)) return;
+        using var net = new GcBatchNorm(maxBatch: 6, seed: 3) { Width = width };
+        var rng = new Rng(1);
+        var x = Enumerable.Range(0, 6 * 50).Select(_ => (float)rng.NextGaussian()).ToArray();
+        var labels = new[] { 0, 1, 2, 0, 1, 2 };
+        var adam = new Adam(0.05f);
+        for (int i = 0; i < 3; i++) net.TrainStep(x, labels, adam);   // moves γ, β and the running statistics
+        float[] Predict(bool fold) { net.FoldBatchNorm = fold; var y = new float[18]; net.Predict(x, y); return y; }
+        var apart = Predict(false);
+        var folded = Predict(true);
+        SimdWidthTests.AssertClose(apart, folded, "folded vs separate");
+        net.TrainStep(x, labels, adam);                                // parameters change: the fold must follow
+        SimdWidthTests.AssertClose(Predict(false), Predict(true), "after another step");
+        net.N1.Weight[0] *= 2f;                                          // a direct edit through a layer view, too
+        SimdWidthTests.AssertClose(Predict(false), Predict(true), "after editing γ");
+        Assert.NotEqual(apart, Predict(true));
+    }
+}

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Linq;
 using ModelGen.Generator.Analysis;
 using ModelGen.Generator.Layers;
@@ -54,6 +55,8 @@ internal static partial class NetworkEmitter
                 cw.Line("Layout.ToFeatureMajor(input, batch, InputSize, ref _arena.Ref(_x0), ld);");
             if (p.Trainable && !p.ImageInput) cw.Line("if (training) input.Slice(0, batch * InputSize).CopyTo(_arena.Span(_xIn, batch * InputSize));");
             cw.Line("_batch = batch; _n = n; _ld = ld; _training = training;");
+            if (p.Layers.Any(l => l.Kind == LayerKind.BatchNorm2D)) cw.Line("if (training) _arena.Touch();   // the running statistics move");
+            if (FoldPairs(p).Count > 0) cw.Line("if (!training && FoldBatchNorm && _foldedVersion != _arena.Version) FoldBatchNorms();");
             EmitDispatch(cw, p, backward: false);
         }
         cw.Line();
@@ -87,6 +90,22 @@ internal static partial class NetworkEmitter
             cw.Line("return batch;");
         }
         cw.Line();
+    }
+
+    /// <summary>Conv index → BatchNorm index for every convolution whose only reader is a BatchNorm that can fold into it.</summary>
+    internal static Dictionary<int, int> FoldPairs(NetworkPlan p)
+    {
+        var readers = new Dictionary<int, int>();
+        foreach (var l in p.Layers)
+        {
+            if (l.InputIndex >= 0) readers[l.InputIndex] = readers.TryGetValue(l.InputIndex, out int n) ? n + 1 : 1;
+            if (l.AddIndex >= 0) readers[l.AddIndex] = readers.TryGetValue(l.AddIndex, out int m) ? m + 1 : 1;
+        }
+        var pairs = new Dictionary<int, int>();
+        foreach (var l in p.Layers)
+            if (l.Index + 1 < p.Layers.Count && readers.TryGetValue(l.Index, out int r) && r == 1 && Layers.ConvLayer.CanFold(l, p.Layers[l.Index + 1]))
+                pairs[l.Index] = l.Index + 1;
+        return pairs;
     }
 
     private static string ShapeText(NetworkPlan p) => "[" + string.Join(", ", p.InputShape) + "]";
@@ -195,6 +214,7 @@ internal static partial class NetworkEmitter
     {
         var routes = GradientRoutes.Of(p);
         string? Grad(int layer, int slot) => routes.FirstOrDefault(r => r.Consumer == layer && r.Slot == slot)?.Target;
+        var folds = FoldPairs(p);
         foreach (var l in p.Layers)
         {
             var ctx = new LayerContext(l,
@@ -207,6 +227,8 @@ internal static partial class NetworkEmitter
                 SampleMajorInput = l.InputIndex < 0 && !p.ImageInput ? "_xIn" : null,
                 Skip = l.AddIndex < 0 ? "" : "_y" + l.AddIndex,
                 SkipGrad = l.AddIndex < 0 ? null : Grad(l.Index, 1),
+                FoldInto = folds.TryGetValue(l.Index, out var bnIndex) ? p.Layers[bnIndex] : null,
+                Folded = folds.ContainsValue(l.Index),
             };
             LayerTable.EmitBanner(cw, l, l.AddIndex < 0 ? "" : p.Layers[l.AddIndex].Name);
             foreach (var w in Width.All) { LayerTable.EmitForward(cw, ctx, w); cw.Line(); }

@@ -165,6 +165,7 @@ internal static partial class NetworkEmitter
         if (p.Trainable && !p.ImageInput) bufs.Add("_xIn");
         if (p.Layers.Any(l => l.Kind == LayerKind.Conv2D)) { bufs.Add("_col"); if (p.Trainable) bufs.Add("_colT"); }
         if (p.Trainable) bufs.AddRange(GradientRoutes.Of(p).Where(r => r.Private is not null).Select(r => r.Private!));
+        bufs.AddRange(FoldPairs(p).Keys.Select(i => "_fold" + i));
         foreach (var l in p.Layers)
         {
             bufs.Add("_y" + l.Index);
@@ -213,6 +214,8 @@ internal static partial class NetworkEmitter
                 if (l.Kind == LayerKind.BatchNorm2D) cw.Line($"_bn{l.Index} = Take({2 * l.BiasCount});   // the batch's mean and 1/σ per channel");
             }
             if (p.Trainable) cw.Line($"_xs = Take(ldMax * {p.MaxDenseInput});");
+            foreach (var ci in FoldPairs(p).Keys)
+                cw.Line($"_fold{ci} = Take({p.Layers[ci].WeightCount + p.Layers[ci].BiasCount});   // {p.Layers[ci].Name} with {p.Layers[ci + 1].Name} folded in");
             if (p.Trainable)
                 foreach (var r in GradientRoutes.Of(p).Where(r => r.Private is not null))
                 {
@@ -285,7 +288,26 @@ internal static partial class NetworkEmitter
         cw.Line("/// <summary>Every parameter tensor (safetensors names), in declaration order.</summary>");
         cw.Line("public IReadOnlyList<TensorInfo> Tensors => s_tensors;");
         cw.Line("/// <summary>All parameters, one contiguous block.</summary>");
-        cw.Line("public Span<float> Parameters => _arena.Span(0, ParameterRegion);");
+        cw.Line("public Span<float> Parameters { get { _arena.Touch(); return _arena.Span(0, ParameterRegion); } }");
+        var folds = FoldPairs(p);
+        if (folds.Count > 0)
+        {
+            cw.Line("/// <summary>Inference folds each BatchNorm into the convolution before it (one fused pass); set false to run them apart.</summary>");
+            cw.Line("public bool FoldBatchNorm { get; set; } = true;");
+            cw.Line("private int _foldedVersion = -1;");
+            using (cw.Block("private void FoldBatchNorms()"))
+            {
+                foreach (var pair in folds)
+                {
+                    int ci = pair.Key;
+                    var conv = p.Layers[ci]; var bn = p.Layers[pair.Value];
+                    int o = conv.BiasCount, k = conv.WeightCount / conv.BiasCount;
+                    cw.Line($"BatchNorm.Fold(ref _arena.Ref({conv.Name}_Weight), ref _arena.Ref({conv.Name}_Bias), {o}, {k}, ref _arena.Ref({bn.Name}_Weight), ref _arena.Ref({bn.Name}_Bias), " +
+                        $"ref _arena.Ref({bn.Name}_Bias + {o}), ref _arena.Ref({bn.Name}_Bias + {2 * o}), {LayerTable.Float(bn.Epsilon)}, ref _arena.Ref(_fold{ci}), ref _arena.Ref(_fold{ci} + {o * k}));");
+                }
+                cw.Line("_foldedVersion = _arena.Version;");
+            }
+        }
         if (HasDropout(p))
         {
             cw.Line("/// <summary>Restarts the dropout masks' generator: the masks that follow depend only on <paramref name=\"seed\"/>.</summary>");
