@@ -12,6 +12,28 @@ using ModelGen.Benchmarks;
 // `--quick` prints rough Stopwatch medians instead (for tuning, not for reporting).
 if (args.Contains("--quick")) { Quick.Run(); return; }
 if (args.Contains("--parts")) { Parts.Run(); return; }
+if (args.Contains("--layers-w2"))   // per-layer times of a W2 training step (reflection: a diagnostic, not a benchmark)
+{
+    var m = new W2Cnn(32, 1);
+    var rng = new ModelGen.Rng(1);
+    var x = new float[32 * 3072];
+    for (int i = 0; i < x.Length; i++) x[i] = rng.NextFloat();
+    var labels = new int[32];
+    for (int i = 0; i < 3; i++) ModelGen.NetworkExtensions.TrainStep(m, x, labels, new ModelGen.Sgd(0.01f));
+    m.ZeroGrad(); m.Forward(x, training: true); m.Backward(labels);
+    var flags = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance;
+    foreach (var name in new[] { "Conv1", "Conv2", "Pool1", "Conv3", "Conv4", "Pool2", "Flat", "Hidden", "Logits" })
+    {
+        var f = typeof(W2Cnn).GetMethod(name + "_Forward_V512", flags)!;
+        var b = typeof(W2Cnn).GetMethod(name + "_Backward_V512", flags)!;
+        int ld = ModelGen.Simd.PanelStride(32);
+        double T(Action a) { a(); var sw = Stopwatch.StartNew(); for (int i = 0; i < 5; i++) a(); return sw.Elapsed.TotalMilliseconds / 5; }
+        double tf = T(() => f.Invoke(m, new object[] { 32, ld }));
+        double tb = T(() => b.Invoke(m, new object[] { 32, 32, ld }));
+        Console.WriteLine($"{name,-8} forward {tf,7:F2} ms   backward {tb,7:F2} ms");
+    }
+    return;
+}
 if (args.Contains("--profile-w2"))   // a steady loop of W2 training steps, for perf record
 {
     var w2 = new W2Benchmarks();

@@ -66,9 +66,9 @@ internal static class ConvLayer
     private static int K(LayerPlan l) => C(l) * l.KH * l.KW;
     public static bool IsPointwise(LayerPlan l) => l.KH == 1 && l.KW == 1 && l.Stride == 1 && l.PadH == 0 && l.PadW == 0;
 
-    /// <summary>Floats of im2col scratch this layer needs: col <c>[K, ldPout]</c>, and for training colᵀ <c>[P, K]</c>.</summary>
-    public static (long Col, long ColT) Scratch(LayerPlan l) =>
-        IsPointwise(l) ? (0, (long)l.OutPixels * K(l)) : ((long)K(l) * Geometry.LdP(l.OutPixels), (long)l.OutPixels * K(l));
+    /// <summary>Floats of scratch this layer needs: col <c>[K, ldPout]</c>; for training dZᵀ <c>[P, O]</c> and dWᵀ <c>[K, O]</c>.</summary>
+    public static (long Col, long DzT, long DwT) Scratch(LayerPlan l) =>
+        (IsPointwise(l) ? 0 : (long)K(l) * Geometry.LdP(l.OutPixels), (long)l.OutPixels * O(l), (long)K(l) * O(l));
 
     public static IEnumerable<string> Math(LayerPlan l)
     {
@@ -146,47 +146,46 @@ internal static class ConvLayer
     public static void EmitBackward(CodeWriter cw, LayerContext c, Width w)
     {
         var l = c.Layer;
-        int ldIn = Geometry.LdP(l.InPixels), ldOut = Geometry.LdP(l.OutPixels), k = K(l), p = l.OutPixels;
+        int ldIn = Geometry.LdP(l.InPixels), ldOut = Geometry.LdP(l.OutPixels), k = K(l), p = l.OutPixels, o = O(l);
         cw.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         using (cw.Block($"private void {l.Name}_Backward_{w.Name}(int batch, int n, int ld)"))
         {
             cw.Line($"ref float w = ref _arena.Ref({l.Name}_Weight);");
             cw.Line($"ref float dw = ref _arena.Ref(GradientBase + {l.Name}_Weight);");
             cw.Line($"ref float db = ref _arena.Ref(GradientBase + {l.Name}_Bias);");
-            cw.Line($"ref float colT = ref _arena.Ref(_colT);   // [{p}, {k}]");
+            cw.Line($"ref float dzT = ref _arena.Ref(_dzT);   // [{p}, {o}]");
+            cw.Line($"ref float dwT = ref _arena.Ref(_dwT);   // [{k}, {o}]: dWᵀ summed over the batch, added to dW at the end");
+            cw.Line($"_arena.Span(_dwT, {k * o}).Clear();");
             if (!IsPointwise(l)) cw.Line($"ref float col = ref _arena.Ref(_col);   // [{k}, {ldOut}]: col, then dcol");
             if (l.Activation != ActivationKind.None)
                 cw.Line($"Activations.Backward({LayerTable.RuntimeActivation(l.Activation)}, {LayerTable.Float(l.Alpha)}, _arena.Span({c.OutputGrad}, {Geometry.Extent(l, true)}), _arena.Span({c.Output}, {Geometry.Extent(l, true)}), _arena.Span({c.OutputGrad}, {Geometry.Extent(l, true)}), {w.Enum});");
             using (cw.Block("for (int b = 0; b < batch; b++)"))
             {
                 cw.Line($"ref float x = ref _arena.Ref({c.Input} + (long)b * {C(l) * ldIn});");
-                cw.Line($"ref float dy = ref _arena.Ref({c.OutputGrad} + (long)b * {O(l) * ldOut});   // dz, [{O(l)}, {ldOut}]");
-                cw.Line($"Reductions.AddRowSums(ref dy, {O(l)}, {ldOut}, {p}, ref db, {w.Enum});   // dbias[o] += Σ_p dz[o,p]");
-                if (IsPointwise(l))
-                    cw.Line($"Layout.Transpose(ref x, {C(l)}, {p}, {ldIn}, ref colT, {k});   // colᵀ = xᵀ, [{p}, {k}]");
-                else
-                {
-                    cw.Line($"Im2Col.Columns(ref x, {Geo(l)}, ref col, {ldOut});");
-                    cw.Line($"Layout.Transpose(ref col, {k}, {p}, {ldOut}, ref colT, {k});   // colᵀ, [{p}, {k}]");
-                }
-                cw.Line("// dW[o,k] += Σ_p dz[o,p]·colᵀ[p,k]");
-                c.Gemm.Emit(cw, w, new GemmCall("dy", ldOut.ToString(), "1", "colT", k.ToString(), "dw", k.ToString(), p.ToString(), O(l), k, null, "Epilogue.Accumulate", "0f"));
+                cw.Line($"ref float dy = ref _arena.Ref({c.OutputGrad} + (long)b * {o * ldOut});   // dz, [{o}, {ldOut}]");
+                cw.Line($"Reductions.AddRowSums(ref dy, {o}, {ldOut}, {p}, ref db, {w.Enum});   // dbias[o] += Σ_p dz[o,p]");
+                string a = "x", ars = ldIn.ToString();
+                if (!IsPointwise(l)) { cw.Line($"Im2Col.Columns(ref x, {Geo(l)}, ref col, {ldOut});"); a = "col"; ars = ldOut.ToString(); }
+                cw.Line($"Layout.Transpose(ref dy, {o}, {p}, {ldOut}, ref dzT, {o});   // dzᵀ, [{p}, {o}]");
+                cw.Line("// dWᵀ[k,o] += Σ_p col[k,p]·dzᵀ[p,o]   (the filters, a multiple of 16, fill the vector lanes)");
+                c.Gemm.Emit(cw, w, new GemmCall(a, ars, "1", "dzT", o.ToString(), "dwT", o.ToString(), p.ToString(), k, o, null, "Epilogue.Accumulate", "0f"));
                 if (c.InputGrad is not null)
                 {
                     cw.Line($"ref float dx = ref _arena.Ref({c.InputGrad} + (long)b * {C(l) * ldIn});   // [{C(l)}, {ldIn}]");
                     if (IsPointwise(l))
                     {
                         cw.Line("// dx[c,p] = Σ_o W[o,c]·dz[o,p]");
-                        c.Gemm.Emit(cw, w, new GemmCall("w", "1", k.ToString(), "dy", ldOut.ToString(), "dx", ldIn.ToString(), O(l).ToString(), k, ldOut, null, "Epilogue.Store", "0f"));
+                        c.Gemm.Emit(cw, w, new GemmCall("w", "1", k.ToString(), "dy", ldOut.ToString(), "dx", ldIn.ToString(), o.ToString(), k, ldOut, null, "Epilogue.Store", "0f"));
                     }
                     else
                     {
                         cw.Line("// dcol[k,p] = Σ_o W[o,k]·dz[o,p], then col2im adds each column back to the pixels it came from");
-                        c.Gemm.Emit(cw, w, new GemmCall("w", "1", k.ToString(), "dy", ldOut.ToString(), "col", ldOut.ToString(), O(l).ToString(), k, ldOut, null, "Epilogue.Store", "0f"));
+                        c.Gemm.Emit(cw, w, new GemmCall("w", "1", k.ToString(), "dy", ldOut.ToString(), "col", ldOut.ToString(), o.ToString(), k, ldOut, null, "Epilogue.Store", "0f"));
                         cw.Line($"Im2Col.ToImage(ref col, {ldOut}, {Geo(l)}, ref dx);   // dx = col2im(dcol)");
                     }
                 }
             }
+            cw.Line($"Layout.AddTransposed(ref dwT, {k}, {o}, ref dw);   // dW[o,k] += dWᵀ[k,o]");
         }
     }
 }

@@ -54,6 +54,17 @@ public static class Layout
         }
     }
 
+    /// <summary><c>dst[c·rows + r] += src[r·cols + c]</c>: adds the transpose of a <c>[rows, cols]</c> matrix.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AddTransposed(ref float src, int rows, int cols, ref float dst)
+    {
+        for (int c = 0; c < cols; c++)
+        {
+            ref float d = ref Unsafe.Add(ref dst, (nint)c * rows);
+            for (int r = 0; r < rows; r++) Unsafe.Add(ref d, r) += Unsafe.Add(ref src, (nint)r * cols + c);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Block8x8(ref float s, nint ss, ref float d, nint ds)
     {

@@ -13,6 +13,19 @@ public static class Pool
         {
             ref float src = ref Unsafe.Add(ref x, (nint)ci * ldIn);
             ref float dst = ref Unsafe.Add(ref y, (nint)ci * ldOut);
+            if (k == 2 && s == 2)
+            {
+                // The common 2×2 window: two rows, two columns, no inner loops.
+                for (int i = 0; i < ho; i++)
+                {
+                    ref float r0 = ref Unsafe.Add(ref src, 2 * i * w);
+                    ref float r1 = ref Unsafe.Add(ref r0, w);
+                    ref float o = ref Unsafe.Add(ref dst, i * wo);
+                    for (int j = 0; j < wo; j++)
+                        Unsafe.Add(ref o, j) = Max(Max(Unsafe.Add(ref r0, 2 * j), Unsafe.Add(ref r0, 2 * j + 1)), Max(Unsafe.Add(ref r1, 2 * j), Unsafe.Add(ref r1, 2 * j + 1)));
+                }
+                continue;
+            }
             for (int i = 0; i < ho; i++)
                 for (int j = 0; j < wo; j++)
                 {
@@ -28,6 +41,10 @@ public static class Pool
         }
     }
 
+    /// <summary>The larger of two, NaN winning (so a NaN is never hidden by pooling).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Max(float a, float b) => a > b || float.IsNaN(a) ? a : b;
+
     /// <summary><c>dx = 0</c>, then each <c>dy[c,i,j]</c> goes to the first (row-major) maximum of its window.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MaxBackward(ref float x, ref float dy, int c, int h, int w, int ldIn, int k, int s, int ho, int wo, int ldOut, ref float dx)
@@ -38,6 +55,20 @@ public static class Pool
             ref float g = ref Unsafe.Add(ref dy, (nint)ci * ldOut);
             ref float dst = ref Unsafe.Add(ref dx, (nint)ci * ldIn);
             for (int q = 0; q < h * w; q++) Unsafe.Add(ref dst, q) = 0f;
+            if (k == 2 && s == 2)
+            {
+                for (int i = 0; i < ho; i++)
+                    for (int j = 0; j < wo; j++)
+                    {
+                        int a = 2 * i * w + 2 * j, best = a;   // candidates in row-major order: a, a+1, a+w, a+w+1
+                        float m = Unsafe.Add(ref src, a);
+                        if (Unsafe.Add(ref src, a + 1) > m) { m = Unsafe.Add(ref src, a + 1); best = a + 1; }
+                        if (Unsafe.Add(ref src, a + w) > m) { m = Unsafe.Add(ref src, a + w); best = a + w; }
+                        if (Unsafe.Add(ref src, a + w + 1) > m) best = a + w + 1;
+                        Unsafe.Add(ref dst, best) += Unsafe.Add(ref g, i * wo + j);
+                    }
+                continue;
+            }
             for (int i = 0; i < ho; i++)
                 for (int j = 0; j < wo; j++)
                 {

@@ -163,7 +163,7 @@ internal static partial class NetworkEmitter
         cw.Line("private readonly int _maxBatch;");
         var bufs = new List<string> { "_x0" };
         if (p.Trainable && !p.ImageInput) bufs.Add("_xIn");
-        if (p.Layers.Any(l => l.Kind == LayerKind.Conv2D)) { bufs.Add("_col"); if (p.Trainable) bufs.Add("_colT"); }
+        if (p.Layers.Any(l => l.Kind == LayerKind.Conv2D)) { bufs.Add("_col"); if (p.Trainable) { bufs.Add("_dzT"); bufs.Add("_dwT"); } }
         if (p.Trainable) bufs.AddRange(GradientRoutes.Of(p).Where(r => r.Private is not null).Select(r => r.Private!));
         bufs.AddRange(FoldPairs(p).Keys.Select(i => "_fold" + i));
         foreach (var l in p.Layers)
@@ -227,7 +227,11 @@ internal static partial class NetworkEmitter
             if (convs.Count > 0)
             {
                 cw.Line($"_col = Take({System.Math.Max(1, convs.Max(l => ConvLayer.Scratch(l).Col))});   // im2col scratch, the largest conv's [K, ldP]");
-                if (p.Trainable) cw.Line($"_colT = Take({convs.Max(l => ConvLayer.Scratch(l).ColT)});   // im2row scratch [P, K]");
+                if (p.Trainable)
+                {
+                    cw.Line($"_dzT = Take({convs.Max(l => ConvLayer.Scratch(l).DzT)});   // dZᵀ scratch [P, O]");
+                    cw.Line($"_dwT = Take({convs.Max(l => ConvLayer.Scratch(l).DwT)});   // dWᵀ scratch [K, O]");
+                }
             }
             cw.Line("_arena = new Arena(next);");
             cw.Line("_width = Simd.Best;");
