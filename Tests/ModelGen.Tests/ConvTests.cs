@@ -190,6 +190,18 @@ public class ConvTests
     }
 
     [Fact]
+    public void Cnn_prediction_and_training_step_allocate_nothing()
+    {
+        using var net = new SmallLeNet(maxBatch: 4, seed: 1);
+        var x = new float[4 * 784]; var y = new float[40]; var labels = new int[4];
+        var adam = new Adam(1e-3f);
+        for (int i = 0; i < 2; i++) { net.Predict(x, y); net.TrainStep(x, labels, adam); }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 3; i++) { net.Predict(x, y); net.Predict(x.AsSpan(0, 784), y.AsSpan(0, 10)); net.TrainStep(x, labels, adam); }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void A_small_cnn_learns_real_digits()
     {
         string dir = Path.Combine(AppContext.BaseDirectory, "data", "mnist");
