@@ -82,13 +82,6 @@ internal static class ConvLayer
         yield return $"params  : {l.ParameterCount:N0} (W {l.WeightCount:N0} + bias {l.BiasCount:N0})   FLOPs/sample: {l.Flops:N0}   receptive field: {l.ReceptiveField}";
     }
 
-    private static string Epi(LayerPlan l) => l.Activation switch
-    {
-        ActivationKind.Relu => "Epilogue.BiasRelu",
-        ActivationKind.LeakyRelu => "Epilogue.BiasLeakyRelu",
-        _ => "Epilogue.Bias",
-    };
-
     private static string Geo(LayerPlan l) =>
         $"{C(l)}, {l.InShape[1]}, {l.InShape[2]}, {Geometry.LdP(l.InPixels)}, {l.KH}, {l.KW}, {l.Stride}, {l.PadH}, {l.PadW}, {l.OutShape[1]}, {l.OutShape[2]}";
 
@@ -96,13 +89,6 @@ internal static class ConvLayer
     public static bool CanFold(LayerPlan conv, LayerPlan bn) =>
         conv.Kind == LayerKind.Conv2D && bn.Kind == LayerKind.BatchNorm2D && bn.InputIndex == conv.Index
         && conv.Activation == ActivationKind.None && bn.Activation is ActivationKind.None or ActivationKind.Relu or ActivationKind.LeakyRelu;
-
-    private static string EpiOf(ActivationKind a) => a switch
-    {
-        ActivationKind.Relu => "Epilogue.BiasRelu",
-        ActivationKind.LeakyRelu => "Epilogue.BiasLeakyRelu",
-        _ => "Epilogue.Bias",
-    };
 
     public static void EmitForward(CodeWriter cw, LayerContext c, Width w)
     {
@@ -115,12 +101,12 @@ internal static class ConvLayer
                 using (cw.Block("if (!_training && FoldBatchNorm)"))
                 {
                     cw.Line($"// inference: {bn.Name} folded in (W' = s·W, b' = s·(b − mean) + β, s = γ/√(var + ε)), writing {bn.Name}'s output");
-                    Body(cw, c, w, $"_fold{l.Index}", $"_fold{l.Index} + {O(l) * K(l)}", "_y" + bn.Index, EpiOf(bn.Activation), bn.Alpha);
+                    Body(cw, c, w, $"_fold{l.Index}", $"_fold{l.Index} + {O(l) * K(l)}", "_y" + bn.Index, LayerTable.FusedEpilogue(bn.Activation), bn.Alpha);
                 }
                 using (cw.Block("else"))
-                    Body(cw, c, w, $"{l.Name}_Weight", $"{l.Name}_Bias", c.Output, Epi(l), l.Alpha);
+                    Body(cw, c, w, $"{l.Name}_Weight", $"{l.Name}_Bias", c.Output, LayerTable.FusedEpilogue(l.Activation), l.Alpha);
             }
-            else Body(cw, c, w, $"{l.Name}_Weight", $"{l.Name}_Bias", c.Output, Epi(l), l.Alpha);
+            else Body(cw, c, w, $"{l.Name}_Weight", $"{l.Name}_Bias", c.Output, LayerTable.FusedEpilogue(l.Activation), l.Alpha);
             if (l.Activation is ActivationKind.Sigmoid or ActivationKind.Tanh)
                 cw.Line($"Activations.Forward({LayerTable.RuntimeActivation(l.Activation)}, 0f, _arena.Span({c.Output}, {Geometry.Extent(l, true)}), _arena.Span({c.Output}, {Geometry.Extent(l, true)}), {w.Enum});");
         }

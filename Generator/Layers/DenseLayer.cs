@@ -54,13 +54,6 @@ internal static class DenseLayer
         yield return $"params  : {l.ParameterCount:N0} (W {l.WeightCount:N0} + bias {l.BiasCount:N0})   FLOPs/sample: {l.Flops:N0}";
     }
 
-    private static string FusedEpilogue(LayerPlan l) => l.Activation switch
-    {
-        ActivationKind.Relu => "Epilogue.BiasRelu",
-        ActivationKind.LeakyRelu => "Epilogue.BiasLeakyRelu",
-        _ => "Epilogue.Bias",
-    };
-
     private static void Locals(CodeWriter cw, LayerContext c, bool grads)
     {
         var l = c.Layer;
@@ -84,13 +77,13 @@ internal static class DenseLayer
         {
             Locals(cw, c, grads: false);
             string alpha = LayerTable.Float(l.Alpha);
-            var gemm = new GemmCall("w", l.In.ToString(), "1", "x", "ld", "y", "ld", l.In.ToString(), l.Out, null, "bias", FusedEpilogue(l), alpha);
+            var gemm = new GemmCall("w", l.In.ToString(), "1", "x", "ld", "y", "ld", l.In.ToString(), l.Out, null, "bias", LayerTable.FusedEpilogue(l.Activation), alpha);
             if (w.IsScalar)
                 c.Gemm.Emit(cw, w, gemm);
             else
             {
                 using (cw.Block("if (n == 1)"))
-                    cw.Line($"Gemm.Gemv{w.Name}(ref w, {l.In}, ref x, ref y, {l.Out}, ref bias, {FusedEpilogue(l)}, {alpha});   // batch 1: stream W once");
+                    cw.Line($"Gemm.Gemv{w.Name}(ref w, {l.In}, ref x, ref y, {l.Out}, ref bias, {LayerTable.FusedEpilogue(l.Activation)}, {alpha});   // batch 1: stream W once");
                 using (cw.Block("else"))
                     c.Gemm.Emit(cw, w, gemm);
             }

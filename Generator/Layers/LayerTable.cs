@@ -111,6 +111,14 @@ internal static class LayerTable
         _ => "Identity",
     });
 
+    /// <summary>The GEMM epilogue that fuses bias and, where it is piecewise linear, the activation into the store.</summary>
+    public static string FusedEpilogue(ActivationKind a) => a switch
+    {
+        ActivationKind.Relu => "Epilogue.BiasRelu",
+        ActivationKind.LeakyRelu => "Epilogue.BiasLeakyRelu",
+        _ => "Epilogue.Bias",
+    };
+
     public static string Float(float f) => f.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + "f";
 
     /// <summary>The activation's math as banner text, over pre-activation z.</summary>
