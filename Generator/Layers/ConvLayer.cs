@@ -66,6 +66,16 @@ internal static class ConvLayer
     private static int K(LayerPlan l) => C(l) * l.KH * l.KW;
     public static bool IsPointwise(LayerPlan l) => l.KH == 1 && l.KW == 1 && l.Stride == 1 && l.PadH == 0 && l.PadW == 0;
 
+    /// <summary>Stride-1 convolutions read shifted rows of a padded image through an offset table instead of an
+    /// im2col copy (an "indirect" GEMM); the output comes out "wide" (row stride Wp) and is compacted.</summary>
+    public static bool IsIndirect(LayerPlan l) => l.Kind == LayerKind.Conv2D && l.Stride == 1 && !IsPointwise(l);
+    public static int Hp(LayerPlan l) => l.InShape[1] + 2 * l.PadH;
+    public static int Wp(LayerPlan l) => l.InShape[2] + 2 * l.PadW;
+    public static int LdWide(LayerPlan l) => Geometry.LdP(l.OutShape[1] * Wp(l));
+    /// <summary>Floats of the padded image and of the wide output (indirect convolutions).</summary>
+    public static (long Pad, long Wide) IndirectScratch(LayerPlan l) =>
+        IsIndirect(l) ? ((long)C(l) * Hp(l) * Wp(l) + LdWide(l), (long)O(l) * LdWide(l)) : (0, 0);
+
     /// <summary>Floats of scratch this layer needs: col <c>[K, ldPout]</c>; for training dZᵀ <c>[P, O]</c> and dWᵀ <c>[K, O]</c>.</summary>
     public static (long Col, long DzT, long DwT) Scratch(LayerPlan l) =>
         (IsPointwise(l) ? 0 : (long)K(l) * Geometry.LdP(l.OutPixels), (long)l.OutPixels * O(l), (long)K(l) * O(l));
@@ -75,7 +85,9 @@ internal static class ConvLayer
         string z = $"Σ_(c,u,v) W[o,c,u,v]·x[c, i·{l.Stride}+u−{l.PadH}, j·{l.Stride}+v−{l.PadW}] + bias[o]";
         yield return $"forward : y[o,i,j] = {LayerTable.ActivationMath(l.Activation, l.Alpha, z)}";
         yield return $"          x:{LayerPlan.ShapeText(l.InShape)} W:[{O(l)},{C(l)},{l.KH},{l.KW}] y:{LayerPlan.ShapeText(l.OutShape)}   out = (in + 2P − F)/S + 1"
-            + (IsPointwise(l) ? "   (1×1: a plain GEMM, no im2col)" : $"   as GEMM: Y[{O(l)},{l.OutPixels}] = W[{O(l)},{K(l)}]·col[{K(l)},{l.OutPixels}]");
+            + (IsPointwise(l) ? "   (1×1: a plain GEMM, no im2col)"
+               : IsIndirect(l) ? $"   as GEMM: Y[{O(l)},{l.OutPixels}] = W[{O(l)},{K(l)}]·X̃, X̃'s rows shifted rows of the padded image (no im2col)"
+               : $"   as GEMM: Y[{O(l)},{l.OutPixels}] = W[{O(l)},{K(l)}]·col[{K(l)},{l.OutPixels}]");
         yield return $"backward: {LayerTable.DerivativeMath(l.Activation, l.Alpha)}; dbias[o] += Σ_(b,i,j) dz; dW += dZ·colᵀ; dx = col2im(Wᵀ·dZ)";
         if (l.L2 > 0f)
             yield return $"L2      : loss += {LayerTable.Float(l.L2).TrimEnd('f')}·Σ W²;  dW += {LayerTable.Float(2 * l.L2).TrimEnd('f')}·W   (weights only, not bias)";
@@ -118,6 +130,22 @@ internal static class ConvLayer
         int ldIn = Geometry.LdP(l.InPixels), ldOut = Geometry.LdP(l.OutPixels);
         cw.Line($"ref float w = ref _arena.Ref({weights});   // [{O(l)}, {K(l)}] = [{O(l)}, {C(l)}·{l.KH}·{l.KW}]");
         cw.Line($"ref float bias = ref _arena.Ref({bias});");
+        if (IsIndirect(l))
+        {
+            int ldWide = LdWide(l);
+            cw.Line($"ref float xpad = ref _arena.Ref(_xpad);   // [{C(l)}, {Hp(l)}·{Wp(l)}] zero-padded input");
+            cw.Line($"ref float wide = ref _arena.Ref(_wide);   // [{O(l)}, {ldWide}]: output pixel (i, j) at column i·{Wp(l)} + j");
+            cw.Line($"ref int offs = ref _offs{l.Index}[0];   // row of step k = (c,u,v): c·{Hp(l) * Wp(l)} + u·{Wp(l)} + v");
+            using (cw.Block("for (int b = 0; b < _batch; b++)"))
+            {
+                cw.Line($"ref float x = ref _arena.Ref({c.Input} + (long)b * {C(l) * ldIn});   // [{C(l)}, {ldIn}] one sample");
+                cw.Line($"ref float y = ref _arena.Ref({output} + (long)b * {O(l) * ldOut});   // [{O(l)}, {ldOut}]");
+                cw.Line($"Im2Col.Pad(ref x, {C(l)}, {l.InShape[1]}, {l.InShape[2]}, {ldIn}, {l.PadH}, {l.PadW}, ref xpad, {ldWide});");
+                c.Gemm.Emit(cw, w, new GemmCall("w", K(l).ToString(), "1", "xpad", "0", "wide", ldWide.ToString(), K(l).ToString(), O(l), ldWide, "bias", epi, LayerTable.Float(alpha)) { BOffsets = "offs" });
+                cw.Line($"Im2Col.Compact(ref wide, {O(l)}, {l.OutShape[1]}, {Wp(l)}, {l.OutShape[2]}, {ldWide}, ref y, {ldOut});");
+            }
+            return;
+        }
         if (!IsPointwise(l)) cw.Line($"ref float col = ref _arena.Ref(_col);   // [{K(l)}, {ldOut}]");
         using (cw.Block("for (int b = 0; b < _batch; b++)"))
         {

@@ -30,6 +30,24 @@ public static class Gemm
         }
     }
 
+    /// <summary>As <see cref="Scalar"/> with B's rows at <c>b + boff[p]</c> (indirect B).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ScalarIndirect(ref float a, nint ars, nint aks, ref float b, ref int boff, ref float c, nint ldc,
+        int k, int rows, int cols, ref float bias, Epilogue epi, float alpha)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            float bv = Epilogues.BiasOf(ref bias, r, epi);
+            for (int j = 0; j < cols; j++)
+            {
+                float acc = 0f;
+                for (int p = 0; p < k; p++)
+                    acc += Unsafe.Add(ref a, r * ars + p * aks) * Unsafe.Add(ref b, Unsafe.Add(ref boff, p) + j);
+                Epilogues.Apply(acc, ref Unsafe.Add(ref c, r * ldc + j), bv, epi, alpha);
+            }
+        }
+    }
+
     /// <summary>Batch-1 forward, AVX-512: <c>y[o] = epi(Σ_i W[o,i]·x[i])</c>, W row-major [rows, k].
     /// Eight rows per pass share each load of x; eight independent FMA chains hide the FMA latency.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -49,6 +49,41 @@ public static class Im2Col
                 }
     }
 
+    /// <summary>
+    /// The padded image for an indirect (im2col-free) stride-1 convolution: <c>xpad[c][(i + PH)·Wp + j + PW] = x[c, i, j]</c>,
+    /// zero borders, <c>Wp = W + 2PW</c>, channels <c>Hp·Wp</c> apart; <paramref name="slack"/> zeros follow the last
+    /// channel so the kernels may read a full tile past it. Reduction step <c>k = (c, u, v)</c> then reads row
+    /// <c>c·Hp·Wp + u·Wp + v</c>: output pixel <c>(i, j)</c> sits at column <c>i·Wp + j</c> of a "wide" output.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Pad(ref float x, int c, int h, int w, int ldIn, int ph, int pw, ref float xpad, int slack)
+    {
+        int hp = h + 2 * ph, wp = w + 2 * pw;
+        MemoryMarshal.CreateSpan(ref xpad, c * hp * wp + slack).Clear();
+        for (int ci = 0; ci < c; ci++)
+            for (int i = 0; i < h; i++)
+                Copy(ref Unsafe.Add(ref x, (nint)ci * ldIn + i * w), ref Unsafe.Add(ref xpad, (nint)ci * hp * wp + (i + ph) * wp + pw), w);
+    }
+
+    /// <summary>Row offsets of the indirect convolution: <c>offsets[(c·KH + u)·KW + v] = c·Hp·Wp + u·Wp + v</c>.</summary>
+    public static int[] Offsets(int c, int kh, int kw, int hp, int wp)
+    {
+        var o = new int[c * kh * kw];
+        for (int ci = 0; ci < c; ci++)
+            for (int u = 0; u < kh; u++)
+                for (int v = 0; v < kw; v++) o[(ci * kh + u) * kw + v] = ci * hp * wp + u * wp + v;
+        return o;
+    }
+
+    /// <summary>Keeps the valid columns of a wide output: <c>y[o, i·Wo + j] = wide[o, i·Wp + j]</c> for <c>j &lt; Wo</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Compact(ref float wide, int rows, int ho, int wp, int wo, int ldWide, ref float y, int ldOut)
+    {
+        for (int r = 0; r < rows; r++)
+            for (int i = 0; i < ho; i++)
+                Copy(ref Unsafe.Add(ref wide, (nint)r * ldWide + i * wp), ref Unsafe.Add(ref y, (nint)r * ldOut + i * wo), wo);
+    }
+
     /// <summary>col2im: <c>dx = 0</c>, then every <c>dcol[k, p]</c> is added to the input pixel it was taken from
     /// (pixels seen by several windows sum their gradients).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -10,7 +10,12 @@ internal sealed record GemmCall(
     string B, string Ldb,
     string C, string Ldc,
     string K, int Rows, int? Cols,
-    string? Bias, string Epi, string Alpha);
+    string? Bias, string Epi, string Alpha)
+{
+    /// <summary>Indirect B: the name of a <c>ref int</c> local holding each reduction step's row offset into B
+    /// (<c>B[p, j] = b[offsets[p] + j]</c>) — a convolution reading shifted rows of a padded image, no im2col.</summary>
+    public string? BOffsets { get; init; }
+}
 
 /// <summary>Emits the tile loops of a <see cref="GemmCall"/> for one width: full MR-row tiles, then the
 /// row remainder (known at build time); full NR-column tiles, then narrower ones, then a scalar tail.
@@ -22,7 +27,7 @@ internal sealed class GemmEmitter
     /// <summary>Micro-kernels used so far, as "width:mr:nv".</summary>
     public IEnumerable<string> Kernels => _kernels;
 
-    public static string KernelName(Width w, int mr, int nv) => $"Tile{mr}x{nv}_{w.Name}";
+    public static string KernelName(Width w, int mr, int nv, bool indirect = false) => $"Tile{(indirect ? "X" : "")}{mr}x{nv}_{w.Name}";
 
     public void Emit(CodeWriter cw, Width w, GemmCall g)
     {
@@ -30,7 +35,9 @@ internal sealed class GemmEmitter
         if (w.IsScalar)
         {
             string cols = g.Cols?.ToString() ?? "n";
-            cw.Line($"Gemm.Scalar(ref {g.A}, {g.Ars}, {g.Aks}, ref {g.B}, {g.Ldb}, ref {g.C}, {g.Ldc}, {g.K}, {g.Rows}, {cols}, ref {bias}, {g.Epi}, {g.Alpha});");
+            cw.Line(g.BOffsets is null
+                ? $"Gemm.Scalar(ref {g.A}, {g.Ars}, {g.Aks}, ref {g.B}, {g.Ldb}, ref {g.C}, {g.Ldc}, {g.K}, {g.Rows}, {cols}, ref {bias}, {g.Epi}, {g.Alpha});"
+                : $"Gemm.ScalarIndirect(ref {g.A}, {g.Ars}, {g.Aks}, ref {g.B}, ref {g.BOffsets}, ref {g.C}, {g.Ldc}, {g.K}, {g.Rows}, {cols}, ref {bias}, {g.Epi}, {g.Alpha});");
             return;
         }
         if (g.Cols is null)
@@ -64,21 +71,24 @@ internal sealed class GemmEmitter
                 after -= nv * w.Lanes;
             }
         if (after > 0)
-            cw.Line($"Gemm.Scalar(ref {g.A}, {g.Ars}, {g.Aks}, ref Unsafe.Add(ref {g.B}, {col}), {g.Ldb}, ref Unsafe.Add(ref {g.C}, {col}), {g.Ldc}, {g.K}, {g.Rows}, {after}, ref {bias}, {g.Epi}, {g.Alpha});");
+            cw.Line(g.BOffsets is null
+                ? $"Gemm.Scalar(ref {g.A}, {g.Ars}, {g.Aks}, ref Unsafe.Add(ref {g.B}, {col}), {g.Ldb}, ref Unsafe.Add(ref {g.C}, {col}), {g.Ldc}, {g.K}, {g.Rows}, {after}, ref {bias}, {g.Epi}, {g.Alpha});"
+                : $"Gemm.ScalarIndirect(ref {g.A}, {g.Ars}, {g.Aks}, ref Unsafe.Add(ref {g.B}, {col}), ref {g.BOffsets}, ref Unsafe.Add(ref {g.C}, {col}), {g.Ldc}, {g.K}, {g.Rows}, {after}, ref {bias}, {g.Epi}, {g.Alpha});");
     }
 
     private void EmitRows(CodeWriter cw, Width w, GemmCall g, int nv, string j)
     {
         int full = g.Rows / w.MR * w.MR, rem = g.Rows - full;
+        string x = g.BOffsets is null ? "" : ":X";
         if (full > 0)
         {
-            _kernels.Add($"{w.Name}:{w.MR}:{nv}");
+            _kernels.Add($"{w.Name}:{w.MR}:{nv}{x}");
             using (cw.Block($"for (int r = 0; r < {full}; r += {w.MR})"))
                 cw.Line(Call(w, g, w.MR, nv, "r", j));
         }
         if (rem > 0)
         {
-            _kernels.Add($"{w.Name}:{rem}:{nv}");
+            _kernels.Add($"{w.Name}:{rem}:{nv}{x}");
             cw.Line(Call(w, g, rem, nv, full.ToString(), j));
         }
     }
@@ -86,7 +96,8 @@ internal sealed class GemmEmitter
     private static string Call(Width w, GemmCall g, int mr, int nv, string r, string j)
     {
         string bias = g.Bias is null ? "Unsafe.NullRef<float>()" : $"Unsafe.Add(ref {g.Bias}, {r})";
-        return $"{KernelName(w, mr, nv)}(ref Unsafe.Add(ref {g.A}, {r} * {g.Ars}), {g.Ars}, {g.Aks}, ref Unsafe.Add(ref {g.B}, {j}), {g.Ldb}, " +
+        string bArgs = g.BOffsets is null ? $"ref Unsafe.Add(ref {g.B}, {j}), {g.Ldb}" : $"ref Unsafe.Add(ref {g.B}, {j}), ref {g.BOffsets}";
+        return $"{KernelName(w, mr, nv, g.BOffsets is not null)}(ref Unsafe.Add(ref {g.A}, {r} * {g.Ars}), {g.Ars}, {g.Aks}, {bArgs}, " +
                $"ref Unsafe.Add(ref {g.C}, {r} * {g.Ldc} + {j}), {g.Ldc}, {g.K}, ref {bias}, {g.Epi}, {g.Alpha});";
     }
 }

@@ -16,17 +16,20 @@ internal static class KernelEmitter
         {
             var parts = key.Split(':');
             var w = parts[0] == Width.V512.Name ? Width.V512 : Width.V256;
-            EmitTile(cw, w, int.Parse(parts[1]), int.Parse(parts[2]));
+            EmitTile(cw, w, int.Parse(parts[1]), int.Parse(parts[2]), parts.Length > 3);
             cw.Line();
         }
     }
 
-    private static void EmitTile(CodeWriter cw, Width w, int mr, int nv)
+    private static void EmitTile(CodeWriter cw, Width w, int mr, int nv, bool indirect)
     {
         string V = w.Vector, T = $"{V}<float>";
-        cw.Line($"/// <summary>{mr}×{nv * w.Lanes} tile, {w.Name}: <c>C[r, 0..{nv * w.Lanes}) (epi)= Σ_p A[r·ars + p·aks] · B[p·ldb + 0..{nv * w.Lanes})</c>, r &lt; {mr}; {mr * nv} accumulators.</summary>");
+        string bRow = indirect ? "boff[p]" : "p·ldb";
+        cw.Line($"/// <summary>{mr}×{nv * w.Lanes} tile, {w.Name}: <c>C[r, 0..{nv * w.Lanes}) (epi)= Σ_p A[r·ars + p·aks] · B[{bRow} + 0..{nv * w.Lanes})</c>, r &lt; {mr}; {mr * nv} accumulators."
+            + (indirect ? " B's rows come from an offset table (shifted rows of a padded image)." : "") + "</summary>");
         cw.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        using (cw.Block($"private static void {GemmEmitter.KernelName(w, mr, nv)}(ref float a, nint ars, nint aks, ref float b, nint ldb, ref float c, nint ldc, int k, ref float bias, Epilogue epi, float alpha)"))
+        string bParams = indirect ? "ref float b, ref int boff" : "ref float b, nint ldb";
+        using (cw.Block($"private static void {GemmEmitter.KernelName(w, mr, nv, indirect)}(ref float a, nint ars, nint aks, {bParams}, ref float c, nint ldc, int k, ref float bias, Epilogue epi, float alpha)"))
         {
             for (int r = 0; r < mr; r++)
                 cw.Line(r == 0 ? "ref float a0 = ref a;" : $"ref float a{r} = ref Unsafe.Add(ref a, {(r == 1 ? "ars" : r + " * ars")});");
@@ -34,9 +37,10 @@ internal static class KernelEmitter
             for (int r = 0; r < mr; r++)
                 for (int v = 0; v < nv; v++) accs.Add($"c{r}_{v} = default");
             cw.Line($"{T} {string.Join(", ", accs)};");
-            cw.Line("nint ai = 0, bi = 0;");
-            using (cw.Block("for (int p = 0; p < k; p++, ai += aks, bi += ldb)"))
+            cw.Line(indirect ? "nint ai = 0;" : "nint ai = 0, bi = 0;");
+            using (cw.Block(indirect ? "for (int p = 0; p < k; p++, ai += aks)" : "for (int p = 0; p < k; p++, ai += aks, bi += ldb)"))
             {
+                if (indirect) cw.Line("nint bi = Unsafe.Add(ref boff, p);");
                 for (int v = 0; v < nv; v++)
                     cw.Line(v == 0 ? $"var b0 = {V}.LoadUnsafe(ref b, (nuint)bi);" : $"var b{v} = {V}.LoadUnsafe(ref b, (nuint)(bi + {v * w.Lanes}));");
                 for (int r = 0; r < mr; r++)

@@ -166,6 +166,7 @@ internal static partial class NetworkEmitter
         if (p.Layers.Any(l => l.Kind == LayerKind.Conv2D)) { bufs.Add("_col"); if (p.Trainable) { bufs.Add("_dzT"); bufs.Add("_dwT"); } }
         if (p.Trainable) bufs.AddRange(GradientRoutes.Of(p).Where(r => r.Private is not null).Select(r => r.Private!));
         bufs.AddRange(FoldPairs(p).Keys.Select(i => "_fold" + i));
+        if (p.Layers.Any(ConvLayer.IsIndirect)) { bufs.Add("_xpad"); bufs.Add("_wide"); }
         foreach (var l in p.Layers)
         {
             bufs.Add("_y" + l.Index);
@@ -181,6 +182,8 @@ internal static partial class NetworkEmitter
         if (HasDropout(p)) cw.Line("private Rng _dropoutRng;");
         if (p.Trainable) cw.Line("private readonly OptimizerState _optimizerState = new();");
         foreach (var l in p.Layers) cw.Line($"private readonly Layer _layer{l.Index};");
+        foreach (var l in p.Layers.Where(ConvLayer.IsIndirect))
+            cw.Line($"private readonly int[] _offs{l.Index} = Im2Col.Offsets({l.InShape[0]}, {l.KH}, {l.KW}, {ConvLayer.Hp(l)}, {ConvLayer.Wp(l)});   // {l.Name}'s im2col-free row offsets");
         if (p.Trainable && p.Loss is not null)
             cw.Line($"private static readonly global::ModelGen.Loss s_loss = new(\"{p.Loss.Name}\", LossKind.{p.Loss.Kind});");
         cw.Line();
@@ -214,6 +217,12 @@ internal static partial class NetworkEmitter
                 if (l.Kind == LayerKind.BatchNorm2D) cw.Line($"_bn{l.Index} = Take({2 * l.BiasCount});   // the batch's mean and 1/σ per channel");
             }
             if (p.Trainable) cw.Line($"_xs = Take(ldMax * {p.MaxDenseInput});");
+            var indirect = p.Layers.Where(ConvLayer.IsIndirect).ToList();
+            if (indirect.Count > 0)
+            {
+                cw.Line($"_xpad = Take({indirect.Max(l => ConvLayer.IndirectScratch(l).Pad)});   // padded input of the stride-1 convolutions");
+                cw.Line($"_wide = Take({indirect.Max(l => ConvLayer.IndirectScratch(l).Wide)});   // their wide output");
+            }
             foreach (var ci in FoldPairs(p).Keys)
                 cw.Line($"_fold{ci} = Take({p.Layers[ci].WeightCount + p.Layers[ci].BiasCount});   // {p.Layers[ci].Name} with {p.Layers[ci + 1].Name} folded in");
             if (p.Trainable)
