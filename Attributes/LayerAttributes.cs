@@ -127,6 +127,8 @@ namespace ModelGen
         public int KernelWidth { get; set; }
         /// <summary>"Same" padding: <c>P = (F − 1)/2</c> per dimension, so a stride-1 convolution keeps the size (odd kernels).</summary>
         public bool Same { get; set; }
+        /// <summary>False drops the bias (as PyTorch's <c>bias=False</c>, usual before a BatchNorm, whose β takes its place).</summary>
+        public bool Bias { get; set; } = true;
     }
 
     /// <summary>Max pooling over <c>size × size</c> windows: <c>y = max</c>; the gradient goes to the maximum only

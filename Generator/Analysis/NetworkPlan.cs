@@ -30,7 +30,8 @@ internal sealed record LayerPlan(
     int InputIndex = -1,
     int AddIndex = -1,
     float Epsilon = 0f,
-    int BufferOffset = 0)
+    int BufferOffset = 0,
+    bool HasBias = true)
 {
     /// <summary>BatchNorm's running mean and variance live right after its bias, as non-trainable buffers.</summary>
     public int BufferCount => Kind == LayerKind.BatchNorm2D ? 2 * BiasCount : 0;
@@ -44,7 +45,9 @@ internal sealed record LayerPlan(
     public int InPixels => ImageIn ? InShape[1] * InShape[2] : 1;
     public static string ShapeText(EquatableArray<int> s) => "[" + string.Join(",", s) + "]";
 
-    public int ParameterCount => WeightCount + BiasCount;
+    /// <summary>Trainable parameters. A bias-less layer keeps a zero bias in the arena (the kernels add it) but
+    /// neither counts, saves nor trains it.</summary>
+    public int ParameterCount => WeightCount + (HasBias ? BiasCount : 0);
     public bool HasParameters => WeightCount + BiasCount > 0;
 
     /// <summary>How the layer reads in summaries and banners, e.g. <c>Dense(256), Relu</c>.</summary>
@@ -52,7 +55,7 @@ internal sealed record LayerPlan(
     {
         LayerKind.Dense => $"Dense({Out})" + Suffix,
         LayerKind.Conv2D => $"Conv2D({OutShape[0]}, {(KH == KW ? KH.ToString() : KH + "x" + KW)}" + (Stride != 1 ? $", stride {Stride}" : "")
-            + (PadH != 0 || PadW != 0 ? $", pad {(PadH == PadW ? PadH.ToString() : PadH + "x" + PadW)}" : "") + ")" + Suffix,
+            + (PadH != 0 || PadW != 0 ? $", pad {(PadH == PadW ? PadH.ToString() : PadH + "x" + PadW)}" : "") + (HasBias ? "" : ", no bias") + ")" + Suffix,
         LayerKind.MaxPool2D => $"MaxPool2D({KH}" + (Stride != KH ? $", stride {Stride}" : "") + ")",
         LayerKind.AvgPool2D => $"AvgPool2D({KH}" + (Stride != KH ? $", stride {Stride}" : "") + ")",
         LayerKind.GlobalAvgPool => "GlobalAvgPool",

@@ -58,7 +58,7 @@ internal static class ConvLayer
         return new LayerPlan(index, s.Name, s.Accessibility, LayerKind.Conv2D, s.Activation, s.Alpha, c * input[1] * input[2], (int)outputs,
             wOff, (int)weights, bOff, s.Units, flops, 0, L2: float.IsNaN(s.L2) ? networkL2 : s.L2,
             InShape: EquatableArray.From(input), OutShape: EquatableArray.From(new[] { s.Units, ho.Value, wo.Value }),
-            KH: s.KH, KW: s.KW, Stride: s.Stride, PadH: padH, PadW: padW);
+            KH: s.KH, KW: s.KW, Stride: s.Stride, PadH: padH, PadW: padW, HasBias: !s.NoBias);
     }
 
     private static int C(LayerPlan l) => l.InShape[0];
@@ -91,7 +91,7 @@ internal static class ConvLayer
         yield return $"backward: {LayerTable.DerivativeMath(l.Activation, l.Alpha)}; dbias[o] += Σ_(b,i,j) dz; dW += dZ·colᵀ; dx = col2im(Wᵀ·dZ)";
         if (l.L2 > 0f)
             yield return $"L2      : loss += {LayerTable.Float(l.L2).TrimEnd('f')}·Σ W²;  dW += {LayerTable.Float(2 * l.L2).TrimEnd('f')}·W   (weights only, not bias)";
-        yield return $"params  : {l.ParameterCount:N0} (W {l.WeightCount:N0} + bias {l.BiasCount:N0})   FLOPs/sample: {l.Flops:N0}   receptive field: {l.ReceptiveField}";
+        yield return $"params  : {l.ParameterCount:N0} (W {l.WeightCount:N0}" + (l.HasBias ? $" + bias {l.BiasCount:N0})" : ", no bias)") + $"   FLOPs/sample: {l.Flops:N0}   receptive field: {l.ReceptiveField}";
     }
 
     private static string Geo(LayerPlan l) =>
@@ -177,7 +177,7 @@ internal static class ConvLayer
             {
                 cw.Line($"ref float x = ref _arena.Ref({c.Input} + (long)b * {C(l) * ldIn});");
                 cw.Line($"ref float dy = ref _arena.Ref({c.OutputGrad} + (long)b * {o * ldOut});   // dz, [{o}, {ldOut}]");
-                cw.Line($"Reductions.AddRowSums(ref dy, {o}, {ldOut}, {p}, ref db, {w.Enum});   // dbias[o] += Σ_p dz[o,p]");
+                if (l.HasBias) cw.Line($"Reductions.AddRowSums(ref dy, {o}, {ldOut}, {p}, ref db, {w.Enum});   // dbias[o] += Σ_p dz[o,p]");
                 string a = "x", ars = ldIn.ToString();
                 if (!IsPointwise(l)) { cw.Line($"Im2Col.Columns(ref x, {Geo(l)}, ref col, {ldOut});"); a = "col"; ars = ldOut.ToString(); }
                 cw.Line($"Layout.Transpose(ref dy, {o}, {p}, {ldOut}, ref dzT, {o});   // dzᵀ, [{p}, {o}]");

@@ -50,7 +50,8 @@ internal sealed record LayerSpec(
     bool Same = false,
     string? InputName = null,
     string? AddName = null,
-    float Epsilon = 0f);
+    float Epsilon = 0f,
+    bool NoBias = false);
 
 /// <summary>The loss member, as declared; <c>Param</c> is Huber's δ or the quantile's τ.</summary>
 internal sealed record LossSpec(string Name, string Accessibility, LossKind Kind, float Param, LocationInfo? Location)

@@ -256,11 +256,12 @@ internal static class NetworkParser
                 int Ctor(int i, int dflt) => layerAttr.ConstructorArguments.Length > i && layerAttr.ConstructorArguments[i].Value is int v ? v : dflt;
                 int Named(string n) => layerAttr.NamedArguments.FirstOrDefault(a => a.Key == n).Value.Value is int v ? v : 0;
                 bool same = layerAttr.NamedArguments.Any(a => a.Key == "Same" && a.Value.Value is true);
+                bool noBias = layerAttr.NamedArguments.Any(a => a.Key == "Bias" && a.Value.Value is false);
                 int k = Ctor(1, 0), kh = Named("KernelHeight"), kw = Named("KernelWidth");
                 kh = kh != 0 ? kh : k; kw = kw != 0 ? kw : k;
                 int pad = Ctor(3, 0);
                 return new Member(new LayerSpec(name, Accessibility(prop), LayerKind.Conv2D, Ctor(0, 0), act, alpha, 0f, l2, loc,
-                    KH: kh, KW: kw, Stride: Ctor(2, 1), PadH: pad, PadW: pad, Same: same), null);
+                    KH: kh, KW: kw, Stride: Ctor(2, 1), PadH: pad, PadW: pad, Same: same, NoBias: noBias), null);
             }
             case "MaxPool2DAttribute":
             case "AvgPool2DAttribute":

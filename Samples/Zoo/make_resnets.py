@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the ResNet declarations (He et al. 2016, CIFAR variant: 3 stages of n basic blocks, 16/32/64 filters,
-projection shortcuts where the size changes). ResNet-20 is n = 3, ResNet-56 is n = 9 (depth 6n + 2).
+projection shortcuts where the size changes; no conv biases, BatchNorm after every convolution, as in PyTorch). ResNet-20 is n = 3, ResNet-56 is n = 9 (depth 6n + 2).
 usage: python3 make_resnets.py   (rewrites Zoo/ResNets.cs and Cifar/ResNets.cs)"""
 import os
 
@@ -11,19 +11,19 @@ def resnet(name, n, shape, doc):
     add(f"[Network({', '.join(map(str, shape))})]")
     add(f"public partial class {name}")
     add("{")
-    add("    [Conv2D(16, 3, padding: 1)] public partial Layer Stem { get; }")
+    add("    [Conv2D(16, 3, padding: 1, Bias = false)] public partial Layer Stem { get; }")
     add("    [BatchNorm2D, Relu] public partial Layer StemBn { get; }")
     prev = "StemBn"
     for s, f in enumerate([16, 32, 64], start=1):
         for b in range(1, n + 1):
             p = f"S{s}B{b}"
             stride = 2 if s > 1 and b == 1 else 1
-            add(f"    [Conv2D({f}, 3, {stride}, 1)] public partial Layer {p}Conv1 {{ get; }}")
+            add(f"    [Conv2D({f}, 3, {stride}, 1, Bias = false)] public partial Layer {p}Conv1 {{ get; }}")
             add(f"    [BatchNorm2D, Relu] public partial Layer {p}Bn1 {{ get; }}")
-            add(f"    [Conv2D({f}, 3, padding: 1)] public partial Layer {p}Conv2 {{ get; }}")
+            add(f"    [Conv2D({f}, 3, padding: 1, Bias = false)] public partial Layer {p}Conv2 {{ get; }}")
             add(f"    [BatchNorm2D] public partial Layer {p}Bn2 {{ get; }}")
             if stride == 2:
-                add(f"    [Conv2D({f}, 1, 2, Input = nameof({prev}))] public partial Layer {p}Proj {{ get; }}   // projection shortcut")
+                add(f"    [Conv2D({f}, 1, 2, Input = nameof({prev}), Bias = false)] public partial Layer {p}Proj {{ get; }}   // projection shortcut")
                 add(f"    [BatchNorm2D] public partial Layer {p}ProjBn {{ get; }}")
                 add(f"    [Add(nameof({p}Bn2))] public partial Layer {p}Sum {{ get; }}")
             else:

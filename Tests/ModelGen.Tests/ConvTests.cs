@@ -80,6 +80,17 @@ public class ConvTests
         Assert.Contains("Conv5_3  Conv2D(512, 3, pad 1), Relu  [512,14,14]", r.Source("Vgg16.g.cs"));
     }
 
+    /// <summary>ResNet-20/56 for CIFAR (no conv biases, BatchNorm, projection shortcuts): the usual 272,474 / 855,770.</summary>
+    [Fact]
+    public void Resnets_compile_with_the_usual_parameter_counts()
+    {
+        var r = GeneratorHarness.Run(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Golden", "ZooResNets.source.cs")));
+        Assert.DoesNotContain(r.GeneratorDiagnostics, d => d.Severity >= DiagnosticSeverity.Warning);
+        Assert.Empty(r.CompileDiagnostics);
+        Assert.Contains("public const int ParameterCount = 272474;", r.Source("ResNet20.g.cs"));
+        Assert.Contains("public const int ParameterCount = 855770;", r.Source("ResNet56.g.cs"));
+    }
+
     [Fact]
     public void MG0017_output_below_one()
     {
@@ -242,7 +253,8 @@ public class BatchNormTests
     [Fact]
     public void Buffers_are_saved_but_not_counted_or_trained()
     {
-        Assert.Equal(57 + 2 * 3 + 112 + 2 * 4 + 51, GcBatchNorm.ParameterCount);   // conv, γ/β, conv, γ/β, dense: running stats excluded
+        Assert.Equal(54 + 2 * 3 + 112 + 2 * 4 + 51, GcBatchNorm.ParameterCount);   // conv (no bias), γ/β, conv, γ/β, dense: running stats excluded
+        using (var probe = new GcBatchNorm(1)) Assert.DoesNotContain(probe.Tensors, t => t.Name == "C1.bias");
         using var net = new GcBatchNorm(maxBatch: 4, seed: 1);
         var names = net.Tensors.Select(t => t.Name).ToList();
         Assert.Contains("N1.running_mean", names);

@@ -247,7 +247,7 @@ public partial class GcResidual
 [Network(2, 5, 5)]
 public partial class GcBatchNorm
 {
-    [Conv2D(3, 3, padding: 1)] public partial Layer C1 { get; }
+    [Conv2D(3, 3, padding: 1, Bias = false)] public partial Layer C1 { get; }
     [BatchNorm2D, Relu] public partial Layer N1 { get; }
     [Conv2D(4, 3, 2)] public partial Layer C2 { get; }          // [4,2,2]
     [BatchNorm2D] public partial Layer N2 { get; }

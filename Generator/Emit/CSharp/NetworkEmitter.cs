@@ -146,7 +146,7 @@ internal static partial class NetworkEmitter
             };
             bool bn = l.Kind == LayerKind.BatchNorm2D;
             cw.Line($"    new(\"{l.Name}.weight\", new[] {{ {wShape} }}, {l.Name}_Weight, {l.WeightCount}, {(bn ? "false" : "true")}),");
-            cw.Line($"    new(\"{l.Name}.bias\", new[] {{ {l.BiasCount} }}, {l.Name}_Bias, {l.BiasCount}, false),");
+            if (l.HasBias) cw.Line($"    new(\"{l.Name}.bias\", new[] {{ {l.BiasCount} }}, {l.Name}_Bias, {l.BiasCount}, false),");
             if (bn)
             {
                 cw.Line($"    new(\"{l.Name}.running_mean\", new[] {{ {l.BiasCount} }}, {l.Name}_Bias + {l.BiasCount}, {l.BiasCount}, false, IsBuffer: true),");
@@ -262,7 +262,7 @@ internal static partial class NetworkEmitter
             }
             foreach (var l in p.Layers)
             {
-                string w = l.HasParameters ? $"{l.Name}_Weight, {l.WeightCount}, {l.Name}_Bias, {l.BiasCount}" : "0, 0, 0, 0";
+                string w = l.HasParameters ? $"{l.Name}_Weight, {l.WeightCount}, {l.Name}_Bias, {(l.HasBias ? l.BiasCount : 0)}" : "0, 0, 0, 0";
                 string inputs = "\"" + (l.InputIndex < 0 ? "(input)" : p.Layers[l.InputIndex].Name) + "\"" + (l.AddIndex < 0 ? "" : ", \"" + p.Layers[l.AddIndex].Name + "\"");
                 cw.Line($"_layer{l.Index} = new Layer(_arena, \"{l.Name}\", \"{l.Description}\", new[] {{ {string.Join(", ", l.InShape)} }}, new[] {{ {string.Join(", ", l.OutShape)} }}, {w}, GradientBase, new[] {{ {inputs} }});");
             }

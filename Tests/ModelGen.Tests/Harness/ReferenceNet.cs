@@ -59,7 +59,8 @@ internal sealed class ReferenceNet
             }
             int inF = l.InputShape.Aggregate(1, (a, b) => a * b), outF = l.OutputShape.Aggregate(1, (a, b) => a * b);
             var layer = new L(dense || conv || bn, inF, outF, act, alpha,
-                dense || conv || bn ? tensors[l.Name + ".weight"].Offset : 0, dense || conv || bn ? tensors[l.Name + ".bias"].Offset : 0, l2)
+                dense || conv || bn ? tensors[l.Name + ".weight"].Offset : 0,
+                tensors.TryGetValue(l.Name + ".bias", out var bias) ? bias.Offset : -1, l2)
             {
                 InShape = l.InputShape, OutShape = l.OutputShape,
                 Op = bn ? "BatchNorm2D" : conv ? "Conv2D" : head.StartsWith("MaxPool2D", StringComparison.Ordinal) ? "MaxPool2D" : head.StartsWith("AvgPool2D", StringComparison.Ordinal) ? "AvgPool2D" : head is "GlobalAvgPool" or "Flatten" ? head : "",
@@ -163,7 +164,7 @@ internal sealed class ReferenceNet
             for (int i = 0; i < ho; i++)
                 for (int j = 0; j < wo; j++)
                 {
-                    double acc = l.Op == "Conv2D" ? p[l.B + o] : l.Op == "MaxPool2D" ? double.NegativeInfinity : 0;
+                    double acc = l.Op == "Conv2D" ? (l.B < 0 ? 0 : p[l.B + o]) : l.Op == "MaxPool2D" ? double.NegativeInfinity : 0;
                     for (int ci = 0; ci < (l.Op == "Conv2D" ? c : 1); ci++)
                         for (int u = 0; u < l.KH; u++)
                             for (int v = 0; v < l.KW; v++)
@@ -260,7 +261,7 @@ internal sealed class ReferenceNet
         var g = new double[p.Length];
         var q = (double[])p.Clone();
         foreach (var l in _layers.Where(l => l.Dense))
-            foreach (int i in Enumerable.Range(l.W, WeightCount(l)).Concat(Enumerable.Range(l.B, BiasCount(l))))
+            foreach (int i in Enumerable.Range(l.W, WeightCount(l)).Concat(l.B < 0 ? Enumerable.Empty<int>() : Enumerable.Range(l.B, BiasCount(l))))
             {
                 q[i] = p[i] + h; double up = Loss(q, x, batch, labels, targets);
                 q[i] = p[i] - h; double down = Loss(q, x, batch, labels, targets);
