@@ -14,7 +14,7 @@ if (args.Contains("--quick")) { Quick.Run(); return; }
 if (args.Contains("--parts")) { Parts.Run(); return; }
 if (args.Contains("--layers-w2"))   // per-layer times of a W2 training step (reflection: a diagnostic, not a benchmark)
 {
-    var m = new W2Cnn(32, 1);
+    var m = new Cifar.W2(32, 1);
     var rng = new ModelGen.Rng(1);
     var x = new float[32 * 3072];
     for (int i = 0; i < x.Length; i++) x[i] = rng.NextFloat();
@@ -24,8 +24,8 @@ if (args.Contains("--layers-w2"))   // per-layer times of a W2 training step (re
     var flags = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance;
     foreach (var name in new[] { "Conv1", "Conv2", "Pool1", "Conv3", "Conv4", "Pool2", "Flat", "Hidden", "Logits" })
     {
-        var f = typeof(W2Cnn).GetMethod(name + "_Forward_V512", flags)!;
-        var b = typeof(W2Cnn).GetMethod(name + "_Backward_V512", flags)!;
+        var f = typeof(Cifar.W2).GetMethod(name + "_Forward_V512", flags)!;
+        var b = typeof(Cifar.W2).GetMethod(name + "_Backward_V512", flags)!;
         int ld = ModelGen.Simd.PanelStride(32);
         double T(Action a) { a(); var sw = Stopwatch.StartNew(); for (int i = 0; i < 5; i++) a(); return sw.Elapsed.TotalMilliseconds / 5; }
         double tf = T(() => f.Invoke(m, new object[] { 32, ld }));
@@ -60,7 +60,7 @@ internal static class Quick
         Time("Torch train 64", b.Torch_TrainStep64, 100);
         var c = new W2Benchmarks();
         c.Setup();
-        Console.WriteLine(W2Cnn.Summary);
+        Console.WriteLine(Cifar.W2.Summary);
         Time("W2 ModelGen batch 1", c.ModelGen_Batch1, 200);
         Time("W2 ModelGen batch 64", c.ModelGen_Batch64, 10);
         Time("W2 ModelGen train 32", () => c.ModelGen_Train32(), 10);

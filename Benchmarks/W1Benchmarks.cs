@@ -7,11 +7,11 @@ using static TorchSharp.torch;
 namespace ModelGen.Benchmarks;
 
 /// <summary>Workload W1: MLP 784 → 256 ReLU → 128 ReLU → 10, float32, one thread.
-/// ModelGen and TorchSharp (libtorch CPU) in the same run.</summary>
+/// ModelGen (the Mnist sample's MnistMlp) and TorchSharp (libtorch CPU) in the same run.</summary>
 [MemoryDiagnoser]
 public class W1Benchmarks
 {
-    private W1Mlp _model = null!;
+    private Mnist.MnistMlp _model = null!;
     private float[] _x1 = null!, _y1 = null!, _x256 = null!, _y256 = null!, _x64 = null!;
     private int[] _labels64 = null!;
     private Sgd _sgd = null!;
@@ -25,7 +25,7 @@ public class W1Benchmarks
     {
         var rng = new Rng(1);
         float[] Random(int n) { var a = new float[n]; for (int i = 0; i < n; i++) a[i] = rng.NextFloat(); return a; }
-        _model = new W1Mlp(maxBatch: 256, seed: 1);
+        _model = new Mnist.MnistMlp(maxBatch: 256, seed: 1);
         _x1 = Random(784); _y1 = new float[10];
         _x256 = Random(256 * 784); _y256 = new float[256 * 10];
         _x64 = Random(64 * 784);
@@ -84,15 +84,6 @@ public class W1Benchmarks
     }
 }
 
-/// <summary>W1 as a ModelGen declaration.</summary>
-[Network(784)]
-public partial class W1Mlp
-{
-    [Dense(256), Relu] public partial Layer Hidden1 { get; }
-    [Dense(128), Relu] public partial Layer Hidden2 { get; }
-    [Dense(10)] public partial Layer Logits { get; }
-    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
-}
 
 /// <summary>The FMA peak of one core, measured in the same run: the ceiling the GFLOP/s figures are read against.</summary>
 public class PeakBenchmarks

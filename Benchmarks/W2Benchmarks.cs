@@ -10,7 +10,7 @@ namespace ModelGen.Benchmarks;
 [MemoryDiagnoser]
 public class W2Benchmarks
 {
-    private W2Cnn _model = null!;
+    private Cifar.W2 _model = null!;
     private float[] _x1 = null!, _y1 = null!, _x64 = null!, _y64 = null!, _x32 = null!;
     private int[] _labels32 = null!;
     private Sgd _sgd = null!;
@@ -23,7 +23,7 @@ public class W2Benchmarks
     {
         var rng = new Rng(2);
         float[] R(int n) { var a = new float[n]; for (int i = 0; i < n; i++) a[i] = rng.NextFloat(); return a; }
-        _model = new W2Cnn(maxBatch: 64, seed: 1);
+        _model = new Cifar.W2(maxBatch: 64, seed: 1);
         _x1 = R(3072); _y1 = new float[10]; _x64 = R(64 * 3072); _y64 = new float[640]; _x32 = R(32 * 3072);
         _labels32 = new int[32];
         for (int i = 0; i < 32; i++) _labels32[i] = rng.NextInt(10);
@@ -71,18 +71,3 @@ public class W2Benchmarks
     }
 }
 
-/// <summary>W2 as a ModelGen declaration.</summary>
-[Network(3, 32, 32)]
-public partial class W2Cnn
-{
-    [Conv2D(32, 3, padding: 1), Relu] public partial Layer Conv1 { get; }
-    [Conv2D(32, 3, padding: 1), Relu] public partial Layer Conv2 { get; }
-    [MaxPool2D(2)] public partial Layer Pool1 { get; }
-    [Conv2D(64, 3, padding: 1), Relu] public partial Layer Conv3 { get; }
-    [Conv2D(64, 3, padding: 1), Relu] public partial Layer Conv4 { get; }
-    [MaxPool2D(2)] public partial Layer Pool2 { get; }
-    [Flatten] public partial Layer Flat { get; }
-    [Dense(256), Relu] public partial Layer Hidden { get; }
-    [Dense(10)] public partial Layer Logits { get; }
-    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
-}
