@@ -93,6 +93,30 @@ public class GeneratorPipelineTests
         }
     }
 
+    /// <summary>The same for a convolutional graph: pooling, batch norm, residual adds and named inputs.</summary>
+    [Fact]
+    public void Truncated_convolutional_declarations_never_crash_the_generator()
+    {
+        string src = "using ModelGen;\n[Network(3, 16, 16), L2(1e-4)] public partial class N { [Conv2D(8, 3, padding: 1, Bias = false)] public partial Layer A { get; } " +
+            "[BatchNorm2D, Relu] public partial Layer B { get; } [Conv2D(8, 3, 2, 1)] public partial Layer C { get; } [Conv2D(8, 1, 2, Input = nameof(B))] public partial Layer P { get; } " +
+            "[Add(nameof(C))] public partial Layer S { get; } [MaxPool2D(2)] public partial Layer M { get; } [GlobalAvgPool] public partial Layer G { get; } " +
+            "[Dense(10)] public partial Layer D { get; } [SoftmaxCrossEntropy] public partial Loss L { get; } }";
+        var compilation = GeneratorHarness.Compilation("");
+        var driver = GeneratorHarness.Driver();
+        for (int cut = 0; cut <= src.Length; cut += 3)
+        {
+            var c = compilation.ReplaceSyntaxTree(compilation.SyntaxTrees.Single(),
+                CSharpSyntaxTree.ParseText(src.Substring(0, cut), GeneratorHarness.ParseOptions, path: "Input0.cs"));
+            driver = driver.RunGenerators(c);
+            var result = driver.GetRunResult().Results.Single();
+            Assert.Null(result.Exception);
+            Assert.DoesNotContain(result.Diagnostics, d => d.Id == "MG0099" || d.Id == "CS8785");
+        }
+        var full = GeneratorHarness.Run(src);
+        Assert.DoesNotContain(full.GeneratorDiagnostics, d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error);
+        Assert.Empty(full.CompileDiagnostics);
+    }
+
     [Fact]
     public void MG0099_internal_failure_becomes_a_diagnostic_naming_the_layer()
     {
