@@ -72,6 +72,16 @@ internal static class ConvLayer
     public static int Hp(LayerPlan l) => l.InShape[1] + 2 * l.PadH;
     public static int Wp(LayerPlan l) => l.InShape[2] + 2 * l.PadW;
     public static int LdWide(LayerPlan l) => Geometry.LdP(l.OutShape[1] * Wp(l));
+    /// <summary>The input gradient of a stride-1 convolution is itself a stride-1 convolution of dZ (padded by
+    /// KH−1−PH, KW−1−PW) with the flipped, transposed weights — run indirect too, no dcol and no col2im.</summary>
+    public static bool IndirectBackward(LayerPlan l) => IsIndirect(l) && l.PadH <= l.KH - 1 && l.PadW <= l.KW - 1;
+    public static int Hq(LayerPlan l) => l.InShape[1] + l.KH - 1;
+    public static int Wq(LayerPlan l) => l.InShape[2] + l.KW - 1;
+    public static int LdWideX(LayerPlan l) => Geometry.LdP(l.InShape[1] * Wq(l));
+    /// <summary>Floats of the padded dZ, the wide dX and the flipped weights (indirect backward).</summary>
+    public static (long DzPad, long DxWide, long WFlip) BackwardScratch(LayerPlan l) =>
+        IndirectBackward(l) ? ((long)O(l) * Hq(l) * Wq(l) + LdWideX(l), (long)C(l) * LdWideX(l), (long)l.WeightCount) : (0, 0, 0);
+
     /// <summary>Floats of the padded image and of the wide output (indirect convolutions).</summary>
     public static (long Pad, long Wide) IndirectScratch(LayerPlan l) =>
         IsIndirect(l) ? ((long)C(l) * Hp(l) * Wp(l) + LdWide(l), (long)O(l) * LdWide(l)) : (0, 0);
@@ -171,6 +181,15 @@ internal static class ConvLayer
             cw.Line($"ref float dwT = ref _arena.Ref(_dwT);   // [{k}, {o}]: dWᵀ summed over the batch, added to dW at the end");
             cw.Line($"_arena.Span(_dwT, {k * o}).Clear();");
             if (!IsPointwise(l)) cw.Line($"ref float col = ref _arena.Ref(_col);   // [{k}, {ldOut}]: col, then dcol");
+            bool flip = IndirectBackward(l) && c.InputGrad is not null;
+            if (flip)
+            {
+                cw.Line($"ref float wflip = ref _arena.Ref(_wflip);   // [{C(l)}, {o}·{l.KH}·{l.KW}]: W flipped and transposed");
+                cw.Line($"ref float dzpad = ref _arena.Ref(_dzpad);   // [{o}, {Hq(l)}·{Wq(l)}]: dz padded by {l.KH - 1 - l.PadH}, {l.KW - 1 - l.PadW}");
+                cw.Line($"ref float dxwide = ref _arena.Ref(_dxwide);   // [{C(l)}, {LdWideX(l)}]");
+                cw.Line($"ref int doffs = ref _doffs{l.Index}[0];");
+                cw.Line($"Im2Col.FlipTranspose(ref w, {o}, {C(l)}, {l.KH}, {l.KW}, ref wflip);");
+            }
             if (l.Activation != ActivationKind.None)
                 cw.Line($"Activations.Backward({LayerTable.RuntimeActivation(l.Activation)}, {LayerTable.Float(l.Alpha)}, _arena.Span({c.OutputGrad}, {Geometry.Extent(l, true)}), _arena.Span({c.Output}, {Geometry.Extent(l, true)}), _arena.Span({c.OutputGrad}, {Geometry.Extent(l, true)}), {w.Enum});");
             using (cw.Block("for (int b = 0; b < batch; b++)"))
@@ -190,6 +209,13 @@ internal static class ConvLayer
                     {
                         cw.Line("// dx[c,p] = Σ_o W[o,c]·dz[o,p]");
                         c.Gemm.Emit(cw, w, new GemmCall("w", "1", k.ToString(), "dy", ldOut.ToString(), "dx", ldIn.ToString(), o.ToString(), k, ldOut, null, "Epilogue.Store", "0f"));
+                    }
+                    else if (flip)
+                    {
+                        cw.Line("// dx = stride-1 convolution of dz (padded) with the flipped, transposed weights: an indirect GEMM, then compaction");
+                        cw.Line($"Im2Col.Pad(ref dy, {o}, {l.OutShape[1]}, {l.OutShape[2]}, {ldOut}, {l.KH - 1 - l.PadH}, {l.KW - 1 - l.PadW}, ref dzpad, {LdWideX(l)});");
+                        c.Gemm.Emit(cw, w, new GemmCall("wflip", k.ToString(), "1", "dzpad", "0", "dxwide", LdWideX(l).ToString(), k.ToString(), C(l), LdWideX(l), null, "Epilogue.Store", "0f") { BOffsets = "doffs" });
+                        cw.Line($"Im2Col.Compact(ref dxwide, {C(l)}, {l.InShape[1]}, {Wq(l)}, {l.InShape[2]}, {LdWideX(l)}, ref dx, {ldIn});");
                     }
                     else
                     {

@@ -84,6 +84,22 @@ public static class Im2Col
                 Copy(ref Unsafe.Add(ref wide, (nint)r * ldWide + i * wp), ref Unsafe.Add(ref y, (nint)r * ldOut + i * wo), wo);
     }
 
+    /// <summary>
+    /// The weights of the backward-data convolution: <c>wflip[c, (o·KH + u)·KW + v] = W[o, c, KH−1−u, KW−1−v]</c>,
+    /// so that <c>dx = Σ W'·(shifted rows of dz padded by KH−1−PH, KW−1−PW)</c> — a stride-1 convolution again.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void FlipTranspose(ref float w, int o, int c, int kh, int kw, ref float wflip)
+    {
+        int k2 = kh * kw;
+        for (int oi = 0; oi < o; oi++)
+            for (int ci = 0; ci < c; ci++)
+                for (int u = 0; u < kh; u++)
+                    for (int v = 0; v < kw; v++)
+                        Unsafe.Add(ref wflip, (nint)ci * o * k2 + oi * k2 + (kh - 1 - u) * kw + (kw - 1 - v)) =
+                            Unsafe.Add(ref w, ((nint)(oi * c + ci) * kh + u) * kw + v);
+    }
+
     /// <summary>col2im: <c>dx = 0</c>, then every <c>dcol[k, p]</c> is added to the input pixel it was taken from
     /// (pixels seen by several windows sum their gradients).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -167,6 +167,7 @@ internal static partial class NetworkEmitter
         if (p.Trainable) bufs.AddRange(GradientRoutes.Of(p).Where(r => r.Private is not null).Select(r => r.Private!));
         bufs.AddRange(FoldPairs(p).Keys.Select(i => "_fold" + i));
         if (p.Layers.Any(ConvLayer.IsIndirect)) { bufs.Add("_xpad"); bufs.Add("_wide"); }
+        if (p.Trainable && p.Layers.Any(BackwardIndirect)) { bufs.Add("_wflip"); bufs.Add("_dzpad"); bufs.Add("_dxwide"); }
         foreach (var l in p.Layers)
         {
             bufs.Add("_y" + l.Index);
@@ -184,6 +185,9 @@ internal static partial class NetworkEmitter
         foreach (var l in p.Layers) cw.Line($"private readonly Layer _layer{l.Index};");
         foreach (var l in p.Layers.Where(ConvLayer.IsIndirect))
             cw.Line($"private readonly int[] _offs{l.Index} = Im2Col.Offsets({l.InShape[0]}, {l.KH}, {l.KW}, {ConvLayer.Hp(l)}, {ConvLayer.Wp(l)});   // {l.Name}'s im2col-free row offsets");
+        if (p.Trainable)
+            foreach (var l in p.Layers.Where(BackwardIndirect))
+                cw.Line($"private readonly int[] _doffs{l.Index} = Im2Col.Offsets({l.OutShape[0]}, {l.KH}, {l.KW}, {ConvLayer.Hq(l)}, {ConvLayer.Wq(l)});   // {l.Name}'s backward-data row offsets");
         if (p.Trainable && p.Loss is not null)
             cw.Line($"private static readonly global::ModelGen.Loss s_loss = new(\"{p.Loss.Name}\", LossKind.{p.Loss.Kind});");
         cw.Line();
@@ -217,6 +221,13 @@ internal static partial class NetworkEmitter
                 if (l.Kind == LayerKind.BatchNorm2D) cw.Line($"_bn{l.Index} = Take({2 * l.BiasCount});   // the batch's mean and 1/σ per channel");
             }
             if (p.Trainable) cw.Line($"_xs = Take(ldMax * {p.MaxDenseInput});");
+            var flips = p.Trainable ? p.Layers.Where(BackwardIndirect).ToList() : new List<LayerPlan>();
+            if (flips.Count > 0)
+            {
+                cw.Line($"_wflip = Take({flips.Max(l => ConvLayer.BackwardScratch(l).WFlip)});   // flipped, transposed weights");
+                cw.Line($"_dzpad = Take({flips.Max(l => ConvLayer.BackwardScratch(l).DzPad)});   // padded dz");
+                cw.Line($"_dxwide = Take({flips.Max(l => ConvLayer.BackwardScratch(l).DxWide)});   // wide dx");
+            }
             var indirect = p.Layers.Where(ConvLayer.IsIndirect).ToList();
             if (indirect.Count > 0)
             {
@@ -269,6 +280,9 @@ internal static partial class NetworkEmitter
         }
         cw.Line();
     }
+
+    /// <summary>A stride-1 convolution whose input gradient runs as an indirect convolution (it must have an input gradient: not the first layer).</summary>
+    private static bool BackwardIndirect(LayerPlan l) => ConvLayer.IndirectBackward(l) && l.InputIndex >= 0;
 
     private static bool HasDropout(NetworkPlan p) => p.Layers.Any(l => l.Kind == LayerKind.Dropout);
 
