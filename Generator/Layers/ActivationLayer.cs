@@ -52,9 +52,9 @@ internal static class ActivationLayer
         using (cw.Block($"private void {l.Name}_Forward_{w.Name}(int n, int ld)"))
         {
             if (l.Activation == ActivationKind.Softmax)
-                cw.Line($"Softmax.Forward(ref _arena.Ref({c.Input}), ref _arena.Ref({c.Output}), {l.Out}, ld, n);");
+                cw.Line($"MG.Softmax.Forward(ref _arena.Ref({c.Input}), ref _arena.Ref({c.Output}), {l.Out}, ld, n);");
             else
-                cw.Line($"Activations.Forward({LayerTable.RuntimeActivation(l.Activation)}, {LayerTable.Float(l.Alpha)}, _arena.Span({c.Input}, {Geometry.Extent(l, false)}), _arena.Span({c.Output}, {Geometry.Extent(l, true)}), {w.Enum});");
+                cw.Line($"MG.Activations.Forward({LayerTable.RuntimeActivation(l.Activation)}, {LayerTable.Float(l.Alpha)}, _arena.Span({c.Input}, {Geometry.Extent(l, false)}), _arena.Span({c.Output}, {Geometry.Extent(l, true)}), {w.Enum});");
         }
     }
 
@@ -66,9 +66,9 @@ internal static class ActivationLayer
         {
             if (c.InputGrad is null) { cw.Line("// first layer: no gradient flows further down"); return; }
             if (l.Activation == ActivationKind.Softmax)
-                cw.Line($"Softmax.Backward(ref _arena.Ref({c.OutputGrad}), ref _arena.Ref({c.Output}), ref _arena.Ref({c.InputGrad}), {l.Out}, ld, n);");
+                cw.Line($"MG.Softmax.Backward(ref _arena.Ref({c.OutputGrad}), ref _arena.Ref({c.Output}), ref _arena.Ref({c.InputGrad}), {l.Out}, ld, n);");
             else
-                cw.Line($"Activations.Backward({LayerTable.RuntimeActivation(l.Activation)}, {LayerTable.Float(l.Alpha)}, _arena.Span({c.OutputGrad}, {Geometry.Extent(l, true)}), _arena.Span({c.Output}, {Geometry.Extent(l, true)}), _arena.Span({c.InputGrad}, {Geometry.Extent(l, false)}), {w.Enum});");
+                cw.Line($"MG.Activations.Backward({LayerTable.RuntimeActivation(l.Activation)}, {LayerTable.Float(l.Alpha)}, _arena.Span({c.OutputGrad}, {Geometry.Extent(l, true)}), _arena.Span({c.Output}, {Geometry.Extent(l, true)}), _arena.Span({c.InputGrad}, {Geometry.Extent(l, false)}), {w.Enum});");
         }
     }
 }

@@ -21,7 +21,7 @@ internal static class AddLayer
         string ext = Geometry.Extent(l, true);
         cw.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         using (cw.Block($"private void {l.Name}_Forward_{w.Name}(int n, int ld)"))
-            cw.Line($"Sum.Add(_arena.Span({c.Input}, {ext}), _arena.Span({c.Skip}, {ext}), _arena.Span({c.Output}, {ext}), {w.Enum});");
+            cw.Line($"MG.Sum.Add(_arena.Span({c.Input}, {ext}), _arena.Span({c.Skip}, {ext}), _arena.Span({c.Output}, {ext}), {w.Enum});");
     }
 
     public static void EmitBackward(CodeWriter cw, LayerContext c, Width w)

@@ -52,12 +52,12 @@ internal static class BatchNormLayer
         using (cw.Block($"private void {l.Name}_Forward_{w.Name}(int n, int ld)"))
         {
             using (cw.Block("if (_training)"))
-                cw.Line($"BatchNorm.ForwardTraining(ref _arena.Ref({c.Input}), _batch, {Args(l, c)}, {LayerTable.Float(l.Rate)}, {LayerTable.Float(l.Epsilon)}, ref _arena.Ref(_bn{l.Index}), ref _arena.Ref({c.Output}));");
+                cw.Line($"MG.BatchNorm.ForwardTraining(ref _arena.Ref({c.Input}), _batch, {Args(l, c)}, {LayerTable.Float(l.Rate)}, {LayerTable.Float(l.Epsilon)}, ref _arena.Ref(_bn{l.Index}), ref _arena.Ref({c.Output}));");
             using (cw.Block(c.Folded ? "else if (!FoldBatchNorm)" : "else"))
-                cw.Line($"BatchNorm.ForwardInference(ref _arena.Ref({c.Input}), _batch, {Args(l, c)}, {LayerTable.Float(l.Epsilon)}, ref _arena.Ref({c.Output}));");
+                cw.Line($"MG.BatchNorm.ForwardInference(ref _arena.Ref({c.Input}), _batch, {Args(l, c)}, {LayerTable.Float(l.Epsilon)}, ref _arena.Ref({c.Output}));");
             if (c.Folded) cw.Line("else return;   // folded into the convolution before it, which wrote this output (activation included)");
             if (l.Activation != ActivationKind.None)
-                cw.Line($"Activations.Forward({LayerTable.RuntimeActivation(l.Activation)}, {LayerTable.Float(l.Alpha)}, _arena.Span({c.Output}, {ext}), _arena.Span({c.Output}, {ext}), {w.Enum});");
+                cw.Line($"MG.Activations.Forward({LayerTable.RuntimeActivation(l.Activation)}, {LayerTable.Float(l.Alpha)}, _arena.Span({c.Output}, {ext}), _arena.Span({c.Output}, {ext}), {w.Enum});");
         }
     }
 
@@ -69,9 +69,9 @@ internal static class BatchNormLayer
         using (cw.Block($"private void {l.Name}_Backward_{w.Name}(int batch, int n, int ld)"))
         {
             if (l.Activation != ActivationKind.None)
-                cw.Line($"Activations.Backward({LayerTable.RuntimeActivation(l.Activation)}, {LayerTable.Float(l.Alpha)}, _arena.Span({c.OutputGrad}, {ext}), _arena.Span({c.Output}, {ext}), _arena.Span({c.OutputGrad}, {ext}), {w.Enum});");
+                cw.Line($"MG.Activations.Backward({LayerTable.RuntimeActivation(l.Activation)}, {LayerTable.Float(l.Alpha)}, _arena.Span({c.OutputGrad}, {ext}), _arena.Span({c.Output}, {ext}), _arena.Span({c.OutputGrad}, {ext}), {w.Enum});");
             string dx = c.InputGrad is null ? "Unsafe.NullRef<float>()" : $"_arena.Ref({c.InputGrad})";
-            cw.Line($"BatchNorm.Backward(ref _arena.Ref({c.Input}), ref _arena.Ref({c.OutputGrad}), batch, {l.OutShape[0]}, {l.OutPixels}, {Geometry.LdP(l.OutPixels)}, ref _arena.Ref({l.Name}_Weight), ref _arena.Ref(_bn{l.Index}), " +
+            cw.Line($"MG.BatchNorm.Backward(ref _arena.Ref({c.Input}), ref _arena.Ref({c.OutputGrad}), batch, {l.OutShape[0]}, {l.OutPixels}, {Geometry.LdP(l.OutPixels)}, ref _arena.Ref({l.Name}_Weight), ref _arena.Ref(_bn{l.Index}), " +
                 $"ref _arena.Ref(GradientBase + {l.Name}_Weight), ref _arena.Ref(GradientBase + {l.Name}_Bias), ref {dx}, {(c.InputGrad is null ? "false" : "true")});");
         }
     }

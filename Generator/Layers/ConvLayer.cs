@@ -130,7 +130,7 @@ internal static class ConvLayer
             }
             else Body(cw, c, w, $"{l.Name}_Weight", $"{l.Name}_Bias", c.Output, LayerTable.FusedEpilogue(l.Activation), l.Alpha);
             if (l.Activation is ActivationKind.Sigmoid or ActivationKind.Tanh)
-                cw.Line($"Activations.Forward({LayerTable.RuntimeActivation(l.Activation)}, 0f, _arena.Span({c.Output}, {Geometry.Extent(l, true)}), _arena.Span({c.Output}, {Geometry.Extent(l, true)}), {w.Enum});");
+                cw.Line($"MG.Activations.Forward({LayerTable.RuntimeActivation(l.Activation)}, 0f, _arena.Span({c.Output}, {Geometry.Extent(l, true)}), _arena.Span({c.Output}, {Geometry.Extent(l, true)}), {w.Enum});");
         }
     }
 
@@ -150,9 +150,9 @@ internal static class ConvLayer
             {
                 cw.Line($"ref float x = ref _arena.Ref({c.Input} + (long)b * {C(l) * ldIn});   // [{C(l)}, {ldIn}] one sample");
                 cw.Line($"ref float y = ref _arena.Ref({output} + (long)b * {O(l) * ldOut});   // [{O(l)}, {ldOut}]");
-                cw.Line($"Im2Col.Pad(ref x, {C(l)}, {l.InShape[1]}, {l.InShape[2]}, {ldIn}, {l.PadH}, {l.PadW}, ref xpad, {ldWide});");
+                cw.Line($"MG.Im2Col.Pad(ref x, {C(l)}, {l.InShape[1]}, {l.InShape[2]}, {ldIn}, {l.PadH}, {l.PadW}, ref xpad, {ldWide});");
                 c.Gemm.Emit(cw, w, new GemmCall("w", K(l).ToString(), "1", "xpad", "0", "wide", ldWide.ToString(), K(l).ToString(), O(l), ldWide, "bias", epi, LayerTable.Float(alpha)) { BOffsets = "offs" });
-                cw.Line($"Im2Col.Compact(ref wide, {O(l)}, {l.OutShape[1]}, {Wp(l)}, {l.OutShape[2]}, {ldWide}, ref y, {ldOut});");
+                cw.Line($"MG.Im2Col.Compact(ref wide, {O(l)}, {l.OutShape[1]}, {Wp(l)}, {l.OutShape[2]}, {ldWide}, ref y, {ldOut});");
             }
             return;
         }
@@ -162,7 +162,7 @@ internal static class ConvLayer
             cw.Line($"ref float x = ref _arena.Ref({c.Input} + (long)b * {C(l) * ldIn});   // [{C(l)}, {ldIn}] one sample");
             cw.Line($"ref float y = ref _arena.Ref({output} + (long)b * {O(l) * ldOut});   // [{O(l)}, {ldOut}]");
             string bName = "x";
-            if (!IsPointwise(l)) { cw.Line($"Im2Col.Columns(ref x, {Geo(l)}, ref col, {ldOut});"); bName = "col"; }
+            if (!IsPointwise(l)) { cw.Line($"MG.Im2Col.Columns(ref x, {Geo(l)}, ref col, {ldOut});"); bName = "col"; }
             c.Gemm.Emit(cw, w, new GemmCall("w", K(l).ToString(), "1", bName, ldOut.ToString(), "y", ldOut.ToString(), K(l).ToString(), O(l), ldOut, "bias", epi, LayerTable.Float(alpha)));
         }
     }
@@ -188,44 +188,44 @@ internal static class ConvLayer
                 cw.Line($"ref float dzpad = ref _arena.Ref(_dzpad);   // [{o}, {Hq(l)}·{Wq(l)}]: dz padded by {l.KH - 1 - l.PadH}, {l.KW - 1 - l.PadW}");
                 cw.Line($"ref float dxwide = ref _arena.Ref(_dxwide);   // [{C(l)}, {LdWideX(l)}]");
                 cw.Line($"ref int doffs = ref _doffs{l.Index}[0];");
-                cw.Line($"Im2Col.FlipTranspose(ref w, {o}, {C(l)}, {l.KH}, {l.KW}, ref wflip);");
+                cw.Line($"MG.Im2Col.FlipTranspose(ref w, {o}, {C(l)}, {l.KH}, {l.KW}, ref wflip);");
             }
             if (l.Activation != ActivationKind.None)
-                cw.Line($"Activations.Backward({LayerTable.RuntimeActivation(l.Activation)}, {LayerTable.Float(l.Alpha)}, _arena.Span({c.OutputGrad}, {Geometry.Extent(l, true)}), _arena.Span({c.Output}, {Geometry.Extent(l, true)}), _arena.Span({c.OutputGrad}, {Geometry.Extent(l, true)}), {w.Enum});");
+                cw.Line($"MG.Activations.Backward({LayerTable.RuntimeActivation(l.Activation)}, {LayerTable.Float(l.Alpha)}, _arena.Span({c.OutputGrad}, {Geometry.Extent(l, true)}), _arena.Span({c.Output}, {Geometry.Extent(l, true)}), _arena.Span({c.OutputGrad}, {Geometry.Extent(l, true)}), {w.Enum});");
             using (cw.Block("for (int b = 0; b < batch; b++)"))
             {
                 cw.Line($"ref float x = ref _arena.Ref({c.Input} + (long)b * {C(l) * ldIn});");
                 cw.Line($"ref float dy = ref _arena.Ref({c.OutputGrad} + (long)b * {o * ldOut});   // dz, [{o}, {ldOut}]");
-                if (l.HasBias) cw.Line($"Reductions.AddRowSums(ref dy, {o}, {ldOut}, {p}, ref db, {w.Enum});   // dbias[o] += Σ_p dz[o,p]");
+                if (l.HasBias) cw.Line($"MG.Reductions.AddRowSums(ref dy, {o}, {ldOut}, {p}, ref db, {w.Enum});   // dbias[o] += Σ_p dz[o,p]");
                 string a = "x", ars = ldIn.ToString();
-                if (!IsPointwise(l)) { cw.Line($"Im2Col.Columns(ref x, {Geo(l)}, ref col, {ldOut});"); a = "col"; ars = ldOut.ToString(); }
-                cw.Line($"Layout.Transpose(ref dy, {o}, {p}, {ldOut}, ref dzT, {o});   // dzᵀ, [{p}, {o}]");
+                if (!IsPointwise(l)) { cw.Line($"MG.Im2Col.Columns(ref x, {Geo(l)}, ref col, {ldOut});"); a = "col"; ars = ldOut.ToString(); }
+                cw.Line($"MG.Layout.Transpose(ref dy, {o}, {p}, {ldOut}, ref dzT, {o});   // dzᵀ, [{p}, {o}]");
                 cw.Line("// dWᵀ[k,o] += Σ_p col[k,p]·dzᵀ[p,o]   (the filters, a multiple of 16, fill the vector lanes)");
-                c.Gemm.Emit(cw, w, new GemmCall(a, ars, "1", "dzT", o.ToString(), "dwT", o.ToString(), p.ToString(), k, o, null, "Epilogue.Accumulate", "0f"));
+                c.Gemm.Emit(cw, w, new GemmCall(a, ars, "1", "dzT", o.ToString(), "dwT", o.ToString(), p.ToString(), k, o, null, "MG.Epilogue.Accumulate", "0f"));
                 if (c.InputGrad is not null)
                 {
                     cw.Line($"ref float dx = ref _arena.Ref({c.InputGrad} + (long)b * {C(l) * ldIn});   // [{C(l)}, {ldIn}]");
                     if (IsPointwise(l))
                     {
                         cw.Line("// dx[c,p] = Σ_o W[o,c]·dz[o,p]");
-                        c.Gemm.Emit(cw, w, new GemmCall("w", "1", k.ToString(), "dy", ldOut.ToString(), "dx", ldIn.ToString(), o.ToString(), k, ldOut, null, "Epilogue.Store", "0f"));
+                        c.Gemm.Emit(cw, w, new GemmCall("w", "1", k.ToString(), "dy", ldOut.ToString(), "dx", ldIn.ToString(), o.ToString(), k, ldOut, null, "MG.Epilogue.Store", "0f"));
                     }
                     else if (flip)
                     {
                         cw.Line("// dx = stride-1 convolution of dz (padded) with the flipped, transposed weights: an indirect GEMM, then compaction");
-                        cw.Line($"Im2Col.Pad(ref dy, {o}, {l.OutShape[1]}, {l.OutShape[2]}, {ldOut}, {l.KH - 1 - l.PadH}, {l.KW - 1 - l.PadW}, ref dzpad, {LdWideX(l)});");
-                        c.Gemm.Emit(cw, w, new GemmCall("wflip", k.ToString(), "1", "dzpad", "0", "dxwide", LdWideX(l).ToString(), k.ToString(), C(l), LdWideX(l), null, "Epilogue.Store", "0f") { BOffsets = "doffs" });
-                        cw.Line($"Im2Col.Compact(ref dxwide, {C(l)}, {l.InShape[1]}, {Wq(l)}, {l.InShape[2]}, {LdWideX(l)}, ref dx, {ldIn});");
+                        cw.Line($"MG.Im2Col.Pad(ref dy, {o}, {l.OutShape[1]}, {l.OutShape[2]}, {ldOut}, {l.KH - 1 - l.PadH}, {l.KW - 1 - l.PadW}, ref dzpad, {LdWideX(l)});");
+                        c.Gemm.Emit(cw, w, new GemmCall("wflip", k.ToString(), "1", "dzpad", "0", "dxwide", LdWideX(l).ToString(), k.ToString(), C(l), LdWideX(l), null, "MG.Epilogue.Store", "0f") { BOffsets = "doffs" });
+                        cw.Line($"MG.Im2Col.Compact(ref dxwide, {C(l)}, {l.InShape[1]}, {Wq(l)}, {l.InShape[2]}, {LdWideX(l)}, ref dx, {ldIn});");
                     }
                     else
                     {
                         cw.Line("// dcol[k,p] = Σ_o W[o,k]·dz[o,p], then col2im adds each column back to the pixels it came from");
-                        c.Gemm.Emit(cw, w, new GemmCall("w", "1", k.ToString(), "dy", ldOut.ToString(), "col", ldOut.ToString(), o.ToString(), k, ldOut, null, "Epilogue.Store", "0f"));
-                        cw.Line($"Im2Col.ToImage(ref col, {ldOut}, {Geo(l)}, ref dx);   // dx = col2im(dcol)");
+                        c.Gemm.Emit(cw, w, new GemmCall("w", "1", k.ToString(), "dy", ldOut.ToString(), "col", ldOut.ToString(), o.ToString(), k, ldOut, null, "MG.Epilogue.Store", "0f"));
+                        cw.Line($"MG.Im2Col.ToImage(ref col, {ldOut}, {Geo(l)}, ref dx);   // dx = col2im(dcol)");
                     }
                 }
             }
-            cw.Line($"Layout.AddTransposed(ref dwT, {k}, {o}, ref dw);   // dW[o,k] += dWᵀ[k,o]");
+            cw.Line($"MG.Layout.AddTransposed(ref dwT, {k}, {o}, ref dw);   // dW[o,k] += dWᵀ[k,o]");
         }
     }
 }

@@ -83,7 +83,7 @@ internal static class DenseLayer
             else
             {
                 using (cw.Block("if (n == 1)"))
-                    cw.Line($"Gemm.Gemv{w.Name}(ref w, {l.In}, ref x, ref y, {l.Out}, ref bias, {LayerTable.FusedEpilogue(l.Activation)}, {alpha});   // batch 1: stream W once");
+                    cw.Line($"MG.Gemm.Gemv{w.Name}(ref w, {l.In}, ref x, ref y, {l.Out}, ref bias, {LayerTable.FusedEpilogue(l.Activation)}, {alpha});   // batch 1: stream W once");
                 using (cw.Block("else"))
                     c.Gemm.Emit(cw, w, gemm);
             }
@@ -95,9 +95,9 @@ internal static class DenseLayer
     {
         var l = c.Layer;
         if (l.Activation is ActivationKind.Sigmoid or ActivationKind.Tanh)
-            cw.Line($"Activations.Forward({LayerTable.RuntimeActivation(l.Activation)}, 0f, _arena.Span({c.Output}, {l.Out} * ld), _arena.Span({c.Output}, {l.Out} * ld), {w.Enum});");
+            cw.Line($"MG.Activations.Forward({LayerTable.RuntimeActivation(l.Activation)}, 0f, _arena.Span({c.Output}, {l.Out} * ld), _arena.Span({c.Output}, {l.Out} * ld), {w.Enum});");
         else if (l.Activation == ActivationKind.Softmax)
-            cw.Line($"Softmax.Forward(ref y, ref y, {l.Out}, ld, n);");
+            cw.Line($"MG.Softmax.Forward(ref y, ref y, {l.Out}, ld, n);");
     }
 
     public static void EmitBackward(CodeWriter cw, LayerContext c, Width w)
@@ -108,24 +108,24 @@ internal static class DenseLayer
         {
             Locals(cw, c, grads: true);
             if (l.Activation == ActivationKind.Softmax)
-                cw.Line($"Softmax.Backward(ref dy, ref y, ref dy, {l.Out}, ld, n);");
+                cw.Line($"MG.Softmax.Backward(ref dy, ref y, ref dy, {l.Out}, ld, n);");
             else if (l.Activation != ActivationKind.None)
-                cw.Line($"Activations.Backward({LayerTable.RuntimeActivation(l.Activation)}, {LayerTable.Float(l.Alpha)}, _arena.Span({c.OutputGrad}, {l.Out} * ld), _arena.Span({c.Output}, {l.Out} * ld), _arena.Span({c.OutputGrad}, {l.Out} * ld), {w.Enum});");
-            cw.Line($"Reductions.AddRowSums(ref dy, {l.Out}, ld, batch, ref db, {w.Enum});   // dbias[o] += Σ_b dz[o,b]");
+                cw.Line($"MG.Activations.Backward({LayerTable.RuntimeActivation(l.Activation)}, {LayerTable.Float(l.Alpha)}, _arena.Span({c.OutputGrad}, {l.Out} * ld), _arena.Span({c.Output}, {l.Out} * ld), _arena.Span({c.OutputGrad}, {l.Out} * ld), {w.Enum});");
+            cw.Line($"MG.Reductions.AddRowSums(ref dy, {l.Out}, ld, batch, ref db, {w.Enum});   // dbias[o] += Σ_b dz[o,b]");
             if (c.SampleMajorInput is not null)
                 cw.Line($"ref float xs = ref _arena.Ref({c.SampleMajorInput});   // the input as given, [batch, {l.In}]");
             else
             {
-                cw.Line($"Layout.ToSampleMajor(ref x, {l.In}, ld, batch, _arena.Span(_xs, batch * {l.In}));");
+                cw.Line($"MG.Layout.ToSampleMajor(ref x, {l.In}, ld, batch, _arena.Span(_xs, batch * {l.In}));");
                 cw.Line($"ref float xs = ref _arena.Ref(_xs);   // x as [batch, {l.In}]");
             }
             cw.Line($"// dW[o,i] += Σ_b dz[o,b]·xs[b,i]");
-            c.Gemm.Emit(cw, w, new GemmCall("dy", "ld", "1", "xs", l.In.ToString(), "dw", l.In.ToString(), "batch", l.Out, l.In, null, "Epilogue.Accumulate", "0f"));
+            c.Gemm.Emit(cw, w, new GemmCall("dy", "ld", "1", "xs", l.In.ToString(), "dw", l.In.ToString(), "batch", l.Out, l.In, null, "MG.Epilogue.Accumulate", "0f"));
             if (c.InputGrad is not null)
             {
                 cw.Line($"ref float dx = ref _arena.Ref({c.InputGrad});   // [{l.In}, ld]");
                 cw.Line($"// dx[i,b] = Σ_o W[o,i]·dz[o,b]   (A = Wᵀ: row stride 1, reduction stride {l.In})");
-                c.Gemm.Emit(cw, w, new GemmCall("w", "1", l.In.ToString(), "dy", "ld", "dx", "ld", l.Out.ToString(), l.In, null, null, "Epilogue.Store", "0f"));
+                c.Gemm.Emit(cw, w, new GemmCall("w", "1", l.In.ToString(), "dy", "ld", "dx", "ld", l.Out.ToString(), l.In, null, null, "MG.Epilogue.Store", "0f"));
             }
         }
     }

@@ -43,7 +43,7 @@ internal static class DropoutLayer
             string ldr = l.ImageOut ? Geometry.LdP(l.OutPixels).ToString() : "ld";
             string cols = l.ImageOut ? l.OutPixels.ToString() : "_batch";
             using (cw.Block("if (_training)"))
-                cw.Line($"Dropout.Forward(_arena.Span({c.Input}, {ext}), _arena.Span({c.Output}, {ext}), _arena.Span(_m{l.Index}, {ext}), {rows}, {ldr}, {cols}, {LayerTable.Float(l.Rate)}, ref _dropoutRng);");
+                cw.Line($"MG.Dropout.Forward(_arena.Span({c.Input}, {ext}), _arena.Span({c.Output}, {ext}), _arena.Span(_m{l.Index}, {ext}), {rows}, {ldr}, {cols}, {LayerTable.Float(l.Rate)}, ref _dropoutRng);");
             using (cw.Block("else"))
                 cw.Line($"_arena.Span({c.Input}, {ext}).CopyTo(_arena.Span({c.Output}, {ext}));");
         }
@@ -57,7 +57,7 @@ internal static class DropoutLayer
         {
             if (c.InputGrad is null) { cw.Line("// first layer: no gradient flows further down"); return; }
             string ext = Geometry.Extent(l, true);
-            cw.Line($"Elementwise.Multiply(_arena.Span({c.OutputGrad}, {ext}), _arena.Span(_m{l.Index}, {ext}), _arena.Span({c.InputGrad}, {ext}), {w.Enum});   // dx = dy ⊙ m");
+            cw.Line($"MG.Elementwise.Multiply(_arena.Span({c.OutputGrad}, {ext}), _arena.Span(_m{l.Index}, {ext}), _arena.Span({c.InputGrad}, {ext}), {w.Enum});   // dx = dy ⊙ m");
         }
     }
 }

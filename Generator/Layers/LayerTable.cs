@@ -102,7 +102,7 @@ internal static class LayerTable
     }
 
     /// <summary>The runtime's <c>Activation</c> member for a fused or standalone element-wise activation.</summary>
-    public static string RuntimeActivation(ActivationKind a) => "Activation." + (a switch
+    public static string RuntimeActivation(ActivationKind a) => "MG.Activation." + (a switch
     {
         ActivationKind.Relu => "Relu",
         ActivationKind.LeakyRelu => "LeakyRelu",
@@ -114,9 +114,9 @@ internal static class LayerTable
     /// <summary>The GEMM epilogue that fuses bias and, where it is piecewise linear, the activation into the store.</summary>
     public static string FusedEpilogue(ActivationKind a) => a switch
     {
-        ActivationKind.Relu => "Epilogue.BiasRelu",
-        ActivationKind.LeakyRelu => "Epilogue.BiasLeakyRelu",
-        _ => "Epilogue.Bias",
+        ActivationKind.Relu => "MG.Epilogue.BiasRelu",
+        ActivationKind.LeakyRelu => "MG.Epilogue.BiasLeakyRelu",
+        _ => "MG.Epilogue.Bias",
     };
 
     public static string Float(float f) => f.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + "f";

@@ -95,15 +95,15 @@ internal static class PoolLayer
             switch (l.Kind)
             {
                 case LayerKind.Flatten:
-                    cw.Line($"Images.ToPanel(ref _arena.Ref({c.Input}), _batch, {cin}, {l.InPixels}, {ldIn}, ref _arena.Ref({c.Output}), ld);");
+                    cw.Line($"MG.Images.ToPanel(ref _arena.Ref({c.Input}), _batch, {cin}, {l.InPixels}, {ldIn}, ref _arena.Ref({c.Output}), ld);");
                     break;
                 case LayerKind.GlobalAvgPool:
-                    cw.Line($"Pool.GlobalAverage(ref _arena.Ref({c.Input}), _batch, {cin}, {l.InPixels}, {ldIn}, ref _arena.Ref({c.Output}), ld);");
+                    cw.Line($"MG.Pool.GlobalAverage(ref _arena.Ref({c.Input}), _batch, {cin}, {l.InPixels}, {ldIn}, ref _arena.Ref({c.Output}), ld);");
                     break;
                 default:
                     int so = Geometry.ImageStride(l.OutShape[0], l.OutPixels);
                     using (cw.Block("for (int b = 0; b < _batch; b++)"))
-                        cw.Line($"Pool.{(l.Kind == LayerKind.MaxPool2D ? "Max" : "Average")}(ref _arena.Ref({c.Input} + (long)b * {cin * ldIn}), {Geo(l)}, ref _arena.Ref({c.Output} + (long)b * {so}));");
+                        cw.Line($"MG.Pool.{(l.Kind == LayerKind.MaxPool2D ? "Max" : "Average")}(ref _arena.Ref({c.Input} + (long)b * {cin * ldIn}), {Geo(l)}, ref _arena.Ref({c.Output} + (long)b * {so}));");
                     break;
             }
         }
@@ -120,17 +120,17 @@ internal static class PoolLayer
             switch (l.Kind)
             {
                 case LayerKind.Flatten:
-                    cw.Line($"Images.FromPanel(ref _arena.Ref({c.OutputGrad}), ld, batch, {cin}, {l.InPixels}, {ldIn}, ref _arena.Ref({c.InputGrad}));");
+                    cw.Line($"MG.Images.FromPanel(ref _arena.Ref({c.OutputGrad}), ld, batch, {cin}, {l.InPixels}, {ldIn}, ref _arena.Ref({c.InputGrad}));");
                     break;
                 case LayerKind.GlobalAvgPool:
-                    cw.Line($"Pool.GlobalAverageBackward(ref _arena.Ref({c.OutputGrad}), ld, batch, {cin}, {l.InPixels}, {ldIn}, ref _arena.Ref({c.InputGrad}));");
+                    cw.Line($"MG.Pool.GlobalAverageBackward(ref _arena.Ref({c.OutputGrad}), ld, batch, {cin}, {l.InPixels}, {ldIn}, ref _arena.Ref({c.InputGrad}));");
                     break;
                 default:
                     int so = Geometry.ImageStride(l.OutShape[0], l.OutPixels);
                     using (cw.Block("for (int b = 0; b < batch; b++)"))
                         cw.Line(l.Kind == LayerKind.MaxPool2D
-                            ? $"Pool.MaxBackward(ref _arena.Ref({c.Input} + (long)b * {cin * ldIn}), ref _arena.Ref({c.OutputGrad} + (long)b * {so}), {Geo(l)}, ref _arena.Ref({c.InputGrad} + (long)b * {cin * ldIn}));"
-                            : $"Pool.AverageBackward(ref _arena.Ref({c.OutputGrad} + (long)b * {so}), {Geo(l)}, ref _arena.Ref({c.InputGrad} + (long)b * {cin * ldIn}));");
+                            ? $"MG.Pool.MaxBackward(ref _arena.Ref({c.Input} + (long)b * {cin * ldIn}), ref _arena.Ref({c.OutputGrad} + (long)b * {so}), {Geo(l)}, ref _arena.Ref({c.InputGrad} + (long)b * {cin * ldIn}));"
+                            : $"MG.Pool.AverageBackward(ref _arena.Ref({c.OutputGrad} + (long)b * {so}), {Geo(l)}, ref _arena.Ref({c.InputGrad} + (long)b * {cin * ldIn}));");
                     break;
             }
         }

@@ -36,8 +36,8 @@ internal sealed class GemmEmitter
         {
             string cols = g.Cols?.ToString() ?? "n";
             cw.Line(g.BOffsets is null
-                ? $"Gemm.Scalar(ref {g.A}, {g.Ars}, {g.Aks}, ref {g.B}, {g.Ldb}, ref {g.C}, {g.Ldc}, {g.K}, {g.Rows}, {cols}, ref {bias}, {g.Epi}, {g.Alpha});"
-                : $"Gemm.ScalarIndirect(ref {g.A}, {g.Ars}, {g.Aks}, ref {g.B}, ref {g.BOffsets}, ref {g.C}, {g.Ldc}, {g.K}, {g.Rows}, {cols}, ref {bias}, {g.Epi}, {g.Alpha});");
+                ? $"MG.Gemm.Scalar(ref {g.A}, {g.Ars}, {g.Aks}, ref {g.B}, {g.Ldb}, ref {g.C}, {g.Ldc}, {g.K}, {g.Rows}, {cols}, ref {bias}, {g.Epi}, {g.Alpha});"
+                : $"MG.Gemm.ScalarIndirect(ref {g.A}, {g.Ars}, {g.Aks}, ref {g.B}, ref {g.BOffsets}, ref {g.C}, {g.Ldc}, {g.K}, {g.Rows}, {cols}, ref {bias}, {g.Epi}, {g.Alpha});");
             return;
         }
         if (g.Cols is null)
@@ -72,8 +72,8 @@ internal sealed class GemmEmitter
             }
         if (after > 0)
             cw.Line(g.BOffsets is null
-                ? $"Gemm.Scalar(ref {g.A}, {g.Ars}, {g.Aks}, ref Unsafe.Add(ref {g.B}, {col}), {g.Ldb}, ref Unsafe.Add(ref {g.C}, {col}), {g.Ldc}, {g.K}, {g.Rows}, {after}, ref {bias}, {g.Epi}, {g.Alpha});"
-                : $"Gemm.ScalarIndirect(ref {g.A}, {g.Ars}, {g.Aks}, ref Unsafe.Add(ref {g.B}, {col}), ref {g.BOffsets}, ref Unsafe.Add(ref {g.C}, {col}), {g.Ldc}, {g.K}, {g.Rows}, {after}, ref {bias}, {g.Epi}, {g.Alpha});");
+                ? $"MG.Gemm.Scalar(ref {g.A}, {g.Ars}, {g.Aks}, ref Unsafe.Add(ref {g.B}, {col}), {g.Ldb}, ref Unsafe.Add(ref {g.C}, {col}), {g.Ldc}, {g.K}, {g.Rows}, {after}, ref {bias}, {g.Epi}, {g.Alpha});"
+                : $"MG.Gemm.ScalarIndirect(ref {g.A}, {g.Ars}, {g.Aks}, ref Unsafe.Add(ref {g.B}, {col}), ref {g.BOffsets}, ref Unsafe.Add(ref {g.C}, {col}), {g.Ldc}, {g.K}, {g.Rows}, {after}, ref {bias}, {g.Epi}, {g.Alpha});");
     }
 
     private void EmitRows(CodeWriter cw, Width w, GemmCall g, int nv, string j)

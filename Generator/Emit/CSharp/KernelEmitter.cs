@@ -52,11 +52,11 @@ internal static class KernelEmitter
             }
             for (int r = 0; r < mr; r++)
             {
-                cw.Line($"float bias{r} = Epilogues.BiasOf(ref bias, {r}, epi);");
+                cw.Line($"float bias{r} = MG.Epilogues.BiasOf(ref bias, {r}, epi);");
                 for (int v = 0; v < nv; v++)
                 {
                     string dst = r == 0 && v == 0 ? "ref c" : $"ref Unsafe.Add(ref c, {(r == 0 ? "" : (r == 1 ? "ldc" : r + " * ldc"))}{(r > 0 && v > 0 ? " + " : "")}{(v > 0 ? (v * w.Lanes).ToString() : "")})";
-                    cw.Line($"Epilogues.Apply(c{r}_{v}, {dst}, bias{r}, epi, alpha);");
+                    cw.Line($"MG.Epilogues.Apply(c{r}_{v}, {dst}, bias{r}, epi, alpha);");
                 }
             }
         }

@@ -27,7 +27,7 @@ internal static partial class NetworkEmitter
                     foreach (var r in routes.Where(r => r.Consumer == l.Index && r.Private is not null))
                     {
                         string ext = Geometry.Extent(p.Layers[r.Tensor], true);
-                        cw.Line($"    Sum.Add(_arena.Span(_dy{r.Tensor}, {ext}), _arena.Span({r.Private}, {ext}), _arena.Span(_dy{r.Tensor}, {ext}), {w.Enum});   // d{p.Layers[r.Tensor].Name} += from {l.Name}");
+                        cw.Line($"    MG.Sum.Add(_arena.Span(_dy{r.Tensor}, {ext}), _arena.Span({r.Private}, {ext}), _arena.Span(_dy{r.Tensor}, {ext}), {w.Enum});   // d{p.Layers[r.Tensor].Name} += from {l.Name}");
                     }
                 }
                 cw.Line("    break;");
@@ -44,15 +44,15 @@ internal static partial class NetworkEmitter
             cw.Line("int batch = BatchOf(input.Length);");
             if (!p.Trainable)
                 cw.Line("if (training) throw new InvalidOperationException(\"" + p.ClassName + " is inference-only (no loss): it cannot run a training forward\");");
-            cw.Line("int n = batch == 1 && !training ? 1 : Simd.PanelWidth(batch);   // columns computed");
-            cw.Line("int ld = Simd.PanelStride(n);                                     // row stride of every panel");
+            cw.Line("int n = batch == 1 && !training ? 1 : global::ModelGen.Simd.PanelWidth(batch);   // columns computed");
+            cw.Line("int ld = global::ModelGen.Simd.PanelStride(n);                                     // row stride of every panel");
             if (p.ImageInput)
             {
                 int c = p.InputShape[0], px = p.InputShape[1] * p.InputShape[2];
-                cw.Line($"Images.FromSamples(input, batch, {c}, {px}, {Geometry.LdP(px)}, ref _arena.Ref(_x0));   // [batch][{c}][{Geometry.LdP(px)}]");
+                cw.Line($"MG.Images.FromSamples(input, batch, {c}, {px}, {Geometry.LdP(px)}, ref _arena.Ref(_x0));   // [batch][{c}][{Geometry.LdP(px)}]");
             }
             else
-                cw.Line("Layout.ToFeatureMajor(input, batch, InputSize, ref _arena.Ref(_x0), ld);");
+                cw.Line("MG.Layout.ToFeatureMajor(input, batch, InputSize, ref _arena.Ref(_x0), ld);");
             if (p.Trainable && !p.ImageInput) cw.Line("if (training) input.Slice(0, batch * InputSize).CopyTo(_arena.Span(_xIn, batch * InputSize));");
             cw.Line("_batch = batch; _n = n; _ld = ld; _training = training;");
             if (p.Layers.Any(l => l.Kind == LayerKind.BatchNorm2D)) cw.Line("if (training) _arena.Touch();   // the running statistics move");
@@ -67,9 +67,9 @@ internal static partial class NetworkEmitter
             cw.Line("if (output.Length != _batch * OutputSize) throw new ArgumentException($\"output holds {output.Length} floats; the last forward produced {_batch} × {OutputSize}\", nameof(output));");
             var lastLayer = p.Layers[p.Layers.Count - 1];
             if (lastLayer.ImageOut)
-                cw.Line($"Images.ToSamples(ref _arena.Ref({Last(p)}), _batch, {lastLayer.OutShape[0]}, {lastLayer.OutPixels}, {Geometry.LdP(lastLayer.OutPixels)}, output);");
+                cw.Line($"MG.Images.ToSamples(ref _arena.Ref({Last(p)}), _batch, {lastLayer.OutShape[0]}, {lastLayer.OutPixels}, {Geometry.LdP(lastLayer.OutPixels)}, output);");
             else
-                cw.Line($"Layout.ToSampleMajor(ref _arena.Ref({Last(p)}), OutputSize, _ld, _batch, output);");
+                cw.Line($"MG.Layout.ToSampleMajor(ref _arena.Ref({Last(p)}), OutputSize, _ld, _batch, output);");
         }
         cw.Line();
         cw.Line("/// <summary>Inference: <c>output[batch, OutputSize] = network(input[batch, InputSize])</c>. Allocates nothing.</summary>");
@@ -132,8 +132,8 @@ internal static partial class NetworkEmitter
         string call(string g, string with) => loss.Kind switch
         {
             LossKind.SoftmaxCrossEntropy or LossKind.MultiClassHinge =>
-                $"Losses.{loss.Kind}(ref _arena.Ref({last}), OutputSize, _ld, _batch, labels, ref {g}, {with})",
-            _ => $"Losses.Elementwise(LossKind.{loss.Kind}, {LayerTable.Float(loss.Param)}, ref _arena.Ref({last}), OutputSize, _ld, _batch, targets, ref {g}, {with})",
+                $"MG.Losses.{loss.Kind}(ref _arena.Ref({last}), OutputSize, _ld, _batch, labels, ref {g}, {with})",
+            _ => $"MG.Losses.Elementwise(global::ModelGen.LossKind.{loss.Kind}, {LayerTable.Float(loss.Param)}, ref _arena.Ref({last}), OutputSize, _ld, _batch, targets, ref {g}, {with})",
         };
         string good = labels ? "ReadOnlySpan<int> labels" : "ReadOnlySpan<float> targets";
         string bad = labels ? "ReadOnlySpan<float> targets" : "ReadOnlySpan<int> labels";
@@ -143,7 +143,7 @@ internal static partial class NetworkEmitter
         var regularised = p.Layers.Where(l => l.L2 > 0f).ToList();
 
         cw.Line("/// <summary>The declared loss.</summary>");
-        cw.Line($"public LossKind LossKind => LossKind.{loss.Kind};");
+        cw.Line($"public LossKind LossKind => global::ModelGen.LossKind.{loss.Kind};");
         cw.Line("/// <summary>Gradients, laid out as <see cref=\"Parameters\"/>.</summary>");
         cw.Line("public Span<float> Gradients => _arena.Span(GradientBase, ParameterRegion);");
         cw.Line("/// <summary>Sets every gradient to zero.</summary>");
@@ -158,7 +158,7 @@ internal static partial class NetworkEmitter
         {
             cw.Line("private float Penalty() =>");
             cw.Line("    " + string.Join("\n        + ", regularised.Select(l =>
-                $"Regularization.L2Penalty(_arena.Span({l.Name}_Weight, {l.WeightCount}), {LayerTable.Float(l.L2)})")) + ";");
+                $"MG.Regularization.L2Penalty(_arena.Span({l.Name}_Weight, {l.WeightCount}), {LayerTable.Float(l.L2)})")) + ";");
         }
         cw.Line();
         cw.Line($"/// <summary>Mean {loss.Kind} loss of the last forward{(regularised.Count > 0 ? " plus the L2 penalty" : "")}.</summary>");
@@ -182,7 +182,7 @@ internal static partial class NetworkEmitter
             cw.Line($"float loss = {call($"_arena.Ref({lastGrad})", "true")};");
             EmitDispatch(cw, p, backward: true);
             foreach (var l in regularised)
-                cw.Line($"loss += Regularization.AddL2Gradient(_arena.Span({l.Name}_Weight, {l.WeightCount}), _arena.Span(GradientBase + {l.Name}_Weight, {l.WeightCount}), {LayerTable.Float(l.L2)});");
+                cw.Line($"loss += MG.Regularization.AddL2Gradient(_arena.Span({l.Name}_Weight, {l.WeightCount}), _arena.Span(GradientBase + {l.Name}_Weight, {l.WeightCount}), {LayerTable.Float(l.L2)});");
             cw.Line("return loss;");
         }
         cw.Line($"float ITrainableNetwork.Backward({bad}) => throw new InvalidOperationException({badMsg});");
@@ -197,14 +197,14 @@ internal static partial class NetworkEmitter
         using (cw.Block("public string? FindNonFinite()"))
         {
             foreach (var l in p.Layers.Where(l => l.HasParameters))
-                cw.Line($"if (!Numerics.AllFinite(_arena.Span({l.Name}_Weight, {l.WeightCount})) || !Numerics.AllFinite(_arena.Span({l.Name}_Bias, {l.BiasCount}))) return \"{l.Name} (parameters)\";");
+                cw.Line($"if (!MG.Numerics.AllFinite(_arena.Span({l.Name}_Weight, {l.WeightCount})) || !MG.Numerics.AllFinite(_arena.Span({l.Name}_Bias, {l.BiasCount}))) return \"{l.Name} (parameters)\";");
             using (cw.Block("if (_batch > 0)"))
                 foreach (var l in p.Layers)
                     cw.Line(l.ImageOut
-                        ? $"if (!Numerics.AllFinite(ref _arena.Ref(_y{l.Index}), _batch * {l.OutShape[0]}, {Geometry.LdP(l.OutPixels)}, {l.OutPixels})) return \"{l.Name} (output)\";"
-                        : $"if (!Numerics.AllFinite(ref _arena.Ref(_y{l.Index}), {l.Out}, _ld, _batch)) return \"{l.Name} (output)\";");
+                        ? $"if (!MG.Numerics.AllFinite(ref _arena.Ref(_y{l.Index}), _batch * {l.OutShape[0]}, {Geometry.LdP(l.OutPixels)}, {l.OutPixels})) return \"{l.Name} (output)\";"
+                        : $"if (!MG.Numerics.AllFinite(ref _arena.Ref(_y{l.Index}), {l.Out}, _ld, _batch)) return \"{l.Name} (output)\";");
             foreach (var l in p.Layers.Where(l => l.HasParameters))
-                cw.Line($"if (!Numerics.AllFinite(_arena.Span(GradientBase + {l.Name}_Weight, {l.WeightCount})) || !Numerics.AllFinite(_arena.Span(GradientBase + {l.Name}_Bias, {l.BiasCount}))) return \"{l.Name} (gradients)\";");
+                cw.Line($"if (!MG.Numerics.AllFinite(_arena.Span(GradientBase + {l.Name}_Weight, {l.WeightCount})) || !MG.Numerics.AllFinite(_arena.Span(GradientBase + {l.Name}_Bias, {l.BiasCount}))) return \"{l.Name} (gradients)\";");
             cw.Line("return null;");
         }
         cw.Line();

@@ -34,21 +34,8 @@ internal static partial class NetworkEmitter
         Header(k, p);
         using (k.Block($"partial class {p.ClassName}"))
             KernelEmitter.Emit(k, gemm.Kernels);
-        return (Qualify(main.ToString()), Qualify(k.ToString()));
+        return (main.ToString(), k.ToString());
     }
-
-    private static readonly System.Text.RegularExpressions.Regex s_kernelTypes = new(
-        @"(?<![\w.:])(Gemm|Layout|Activations|Activation|Epilogues|Epilogue|Softmax|Losses|Reductions|Elementwise|Dropout|Regularization|Numerics|Im2Col|Pool|Images|Sum|BatchNorm)\.",
-        System.Text.RegularExpressions.RegexOptions.CultureInvariant);
-
-    private static readonly System.Text.RegularExpressions.Regex s_modelGenTypes = new(
-        @"(?<![\w.:])(SimdWidth|Simd|Init|LossKind)\.", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
-
-    /// <summary>Layers may be named like runtime classes (a layer called <c>Pool</c> or <c>Softmax</c> is natural), and a
-    /// member hides a type of the same name inside the class: so every runtime class the code calls is written
-    /// through the alias <c>MG</c> (ModelGen.Kernels) or <c>global::ModelGen</c>.</summary>
-    private static string Qualify(string code) =>
-        s_modelGenTypes.Replace(s_kernelTypes.Replace(code, "MG.$1."), "global::ModelGen.$1.");
 
     private static void Header(CodeWriter cw, NetworkPlan p)
     {
@@ -62,6 +49,8 @@ internal static partial class NetworkEmitter
         cw.Line("using System.Runtime.Intrinsics;");
         cw.Line("using global::ModelGen;");
         cw.Line("using global::ModelGen.Kernels;");
+        // Layers may be named like runtime classes (Pool, Softmax, Dropout, Sum…), and a member hides a type of the
+        // same name inside the class: emitted code calls the kernels as MG.X and ModelGen's own types as global::ModelGen.X.
         cw.Line("using MG = global::ModelGen.Kernels;");
         cw.Line();
         if (p.Namespace.Length > 0) { cw.Line($"namespace {p.Namespace};"); cw.Line(); }
@@ -184,12 +173,12 @@ internal static partial class NetworkEmitter
         if (p.Trainable) cw.Line("private readonly OptimizerState _optimizerState = new();");
         foreach (var l in p.Layers) cw.Line($"private readonly Layer _layer{l.Index};");
         foreach (var l in p.Layers.Where(ConvLayer.IsIndirect))
-            cw.Line($"private readonly int[] _offs{l.Index} = Im2Col.Offsets({l.InShape[0]}, {l.KH}, {l.KW}, {ConvLayer.Hp(l)}, {ConvLayer.Wp(l)});   // {l.Name}'s im2col-free row offsets");
+            cw.Line($"private readonly int[] _offs{l.Index} = MG.Im2Col.Offsets({l.InShape[0]}, {l.KH}, {l.KW}, {ConvLayer.Hp(l)}, {ConvLayer.Wp(l)});   // {l.Name}'s im2col-free row offsets");
         if (p.Trainable)
             foreach (var l in p.Layers.Where(BackwardIndirect))
-                cw.Line($"private readonly int[] _doffs{l.Index} = Im2Col.Offsets({l.OutShape[0]}, {l.KH}, {l.KW}, {ConvLayer.Hq(l)}, {ConvLayer.Wq(l)});   // {l.Name}'s backward-data row offsets");
+                cw.Line($"private readonly int[] _doffs{l.Index} = MG.Im2Col.Offsets({l.OutShape[0]}, {l.KH}, {l.KW}, {ConvLayer.Hq(l)}, {ConvLayer.Wq(l)});   // {l.Name}'s backward-data row offsets");
         if (p.Trainable && p.Loss is not null)
-            cw.Line($"private static readonly global::ModelGen.Loss s_loss = new(\"{p.Loss.Name}\", LossKind.{p.Loss.Kind});");
+            cw.Line($"private static readonly global::ModelGen.Loss s_loss = new(\"{p.Loss.Name}\", global::ModelGen.LossKind.{p.Loss.Kind});");
         cw.Line();
     }
 
@@ -203,7 +192,7 @@ internal static partial class NetworkEmitter
         {
             cw.Line("if (maxBatch < 1) throw new ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, \"maxBatch must be at least 1\");");
             cw.Line("_maxBatch = maxBatch;");
-            cw.Line("long ldMax = Simd.PanelStride(Simd.PanelWidth(maxBatch));");
+            cw.Line("long ldMax = global::ModelGen.Simd.PanelStride(global::ModelGen.Simd.PanelWidth(maxBatch));");
             cw.Line("long next = 2L * ParameterRegion;");
             cw.Line("long Take(long floats) { long at = next; next += (floats + 15) & ~15L; return at; }");
             cw.Line("// Flat activations are panels [features, ld]; images are [maxBatch][channels][ldP] (ldP: pixels, padded).");
@@ -254,7 +243,7 @@ internal static partial class NetworkEmitter
                 }
             }
             cw.Line("_arena = new Arena(next);");
-            cw.Line("_width = Simd.Best;");
+            cw.Line("_width = global::ModelGen.Simd.Best;");
             cw.Line("var rng = new Rng(unchecked((ulong)seed));");
             if (HasDropout(p)) cw.Line("_dropoutRng = new Rng(unchecked((ulong)seed) ^ 0xD1B54A32D192ED03UL);   // a stream of its own");
             foreach (var l in p.Layers.Where(l => l.Kind == LayerKind.BatchNorm2D))
@@ -268,8 +257,8 @@ internal static partial class NetworkEmitter
                     || (l.Activation == ActivationKind.None && NextIsRelu(p, l));
                 int fanIn = l.WeightCount / l.BiasCount, fanOut = l.Kind == LayerKind.Conv2D ? l.BiasCount * l.KH * l.KW : l.Out;
                 cw.Line(he
-                    ? $"Init.HeNormal(_arena.Span({l.Name}_Weight, {l.WeightCount}), {fanIn}, ref rng);"
-                    : $"Init.XavierUniform(_arena.Span({l.Name}_Weight, {l.WeightCount}), {fanIn}, {fanOut}, ref rng);");
+                    ? $"global::ModelGen.Init.HeNormal(_arena.Span({l.Name}_Weight, {l.WeightCount}), {fanIn}, ref rng);"
+                    : $"global::ModelGen.Init.XavierUniform(_arena.Span({l.Name}_Weight, {l.WeightCount}), {fanIn}, {fanOut}, ref rng);");
             }
             foreach (var l in p.Layers)
             {
@@ -303,7 +292,7 @@ internal static partial class NetworkEmitter
             cw.Line($"{p.Loss.Accessibility} partial global::ModelGen.Loss {p.Loss.Name} {{ get => s_loss; }}");
         }
         else if (p.Loss is not null)
-            cw.Line($"{p.Loss.Accessibility} partial global::ModelGen.Loss {p.Loss.Name} {{ get => new(\"{p.Loss.Name}\", LossKind.None); }}");
+            cw.Line($"{p.Loss.Accessibility} partial global::ModelGen.Loss {p.Loss.Name} {{ get => new(\"{p.Loss.Name}\", global::ModelGen.LossKind.None); }}");
         cw.Line();
         cw.Line("int INetwork.InputSize => InputSize;");
         cw.Line("int INetwork.OutputSize => OutputSize;");
@@ -311,7 +300,7 @@ internal static partial class NetworkEmitter
         cw.Line("/// <summary>Largest batch this instance accepts.</summary>");
         cw.Line("public int MaxBatch => _maxBatch;");
         cw.Line("/// <summary>Which generated code path runs (default: the widest the machine accelerates).</summary>");
-        cw.Line("public SimdWidth Width { get => _width; set => _width = Simd.Validate(value); }");
+        cw.Line("public SimdWidth Width { get => _width; set => _width = global::ModelGen.Simd.Validate(value); }");
         cw.Line("/// <summary>Every parameter tensor (safetensors names), in declaration order.</summary>");
         cw.Line("public IReadOnlyList<TensorInfo> Tensors => s_tensors;");
         cw.Line("/// <summary>All parameters, one contiguous block.</summary>");
@@ -329,7 +318,7 @@ internal static partial class NetworkEmitter
                     int ci = pair.Key;
                     var conv = p.Layers[ci]; var bn = p.Layers[pair.Value];
                     int o = conv.BiasCount, k = conv.WeightCount / conv.BiasCount;
-                    cw.Line($"BatchNorm.Fold(ref _arena.Ref({conv.Name}_Weight), ref _arena.Ref({conv.Name}_Bias), {o}, {k}, ref _arena.Ref({bn.Name}_Weight), ref _arena.Ref({bn.Name}_Bias), " +
+                    cw.Line($"MG.BatchNorm.Fold(ref _arena.Ref({conv.Name}_Weight), ref _arena.Ref({conv.Name}_Bias), {o}, {k}, ref _arena.Ref({bn.Name}_Weight), ref _arena.Ref({bn.Name}_Bias), " +
                         $"ref _arena.Ref({bn.Name}_Bias + {o}), ref _arena.Ref({bn.Name}_Bias + {2 * o}), {LayerTable.Float(bn.Epsilon)}, ref _arena.Ref(_fold{ci}), ref _arena.Ref(_fold{ci} + {o * k}));");
                 }
                 cw.Line("_foldedVersion = _arena.Version;");

@@ -25,5 +25,5 @@ internal sealed class Width
     public bool IsScalar => Lanes == 1;
     /// <summary>Columns of a full tile.</summary>
     public int NR => Lanes * NVMax;
-    public string Enum => "SimdWidth." + Name;
+    public string Enum => "global::ModelGen.SimdWidth." + Name;
 }
