@@ -69,7 +69,7 @@ void Run(string name, ITrainableNetwork model, string summary)
 if (cifar)
 {
     Run("W2", new W2(64, 1), W2.Summary);
-    Run("ResNet-20", new ResNet20(64, 1), ResNet20.Summary.Split('\n')[^1]);
+    Run("ResNet-20", new Zoo.ResNet20(64, 1), Zoo.ResNet20.Summary.Split('\n')[^1]);
 }
 else
 {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the ResNet declarations (He et al. 2016, CIFAR variant: 3 stages of n basic blocks, 16/32/64 filters,
 projection shortcuts where the size changes; no conv biases, BatchNorm after every convolution, as in PyTorch). ResNet-20 is n = 3, ResNet-56 is n = 9 (depth 6n + 2).
-usage: python3 make_resnets.py   (rewrites Zoo/ResNets.cs and Cifar/ResNets.cs)"""
+usage: python3 make_resnets.py   (rewrites Zoo/ResNet20.cs, Zoo/ResNet56.cs and Cifar/ResNet20Gray.cs)"""
 import os
 
 def resnet(name, n, shape, doc):
@@ -38,11 +38,10 @@ def resnet(name, n, shape, doc):
 
 header = "// Written by Zoo/make_resnets.py: ResNets for CIFAR (He et al. 2016, section 4.2), basic blocks, projection shortcuts.\nusing ModelGen;\n\nnamespace {ns};\n\n"
 here = os.path.dirname(os.path.abspath(__file__))
-with open(os.path.join(here, "ResNets.cs"), "w") as f:
-    f.write(header.format(ns="Zoo"))
-    f.write(resnet("ResNet20", 3, (3, 32, 32), "ResNet-20 for CIFAR-10 (3×32×32): 19 convolutions + 1 dense layer.") + "\n\n")
-    f.write(resnet("ResNet56", 9, (3, 32, 32), "ResNet-56 for CIFAR-10 (3×32×32): 55 convolutions + 1 dense layer.") + "\n")
-with open(os.path.join(here, "..", "Cifar", "ResNets.cs"), "w") as f:
-    f.write(header.format(ns="Cifar"))
-    f.write(resnet("ResNet20", 3, (3, 32, 32), "ResNet-20 for CIFAR-10.") + "\n\n")
-    f.write(resnet("ResNet20Gray", 3, (1, 28, 28), "ResNet-20 for 28×28 grey images (the Fashion-MNIST fallback).") + "\n")
+def write(path, ns, body):
+    with open(os.path.join(here, path), "w") as f:
+        f.write(header.format(ns=ns) + body + "\n")
+write("ResNet20.cs", "Zoo", resnet("ResNet20", 3, (3, 32, 32), "ResNet-20 for CIFAR-10 (3×32×32): 19 convolutions + 1 dense layer."))
+write("ResNet56.cs", "Zoo", resnet("ResNet56", 9, (3, 32, 32), "ResNet-56 for CIFAR-10 (3×32×32): 55 convolutions + 1 dense layer."))
+# Samples/Cifar links Zoo/ResNet20.cs and adds only the 28×28 grey variant for its Fashion-MNIST fallback.
+write(os.path.join("..", "Cifar", "ResNet20Gray.cs"), "Cifar", resnet("ResNet20Gray", 3, (1, 28, 28), "ResNet-20 for 28×28 grey images (the Fashion-MNIST fallback)."))
