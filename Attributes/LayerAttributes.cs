@@ -2,6 +2,51 @@ using System;
 
 namespace ModelGen
 {
+    /// <summary>The layer kinds, one per layer attribute (<c>Layer.Type</c> at run time). A member with only an
+    /// activation attribute is an <see cref="Activation"/> layer.</summary>
+    public enum LayerType
+    {
+        /// <summary><see cref="DenseAttribute"/></summary>
+        Dense,
+        /// <summary>An activation on a member of its own (<see cref="ReluAttribute"/>, <see cref="TanhAttribute"/>…).</summary>
+        Activation,
+        /// <summary><see cref="DropoutAttribute"/></summary>
+        Dropout,
+        /// <summary><see cref="Conv2DAttribute"/></summary>
+        Conv2D,
+        /// <summary><see cref="MaxPool2DAttribute"/></summary>
+        MaxPool2D,
+        /// <summary><see cref="AvgPool2DAttribute"/></summary>
+        AvgPool2D,
+        /// <summary><see cref="GlobalAvgPoolAttribute"/></summary>
+        GlobalAvgPool,
+        /// <summary><see cref="FlattenAttribute"/></summary>
+        Flatten,
+        /// <summary><see cref="AddAttribute"/></summary>
+        Add,
+        /// <summary><see cref="BatchNorm2DAttribute"/></summary>
+        BatchNorm2D,
+        /// <summary><see cref="GeluAttribute"/></summary>
+        Gelu,
+    }
+
+    /// <summary>The element-wise activations (fused into a layer, or a layer of their own).</summary>
+    public enum ActivationType
+    {
+        /// <summary>No activation.</summary>
+        None,
+        /// <summary><see cref="ReluAttribute"/></summary>
+        Relu,
+        /// <summary><see cref="LeakyReluAttribute"/></summary>
+        LeakyRelu,
+        /// <summary><see cref="SigmoidAttribute"/></summary>
+        Sigmoid,
+        /// <summary><see cref="TanhAttribute"/></summary>
+        Tanh,
+        /// <summary><see cref="SoftmaxAttribute"/></summary>
+        Softmax,
+    }
+
     /// <summary>Base of the attributes that make a property a layer.</summary>
     [AttributeUsage(AttributeTargets.Property, AllowMultiple = false, Inherited = false)]
     public abstract class LayerAttribute : Attribute
@@ -180,5 +225,21 @@ namespace ModelGen
         public double Momentum { get; }
         /// <summary>ε.</summary>
         public double Epsilon { get; }
+    }
+}
+
+namespace ModelGen
+{
+    /// <summary>
+    /// GELU, <c>y = x·Φ(x)</c> (Φ the standard normal CDF), element-wise on any shape, as PyTorch's <c>nn.GELU</c>:
+    /// <c>approximate: "none"</c> (default) is exact, <c>"tanh"</c> is GPT-2's <c>½x(1 + tanh(√(2/π)(x + 0.044715x³)))</c>.
+    /// </summary>
+    public sealed class GeluAttribute : LayerAttribute
+    {
+        /// <param name="approximate"><c>"none"</c> or <c>"tanh"</c>.</param>
+        public GeluAttribute(string approximate = "none") => Approximate = approximate;
+
+        /// <summary><c>"none"</c> or <c>"tanh"</c>.</summary>
+        public string Approximate { get; }
     }
 }

@@ -35,7 +35,9 @@ public sealed class ModelGenerator : IIncrementalGenerator
             foreach (var d in diags) spc.ReportDiagnostic(ToDiagnostic(d));
         });
 
-        // 4. Code, from valid plans only.
+        // 4. Code, from valid plans; a declaration with errors gets only its partial members' bodies (stubs), so that
+        //    the user sees ModelGen's diagnostics and not one CS9248 per member. Neither model holds a Location, and
+        //    everything written is culture-invariant (Analysis.Text), so an edit elsewhere or a German compiler changes nothing.
         var plans = analysed.Select(static (a, _) => a.Plan).WithTrackingName("Plan");
         context.RegisterSourceOutput(plans, static (spc, plan) =>
         {
@@ -47,9 +49,14 @@ public sealed class ModelGenerator : IIncrementalGenerator
                 spc.ReportDiagnostic(Diagnostic.Create(Descriptors.InternalError, null, plan.ClassName, "(emit)", e.GetType().Name + ": " + e.Message));
                 return;
             }
-            string hint = (plan.Namespace.Length > 0 ? plan.Namespace + "." : "") + plan.ClassName;
-            spc.AddSource(hint + ".g.cs", main);
-            spc.AddSource(hint + ".Kernels.g.cs", kernels);
+            spc.AddSource(plan.FullName + ".g.cs", main);
+            spc.AddSource(plan.FullName + ".Kernels.g.cs", kernels);
+        });
+        var stubs = analysed.Select(static (a, _) => a.Stub).WithTrackingName("Stub");
+        context.RegisterSourceOutput(stubs, static (spc, stub) =>
+        {
+            if (stub is null || stub.Members.Count == 0) return;
+            spc.AddSource((stub.Namespace.Length > 0 ? stub.Namespace + "." : "") + stub.ClassName + ".g.cs", StubEmitter.Emit(stub));
         });
 
         // 5. NativeAOT without an instruction set would run the vector paths in software: say so.

@@ -3,13 +3,13 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using ModelGen.Generator.Diagnostics;
-using ModelGen.Generator.Layers;
 using ModelGen.Generator.Model;
 
 namespace ModelGen.Generator.Analysis;
 
 /// <summary>Shape inference and layout: <see cref="NetworkSpec"/> → <see cref="NetworkPlan"/> plus diagnostics.
-/// Never throws: an unexpected failure becomes MG0099 naming the layer.</summary>
+/// Every kind-specific decision is the kind's (<see cref="LayerKind"/>); this class only walks the graph, places the
+/// parameter tensors, and plans the buffers once. Never throws: an unexpected failure becomes MG0099 naming the layer.</summary>
 internal static class NetworkAnalyzer
 {
     /// <summary>Parameter tensors start on 64-byte boundaries.</summary>
@@ -17,26 +17,29 @@ internal static class NetworkAnalyzer
 
     /// <summary>Called with each layer name before it is analysed. Tests set it to prove that an internal
     /// failure becomes diagnostic MG0099 naming the layer instead of crashing the compiler.</summary>
-    internal static System.Action<string>? BeforeLayer;
+    internal static Action<string>? BeforeLayer;
 
     public static AnalysisResult Analyze(ParseResult parsed, CancellationToken ct)
     {
         var diags = new List<DiagnosticInfo>(parsed.Diagnostics);
         var spec = parsed.Spec;
-        if (spec is null) return new AnalysisResult(null, EquatableArray.From(diags));
+        if (spec is null) return new AnalysisResult(null, null, EquatableArray.From(diags));
         string current = "(input)";
+        NetworkPlan? plan = null;
         try
         {
-            var plan = Build(spec, diags, ref current, ct);
-            bool failed = diags.Any(d => Descriptors.ById[d.Id].DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error);
-            return new AnalysisResult(failed ? null : plan, EquatableArray.From(diags));
+            plan = Build(spec, diags, ref current, ct);
         }
         catch (OperationCanceledException) { throw; }
         catch (Exception e)
         {
             diags.Add(DiagnosticInfo.Create(Descriptors.InternalError, spec.Location, spec.ClassName, current, e.GetType().Name + ": " + e.Message));
-            return new AnalysisResult(null, EquatableArray.From(diags));
+            plan = null;
         }
+        bool failed = plan is null || diags.Any(d => Descriptors.ById[d.Id].DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error);
+        return failed
+            ? new AnalysisResult(null, new NetworkStub(spec.Namespace, spec.ClassName, spec.Members), EquatableArray.From(diags))
+            : new AnalysisResult(plan, null, EquatableArray.From(diags));
     }
 
     private static NetworkPlan? Build(NetworkSpec spec, List<DiagnosticInfo> diags, ref string current, CancellationToken ct)
@@ -49,7 +52,9 @@ internal static class NetworkAnalyzer
         }
         if (spec.Layers.Count == 0)
         {
-            diags.Add(DiagnosticInfo.Create(Descriptors.NoLayers, spec.Location, spec.ClassName));
+            // A network whose members were all rejected has been told why already.
+            if (!diags.Any(d => Descriptors.ById[d.Id].DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error))
+                diags.Add(DiagnosticInfo.Create(Descriptors.NoLayers, spec.Location, spec.ClassName));
             return null;
         }
         if (!spec.InferenceOnly && spec.Loss is null)
@@ -57,73 +62,88 @@ internal static class NetworkAnalyzer
         if (spec.InferenceOnly && spec.Loss is not null)
             diags.Add(DiagnosticInfo.Create(Descriptors.LossIgnored, spec.Loss.Location, spec.ClassName, spec.Loss.Name));
 
-        var names = new Dictionary<string, int>();
+        var names = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < spec.Layers.Count; i++) names[spec.Layers[i].Name] = i;
         int offset = 0;
-        long flops = 0;
         var layers = new List<LayerPlan>();
-        var rfs = new List<(int Rf, int Jump)>();
-        bool ok = true;
+        var rfs = new List<ReceptiveField>();
+        var inputShape = new Shape(input);
         foreach (var layer in spec.Layers)
         {
             ct.ThrowIfCancellationRequested();
             current = layer.Name;
             BeforeLayer?.Invoke(layer.Name);
             int self = layers.Count;
-            int inputIndex = layer.InputName is null ? self - 1 : Resolve(layer, layer.InputName, names, self, diags);
-            int addIndex = layer.Kind == LayerKind.Add ? Resolve(layer, layer.AddName ?? "", names, self, diags) : -1;
-            if (inputIndex < -1 || (layer.Kind == LayerKind.Add && addIndex < 0)) { ok = false; break; }
-            var shape = inputIndex < 0 ? input.ToArray() : layers[inputIndex].OutShape.ToArray();
-            string producer = inputIndex < 0 ? "(input)" : layers[inputIndex].Name;
-            LayerPlan? plan;
-            if (layer.Kind == LayerKind.Add)
+            var ld = new LayerDiagnostics(diags, layer.Name, layer.Location);
+
+            // Inputs: the main one (declared before, or Input = nameof(...)), then the kind's extra ones.
+            var inputs = new List<int> { layer.InputName is null ? self - 1 : Resolve(layer, layer.InputName, names, self, diags) };
+            foreach (var extra in layer.Options.ExtraInputs) inputs.Add(Resolve(layer, extra, names, self, diags));
+            if (inputs.Any(i => i < -1)) return null;
+            var shapes = inputs.Select(i => i < 0 ? inputShape : layers[i].OutShape).ToArray();
+
+            ld.Producer = inputs[0] < 0 ? "(input)" : layers[inputs[0]].Name;
+            var shape = layer.Kind.Infer(layer, shapes, ld);
+            if (shape is null) return null;
+            float l2 = layer.Kind.HasWeights ? (float.IsNaN(layer.L2) ? spec.L2 : layer.L2) : 0f;
+            var tensors = new List<TensorPlan>();
+            foreach (var t in shape.Tensors)
             {
-                var other = layers[addIndex].OutShape.ToArray();
-                if (!other.SequenceEqual(shape))
+                var init = t.Init == TensorInit.Weight ? WeightInit(spec, layer) : t.Init;
+                tensors.Add(new TensorPlan(layer.Name + "." + t.Name, t.Name, layer.Name + "_" + Pascal(t.Name), t.Shape, offset, t.Length, t.Role, init,
+                    t.FanIn, t.FanOut, t.Role == TensorRole.Weight ? l2 : 0f));
+                if ((long)offset + t.Length > int.MaxValue / 4)
                 {
-                    diags.Add(DiagnosticInfo.Create(Descriptors.ShapeMismatch, layer.Location, layer.Name, $"Add({layers[addIndex].Name})",
-                        $"its two inputs to have one shape; '{layers[addIndex].Name}' is [{string.Join(",", other)}]", producer, string.Join(",", shape)));
-                    ok = false; break;
+                    ld.Invalid($"the parameters up to {layer.Name}.{t.Name} need more floats than one arena can address");
+                    return null;
                 }
-                int f = shape.Aggregate(1, (a, b) => a * b);
-                var sh = EquatableArray.From(shape);
-                plan = new LayerPlan(self, layer.Name, layer.Accessibility, LayerKind.Add, ActivationKind.None, 0f, f, f, 0, 0, 0, 0, f, 0, InShape: sh, OutShape: sh);
+                offset = RoundUp(offset + t.Length);
             }
-            else plan = LayerTable.Infer(layer, self, shape, producer, ref offset, diags, spec.L2);
-            if (plan is null) { ok = false; break; }
-            var (rf, jump) = inputIndex < 0 ? (1, 1) : rfs[inputIndex];
-            if (plan.Kind is LayerKind.Conv2D or LayerKind.MaxPool2D or LayerKind.AvgPool2D)
-            {
-                rf = rf < 0 ? rf : rf + (plan.KH - 1) * jump;
-                jump *= plan.Stride;
-            }
-            else if (plan.Kind is LayerKind.Dense or LayerKind.GlobalAvgPool or LayerKind.Flatten)
-                rf = -1;   // sees the whole input
-            else if (plan.Kind == LayerKind.Add)
-            {
-                int skip = rfs[addIndex].Rf;   // the wider of the two paths
-                rf = rf < 0 || skip < 0 ? -1 : System.Math.Max(rf, skip);
-            }
-            rfs.Add((rf, jump));
-            plan = plan with { ReceptiveField = rf, InputIndex = inputIndex, AddIndex = addIndex };
-            layers.Add(plan);
-            flops += plan.Flops;
+            var plan = new LayerPlan(self, layer.Name, layer.Accessibility, layer.Kind, shape.Options, layer.Activation, layer.Alpha, l2,
+                shapes[0], shape.Output, EquatableArray.From(inputs.ToArray()), EquatableArray.From(tensors.ToArray()), shape.Flops, 0);
+            var rf = layer.Kind.ReceptiveField(plan, inputs.Select(i => i < 0 ? ReceptiveField.Pixel : rfs[i]).ToArray());
+            rfs.Add(rf);
+            layers.Add(plan with { ReceptiveField = rf.Size });
         }
-        if (!ok) return null;
         current = spec.Loss?.Name ?? "(loss)";
         if (spec.Loss is not null && !spec.InferenceOnly) CheckLoss(spec.Loss, layers[layers.Count - 1], diags);
 
-        int paramCount = layers.Sum(l => l.ParameterCount);
-        int inputSize = input.Aggregate(1, (a, b) => a * b);
-        return new NetworkPlan(spec.Namespace, spec.ClassName, input, inputSize, layers[layers.Count - 1].Out,
-            EquatableArray.From(layers), paramCount, RoundUp(offset), flops, spec.Loss, !spec.InferenceOnly);
+        var loss = spec.Loss is null ? null : new LossPlan(spec.Loss.Name, spec.Loss.Accessibility, spec.Loss.Kind, spec.Loss.Param);
+        var network = new NetworkPlan(spec.Namespace, spec.ClassName, inputShape, EquatableArray.From(layers.ToArray()), RoundUp(offset), loss, !spec.InferenceOnly);
+        current = "(buffers)";
+        network = network with { Buffers = BufferPlanner.Plan(network) };
+        CheckNames(spec, network, diags);
+        return network;
+    }
+
+    /// <summary>He-normal before ReLU / leaky ReLU (fused, or a standalone one right after), Xavier-uniform otherwise.</summary>
+    private static TensorInit WeightInit(NetworkSpec spec, LayerSpec layer)
+    {
+        if (layer.Activation is ActivationKind.Relu or ActivationKind.LeakyRelu) return TensorInit.HeNormal;
+        int i = -1;
+        for (int k = 0; k < spec.Layers.Count; k++) if (ReferenceEquals(spec.Layers[k], layer)) i = k;
+        bool nextRelu = layer.Activation == ActivationKind.None && i >= 0 && i + 1 < spec.Layers.Count
+            && !spec.Layers[i + 1].Kind.FusesActivation && spec.Layers[i + 1].Kind.AttributeName is null
+            && spec.Layers[i + 1].Activation is ActivationKind.Relu or ActivationKind.LeakyRelu;
+        return nextRelu ? TensorInit.HeNormal : TensorInit.XavierUniform;
+    }
+
+    /// <summary>MG0013: a layer or loss name that equals a member the generated class declares.</summary>
+    private static void CheckNames(NetworkSpec spec, NetworkPlan plan, List<DiagnosticInfo> diags)
+    {
+        var generated = GeneratedNames.Of(plan);
+        foreach (var layer in spec.Layers)
+            if (generated.Contains(layer.Name) || GeneratedNames.IsKernelName(layer.Name))
+                diags.Add(DiagnosticInfo.Create(Descriptors.ReservedName, layer.Location, layer.Name));
+        if (spec.Loss is not null && generated.Contains(spec.Loss.Name))
+            diags.Add(DiagnosticInfo.Create(Descriptors.ReservedName, spec.Loss.Location, spec.Loss.Name));
     }
 
     private static void CheckLoss(LossSpec loss, LayerPlan last, List<DiagnosticInfo> diags)
     {
         string? problem = loss.Kind switch
         {
-            _ when last.ImageOut => $"a loss needs one value per output; the output is an image {LayerPlan.ShapeText(last.OutShape)}: add [Flatten] or [GlobalAvgPool] and a [Dense] layer",
+            _ when last.ImageOut => $"a loss needs one value per output; the output is an image {last.OutShape}: add [Flatten] or [GlobalAvgPool] and a [Dense] layer",
             LossKind.SoftmaxCrossEntropy when last.Activation == ActivationKind.Softmax =>
                 "SoftmaxCrossEntropy applies softmax to the logits itself; remove [Softmax] from the last layer",
             LossKind.SoftmaxCrossEntropy or LossKind.MultiClassHinge when last.Out < 2 =>
@@ -140,10 +160,13 @@ internal static class NetworkAnalyzer
             _ => null,
         };
         if (problem is not null)
-            diags.Add(DiagnosticInfo.Create(Descriptors.LossDoesNotFit, loss.Location, loss.Name, loss.Kind, last.Name, string.Join(",", last.OutShape), problem));
+            diags.Add(DiagnosticInfo.Create(Descriptors.LossDoesNotFit, loss.Location, loss.Name, loss.Kind, last.Name, string.Join(",", last.OutShape.Dims), problem));
     }
 
     public static int RoundUp(int n) => (n + Align - 1) / Align * Align;
+
+    /// <summary><c>running_mean</c> → <c>RunningMean</c>.</summary>
+    private static string Pascal(string s) => string.Concat(s.Split('_').Select(BufferPlanner.Pascal));
 
     /// <summary>Index of the layer named <paramref name="target"/>, which must come before <paramref name="self"/>; else MG0019 and −2.</summary>
     private static int Resolve(LayerSpec layer, string target, Dictionary<string, int> names, int self, List<DiagnosticInfo> diags)

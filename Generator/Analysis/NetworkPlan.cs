@@ -1,109 +1,120 @@
+using System.Collections.Generic;
+using System.Linq;
 using ModelGen.Generator.Model;
 
 namespace ModelGen.Generator.Analysis;
 
-/// <summary>One layer after shape inference: sizes, parameter places and counts. Plain data.</summary>
+/// <summary>A parameter tensor placed in the arena: PyTorch's full name, the constant that holds its offset, its role.</summary>
+internal sealed record TensorPlan(
+    string Name,          // Conv1.weight
+    string Local,         // weight
+    string Const,         // Conv1_Weight
+    EquatableArray<int> Shape,
+    int Offset,
+    int Length,
+    TensorRole Role,
+    TensorInit Init,
+    int FanIn,
+    int FanOut,
+    float L2)
+{
+    public bool Trainable => Role is TensorRole.Weight or TensorRole.Parameter;
+    public bool Saved => Role != TensorRole.Hidden;
+    public string ShapeText => "[" + string.Join(", ", Shape) + "]";
+}
+
+/// <summary>One layer after shape inference. Plain data, no source locations.</summary>
 internal sealed record LayerPlan(
     int Index,
     string Name,
     string Accessibility,
     LayerKind Kind,
+    LayerOptions Options,
     ActivationKind Activation,
     float Alpha,
-    int In,
-    int Out,
-    int WeightOffset,
-    int WeightCount,
-    int BiasOffset,
-    int BiasCount,
+    float L2,
+    Shape InShape,
+    Shape OutShape,
+    EquatableArray<int> Inputs,   // producer of each input, −1 for the network input; [0] is the main input
+    EquatableArray<TensorPlan> Tensors,
     long Flops,
-    int ReceptiveField,
-    float Rate = 0f,
-    float L2 = 0f,
-    EquatableArray<int> InShape = default,
-    EquatableArray<int> OutShape = default,
-    int KH = 0,
-    int KW = 0,
-    int Stride = 1,
-    int PadH = 0,
-    int PadW = 0,
-    int InputIndex = -1,
-    int AddIndex = -1,
-    float Epsilon = 0f,
-    int BufferOffset = 0,
-    bool HasBias = true)
+    int ReceptiveField)
 {
-    /// <summary>BatchNorm's running mean and variance live right after its bias, as non-trainable buffers.</summary>
-    public int BufferCount => Kind == LayerKind.BatchNorm2D ? 2 * BiasCount : 0;
-    /// <summary>Input is an image <c>[C, H, W]</c>, held sample-major as <c>[batch][C][ldP]</c>.</summary>
-    public bool ImageIn => InShape.Count == 3;
-    /// <summary>Output is an image.</summary>
-    public bool ImageOut => OutShape.Count == 3;
-    /// <summary>Pixels per channel of the output (1 for flat outputs).</summary>
-    public int OutPixels => ImageOut ? OutShape[1] * OutShape[2] : 1;
-    /// <summary>Pixels per channel of the input.</summary>
+    public int In => InShape.Size;
+    public int Out => OutShape.Size;
+    public int InputIndex => Inputs[0];
+    public bool ImageIn => InShape.IsImage;
+    public bool ImageOut => OutShape.IsImage;
     public int InPixels => ImageIn ? InShape[1] * InShape[2] : 1;
-    public static string ShapeText(EquatableArray<int> s) => "[" + string.Join(",", s) + "]";
+    public int OutPixels => ImageOut ? OutShape[1] * OutShape[2] : 1;
+    public int ParameterCount => Tensors.Where(t => t.Trainable).Sum(t => t.Length);
+    public bool HasParameters => Tensors.Count > 0;
 
-    /// <summary>Trainable parameters. A bias-less layer keeps a zero bias in the arena (the kernels add it) but
-    /// neither counts, saves nor trains it.</summary>
-    public int ParameterCount => WeightCount + (HasBias ? BiasCount : 0);
-    public bool HasParameters => WeightCount + BiasCount > 0;
+    /// <summary>The tensor with local name <paramref name="local"/> (<c>weight</c>, <c>bias</c>, …).</summary>
+    public TensorPlan Tensor(string local) => Tensors.First(t => t.Local == local);
+    public TensorPlan? TryTensor(string local) => Tensors.FirstOrDefault(t => t.Local == local);
 
-    /// <summary>How the layer reads in summaries and banners, e.g. <c>Dense(256), Relu</c>.</summary>
-    public string Description => Kind switch
-    {
-        LayerKind.Dense => $"Dense({Out})" + Suffix,
-        LayerKind.Conv2D => $"Conv2D({OutShape[0]}, {(KH == KW ? KH.ToString() : KH + "x" + KW)}" + (Stride != 1 ? $", stride {Stride}" : "")
-            + (PadH != 0 || PadW != 0 ? $", pad {(PadH == PadW ? PadH.ToString() : PadH + "x" + PadW)}" : "") + (HasBias ? "" : ", no bias") + ")" + Suffix,
-        LayerKind.MaxPool2D => $"MaxPool2D({KH}" + (Stride != KH ? $", stride {Stride}" : "") + ")",
-        LayerKind.AvgPool2D => $"AvgPool2D({KH}" + (Stride != KH ? $", stride {Stride}" : "") + ")",
-        LayerKind.GlobalAvgPool => "GlobalAvgPool",
-        LayerKind.Flatten => "Flatten",
-        LayerKind.Dropout => $"Dropout({F(Rate)})",
-        LayerKind.Add => "Add",
-        LayerKind.BatchNorm2D => "BatchNorm2D" + (Activation == ActivationKind.None ? "" : ", " + ActivationName),
-        _ => ActivationName,
-    };
-
-    private string Suffix => (Activation == ActivationKind.None ? "" : ", " + ActivationName) + (L2 > 0f ? $", L2({F(L2)})" : "");
-
-    private static string F(float f) => f.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
-
-    public string ActivationName => Activation == ActivationKind.LeakyRelu
-        ? "LeakyRelu(" + Alpha.ToString("R", System.Globalization.CultureInfo.InvariantCulture) + ")"
-        : Activation.ToString();
-}
-
-/// <summary>A network ready to emit: every shape known, every offset fixed.</summary>
-internal sealed record NetworkPlan(
-    string Namespace,
-    string ClassName,
-    EquatableArray<int> InputShape,
-    int InputSize,
-    int OutputSize,
-    EquatableArray<LayerPlan> Layers,
-    int ParameterCount,
-    int ParameterRegion,
-    long Flops,
-    LossSpec? Loss,
-    bool Trainable)
-{
-    public LossKind LossKind => Trainable && Loss is not null ? Loss.Kind : LossKind.None;
-    /// <summary>Widest input of a dense layer (the sample-major scratch of its weight gradient).</summary>
-    public int MaxDenseInput
+    /// <summary>How the layer reads in summaries and banners, e.g. <c>Dense(256), Relu, L2(0.001)</c>.</summary>
+    public string Description
     {
         get
         {
-            int m = 1;
-            foreach (var l in Layers) if (l.Kind == LayerKind.Dense && l.In > m) m = l.In;
-            return m;
+            string d = Kind.Describe(this);
+            if (Activation != ActivationKind.None && Kind.FusesActivation) d += ", " + ActivationName;
+            if (L2 > 0f) d += $", L2({Text.Num(L2)})";
+            return d;
         }
     }
 
-    /// <summary>The network input is an image <c>[C, H, W]</c>.</summary>
-    public bool ImageInput => InputShape.Count == 3;
+    public string ActivationName => Activation == ActivationKind.LeakyRelu ? "LeakyRelu(" + Text.Num(Alpha) + ")" : Activation.ToString();
 }
 
-/// <summary>The analysis step's output: a plan when the network is valid, and diagnostics.</summary>
-internal sealed record AnalysisResult(NetworkPlan? Plan, EquatableArray<DiagnosticInfo> Diagnostics);
+/// <summary>The loss as the emitter needs it (no source location).</summary>
+internal sealed record LossPlan(string Name, string Accessibility, LossKind Kind, float Param)
+{
+    public bool TakesLabels => Kind is LossKind.SoftmaxCrossEntropy or LossKind.MultiClassHinge;
+}
+
+/// <summary>A network ready to emit: every shape known, every tensor and buffer placed and named.</summary>
+internal sealed record NetworkPlan(
+    string Namespace,
+    string ClassName,
+    Shape InputShape,
+    EquatableArray<LayerPlan> Layers,
+    int ParameterRegion,
+    LossPlan? Loss,
+    bool Trainable)
+{
+    /// <summary>Buffers, gradient routes and fold pairs; set once by <see cref="BufferPlanner"/>.</summary>
+    public BufferPlan Buffers { get; init; } = BufferPlan.Empty;
+
+    public int InputSize => InputShape.Size;
+    public int OutputSize => Layers[Layers.Count - 1].Out;
+    public int ParameterCount => Layers.Sum(l => l.ParameterCount);
+    public long Flops => Layers.Sum(l => l.Flops);
+    public LossKind LossKind => Trainable && Loss is not null ? Loss.Kind : LossKind.None;
+    public bool ImageInput => InputShape.IsImage;
+    public IEnumerable<TensorPlan> Tensors => Layers.SelectMany(l => l.Tensors);
+    public string FullName => (Namespace.Length > 0 ? Namespace + "." : "") + ClassName;
+}
+
+/// <summary>What a declaration with errors still gets: its partial members, with bodies that say so.</summary>
+internal sealed record NetworkStub(string Namespace, string ClassName, EquatableArray<MemberStub> Members);
+
+/// <summary>The analysis step's output: a plan when the network is valid (else a stub), and diagnostics.</summary>
+internal sealed record AnalysisResult(NetworkPlan? Plan, NetworkStub? Stub, EquatableArray<DiagnosticInfo> Diagnostics);
+
+/// <summary>Invariant formatting for everything the generator writes: generated code and messages never depend on the
+/// compiler's culture (a German machine would otherwise print 200.960 for 200,960 and 0,5 for 0.5).</summary>
+internal static class Text
+{
+    private static readonly System.Globalization.CultureInfo Inv = System.Globalization.CultureInfo.InvariantCulture;
+    public static string Num(float f) => f.ToString("R", Inv);
+    public static string Num(double d) => d.ToString("R", Inv);
+    public static string Num(long n) => n.ToString(Inv);
+    /// <summary>Thousands separated: <c>200,960</c>.</summary>
+    public static string N0(long n) => n.ToString("N0", Inv);
+    /// <summary>A C# float literal with the exact value: <c>0.1f</c>.</summary>
+    public static string Float(float f) => f.ToString("R", Inv) + "f";
+    public static string Dims(IEnumerable<int> dims) => "[" + string.Join(", ", dims) + "]";
+}

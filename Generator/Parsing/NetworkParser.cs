@@ -6,6 +6,8 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using ModelGen.Generator.Diagnostics;
+using ModelGen.Generator.Analysis;
+using ModelGen.Generator.Layers;
 using ModelGen.Generator.Model;
 
 namespace ModelGen.Generator.Parsing;
@@ -16,15 +18,6 @@ namespace ModelGen.Generator.Parsing;
 internal static class NetworkParser
 {
     private const string Ns = "ModelGen.";
-
-    /// <summary>Names the generated code uses on the network class; a layer may not take one.</summary>
-    internal static readonly HashSet<string> ReservedNames = new(StringComparer.Ordinal)
-    {
-        "InputSize", "OutputSize", "ParameterCount", "MaxBatch", "Width", "Summary", "Tensors", "Parameters",
-        "Gradients", "Layers", "Forward", "Predict", "GetOutput", "Backward", "ComputeLoss", "ZeroGrad", "Step",
-        "Dispose", "LossKind", "Batch", "FindNonFinite", "SeedDropout", "MG", "Unsafe", "Arena", "Layer", "Span", "ReadOnlySpan",
-        "Vector512", "Vector256", "MethodImpl", "MethodImplOptions", "TensorInfo", "Optimizer", "OptimizerState", "Rng", "Epilogue",
-    };
 
     public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken ct)
     {
@@ -62,13 +55,14 @@ internal static class NetworkParser
         }
 
         var layers = new List<LayerSpec>();
+        var members = new List<MemberStub>();
         LossSpec? loss = null;
         foreach (var member in syntax.Members)
         {
             ct.ThrowIfCancellationRequested();
             if (member is not PropertyDeclarationSyntax propSyntax) continue;
             if (context.SemanticModel.GetDeclaredSymbol(propSyntax, ct) is not IPropertySymbol prop) continue;
-            var parsed = ParseMember(prop, propSyntax, diags);
+            var parsed = ParseMember(prop, propSyntax, diags, members);
             if (parsed.Layer is not null) layers.Add(parsed.Layer);
             if (parsed.Loss is not null)
             {
@@ -79,7 +73,7 @@ internal static class NetworkParser
 
         string ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : "";
         var spec = new NetworkSpec(ns, type.Name, EquatableArray.From(input), inferenceOnly, l2,
-            EquatableArray.From(layers), loss, classLoc);
+            EquatableArray.From(layers), loss, EquatableArray.From(members), classLoc);
         return new ParseResult(spec, EquatableArray.From(diags));
     }
 
@@ -94,7 +88,7 @@ internal static class NetworkParser
 
     private readonly record struct Member(LayerSpec? Layer, LossSpec? Loss);
 
-    private static Member ParseMember(IPropertySymbol prop, PropertyDeclarationSyntax syntax, List<DiagnosticInfo> diags)
+    private static Member ParseMember(IPropertySymbol prop, PropertyDeclarationSyntax syntax, List<DiagnosticInfo> diags, List<MemberStub> members)
     {
         var loc = LocationInfo.From(syntax.Identifier.GetLocation());
         string typeName = prop.Type.ToDisplayString();
@@ -119,13 +113,10 @@ internal static class NetworkParser
         if (!hasAny && !isLayerType && !isLossType) return default; // an ordinary member of the class
 
         string name = prop.Name;
-        if (ReservedNames.Contains(name))
-        {
-            diags.Add(DiagnosticInfo.Create(Descriptors.ReservedName, loc, name));
-            return default;
-        }
-
         bool wellFormed = prop.IsPartialDefinition && !prop.IsStatic && prop.SetMethod is null && prop.GetMethod is not null;
+        // Whatever its attributes say, a well-formed partial member gets a body (a stub when the network has errors).
+        if (wellFormed && (isLayerType || isLossType)) members.Add(new MemberStub(name, Accessibility(prop), isLossType));
+
         if (lossAttrs.Count > 0)
         {
             if (layerAttrs.Count + activationAttrs.Count > 0 || l2Attr is not null)
@@ -196,7 +187,20 @@ internal static class NetworkParser
             return default;
         }
 
+        LayerKind? layerKind = layerAttrs.Count == 0 ? LayerRegistry.StandaloneActivation : LayerRegistry.ByAttribute(layerAttrs[0].AttributeClass!.Name);
+        if (layerKind is null)
+        {
+            diags.Add(DiagnosticInfo.Create(Descriptors.InvalidArgument, loc, name,
+                "layer kind [" + new AttributeArgs(layerAttrs[0]).Short + "] is not supported by this version of ModelGen"));
+            return default;
+        }
         var (act, alpha) = activationAttrs.Count == 1 ? ReadActivation(activationAttrs[0]) : (ActivationKind.None, 0f);
+        if (layerAttrs.Count == 1 && act != ActivationKind.None && !layerKind.FusesActivation)
+        {
+            diags.Add(DiagnosticInfo.Create(Descriptors.ConflictingAttributes, loc, name,
+                $"[{layerKind.Name}] takes no activation; declare the activation as a layer of its own before or after it"));
+            return default;
+        }
         float l2 = float.NaN; // NaN: the network's λ
         if (l2Attr is not null)
         {
@@ -206,103 +210,17 @@ internal static class NetworkParser
                 diags.Add(DiagnosticInfo.Create(Descriptors.InvalidArgument, loc, name, $"L2 lambda must be a finite number ≥ 0, got {Fmt(l2)}"));
                 return default;
             }
-            bool hasWeights = layerAttrs.Count == 1 && layerAttrs[0].AttributeClass!.Name is "DenseAttribute" or "Conv2DAttribute";
-            if (!hasWeights)
+            if (!layerKind.HasWeights)
             {
                 diags.Add(DiagnosticInfo.Create(Descriptors.InvalidArgument, loc, name, "[L2] applies to a layer with weights (such as [Dense]); this layer has none"));
                 return default;
             }
         }
-        if (layerAttrs.Count == 0)
-            return new Member(new LayerSpec(name, Accessibility(prop), LayerKind.Activation, 0, act, alpha, 0f, l2, loc), null);
-
-        var layerAttr = layerAttrs[0];
-        string? inputName = layerAttr.NamedArguments.FirstOrDefault(a => a.Key == "Input").Value.Value as string;
-        var member = ParseLayer(prop, name, loc, layerAttr, act, alpha, l2, diags);
-        return member.Layer is null ? member : new Member(member.Layer with { InputName = inputName }, null);
-    }
-
-    private static Member ParseLayer(IPropertySymbol prop, string name, LocationInfo? loc, AttributeData layerAttr, ActivationKind act, float alpha, float l2, List<DiagnosticInfo> diags)
-    {
-        switch (layerAttr.AttributeClass!.Name)
-        {
-            case "BatchNorm2DAttribute":
-            {
-                float momentum = layerAttr.ConstructorArguments.Length > 0 ? ReadDouble(layerAttr, 0) : 0.1f;
-                float eps = layerAttr.ConstructorArguments.Length > 1 ? ReadDouble(layerAttr, 1) : 1e-5f;
-                if (!(momentum > 0f && momentum <= 1f) || !(eps > 0f))
-                {
-                    diags.Add(DiagnosticInfo.Create(Descriptors.InvalidArgument, loc, name, $"BatchNorm2D needs 0 < momentum ≤ 1 and epsilon > 0, got {Fmt(momentum)} and {Fmt(eps)}"));
-                    return default;
-                }
-                // Rate carries the momentum; Alpha stays the fused activation's slope.
-                return new Member(new LayerSpec(name, Accessibility(prop), LayerKind.BatchNorm2D, 0, act, alpha, momentum, float.NaN, loc, Epsilon: eps), null);
-            }
-            case "AddAttribute":
-            {
-                if (act != ActivationKind.None)
-                {
-                    diags.Add(DiagnosticInfo.Create(Descriptors.ConflictingAttributes, loc, name, "[Add] takes no activation; declare it as a layer of its own after the add"));
-                    return default;
-                }
-                string from = layerAttr.ConstructorArguments.Length > 0 && layerAttr.ConstructorArguments[0].Value is string f ? f : "";
-                return new Member(new LayerSpec(name, Accessibility(prop), LayerKind.Add, 0, act, 0f, 0f, l2, loc, AddName: from), null);
-            }
-            case "DenseAttribute":
-                int units = layerAttr.ConstructorArguments.Length > 0 && layerAttr.ConstructorArguments[0].Value is int u ? u : 0;
-                return new Member(new LayerSpec(name, Accessibility(prop), LayerKind.Dense, units, act, alpha, 0f, l2, loc), null);
-            case "Conv2DAttribute":
-            {
-                int Ctor(int i, int dflt) => layerAttr.ConstructorArguments.Length > i && layerAttr.ConstructorArguments[i].Value is int v ? v : dflt;
-                int Named(string n) => layerAttr.NamedArguments.FirstOrDefault(a => a.Key == n).Value.Value is int v ? v : 0;
-                bool same = layerAttr.NamedArguments.Any(a => a.Key == "Same" && a.Value.Value is true);
-                bool noBias = layerAttr.NamedArguments.Any(a => a.Key == "Bias" && a.Value.Value is false);
-                int k = Ctor(1, 0), kh = Named("KernelHeight"), kw = Named("KernelWidth");
-                kh = kh != 0 ? kh : k; kw = kw != 0 ? kw : k;
-                int pad = Ctor(3, 0);
-                return new Member(new LayerSpec(name, Accessibility(prop), LayerKind.Conv2D, Ctor(0, 0), act, alpha, 0f, l2, loc,
-                    KH: kh, KW: kw, Stride: Ctor(2, 1), PadH: pad, PadW: pad, Same: same, NoBias: noBias), null);
-            }
-            case "MaxPool2DAttribute":
-            case "AvgPool2DAttribute":
-            case "GlobalAvgPoolAttribute":
-            case "FlattenAttribute":
-            {
-                var kind = layerAttr.AttributeClass!.Name switch
-                {
-                    "MaxPool2DAttribute" => LayerKind.MaxPool2D,
-                    "AvgPool2DAttribute" => LayerKind.AvgPool2D,
-                    "GlobalAvgPoolAttribute" => LayerKind.GlobalAvgPool,
-                    _ => LayerKind.Flatten,
-                };
-                if (act != ActivationKind.None)
-                {
-                    diags.Add(DiagnosticInfo.Create(Descriptors.ConflictingAttributes, loc, name, $"[{Short(layerAttr)}] takes no activation; put it on the layer before or after"));
-                    return default;
-                }
-                int size = layerAttr.ConstructorArguments.Length > 0 && layerAttr.ConstructorArguments[0].Value is int sz ? sz : 2;
-                int stride = layerAttr.ConstructorArguments.Length > 1 && layerAttr.ConstructorArguments[1].Value is int st ? st : 0;
-                if (kind is LayerKind.MaxPool2D or LayerKind.AvgPool2D && stride == 0) stride = size;
-                return new Member(new LayerSpec(name, Accessibility(prop), kind, 0, act, 0f, 0f, l2, loc, KH: size, KW: size, Stride: stride), null);
-            }
-            case "DropoutAttribute":
-                if (act != ActivationKind.None)
-                {
-                    diags.Add(DiagnosticInfo.Create(Descriptors.ConflictingAttributes, loc, name, "[Dropout] takes no activation; declare the activation on the layer before it"));
-                    return default;
-                }
-                float rate = ReadDouble(layerAttr, 0);
-                if (!(rate >= 0f && rate < 1f))
-                {
-                    diags.Add(DiagnosticInfo.Create(Descriptors.InvalidArgument, loc, name, $"Dropout rate must be in [0, 1), got {Fmt(rate)}"));
-                    return default;
-                }
-                return new Member(new LayerSpec(name, Accessibility(prop), LayerKind.Dropout, 0, act, 0f, rate, l2, loc), null);
-            default:
-                diags.Add(DiagnosticInfo.Create(Descriptors.InvalidArgument, loc, name,
-                    "layer kind [" + Short(layerAttr) + "] is not supported by this version of ModelGen"));
-                return default;
-        }
+        var ld = new LayerDiagnostics(diags, name, loc);
+        LayerOptions? options = layerAttrs.Count == 0 ? NoOptions.Instance : layerKind.Read(new AttributeArgs(layerAttrs[0]), ld);
+        if (options is null) return default;
+        string? inputName = layerAttrs.Count == 0 ? null : layerAttrs[0].NamedArguments.FirstOrDefault(a => a.Key == "Input").Value.Value as string;
+        return new Member(new LayerSpec(name, Accessibility(prop), layerKind, options, act, alpha, l2, inputName, loc), null);
     }
 
     private static (ActivationKind, float) ReadActivation(AttributeData a) => a.AttributeClass!.Name switch

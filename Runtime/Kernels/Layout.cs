@@ -41,9 +41,10 @@ public static class Layout
     /// <summary><c>dst[c·dstStride + r] = src[r·srcStride + c]</c> for r &lt; rows, c &lt; cols: 8×8 blocks in
     /// registers (AVX unpack/shuffle/permute, 24 shuffles per 64 floats), scalar edges.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Transpose(ref float src, int rows, int cols, nint srcStride, ref float dst, nint dstStride)
+    public static void Transpose(ref float src, int rows, int cols, nint srcStride, ref float dst, nint dstStride, SimdWidth width = SimdWidth.V256)
     {
-        int r8 = Avx.IsSupported ? rows & ~7 : 0, c8 = Avx.IsSupported ? cols & ~7 : 0;
+        bool blocks = width != SimdWidth.Scalar && Avx.IsSupported;   // a transpose moves floats: every path gives the same bits
+        int r8 = blocks ? rows & ~7 : 0, c8 = blocks ? cols & ~7 : 0;
         for (int r = 0; r < r8; r += 8)
             for (int c = 0; c < c8; c += 8)
                 Block8x8(ref Unsafe.Add(ref src, r * srcStride + c), srcStride, ref Unsafe.Add(ref dst, c * dstStride + r), dstStride);

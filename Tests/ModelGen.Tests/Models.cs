@@ -255,3 +255,15 @@ public partial class GcBatchNorm
     [Dense(3)] public partial Layer Out { get; }
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }
+
+/// <summary>GELU, exact and tanh forms, at non-first positions.</summary>
+[Network(5)]
+public partial class GcGelu
+{
+    [Dense(7)] public partial Layer A { get; }
+    [Gelu] public partial Layer G1 { get; }
+    [Dense(6)] public partial Layer B { get; }
+    [Gelu("tanh")] public partial Layer G2 { get; }
+    [Dense(3)] public partial Layer C { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}

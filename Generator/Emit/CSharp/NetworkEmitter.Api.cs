@@ -1,18 +1,16 @@
 using System.Collections.Generic;
 using System.Linq;
 using ModelGen.Generator.Analysis;
-using ModelGen.Generator.Layers;
 using ModelGen.Generator.Model;
 
 namespace ModelGen.Generator.Emit.CSharp;
 
 internal static partial class NetworkEmitter
 {
-    private static string Last(NetworkPlan p) => "_y" + (p.Layers.Count - 1);
+    private static string Last(NetworkPlan p) => p.Buffers.Layers[p.Layers.Count - 1].Output;
 
     private static void EmitDispatch(CodeWriter cw, NetworkPlan p, bool backward)
     {
-        var routes = GradientRoutes.Of(p);
         using (cw.Block("switch (_width)"))
         {
             foreach (var w in Width.All)
@@ -21,13 +19,14 @@ internal static partial class NetworkEmitter
                 var order = backward ? p.Layers.Reverse() : p.Layers;
                 foreach (var l in order)
                 {
-                    cw.Line(backward ? $"    {l.Name}_Backward_{w.Name}(batch, n, ld);" : $"    {l.Name}_Forward_{w.Name}(n, ld);");
+                    cw.Line(backward ? $"    {GeneratedNames.BackwardMethod(l, w.Name)}(batch, n, ld);" : $"    {GeneratedNames.ForwardMethod(l, w.Name)}(n, ld);");
                     if (!backward) continue;
                     // A tensor read by several layers sums their gradients: the later readers add theirs here.
-                    foreach (var r in routes.Where(r => r.Consumer == l.Index && r.Private is not null))
+                    foreach (var add in p.Buffers.GradientAdds.Where(a => a.AfterLayer == l.Index))
                     {
-                        string ext = Geometry.Extent(p.Layers[r.Tensor], true);
-                        cw.Line($"    MG.Sum.Add(_arena.Span(_dy{r.Tensor}, {ext}), _arena.Span({r.Private}, {ext}), _arena.Span(_dy{r.Tensor}, {ext}), {w.Enum});   // d{p.Layers[r.Tensor].Name} += from {l.Name}");
+                        var t = p.Layers[add.Tensor];
+                        string grad = p.Buffers.Layers[add.Tensor].OutputGrad, ext = CSharpLayer.Extent(t.OutShape);
+                        cw.Line($"    MG.Sum.Add(_arena.Span({grad}, {ext}), _arena.Span({add.Private}, {ext}), _arena.Span({grad}, {ext}), {w.Enum});   // d{t.Name} += from {l.Name}");
                     }
                 }
                 cw.Line("    break;");
@@ -39,6 +38,7 @@ internal static partial class NetworkEmitter
     {
         cw.Line("/// <summary>Runs the network on <c>input.Length / InputSize</c> samples, row-major <c>[batch, InputSize]</c>.");
         cw.Line("/// With <paramref name=\"training\"/> the activations are kept for <c>Backward</c>. Allocates nothing.</summary>");
+        cw.Line(GeneratedCode);
         using (cw.Block("public void Forward(ReadOnlySpan<float> input, bool training = false)"))
         {
             cw.Line("int batch = BatchOf(input.Length);");
@@ -49,18 +49,19 @@ internal static partial class NetworkEmitter
             if (p.ImageInput)
             {
                 int c = p.InputShape[0], px = p.InputShape[1] * p.InputShape[2];
-                cw.Line($"MG.Images.FromSamples(input, batch, {c}, {px}, {Geometry.LdP(px)}, ref _arena.Ref(_x0));   // [batch][{c}][{Geometry.LdP(px)}]");
+                cw.Line($"MG.Images.FromSamples(input, batch, {c}, {px}, {Geometry.LdP(px)}, ref _arena.Ref({p.Buffers.Input}));   // [batch][{c}][{Geometry.LdP(px)}]");
             }
             else
-                cw.Line("MG.Layout.ToFeatureMajor(input, batch, InputSize, ref _arena.Ref(_x0), ld);");
-            if (p.Trainable && !p.ImageInput) cw.Line("if (training) input.Slice(0, batch * InputSize).CopyTo(_arena.Span(_xIn, batch * InputSize));");
+                cw.Line($"MG.Layout.ToFeatureMajor(input, batch, InputSize, ref _arena.Ref({p.Buffers.Input}), ld);");
+            if (p.Buffers.InputRows.Length > 0) cw.Line($"if (training) input.Slice(0, batch * InputSize).CopyTo(_arena.Span({p.Buffers.InputRows}, batch * InputSize));");
             cw.Line("_batch = batch; _n = n; _ld = ld; _training = training;");
-            if (p.Layers.Any(l => l.Kind == LayerKind.BatchNorm2D)) cw.Line("if (training) _arena.Touch();   // the running statistics move");
-            if (FoldPairs(p).Count > 0) cw.Line("if (!training && FoldBatchNorm && _foldedVersion != _arena.Version) FoldBatchNorms();");
+            if (p.Trainable && p.Tensors.Any(t => t.Role == TensorRole.Buffer)) cw.Line("if (training) _arena.Touch();   // the running statistics move");
+            if (p.Buffers.Folds.Any()) cw.Line("if (!training && FoldBatchNorm && _foldedVersion != _arena.Version) FoldBatchNorms();");
             EmitDispatch(cw, p, backward: false);
         }
         cw.Line();
         cw.Line("/// <summary>Copies the last forward's outputs, row-major <c>[batch, OutputSize]</c>.</summary>");
+        cw.Line(GeneratedCode);
         using (cw.Block("public void GetOutput(Span<float> output)"))
         {
             cw.Line("if (_batch == 0) throw new InvalidOperationException(\"call Forward or Predict before GetOutput\");");
@@ -73,6 +74,7 @@ internal static partial class NetworkEmitter
         }
         cw.Line();
         cw.Line("/// <summary>Inference: <c>output[batch, OutputSize] = network(input[batch, InputSize])</c>. Allocates nothing.</summary>");
+        cw.Line(GeneratedCode);
         using (cw.Block("public void Predict(ReadOnlySpan<float> input, Span<float> output)"))
         {
             cw.Line("int batch = BatchOf(input.Length);");
@@ -92,33 +94,17 @@ internal static partial class NetworkEmitter
         cw.Line();
     }
 
-    /// <summary>Conv index → BatchNorm index for every convolution whose only reader is a BatchNorm that can fold into it.</summary>
-    internal static Dictionary<int, int> FoldPairs(NetworkPlan p)
-    {
-        var readers = new Dictionary<int, int>();
-        foreach (var l in p.Layers)
-        {
-            if (l.InputIndex >= 0) readers[l.InputIndex] = readers.TryGetValue(l.InputIndex, out int n) ? n + 1 : 1;
-            if (l.AddIndex >= 0) readers[l.AddIndex] = readers.TryGetValue(l.AddIndex, out int m) ? m + 1 : 1;
-        }
-        var pairs = new Dictionary<int, int>();
-        foreach (var l in p.Layers)
-            if (l.Index + 1 < p.Layers.Count && readers.TryGetValue(l.Index, out int r) && r == 1 && Layers.ConvLayer.CanFold(l, p.Layers[l.Index + 1]))
-                pairs[l.Index] = l.Index + 1;
-        return pairs;
-    }
-
-    private static string ShapeText(NetworkPlan p) => "[" + string.Join(", ", p.InputShape) + "]";
+    private static string ShapeText(NetworkPlan p) => Text.Dims(p.InputShape.Dims);
 
     /// <summary>The loss's formula, for the banner.</summary>
-    private static string LossMath(LossSpec loss) => loss.Kind switch
+    private static string LossMath(LossPlan loss) => loss.Kind switch
     {
         LossKind.SoftmaxCrossEntropy => "L = (1/B) Σ_b [log Σ_c e^{z[c,b]} − z[y_b,b]];  dz[c,b] = (softmax(z[:,b])_c − [c = y_b]) / B",
         LossKind.MultiClassHinge => "L = (1/B) Σ_b Σ_{j≠y_b} max(0, s[j,b] − s[y_b,b] + 1);  ds[j,b] = [margin_j > 0]/B, ds[y_b,b] = −(count of margins > 0)/B",
         LossKind.Mse => "L = (1/(B·N)) Σ (y − t)²;  dy = 2(y − t)/(B·N)",
         LossKind.Mae => "L = (1/(B·N)) Σ |y − t|;  dy = sign(y − t)/(B·N)   (0 at y = t)",
-        LossKind.Huber => $"d = y − t;  ℓ = ½d² if |d| ≤ δ else δ(|d| − ½δ), δ = {LayerTable.Float(loss.Param).TrimEnd('f')};  L = mean ℓ;  dy = clamp(d, −δ, δ)/(B·N)",
-        LossKind.Quantile => $"d = t − y;  ℓ = max(τd, (τ − 1)d), τ = {LayerTable.Float(loss.Param).TrimEnd('f')};  L = mean ℓ;  dy = (d > 0 ? −τ : d < 0 ? 1 − τ : 0)/(B·N)",
+        LossKind.Huber => $"d = y − t;  ℓ = ½d² if |d| ≤ δ else δ(|d| − ½δ), δ = {Text.Num(loss.Param)};  L = mean ℓ;  dy = clamp(d, −δ, δ)/(B·N)",
+        LossKind.Quantile => $"d = t − y;  ℓ = max(τd, (τ − 1)d), τ = {Text.Num(loss.Param)};  L = mean ℓ;  dy = (d > 0 ? −τ : d < 0 ? 1 − τ : 0)/(B·N)",
         LossKind.BinaryCrossEntropy => "ℓ = max(z, 0) − z·t + log(1 + e^{−|z|})   (= −t·log σ(z) − (1−t)·log(1 − σ(z)), stable);  dz = (σ(z) − t)/B",
         LossKind.Hinge => "ℓ = max(0, 1 − t·s), t ∈ {−1, +1};  L = mean ℓ;  ds = (t·s < 1 ? −t : 0)/B",
         _ => "",
@@ -128,27 +114,31 @@ internal static partial class NetworkEmitter
     {
         var loss = p.Loss!;
         bool labels = loss.TakesLabels;
-        string last = Last(p), lastGrad = "_dy" + (p.Layers.Count - 1);
+        string last = Last(p), lastGrad = p.Buffers.Layers[p.Layers.Count - 1].OutputGrad;
         string call(string g, string with) => loss.Kind switch
         {
             LossKind.SoftmaxCrossEntropy or LossKind.MultiClassHinge =>
                 $"MG.Losses.{loss.Kind}(ref _arena.Ref({last}), OutputSize, _ld, _batch, labels, ref {g}, {with})",
-            _ => $"MG.Losses.Elementwise(global::ModelGen.LossKind.{loss.Kind}, {LayerTable.Float(loss.Param)}, ref _arena.Ref({last}), OutputSize, _ld, _batch, targets, ref {g}, {with})",
+            _ => $"MG.Losses.Elementwise(global::ModelGen.LossKind.{loss.Kind}, {Text.Float(loss.Param)}, ref _arena.Ref({last}), OutputSize, _ld, _batch, targets, ref {g}, {with})",
         };
         string good = labels ? "ReadOnlySpan<int> labels" : "ReadOnlySpan<float> targets";
         string bad = labels ? "ReadOnlySpan<float> targets" : "ReadOnlySpan<int> labels";
         string badMsg = labels
             ? $"\"{p.ClassName}'s loss {loss.Name} is {loss.Kind}: it takes integer class labels, not float targets\""
             : $"\"{p.ClassName}'s loss {loss.Name} is {loss.Kind}: it takes float targets, not class labels\"";
-        var regularised = p.Layers.Where(l => l.L2 > 0f).ToList();
+        var regularised = p.Tensors.Where(t => t.L2 > 0f).ToList();
 
         cw.Line("/// <summary>The declared loss.</summary>");
+        cw.Line(GeneratedCode);
         cw.Line($"public LossKind LossKind => global::ModelGen.LossKind.{loss.Kind};");
         cw.Line("/// <summary>Gradients, laid out as <see cref=\"Parameters\"/>.</summary>");
+        cw.Line(GeneratedCode);
         cw.Line("public Span<float> Gradients => _arena.Span(GradientBase, ParameterRegion);");
         cw.Line("/// <summary>Sets every gradient to zero.</summary>");
+        cw.Line(GeneratedCode);
         cw.Line("public void ZeroGrad() => Gradients.Clear();");
         cw.Line("/// <summary>One optimiser update of the parameters from the gradients (optimiser state lives with the model).</summary>");
+        cw.Line(GeneratedCode);
         cw.Line("public void Step(Optimizer optimizer) => _optimizerState.Step(optimizer, Parameters, Gradients, s_tensors);");
         cw.Line();
         cw.Line(regularised.Count == 0
@@ -157,11 +147,12 @@ internal static partial class NetworkEmitter
         if (regularised.Count > 0)
         {
             cw.Line("private float Penalty() =>");
-            cw.Line("    " + string.Join("\n        + ", regularised.Select(l =>
-                $"MG.Regularization.L2Penalty(_arena.Span({l.Name}_Weight, {l.WeightCount}), {LayerTable.Float(l.L2)})")) + ";");
+            cw.Line("    " + string.Join("\n        + ", regularised.Select(t =>
+                $"MG.Regularization.L2Penalty(_arena.Span({t.Const}, {t.Length}), {Text.Float(t.L2)}, _width)")) + ";");
         }
         cw.Line();
         cw.Line($"/// <summary>Mean {loss.Kind} loss of the last forward{(regularised.Count > 0 ? " plus the L2 penalty" : "")}.</summary>");
+        cw.Line(GeneratedCode);
         using (cw.Block($"public float ComputeLoss({good})"))
         {
             cw.Line("if (_batch == 0) throw new InvalidOperationException(\"call Forward before ComputeLoss\");");
@@ -171,18 +162,19 @@ internal static partial class NetworkEmitter
         cw.Line();
         cw.Line($"// ── {loss.Name}: {loss.Kind} " + new string('─', 80));
         cw.Line("// " + LossMath(loss));
-        foreach (var l in regularised)
-            cw.Line($"// + L2 on {l.Name}.weight: {LayerTable.Float(l.L2).TrimEnd('f')}·Σ W²  (dW += {LayerTable.Float(2 * l.L2).TrimEnd('f')}·W)");
+        foreach (var t in regularised)
+            cw.Line($"// + L2 on {t.Name}: {Text.Num(t.L2)}·Σ W²  (dW += {Text.Num(2 * t.L2)}·W)");
         cw.Line("/// <summary>Loss of the last training forward, back-propagated through every layer; gradients are");
         cw.Line("/// <b>added</b> to <see cref=\"Gradients\"/> (call <see cref=\"ZeroGrad\"/> first). Returns the mean loss.</summary>");
+        cw.Line(GeneratedCode);
         using (cw.Block($"public float Backward({good})"))
         {
             cw.Line("if (!_training) throw new InvalidOperationException(\"call Forward(input, training: true) before Backward\");");
             cw.Line("int batch = _batch, n = _n, ld = _ld;");
             cw.Line($"float loss = {call($"_arena.Ref({lastGrad})", "true")};");
             EmitDispatch(cw, p, backward: true);
-            foreach (var l in regularised)
-                cw.Line($"loss += MG.Regularization.AddL2Gradient(_arena.Span({l.Name}_Weight, {l.WeightCount}), _arena.Span(GradientBase + {l.Name}_Weight, {l.WeightCount}), {LayerTable.Float(l.L2)});");
+            foreach (var t in regularised)
+                cw.Line($"loss += MG.Regularization.AddL2Gradient(_arena.Span({t.Const}, {t.Length}), _arena.Span(GradientBase + {t.Const}, {t.Length}), {Text.Float(t.L2)}, _width);");
             cw.Line("return loss;");
         }
         cw.Line($"float ITrainableNetwork.Backward({bad}) => throw new InvalidOperationException({badMsg});");
@@ -194,17 +186,21 @@ internal static partial class NetworkEmitter
     {
         cw.Line("/// <summary>The first place, in forward order, that holds a NaN or an infinity: a layer's parameters,");
         cw.Line("/// its output of the last forward, or its gradients. Null when all are finite.</summary>");
+        cw.Line(GeneratedCode);
         using (cw.Block("public string? FindNonFinite()"))
         {
             foreach (var l in p.Layers.Where(l => l.HasParameters))
-                cw.Line($"if (!MG.Numerics.AllFinite(_arena.Span({l.Name}_Weight, {l.WeightCount})) || !MG.Numerics.AllFinite(_arena.Span({l.Name}_Bias, {l.BiasCount}))) return \"{l.Name} (parameters)\";");
+                cw.Line("if (" + string.Join(" || ", l.Tensors.Select(t => $"!MG.Numerics.AllFinite(_arena.Span({t.Const}, {t.Length}))")) + $") return \"{l.Name} (parameters)\";");
             using (cw.Block("if (_batch > 0)"))
                 foreach (var l in p.Layers)
+                {
+                    string y = p.Buffers.Layers[l.Index].Output;
                     cw.Line(l.ImageOut
-                        ? $"if (!MG.Numerics.AllFinite(ref _arena.Ref(_y{l.Index}), _batch * {l.OutShape[0]}, {Geometry.LdP(l.OutPixels)}, {l.OutPixels})) return \"{l.Name} (output)\";"
-                        : $"if (!MG.Numerics.AllFinite(ref _arena.Ref(_y{l.Index}), {l.Out}, _ld, _batch)) return \"{l.Name} (output)\";");
-            foreach (var l in p.Layers.Where(l => l.HasParameters))
-                cw.Line($"if (!MG.Numerics.AllFinite(_arena.Span(GradientBase + {l.Name}_Weight, {l.WeightCount})) || !MG.Numerics.AllFinite(_arena.Span(GradientBase + {l.Name}_Bias, {l.BiasCount}))) return \"{l.Name} (gradients)\";");
+                        ? $"if (!MG.Numerics.AllFinite(ref _arena.Ref({y}), _batch * {l.OutShape[0]}, {Geometry.LdP(l.OutPixels)}, {l.OutPixels})) return \"{l.Name} (output)\";"
+                        : $"if (!MG.Numerics.AllFinite(ref _arena.Ref({y}), {l.Out}, _ld, _batch)) return \"{l.Name} (output)\";");
+                }
+            foreach (var l in p.Layers.Where(l => l.Tensors.Any(t => t.Trainable)))
+                cw.Line("if (" + string.Join(" || ", l.Tensors.Where(t => t.Trainable).Select(t => $"!MG.Numerics.AllFinite(_arena.Span(GradientBase + {t.Const}, {t.Length}))")) + $") return \"{l.Name} (gradients)\";");
             cw.Line("return null;");
         }
         cw.Line();
@@ -212,28 +208,16 @@ internal static partial class NetworkEmitter
 
     private static void EmitLayers(CodeWriter cw, NetworkPlan p, GemmEmitter gemm)
     {
-        var routes = GradientRoutes.Of(p);
-        string? Grad(int layer, int slot) => routes.FirstOrDefault(r => r.Consumer == layer && r.Slot == slot)?.Target;
-        var folds = FoldPairs(p);
         foreach (var l in p.Layers)
         {
-            var ctx = new LayerContext(l,
-                Input: l.InputIndex < 0 ? "_x0" : "_y" + l.InputIndex,
-                Output: "_y" + l.Index,
-                OutputGrad: "_dy" + l.Index,
-                InputGrad: Grad(l.Index, 0),
-                Gemm: gemm)
-            {
-                SampleMajorInput = l.InputIndex < 0 && !p.ImageInput ? "_xIn" : null,
-                Skip = l.AddIndex < 0 ? "" : "_y" + l.AddIndex,
-                SkipGrad = l.AddIndex < 0 ? null : Grad(l.Index, 1),
-                FoldInto = folds.TryGetValue(l.Index, out var bnIndex) ? p.Layers[bnIndex] : null,
-                Folded = folds.ContainsValue(l.Index),
-            };
-            LayerTable.EmitBanner(cw, l, l.AddIndex < 0 ? "" : p.Layers[l.AddIndex].Name);
-            foreach (var w in Width.All) { LayerTable.EmitForward(cw, ctx, w); cw.Line(); }
+            var ctx = new CSharpLayer(p, l, gemm);
+            var code = Code(l);
+            string title = $"// ── {l.Name}: {l.Description} {l.InShape} → {l.OutShape} ";
+            cw.Line(title + new string('─', System.Math.Max(4, 110 - title.Length)));
+            foreach (var line in l.Kind.Math(l, p)) cw.Line("// " + line);
+            foreach (var w in Width.All) { code.Forward(cw, ctx, w); cw.Line(); }
             if (p.Trainable)
-                foreach (var w in Width.All) { LayerTable.EmitBackward(cw, ctx, w); cw.Line(); }
+                foreach (var w in Width.All) { code.Backward(cw, ctx, w); cw.Line(); }
         }
     }
 }

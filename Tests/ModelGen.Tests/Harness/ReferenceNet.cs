@@ -33,63 +33,37 @@ internal sealed class ReferenceNet
         var tensors = model.Tensors.ToDictionary(t => t.Name);
         foreach (var l in layers)
         {
-            // Kind reads e.g. "Dense(6), Relu, L2(0.05)", "LeakyRelu(0.2)", "Sigmoid".
-            // Conv2D reads "Conv2D(3, 3x2, stride 2, pad 1), Relu": split off the parenthesised head first.
-            string kind = l.Kind;
-            string head = kind, rest = "";
-            int close = kind.IndexOf(')');
-            if (kind.StartsWith("Conv2D(", StringComparison.Ordinal) || kind.StartsWith("Dense(", StringComparison.Ordinal)
-                || kind.StartsWith("MaxPool2D(", StringComparison.Ordinal) || kind.StartsWith("AvgPool2D(", StringComparison.Ordinal))
-            { head = kind.Substring(0, close + 1); rest = kind.Substring(close + 1).TrimStart(',', ' '); }
-            else if (kind.StartsWith("LeakyRelu(", StringComparison.Ordinal) || kind.StartsWith("Dropout(", StringComparison.Ordinal)) { head = ""; rest = kind; }
-            else if (kind is "GlobalAvgPool" or "Flatten") { head = kind; rest = ""; }
-            else if (kind.StartsWith("BatchNorm2D", StringComparison.Ordinal)) { head = "BatchNorm2D"; rest = kind.Length > 11 ? kind.Substring(13) : ""; }
-            else { head = ""; rest = kind; }
-            var parts = rest.Length == 0 ? Array.Empty<string>() : rest.Split(", ");
-            bool dense = head.StartsWith("Dense(", StringComparison.Ordinal);
-            bool conv = head.StartsWith("Conv2D(", StringComparison.Ordinal);
-            bool bn = head == "BatchNorm2D";
-            string act = "Identity";
-            double alpha = 0, l2 = 0;
-            foreach (var part in parts)
-            {
-                if (part.StartsWith("L2(", StringComparison.Ordinal)) l2 = (float)Arg(part);
-                else if (part.StartsWith("LeakyRelu(", StringComparison.Ordinal)) { act = "LeakyRelu"; alpha = (float)Arg(part); }
-                else act = part;
-            }
+            // Structured metadata only: the layer's type, its options and tensors (never its display string).
             int inF = l.InputShape.Aggregate(1, (a, b) => a * b), outF = l.OutputShape.Aggregate(1, (a, b) => a * b);
-            var layer = new L(dense || conv || bn, inF, outF, act, alpha,
-                dense || conv || bn ? tensors[l.Name + ".weight"].Offset : 0,
-                tensors.TryGetValue(l.Name + ".bias", out var bias) ? bias.Offset : -1, l2)
+            bool weighted = l.Type is LayerType.Dense or LayerType.Conv2D or LayerType.BatchNorm2D;
+            string act = l.Activation == ActivationType.None ? "Identity" : l.Activation.ToString();
+            var layer = new L(weighted, inF, outF, act, l.Alpha,
+                weighted ? tensors[l.Name + ".weight"].Offset : 0,
+                tensors.TryGetValue(l.Name + ".bias", out var bias) ? bias.Offset : -1, l.L2)
             {
-                InShape = l.InputShape, OutShape = l.OutputShape,
-                Op = bn ? "BatchNorm2D" : conv ? "Conv2D" : head.StartsWith("MaxPool2D", StringComparison.Ordinal) ? "MaxPool2D" : head.StartsWith("AvgPool2D", StringComparison.Ordinal) ? "AvgPool2D" : head is "GlobalAvgPool" or "Flatten" ? head : "",
-            };
-            if (conv || layer.Op.EndsWith("Pool2D", StringComparison.Ordinal))
-            {
-                var args = head.Substring(head.IndexOf('(') + 1).TrimEnd(')').Split(", ");
-                string k = conv ? args[1] : args[0];
-                layer.KH = int.Parse(k.Split('x')[0], CultureInfo.InvariantCulture);
-                layer.KW = int.Parse(k.Split('x')[^1], CultureInfo.InvariantCulture);
-                layer.S = conv ? 1 : layer.KH;
-                foreach (var a in args.Skip(conv ? 2 : 1))
+                InShape = l.InputShape.ToArray(), OutShape = l.OutputShape.ToArray(),
+                Op = l.Type switch
                 {
-                    if (a.StartsWith("stride ", StringComparison.Ordinal)) layer.S = int.Parse(a.Substring(7), CultureInfo.InvariantCulture);
-                    if (a.StartsWith("pad ", StringComparison.Ordinal))
-                    {
-                        var pp = a.Substring(4).Split('x');
-                        layer.PH = int.Parse(pp[0], CultureInfo.InvariantCulture); layer.PW = int.Parse(pp[^1], CultureInfo.InvariantCulture);
-                    }
-                }
+                    LayerType.Dense or LayerType.Activation or LayerType.Dropout => "",
+                    LayerType.Gelu => l.Options["tanh"] != 0 ? "GeluTanh" : "Gelu",
+                    _ => l.Type.ToString(),
+                },
+            };
+            if (l.Type == LayerType.Conv2D)
+            {
+                layer.KH = (int)l.Options["kernel_height"]; layer.KW = (int)l.Options["kernel_width"]; layer.S = (int)l.Options["stride"];
+                layer.PH = (int)l.Options["padding_height"]; layer.PW = (int)l.Options["padding_width"];
+            }
+            if (l.Type is LayerType.MaxPool2D or LayerType.AvgPool2D)
+            {
+                layer.KH = layer.KW = (int)l.Options["size"]; layer.S = (int)l.Options["stride"];
             }
             layer.Input = l.Inputs[0] == "(input)" ? -1 : index[l.Inputs[0]];
-            if (kind == "Add") { layer.Op = "Add"; layer.Skip = index[l.Inputs[1]]; }
+            if (l.Type == LayerType.Add) layer.Skip = index[l.Inputs[1]];
             index[l.Name] = _layers.Count;
             _layers.Add(layer);
         }
     }
-
-    private static double Arg(string s) => double.Parse(s.Substring(s.IndexOf('(') + 1).TrimEnd(')'), CultureInfo.InvariantCulture);
 
     /// <summary>Forward in double: outputs [batch, out].</summary>
     public double[] Forward(double[] p, float[] x, int batch)
@@ -119,6 +93,12 @@ internal sealed class ReferenceNet
                 outputs.Add(z);
                 continue;
             }
+            if (l.Op is "Gelu" or "GeluTanh")
+            {
+                for (int i = 0; i < z.Length; i++) z[i] = Gelu(a[i], l.Op == "GeluTanh");
+                outputs.Add(z);
+                continue;
+            }
             if (l.Op == "Add")
             {
                 for (int i = 0; i < z.Length; i++) z[i] = a[i] + outputs[l.Skip][i];
@@ -142,6 +122,31 @@ internal sealed class ReferenceNet
             outputs.Add(z);
         }
         return outputs[^1];
+    }
+
+    /// <summary>GELU by its definition: <c>x·Φ(x)</c> with erf from its Maclaurin series (or the tanh form).</summary>
+    internal static double Gelu(double x, bool tanh) =>
+        tanh ? 0.5 * x * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x))) : 0.5 * x * (1 + Erf(x / Math.Sqrt(2)));
+
+    /// <summary>erf(x) = 2/√π Σ (−1)ⁿ x^(2n+1) / (n!(2n+1)) for |x| &lt; 3; beyond, 1 − erfc by its continued fraction
+    /// erfc(x) = e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))).</summary>
+    internal static double Erf(double x)
+    {
+        if (Math.Abs(x) >= 3)
+        {
+            double a = Math.Abs(x), f = a;
+            for (int k = 80; k >= 1; k--) f = a + k / 2.0 / f;
+            return Math.Sign(x) * (1 - Math.Exp(-a * a) / Math.Sqrt(Math.PI) / f);
+        }
+        double term = x, sum = x;
+        for (int n = 1; n < 200; n++)
+        {
+            term *= -x * x / n;
+            double t = term / (2 * n + 1);
+            sum += t;
+            if (Math.Abs(t) < 1e-17 * Math.Abs(sum)) break;
+        }
+        return 2 / Math.Sqrt(Math.PI) * sum;
     }
 
     /// <summary>Convolution and pooling by their definitions: loops over every output and window, zero padding.</summary>

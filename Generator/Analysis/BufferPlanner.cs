@@ -1,0 +1,189 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using ModelGen.Generator.Model;
+
+namespace ModelGen.Generator.Analysis;
+
+/// <summary>
+/// Computes the <see cref="BufferPlan"/> once, from the layer plans: activation and gradient buffers (named after
+/// the layers), scratch (shared scratch sized for its largest user), fold pairs, and gradient routes. A tensor read
+/// by one layer gets its gradient stored straight into its gradient buffer; a tensor read by several layers is stored
+/// by the reader that runs first in the backward pass (the last in declaration order) and every other reader writes a
+/// private buffer that is added in after its backward — so layer code always stores and never knows the graph.
+/// Inference-only networks reuse activation memory where lifetimes allow (a layer's output shares memory with an
+/// earlier output nobody reads any more).
+/// </summary>
+internal static class BufferPlanner
+{
+    public static BufferPlan Plan(NetworkPlan p)
+    {
+        var layers = p.Layers;
+        int count = layers.Count;
+        var buffers = new List<Buffer>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        void Add(Buffer b)
+        {
+            if (!names.Add(b.Field)) throw new InvalidOperationException("buffer field '" + b.Field + "' planned twice");
+            buffers.Add(b);
+        }
+
+        // Readers of each tensor (−1: the network input).
+        var readers = new Dictionary<int, List<(int Consumer, int Slot)>>();
+        foreach (var l in layers)
+            for (int s = 0; s < l.Inputs.Count; s++)
+            {
+                if (!readers.TryGetValue(l.Inputs[s], out var list)) readers[l.Inputs[s]] = list = new();
+                list.Add((l.Index, s));
+            }
+
+        // Fold pairs: a layer whose only reader can fold into it.
+        var foldInto = Enumerable.Repeat(-1, count).ToArray();
+        var foldedInto = Enumerable.Repeat(-1, count).ToArray();
+        foreach (var l in layers)
+            if (readers.TryGetValue(l.Index, out var r) && r.Count == 1 && r[0].Slot == 0 && layers[r[0].Consumer].Kind.FoldsInto(l, layers[r[0].Consumer]))
+            {
+                foldInto[l.Index] = r[0].Consumer;
+                foldedInto[r[0].Consumer] = l.Index;
+            }
+
+        string input = "_input";
+        Add(new Buffer(input, One(InputSize(p)), "the network input " + p.InputShape + (p.ImageInput ? ", [batch][C][ldP]" : ", panel [features, ld]")));
+        string inputRows = "";
+        if (p.Trainable && !p.ImageInput)
+        {
+            inputRows = "_inputRows";
+            Add(new Buffer(inputRows, One(new BufferSize(0, p.InputSize, 0)), "the input as given, [batch, " + p.InputSize + "], for the first layer's weight gradient"));
+        }
+
+        // Activations, with reuse in inference-only networks.
+        var outputs = new string[count];
+        var grads = new string[count];
+        var alias = AliasSlots(p, readers, foldedInto);
+        foreach (var l in layers)
+        {
+            outputs[l.Index] = "_" + Camel(l.Name) + "Out";
+            var size = OutputSize(l);
+            if (alias[l.Index] >= 0)
+                Add(new Buffer(outputs[l.Index], One(size), $"{l.Name} {l.OutShape}, reusing {layers[alias[l.Index]].Name}'s memory", outputs[alias[l.Index]]));
+            else
+            {
+                var sizes = layers.Where(o => alias[o.Index] == l.Index).Select(OutputSize).Prepend(size).Distinct().ToArray();
+                Add(new Buffer(outputs[l.Index], EquatableArray.From(sizes), $"{l.Name} {l.OutShape}"));
+            }
+            if (p.Trainable)
+            {
+                grads[l.Index] = "_" + Camel(l.Name) + "Grad";
+                Add(new Buffer(grads[l.Index], One(size), $"d loss / d {l.Name}"));
+            }
+        }
+
+        // Scratch: per-layer buffers named after the layer, shared ones sized for the largest request.
+        var scratch = new List<ScratchRef>[count];
+        var shared = new Dictionary<string, (List<BufferSize> Sizes, string Comment)>(StringComparer.Ordinal);
+        var sharedOrder = new List<string>();
+        foreach (var l in layers)
+        {
+            scratch[l.Index] = new List<ScratchRef>();
+            foreach (var req in l.Kind.Scratch(l, p))
+            {
+                if (req.TrainingOnly && !p.Trainable) continue;
+                if (req.Scope == ScratchScope.PerLayer)
+                {
+                    string field = "_" + Camel(l.Name) + Pascal(req.Name);
+                    Add(new Buffer(field, One(req.Size), $"{l.Name}: {req.Comment}"));
+                    scratch[l.Index].Add(new ScratchRef(req.Name, field));
+                }
+                else
+                {
+                    string field = "_" + req.Name;
+                    if (!shared.TryGetValue(field, out var s)) { shared[field] = s = (new List<BufferSize>(), req.Comment); sharedOrder.Add(field); }
+                    s.Sizes.Add(req.Size);
+                    scratch[l.Index].Add(new ScratchRef(req.Name, field));
+                }
+            }
+            if (foldInto[l.Index] >= 0)
+            {
+                string field = "_" + Camel(l.Name) + "Folded";
+                var folded = layers[foldInto[l.Index]];
+                long len = l.Tensors.Sum(t => (long)t.Length);
+                Add(new Buffer(field, One(BufferSize.Floats(len)), $"{l.Name}'s weight and bias with {folded.Name} folded in (inference)"));
+                scratch[l.Index].Add(new ScratchRef("folded", field));
+            }
+        }
+        foreach (var field in sharedOrder)
+        {
+            var (sizes, comment) = shared[field];
+            Add(new Buffer(field, EquatableArray.From(Max(sizes)), "shared scratch: " + comment));
+        }
+
+        // Gradient routes.
+        var inputGrads = new string[count][];
+        foreach (var l in layers) inputGrads[l.Index] = Enumerable.Repeat("", l.Inputs.Count).ToArray();
+        var adds = new List<GradientAdd>();
+        if (p.Trainable)
+            foreach (var kv in readers.Where(kv => kv.Key >= 0))
+            {
+                var primary = kv.Value.OrderByDescending(r => r.Consumer).ThenBy(r => r.Slot).First();
+                foreach (var r in kv.Value)
+                {
+                    if (r == primary) { inputGrads[r.Consumer][r.Slot] = grads[kv.Key]; continue; }
+                    string priv = "_" + Camel(layers[r.Consumer].Name) + "Input" + r.Slot + "Grad";
+                    Add(new Buffer(priv, One(OutputSize(layers[kv.Key])), $"{layers[r.Consumer].Name}'s share of d loss / d {layers[kv.Key].Name}"));
+                    inputGrads[r.Consumer][r.Slot] = priv;
+                    adds.Add(new GradientAdd(r.Consumer, kv.Key, priv));
+                }
+            }
+
+        var views = layers.Select(l => new LayerBuffers(
+            EquatableArray.From(l.Inputs.Select(i => i < 0 ? input : outputs[i]).ToArray()),
+            EquatableArray.From(inputGrads[l.Index]),
+            outputs[l.Index],
+            p.Trainable ? grads[l.Index] : "",
+            EquatableArray.From(scratch[l.Index].ToArray()),
+            foldInto[l.Index], foldedInto[l.Index],
+            l.InputIndex < 0 ? inputRows : "")).ToArray();
+        return new BufferPlan(EquatableArray.From(buffers.ToArray()), EquatableArray.From(views), EquatableArray.From(adds.ToArray()), input, inputRows);
+    }
+
+    /// <summary>For each layer output, the earlier output whose memory it reuses, or −1. Training keeps every
+    /// activation for the backward pass, so only inference-only networks reuse. An output is live from the layer that
+    /// writes it (for a folded layer: the producer that writes it) to its last reader; the last output lives on.</summary>
+    private static int[] AliasSlots(NetworkPlan p, Dictionary<int, List<(int Consumer, int Slot)>> readers, int[] foldedInto)
+    {
+        int count = p.Layers.Count;
+        var alias = Enumerable.Repeat(-1, count).ToArray();
+        if (p.Trainable) return alias;
+        var slotEnd = new List<(int Owner, int End)>();
+        foreach (var l in p.Layers)
+        {
+            int start = foldedInto[l.Index] >= 0 ? foldedInto[l.Index] : l.Index;
+            int end = l.Index == count - 1 ? int.MaxValue : readers.TryGetValue(l.Index, out var r) ? r.Max(x => x.Consumer) : l.Index;
+            int slot = slotEnd.FindIndex(s => s.End < start);
+            if (slot < 0) slotEnd.Add((l.Index, end));
+            else
+            {
+                alias[l.Index] = slotEnd[slot].Owner;
+                slotEnd[slot] = (slotEnd[slot].Owner, end);
+            }
+        }
+        return alias;
+    }
+
+    private static EquatableArray<BufferSize> One(BufferSize s) => EquatableArray.From(new[] { s });
+
+    private static BufferSize InputSize(NetworkPlan p) =>
+        p.ImageInput ? BufferSize.Images(Geometry.ImageStride(p.InputShape[0], p.InputShape[1] * p.InputShape[2])) : BufferSize.Panel(p.InputSize);
+
+    /// <summary>Panels <c>[features, ldMax]</c> for flat outputs, <c>[maxBatch][C][ldP]</c> for images.</summary>
+    public static BufferSize OutputSize(LayerPlan l) =>
+        l.ImageOut ? BufferSize.Images(Geometry.ImageStride(l.OutShape[0], l.OutPixels)) : BufferSize.Panel(l.Out);
+
+    /// <summary>Sizes of one kind (constant, per panel stride, per sample) reduce to their maximum; mixed kinds stay a list.</summary>
+    private static BufferSize[] Max(List<BufferSize> sizes) =>
+        sizes.GroupBy(s => (s.Const != 0, s.PerLd != 0, s.PerSample != 0))
+             .Select(g => new BufferSize(g.Max(s => s.Const), g.Max(s => s.PerLd), g.Max(s => s.PerSample))).ToArray();
+
+    public static string Camel(string name) => name.Length == 0 ? name : char.ToLowerInvariant(name[0]) + name.Substring(1);
+    public static string Pascal(string name) => name.Length == 0 ? name : char.ToUpperInvariant(name[0]) + name.Substring(1);
+}

@@ -1,0 +1,81 @@
+using ModelGen.Generator.Analysis;
+
+namespace ModelGen.Generator.Emit.CSharp;
+
+/// <summary>The C# backend's side of the layer-kind contract: each kind writes its forward and backward method
+/// for one SIMD width. Names and offsets come from the plan through <see cref="CSharpLayer"/>; a kind never invents
+/// a buffer. (The PTX backend will add its own interface, implemented by the same kind classes.)</summary>
+internal interface ICSharpLayer
+{
+    /// <summary>The body of <c>private void {Name}_Forward_{W}(int n, int ld)</c>.</summary>
+    void Forward(CodeWriter cw, CSharpLayer c, Width w);
+
+    /// <summary>The body of <c>private void {Name}_Backward_{W}(int batch, int n, int ld)</c>: turns the output
+    /// gradient into parameter gradients (added) and the input gradients (stored).</summary>
+    void Backward(CodeWriter cw, CSharpLayer c, Width w);
+}
+
+/// <summary>A kind whose C# code needs class members of its own (declared with <see cref="LayerKind.Members"/>'s names).</summary>
+internal interface ICSharpLayerFields
+{
+    void Fields(CodeWriter cw, CSharpLayer c);
+}
+
+/// <summary>A kind that folds into its producer for inference (<see cref="LayerKind.FoldsInto"/>): writes the statements
+/// that rebuild the producer's folded parameters (the producer's <c>folded</c> scratch) from both layers' tensors.</summary>
+internal interface ICSharpFold
+{
+    void Fold(CodeWriter cw, CSharpLayer producer, CSharpLayer self);
+}
+
+/// <summary>What a kind's C# code may refer to: its plan, its buffers (arena offset fields), the network, and the
+/// GEMM emitter shared by the model.</summary>
+internal sealed class CSharpLayer
+{
+    public CSharpLayer(NetworkPlan network, LayerPlan layer, GemmEmitter gemm)
+    {
+        Network = network; Layer = layer; Gemm = gemm;
+        Buffers = network.Buffers.Layers[layer.Index];
+    }
+
+    public NetworkPlan Network { get; }
+    public LayerPlan Layer { get; }
+    public LayerBuffers Buffers { get; }
+    public GemmEmitter Gemm { get; }
+
+    public string Input => Buffers.Input;
+    public string Output => Buffers.Output;
+    public string OutputGrad => Buffers.OutputGrad;
+    /// <summary>Where the gradient of the main input goes; null when none flows (the network input).</summary>
+    public string? InputGrad => Buffers.InputGrad;
+    public string InputOf(int slot) => Buffers.Inputs[slot];
+    public string? InputGradOf(int slot) => Buffers.InputGrads[slot].Length == 0 ? null : Buffers.InputGrads[slot];
+    public string Scratch(string name) => Buffers.ScratchField(name);
+    /// <summary>The offset constant of the layer's tensor <paramref name="local"/> (<c>weight</c>, <c>bias</c>…).</summary>
+    public string Tensor(string local) => Layer.Tensor(local).Const;
+    /// <summary>The layer folded into this one for inference (BatchNorm into a convolution), if any.</summary>
+    public LayerPlan? FoldInto => Buffers.FoldInto >= 0 ? Network.Layers[Buffers.FoldInto] : null;
+    /// <summary>True for a layer folded into its producer for inference.</summary>
+    public bool Folded => Buffers.FoldedInto >= 0;
+    /// <summary>The output buffer of layer <paramref name="index"/>.</summary>
+    public string OutputOf(int index) => Network.Buffers.Layers[index].Output;
+
+    /// <summary>Element count of the layer's input or output buffer as a C# expression: panels <c>F·ld</c>, images <c>_batch·C·ldP</c>.</summary>
+    public string Extent(bool output) => Extent(output ? Layer.OutShape : Layer.InShape);
+
+    public static string Extent(Shape shape) =>
+        shape.IsImage ? $"_batch * {Geometry.ImageStride(shape[0], shape[1] * shape[2])}" : $"{shape.Size} * ld";
+
+    /// <summary><c>[MethodImpl(AggressiveOptimization)] private void {Name}_Forward_{W}(int n, int ld)</c>.</summary>
+    public System.IDisposable ForwardMethod(CodeWriter cw, Width w)
+    {
+        cw.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+        return cw.Block($"private void {GeneratedNames.ForwardMethod(Layer, w.Name)}(int n, int ld)");
+    }
+
+    public System.IDisposable BackwardMethod(CodeWriter cw, Width w)
+    {
+        cw.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+        return cw.Block($"private void {GeneratedNames.BackwardMethod(Layer, w.Name)}(int batch, int n, int ld)");
+    }
+}

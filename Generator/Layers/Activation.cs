@@ -1,0 +1,70 @@
+using System.Collections.Generic;
+using ModelGen.Generator.Analysis;
+using ModelGen.Generator.Emit;
+using ModelGen.Generator.Emit.CSharp;
+using ModelGen.Generator.Model;
+
+namespace ModelGen.Generator.Layers;
+
+/// <summary>A standalone activation layer — a member with only <c>[Relu]</c>, <c>[Tanh]</c>… —:
+/// <c>y = f(x)</c> element-wise (softmax: per sample), no parameters.</summary>
+internal sealed class Activation : LayerKind, ICSharpLayer
+{
+    public static readonly Activation Instance = new();
+    public override string Name => "Activation";
+    /// <summary>Made by an activation attribute alone, not by a layer attribute.</summary>
+    public override string? AttributeName => null;
+
+    public override LayerOptions? Read(AttributeArgs a, LayerDiagnostics d) => NoOptions.Instance;
+
+    public override LayerShape? Infer(LayerSpec s, IReadOnlyList<Shape> inputs, LayerDiagnostics d)
+    {
+        if (!Fused.CheckAlpha(s, d)) return null;
+        var x = inputs[0];
+        if (x.Rank != 1 && (x.Rank != 3 || s.Activation == ActivationKind.Softmax))
+        {
+            Fused.WrongInput(d, s.Activation.ToString(), s.Activation == ActivationKind.Softmax ? "a 1-D (add [Flatten] first)" : "a 1-D or [channels, height, width]", x);
+            return null;
+        }
+        long flops = s.Activation is ActivationKind.Relu or ActivationKind.LeakyRelu ? x.Size : 4L * x.Size;
+        return new LayerShape(x, EquatableArray<TensorSpec>.Empty, flops, s.Options);
+    }
+
+    public override string Describe(LayerPlan l) => l.ActivationName;
+
+    public override IEnumerable<(string Key, double Value)> Hyperparameters(LayerPlan l)
+    {
+        if (l.Activation == ActivationKind.LeakyRelu) yield return ("alpha", l.Alpha);
+    }
+
+    public override IEnumerable<string> Math(LayerPlan l, NetworkPlan p)
+    {
+        yield return $"forward : y = {Fused.Math(l.Activation, l.Alpha, "x")}".PadRight(64) + $"x,y:{l.OutShape} per sample";
+        yield return $"backward: {Fused.Derivative(l.Activation, l.Alpha).Replace("dz", "dx")}";
+    }
+
+    public void Forward(CodeWriter cw, CSharpLayer c, Width w)
+    {
+        var l = c.Layer;
+        using (c.ForwardMethod(cw, w))
+        {
+            if (l.Activation == ActivationKind.Softmax)
+                cw.Line($"MG.Softmax.Forward(ref _arena.Ref({c.Input}), ref _arena.Ref({c.Output}), {l.Out}, ld, n);");
+            else
+                cw.Line($"MG.Activations.Forward({Fused.Runtime(l.Activation)}, {Text.Float(l.Alpha)}, _arena.Span({c.Input}, {c.Extent(false)}), _arena.Span({c.Output}, {c.Extent(true)}), {w.Enum});");
+        }
+    }
+
+    public void Backward(CodeWriter cw, CSharpLayer c, Width w)
+    {
+        var l = c.Layer;
+        using (c.BackwardMethod(cw, w))
+        {
+            if (c.InputGrad is null) { cw.Line("// reads the network input: no gradient flows further down"); return; }
+            if (l.Activation == ActivationKind.Softmax)
+                cw.Line($"MG.Softmax.Backward(ref _arena.Ref({c.OutputGrad}), ref _arena.Ref({c.Output}), ref _arena.Ref({c.InputGrad}), {l.Out}, ld, n);");
+            else
+                cw.Line($"MG.Activations.Backward({Fused.Runtime(l.Activation)}, {Text.Float(l.Alpha)}, _arena.Span({c.OutputGrad}, {c.Extent(true)}), _arena.Span({c.Output}, {c.Extent(true)}), _arena.Span({c.InputGrad}, {c.Extent(false)}), {w.Enum});");
+        }
+    }
+}

@@ -1,0 +1,63 @@
+using System.Collections.Generic;
+using ModelGen.Generator.Analysis;
+using ModelGen.Generator.Diagnostics;
+using ModelGen.Generator.Emit;
+using ModelGen.Generator.Emit.CSharp;
+using ModelGen.Generator.Model;
+
+namespace ModelGen.Generator.Layers;
+
+internal sealed record AddOptions(string From) : LayerOptions
+{
+    public override EquatableArray<string> ExtraInputs => EquatableArray.From(new[] { From });
+}
+
+/// <summary>Residual add <c>y = x + s</c>, s the output of an earlier layer. Backward: <c>dx = dy</c> and
+/// <c>ds = dy</c>; where a tensor feeds several layers the plan sums the contributions (see <see cref="BufferPlanner"/>).</summary>
+internal sealed class Add : LayerKind, ICSharpLayer
+{
+    public static readonly Add Instance = new();
+    public override string Name => "Add";
+
+    public override LayerOptions? Read(AttributeArgs a, LayerDiagnostics d) => new AddOptions(a.String(0) ?? "");
+
+    public override LayerShape? Infer(LayerSpec s, IReadOnlyList<Shape> inputs, LayerDiagnostics d)
+    {
+        var from = ((AddOptions)s.Options).From;
+        if (!inputs[1].Dims.Equals(inputs[0].Dims))
+        {
+            d.Report(Descriptors.ShapeMismatch, $"Add({from})", $"its two inputs to have one shape; '{from}' is [{string.Join(",", inputs[1].Dims)}]", d.Producer, string.Join(",", inputs[0].Dims));
+            return null;
+        }
+        return new LayerShape(inputs[0], EquatableArray<TensorSpec>.Empty, inputs[0].Size, s.Options);
+    }
+
+    /// <summary>The wider of the two paths.</summary>
+    public override ReceptiveField ReceptiveField(LayerPlan l, IReadOnlyList<ReceptiveField> inputs) =>
+        inputs[0].Size < 0 || inputs[1].Size < 0 ? new ReceptiveField(-1, inputs[0].Jump) : new ReceptiveField(System.Math.Max(inputs[0].Size, inputs[1].Size), inputs[0].Jump);
+
+    public override string Describe(LayerPlan l) => "Add";
+
+    public override IEnumerable<string> Math(LayerPlan l, NetworkPlan p)
+    {
+        string skip = p.Layers[l.Inputs[1]].Name;
+        yield return $"forward : y = x + {skip}".PadRight(64) + $"x,{skip},y:{l.OutShape} per sample";
+        yield return $"backward: dx = dy;  d{skip} += dy   (a tensor used twice sums its gradients)";
+    }
+
+    public void Forward(CodeWriter cw, CSharpLayer c, Width w)
+    {
+        string ext = c.Extent(true);
+        using (c.ForwardMethod(cw, w))
+            cw.Line($"MG.Sum.Add(_arena.Span({c.InputOf(0)}, {ext}), _arena.Span({c.InputOf(1)}, {ext}), _arena.Span({c.Output}, {ext}), {w.Enum});");
+    }
+
+    public void Backward(CodeWriter cw, CSharpLayer c, Width w)
+    {
+        string ext = c.Extent(true);
+        using (c.BackwardMethod(cw, w))
+            for (int slot = 0; slot < 2; slot++)
+                if (c.InputGradOf(slot) is { } target)
+                    cw.Line($"_arena.Span({c.OutputGrad}, {ext}).CopyTo(_arena.Span({target}, {ext}));");
+    }
+}

@@ -1,0 +1,299 @@
+using System.Collections.Generic;
+using ModelGen.Generator.Analysis;
+using ModelGen.Generator.Diagnostics;
+using ModelGen.Generator.Emit;
+using ModelGen.Generator.Emit.CSharp;
+using ModelGen.Generator.Model;
+
+namespace ModelGen.Generator.Layers;
+
+/// <summary>Conv2D's options; after inference <c>Same</c> is resolved into the paddings.</summary>
+internal sealed record Conv2DOptions(int Filters, int KH, int KW, int Stride, int PadH, int PadW, bool Same, bool Bias) : LayerOptions;
+
+/// <summary>
+/// Conv2D as a GEMM with the output pixels in the vector lanes, PyTorch's <c>[out, in, kh, kw]</c> weights used as
+/// they are: <c>Y[o, p] = Σ_k W[o, k] · X̃[k, p]</c>, <c>k = (c, u, v)</c>. Three forward paths, chosen at build time:
+/// 1×1 stride 1 (X̃ is the image), stride 1 (X̃'s rows are shifted rows of the padded image read through an offset
+/// table — "indirect", no im2col copy), other strides (im2col). Backward per sample: <c>dWᵀ += col·dZᵀ</c>; the input
+/// gradient is an indirect convolution of padded dZ with the flipped, transposed weights for stride 1, else
+/// <c>dcol = Wᵀ·dZ</c> and col2im.
+/// </summary>
+internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields
+{
+    public static readonly Conv2D Instance = new();
+    public override string Name => "Conv2D";
+    public override bool FusesActivation => true;
+    public override bool HasWeights => true;
+
+    public override LayerOptions? Read(AttributeArgs a, LayerDiagnostics d)
+    {
+        int k = a.Int(1, 0), kh = a.NamedInt("KernelHeight", 0), kw = a.NamedInt("KernelWidth", 0);
+        int pad = a.Int(3, 0);
+        return new Conv2DOptions(a.Int(0, 0), kh != 0 ? kh : k, kw != 0 ? kw : k, a.Int(2, 1), pad, pad, a.NamedBool("Same", false), a.NamedBool("Bias", true));
+    }
+
+    public override LayerShape? Infer(LayerSpec s, IReadOnlyList<Shape> inputs, LayerDiagnostics d)
+    {
+        var o = (Conv2DOptions)s.Options;
+        var x = inputs[0];
+        if (x.Rank != 3) { Fused.WrongInput(d, "Conv2D", "a [channels, height, width]", x); return null; }
+        foreach (var (what, v) in new[] { ("filters", o.Filters), ("kernel height", o.KH), ("kernel width", o.KW), ("stride", o.Stride) })
+            if (v < 1) { d.Report(Descriptors.NonPositiveSize, what, v); return null; }
+        if (o.PadH < 0) { d.Report(Descriptors.NonPositiveSize, "padding", o.PadH); return null; }
+        int padH = o.PadH, padW = o.PadW;
+        if (o.Same)
+        {
+            if (o.KH % 2 == 0 || o.KW % 2 == 0) { d.Invalid($"'Same' padding needs an odd kernel; {o.KH}x{o.KW} would pad one side more than the other"); return null; }
+            padH = (o.KH - 1) / 2; padW = (o.KW - 1) / 2;
+        }
+        if (!Fused.CheckAlpha(s, d)) return null;
+        int c = x[0];
+        int? ho = Pooling.OutputSize(d, "height", x[1], o.KH, o.Stride, padH);
+        int? wo = Pooling.OutputSize(d, "width", x[2], o.KW, o.Stride, padW);
+        if (ho is null || wo is null) return null;
+        long weights = (long)o.Filters * c * o.KH * o.KW, outputs = (long)o.Filters * ho.Value * wo.Value;
+        if (weights > int.MaxValue / 4 || outputs > int.MaxValue / 4) { d.Invalid("more weights or outputs than one arena can address"); return null; }
+        var bias = new TensorSpec("bias", EquatableArray.From(new[] { o.Filters }), o.Bias ? TensorRole.Parameter : TensorRole.Hidden, TensorInit.Zeros);
+        return new LayerShape(Shape.Of(o.Filters, ho.Value, wo.Value), EquatableArray.From(new[]
+        {
+            new TensorSpec("weight", EquatableArray.From(new[] { o.Filters, c, o.KH, o.KW }), TensorRole.Weight, TensorInit.Weight, c * o.KH * o.KW, o.Filters * o.KH * o.KW),
+            bias,
+        }), 2 * weights * ho.Value * wo.Value, o with { PadH = padH, PadW = padW, Same = false });
+    }
+
+    public override ReceptiveField ReceptiveField(LayerPlan l, IReadOnlyList<ReceptiveField> inputs)
+    {
+        var o = Opt(l);
+        var r = inputs[0];
+        return new ReceptiveField(r.Size < 0 ? r.Size : r.Size + (o.KH - 1) * r.Jump, r.Jump * o.Stride);
+    }
+
+    private static Conv2DOptions Opt(LayerPlan l) => (Conv2DOptions)l.Options;
+
+    public override string Describe(LayerPlan l)
+    {
+        var o = Opt(l);
+        return $"Conv2D({o.Filters}, {(o.KH == o.KW ? o.KH.ToString() : o.KH + "x" + o.KW)}" + (o.Stride != 1 ? $", stride {o.Stride}" : "")
+            + (o.PadH != 0 || o.PadW != 0 ? $", pad {(o.PadH == o.PadW ? o.PadH.ToString() : o.PadH + "x" + o.PadW)}" : "") + (o.Bias ? "" : ", no bias") + ")";
+    }
+
+    public override IEnumerable<(string Key, double Value)> Hyperparameters(LayerPlan l)
+    {
+        var o = Opt(l);
+        yield return ("filters", o.Filters);
+        yield return ("kernel_height", o.KH);
+        yield return ("kernel_width", o.KW);
+        yield return ("stride", o.Stride);
+        yield return ("padding_height", o.PadH);
+        yield return ("padding_width", o.PadW);
+        yield return ("bias", o.Bias ? 1 : 0);
+    }
+
+    // Geometry of one layer.
+    private static int C(LayerPlan l) => l.InShape[0];
+    private static int O(LayerPlan l) => l.OutShape[0];
+    private static int K(LayerPlan l) => C(l) * Opt(l).KH * Opt(l).KW;
+    /// <summary>Reduction length of the input gradient's GEMM: the flipped weights are <c>[C, O·KH·KW]</c>.</summary>
+    private static int KBack(LayerPlan l) => O(l) * Opt(l).KH * Opt(l).KW;
+    public static bool IsPointwise(LayerPlan l) { var o = Opt(l); return o.KH == 1 && o.KW == 1 && o.Stride == 1 && o.PadH == 0 && o.PadW == 0; }
+    /// <summary>Stride-1 convolutions read shifted rows of a padded image through an offset table instead of an
+    /// im2col copy (an "indirect" GEMM); the output comes out "wide" (row stride Wp) and is compacted.</summary>
+    public static bool IsIndirect(LayerPlan l) => Opt(l).Stride == 1 && !IsPointwise(l);
+    private static int Hp(LayerPlan l) => l.InShape[1] + 2 * Opt(l).PadH;
+    private static int Wp(LayerPlan l) => l.InShape[2] + 2 * Opt(l).PadW;
+    private static int LdWide(LayerPlan l) => Geometry.LdP(l.OutShape[1] * Wp(l));
+    /// <summary>The input gradient of a stride-1 convolution is itself a stride-1 convolution of dZ (padded by
+    /// KH−1−PH, KW−1−PW) with the flipped, transposed weights — run indirect too, no dcol and no col2im.</summary>
+    public static bool IndirectBackward(LayerPlan l) => IsIndirect(l) && Opt(l).PadH <= Opt(l).KH - 1 && Opt(l).PadW <= Opt(l).KW - 1;
+    private static int Hq(LayerPlan l) => l.InShape[1] + Opt(l).KH - 1;
+    private static int Wq(LayerPlan l) => l.InShape[2] + Opt(l).KW - 1;
+    private static int LdWideX(LayerPlan l) => Geometry.LdP(l.InShape[1] * Wq(l));
+    /// <summary>The input gradient runs as an indirect convolution (and there is an input gradient).</summary>
+    private static bool FlipsBack(LayerPlan l) => IndirectBackward(l) && l.InputIndex >= 0;
+
+    public override IEnumerable<string> Math(LayerPlan l, NetworkPlan p)
+    {
+        var o = Opt(l);
+        string z = $"Σ_(c,u,v) W[o,c,u,v]·x[c, i·{o.Stride}+u−{o.PadH}, j·{o.Stride}+v−{o.PadW}] + bias[o]";
+        yield return $"forward : y[o,i,j] = {Fused.Math(l.Activation, l.Alpha, z)}";
+        yield return $"          x:{l.InShape} W:[{O(l)},{C(l)},{o.KH},{o.KW}] y:{l.OutShape}   out = (in + 2P − F)/S + 1";
+        yield return "          " + (IsPointwise(l) ? $"1×1: Y[{O(l)},{l.OutPixels}] = W[{O(l)},{C(l)}]·X, a plain GEMM on the image"
+            : IsIndirect(l) ? $"as GEMM Y[{O(l)},{l.OutPixels}] = W[{O(l)},{K(l)}]·X̃, X̃'s rows shifted rows of the zero-padded image (offset table, no im2col)"
+            : $"as GEMM Y[{O(l)},{l.OutPixels}] = W[{O(l)},{K(l)}]·col[{K(l)},{l.OutPixels}], col = im2col(x)");
+        yield return $"backward: {Fused.Derivative(l.Activation, l.Alpha)};" + (o.Bias ? " dbias[o] += Σ_(b,i,j) dz;" : "")
+            + $" dWᵀ += {(IsPointwise(l) ? "X" : "col")}·dZᵀ (filters in the lanes)";
+        if (l.InputIndex >= 0)
+            yield return "          " + (IsPointwise(l) ? "dx = Wᵀ·dZ"
+                : IndirectBackward(l) ? $"dx = stride-1 conv of dz padded by ({o.KH - 1 - o.PadH},{o.KW - 1 - o.PadW}) with W flipped and transposed [{C(l)},{O(l)},{o.KH},{o.KW}] (indirect GEMM)"
+                : "dx = col2im(Wᵀ·dZ)");
+        if (l.L2 > 0f) yield return Fused.L2Line(l);
+        yield return $"params  : {Text.N0(l.ParameterCount)} (W {Text.N0(l.Tensor("weight").Length)}" + (o.Bias ? $" + bias {Text.N0(o.Filters)})" : ", no bias)")
+            + $"   FLOPs/sample: {Text.N0(l.Flops)}   receptive field: {l.ReceptiveField}";
+        if (p.Buffers.Layers.Count > l.Index && p.Buffers.Layers[l.Index].FoldInto >= 0)
+            yield return $"inference: {p.Layers[p.Buffers.Layers[l.Index].FoldInto].Name} folded in (W' = s·W, b' = s·(b − mean) + β, s = γ/√(var + ε)), rebuilt when the parameters change";
+    }
+
+    public override IEnumerable<ScratchRequest> Scratch(LayerPlan l, NetworkPlan p)
+    {
+        long col = (long)K(l) * Geometry.LdP(l.OutPixels);
+        if (!IsPointwise(l) && !IsIndirect(l)) yield return new ScratchRequest("col", BufferSize.Floats(col), ScratchScope.Shared, false, "im2col columns [K, ldP] of one sample");
+        else if (!IsPointwise(l)) yield return new ScratchRequest("col", BufferSize.Floats(col), ScratchScope.Shared, true, "im2col columns [K, ldP] of one sample");
+        yield return new ScratchRequest("dzT", BufferSize.Floats((long)l.OutPixels * O(l)), ScratchScope.Shared, true, "dZᵀ [P, O] of one sample");
+        yield return new ScratchRequest("dwT", BufferSize.Floats((long)K(l) * O(l)), ScratchScope.Shared, true, "dWᵀ [K, O] summed over the batch");
+        if (IsIndirect(l))
+        {
+            yield return new ScratchRequest("xpad", BufferSize.Floats((long)C(l) * Hp(l) * Wp(l) + LdWide(l)), ScratchScope.Shared, false, "zero-padded input of a stride-1 convolution");
+            yield return new ScratchRequest("wide", BufferSize.Floats((long)O(l) * LdWide(l)), ScratchScope.Shared, false, "wide output of a stride-1 convolution (row stride Wp)");
+        }
+        if (FlipsBack(l))
+        {
+            yield return new ScratchRequest("wflip", BufferSize.Floats(l.Tensor("weight").Length), ScratchScope.Shared, true, "weights flipped and transposed, [C, O·KH·KW]");
+            yield return new ScratchRequest("dzpad", BufferSize.Floats((long)O(l) * Hq(l) * Wq(l) + LdWideX(l)), ScratchScope.Shared, true, "padded dz");
+            yield return new ScratchRequest("dxwide", BufferSize.Floats((long)C(l) * LdWideX(l)), ScratchScope.Shared, true, "wide dx");
+        }
+    }
+
+    private static string Offsets(LayerPlan l) => "_" + BufferPlanner.Camel(l.Name) + "Offsets";
+    private static string GradOffsets(LayerPlan l) => "_" + BufferPlanner.Camel(l.Name) + "GradOffsets";
+
+    public override IEnumerable<string> Members(LayerPlan l)
+    {
+        if (IsIndirect(l)) yield return Offsets(l);
+        if (FlipsBack(l)) yield return GradOffsets(l);
+    }
+
+    public void Fields(CodeWriter cw, CSharpLayer c)
+    {
+        var l = c.Layer;
+        var o = Opt(l);
+        if (IsIndirect(l))
+            cw.Line($"private readonly int[] {Offsets(l)} = MG.Im2Col.Offsets({C(l)}, {o.KH}, {o.KW}, {Hp(l)}, {Wp(l)});   // {l.Name}: row of X̃ for each k = (c,u,v)");
+        if (FlipsBack(l) && c.Network.Trainable)
+            cw.Line($"private readonly int[] {GradOffsets(l)} = MG.Im2Col.Offsets({O(l)}, {o.KH}, {o.KW}, {Hq(l)}, {Wq(l)});   // {l.Name}: the same for the input gradient");
+    }
+
+    private static string Geo(LayerPlan l)
+    {
+        var o = Opt(l);
+        return $"{C(l)}, {l.InShape[1]}, {l.InShape[2]}, {Geometry.LdP(l.InPixels)}, {o.KH}, {o.KW}, {o.Stride}, {o.PadH}, {o.PadW}, {l.OutShape[1]}, {l.OutShape[2]}";
+    }
+
+    public void Forward(CodeWriter cw, CSharpLayer c, Width w)
+    {
+        var l = c.Layer;
+        using (c.ForwardMethod(cw, w))
+        {
+            if (c.FoldInto is { } bn)
+            {
+                string folded = c.Scratch("folded");
+                using (cw.Block("if (!_training && FoldBatchNorm)"))
+                {
+                    cw.Line($"// inference: {bn.Name} folded in (W' = s·W, b' = s·(b − mean) + β, s = γ/√(var + ε)), writing {bn.Name}'s output");
+                    Body(cw, c, w, folded, $"{folded} + {l.Tensor("weight").Length}", c.OutputOf(bn.Index), Fused.Epilogue(bn.Activation), bn.Alpha);
+                }
+                using (cw.Block("else"))
+                    Body(cw, c, w, c.Tensor("weight"), c.Tensor("bias"), c.Output, Fused.Epilogue(l.Activation), l.Alpha);
+            }
+            else Body(cw, c, w, c.Tensor("weight"), c.Tensor("bias"), c.Output, Fused.Epilogue(l.Activation), l.Alpha);
+            if (l.Activation is ActivationKind.Sigmoid or ActivationKind.Tanh)
+                cw.Line($"MG.Activations.Forward({Fused.Runtime(l.Activation)}, 0f, _arena.Span({c.Output}, {c.Extent(true)}), _arena.Span({c.Output}, {c.Extent(true)}), {w.Enum});");
+        }
+    }
+
+    private static void Body(CodeWriter cw, CSharpLayer c, Width w, string weights, string bias, string output, string epi, float alpha)
+    {
+        var l = c.Layer;
+        var o = Opt(l);
+        int ldIn = Geometry.LdP(l.InPixels), ldOut = Geometry.LdP(l.OutPixels);
+        cw.Line($"ref float w = ref _arena.Ref({weights});   // [{O(l)}, {K(l)}] = [{O(l)}, {C(l)}·{o.KH}·{o.KW}]");
+        cw.Line($"ref float bias = ref _arena.Ref({bias});");
+        if (IsIndirect(l))
+        {
+            int ldWide = LdWide(l);
+            cw.Line($"ref float xpad = ref _arena.Ref({c.Scratch("xpad")});   // [{C(l)}, {Hp(l)}·{Wp(l)}] zero-padded input");
+            cw.Line($"ref float wide = ref _arena.Ref({c.Scratch("wide")});   // [{O(l)}, {ldWide}]: output pixel (i, j) at column i·{Wp(l)} + j");
+            cw.Line($"ref int offs = ref {Offsets(l)}[0];   // row of step k = (c,u,v): c·{Hp(l) * Wp(l)} + u·{Wp(l)} + v");
+            using (cw.Block("for (int b = 0; b < _batch; b++)"))
+            {
+                cw.Line($"ref float x = ref _arena.Ref({c.Input} + (long)b * {C(l) * ldIn});   // [{C(l)}, {ldIn}] one sample");
+                cw.Line($"ref float y = ref _arena.Ref({output} + (long)b * {O(l) * ldOut});   // [{O(l)}, {ldOut}]");
+                cw.Line($"MG.Im2Col.Pad(ref x, {C(l)}, {l.InShape[1]}, {l.InShape[2]}, {ldIn}, {o.PadH}, {o.PadW}, ref xpad, {ldWide});");
+                c.Gemm.Emit(cw, w, new GemmCall("w", K(l).ToString(), "1", "xpad", "0", "wide", ldWide.ToString(), K(l).ToString(), O(l), ldWide, "bias", epi, Text.Float(alpha)) { BOffsets = "offs" });
+                cw.Line($"MG.Im2Col.Compact(ref wide, {O(l)}, {l.OutShape[1]}, {Wp(l)}, {l.OutShape[2]}, {ldWide}, ref y, {ldOut});");
+            }
+            return;
+        }
+        if (!IsPointwise(l)) cw.Line($"ref float col = ref _arena.Ref({c.Scratch("col")});   // [{K(l)}, {ldOut}]");
+        using (cw.Block("for (int b = 0; b < _batch; b++)"))
+        {
+            cw.Line($"ref float x = ref _arena.Ref({c.Input} + (long)b * {C(l) * ldIn});   // [{C(l)}, {ldIn}] one sample");
+            cw.Line($"ref float y = ref _arena.Ref({output} + (long)b * {O(l) * ldOut});   // [{O(l)}, {ldOut}]");
+            string bName = "x";
+            if (!IsPointwise(l)) { cw.Line($"MG.Im2Col.Columns(ref x, {Geo(l)}, ref col, {ldOut});"); bName = "col"; }
+            c.Gemm.Emit(cw, w, new GemmCall("w", K(l).ToString(), "1", bName, ldOut.ToString(), "y", ldOut.ToString(), K(l).ToString(), O(l), ldOut, "bias", epi, Text.Float(alpha)));
+        }
+    }
+
+    public void Backward(CodeWriter cw, CSharpLayer c, Width w)
+    {
+        var l = c.Layer;
+        var opt = Opt(l);
+        int ldIn = Geometry.LdP(l.InPixels), ldOut = Geometry.LdP(l.OutPixels), k = K(l), p = l.OutPixels, o = O(l);
+        using (c.BackwardMethod(cw, w))
+        {
+            cw.Line($"ref float w = ref _arena.Ref({c.Tensor("weight")});");
+            cw.Line($"ref float dw = ref _arena.Ref(GradientBase + {c.Tensor("weight")});");
+            cw.Line($"ref float db = ref _arena.Ref(GradientBase + {c.Tensor("bias")});");
+            cw.Line($"ref float dzT = ref _arena.Ref({c.Scratch("dzT")});   // [{p}, {o}]");
+            cw.Line($"ref float dwT = ref _arena.Ref({c.Scratch("dwT")});   // [{k}, {o}]: dWᵀ summed over the batch, added to dW at the end");
+            cw.Line($"_arena.Span({c.Scratch("dwT")}, {k * o}).Clear();");
+            if (!IsPointwise(l)) cw.Line($"ref float col = ref _arena.Ref({c.Scratch("col")});   // [{k}, {ldOut}]: col, then dcol");
+            bool flip = FlipsBack(l) && c.InputGrad is not null;
+            if (flip)
+            {
+                cw.Line($"ref float wflip = ref _arena.Ref({c.Scratch("wflip")});   // [{C(l)}, {o}·{opt.KH}·{opt.KW}]: W flipped and transposed");
+                cw.Line($"ref float dzpad = ref _arena.Ref({c.Scratch("dzpad")});   // [{o}, {Hq(l)}·{Wq(l)}]: dz padded by {opt.KH - 1 - opt.PadH}, {opt.KW - 1 - opt.PadW}");
+                cw.Line($"ref float dxwide = ref _arena.Ref({c.Scratch("dxwide")});   // [{C(l)}, {LdWideX(l)}]");
+                cw.Line($"ref int doffs = ref {GradOffsets(l)}[0];");
+                cw.Line($"MG.Im2Col.FlipTranspose(ref w, {o}, {C(l)}, {opt.KH}, {opt.KW}, ref wflip);");
+            }
+            if (l.Activation != ActivationKind.None)
+                cw.Line($"MG.Activations.Backward({Fused.Runtime(l.Activation)}, {Text.Float(l.Alpha)}, _arena.Span({c.OutputGrad}, {c.Extent(true)}), _arena.Span({c.Output}, {c.Extent(true)}), _arena.Span({c.OutputGrad}, {c.Extent(true)}), {w.Enum});");
+            using (cw.Block("for (int b = 0; b < batch; b++)"))
+            {
+                cw.Line($"ref float x = ref _arena.Ref({c.Input} + (long)b * {C(l) * ldIn});");
+                cw.Line($"ref float dy = ref _arena.Ref({c.OutputGrad} + (long)b * {o * ldOut});   // dz, [{o}, {ldOut}]");
+                if (opt.Bias) cw.Line($"MG.Reductions.AddRowSums(ref dy, {o}, {ldOut}, {p}, ref db, {w.Enum});   // dbias[o] += Σ_p dz[o,p]");
+                string a = "x", ars = ldIn.ToString();
+                if (!IsPointwise(l)) { cw.Line($"MG.Im2Col.Columns(ref x, {Geo(l)}, ref col, {ldOut});"); a = "col"; ars = ldOut.ToString(); }
+                cw.Line($"MG.Layout.Transpose(ref dy, {o}, {p}, {ldOut}, ref dzT, {o}, {w.Enum});   // dzᵀ, [{p}, {o}]");
+                cw.Line("// dWᵀ[k,o] += Σ_p col[k,p]·dzᵀ[p,o]   (the filters fill the vector lanes)");
+                c.Gemm.Emit(cw, w, new GemmCall(a, ars, "1", "dzT", o.ToString(), "dwT", o.ToString(), p.ToString(), k, o, null, "MG.Epilogue.Accumulate", "0f"));
+                if (c.InputGrad is not null)
+                {
+                    cw.Line($"ref float dx = ref _arena.Ref({c.InputGrad} + (long)b * {C(l) * ldIn});   // [{C(l)}, {ldIn}]");
+                    if (IsPointwise(l))
+                    {
+                        cw.Line("// dx[c,p] = Σ_o W[o,c]·dz[o,p]");
+                        c.Gemm.Emit(cw, w, new GemmCall("w", "1", k.ToString(), "dy", ldOut.ToString(), "dx", ldIn.ToString(), o.ToString(), k, ldOut, null, "MG.Epilogue.Store", "0f"));
+                    }
+                    else if (flip)
+                    {
+                        int kb = KBack(l);
+                        cw.Line($"// dx = stride-1 convolution of dz (padded) with the flipped, transposed weights [{C(l)}, {kb}]: an indirect GEMM, then compaction");
+                        cw.Line($"MG.Im2Col.Pad(ref dy, {o}, {l.OutShape[1]}, {l.OutShape[2]}, {ldOut}, {opt.KH - 1 - opt.PadH}, {opt.KW - 1 - opt.PadW}, ref dzpad, {LdWideX(l)});");
+                        c.Gemm.Emit(cw, w, new GemmCall("wflip", kb.ToString(), "1", "dzpad", "0", "dxwide", LdWideX(l).ToString(), kb.ToString(), C(l), LdWideX(l), null, "MG.Epilogue.Store", "0f") { BOffsets = "doffs" });
+                        cw.Line($"MG.Im2Col.Compact(ref dxwide, {C(l)}, {l.InShape[1]}, {Wq(l)}, {l.InShape[2]}, {LdWideX(l)}, ref dx, {ldIn});");
+                    }
+                    else
+                    {
+                        cw.Line("// dcol[k,p] = Σ_o W[o,k]·dz[o,p], then col2im adds each column back to the pixels it came from");
+                        c.Gemm.Emit(cw, w, new GemmCall("w", "1", k.ToString(), "dy", ldOut.ToString(), "col", ldOut.ToString(), o.ToString(), k, ldOut, null, "MG.Epilogue.Store", "0f"));
+                        cw.Line($"MG.Im2Col.ToImage(ref col, {ldOut}, {Geo(l)}, ref dx);   // dx = col2im(dcol)");
+                    }
+                }
+            }
+            cw.Line($"MG.Layout.AddTransposed(ref dwT, {k}, {o}, ref dw);   // dW[o,k] += dWᵀ[k,o]");
+        }
+    }
+}

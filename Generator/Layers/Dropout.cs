@@ -1,0 +1,83 @@
+using System.Collections.Generic;
+using ModelGen.Generator.Analysis;
+using ModelGen.Generator.Emit;
+using ModelGen.Generator.Emit.CSharp;
+using ModelGen.Generator.Model;
+
+namespace ModelGen.Generator.Layers;
+
+internal sealed record DropoutOptions(float Rate) : LayerOptions;
+
+/// <summary>Inverted dropout: <c>y = x ⊙ m</c>, <c>m = Bernoulli(1 − p) / (1 − p)</c> in training (mask kept for
+/// backward), <c>y = x</c> in inference. The mask comes from the model's seeded dropout generator.</summary>
+internal sealed class Dropout : LayerKind, ICSharpLayer
+{
+    public static readonly Dropout Instance = new();
+    public override string Name => "Dropout";
+    public override bool IsStochastic => true;
+
+    public override LayerOptions? Read(AttributeArgs a, LayerDiagnostics d)
+    {
+        float rate = a.Float(0, float.NaN);
+        if (rate >= 0f && rate < 1f) return new DropoutOptions(rate);
+        d.Invalid($"Dropout rate must be in [0, 1), got {Text.Num(rate)}");
+        return null;
+    }
+
+    public override LayerShape? Infer(LayerSpec s, IReadOnlyList<Shape> inputs, LayerDiagnostics d)
+    {
+        var x = inputs[0];
+        if (x.Rank != 1 && x.Rank != 3) { Fused.WrongInput(d, "Dropout", "a 1-D or [channels, height, width]", x); return null; }
+        return new LayerShape(x, EquatableArray<TensorSpec>.Empty, x.Size, s.Options);
+    }
+
+    private static float Rate(LayerPlan l) => ((DropoutOptions)l.Options).Rate;
+
+    public override string Describe(LayerPlan l) => $"Dropout({Text.Num(Rate(l))})";
+
+    public override IEnumerable<(string Key, double Value)> Hyperparameters(LayerPlan l) { yield return ("rate", Rate(l)); }
+
+    public override IEnumerable<string> Math(LayerPlan l, NetworkPlan p)
+    {
+        string keep = Text.Num(1f - Rate(l));
+        yield return $"forward : training y = x ⊙ m, m = (u < {keep} ? 1/{keep} : 0), u ~ U[0,1) seeded; inference y = x".PadRight(64) + $"x,y,m:{l.OutShape} per sample";
+        yield return "backward: dx = dy ⊙ m";
+    }
+
+    public override IEnumerable<ScratchRequest> Scratch(LayerPlan l, NetworkPlan p)
+    {
+        yield return new ScratchRequest("mask", BufferPlanner.OutputSize(l), ScratchScope.PerLayer, TrainingOnly: true, "the dropout mask of the last training forward");
+    }
+
+    public void Forward(CodeWriter cw, CSharpLayer c, Width w)
+    {
+        var l = c.Layer;
+        using (c.ForwardMethod(cw, w))
+        {
+            string ext = c.Extent(true);
+            if (!c.Network.Trainable)
+            {
+                cw.Line($"_arena.Span({c.Input}, {ext}).CopyTo(_arena.Span({c.Output}, {ext}));   // inference: the identity");
+                return;
+            }
+            // Panels: rows = features, columns = the batch. Images: rows = (sample, channel), columns = pixels.
+            string rows = l.ImageOut ? $"_batch * {l.OutShape[0]}" : l.Out.ToString();
+            string ldr = l.ImageOut ? Geometry.LdP(l.OutPixels).ToString() : "ld";
+            string cols = l.ImageOut ? l.OutPixels.ToString() : "_batch";
+            using (cw.Block("if (_training)"))
+                cw.Line($"MG.Dropout.Forward(_arena.Span({c.Input}, {ext}), _arena.Span({c.Output}, {ext}), _arena.Span({c.Scratch("mask")}, {ext}), {rows}, {ldr}, {cols}, {Text.Float(Rate(l))}, ref _dropoutRng);");
+            using (cw.Block("else"))
+                cw.Line($"_arena.Span({c.Input}, {ext}).CopyTo(_arena.Span({c.Output}, {ext}));");
+        }
+    }
+
+    public void Backward(CodeWriter cw, CSharpLayer c, Width w)
+    {
+        using (c.BackwardMethod(cw, w))
+        {
+            if (c.InputGrad is null) { cw.Line("// reads the network input: no gradient flows further down"); return; }
+            string ext = c.Extent(true);
+            cw.Line($"MG.Elementwise.Multiply(_arena.Span({c.OutputGrad}, {ext}), _arena.Span({c.Scratch("mask")}, {ext}), _arena.Span({c.InputGrad}, {ext}), {w.Enum});   // dx = dy ⊙ m");
+        }
+    }
+}

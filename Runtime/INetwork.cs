@@ -1,0 +1,30 @@
+using System;
+using System.Collections.Generic;
+
+namespace ModelGen;
+
+/// <summary>A generated network: fixed shapes, one arena, zero allocation per call.</summary>
+public interface INetwork : IDisposable
+{
+    /// <summary>Floats per input sample.</summary>
+    int InputSize { get; }
+    /// <summary>Floats per output sample.</summary>
+    int OutputSize { get; }
+    /// <summary>Largest batch this instance accepts (set at construction).</summary>
+    int MaxBatch { get; }
+    /// <summary>Number of trainable parameters.</summary>
+    int ParameterCount { get; }
+    /// <summary>Which generated code path runs; defaults to <see cref="Simd.Best"/>.</summary>
+    SimdWidth Width { get; set; }
+    /// <summary>Every parameter tensor, in declaration order.</summary>
+    IReadOnlyList<TensorInfo> Tensors { get; }
+    /// <summary>All parameters, one contiguous block (tensors at <see cref="TensorInfo.Offset"/>, zero padding between).</summary>
+    Span<float> Parameters { get; }
+    /// <summary>Runs the network on <c>input.Length / InputSize</c> samples (row-major <c>[batch, InputSize]</c>).
+    /// With <paramref name="training"/> the activations are kept for <c>Backward</c>.</summary>
+    void Forward(ReadOnlySpan<float> input, bool training = false);
+    /// <summary>Copies the last forward's outputs, row-major <c>[batch, OutputSize]</c>.</summary>
+    void GetOutput(Span<float> output);
+    /// <summary><see cref="Forward"/> (inference) then <see cref="GetOutput"/>.</summary>
+    void Predict(ReadOnlySpan<float> input, Span<float> output);
+}

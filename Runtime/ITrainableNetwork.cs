@@ -1,0 +1,27 @@
+using System;
+
+namespace ModelGen;
+
+/// <summary>A generated network with a loss: forward, loss, backward, update.</summary>
+public interface ITrainableNetwork : INetwork
+{
+    /// <summary>The declared loss.</summary>
+    LossKind LossKind { get; }
+    /// <summary>Gradients, laid out exactly as <see cref="INetwork.Parameters"/>.</summary>
+    Span<float> Gradients { get; }
+    /// <summary>Mean loss of the last forward against class labels (softmax cross-entropy).</summary>
+    float ComputeLoss(ReadOnlySpan<int> labels);
+    /// <summary>Mean loss of the last forward against float targets (regression losses).</summary>
+    float ComputeLoss(ReadOnlySpan<float> targets);
+    /// <summary>Loss of the last training forward, back-propagated: gradients are <b>added</b> to <see cref="Gradients"/>.</summary>
+    float Backward(ReadOnlySpan<int> labels);
+    /// <summary>As <see cref="Backward(ReadOnlySpan{int})"/> with float targets.</summary>
+    float Backward(ReadOnlySpan<float> targets);
+    /// <summary>Sets every gradient to zero.</summary>
+    void ZeroGrad();
+    /// <summary>Applies one optimiser update to the parameters.</summary>
+    void Step(Optimizer optimizer);
+    /// <summary>The first layer (forward order) whose parameters, last output or gradients hold NaN or ±∞,
+    /// e.g. <c>"Hidden2 (output)"</c>; null when everything is finite.</summary>
+    string? FindNonFinite();
+}
