@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -9,6 +10,7 @@ namespace ModelGen;
 /// parameters, gradients, activations and scratch. Allocated once in the model's constructor; generated code
 /// addresses it by offsets computed at build time (parameters) or from <c>maxBatch</c> (activations).
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public sealed unsafe class Arena : IDisposable
 {
     private float* _data;

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -6,6 +7,7 @@ using System.Runtime.Intrinsics;
 namespace ModelGen.Kernels;
 
 /// <summary>Element-wise activations.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public enum Activation
 {
     /// <summary><c>y = x</c></summary>
@@ -25,6 +27,7 @@ public enum Activation
 /// forward output y (all four derivatives are functions of y), so the pre-activation need not be kept.
 /// Inputs and outputs may alias (in place).
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class Activations
 {
     /// <summary><c>y = f(x)</c> over <c>min(x.Length, y.Length)</c> elements.</summary>

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System;
 using System.Runtime.CompilerServices;
 
@@ -7,6 +8,7 @@ namespace ModelGen.Kernels;
 /// BatchNorm2D over images <c>x[batch][C][ldP]</c> (P real pixels per channel), N = batch·P values per channel.
 /// Statistics are accumulated in double. <c>stats</c> holds per channel the batch mean and 1/√(σ² + ε) for backward.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class BatchNorm
 {
     /// <summary>Training: normalise with the batch's statistics, update the running averages (unbiased variance, as PyTorch).</summary>

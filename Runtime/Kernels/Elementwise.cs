@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -6,6 +7,7 @@ using System.Runtime.Intrinsics;
 namespace ModelGen.Kernels;
 
 /// <summary>Element-wise products, dropout, L2 and finiteness checks.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class Elementwise
 {
     /// <summary><c>z = x ⊙ y</c> over <c>z.Length</c> elements (z may alias x or y).</summary>
@@ -26,6 +28,7 @@ public static class Elementwise
 }
 
 /// <summary>Sums of panels or images.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class Sum
 {
     /// <summary><c>z = x + y</c> over <c>z.Length</c> elements (z may alias x or y).</summary>
@@ -46,6 +49,7 @@ public static class Sum
 }
 
 /// <summary>Inverted dropout.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class Dropout
 {
     /// <summary>
@@ -71,6 +75,7 @@ public static class Dropout
 }
 
 /// <summary>L2 regularisation <c>λ·Σ W²</c> (weights only).</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class Regularization
 {
     /// <summary><c>λ·Σ w²</c>.</summary>
@@ -117,6 +122,7 @@ public static class Regularization
 }
 
 /// <summary>Finiteness checks for NaN/∞ detection.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class Numerics
 {
     /// <summary>True when no element is NaN or ±∞.</summary>

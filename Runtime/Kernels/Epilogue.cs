@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -5,6 +6,7 @@ namespace ModelGen.Kernels;
 
 /// <summary>What a matrix kernel does with its accumulator tile when the reduction is done.
 /// Bias and the piecewise-linear activations are fused into the store (one pass over the output).</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public enum Epilogue
 {
     /// <summary><c>C = acc</c></summary>
@@ -20,6 +22,7 @@ public enum Epilogue
 }
 
 /// <summary>The epilogue per width; inlined into the generated micro-kernels.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class Epilogues
 {
     /// <summary>Bias of row <paramref name="row"/>, or 0 when the epilogue adds none (bias may be a null ref then).</summary>

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -10,6 +11,7 @@ namespace ModelGen.Kernels;
 /// <c>B[p, j] = b[p·ldb + j]</c>, <c>C[r, j] = c[r·ldc + j]</c>. Strided A covers W (ars = in, aks = 1)
 /// and Wᵀ (ars = 1, aks = in) without copying.</para>
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class Gemm
 {
     /// <summary>Scalar reference: <paramref name="rows"/> × <paramref name="cols"/> outputs, reduction length <paramref name="k"/>.</summary>

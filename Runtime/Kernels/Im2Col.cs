@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -11,6 +12,7 @@ namespace ModelGen.Kernels;
 /// <c>x[c, i·S + u − PH, j·S + v − PW]</c> (0 outside the image). Then a convolution is the product <c>W[O,K]·col[K,P]</c>
 /// with PyTorch's <c>[O, C, KH, KW]</c> weights as they are.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class Im2Col
 {
     /// <summary><c>col[k, p]</c> as above, row stride <paramref name="ldCol"/>; padding columns <c>[P, ldCol)</c> set to 0.</summary>

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -11,6 +12,7 @@ namespace ModelGen.Kernels;
 /// <c>[features, ld]</c> the batched kernels work on. Feature-major keeps the batch in the vector lanes, so even
 /// a 10-wide layer fills whole vectors. Columns <c>[batch, ld)</c> of a panel are padding, set to 0 on input.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class Layout
 {
     /// <summary><c>dst[f·ld + b] = src[b·features + f]</c>; columns <c>[batch, ld)</c> set to 0.</summary>

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System;
 using System.Runtime.CompilerServices;
 
@@ -8,6 +9,7 @@ namespace ModelGen.Kernels;
 /// and, when asked, writes <c>∂L/∂output</c> into <c>grad</c> (padding columns <c>[batch, ld)</c> set to 0,
 /// so they add nothing to the parameter gradients).
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class Losses
 {
     /// <summary>

@@ -1,8 +1,10 @@
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 
 namespace ModelGen.Kernels;
 
 /// <summary>Pooling over one sample <c>x[C][ldIn]</c> → <c>y[C][ldOut]</c> (no padding).</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class Pool
 {
     /// <summary><c>y[c,i,j] = max over the k×k window at (i·s, j·s)</c>.</summary>
@@ -156,6 +158,7 @@ public static class Pool
 }
 
 /// <summary>Moves images <c>[batch][C][ldP]</c> to and from the user's samples and flat panels.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class Images
 {
     /// <summary>Row-major samples <c>[batch, C·P]</c> → images (padding pixels 0).</summary>

@@ -1,9 +1,11 @@
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace ModelGen.Kernels;
 
 /// <summary>Reductions over the batch columns of a feature-major panel.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class Reductions
 {
     /// <summary><c>sums[r] += Σ_{b &lt; batch} m[r·ld + b]</c> — the bias gradient <c>dbias[o] += Σ_b dz[o,b]</c>.</summary>

@@ -1,9 +1,11 @@
+using System.ComponentModel;
 using System;
 using System.Runtime.CompilerServices;
 
 namespace ModelGen.Kernels;
 
 /// <summary>Softmax over the features of each sample (a column of a feature-major panel).</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class Softmax
 {
     /// <summary><c>y[:,b] = softmax(x[:,b])</c> for <c>b &lt; cols</c>, max-subtracted for stability. x and y may alias.</summary>

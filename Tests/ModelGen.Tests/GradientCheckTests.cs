@@ -27,7 +27,7 @@ public class GradientCheckTests
     {
         nameof(GcRelu), nameof(GcLeaky), nameof(GcSigmoid), nameof(GcTanh), nameof(GcSoftmaxFused), nameof(GcStandalone), nameof(GcWide),
         nameof(GcMae), nameof(GcHuber), nameof(GcQuantile), nameof(GcBce), nameof(GcHinge), nameof(GcMultiHinge), nameof(GcL2),
-        nameof(GcConv), nameof(GcConvStride), nameof(GcConvRect), nameof(GcResidual), nameof(GcBatchNorm), nameof(GcGelu),
+        nameof(GcConv), nameof(GcConvStride), nameof(GcConvRect), nameof(GcResidual), nameof(GcBatchNorm), nameof(GcGelu), nameof(GcConvChannels),
     };
 
     internal static double LossParam(string name) => name switch { nameof(GcHuber) => 0.5, nameof(GcQuantile) => 0.9, _ => 0 };
@@ -76,6 +76,7 @@ public class GradientCheckTests
         nameof(GcResidual) => new GcResidual(32, 19),
         nameof(GcBatchNorm) => new GcBatchNorm(32, 20),
         nameof(GcGelu) => new GcGelu(32, 21),
+        nameof(GcConvChannels) => new GcConvChannels(32, 22),
         _ => throw new ArgumentException(name),
     };
 
@@ -102,6 +103,7 @@ public class GradientCheckTests
         GcResidual m => new[] { m.Stem, m.A, m.B, m.Sum1, m.R1, m.C, m.D, m.Proj, m.Sum2, m.R2, m.G, m.Out },
         GcBatchNorm m => new[] { m.C1, m.N1, m.C2, m.N2, m.F, m.Out },
         GcGelu m => new[] { m.A, m.G1, m.B, m.G2, m.C },
+        GcConvChannels m => new[] { m.C1, m.Up, m.Down, m.Equal, m.Point, m.Strided, m.F, m.D },
         SmallLeNet m => new[] { m.Conv1, m.Pool1, m.Conv2, m.Pool2, m.Flat, m.Hidden, m.Logits },
         SampleMlp m => new[] { m.Hidden1, m.Hidden2, m.Logits },
         _ => throw new ArgumentException(model.GetType().Name),

@@ -267,3 +267,20 @@ public partial class GcGelu
     [Dense(3)] public partial Layer C { get; }
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }
+
+/// <summary>Stride-1 convolutions at non-first positions with in &lt; out, in &gt; out and in = out channels, odd sizes,
+/// square and rectangular kernels, "same" and partial padding: the input gradient of each reaches the first layer's
+/// parameters, so the gradient check sees it.</summary>
+[Network(3, 7, 9)]
+public partial class GcConvChannels
+{
+    [Conv2D(2, 3, padding: 1), Tanh] public partial Layer C1 { get; }        // 3 → 2 (first: no input gradient)
+    [Conv2D(5, 3, padding: 1), Relu] public partial Layer Up { get; }         // 2 → 5
+    [Conv2D(3, 3, KernelWidth = 2), Tanh] public partial Layer Down { get; }  // 5 → 3, rectangular, unpadded
+    [Conv2D(3, 3, Same = true)] public partial Layer Equal { get; }           // 3 → 3
+    [Conv2D(4, 1)] public partial Layer Point { get; }                        // 1×1, 3 → 4
+    [Conv2D(2, 3, stride: 2, padding: 1)] public partial Layer Strided { get; }  // 4 → 2, stride 2
+    [Flatten] public partial Layer F { get; }
+    [Dense(3)] public partial Layer D { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}

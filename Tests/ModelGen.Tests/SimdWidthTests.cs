@@ -51,6 +51,18 @@ public class SimdWidthTests
     public void Widths_agree_on_the_sample_shapes(int batch) =>
         CompareWidths(() => new SampleMlp(256, 42), batch, labels: true);
 
+    /// <summary>Every layer kind at every width: the gradient-check models (which together use every registered
+    /// kind, see GradientCheckTests) give the scalar path's outputs and gradients on the vector paths.</summary>
+    public static IEnumerable<object[]> KindModels() => GradientCheckTests.Models.Select(m => new object[] { m });
+
+    [Theory]
+    [MemberData(nameof(KindModels))]
+    public void Widths_agree_for_every_layer_kind(string model)
+    {
+        foreach (int batch in new[] { 1, 3, 17 })
+            CompareWidths(() => GradientCheckTests.Create(model), batch, labels: GradientCheckTests.Create(model).LossKind.TakesLabels());
+    }
+
     [Fact]
     public void This_machine_runs_the_vector_paths()
     {
@@ -77,14 +89,19 @@ public class SimdWidthTests
         using var net = make();
         net.Width = width;
         var rng = new Rng(7);
-        foreach (var t in net.Tensors.Where(t => !t.IsWeight))
+        foreach (var t in net.Tensors.Where(t => !t.IsWeight && !t.IsBuffer))
             for (int i = 0; i < t.Length; i++) net.Parameters[t.Offset + i] = (float)(rng.NextGaussian() * 0.1);
         var x = Enumerable.Range(0, batch * net.InputSize).Select(_ => (float)rng.NextGaussian()).ToArray();
         var output = new float[batch * net.OutputSize];
         net.Predict(x, output);
         net.ZeroGrad();
         net.Forward(x, training: true);
-        if (labels) net.Backward(Enumerable.Range(0, batch).Select(_ => rng.NextInt(net.OutputSize)).ToArray());
+        if (net.LossKind is LossKind.Hinge or LossKind.BinaryCrossEntropy)
+        {
+            var (_, t) = GradientCheckTests.TargetsFor(net, batch, ref rng);
+            net.Backward(t!);
+        }
+        else if (labels) net.Backward(Enumerable.Range(0, batch).Select(_ => rng.NextInt(net.OutputSize)).ToArray());
         else net.Backward(Enumerable.Range(0, batch * net.OutputSize).Select(_ => rng.NextFloat()).ToArray());
         return (output, net.Gradients.ToArray());
     }
@@ -99,6 +116,31 @@ public class SimdWidthTests
     }
 
     // ── Runtime kernels: every length 0..256 against scalar ─────────────────────────────────────────────
+
+    [Theory]
+    [InlineData(false, SimdWidth.V256)]
+    [InlineData(false, SimdWidth.V512)]
+    [InlineData(true, SimdWidth.V256)]
+    [InlineData(true, SimdWidth.V512)]
+    public void Gelu_kernels_match_scalar_for_every_length_and_the_definition(bool tanh, SimdWidth width)
+    {
+        if (!Simd.IsSupported(width)) return;
+        var rng = new Rng(8);
+        for (int n = 0; n <= 256; n++)
+        {
+            var x = Enumerable.Range(0, n).Select(_ => (float)(rng.NextGaussian() * 3)).ToArray();
+            var dy = Enumerable.Range(0, n).Select(_ => (float)rng.NextGaussian()).ToArray();
+            float[] ys = new float[n], yv = new float[n], dxs = new float[n], dxv = new float[n];
+            Gelu.Forward(tanh, x, ys, SimdWidth.Scalar);
+            Gelu.Forward(tanh, x, yv, width);
+            AssertClose(ys, yv, $"gelu forward n={n}");
+            Gelu.Backward(tanh, dy, x, dxs, SimdWidth.Scalar);
+            Gelu.Backward(tanh, dy, x, dxv, width);
+            AssertClose(dxs, dxv, $"gelu backward n={n}");
+            for (int i = 0; i < n; i++)   // against x·Φ(x) in double: the erf approximation is below float resolution
+                Assert.True(Math.Abs(ys[i] - ReferenceNet.Gelu(x[i], tanh)) <= 4e-7 * Math.Max(1, Math.Abs(x[i])), $"gelu({x[i]}) = {ys[i]}, definition {ReferenceNet.Gelu(x[i], tanh)}");
+        }
+    }
 
     public static IEnumerable<object[]> ActivationCases() =>
         from a in new[] { Activation.Identity, Activation.Relu, Activation.LeakyRelu, Activation.Sigmoid, Activation.Tanh }
