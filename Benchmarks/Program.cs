@@ -6,6 +6,7 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using ModelGen.Benchmarks;
+using ModelGen.Training;
 
 // BenchmarkDotNet, in process (TorchSharp's native libraries are loaded once), one thread.
 //   dotnet run -c Release --project Benchmarks -- --filter '*W1*'

@@ -7,6 +7,7 @@ using ModelGen.Baselines;
 using ModelGen.Data;
 using TorchSharp;
 using static TorchSharp.torch;
+using ModelGen.Training;
 
 namespace ModelGen.Benchmarks;
 

@@ -3,6 +3,7 @@ using BenchmarkDotNet.Attributes;
 using ModelGen;
 using TorchSharp;
 using static TorchSharp.torch;
+using ModelGen.Training;
 
 namespace ModelGen.Benchmarks;
 

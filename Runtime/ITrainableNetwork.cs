@@ -1,4 +1,5 @@
 using System;
+using ModelGen.Training;
 
 namespace ModelGen;
 

@@ -22,10 +22,3 @@ public enum LossKind
     /// <summary>Multi-class SVM hinge (margin 1); integer class labels.</summary>
     MultiClassHinge = 8,
 }
-
-/// <summary>Facts about each loss.</summary>
-public static class LossKinds
-{
-    /// <summary>True when the loss takes integer class labels (else float targets).</summary>
-    public static bool TakesLabels(this LossKind kind) => kind is LossKind.SoftmaxCrossEntropy or LossKind.MultiClassHinge;
-}

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using ModelGen.IO;
+using ModelGen.Training;
 
 namespace ModelGen;
 

@@ -7,15 +7,6 @@ using ModelGen.Kernels;
 
 namespace ModelGen.Baselines;
 
-/// <summary>Distance between two samples.</summary>
-public enum Distance
-{
-    /// <summary>Manhattan: <c>Σ |a − b|</c>.</summary>
-    L1,
-    /// <summary>Euclidean (squared, same ranking): <c>Σ (a − b)²</c>, computed as <c>|a|² + |b|² − 2a·b</c>.</summary>
-    L2,
-}
-
 /// <summary>
 /// k-nearest-neighbours classifier — the study note's baseline. "Training" stores the set; a query is labelled
 /// by a majority vote of its k nearest training samples (ties go to the class of the nearest tied neighbour).

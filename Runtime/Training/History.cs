@@ -3,50 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 
-namespace ModelGen;
-
-/// <summary>One epoch's figures.</summary>
-public sealed record EpochStats(int Epoch, float TrainLoss, float TrainAccuracy, float TestLoss, float TestAccuracy,
-    double Seconds, double SamplesPerSecond, float LearningRate = float.NaN);
-
-/// <summary>Where training met a NaN or an infinity.</summary>
-/// <param name="Epoch">1-based epoch.</param>
-/// <param name="Step">1-based optimiser step in the run.</param>
-/// <param name="Location">The first layer (forward order) holding it, e.g. <c>"Hidden2 (output)"</c>, or <c>"loss"</c>.</param>
-/// <param name="Loss">The loss of that step.</param>
-public sealed record NonFiniteEvent(int Epoch, long Step, string Location, float Loss)
-{
-    /// <inheritdoc/>
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"non-finite values at epoch {Epoch}, step {Step}, first in {Location} (loss {Loss})");
-}
-
-/// <summary>The five readings of the train/test loss curves in the study note, plus divergence to NaN.</summary>
-public enum CurveReading
-{
-    /// <summary>Too few epochs to read a trend.</summary>
-    NotEnoughEpochs,
-    /// <summary>Both losses falling: keep training.</summary>
-    StillLearning,
-    /// <summary>Train loss falling, test loss flat or rising: the model memorises the training set.</summary>
-    Overfitting,
-    /// <summary>Train loss flat, test loss falling: the data are suspect (split, leakage, a test set unlike the training set).</summary>
-    DataProblem,
-    /// <summary>Both flat: lower the learning rate or the batch size.</summary>
-    Plateau,
-    /// <summary>Losses rising (or NaN/∞): the architecture or the hyper-parameters are wrong.</summary>
-    Diverging,
-}
-
-/// <summary>A reading of the curves with its evidence: relative slopes (fraction of the mean loss per epoch,
-/// least squares over the last <see cref="Window"/> epochs).</summary>
-public sealed record Diagnosis(CurveReading Reading, double TrainSlope, double TestSlope, int Window, string Advice)
-{
-    /// <inheritdoc/>
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"{Reading}: train loss {Trend(TrainSlope)}, test loss {Trend(TestSlope)} over the last {Window} epochs. {Advice}");
-
-    private static string Trend(double s) => double.IsNaN(s) ? "n/a" : $"{s * 100:+0.0;-0.0;0.0}%/epoch";
-}
+namespace ModelGen.Training;
 
 /// <summary>The per-epoch record of a training run.</summary>
 public sealed class History

@@ -5,7 +5,7 @@ using System.IO;
 using System.Linq;
 using System.Text;
 
-namespace ModelGen;
+namespace ModelGen.Training;
 
 /// <summary>Writes a <see cref="History"/> as an SVG plot: loss (train, test) and accuracy (train, test) per epoch.
 /// A small writer of its own: no plotting dependency, nothing native, AOT-safe.</summary>

@@ -5,52 +5,7 @@ using System.IO;
 using System.Threading;
 using ModelGen.Data;
 
-namespace ModelGen;
-
-/// <summary>How many samples make one gradient step.</summary>
-public enum GradientDescent
-{
-    /// <summary><see cref="TrainOptions.BatchSize"/> samples per step.</summary>
-    MiniBatch,
-    /// <summary>One sample per step.</summary>
-    Stochastic,
-    /// <summary>One step per epoch on the gradient of the whole training set (accumulated in chunks of the model's <c>MaxBatch</c>).</summary>
-    FullBatch,
-}
-
-/// <summary>Transforms a training batch in place (e.g. <see cref="Data.Augment.RandomCropFlip"/>) with the trainer's seeded generator.</summary>
-public delegate void BatchTransform(Span<float> features, int count, ref Rng rng);
-
-/// <summary>Options of <see cref="Trainer.Fit"/>.</summary>
-public sealed class TrainOptions
-{
-    /// <summary>Passes over the training set.</summary>
-    public int Epochs { get; set; } = 10;
-    /// <summary>Samples per update in <see cref="GradientDescent.MiniBatch"/> mode (at most the model's <c>MaxBatch</c>).</summary>
-    public int BatchSize { get; set; } = 32;
-    /// <summary>Mini-batch, stochastic (batch 1) or full-batch gradient descent.</summary>
-    public GradientDescent Mode { get; set; } = GradientDescent.MiniBatch;
-    /// <summary>The optimiser.</summary>
-    public Optimizer Optimizer { get; set; } = new Sgd(0.01f);
-    /// <summary>Learning-rate schedule; null keeps the optimiser's rate.</summary>
-    public LearningRateSchedule? Schedule { get; set; }
-    /// <summary>Reshuffle the training set each epoch.</summary>
-    public bool Shuffle { get; set; } = true;
-    /// <summary>Seed of the shuffling.</summary>
-    public ulong Seed { get; set; }
-    /// <summary>Stop at the first NaN/∞ loss and record where it appeared (<see cref="History.NonFinite"/>).</summary>
-    public bool StopOnNonFinite { get; set; } = true;
-    /// <summary>Where the progress line of each epoch goes (null: nowhere).</summary>
-    public TextWriter? Log { get; set; } = Console.Out;
-    /// <summary>Applied to every training batch before the forward pass (data augmentation); null: none.</summary>
-    public BatchTransform? Augment { get; set; }
-}
-
-/// <summary>Loss, accuracy and confusion matrix of a model on a data set.</summary>
-/// <param name="Loss">Mean loss (including any L2 penalty).</param>
-/// <param name="Accuracy">Fraction classified correctly (NaN for regression).</param>
-/// <param name="Confusion">Counts <c>[true class, predicted class]</c> (null for regression).</param>
-public sealed record Evaluation(float Loss, float Accuracy, int[,]? Confusion);
+namespace ModelGen.Training;
 
 /// <summary>Training and evaluation of generated networks.</summary>
 public static class Trainer

@@ -7,6 +7,7 @@ using Baselines;
 using ModelGen;
 using ModelGen.Baselines;
 using ModelGen.Data;
+using ModelGen.Training;
 
 // The note's baselines side by side: k-nearest neighbours, a linear softmax classifier, a linear SVM
 // (multi-class hinge + L2) and an MLP, on sklearn's 8x8 digits (fixed 80/20 split), MNIST (60,000 / 10,000)

@@ -4,6 +4,7 @@ using System.IO;
 using Cifar;
 using ModelGen;
 using ModelGen.Data;
+using ModelGen.Training;
 
 // Trains the VGG-style workload W2 and ResNet-20 on CIFAR-10 when it is given (--cifar <dir>), with per-channel
 // standardisation and random crop + flip augmentation; otherwise on Fashion-MNIST (the shipped 10,000-image file,

@@ -4,6 +4,7 @@ using System.IO;
 using Mnist;
 using ModelGen;
 using ModelGen.Data;
+using ModelGen.Training;
 
 // Trains the MLP on the 60,000 MNIST training images and evaluates on the 10,000 test images.
 // Options: --epochs N  --batch N  --lr X  --seed N  --train N (use the first N training images)  --save FILE

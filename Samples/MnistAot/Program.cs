@@ -5,6 +5,7 @@ using System.IO;
 using Mnist;
 using ModelGen;
 using ModelGen.Data;
+using ModelGen.Training;
 
 // NativeAOT inference: loads weights saved by Samples/Mnist, classifies the 10,000 MNIST test images one at
 // a time (batch 1, the embedded case) and reports accuracy and per-sample latency.

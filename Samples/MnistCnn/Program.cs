@@ -4,6 +4,7 @@ using System.IO;
 using MnistCnn;
 using ModelGen;
 using ModelGen.Data;
+using ModelGen.Training;
 
 // Trains a LeNet-like CNN on the 60,000 MNIST training images and evaluates on the 10,000 test images.
 // Options: --epochs N  --batch N  --lr X  --train N (first N training images)  --seed N

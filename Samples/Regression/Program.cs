@@ -5,6 +5,7 @@ using System.Linq;
 using ModelGen;
 using ModelGen.Data;
 using Regression;
+using ModelGen.Training;
 
 // Regression on scikit-learn's diabetes set (442 patients, 10 inputs, disease progression after a year):
 // a fixed 80/20 split, inputs and target standardised on the training part, one MLP per loss. Prints test MAE

@@ -5,6 +5,7 @@ using ModelGen.Baselines;
 using ModelGen.Data;
 using ModelGen.Tests.Models;
 using Xunit;
+using ModelGen.Training;
 
 namespace ModelGen.Tests;
 

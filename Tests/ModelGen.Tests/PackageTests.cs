@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.IO;
 using System.Runtime.CompilerServices;
 using Xunit;
+using ModelGen.Training;
 
 namespace ModelGen.Tests;
 
@@ -77,6 +78,7 @@ public sealed class PackageTests : IDisposable
         File.WriteAllText(Path.Combine(consumer, "Program.cs"), """
             using System;
             using ModelGen;
+            using ModelGen.Training;
 
             using var net = new Xor(maxBatch: 4, seed: 3);
             float[] x = { 0, 0, 0, 1, 1, 0, 1, 1 };

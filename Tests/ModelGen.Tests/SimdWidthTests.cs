@@ -117,6 +117,31 @@ public class SimdWidthTests
 
     // ── Runtime kernels: every length 0..256 against scalar ─────────────────────────────────────────────
 
+    /// <summary>The optimisers honour the model's width: every path against the scalar one, lengths 0..67.</summary>
+    [Theory]
+    [InlineData(SimdWidth.V256)]
+    [InlineData(SimdWidth.V512)]
+    public void Optimizers_match_scalar_at_every_width(SimdWidth width)
+    {
+        if (!Simd.IsSupported(width)) return;
+        var rng = new Rng(12);
+        foreach (var make in new Func<ModelGen.Training.Optimizer>[] { () => new ModelGen.Training.Sgd(0.1f), () => new ModelGen.Training.Sgd(0.1f, 0.9f, nesterov: true), () => new ModelGen.Training.AdamW(0.01f) })
+            for (int n = 0; n <= 67; n++)
+            {
+                var tensors = new[] { new TensorInfo("w", new[] { n }, 0, n, true) };
+                var p0 = Enumerable.Range(0, n).Select(_ => (float)rng.NextGaussian()).ToArray();
+                var g = Enumerable.Range(0, n).Select(_ => (float)rng.NextGaussian()).ToArray();
+                float[] ps = (float[])p0.Clone(), pv = (float[])p0.Clone(), ss = new float[2 * n], sv = new float[2 * n];
+                var opt = make();
+                for (int step = 1; step <= 3; step++)
+                {
+                    opt.Update(ps, g, ss, step, tensors, SimdWidth.Scalar);
+                    opt.Update(pv, g, sv, step, tensors, width);
+                }
+                AssertClose(ps, pv, $"{opt.GetType().Name} n={n}");
+            }
+    }
+
     [Theory]
     [InlineData(false, SimdWidth.V256)]
     [InlineData(false, SimdWidth.V512)]

@@ -6,6 +6,7 @@ using ModelGen.Data;
 using ModelGen.Tests.Harness;
 using ModelGen.Tests.Models;
 using Xunit;
+using ModelGen.Training;
 
 namespace ModelGen.Tests;
 

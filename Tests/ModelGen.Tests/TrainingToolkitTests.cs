@@ -5,6 +5,7 @@ using System.Xml.Linq;
 using ModelGen.Data;
 using ModelGen.Tests.Models;
 using Xunit;
+using ModelGen.Training;
 
 namespace ModelGen.Tests;
 

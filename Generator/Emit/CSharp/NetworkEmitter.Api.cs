@@ -139,7 +139,7 @@ internal static partial class NetworkEmitter
         cw.Line("public void ZeroGrad() => Gradients.Clear();");
         cw.Line("/// <summary>One optimiser update of the parameters from the gradients (optimiser state lives with the model).</summary>");
         cw.Line(GeneratedCode);
-        cw.Line("public void Step(Optimizer optimizer) => _optimizerState.Step(optimizer, Parameters, Gradients, s_tensors);");
+        cw.Line("public void Step(global::ModelGen.Training.Optimizer optimizer) => _optimizerState.Step(optimizer, Parameters, Gradients, s_tensors, _width);");
         cw.Line();
         cw.Line(regularised.Count == 0
             ? "private float Penalty() => 0f;"

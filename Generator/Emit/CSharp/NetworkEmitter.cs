@@ -141,7 +141,7 @@ internal static partial class NetworkEmitter
         cw.Line("private int _batch, _n, _ld;");
         cw.Line("private bool _training;");
         if (HasDropout(p)) cw.Line("private Rng _dropoutRng;");
-        if (p.Trainable) cw.Line("private readonly OptimizerState _optimizerState = new();");
+        if (p.Trainable) cw.Line("private readonly global::ModelGen.Training.OptimizerState _optimizerState = new();");
         foreach (var l in p.Layers) cw.Line($"private readonly Layer {GeneratedNames.LayerField(l)};");
         foreach (var l in p.Layers)
             if (l.Kind is ICSharpLayerFields f) f.Fields(cw, new CSharpLayer(p, l, new GemmEmitter()));

@@ -1,0 +1,28 @@
+using System.ComponentModel;
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace ModelGen.Kernels;
+
+/// <summary>Sums of panels or images.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class Sum
+{
+    /// <summary><c>z = x + y</c> over <c>z.Length</c> elements (z may alias x or y).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Add(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> z, SimdWidth width)
+    {
+        int n = z.Length, i = 0;
+        if (x.Length < n || y.Length < n) throw new ArgumentException("x and y must be at least as long as z");
+        ref float a = ref MemoryMarshal.GetReference(x);
+        ref float b = ref MemoryMarshal.GetReference(y);
+        ref float c = ref MemoryMarshal.GetReference(z);
+        if (width == SimdWidth.V512)
+            for (; i + 16 <= n; i += 16) (Vector512.LoadUnsafe(ref a, (nuint)i) + Vector512.LoadUnsafe(ref b, (nuint)i)).StoreUnsafe(ref c, (nuint)i);
+        else if (width == SimdWidth.V256)
+            for (; i + 8 <= n; i += 8) (Vector256.LoadUnsafe(ref a, (nuint)i) + Vector256.LoadUnsafe(ref b, (nuint)i)).StoreUnsafe(ref c, (nuint)i);
+        for (; i < n; i++) Unsafe.Add(ref c, i) = Unsafe.Add(ref a, i) + Unsafe.Add(ref b, i);
+    }
+}
