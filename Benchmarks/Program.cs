@@ -20,7 +20,7 @@ if (args.Contains("--layers-w2"))   // per-layer times of a W2 training step (re
     var x = new float[32 * 3072];
     for (int i = 0; i < x.Length; i++) x[i] = rng.NextFloat();
     var labels = new int[32];
-    for (int i = 0; i < 3; i++) ModelGen.NetworkExtensions.TrainStep(m, x, labels, new ModelGen.Sgd(0.01f));
+    for (int i = 0; i < 3; i++) ModelGen.NetworkExtensions.TrainStep(m, x, labels, new ModelGen.Training.Sgd(0.01f));
     m.ZeroGrad(); m.Forward(x, training: true); m.Backward(labels);
     var flags = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance;
     foreach (var name in new[] { "Conv1", "Conv2", "Pool1", "Conv3", "Conv4", "Pool2", "Flat", "Hidden", "Logits" })
