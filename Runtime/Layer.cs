@@ -59,8 +59,7 @@ public sealed class Layer
     public Span<float> Parameter(string localName)
     {
         var t = Find(localName) ?? throw new KeyNotFoundException($"layer {Name} ({Description}) has no tensor '{localName}'; it has: {TensorList()}");
-        _arena.Touch();
-        return _arena.Span(t.Offset, t.Length);
+        return View(t);
     }
 
     /// <summary>The gradient of the loss with respect to <see cref="Parameter"/>(<paramref name="localName"/>).</summary>
@@ -68,17 +67,22 @@ public sealed class Layer
     public Span<float> Gradient(string localName)
     {
         var t = Find(localName) ?? throw new KeyNotFoundException($"layer {Name} ({Description}) has no tensor '{localName}'; it has: {TensorList()}");
-        return _arena.Span(_gradBase + t.Offset, t.Length);
+        return GradientView(t);
     }
 
     /// <summary>The weights (PyTorch's layout, e.g. <c>[out, in]</c>); empty for layers without weights.</summary>
-    public Span<float> Weight => Find("weight") is null ? default : Parameter("weight");
+    public Span<float> Weight => Find("weight") is { } t ? View(t) : default;
     /// <summary>The biases; empty for layers without biases.</summary>
-    public Span<float> Bias => Find("bias") is null ? default : Parameter("bias");
+    public Span<float> Bias => Find("bias") is { } t ? View(t) : default;
     /// <summary>Gradient of the loss with respect to <see cref="Weight"/>.</summary>
-    public Span<float> WeightGradient => Find("weight") is null ? default : Gradient("weight");
+    public Span<float> WeightGradient => Find("weight") is { } t ? GradientView(t) : default;
     /// <summary>Gradient of the loss with respect to <see cref="Bias"/>.</summary>
-    public Span<float> BiasGradient => Find("bias") is null ? default : Gradient("bias");
+    public Span<float> BiasGradient => Find("bias") is { } t ? GradientView(t) : default;
+
+    /// <summary>A writable view: the model's parameter version moves (folded copies are rebuilt).</summary>
+    private Span<float> View(TensorInfo t) { _arena.Touch(); return _arena.Span(t.Offset, t.Length); }
+
+    private Span<float> GradientView(TensorInfo t) => _arena.Span(_gradBase + t.Offset, t.Length);
 
     private TensorInfo? Find(string local)
     {

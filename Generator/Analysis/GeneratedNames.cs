@@ -28,7 +28,6 @@ internal static class GeneratedNames
         "MG", "Unsafe", "Arena", "Layer", "Span", "ReadOnlySpan", "Vector512", "Vector256", "MethodImpl",
         "MethodImplOptions", "TensorInfo", "Optimizer", "OptimizerState", "Rng", "Epilogue", "SimdWidth", "INetwork",
         "ITrainableNetwork", "IReadOnlyList", "InvalidOperationException", "ArgumentException", "ArgumentOutOfRangeException",
-        "System", "Math", "LayerType", "ActivationType", "GeneratedCode",
     };
 
     /// <summary>The fixed names and those derived from <paramref name="p"/>: tensor offset constants, buffer fields,

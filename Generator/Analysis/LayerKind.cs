@@ -113,6 +113,10 @@ internal readonly record struct ReceptiveField(int Size, int Jump)
 {
     public static readonly ReceptiveField Pixel = new(1, 1);
     public static readonly ReceptiveField Whole = new(-1, 1);
+
+    /// <summary>Through a window of <paramref name="kernel"/> taps moved by <paramref name="stride"/>:
+    /// <c>r' = r + (k − 1)·j</c>, <c>j' = j·s</c> (the whole input stays the whole input).</summary>
+    public ReceptiveField Through(int kernel, int stride) => new(Size < 0 ? Size : Size + (kernel - 1) * Jump, Jump * stride);
 }
 
 /// <summary>Where scratch lives: one buffer shared by every layer that asks for the name (sized for the largest),

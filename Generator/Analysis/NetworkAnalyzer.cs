@@ -68,12 +68,12 @@ internal static class NetworkAnalyzer
         var layers = new List<LayerPlan>();
         var rfs = new List<ReceptiveField>();
         var inputShape = new Shape(input);
-        foreach (var layer in spec.Layers)
+        for (int self = 0; self < spec.Layers.Count; self++)
         {
+            var layer = spec.Layers[self];
             ct.ThrowIfCancellationRequested();
             current = layer.Name;
             BeforeLayer?.Invoke(layer.Name);
-            int self = layers.Count;
             var ld = new LayerDiagnostics(diags, layer.Name, layer.Location);
 
             // Inputs: the main one (declared before, or Input = nameof(...)), then the kind's extra ones.
@@ -89,7 +89,7 @@ internal static class NetworkAnalyzer
             var tensors = new List<TensorPlan>();
             foreach (var t in shape.Tensors)
             {
-                var init = t.Init == TensorInit.Weight ? WeightInit(spec, layer) : t.Init;
+                var init = t.Init == TensorInit.Weight ? WeightInit(spec, self) : t.Init;
                 tensors.Add(new TensorPlan(layer.Name + "." + t.Name, t.Name, layer.Name + "_" + Pascal(t.Name), t.Shape, offset, t.Length, t.Role, init,
                     t.FanIn, t.FanOut, t.Role == TensorRole.Weight ? l2 : 0f));
                 if ((long)offset + t.Length > int.MaxValue / 4)
@@ -117,14 +117,13 @@ internal static class NetworkAnalyzer
     }
 
     /// <summary>He-normal before ReLU / leaky ReLU (fused, or a standalone one right after), Xavier-uniform otherwise.</summary>
-    private static TensorInit WeightInit(NetworkSpec spec, LayerSpec layer)
+    private static TensorInit WeightInit(NetworkSpec spec, int index)
     {
+        var layer = spec.Layers[index];
         if (layer.Activation is ActivationKind.Relu or ActivationKind.LeakyRelu) return TensorInit.HeNormal;
-        int i = -1;
-        for (int k = 0; k < spec.Layers.Count; k++) if (ReferenceEquals(spec.Layers[k], layer)) i = k;
-        bool nextRelu = layer.Activation == ActivationKind.None && i >= 0 && i + 1 < spec.Layers.Count
-            && !spec.Layers[i + 1].Kind.FusesActivation && spec.Layers[i + 1].Kind.AttributeName is null
-            && spec.Layers[i + 1].Activation is ActivationKind.Relu or ActivationKind.LeakyRelu;
+        var next = index + 1 < spec.Layers.Count ? spec.Layers[index + 1] : null;
+        bool nextRelu = layer.Activation == ActivationKind.None && next is not null && next.Kind.AttributeName is null
+            && next.Activation is ActivationKind.Relu or ActivationKind.LeakyRelu;
         return nextRelu ? TensorInit.HeNormal : TensorInit.XavierUniform;
     }
 

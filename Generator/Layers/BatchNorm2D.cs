@@ -101,8 +101,11 @@ internal sealed class BatchNorm2D : LayerKind, ICSharpLayer, ICSharpFold
                     cw.Line($"MG.BatchNorm.ForwardInference(ref _arena.Ref({c.Input}), _batch, {Args(c)}, {Text.Float(o.Epsilon)}, ref _arena.Ref({c.Output}));");
             }
             else
-                using (cw.Block(c.Folded ? "if (!FoldBatchNorm)" : ""))
-                    cw.Line($"MG.BatchNorm.ForwardInference(ref _arena.Ref({c.Input}), _batch, {Args(c)}, {Text.Float(o.Epsilon)}, ref _arena.Ref({c.Output}));");
+            {
+                string inference = $"MG.BatchNorm.ForwardInference(ref _arena.Ref({c.Input}), _batch, {Args(c)}, {Text.Float(o.Epsilon)}, ref _arena.Ref({c.Output}));";
+                if (!c.Folded) cw.Line(inference);
+                else using (cw.Block("if (!FoldBatchNorm)")) cw.Line(inference);
+            }
             if (c.Folded) cw.Line("else return;   // folded into the convolution before it, which wrote this output (activation included)");
             if (l.Activation != ActivationKind.None)
                 cw.Line($"MG.Activations.Forward({Fused.Runtime(l.Activation)}, {Text.Float(l.Alpha)}, _arena.Span({c.Output}, {ext}), _arena.Span({c.Output}, {ext}), {w.Enum});");

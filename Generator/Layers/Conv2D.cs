@@ -62,11 +62,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields
     }
 
     public override ReceptiveField ReceptiveField(LayerPlan l, IReadOnlyList<ReceptiveField> inputs)
-    {
-        var o = Opt(l);
-        var r = inputs[0];
-        return new ReceptiveField(r.Size < 0 ? r.Size : r.Size + (o.KH - 1) * r.Jump, r.Jump * o.Stride);
-    }
+        => inputs[0].Through(Opt(l).KH, Opt(l).Stride);
 
     private static Conv2DOptions Opt(LayerPlan l) => (Conv2DOptions)l.Options;
 

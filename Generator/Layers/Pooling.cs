@@ -54,10 +54,7 @@ internal abstract class WindowPool : LayerKind, ICSharpLayer
     protected static PoolOptions Opt(LayerPlan l) => (PoolOptions)l.Options;
 
     public override ReceptiveField ReceptiveField(LayerPlan l, IReadOnlyList<ReceptiveField> inputs)
-    {
-        var r = inputs[0];
-        return new ReceptiveField(r.Size < 0 ? r.Size : r.Size + (Opt(l).Size - 1) * r.Jump, r.Jump * Opt(l).Stride);
-    }
+        => inputs[0].Through(Opt(l).Size, Opt(l).Stride);
 
     public override string Describe(LayerPlan l) => $"{Name}({Opt(l).Size}" + (Opt(l).Stride != Opt(l).Size ? $", stride {Opt(l).Stride}" : "") + ")";
 

@@ -205,30 +205,61 @@ public class ArchitectureTests
                 $"step {step} re-ran ({o.Reason}) after the declaration moved"));
     }
 
-    /// <summary>Inference-only networks reuse activation memory where lifetimes allow; the outputs stay those of the
-    /// trainable twin with the same parameters (every kind that can run in inference, odd shapes).</summary>
-    [Fact]
-    public void Inference_only_buffer_reuse_keeps_the_outputs()
+    /// <summary>Inference-only networks reuse activation memory where lifetimes allow; the outputs stay bit for bit
+    /// those of the trainable twin with the same parameters — through every kind that runs in inference (KindTour:
+    /// odd shapes, in ≠ out channels) and through a graph with residual adds and folded BatchNorms (ResNet-20, with
+    /// BatchNorm folding on and off, running statistics away from their initial values).</summary>
+    [Theory]
+    [InlineData("KindTour", "Tour", "[Network(3, 9, 7)]")]
+    [InlineData("ResNet20", "Zoo", "[Network(3, 32, 32)]")]
+    public void Inference_only_buffer_reuse_keeps_the_outputs(string model, string ns, string network)
     {
-        string tour = Source("KindTour");
-        var r = GeneratorHarness.Run(tour + "\n" + tour.Replace("namespace Tour;", "").Replace("class KindTour", "class KindTourInference")
-            .Replace("[Network(3, 9, 7)]", "[Network(3, 9, 7, InferenceOnly = true)]").Replace("using ModelGen;", "")
-            .Replace("[SoftmaxCrossEntropy] public partial Loss Loss { get; }", ""));
+        string source = Source(model);
+        string twin = source.Substring(source.IndexOf("/// <summary>", StringComparison.Ordinal))
+            .Replace($"class {model}", $"class {model}Inference")
+            .Replace(network, network.Replace(")]", ", InferenceOnly = true)]"))
+            .Replace("[SoftmaxCrossEntropy] public partial Loss Loss { get; }", "");
+        var r = GeneratorHarness.Run(source + "\n" + twin);
         Assert.Empty(r.CompileDiagnostics);
-        var plan = Plans(r).Single(p => p.ClassName == "KindTourInference");
+        var plan = Plans(r).Single(p => p.ClassName == model + "Inference");
         Assert.Contains(plan.Buffers.Buffers, b => b.AliasOf.Length > 0);
         var asm = GeneratorHarness.Load(r.Output);
-        using var train = (INetwork)Activator.CreateInstance(asm.GetType("Tour.KindTour")!, 5, 3)!;
-        using var infer = (INetwork)Activator.CreateInstance(asm.GetType("Tour.KindTourInference")!, 5, 3)!;
+        using var train = (INetwork)Activator.CreateInstance(asm.GetType($"{ns}.{model}")!, 3, 3)!;
+        using var infer = (INetwork)Activator.CreateInstance(asm.GetType($"{ns}.{model}Inference")!, 3, 5)!;
         var rng = new Rng(4);
-        var x = Enumerable.Range(0, 5 * train.InputSize).Select(_ => (float)rng.NextGaussian()).ToArray();
-        foreach (int batch in new[] { 1, 5 })
+        foreach (var t in train.Tensors.Where(t => !t.IsWeight))   // biases, γ, β, running statistics (variance > 0)
+            for (int k = 0; k < t.Length; k++)
+                train.Parameters[t.Offset + k] = t.Name.EndsWith("running_var", StringComparison.Ordinal) ? 0.5f + rng.NextFloat() : (float)(rng.NextGaussian() * 0.3);
+        train.Parameters.CopyTo(infer.Parameters);
+        var x = Enumerable.Range(0, 3 * train.InputSize).Select(_ => (float)rng.NextGaussian()).ToArray();
+        var fold = train.GetType().GetProperty("FoldBatchNorm");
+        foreach (bool folded in fold is null ? new[] { true } : new[] { true, false })
         {
-            var a = new float[batch * train.OutputSize];
-            var b = new float[batch * train.OutputSize];
-            train.Predict(x.AsSpan(0, batch * train.InputSize), a);
-            infer.Predict(x.AsSpan(0, batch * train.InputSize), b);
-            Assert.Equal(a, b);
+            fold?.SetValue(train, folded);
+            infer.GetType().GetProperty("FoldBatchNorm")?.SetValue(infer, folded);
+            foreach (int batch in new[] { 1, 3 })
+            {
+                var a = new float[batch * train.OutputSize];
+                var b = new float[batch * train.OutputSize];
+                train.Predict(x.AsSpan(0, batch * train.InputSize), a);
+                infer.Predict(x.AsSpan(0, batch * train.InputSize), b);
+                Assert.Equal(a, b);
+                Assert.All(a, v => Assert.True(float.IsFinite(v)));
+            }
         }
+    }
+
+    [Fact]
+    public void Asking_a_layer_for_a_tensor_it_lacks_names_what_it_has()
+    {
+        using var net = new Models.GcBatchNorm(4, 1);
+        var e = Assert.Throws<KeyNotFoundException>(() => net.N1.Parameter("running_max"));
+        Assert.Contains("N1", e.Message);
+        Assert.Contains("weight, bias, running_mean, running_var", e.Message);
+        Assert.Equal(net.N1.Parameter("running_var").Length, net.N1.OutputShape[0]);
+        Assert.Equal(LayerType.BatchNorm2D, net.N1.Type);
+        Assert.Equal(1e-5, net.N1.Options["epsilon"], 6);
+        Assert.Empty(net.F.Tensors);
+        Assert.True(net.F.Weight.IsEmpty);
     }
 }

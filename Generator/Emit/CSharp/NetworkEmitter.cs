@@ -151,7 +151,7 @@ internal static partial class NetworkEmitter
     }
 
     private static string SizeExpression(Buffer b) =>
-        b.Sizes.Count == 1 ? b.Sizes[0].Expression() : b.Sizes.Skip(1).Aggregate(b.Sizes[0].Expression(), (acc, s) => $"System.Math.Max({acc}, {s.Expression()})");
+        b.Sizes.Count == 1 ? b.Sizes[0].Expression() : b.Sizes.Skip(1).Aggregate(b.Sizes[0].Expression(), (acc, s) => $"global::System.Math.Max({acc}, {s.Expression()})");
 
     private static void EmitConstructor(CodeWriter cw, NetworkPlan p)
     {
