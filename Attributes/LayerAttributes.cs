@@ -51,8 +51,12 @@ namespace ModelGen
     [AttributeUsage(AttributeTargets.Property, AllowMultiple = false, Inherited = false)]
     public abstract class LayerAttribute : Attribute
     {
-        /// <summary>The earlier layer whose output this layer takes (<c>nameof(...)</c>); by default the layer
-        /// declared just before. This makes the network a graph: e.g. a projection shortcut reading a block's input.</summary>
+        /// <summary>The name of the network input, for <see cref="Input"/> and <c>[Add(...)]</c>: <c>Input = LayerAttribute.NetworkInput</c>.</summary>
+        public const string NetworkInput = "input";
+
+        /// <summary>The earlier layer whose output this layer takes (<c>nameof(...)</c>), or <c>"input"</c>
+        /// (<see cref="NetworkInput"/>) for the network input; by default the layer declared just before. This makes
+        /// the network a graph: e.g. a projection shortcut reading a block's input, or the network's input itself.</summary>
         public string? Input { get; set; }
     }
 

@@ -14,12 +14,15 @@ namespace ModelGen;
 public sealed unsafe class Arena : IDisposable
 {
     private float* _data;
+    private readonly string _owner;
 
-    /// <summary>Allocates <paramref name="length"/> floats, zeroed.</summary>
-    public Arena(long length)
+    /// <summary>Allocates <paramref name="length"/> floats, zeroed, for <paramref name="owner"/> (the model's class
+    /// name: an access after <see cref="Dispose"/> throws an <see cref="ObjectDisposedException"/> naming it).</summary>
+    public Arena(long length, string owner = "ModelGen.Arena")
     {
         if (length <= 0) throw new ArgumentOutOfRangeException(nameof(length), length, "arena length must be positive");
         Length = length;
+        _owner = owner;
         _data = (float*)NativeMemory.AlignedAlloc((nuint)(length * sizeof(float)), 64);
         NativeMemory.Clear(_data, (nuint)(length * sizeof(float)));
     }
@@ -34,22 +37,27 @@ public sealed unsafe class Arena : IDisposable
     /// <summary>Marks the parameters as possibly changed.</summary>
     public void Touch() => Version++;
 
+    /// <summary>The address range [start, end) of the memory, for the checked build's bounds checks.</summary>
+    internal (nint Start, nint End) Range => ((nint)_data, (nint)(_data + Length));
+
     /// <summary>A reference to the float at <paramref name="offset"/> (no bounds check: generated code owns the layout).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ref float Ref(long offset)
     {
-        ObjectDisposedException.ThrowIf(_data == null, this);
+        if (_data == null) ThrowDisposed();
         return ref _data[offset];
     }
 
     /// <summary>A bounds-checked view of <paramref name="length"/> floats at <paramref name="offset"/>.</summary>
     public Span<float> Span(long offset, int length)
     {
-        ObjectDisposedException.ThrowIf(_data == null, this);
+        if (_data == null) ThrowDisposed();
         if (offset < 0 || length < 0 || offset + length > Length)
             throw new ArgumentOutOfRangeException(nameof(offset), $"[{offset}, {offset + length}) is outside the arena of {Length} floats");
         return new Span<float>(_data + offset, length);
     }
+
+    private void ThrowDisposed() => throw new ObjectDisposedException(_owner, $"this {_owner} has been disposed");
 
     /// <summary>Frees the memory.</summary>
     public void Dispose()

@@ -25,6 +25,9 @@ public interface INetwork : IDisposable
     void Forward(ReadOnlySpan<float> input, bool training = false);
     /// <summary>Copies the last forward's outputs, row-major <c>[batch, OutputSize]</c>.</summary>
     void GetOutput(Span<float> output);
-    /// <summary><see cref="Forward"/> (inference) then <see cref="GetOutput"/>.</summary>
+    /// <summary>Inference, <c>output[batch, OutputSize] = network(input)</c>. Thread-safe: many threads may call it on one
+    /// model at once (each call runs in a workspace of its own); not while the model trains or loads.</summary>
     void Predict(ReadOnlySpan<float> input, Span<float> output);
+    /// <summary>Copies a layer's output of the last <see cref="Forward"/>, sample-major <c>[batch, size]</c>.</summary>
+    void GetActivation(string layer, Span<float> destination);
 }

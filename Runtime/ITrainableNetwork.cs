@@ -18,6 +18,10 @@ public interface ITrainableNetwork : INetwork
     float Backward(ReadOnlySpan<int> labels);
     /// <summary>As <see cref="Backward(ReadOnlySpan{int})"/> with float targets.</summary>
     float Backward(ReadOnlySpan<float> targets);
+    /// <summary>As <see cref="Backward(ReadOnlySpan{int})"/>, also writing d loss / d input, row-major <c>[batch, InputSize]</c>.</summary>
+    float Backward(ReadOnlySpan<int> labels, Span<float> inputGradient);
+    /// <summary>As <see cref="Backward(ReadOnlySpan{float})"/>, also writing d loss / d input, row-major <c>[batch, InputSize]</c>.</summary>
+    float Backward(ReadOnlySpan<float> targets, Span<float> inputGradient);
     /// <summary>Sets every gradient to zero.</summary>
     void ZeroGrad();
     /// <summary>Applies one optimiser update to the parameters.</summary>

@@ -30,7 +30,7 @@ internal sealed record LayerBuffers(
 }
 
 /// <summary>After <see cref="AfterLayer"/>'s backward, <c>grad(Tensor) += Private</c>: the share of a later reader of a
-/// tensor read by several layers (a residual connection).</summary>
+/// tensor read by several layers (a residual connection). <see cref="Tensor"/> −1 is the network input.</summary>
 internal sealed record GradientAdd(int AfterLayer, int Tensor, string Private);
 
 /// <summary>The backend-neutral buffer plan: every batch-sized buffer, in allocation order, and each layer's view of them.</summary>
@@ -39,9 +39,10 @@ internal sealed record BufferPlan(
     EquatableArray<LayerBuffers> Layers,
     EquatableArray<GradientAdd> GradientAdds,
     string Input,
-    string InputRows)
+    string InputRows,
+    string InputGrad)
 {
-    public static readonly BufferPlan Empty = new(EquatableArray<Buffer>.Empty, EquatableArray<LayerBuffers>.Empty, EquatableArray<GradientAdd>.Empty, "", "");
+    public static readonly BufferPlan Empty = new(EquatableArray<Buffer>.Empty, EquatableArray<LayerBuffers>.Empty, EquatableArray<GradientAdd>.Empty, "", "", "");
 
     /// <summary>Fold pairs, producer index → folded layer index.</summary>
     public IEnumerable<(int Producer, int Folded)> Folds =>

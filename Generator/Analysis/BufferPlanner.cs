@@ -117,19 +117,28 @@ internal static class BufferPlanner
             Add(new Buffer(field, EquatableArray.From(Max(sizes)), "shared scratch: " + comment));
         }
 
-        // Gradient routes.
+        // Gradient routes. The network input (−1) has one too: d loss / d input, computed when the caller asks.
         var inputGrads = new string[count][];
         foreach (var l in layers) inputGrads[l.Index] = Enumerable.Repeat("", l.Inputs.Count).ToArray();
         var adds = new List<GradientAdd>();
+        string inputGrad = "";
         if (p.Trainable)
-            foreach (var kv in readers.Where(kv => kv.Key >= 0))
+        {
+            inputGrad = "_inputGrad";
+            Add(new Buffer(inputGrad, One(InputSize(p)), "d loss / d input (when Backward is asked for it), laid out as the input"));
+        }
+        string GradOf(int tensor) => tensor < 0 ? inputGrad : grads[tensor];
+        string NameOf(int tensor) => tensor < 0 ? "input" : layers[tensor].Name;
+        BufferSize SizeOf(int tensor) => tensor < 0 ? InputSize(p) : OutputSize(layers[tensor]);
+        if (p.Trainable)
+            foreach (var kv in readers.OrderBy(kv => kv.Key))
             {
                 var primary = kv.Value.OrderByDescending(r => r.Consumer).ThenBy(r => r.Slot).First();
                 foreach (var r in kv.Value)
                 {
-                    if (r == primary) { inputGrads[r.Consumer][r.Slot] = grads[kv.Key]; continue; }
+                    if (r == primary) { inputGrads[r.Consumer][r.Slot] = GradOf(kv.Key); continue; }
                     string priv = "_" + Camel(layers[r.Consumer].Name) + "Input" + r.Slot + "Grad";
-                    Add(new Buffer(priv, One(OutputSize(layers[kv.Key])), $"{layers[r.Consumer].Name}'s share of d loss / d {layers[kv.Key].Name}"));
+                    Add(new Buffer(priv, One(SizeOf(kv.Key)), $"{layers[r.Consumer].Name}'s share of d loss / d {NameOf(kv.Key)}"));
                     inputGrads[r.Consumer][r.Slot] = priv;
                     adds.Add(new GradientAdd(r.Consumer, kv.Key, priv));
                 }
@@ -143,7 +152,7 @@ internal static class BufferPlanner
             EquatableArray.From(scratch[l.Index].ToArray()),
             foldInto[l.Index], foldedInto[l.Index],
             l.InputIndex < 0 ? inputRows : "")).ToArray();
-        return new BufferPlan(EquatableArray.From(buffers.ToArray()), EquatableArray.From(views), EquatableArray.From(adds.ToArray()), input, inputRows);
+        return new BufferPlan(EquatableArray.From(buffers.ToArray()), EquatableArray.From(views), EquatableArray.From(adds.ToArray()), input, inputRows, inputGrad);
     }
 
     /// <summary>For each layer output, the earlier output whose memory it reuses, or −1. Training keeps every

@@ -20,14 +20,18 @@ internal static class GeneratedNames
         // public surface
         "InputSize", "OutputSize", "ParameterCount", "MaxBatch", "Width", "Summary", "Tensors", "Parameters", "Gradients",
         "Layers", "Forward", "Predict", "GetOutput", "Backward", "ComputeLoss", "ZeroGrad", "Step", "Dispose", "LossKind",
-        "FindNonFinite", "SeedDropout", "FoldBatchNorm",
+        "FindNonFinite", "SeedDropout", "FoldBatchNorm", "GetActivation", "PredictProbabilities",
+        "input",   // the network input's name in Input = "input" (and the parameter name of Forward/Predict)
+        "Input",   // its buffers: a layer named Input would get _inputOut and _inputGrad
         // private plumbing
-        "ParameterRegion", "GradientBase", "s_tensors", "s_loss", "_arena", "_maxBatch", "_width", "_batch", "_n", "_ld",
-        "_training", "_dropoutRng", "_optimizerState", "_foldedVersion", "FoldBatchNorms", "Penalty", "BatchOf",
+        "ParameterRegion", "GradientBase", "s_tensors", "s_loss", "_arena", "_main", "_workspaces", "_maxBatch", "_width",
+        "_dropoutRng", "_optimizerState", "FoldBatchNorms", "Penalty", "BatchOf", "EnterMain", "RunForward", "CopyOutput",
+        "BackwardCore",
         // types named without qualification in generated code
-        "MG", "Unsafe", "Arena", "Layer", "Span", "ReadOnlySpan", "Vector512", "Vector256", "MethodImpl",
+        "MG", "Unsafe", "Arena", "Workspace", "WorkspacePool", "Layer", "Span", "ReadOnlySpan", "Vector512", "Vector256", "MethodImpl",
         "MethodImplOptions", "TensorInfo", "Optimizer", "OptimizerState", "Rng", "Epilogue", "SimdWidth", "INetwork",
         "ITrainableNetwork", "IReadOnlyList", "InvalidOperationException", "ArgumentException", "ArgumentOutOfRangeException",
+        "ArgumentNullException",
     };
 
     /// <summary>The fixed names and those derived from <paramref name="p"/>: tensor offset constants, buffer fields,

@@ -111,6 +111,12 @@ internal static class NetworkAnalyzer
         var loss = spec.Loss is null ? null : new LossPlan(spec.Loss.Name, spec.Loss.Accessibility, spec.Loss.Kind, spec.Loss.Param);
         var network = new NetworkPlan(spec.Namespace, spec.ClassName, inputShape, EquatableArray.From(layers.ToArray()), RoundUp(offset), loss, !spec.InferenceOnly);
         current = "(buffers)";
+        // A fixed name (e.g. Input, whose buffers would be _inputOut/_inputGrad) must be reported before planning.
+        if (spec.Layers.Any(l => GeneratedNames.Fixed.Contains(l.Name)))
+        {
+            CheckNames(spec, network, diags);
+            return null;
+        }
         network = network with { Buffers = BufferPlanner.Plan(network) };
         CheckNames(spec, network, diags);
         return network;
@@ -167,9 +173,13 @@ internal static class NetworkAnalyzer
     /// <summary><c>running_mean</c> → <c>RunningMean</c>.</summary>
     private static string Pascal(string s) => string.Concat(s.Split('_').Select(BufferPlanner.Pascal));
 
-    /// <summary>Index of the layer named <paramref name="target"/>, which must come before <paramref name="self"/>; else MG0019 and −2.</summary>
+    /// <summary>The name that means the network input in <c>Input = ...</c> and <c>[Add(...)]</c> (<c>LayerAttribute.NetworkInput</c>).</summary>
+    public const string NetworkInput = "input";
+
+    /// <summary>Index of the layer named <paramref name="target"/> (−1 for <see cref="NetworkInput"/>), which must come before <paramref name="self"/>; else MG0019 and −2.</summary>
     private static int Resolve(LayerSpec layer, string target, Dictionary<string, int> names, int self, List<DiagnosticInfo> diags)
     {
+        if (target == NetworkInput) return -1;
         string? problem = !names.TryGetValue(target, out int i) ? "which is not a layer of this network"
             : i == self ? "itself; a layer reads earlier layers only"
             : i > self ? "which is declared later; a layer reads earlier layers only (declaration order is the graph's order)"

@@ -49,9 +49,9 @@ internal sealed class Activation : LayerKind, ICSharpLayer
         using (c.ForwardMethod(cw, w))
         {
             if (l.Activation == ActivationKind.Softmax)
-                cw.Line($"MG.Softmax.Forward(ref _arena.Ref({c.Input}), ref _arena.Ref({c.Output}), {l.Out}, ld, n);");
+                cw.Line($"MG.Softmax.Forward(ref ws.Ref({c.Input}), ref ws.Ref({c.Output}), {l.Out}, ld, n);");
             else
-                cw.Line($"MG.Activations.Forward({Fused.Runtime(l.Activation)}, {Text.Float(l.Alpha)}, _arena.Span({c.Input}, {c.Extent(false)}), _arena.Span({c.Output}, {c.Extent(true)}), {w.Enum});");
+                cw.Line($"MG.Activations.Forward({Fused.Runtime(l.Activation)}, {Text.Float(l.Alpha)}, ws.Span({c.Input}, {c.Extent(false)}), ws.Span({c.Output}, {c.Extent(true)}), {w.Enum});");
         }
     }
 
@@ -61,10 +61,11 @@ internal sealed class Activation : LayerKind, ICSharpLayer
         using (c.BackwardMethod(cw, w))
         {
             if (c.InputGrad is null) { cw.Line("// reads the network input: no gradient flows further down"); return; }
+            using var guard = c.InputGradGuard(cw);
             if (l.Activation == ActivationKind.Softmax)
-                cw.Line($"MG.Softmax.Backward(ref _arena.Ref({c.OutputGrad}), ref _arena.Ref({c.Output}), ref _arena.Ref({c.InputGrad}), {l.Out}, ld, n);");
+                cw.Line($"MG.Softmax.Backward(ref ws.Ref({c.OutputGrad}), ref ws.Ref({c.Output}), ref ws.Ref({c.InputGrad}), {l.Out}, ld, n);");
             else
-                cw.Line($"MG.Activations.Backward({Fused.Runtime(l.Activation)}, {Text.Float(l.Alpha)}, _arena.Span({c.OutputGrad}, {c.Extent(true)}), _arena.Span({c.Output}, {c.Extent(true)}), _arena.Span({c.InputGrad}, {c.Extent(false)}), {w.Enum});");
+                cw.Line($"MG.Activations.Backward({Fused.Runtime(l.Activation)}, {Text.Float(l.Alpha)}, ws.Span({c.OutputGrad}, {c.Extent(true)}), ws.Span({c.Output}, {c.Extent(true)}), ws.Span({c.InputGrad}, {c.Extent(false)}), {w.Enum});");
         }
     }
 }

@@ -40,7 +40,7 @@ internal sealed class Add : LayerKind, ICSharpLayer
 
     public override IEnumerable<string> Math(LayerPlan l, NetworkPlan p)
     {
-        string skip = p.Layers[l.Inputs[1]].Name;
+        string skip = l.Inputs[1] < 0 ? "input" : p.Layers[l.Inputs[1]].Name;
         yield return $"forward : y = x + {skip}".PadRight(64) + $"x,{skip},y:{l.OutShape} per sample";
         yield return $"backward: dx = dy;  d{skip} += dy   (a tensor used twice sums its gradients)";
     }
@@ -49,7 +49,7 @@ internal sealed class Add : LayerKind, ICSharpLayer
     {
         string ext = c.Extent(true);
         using (c.ForwardMethod(cw, w))
-            cw.Line($"MG.Sum.Add(_arena.Span({c.InputOf(0)}, {ext}), _arena.Span({c.InputOf(1)}, {ext}), _arena.Span({c.Output}, {ext}), {w.Enum});");
+            cw.Line($"MG.Sum.Add(ws.Span({c.InputOf(0)}, {ext}), ws.Span({c.InputOf(1)}, {ext}), ws.Span({c.Output}, {ext}), {w.Enum});");
     }
 
     public void Backward(CodeWriter cw, CSharpLayer c, Width w)
@@ -58,6 +58,7 @@ internal sealed class Add : LayerKind, ICSharpLayer
         using (c.BackwardMethod(cw, w))
             for (int slot = 0; slot < 2; slot++)
                 if (c.InputGradOf(slot) is { } target)
-                    cw.Line($"_arena.Span({c.OutputGrad}, {ext}).CopyTo(_arena.Span({target}, {ext}));");
+                    using (c.InputGradGuard(cw, slot))
+                        cw.Line($"ws.Span({c.OutputGrad}, {ext}).CopyTo(ws.Span({target}, {ext}));");
     }
 }

@@ -77,7 +77,7 @@ internal sealed class BatchNorm2D : LayerKind, ICSharpLayer, ICSharpFold
         int o = conv.Layer.OutShape[0], k = w.Length / o;
         string folded = conv.Scratch("folded");
         cw.Line($"MG.BatchNorm.Fold(ref _arena.Ref({w.Const}), ref _arena.Ref({conv.Tensor("bias")}), {o}, {k}, ref _arena.Ref({c.Tensor("weight")}), ref _arena.Ref({c.Tensor("bias")}), " +
-            $"ref _arena.Ref({c.Tensor("running_mean")}), ref _arena.Ref({c.Tensor("running_var")}), {Text.Float(Opt(c.Layer).Epsilon)}, ref _arena.Ref({folded}), ref _arena.Ref({folded} + {w.Length}));");
+            $"ref _arena.Ref({c.Tensor("running_mean")}), ref _arena.Ref({c.Tensor("running_var")}), {Text.Float(Opt(c.Layer).Epsilon)}, ref ws.Ref({folded}), ref ws.Ref({folded} + {w.Length}));");
     }
 
     private static string Args(CSharpLayer c)
@@ -95,20 +95,20 @@ internal sealed class BatchNorm2D : LayerKind, ICSharpLayer, ICSharpFold
         {
             if (c.Network.Trainable)
             {
-                using (cw.Block("if (_training)"))
-                    cw.Line($"MG.BatchNorm.ForwardTraining(ref _arena.Ref({c.Input}), _batch, {Args(c)}, {Text.Float(o.Momentum)}, {Text.Float(o.Epsilon)}, ref _arena.Ref({c.Scratch("stats")}), ref _arena.Ref({c.Output}));");
+                using (cw.Block("if (ws.Training)"))
+                    cw.Line($"MG.BatchNorm.ForwardTraining(ref ws.Ref({c.Input}), ws.Batch, {Args(c)}, {Text.Float(o.Momentum)}, {Text.Float(o.Epsilon)}, ref ws.Ref({c.Scratch("stats")}), ref ws.Ref({c.Output}));");
                 using (cw.Block(c.Folded ? "else if (!FoldBatchNorm)" : "else"))
-                    cw.Line($"MG.BatchNorm.ForwardInference(ref _arena.Ref({c.Input}), _batch, {Args(c)}, {Text.Float(o.Epsilon)}, ref _arena.Ref({c.Output}));");
+                    cw.Line($"MG.BatchNorm.ForwardInference(ref ws.Ref({c.Input}), ws.Batch, {Args(c)}, {Text.Float(o.Epsilon)}, ref ws.Ref({c.Output}));");
             }
             else
             {
-                string inference = $"MG.BatchNorm.ForwardInference(ref _arena.Ref({c.Input}), _batch, {Args(c)}, {Text.Float(o.Epsilon)}, ref _arena.Ref({c.Output}));";
+                string inference = $"MG.BatchNorm.ForwardInference(ref ws.Ref({c.Input}), ws.Batch, {Args(c)}, {Text.Float(o.Epsilon)}, ref ws.Ref({c.Output}));";
                 if (!c.Folded) cw.Line(inference);
                 else using (cw.Block("if (!FoldBatchNorm)")) cw.Line(inference);
             }
             if (c.Folded) cw.Line("else return;   // folded into the convolution before it, which wrote this output (activation included)");
             if (l.Activation != ActivationKind.None)
-                cw.Line($"MG.Activations.Forward({Fused.Runtime(l.Activation)}, {Text.Float(l.Alpha)}, _arena.Span({c.Output}, {ext}), _arena.Span({c.Output}, {ext}), {w.Enum});");
+                cw.Line($"MG.Activations.Forward({Fused.Runtime(l.Activation)}, {Text.Float(l.Alpha)}, ws.Span({c.Output}, {ext}), ws.Span({c.Output}, {ext}), {w.Enum});");
         }
     }
 
@@ -119,10 +119,10 @@ internal sealed class BatchNorm2D : LayerKind, ICSharpLayer, ICSharpFold
         using (c.BackwardMethod(cw, w))
         {
             if (l.Activation != ActivationKind.None)
-                cw.Line($"MG.Activations.Backward({Fused.Runtime(l.Activation)}, {Text.Float(l.Alpha)}, _arena.Span({c.OutputGrad}, {ext}), _arena.Span({c.Output}, {ext}), _arena.Span({c.OutputGrad}, {ext}), {w.Enum});");
-            string dx = c.InputGrad is null ? "Unsafe.NullRef<float>()" : $"_arena.Ref({c.InputGrad})";
-            cw.Line($"MG.BatchNorm.Backward(ref _arena.Ref({c.Input}), ref _arena.Ref({c.OutputGrad}), batch, {l.OutShape[0]}, {l.OutPixels}, {Geometry.LdP(l.OutPixels)}, ref _arena.Ref({c.Tensor("weight")}), ref _arena.Ref({c.Scratch("stats")}), " +
-                $"ref _arena.Ref(GradientBase + {c.Tensor("weight")}), ref _arena.Ref(GradientBase + {c.Tensor("bias")}), ref {dx}, {(c.InputGrad is null ? "false" : "true")});");
+                cw.Line($"MG.Activations.Backward({Fused.Runtime(l.Activation)}, {Text.Float(l.Alpha)}, ws.Span({c.OutputGrad}, {ext}), ws.Span({c.Output}, {ext}), ws.Span({c.OutputGrad}, {ext}), {w.Enum});");
+            string dx = c.InputGrad is null ? "Unsafe.NullRef<float>()" : $"ws.Ref({c.InputGrad})";
+            cw.Line($"MG.BatchNorm.Backward(ref ws.Ref({c.Input}), ref ws.Ref({c.OutputGrad}), batch, {l.OutShape[0]}, {l.OutPixels}, {Geometry.LdP(l.OutPixels)}, ref _arena.Ref({c.Tensor("weight")}), ref ws.Ref({c.Scratch("stats")}), " +
+                $"ref _arena.Ref(GradientBase + {c.Tensor("weight")}), ref _arena.Ref(GradientBase + {c.Tensor("bias")}), ref {dx}, {(c.InputGrad is null ? "false" : c.InputGradCondition())});");
         }
     }
 }

@@ -105,7 +105,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields
     private static int Wq(LayerPlan l) => l.InShape[2] + Opt(l).KW - 1;
     private static int LdWideX(LayerPlan l) => Geometry.LdP(l.InShape[1] * Wq(l));
     /// <summary>The input gradient runs as an indirect convolution (and there is an input gradient).</summary>
-    private static bool FlipsBack(LayerPlan l) => IndirectBackward(l) && l.InputIndex >= 0;
+    private static bool FlipsBack(LayerPlan l) => IndirectBackward(l);
 
     public override IEnumerable<string> Math(LayerPlan l, NetworkPlan p)
     {
@@ -118,8 +118,8 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields
             : $"as GEMM Y[{O(l)},{l.OutPixels}] = W[{O(l)},{K(l)}]·col[{K(l)},{l.OutPixels}], col = im2col(x)");
         yield return $"backward: {Fused.Derivative(l.Activation, l.Alpha)};" + (o.Bias ? " dbias[o] += Σ_(b,i,j) dz;" : "")
             + $" dWᵀ += {(IsPointwise(l) ? "X" : "col")}·dZᵀ (filters in the lanes)";
-        if (l.InputIndex >= 0)
-            yield return "          " + (IsPointwise(l) ? "dx = Wᵀ·dZ"
+        if (p.Trainable)
+            yield return (l.InputIndex >= 0 ? "          " : "          (d loss / d input, when asked) ") + (IsPointwise(l) ? "dx = Wᵀ·dZ"
                 : IndirectBackward(l) ? $"dx = stride-1 conv of dz padded by ({o.KH - 1 - o.PadH},{o.KW - 1 - o.PadW}) with W flipped and transposed [{C(l)},{O(l)},{o.KH},{o.KW}] (indirect GEMM)"
                 : "dx = col2im(Wᵀ·dZ)");
         if (l.L2 > 0f) yield return Fused.L2Line(l);
@@ -182,17 +182,17 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields
             if (c.FoldInto is { } bn)
             {
                 string folded = c.Scratch("folded");
-                using (cw.Block("if (!_training && FoldBatchNorm)"))
+                using (cw.Block("if (!ws.Training && FoldBatchNorm)"))
                 {
                     cw.Line($"// inference: {bn.Name} folded in (W' = s·W, b' = s·(b − mean) + β, s = γ/√(var + ε)), writing {bn.Name}'s output");
-                    Body(cw, c, w, folded, $"{folded} + {l.Tensor("weight").Length}", c.OutputOf(bn.Index), Fused.Epilogue(bn.Activation), bn.Alpha);
+                    Body(cw, c, w, $"ws.Ref({folded})", $"ws.Ref({folded} + {l.Tensor("weight").Length})", c.OutputOf(bn.Index), Fused.Epilogue(bn.Activation), bn.Alpha);
                 }
                 using (cw.Block("else"))
-                    Body(cw, c, w, c.Tensor("weight"), c.Tensor("bias"), c.Output, Fused.Epilogue(l.Activation), l.Alpha);
+                    Body(cw, c, w, $"_arena.Ref({c.Tensor("weight")})", $"_arena.Ref({c.Tensor("bias")})", c.Output, Fused.Epilogue(l.Activation), l.Alpha);
             }
-            else Body(cw, c, w, c.Tensor("weight"), c.Tensor("bias"), c.Output, Fused.Epilogue(l.Activation), l.Alpha);
+            else Body(cw, c, w, $"_arena.Ref({c.Tensor("weight")})", $"_arena.Ref({c.Tensor("bias")})", c.Output, Fused.Epilogue(l.Activation), l.Alpha);
             if (l.Activation is ActivationKind.Sigmoid or ActivationKind.Tanh)
-                cw.Line($"MG.Activations.Forward({Fused.Runtime(l.Activation)}, 0f, _arena.Span({c.Output}, {c.Extent(true)}), _arena.Span({c.Output}, {c.Extent(true)}), {w.Enum});");
+                cw.Line($"MG.Activations.Forward({Fused.Runtime(l.Activation)}, 0f, ws.Span({c.Output}, {c.Extent(true)}), ws.Span({c.Output}, {c.Extent(true)}), {w.Enum});");
         }
     }
 
@@ -201,29 +201,29 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields
         var l = c.Layer;
         var o = Opt(l);
         int ldIn = Geometry.LdP(l.InPixels), ldOut = Geometry.LdP(l.OutPixels);
-        cw.Line($"ref float w = ref _arena.Ref({weights});   // [{O(l)}, {K(l)}] = [{O(l)}, {C(l)}·{o.KH}·{o.KW}]");
-        cw.Line($"ref float bias = ref _arena.Ref({bias});");
+        cw.Line($"ref float w = ref {weights};   // [{O(l)}, {K(l)}] = [{O(l)}, {C(l)}·{o.KH}·{o.KW}]");
+        cw.Line($"ref float bias = ref {bias};");
         if (IsIndirect(l))
         {
             int ldWide = LdWide(l);
-            cw.Line($"ref float xpad = ref _arena.Ref({c.Scratch("xpad")});   // [{C(l)}, {Hp(l)}·{Wp(l)}] zero-padded input");
-            cw.Line($"ref float wide = ref _arena.Ref({c.Scratch("wide")});   // [{O(l)}, {ldWide}]: output pixel (i, j) at column i·{Wp(l)} + j");
+            cw.Line($"ref float xpad = ref ws.Ref({c.Scratch("xpad")});   // [{C(l)}, {Hp(l)}·{Wp(l)}] zero-padded input");
+            cw.Line($"ref float wide = ref ws.Ref({c.Scratch("wide")});   // [{O(l)}, {ldWide}]: output pixel (i, j) at column i·{Wp(l)} + j");
             cw.Line($"ref int offs = ref {Offsets(l)}[0];   // row of step k = (c,u,v): c·{Hp(l) * Wp(l)} + u·{Wp(l)} + v");
-            using (cw.Block("for (int b = 0; b < _batch; b++)"))
+            using (cw.Block("for (int b = 0; b < ws.Batch; b++)"))
             {
-                cw.Line($"ref float x = ref _arena.Ref({c.Input} + (long)b * {C(l) * ldIn});   // [{C(l)}, {ldIn}] one sample");
-                cw.Line($"ref float y = ref _arena.Ref({output} + (long)b * {O(l) * ldOut});   // [{O(l)}, {ldOut}]");
+                cw.Line($"ref float x = ref ws.Ref({c.Input} + (long)b * {C(l) * ldIn});   // [{C(l)}, {ldIn}] one sample");
+                cw.Line($"ref float y = ref ws.Ref({output} + (long)b * {O(l) * ldOut});   // [{O(l)}, {ldOut}]");
                 cw.Line($"MG.Im2Col.Pad(ref x, {C(l)}, {l.InShape[1]}, {l.InShape[2]}, {ldIn}, {o.PadH}, {o.PadW}, ref xpad, {ldWide});");
                 c.Gemm.Emit(cw, w, new GemmCall("w", K(l).ToString(), "1", "xpad", "0", "wide", ldWide.ToString(), K(l).ToString(), O(l), ldWide, "bias", epi, Text.Float(alpha)) { BOffsets = "offs" });
                 cw.Line($"MG.Im2Col.Compact(ref wide, {O(l)}, {l.OutShape[1]}, {Wp(l)}, {l.OutShape[2]}, {ldWide}, ref y, {ldOut});");
             }
             return;
         }
-        if (!IsPointwise(l)) cw.Line($"ref float col = ref _arena.Ref({c.Scratch("col")});   // [{K(l)}, {ldOut}]");
-        using (cw.Block("for (int b = 0; b < _batch; b++)"))
+        if (!IsPointwise(l)) cw.Line($"ref float col = ref ws.Ref({c.Scratch("col")});   // [{K(l)}, {ldOut}]");
+        using (cw.Block("for (int b = 0; b < ws.Batch; b++)"))
         {
-            cw.Line($"ref float x = ref _arena.Ref({c.Input} + (long)b * {C(l) * ldIn});   // [{C(l)}, {ldIn}] one sample");
-            cw.Line($"ref float y = ref _arena.Ref({output} + (long)b * {O(l) * ldOut});   // [{O(l)}, {ldOut}]");
+            cw.Line($"ref float x = ref ws.Ref({c.Input} + (long)b * {C(l) * ldIn});   // [{C(l)}, {ldIn}] one sample");
+            cw.Line($"ref float y = ref ws.Ref({output} + (long)b * {O(l) * ldOut});   // [{O(l)}, {ldOut}]");
             string bName = "x";
             if (!IsPointwise(l)) { cw.Line($"MG.Im2Col.Columns(ref x, {Geo(l)}, ref col, {ldOut});"); bName = "col"; }
             c.Gemm.Emit(cw, w, new GemmCall("w", K(l).ToString(), "1", bName, ldOut.ToString(), "y", ldOut.ToString(), K(l).ToString(), O(l), ldOut, "bias", epi, Text.Float(alpha)));
@@ -240,25 +240,26 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields
             cw.Line($"ref float w = ref _arena.Ref({c.Tensor("weight")});");
             cw.Line($"ref float dw = ref _arena.Ref(GradientBase + {c.Tensor("weight")});");
             cw.Line($"ref float db = ref _arena.Ref(GradientBase + {c.Tensor("bias")});");
-            cw.Line($"ref float dzT = ref _arena.Ref({c.Scratch("dzT")});   // [{p}, {o}]");
-            cw.Line($"ref float dwT = ref _arena.Ref({c.Scratch("dwT")});   // [{k}, {o}]: dWᵀ summed over the batch, added to dW at the end");
-            cw.Line($"_arena.Span({c.Scratch("dwT")}, {k * o}).Clear();");
-            if (!IsPointwise(l)) cw.Line($"ref float col = ref _arena.Ref({c.Scratch("col")});   // [{k}, {ldOut}]: col, then dcol");
+            cw.Line($"ref float dzT = ref ws.Ref({c.Scratch("dzT")});   // [{p}, {o}]");
+            cw.Line($"ref float dwT = ref ws.Ref({c.Scratch("dwT")});   // [{k}, {o}]: dWᵀ summed over the batch, added to dW at the end");
+            cw.Line($"ws.Span({c.Scratch("dwT")}, {k * o}).Clear();");
+            if (!IsPointwise(l)) cw.Line($"ref float col = ref ws.Ref({c.Scratch("col")});   // [{k}, {ldOut}]: col, then dcol");
             bool flip = FlipsBack(l) && c.InputGrad is not null;
             if (flip)
             {
-                cw.Line($"ref float wflip = ref _arena.Ref({c.Scratch("wflip")});   // [{C(l)}, {o}·{opt.KH}·{opt.KW}]: W flipped and transposed");
-                cw.Line($"ref float dzpad = ref _arena.Ref({c.Scratch("dzpad")});   // [{o}, {Hq(l)}·{Wq(l)}]: dz padded by {opt.KH - 1 - opt.PadH}, {opt.KW - 1 - opt.PadW}");
-                cw.Line($"ref float dxwide = ref _arena.Ref({c.Scratch("dxwide")});   // [{C(l)}, {LdWideX(l)}]");
+                cw.Line($"ref float wflip = ref ws.Ref({c.Scratch("wflip")});   // [{C(l)}, {o}·{opt.KH}·{opt.KW}]: W flipped and transposed");
+                cw.Line($"ref float dzpad = ref ws.Ref({c.Scratch("dzpad")});   // [{o}, {Hq(l)}·{Wq(l)}]: dz padded by {opt.KH - 1 - opt.PadH}, {opt.KW - 1 - opt.PadW}");
+                cw.Line($"ref float dxwide = ref ws.Ref({c.Scratch("dxwide")});   // [{C(l)}, {LdWideX(l)}]");
                 cw.Line($"ref int doffs = ref {GradOffsets(l)}[0];");
-                cw.Line($"MG.Im2Col.FlipTranspose(ref w, {o}, {C(l)}, {opt.KH}, {opt.KW}, ref wflip);");
+                using (c.InputGradGuard(cw))
+                    cw.Line($"MG.Im2Col.FlipTranspose(ref w, {o}, {C(l)}, {opt.KH}, {opt.KW}, ref wflip);");
             }
             if (l.Activation != ActivationKind.None)
-                cw.Line($"MG.Activations.Backward({Fused.Runtime(l.Activation)}, {Text.Float(l.Alpha)}, _arena.Span({c.OutputGrad}, {c.Extent(true)}), _arena.Span({c.Output}, {c.Extent(true)}), _arena.Span({c.OutputGrad}, {c.Extent(true)}), {w.Enum});");
+                cw.Line($"MG.Activations.Backward({Fused.Runtime(l.Activation)}, {Text.Float(l.Alpha)}, ws.Span({c.OutputGrad}, {c.Extent(true)}), ws.Span({c.Output}, {c.Extent(true)}), ws.Span({c.OutputGrad}, {c.Extent(true)}), {w.Enum});");
             using (cw.Block("for (int b = 0; b < batch; b++)"))
             {
-                cw.Line($"ref float x = ref _arena.Ref({c.Input} + (long)b * {C(l) * ldIn});");
-                cw.Line($"ref float dy = ref _arena.Ref({c.OutputGrad} + (long)b * {o * ldOut});   // dz, [{o}, {ldOut}]");
+                cw.Line($"ref float x = ref ws.Ref({c.Input} + (long)b * {C(l) * ldIn});");
+                cw.Line($"ref float dy = ref ws.Ref({c.OutputGrad} + (long)b * {o * ldOut});   // dz, [{o}, {ldOut}]");
                 if (opt.Bias) cw.Line($"MG.Reductions.AddRowSums(ref dy, {o}, {ldOut}, {p}, ref db, {w.Enum});   // dbias[o] += Σ_p dz[o,p]");
                 string a = "x", ars = ldIn.ToString();
                 if (!IsPointwise(l)) { cw.Line($"MG.Im2Col.Columns(ref x, {Geo(l)}, ref col, {ldOut});"); a = "col"; ars = ldOut.ToString(); }
@@ -266,8 +267,9 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields
                 cw.Line("// dWᵀ[k,o] += Σ_p col[k,p]·dzᵀ[p,o]   (the filters fill the vector lanes)");
                 c.Gemm.Emit(cw, w, new GemmCall(a, ars, "1", "dzT", o.ToString(), "dwT", o.ToString(), p.ToString(), k, o, null, "MG.Epilogue.Accumulate", "0f"));
                 if (c.InputGrad is not null)
+                using (c.InputGradGuard(cw))
                 {
-                    cw.Line($"ref float dx = ref _arena.Ref({c.InputGrad} + (long)b * {C(l) * ldIn});   // [{C(l)}, {ldIn}]");
+                    cw.Line($"ref float dx = ref ws.Ref({c.InputGrad} + (long)b * {C(l) * ldIn});   // [{C(l)}, {ldIn}]");
                     if (IsPointwise(l))
                     {
                         cw.Line("// dx[c,p] = Σ_o W[o,c]·dz[o,p]");

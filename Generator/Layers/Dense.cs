@@ -69,13 +69,13 @@ internal sealed class Dense : LayerKind, ICSharpLayer
         var l = c.Layer;
         cw.Line($"ref float w = ref _arena.Ref({c.Tensor("weight")});   // [{l.Out}, {l.In}]");
         if (!grads) cw.Line($"ref float bias = ref _arena.Ref({c.Tensor("bias")});   // [{l.Out}]");
-        cw.Line($"ref float x = ref _arena.Ref({c.Input});   // [{l.In}, ld]");
-        cw.Line($"ref float y = ref _arena.Ref({c.Output});   // [{l.Out}, ld]");
+        cw.Line($"ref float x = ref ws.Ref({c.Input});   // [{l.In}, ld]");
+        cw.Line($"ref float y = ref ws.Ref({c.Output});   // [{l.Out}, ld]");
         if (grads)
         {
             cw.Line($"ref float dw = ref _arena.Ref(GradientBase + {c.Tensor("weight")});");
             cw.Line($"ref float db = ref _arena.Ref(GradientBase + {c.Tensor("bias")});");
-            cw.Line($"ref float dy = ref _arena.Ref({c.OutputGrad});   // [{l.Out}, ld], becomes dz in place");
+            cw.Line($"ref float dy = ref ws.Ref({c.OutputGrad});   // [{l.Out}, ld], becomes dz in place");
         }
     }
 
@@ -97,7 +97,7 @@ internal sealed class Dense : LayerKind, ICSharpLayer
                     c.Gemm.Emit(cw, w, gemm);
             }
             if (l.Activation is ActivationKind.Sigmoid or ActivationKind.Tanh)
-                cw.Line($"MG.Activations.Forward({Fused.Runtime(l.Activation)}, 0f, _arena.Span({c.Output}, {l.Out} * ld), _arena.Span({c.Output}, {l.Out} * ld), {w.Enum});");
+                cw.Line($"MG.Activations.Forward({Fused.Runtime(l.Activation)}, 0f, ws.Span({c.Output}, {l.Out} * ld), ws.Span({c.Output}, {l.Out} * ld), {w.Enum});");
             else if (l.Activation == ActivationKind.Softmax)
                 cw.Line($"MG.Softmax.Forward(ref y, ref y, {l.Out}, ld, n);");
         }
@@ -112,21 +112,22 @@ internal sealed class Dense : LayerKind, ICSharpLayer
             if (l.Activation == ActivationKind.Softmax)
                 cw.Line($"MG.Softmax.Backward(ref dy, ref y, ref dy, {l.Out}, ld, n);");
             else if (l.Activation != ActivationKind.None)
-                cw.Line($"MG.Activations.Backward({Fused.Runtime(l.Activation)}, {Text.Float(l.Alpha)}, _arena.Span({c.OutputGrad}, {l.Out} * ld), _arena.Span({c.Output}, {l.Out} * ld), _arena.Span({c.OutputGrad}, {l.Out} * ld), {w.Enum});");
+                cw.Line($"MG.Activations.Backward({Fused.Runtime(l.Activation)}, {Text.Float(l.Alpha)}, ws.Span({c.OutputGrad}, {l.Out} * ld), ws.Span({c.Output}, {l.Out} * ld), ws.Span({c.OutputGrad}, {l.Out} * ld), {w.Enum});");
             cw.Line($"MG.Reductions.AddRowSums(ref dy, {l.Out}, ld, batch, ref db, {w.Enum});   // dbias[o] += Σ_b dz[o,b]");
             if (c.Buffers.SampleMajorInput.Length > 0)
-                cw.Line($"ref float xs = ref _arena.Ref({c.Buffers.SampleMajorInput});   // the input as given, [batch, {l.In}]");
+                cw.Line($"ref float xs = ref ws.Ref({c.Buffers.SampleMajorInput});   // the input as given, [batch, {l.In}]");
             else
             {
                 string xs = c.Scratch("xs");
-                cw.Line($"MG.Layout.ToSampleMajor(ref x, {l.In}, ld, batch, _arena.Span({xs}, batch * {l.In}));");
-                cw.Line($"ref float xs = ref _arena.Ref({xs});   // x as [batch, {l.In}]");
+                cw.Line($"MG.Layout.ToSampleMajor(ref x, {l.In}, ld, batch, ws.Span({xs}, batch * {l.In}));");
+                cw.Line($"ref float xs = ref ws.Ref({xs});   // x as [batch, {l.In}]");
             }
             cw.Line($"// dW[o,i] += Σ_b dz[o,b]·xs[b,i]");
             c.Gemm.Emit(cw, w, new GemmCall("dy", "ld", "1", "xs", l.In.ToString(), "dw", l.In.ToString(), "batch", l.Out, l.In, null, "MG.Epilogue.Accumulate", "0f"));
             if (c.InputGrad is not null)
+            using (c.InputGradGuard(cw))
             {
-                cw.Line($"ref float dx = ref _arena.Ref({c.InputGrad});   // [{l.In}, ld]");
+                cw.Line($"ref float dx = ref ws.Ref({c.InputGrad});   // [{l.In}, ld]");
                 cw.Line($"// dx[i,b] = Σ_o W[o,i]·dz[o,b]   (A = Wᵀ: row stride 1, reduction stride {l.In})");
                 c.Gemm.Emit(cw, w, new GemmCall("w", "1", l.In.ToString(), "dy", "ld", "dx", "ld", l.Out.ToString(), l.In, null, null, "MG.Epilogue.Store", "0f"));
             }

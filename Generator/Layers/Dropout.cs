@@ -57,17 +57,17 @@ internal sealed class Dropout : LayerKind, ICSharpLayer
             string ext = c.Extent(true);
             if (!c.Network.Trainable)
             {
-                cw.Line($"_arena.Span({c.Input}, {ext}).CopyTo(_arena.Span({c.Output}, {ext}));   // inference: the identity");
+                cw.Line($"ws.Span({c.Input}, {ext}).CopyTo(ws.Span({c.Output}, {ext}));   // inference: the identity");
                 return;
             }
             // Panels: rows = features, columns = the batch. Images: rows = (sample, channel), columns = pixels.
-            string rows = l.ImageOut ? $"_batch * {l.OutShape[0]}" : l.Out.ToString();
+            string rows = l.ImageOut ? $"ws.Batch * {l.OutShape[0]}" : l.Out.ToString();
             string ldr = l.ImageOut ? Geometry.LdP(l.OutPixels).ToString() : "ld";
-            string cols = l.ImageOut ? l.OutPixels.ToString() : "_batch";
-            using (cw.Block("if (_training)"))
-                cw.Line($"MG.Dropout.Forward(_arena.Span({c.Input}, {ext}), _arena.Span({c.Output}, {ext}), _arena.Span({c.Scratch("mask")}, {ext}), {rows}, {ldr}, {cols}, {Text.Float(Rate(l))}, ref _dropoutRng);");
+            string cols = l.ImageOut ? l.OutPixels.ToString() : "ws.Batch";
+            using (cw.Block("if (ws.Training)"))
+                cw.Line($"MG.Dropout.Forward(ws.Span({c.Input}, {ext}), ws.Span({c.Output}, {ext}), ws.Span({c.Scratch("mask")}, {ext}), {rows}, {ldr}, {cols}, {Text.Float(Rate(l))}, ref _dropoutRng);");
             using (cw.Block("else"))
-                cw.Line($"_arena.Span({c.Input}, {ext}).CopyTo(_arena.Span({c.Output}, {ext}));");
+                cw.Line($"ws.Span({c.Input}, {ext}).CopyTo(ws.Span({c.Output}, {ext}));");
         }
     }
 
@@ -76,8 +76,9 @@ internal sealed class Dropout : LayerKind, ICSharpLayer
         using (c.BackwardMethod(cw, w))
         {
             if (c.InputGrad is null) { cw.Line("// reads the network input: no gradient flows further down"); return; }
+            using var guard = c.InputGradGuard(cw);
             string ext = c.Extent(true);
-            cw.Line($"MG.Elementwise.Multiply(_arena.Span({c.OutputGrad}, {ext}), _arena.Span({c.Scratch("mask")}, {ext}), _arena.Span({c.InputGrad}, {ext}), {w.Enum});   // dx = dy ⊙ m");
+            cw.Line($"MG.Elementwise.Multiply(ws.Span({c.OutputGrad}, {ext}), ws.Span({c.Scratch("mask")}, {ext}), ws.Span({c.InputGrad}, {ext}), {w.Enum});   // dx = dy ⊙ m");
         }
     }
 }

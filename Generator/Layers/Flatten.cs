@@ -35,7 +35,7 @@ internal sealed class Flatten : LayerKind, ICSharpLayer
     {
         var l = c.Layer;
         using (c.ForwardMethod(cw, w))
-            cw.Line($"MG.Images.ToPanel(ref _arena.Ref({c.Input}), _batch, {l.InShape[0]}, {l.InPixels}, {Geometry.LdP(l.InPixels)}, ref _arena.Ref({c.Output}), ld);");
+            cw.Line($"MG.Images.ToPanel(ref ws.Ref({c.Input}), ws.Batch, {l.InShape[0]}, {l.InPixels}, {Geometry.LdP(l.InPixels)}, ref ws.Ref({c.Output}), ld);");
     }
 
     public void Backward(CodeWriter cw, CSharpLayer c, Width w)
@@ -44,7 +44,8 @@ internal sealed class Flatten : LayerKind, ICSharpLayer
         using (c.BackwardMethod(cw, w))
         {
             if (c.InputGrad is null) { cw.Line("// reads the network input: no gradient flows further down"); return; }
-            cw.Line($"MG.Images.FromPanel(ref _arena.Ref({c.OutputGrad}), ld, batch, {l.InShape[0]}, {l.InPixels}, {Geometry.LdP(l.InPixels)}, ref _arena.Ref({c.InputGrad}));");
+            using var guard = c.InputGradGuard(cw);
+            cw.Line($"MG.Images.FromPanel(ref ws.Ref({c.OutputGrad}), ld, batch, {l.InShape[0]}, {l.InPixels}, {Geometry.LdP(l.InPixels)}, ref ws.Ref({c.InputGrad}));");
         }
     }
 }

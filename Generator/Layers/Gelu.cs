@@ -49,7 +49,7 @@ internal sealed class Gelu : LayerKind, ICSharpLayer
     public void Forward(CodeWriter cw, CSharpLayer c, Width w)
     {
         using (c.ForwardMethod(cw, w))
-            cw.Line($"MG.Gelu.Forward(tanh: {(Tanh(c.Layer) ? "true" : "false")}, _arena.Span({c.Input}, {c.Extent(false)}), _arena.Span({c.Output}, {c.Extent(true)}), {w.Enum});");
+            cw.Line($"MG.Gelu.Forward(tanh: {(Tanh(c.Layer) ? "true" : "false")}, ws.Span({c.Input}, {c.Extent(false)}), ws.Span({c.Output}, {c.Extent(true)}), {w.Enum});");
     }
 
     public void Backward(CodeWriter cw, CSharpLayer c, Width w)
@@ -57,7 +57,8 @@ internal sealed class Gelu : LayerKind, ICSharpLayer
         using (c.BackwardMethod(cw, w))
         {
             if (c.InputGrad is null) { cw.Line("// reads the network input: no gradient flows further down"); return; }
-            cw.Line($"MG.Gelu.Backward(tanh: {(Tanh(c.Layer) ? "true" : "false")}, _arena.Span({c.OutputGrad}, {c.Extent(true)}), _arena.Span({c.Input}, {c.Extent(false)}), _arena.Span({c.InputGrad}, {c.Extent(false)}), {w.Enum});");
+            using var guard = c.InputGradGuard(cw);
+            cw.Line($"MG.Gelu.Backward(tanh: {(Tanh(c.Layer) ? "true" : "false")}, ws.Span({c.OutputGrad}, {c.Extent(true)}), ws.Span({c.Input}, {c.Extent(false)}), ws.Span({c.InputGrad}, {c.Extent(false)}), {w.Enum});");
         }
     }
 }

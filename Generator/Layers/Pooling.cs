@@ -72,8 +72,8 @@ internal abstract class WindowPool : LayerKind, ICSharpLayer
         var l = c.Layer;
         int inStride = l.InShape[0] * Geometry.LdP(l.InPixels), outStride = Geometry.ImageStride(l.OutShape[0], l.OutPixels);
         using (c.ForwardMethod(cw, w))
-        using (cw.Block("for (int b = 0; b < _batch; b++)"))
-            cw.Line($"MG.Pool.{Op}(ref _arena.Ref({c.Input} + (long)b * {inStride}), {Geo(l)}, ref _arena.Ref({c.Output} + (long)b * {outStride}));");
+        using (cw.Block("for (int b = 0; b < ws.Batch; b++)"))
+            cw.Line($"MG.Pool.{Op}(ref ws.Ref({c.Input} + (long)b * {inStride}), {Geo(l)}, ref ws.Ref({c.Output} + (long)b * {outStride}));");
     }
 
     public void Backward(CodeWriter cw, CSharpLayer c, Width w)
@@ -83,10 +83,11 @@ internal abstract class WindowPool : LayerKind, ICSharpLayer
         using (c.BackwardMethod(cw, w))
         {
             if (c.InputGrad is null) { cw.Line("// reads the network input: no gradient flows further down"); return; }
+            using var guard = c.InputGradGuard(cw);
             using (cw.Block("for (int b = 0; b < batch; b++)"))
                 cw.Line(Op == "Max"
-                    ? $"MG.Pool.MaxBackward(ref _arena.Ref({c.Input} + (long)b * {inStride}), ref _arena.Ref({c.OutputGrad} + (long)b * {outStride}), {Geo(l)}, ref _arena.Ref({c.InputGrad} + (long)b * {inStride}));"
-                    : $"MG.Pool.AverageBackward(ref _arena.Ref({c.OutputGrad} + (long)b * {outStride}), {Geo(l)}, ref _arena.Ref({c.InputGrad} + (long)b * {inStride}));");
+                    ? $"MG.Pool.MaxBackward(ref ws.Ref({c.Input} + (long)b * {inStride}), ref ws.Ref({c.OutputGrad} + (long)b * {outStride}), {Geo(l)}, ref ws.Ref({c.InputGrad} + (long)b * {inStride}));"
+                    : $"MG.Pool.AverageBackward(ref ws.Ref({c.OutputGrad} + (long)b * {outStride}), {Geo(l)}, ref ws.Ref({c.InputGrad} + (long)b * {inStride}));");
         }
     }
 }

@@ -43,4 +43,19 @@ public static class Softmax
             }
         }
     }
+
+    /// <summary>Softmax over each row of a sample-major <c>[rows, width]</c> block, in place, max-subtracted.</summary>
+    public static void Rows(Span<float> data, int width)
+    {
+        for (int at = 0; at + width <= data.Length; at += width)
+        {
+            var row = data.Slice(at, width);
+            float max = float.NegativeInfinity;
+            foreach (float v in row) max = MathF.Max(max, v);
+            float sum = 0f;
+            for (int f = 0; f < row.Length; f++) { row[f] = MathF.Exp(row[f] - max); sum += row[f]; }
+            float inv = 1f / sum;
+            for (int f = 0; f < row.Length; f++) row[f] *= inv;
+        }
+    }
 }

@@ -28,6 +28,7 @@ public class GradientCheckTests
         nameof(GcRelu), nameof(GcLeaky), nameof(GcSigmoid), nameof(GcTanh), nameof(GcSoftmaxFused), nameof(GcStandalone), nameof(GcWide),
         nameof(GcMae), nameof(GcHuber), nameof(GcQuantile), nameof(GcBce), nameof(GcHinge), nameof(GcMultiHinge), nameof(GcL2),
         nameof(GcConv), nameof(GcConvStride), nameof(GcConvRect), nameof(GcResidual), nameof(GcBatchNorm), nameof(GcGelu), nameof(GcConvChannels),
+        nameof(GcInputReaders), nameof(GcFlatInputReaders),
     };
 
     internal static double LossParam(string name) => name switch { nameof(GcHuber) => 0.5, nameof(GcQuantile) => 0.9, _ => 0 };
@@ -77,6 +78,8 @@ public class GradientCheckTests
         nameof(GcBatchNorm) => new GcBatchNorm(32, 20),
         nameof(GcGelu) => new GcGelu(32, 21),
         nameof(GcConvChannels) => new GcConvChannels(32, 22),
+        nameof(GcInputReaders) => new GcInputReaders(32, 23),
+        nameof(GcFlatInputReaders) => new GcFlatInputReaders(32, 24),
         _ => throw new ArgumentException(name),
     };
 
@@ -104,6 +107,8 @@ public class GradientCheckTests
         GcBatchNorm m => new[] { m.C1, m.N1, m.C2, m.N2, m.F, m.Out },
         GcGelu m => new[] { m.A, m.G1, m.B, m.G2, m.C },
         GcConvChannels m => new[] { m.C1, m.Up, m.Down, m.Equal, m.Point, m.Strided, m.F, m.D },
+        GcInputReaders m => new[] { m.A, m.Sum, m.C, m.Proj, m.Sum2, m.F, m.Out },
+        GcFlatInputReaders m => new[] { m.A, m.S, m.Q, m.P, m.T, m.Out },
         SmallLeNet m => new[] { m.Conv1, m.Pool1, m.Conv2, m.Pool2, m.Flat, m.Hidden, m.Logits },
         SampleMlp m => new[] { m.Hidden1, m.Hidden2, m.Logits },
         _ => throw new ArgumentException(model.GetType().Name),
@@ -142,6 +147,27 @@ public class GradientCheckTests
                 Assert.True(Math.Abs(g[k] - numeric[k]) <= tol,
                     $"{model} {width} batch {batch}: d loss / d {t.Name}[{i}] = {g[k]} but central differences give {numeric[k]}");
             }
+
+        // d loss / d input: every layer's input-gradient path is on the way down to it (in < out, in > out and
+        // in = out channels, odd sizes, every stride/padding path; GcInputReaders/GcFlatInputReaders read the input
+        // from several layers). Asking for it changes no parameter gradient.
+        var paramGrads = g.ToArray();
+        var dx = new float[x.Length];
+        net.ZeroGrad();
+        net.Forward(x, training: true);
+        float loss2 = labels is not null ? net.Backward(labels, dx) : net.Backward(targets!, dx);
+        Assert.Equal(loss, loss2);
+        Assert.Equal(paramGrads, net.Gradients.ToArray());
+        // Every input of small cases; 120 positions spread over every sample (first and last included) otherwise.
+        var positions = x.Length <= 120 ? Enumerable.Range(0, x.Length).ToArray()
+            : Enumerable.Range(0, 120).Select(j => j < batch ? j * net.InputSize + j % net.InputSize : j == batch ? x.Length - 1 : rng.NextInt(x.Length)).ToArray();
+        var numericX = reference.NumericInputGradient(p, x, batch, labels, targets, positions);
+        foreach (int i in positions)
+        {
+            double tol = 2e-5 + 2e-3 * Math.Abs(numericX[i]);
+            Assert.True(Math.Abs(dx[i] - numericX[i]) <= tol,
+                $"{model} {width} batch {batch}: d loss / d input[{i}] = {dx[i]} but central differences give {numericX[i]}");
+        }
     }
 
     /// <summary>Dropout's mask is random, so it is checked with the model's own central differences under a

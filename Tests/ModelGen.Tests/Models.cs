@@ -243,6 +243,34 @@ public partial class GcResidual
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }
 
+/// <summary>The network input read by several layers (Input = "input", [Add("input")]), on images: its gradient is the
+/// sum of three readers' shares.</summary>
+[Network(3, 5, 5)]
+public partial class GcInputReaders
+{
+    [Conv2D(3, 3, padding: 1), Relu] public partial Layer A { get; }                // [3,5,5]
+    [Add(LayerAttribute.NetworkInput)] public partial Layer Sum { get; }            // A + input
+    [Conv2D(2, 1)] public partial Layer C { get; }                                  // [2,5,5]
+    [Conv2D(2, 1, Input = LayerAttribute.NetworkInput)] public partial Layer Proj { get; }   // input → [2,5,5]
+    [Add(nameof(C))] public partial Layer Sum2 { get; }                             // Proj + C
+    [Flatten] public partial Layer F { get; }
+    [Dense(3)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
+/// <summary>The same on a flat input: a residual add of the input and a dense layer reading it again.</summary>
+[Network(7)]
+public partial class GcFlatInputReaders
+{
+    [Dense(7), Tanh] public partial Layer A { get; }
+    [Add("input")] public partial Layer S { get; }
+    [Dense(4)] public partial Layer Q { get; }
+    [Dense(4, Input = "input")] public partial Layer P { get; }
+    [Add(nameof(Q))] public partial Layer T { get; }
+    [Dense(3)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
 /// <summary>BatchNorm2D with and without a fused ReLU, after padded and strided convolutions.</summary>
 [Network(2, 5, 5)]
 public partial class GcBatchNorm
@@ -282,5 +310,34 @@ public partial class GcConvChannels
     [Conv2D(2, 3, stride: 2, padding: 1)] public partial Layer Strided { get; }  // 4 → 2, stride 2
     [Flatten] public partial Layer F { get; }
     [Dense(3)] public partial Layer D { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
+// ── Issue 8: serving ─────────────────────────────────────────────────────────────────────────────────
+
+/// <summary>An inference-only CNN a service would run: BatchNorm folded, a residual add, memory reused between layers.</summary>
+[Network(3, 9, 9, InferenceOnly = true)]
+public partial class ServeNet
+{
+    [Conv2D(8, 3, padding: 1, Bias = false)] public partial Layer C1 { get; }   // [8,9,9]
+    [BatchNorm2D, Relu] public partial Layer N1 { get; }
+    [Conv2D(8, 3, padding: 1), Relu] public partial Layer C2 { get; }
+    [Add(nameof(N1))] public partial Layer Sum { get; }
+    [MaxPool2D(2)] public partial Layer Pool { get; }                         // [8,4,4]
+    [Flatten] public partial Layer Flat { get; }
+    [Dense(5)] public partial Layer Out { get; }
+}
+
+/// <summary>The same network, trainable (BatchNorm folded for inference, every activation kept).</summary>
+[Network(3, 9, 9)]
+public partial class ServeNetTrainable
+{
+    [Conv2D(8, 3, padding: 1, Bias = false)] public partial Layer C1 { get; }
+    [BatchNorm2D, Relu] public partial Layer N1 { get; }
+    [Conv2D(8, 3, padding: 1), Relu] public partial Layer C2 { get; }
+    [Add(nameof(N1))] public partial Layer Sum { get; }
+    [MaxPool2D(2)] public partial Layer Pool { get; }
+    [Flatten] public partial Layer Flat { get; }
+    [Dense(5)] public partial Layer Out { get; }
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }

@@ -46,8 +46,17 @@ internal sealed class CSharpLayer
     public string Input => Buffers.Input;
     public string Output => Buffers.Output;
     public string OutputGrad => Buffers.OutputGrad;
-    /// <summary>Where the gradient of the main input goes; null when none flows (the network input).</summary>
+    /// <summary>Where the gradient of the main input goes; null when none flows (an inference-only network). For the
+    /// network input it is computed only when the caller asks for it: wrap that code in <see cref="InputGradGuard"/>.</summary>
     public string? InputGrad => Buffers.InputGrad;
+    /// <summary>True when input <paramref name="slot"/> is the network input (its gradient is optional).</summary>
+    public bool ReadsNetworkInput(int slot = 0) => Layer.Inputs[slot] < 0;
+    /// <summary>The C# condition under which the gradient of input <paramref name="slot"/> is computed.</summary>
+    public string InputGradCondition(int slot = 0) => ReadsNetworkInput(slot) ? "ws.InputGradient" : "true";
+    /// <summary>Opens <c>if (ws.InputGradient)</c> around input-gradient code when input <paramref name="slot"/> is
+    /// the network input (d loss / d input is computed only when <c>Backward</c> is given a span for it); else nothing.</summary>
+    public System.IDisposable? InputGradGuard(CodeWriter cw, int slot = 0) =>
+        ReadsNetworkInput(slot) && InputGradOf(slot) is not null ? cw.Block("if (ws.InputGradient)   // d loss / d input, when asked for") : null;
     public string InputOf(int slot) => Buffers.Inputs[slot];
     public string? InputGradOf(int slot) => Buffers.InputGrads[slot].Length == 0 ? null : Buffers.InputGrads[slot];
     public string Scratch(string name) => Buffers.ScratchField(name);
@@ -60,22 +69,22 @@ internal sealed class CSharpLayer
     /// <summary>The output buffer of layer <paramref name="index"/>.</summary>
     public string OutputOf(int index) => Network.Buffers.Layers[index].Output;
 
-    /// <summary>Element count of the layer's input or output buffer as a C# expression: panels <c>F·ld</c>, images <c>_batch·C·ldP</c>.</summary>
+    /// <summary>Element count of the layer's input or output buffer as a C# expression: panels <c>F·ld</c>, images <c>ws.Batch·C·ldP</c>.</summary>
     public string Extent(bool output) => Extent(output ? Layer.OutShape : Layer.InShape);
 
     public static string Extent(Shape shape) =>
-        shape.IsImage ? $"_batch * {Geometry.ImageStride(shape[0], shape[1] * shape[2])}" : $"{shape.Size} * ld";
+        shape.IsImage ? $"ws.Batch * {Geometry.ImageStride(shape[0], shape[1] * shape[2])}" : $"{shape.Size} * ld";
 
     /// <summary><c>[MethodImpl(AggressiveOptimization)] private void {Name}_Forward_{W}(int n, int ld)</c>.</summary>
     public System.IDisposable ForwardMethod(CodeWriter cw, Width w)
     {
         cw.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        return cw.Block($"private void {GeneratedNames.ForwardMethod(Layer, w.Name)}(int n, int ld)");
+        return cw.Block($"private void {GeneratedNames.ForwardMethod(Layer, w.Name)}(Workspace ws, int n, int ld)");
     }
 
     public System.IDisposable BackwardMethod(CodeWriter cw, Width w)
     {
         cw.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        return cw.Block($"private void {GeneratedNames.BackwardMethod(Layer, w.Name)}(int batch, int n, int ld)");
+        return cw.Block($"private void {GeneratedNames.BackwardMethod(Layer, w.Name)}(Workspace ws, int batch, int n, int ld)");
     }
 }

@@ -19,14 +19,16 @@ internal static partial class NetworkEmitter
                 var order = backward ? p.Layers.Reverse() : p.Layers;
                 foreach (var l in order)
                 {
-                    cw.Line(backward ? $"    {GeneratedNames.BackwardMethod(l, w.Name)}(batch, n, ld);" : $"    {GeneratedNames.ForwardMethod(l, w.Name)}(n, ld);");
+                    cw.Line(backward ? $"    {GeneratedNames.BackwardMethod(l, w.Name)}(ws, batch, n, ld);" : $"    {GeneratedNames.ForwardMethod(l, w.Name)}(ws, n, ld);");
                     if (!backward) continue;
                     // A tensor read by several layers sums their gradients: the later readers add theirs here.
                     foreach (var add in p.Buffers.GradientAdds.Where(a => a.AfterLayer == l.Index))
                     {
-                        var t = p.Layers[add.Tensor];
-                        string grad = p.Buffers.Layers[add.Tensor].OutputGrad, ext = CSharpLayer.Extent(t.OutShape);
-                        cw.Line($"    MG.Sum.Add(_arena.Span({grad}, {ext}), _arena.Span({add.Private}, {ext}), _arena.Span({grad}, {ext}), {w.Enum});   // d{t.Name} += from {l.Name}");
+                        bool input = add.Tensor < 0;
+                        string name = input ? "input" : p.Layers[add.Tensor].Name;
+                        string grad = input ? p.Buffers.InputGrad : p.Buffers.Layers[add.Tensor].OutputGrad;
+                        string ext = CSharpLayer.Extent(input ? p.InputShape : p.Layers[add.Tensor].OutShape);
+                        cw.Line($"    {(input ? "if (ws.InputGradient) " : "")}MG.Sum.Add(ws.Span({grad}, {ext}), ws.Span({add.Private}, {ext}), ws.Span({grad}, {ext}), {w.Enum});   // d{name} += from {l.Name}");
                     }
                 }
                 cw.Line("    break;");
@@ -34,62 +36,168 @@ internal static partial class NetworkEmitter
         }
     }
 
+    /// <summary>Copies a buffer of <paramref name="shape"/> from the workspace to a sample-major span.</summary>
+    private static string ToSamples(Shape shape, string buffer, string batch, string destination) =>
+        shape.IsImage
+            ? $"MG.Images.ToSamples(ref ws.Ref({buffer}), {batch}, {shape[0]}, {shape[1] * shape[2]}, {Geometry.LdP(shape[1] * shape[2])}, {destination});"
+            : $"MG.Layout.ToSampleMajor(ref ws.Ref({buffer}), {shape.Size}, ws.Ld, {batch}, {destination});";
+
     private static void EmitForwardApi(CodeWriter cw, NetworkPlan p)
     {
-        cw.Line("/// <summary>Runs the network on <c>input.Length / InputSize</c> samples, row-major <c>[batch, InputSize]</c>.");
-        cw.Line("/// With <paramref name=\"training\"/> the activations are kept for <c>Backward</c>. Allocates nothing.</summary>");
+        string busy = $"\"{p.ClassName} is in use on another thread: Predict may run on many threads at once, but Forward, Backward, GetOutput, " +
+                      "GetActivation, ComputeLoss and FindNonFinite belong to one thread at a time\"";
+        cw.Line("/// <summary>Runs the network on <c>input.Length / InputSize</c> samples, row-major <c>[batch, InputSize]</c>, keeping");
+        cw.Line("/// the activations (for <c>GetOutput</c>, <c>GetActivation</c> and, with <paramref name=\"training\"/>, <c>Backward</c>).");
+        cw.Line("/// Allocates nothing. Single-owner: one thread at a time (use <see cref=\"Predict\"/> from many threads).</summary>");
+        cw.Line("/// <exception cref=\"ArgumentException\">The input is empty, not a whole number of samples, or more than <c>MaxBatch</c> samples.</exception>");
+        cw.Line("/// <exception cref=\"InvalidOperationException\">Another thread is using the model's own workspace" + (p.Trainable ? "" : ", or <paramref name=\"training\"/> on an inference-only network") + ".</exception>");
+        cw.Line("/// <exception cref=\"ObjectDisposedException\">The model has been disposed.</exception>");
         cw.Line(GeneratedCode);
         using (cw.Block("public void Forward(ReadOnlySpan<float> input, bool training = false)"))
         {
             cw.Line("int batch = BatchOf(input.Length);");
             if (!p.Trainable)
                 cw.Line("if (training) throw new InvalidOperationException(\"" + p.ClassName + " is inference-only (no loss): it cannot run a training forward\");");
+            cw.Line("EnterMain();");
+            cw.Line("try { RunForward(_main, input, batch, training); }");
+            cw.Line("finally { _workspaces.ExitMain(); }");
+        }
+        cw.Line();
+        using (cw.Block("private void EnterMain()"))
+            cw.Line($"if (!_workspaces.TryEnterMain()) throw new InvalidOperationException({busy});");
+        cw.Line();
+        cw.Line("/// <summary>The forward pass into <paramref name=\"ws\"/>: parameters are only read, so calls on different workspaces may overlap.</summary>");
+        using (cw.Block("private void RunForward(Workspace ws, ReadOnlySpan<float> input, int batch, bool training)"))
+        {
             cw.Line("int n = batch == 1 && !training ? 1 : global::ModelGen.Simd.PanelWidth(batch);   // columns computed");
             cw.Line("int ld = global::ModelGen.Simd.PanelStride(n);                                     // row stride of every panel");
             if (p.ImageInput)
             {
                 int c = p.InputShape[0], px = p.InputShape[1] * p.InputShape[2];
-                cw.Line($"MG.Images.FromSamples(input, batch, {c}, {px}, {Geometry.LdP(px)}, ref _arena.Ref({p.Buffers.Input}));   // [batch][{c}][{Geometry.LdP(px)}]");
+                cw.Line($"MG.Images.FromSamples(input, batch, {c}, {px}, {Geometry.LdP(px)}, ref ws.Ref({p.Buffers.Input}));   // [batch][{c}][{Geometry.LdP(px)}]");
             }
             else
-                cw.Line($"MG.Layout.ToFeatureMajor(input, batch, InputSize, ref _arena.Ref({p.Buffers.Input}), ld);");
-            if (p.Buffers.InputRows.Length > 0) cw.Line($"if (training) input.Slice(0, batch * InputSize).CopyTo(_arena.Span({p.Buffers.InputRows}, batch * InputSize));");
-            cw.Line("_batch = batch; _n = n; _ld = ld; _training = training;");
+                cw.Line($"MG.Layout.ToFeatureMajor(input, batch, InputSize, ref ws.Ref({p.Buffers.Input}), ld);");
+            if (p.Buffers.InputRows.Length > 0) cw.Line($"if (training) input.Slice(0, batch * InputSize).CopyTo(ws.Span({p.Buffers.InputRows}, batch * InputSize));");
+            cw.Line("ws.Batch = batch; ws.N = n; ws.Ld = ld; ws.Training = training;");
             if (p.Trainable && p.Tensors.Any(t => t.Role == TensorRole.Buffer)) cw.Line("if (training) _arena.Touch();   // the running statistics move");
-            if (p.Buffers.Folds.Any()) cw.Line("if (!training && FoldBatchNorm && _foldedVersion != _arena.Version) FoldBatchNorms();");
+            if (p.Buffers.Folds.Any()) cw.Line("if (!training && FoldBatchNorm && ws.FoldedVersion != _arena.Version) FoldBatchNorms(ws);");
             EmitDispatch(cw, p, backward: false);
         }
         cw.Line();
-        cw.Line("/// <summary>Copies the last forward's outputs, row-major <c>[batch, OutputSize]</c>.</summary>");
+        cw.Line("/// <summary>Copies the last <see cref=\"Forward\"/>'s outputs, row-major <c>[batch, OutputSize]</c>.</summary>");
+        cw.Line("/// <exception cref=\"InvalidOperationException\">No forward has run yet, or another thread is using the model's own workspace.</exception>");
+        cw.Line("/// <exception cref=\"ArgumentException\"><paramref name=\"output\"/> does not hold exactly <c>batch × OutputSize</c> floats.</exception>");
         cw.Line(GeneratedCode);
         using (cw.Block("public void GetOutput(Span<float> output)"))
         {
-            cw.Line("if (_batch == 0) throw new InvalidOperationException(\"call Forward or Predict before GetOutput\");");
-            cw.Line("if (output.Length != _batch * OutputSize) throw new ArgumentException($\"output holds {output.Length} floats; the last forward produced {_batch} × {OutputSize}\", nameof(output));");
-            var lastLayer = p.Layers[p.Layers.Count - 1];
-            if (lastLayer.ImageOut)
-                cw.Line($"MG.Images.ToSamples(ref _arena.Ref({Last(p)}), _batch, {lastLayer.OutShape[0]}, {lastLayer.OutPixels}, {Geometry.LdP(lastLayer.OutPixels)}, output);");
-            else
-                cw.Line($"MG.Layout.ToSampleMajor(ref _arena.Ref({Last(p)}), OutputSize, _ld, _batch, output);");
+            cw.Line("EnterMain();");
+            cw.Line("try { CopyOutput(_main, output); }");
+            cw.Line("finally { _workspaces.ExitMain(); }");
         }
         cw.Line();
-        cw.Line("/// <summary>Inference: <c>output[batch, OutputSize] = network(input[batch, InputSize])</c>. Allocates nothing.</summary>");
+        var lastLayer = p.Layers[p.Layers.Count - 1];
+        using (cw.Block("private void CopyOutput(Workspace ws, Span<float> output)"))
+        {
+            cw.Line("if (ws.Batch == 0) throw new InvalidOperationException(\"call Forward or Predict before GetOutput\");");
+            cw.Line("if (output.Length != ws.Batch * OutputSize) throw new ArgumentException($\"output holds {output.Length} floats; the last forward produced {ws.Batch} × {OutputSize}\", nameof(output));");
+            cw.Line(ToSamples(lastLayer.OutShape, Last(p), "ws.Batch", "output"));
+        }
+        cw.Line();
+        string logits = p.Trainable && p.Loss is { } lp && lp.Kind is LossKind.SoftmaxCrossEntropy or LossKind.BinaryCrossEntropy or LossKind.MultiClassHinge or LossKind.Hinge
+            ? " The outputs are what the last layer computes — <b>logits</b> or scores, not probabilities, since the loss applies the softmax/sigmoid itself" +
+              (p.Loss!.Kind is LossKind.SoftmaxCrossEntropy or LossKind.BinaryCrossEntropy ? " (see <see cref=\"PredictProbabilities\"/>)." : ".")
+            : "";
+        cw.Line("/// <summary>Inference: <c>output[batch, OutputSize] = network(input[batch, InputSize])</c>. Allocates nothing in steady state." + logits);
+        cw.Line("/// <para>Thread-safe: any number of threads may call <c>Predict</c> on one model at once (each call runs in a workspace of");
+        cw.Line("/// its own; the parameters are shared and only read). Not while the model trains: <c>Step</c>, <c>Load</c>, writes to");
+        cw.Line("/// <c>Parameters</c> and <c>Dispose</c> must not overlap a <c>Predict</c>.</para></summary>");
+        cw.Line("/// <exception cref=\"ArgumentException\">The input is empty, not a whole number of samples, more than <c>MaxBatch</c> samples,");
+        cw.Line("/// or <paramref name=\"output\"/> does not hold exactly <c>batch × OutputSize</c> floats.</exception>");
+        cw.Line("/// <exception cref=\"ObjectDisposedException\">The model has been disposed.</exception>");
         cw.Line(GeneratedCode);
         using (cw.Block("public void Predict(ReadOnlySpan<float> input, Span<float> output)"))
         {
             cw.Line("int batch = BatchOf(input.Length);");
             cw.Line("if (output.Length != batch * OutputSize) throw new ArgumentException($\"output holds {output.Length} floats; {batch} samples need {batch * OutputSize}\", nameof(output));");
-            cw.Line("Forward(input, training: false);");
-            cw.Line("GetOutput(output);");
+            cw.Line("var ws = _workspaces.Rent();   // the model's own workspace when free, else a spare (created once, then reused)");
+            cw.Line("try { RunForward(ws, input, batch, training: false); CopyOutput(ws, output); }");
+            cw.Line("finally { _workspaces.Return(ws); }");
         }
         cw.Line();
+        if (p.Trainable && p.Loss is { } loss && loss.Kind is LossKind.SoftmaxCrossEntropy or LossKind.BinaryCrossEntropy)
+        {
+            bool softmax = loss.Kind == LossKind.SoftmaxCrossEntropy;
+            cw.Line(softmax
+                ? "/// <summary><see cref=\"Predict\"/>, then the softmax of each sample's logits: class probabilities, each row summing to 1. Thread-safe as <see cref=\"Predict\"/>.</summary>"
+                : "/// <summary><see cref=\"Predict\"/>, then the sigmoid of each sample's logit: the probability of class 1. Thread-safe as <see cref=\"Predict\"/>.</summary>");
+            cw.Line("/// <exception cref=\"ArgumentException\">As <see cref=\"Predict\"/>.</exception>");
+            cw.Line(GeneratedCode);
+            using (cw.Block("public void PredictProbabilities(ReadOnlySpan<float> input, Span<float> probabilities)"))
+            {
+                cw.Line("Predict(input, probabilities);");
+                cw.Line(softmax
+                    ? "MG.Softmax.Rows(probabilities, OutputSize);"
+                    : "MG.Activations.Forward(MG.Activation.Sigmoid, 0f, probabilities, probabilities, _width);");
+            }
+            cw.Line();
+        }
+        EmitGetActivation(cw, p, busy);
         using (cw.Block("private int BatchOf(int inputLength)"))
         {
-            cw.Line("if (inputLength == 0 || inputLength % InputSize != 0)");
+            cw.Line($"if (inputLength == 0) throw new ArgumentException(\"input is empty: give at least one {p.ClassName} sample of {p.InputSize} floats ({ShapeText(p)})\", \"input\");");
+            cw.Line("if (inputLength % InputSize != 0)");
             cw.Line($"    throw new ArgumentException($\"input holds {{inputLength}} floats, not a whole number of {p.ClassName} samples of {{InputSize}} floats ({ShapeText(p)})\", \"input\");");
             cw.Line("int batch = inputLength / InputSize;");
             cw.Line("if (batch > _maxBatch) throw new ArgumentException($\"batch of {batch} samples exceeds maxBatch = {_maxBatch} given to the constructor\", \"input\");");
             cw.Line("return batch;");
+        }
+        cw.Line();
+    }
+
+    /// <summary><c>GetActivation(name, destination)</c>: a layer's output of the last forward, sample-major. A layer
+    /// whose memory a later layer reuses (inference-only networks) or that a folded BatchNorm skips says so.</summary>
+    private static void EmitGetActivation(CodeWriter cw, NetworkPlan p, string busy)
+    {
+        var bufferOf = p.Buffers.Buffers.ToDictionary(b => b.Field, b => b);
+        string Slot(int i) { var b = bufferOf[p.Buffers.Layers[i].Output]; return b.AliasOf.Length > 0 ? b.AliasOf : b.Field; }
+        string names = string.Join(", ", p.Layers.Select(l => l.Name));
+        cw.Line("/// <summary>Copies the output of layer <paramref name=\"layer\"/> (its name, e.g. <c>nameof(Model.Hidden1)</c>) from the last");
+        cw.Line("/// <see cref=\"Forward\"/>, sample-major <c>[batch, size of the layer's output shape]</c> (images as <c>[batch, C·H·W]</c>).</summary>");
+        cw.Line("/// <exception cref=\"ArgumentException\">No layer has that name, or <paramref name=\"destination\"/> has the wrong length.</exception>");
+        cw.Line("/// <exception cref=\"InvalidOperationException\">No forward has run, the output was not kept (memory reused, or a BatchNorm folded");
+        cw.Line("/// into it), or another thread is using the model's own workspace.</exception>");
+        cw.Line(GeneratedCode);
+        using (cw.Block("public void GetActivation(string layer, Span<float> destination)"))
+        {
+            cw.Line("ArgumentNullException.ThrowIfNull(layer);");
+            cw.Line("EnterMain();");
+            using (cw.Block("try"))
+            {
+                cw.Line("var ws = _main;");
+                cw.Line("if (ws.Batch == 0) throw new InvalidOperationException(\"call Forward before GetActivation\");");
+                using (cw.Block("switch (layer)"))
+                {
+                    foreach (var l in p.Layers)
+                    {
+                        cw.Line($"case \"{l.Name}\":");
+                        if (p.Buffers.Layers[l.Index].FoldInto >= 0)
+                            cw.Line($"    if (!ws.Training && FoldBatchNorm) throw new InvalidOperationException(\"{l.Name}'s own output is not computed in inference: {p.Layers[p.Buffers.Layers[l.Index].FoldInto].Name} is folded into it (set FoldBatchNorm = false to keep it)\");");
+                        var later = p.Layers.FirstOrDefault(o => o.Index > l.Index && Slot(o.Index) == Slot(l.Index));
+                        if (later is not null)
+                        {
+                            cw.Line($"    throw new InvalidOperationException(\"{l.Name}'s output is not kept: this inference-only network reuses its memory for {later.Name}\");");
+                            continue;
+                        }
+                        cw.Line($"    if (destination.Length != ws.Batch * {l.Out}) throw new ArgumentException($\"destination holds {{destination.Length}} floats; {l.Name} {l.OutShape} of {{ws.Batch}} samples needs {{ws.Batch * {l.Out}}}\", nameof(destination));");
+                        cw.Line("    " + ToSamples(l.OutShape, p.Buffers.Layers[l.Index].Output, "ws.Batch", "destination"));
+                        cw.Line("    return;");
+                    }
+                    cw.Line("default:");
+                    cw.Line($"    throw new ArgumentException($\"{p.ClassName} has no layer named '{{layer}}'; its layers are {names}\", nameof(layer));");
+                }
+            }
+            cw.Line("finally { _workspaces.ExitMain(); }");
         }
         cw.Line();
     }
@@ -118,11 +226,12 @@ internal static partial class NetworkEmitter
         string call(string g, string with) => loss.Kind switch
         {
             LossKind.SoftmaxCrossEntropy or LossKind.MultiClassHinge =>
-                $"MG.Losses.{loss.Kind}(ref _arena.Ref({last}), OutputSize, _ld, _batch, labels, ref {g}, {with})",
-            _ => $"MG.Losses.Elementwise(global::ModelGen.LossKind.{loss.Kind}, {Text.Float(loss.Param)}, ref _arena.Ref({last}), OutputSize, _ld, _batch, targets, ref {g}, {with})",
+                $"MG.Losses.{loss.Kind}(ref ws.Ref({last}), OutputSize, ws.Ld, ws.Batch, labels, ref {g}, {with})",
+            _ => $"MG.Losses.Elementwise(global::ModelGen.LossKind.{loss.Kind}, {Text.Float(loss.Param)}, ref ws.Ref({last}), OutputSize, ws.Ld, ws.Batch, targets, ref {g}, {with})",
         };
         string good = labels ? "ReadOnlySpan<int> labels" : "ReadOnlySpan<float> targets";
         string bad = labels ? "ReadOnlySpan<float> targets" : "ReadOnlySpan<int> labels";
+        string goodArg = labels ? "labels" : "targets";
         string badMsg = labels
             ? $"\"{p.ClassName}'s loss {loss.Name} is {loss.Kind}: it takes integer class labels, not float targets\""
             : $"\"{p.ClassName}'s loss {loss.Name} is {loss.Kind}: it takes float targets, not class labels\"";
@@ -137,7 +246,9 @@ internal static partial class NetworkEmitter
         cw.Line("/// <summary>Sets every gradient to zero.</summary>");
         cw.Line(GeneratedCode);
         cw.Line("public void ZeroGrad() => Gradients.Clear();");
-        cw.Line("/// <summary>One optimiser update of the parameters from the gradients (optimiser state lives with the model).</summary>");
+        cw.Line("/// <summary>One optimiser update of the parameters from the gradients (optimiser state lives with the model).");
+        cw.Line("/// Single-owner, and never during a <see cref=\"Predict\"/> on another thread (it writes the parameters).</summary>");
+        cw.Line("/// <exception cref=\"ArgumentNullException\"><paramref name=\"optimizer\"/> is null.</exception>");
         cw.Line(GeneratedCode);
         cw.Line("public void Step(global::ModelGen.Training.Optimizer optimizer) => _optimizerState.Step(optimizer, Parameters, Gradients, s_tensors, _width);");
         cw.Line();
@@ -152,11 +263,19 @@ internal static partial class NetworkEmitter
         }
         cw.Line();
         cw.Line($"/// <summary>Mean {loss.Kind} loss of the last forward{(regularised.Count > 0 ? " plus the L2 penalty" : "")}.</summary>");
+        cw.Line("/// <exception cref=\"InvalidOperationException\">No forward has run, or another thread is using the model's own workspace.</exception>");
+        cw.Line("/// <exception cref=\"ArgumentException\">The " + (labels ? "labels do not match the batch, or a label is not a class index" : "targets do not match the batch") + ".</exception>");
         cw.Line(GeneratedCode);
         using (cw.Block($"public float ComputeLoss({good})"))
         {
-            cw.Line("if (_batch == 0) throw new InvalidOperationException(\"call Forward before ComputeLoss\");");
-            cw.Line("return " + call("Unsafe.NullRef<float>()", "false") + " + Penalty();");
+            cw.Line("EnterMain();");
+            using (cw.Block("try"))
+            {
+                cw.Line("var ws = _main;");
+                cw.Line("if (ws.Batch == 0) throw new InvalidOperationException(\"call Forward before ComputeLoss\");");
+                cw.Line("return " + call("Unsafe.NullRef<float>()", "false") + " + Penalty();");
+            }
+            cw.Line("finally { _workspaces.ExitMain(); }");
         }
         cw.Line($"float ITrainableNetwork.ComputeLoss({bad}) => throw new InvalidOperationException({badMsg});");
         cw.Line();
@@ -164,20 +283,41 @@ internal static partial class NetworkEmitter
         cw.Line("// " + LossMath(loss));
         foreach (var t in regularised)
             cw.Line($"// + L2 on {t.Name}: {Text.Num(t.L2)}·Σ W²  (dW += {Text.Num(2 * t.L2)}·W)");
+        string exceptions = "/// <exception cref=\"InvalidOperationException\">The last forward was not <c>Forward(input, training: true)</c>, or another thread is using the model's own workspace.</exception>\n" +
+            "/// <exception cref=\"ArgumentException\">The " + (labels ? "labels do not match the batch, or a label is not a class index" : "targets do not match the batch") + ".</exception>";
         cw.Line("/// <summary>Loss of the last training forward, back-propagated through every layer; gradients are");
         cw.Line("/// <b>added</b> to <see cref=\"Gradients\"/> (call <see cref=\"ZeroGrad\"/> first). Returns the mean loss.</summary>");
+        foreach (var line in exceptions.Split('\n')) cw.Line(line);
         cw.Line(GeneratedCode);
-        using (cw.Block($"public float Backward({good})"))
+        cw.Line($"public float Backward({good}) => BackwardCore({goodArg}, default, false);");
+        cw.Line("/// <summary>As <see cref=\"Backward(" + (labels ? "ReadOnlySpan{int}" : "ReadOnlySpan{float}") + ")\"/>, and also writes d loss / d input to <paramref name=\"inputGradient\"/>,");
+        cw.Line("/// row-major <c>[batch, InputSize]</c> like the input (attribution, adversarial examples, gradient checks of the whole model).</summary>");
+        foreach (var line in exceptions.Split('\n')) cw.Line(line);
+        cw.Line(GeneratedCode);
+        cw.Line($"public float Backward({good}, Span<float> inputGradient) => BackwardCore({goodArg}, inputGradient, true);");
+        cw.Line();
+        using (cw.Block($"private float BackwardCore({good}, Span<float> inputGradient, bool withInputGradient)"))
         {
-            cw.Line("if (!_training) throw new InvalidOperationException(\"call Forward(input, training: true) before Backward\");");
-            cw.Line("int batch = _batch, n = _n, ld = _ld;");
-            cw.Line($"float loss = {call($"_arena.Ref({lastGrad})", "true")};");
-            EmitDispatch(cw, p, backward: true);
-            foreach (var t in regularised)
-                cw.Line($"loss += MG.Regularization.AddL2Gradient(_arena.Span({t.Const}, {t.Length}), _arena.Span(GradientBase + {t.Const}, {t.Length}), {Text.Float(t.L2)}, _width);");
-            cw.Line("return loss;");
+            cw.Line("EnterMain();");
+            using (cw.Block("try"))
+            {
+                cw.Line("var ws = _main;");
+                cw.Line("if (!ws.Training) throw new InvalidOperationException(\"call Forward(input, training: true) before Backward\");");
+                cw.Line("int batch = ws.Batch, n = ws.N, ld = ws.Ld;");
+                cw.Line("if (withInputGradient && inputGradient.Length != batch * InputSize)");
+                cw.Line("    throw new ArgumentException($\"inputGradient holds {inputGradient.Length} floats; the last forward's {batch} samples need {batch * InputSize}\", nameof(inputGradient));");
+                cw.Line("ws.InputGradient = withInputGradient;");
+                cw.Line($"float loss = {call($"ws.Ref({lastGrad})", "true")};");
+                EmitDispatch(cw, p, backward: true);
+                foreach (var t in regularised)
+                    cw.Line($"loss += MG.Regularization.AddL2Gradient(_arena.Span({t.Const}, {t.Length}), _arena.Span(GradientBase + {t.Const}, {t.Length}), {Text.Float(t.L2)}, _width);");
+                cw.Line("if (withInputGradient) " + ToSamples(p.InputShape, p.Buffers.InputGrad, "batch", "inputGradient"));
+                cw.Line("return loss;");
+            }
+            cw.Line("finally { _workspaces.ExitMain(); }");
         }
         cw.Line($"float ITrainableNetwork.Backward({bad}) => throw new InvalidOperationException({badMsg});");
+        cw.Line($"float ITrainableNetwork.Backward({bad}, Span<float> inputGradient) => throw new InvalidOperationException({badMsg});");
         cw.Line();
         EmitFindNonFinite(cw, p);
     }
@@ -189,15 +329,22 @@ internal static partial class NetworkEmitter
         cw.Line(GeneratedCode);
         using (cw.Block("public string? FindNonFinite()"))
         {
+            cw.Line("EnterMain();");
+            cw.Line("try { return FindNonFinite(_main); }");
+            cw.Line("finally { _workspaces.ExitMain(); }");
+        }
+        cw.Line();
+        using (cw.Block("private string? FindNonFinite(Workspace ws)"))
+        {
             foreach (var l in p.Layers.Where(l => l.HasParameters))
                 cw.Line("if (" + string.Join(" || ", l.Tensors.Select(t => $"!MG.Numerics.AllFinite(_arena.Span({t.Const}, {t.Length}))")) + $") return \"{l.Name} (parameters)\";");
-            using (cw.Block("if (_batch > 0)"))
+            using (cw.Block("if (ws.Batch > 0)"))
                 foreach (var l in p.Layers)
                 {
                     string y = p.Buffers.Layers[l.Index].Output;
                     cw.Line(l.ImageOut
-                        ? $"if (!MG.Numerics.AllFinite(ref _arena.Ref({y}), _batch * {l.OutShape[0]}, {Geometry.LdP(l.OutPixels)}, {l.OutPixels})) return \"{l.Name} (output)\";"
-                        : $"if (!MG.Numerics.AllFinite(ref _arena.Ref({y}), {l.Out}, _ld, _batch)) return \"{l.Name} (output)\";");
+                        ? $"if (!MG.Numerics.AllFinite(ref ws.Ref({y}), ws.Batch * {l.OutShape[0]}, {Geometry.LdP(l.OutPixels)}, {l.OutPixels})) return \"{l.Name} (output)\";"
+                        : $"if (!MG.Numerics.AllFinite(ref ws.Ref({y}), {l.Out}, ws.Ld, ws.Batch)) return \"{l.Name} (output)\";");
                 }
             foreach (var l in p.Layers.Where(l => l.Tensors.Any(t => t.Trainable)))
                 cw.Line("if (" + string.Join(" || ", l.Tensors.Where(t => t.Trainable).Select(t => $"!MG.Numerics.AllFinite(_arena.Span(GradientBase + {t.Const}, {t.Length}))")) + $") return \"{l.Name} (gradients)\";");

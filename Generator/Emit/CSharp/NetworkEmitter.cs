@@ -116,8 +116,8 @@ internal static partial class NetworkEmitter
         cw.Line("/// <summary>Layers, output shapes, parameter counts and FLOPs, as a table.</summary>");
         cw.Line($"public const string Summary = {Literal(SummaryText(p))};");
         cw.Line();
-        cw.Line("// Arena layout. Parameters (fixed offsets, 64-byte aligned), then gradients in the same layout,");
-        cw.Line("// then batch-sized buffers whose offsets depend on maxBatch.");
+        cw.Line("// Arena layout: parameters (fixed offsets, 64-byte aligned), then gradients in the same layout. The batch-sized");
+        cw.Line("// buffers (activations, scratch) are in a Workspace, at offsets computed from maxBatch in the constructor.");
         foreach (var t in p.Tensors)
             cw.Line($"private const int {t.Const} = {t.Offset};   // {t.Name} {t.ShapeText}" + (t.Role == TensorRole.Hidden ? " (kept at zero, not saved)" : ""));
         cw.Line($"private const int ParameterRegion = {p.ParameterRegion};");
@@ -133,13 +133,13 @@ internal static partial class NetworkEmitter
 
     private static void EmitFields(CodeWriter cw, NetworkPlan p)
     {
-        cw.Line("private readonly Arena _arena;");
+        cw.Line("private readonly Arena _arena;               // parameters and gradients, shared by every call");
+        cw.Line("private readonly Workspace _main;            // activations and scratch of Forward/Backward (and of Predict when free)");
+        cw.Line("private readonly WorkspacePool _workspaces;  // spare workspaces for Predict calls that run concurrently");
         cw.Line("private readonly int _maxBatch;");
-        cw.Line("// Offsets of the batch-sized buffers (see the constructor for what each holds).");
+        cw.Line("// Offsets of the batch-sized buffers in a workspace (see the constructor for what each holds).");
         foreach (var b in p.Buffers.Buffers) cw.Line($"private readonly long {b.Field};");
         cw.Line("private SimdWidth _width;");
-        cw.Line("private int _batch, _n, _ld;");
-        cw.Line("private bool _training;");
         if (HasDropout(p)) cw.Line("private Rng _dropoutRng;");
         if (p.Trainable) cw.Line("private readonly global::ModelGen.Training.OptimizerState _optimizerState = new();");
         foreach (var l in p.Layers) cw.Line($"private readonly Layer {GeneratedNames.LayerField(l)};");
@@ -166,12 +166,15 @@ internal static partial class NetworkEmitter
             cw.Line("if (maxBatch < 1) throw new ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, \"maxBatch must be at least 1\");");
             cw.Line("_maxBatch = maxBatch;");
             cw.Line("long ldMax = global::ModelGen.Simd.PanelStride(global::ModelGen.Simd.PanelWidth(maxBatch));");
-            cw.Line("long next = 2L * ParameterRegion;");
+            cw.Line("long next = 0;");
             cw.Line("long Take(long floats) { long at = next; next += (floats + 15) & ~15L; return at; }");
             cw.Line("// Flat activations are panels [features, ldMax]; images are [maxBatch][channels][ldP] (ldP: pixels, padded).");
             foreach (var b in p.Buffers.Buffers)
                 cw.Line(b.AliasOf.Length > 0 ? $"{b.Field} = {b.AliasOf};   // {b.Comment}" : $"{b.Field} = Take({SizeExpression(b)});   // {b.Comment}");
-            cw.Line("_arena = new Arena(next);");
+            cw.Line($"_arena = new Arena({(p.Trainable ? "2L * ParameterRegion" : "ParameterRegion")}, \"{p.ClassName}\");");
+            cw.Line("long workspace = next;");
+            cw.Line($"_main = new Workspace(workspace, \"{p.ClassName}\");");
+            cw.Line($"_workspaces = new WorkspacePool(_main, () => new Workspace(workspace, \"{p.ClassName}\"));");
             cw.Line("_width = global::ModelGen.Simd.Best;");
             cw.Line("var rng = new Rng(unchecked((ulong)seed));");
             if (HasDropout(p)) cw.Line("_dropoutRng = new Rng(unchecked((ulong)seed) ^ 0xD1B54A32D192ED03UL);   // a stream of its own");
@@ -241,8 +244,9 @@ internal static partial class NetworkEmitter
             cw.Line("/// <summary>Inference folds each BatchNorm into the convolution before it (one fused pass); set false to run them apart.</summary>");
             cw.Line(GeneratedCode);
             cw.Line("public bool FoldBatchNorm { get; set; } = true;");
-            cw.Line("private int _foldedVersion = -1;");
-            using (cw.Block("private void FoldBatchNorms()"))
+            cw.Line("/// <summary>Rebuilds the folded weights held in <paramref name=\"ws\"/> (each workspace holds its own copy, so");
+            cw.Line("/// concurrent Predict calls never share a buffer they write).</summary>");
+            using (cw.Block("private void FoldBatchNorms(Workspace ws)"))
             {
                 foreach (var (ci, bi) in folds)
                 {
@@ -250,7 +254,7 @@ internal static partial class NetworkEmitter
                     var fold = self.Kind as ICSharpFold ?? throw new System.InvalidOperationException($"layer kind {self.Kind.Name} folds but has no C# fold");
                     fold.Fold(cw, new CSharpLayer(p, p.Layers[ci], new GemmEmitter()), new CSharpLayer(p, self, new GemmEmitter()));
                 }
-                cw.Line("_foldedVersion = _arena.Version;");
+                cw.Line("ws.FoldedVersion = _arena.Version;");
             }
         }
         if (HasDropout(p))
@@ -259,9 +263,9 @@ internal static partial class NetworkEmitter
             cw.Line(GeneratedCode);
             cw.Line("public void SeedDropout(int seed) => _dropoutRng = new Rng(unchecked((ulong)seed) ^ 0xD1B54A32D192ED03UL);");
         }
-        cw.Line("/// <summary>Frees the arena and the optimiser state.</summary>");
+        cw.Line("/// <summary>Frees the arena, the workspaces and the optimiser state. Not to be called while another thread uses the model.</summary>");
         cw.Line(GeneratedCode);
-        cw.Line(p.Trainable ? "public void Dispose() { _arena.Dispose(); _optimizerState.Dispose(); }" : "public void Dispose() => _arena.Dispose();");
+        cw.Line(p.Trainable ? "public void Dispose() { _arena.Dispose(); _workspaces.Dispose(); _optimizerState.Dispose(); }" : "public void Dispose() { _arena.Dispose(); _workspaces.Dispose(); }");
         cw.Line();
     }
 }

@@ -59,16 +59,20 @@ internal sealed class ReferenceNet
                 layer.KH = layer.KW = (int)l.Options["size"]; layer.S = (int)l.Options["stride"];
             }
             layer.Input = l.Inputs[0] == "(input)" ? -1 : index[l.Inputs[0]];
-            if (l.Type == LayerType.Add) layer.Skip = index[l.Inputs[1]];
+            if (l.Type == LayerType.Add) layer.Skip = l.Inputs[1] == "(input)" ? -1 : index[l.Inputs[1]];
             index[l.Name] = _layers.Count;
             _layers.Add(layer);
         }
     }
 
     /// <summary>Forward in double: outputs [batch, out].</summary>
-    public double[] Forward(double[] p, float[] x, int batch)
+    public double[] Forward(double[] p, float[] x, int batch) => Forward(p, x.Select(v => (double)v).ToArray(), batch);
+
+    /// <summary>Forward in double from a double input (for central differences with respect to the input).</summary>
+    public double[] Forward(double[] p, double[] x, int batch)
     {
-        double[] input = x.Take(batch * _layers[0].In).Select(v => (double)v).ToArray();
+        int inputSize = _layers.First(l => l.Input < 0).In;
+        double[] input = x.Take(batch * inputSize).ToArray();
         var outputs = new List<double[]>();
         foreach (var l in _layers)
         {
@@ -101,7 +105,7 @@ internal sealed class ReferenceNet
             }
             if (l.Op == "Add")
             {
-                for (int i = 0; i < z.Length; i++) z[i] = a[i] + outputs[l.Skip][i];
+                for (int i = 0; i < z.Length; i++) z[i] = a[i] + (l.Skip < 0 ? input : outputs[l.Skip])[i];
                 outputs.Add(z);
                 continue;
             }
@@ -205,7 +209,10 @@ internal sealed class ReferenceNet
     }
 
     /// <summary>Data loss (straight from the textbook definitions, in double) plus λ·Σ W².</summary>
-    public double Loss(double[] p, float[] x, int batch, int[]? labels, float[]? targets)
+    public double Loss(double[] p, float[] x, int batch, int[]? labels, float[]? targets) =>
+        Loss(p, x.Select(v => (double)v).ToArray(), batch, labels, targets);
+
+    public double Loss(double[] p, double[] x, int batch, int[]? labels, float[]? targets)
     {
         var y = Forward(p, x, batch);
         int n = _layers[^1].Out;
@@ -273,6 +280,22 @@ internal sealed class ReferenceNet
                 q[i] = p[i];
                 g[i] = (up - down) / (2 * h);
             }
+        return g;
+    }
+
+    /// <summary>Central differences of the loss with respect to the input values at <paramref name="indices"/>, in double.</summary>
+    public double[] NumericInputGradient(double[] p, float[] x, int batch, int[]? labels, float[]? targets, IEnumerable<int> indices, double h = 1e-6)
+    {
+        var q = x.Select(v => (double)v).ToArray();
+        var g = new double[q.Length];
+        foreach (int i in indices)
+        {
+            double keep = q[i];
+            q[i] = keep + h; double up = Loss(p, q, batch, labels, targets);
+            q[i] = keep - h; double down = Loss(p, q, batch, labels, targets);
+            q[i] = keep;
+            g[i] = (up - down) / (2 * h);
+        }
         return g;
     }
 }

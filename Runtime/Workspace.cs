@@ -1,0 +1,46 @@
+using System;
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+
+namespace ModelGen;
+
+/// <summary>
+/// The per-call memory of a model: activations, gradients of activations and scratch, laid out by the generated
+/// code (offsets from <c>maxBatch</c>), plus the state of the forward that filled it (batch, panel width and
+/// stride, training or not). Parameters are not here: they live in the model's arena and are shared, so several
+/// workspaces let several threads run <c>Predict</c> on one model at once.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed class Workspace : IDisposable
+{
+    private readonly Arena _memory;
+
+    /// <summary>Allocates <paramref name="length"/> floats, zeroed, for the model <paramref name="owner"/>.</summary>
+    public Workspace(long length, string owner) { _memory = new Arena(length, owner); Owner = owner; }
+
+    /// <summary>The model class this workspace belongs to.</summary>
+    public string Owner { get; }
+
+    /// <summary>Samples in the last forward (0: none yet).</summary>
+    public int Batch;
+    /// <summary>Columns computed in the last forward (1 for the batch-1 inference path, else the batch rounded up).</summary>
+    public int N;
+    /// <summary>Row stride of the panels in the last forward.</summary>
+    public int Ld;
+    /// <summary>The last forward kept what the backward pass needs.</summary>
+    public bool Training;
+    /// <summary>The backward pass also computes d loss / d input.</summary>
+    public bool InputGradient;
+    /// <summary>The parameter version the folded weights held here were built from (−1: none).</summary>
+    public int FoldedVersion = -1;
+
+    /// <summary>A reference to the float at <paramref name="offset"/> (no bounds check: generated code owns the layout).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ref float Ref(long offset) => ref _memory.Ref(offset);
+
+    /// <summary>A bounds-checked view of <paramref name="length"/> floats at <paramref name="offset"/>.</summary>
+    public Span<float> Span(long offset, int length) => _memory.Span(offset, length);
+
+    /// <summary>Frees the memory.</summary>
+    public void Dispose() => _memory.Dispose();
+}
