@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using ModelGen.IO;
 using ModelGen.Training;
 
@@ -8,7 +9,11 @@ namespace ModelGen;
 /// <summary>Operations every generated network shares.</summary>
 public static class NetworkExtensions
 {
-    /// <summary>Saves the parameters as safetensors (names = layer names, e.g. <c>Hidden1.weight</c>), atomically.</summary>
+    /// <summary>Saves the parameters as safetensors (names = layer names, e.g. <c>Hidden1.weight</c>), atomically: a
+    /// failure never leaves a half-written file, and an existing file is replaced only by a complete one.</summary>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or a directory.</exception>
+    /// <exception cref="IOException">The file cannot be written (the message names <paramref name="path"/>).</exception>
+    /// <exception cref="UnauthorizedAccessException">No permission to write in the folder.</exception>
     public static void Save(this INetwork model, string path)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -16,12 +21,19 @@ public static class NetworkExtensions
             new Dictionary<string, string> { ["generator"] = "ModelGen", ["network"] = model.GetType().Name });
     }
 
-    /// <summary>Loads parameters saved by <see cref="Save"/> (or by PyTorch with the same names and shapes).
-    /// On any error the model is unchanged.</summary>
-    public static void Load(this INetwork model, string path)
+    /// <summary>Loads parameters saved by <see cref="Save"/> (or by PyTorch's <c>safetensors.torch.save_file</c> for a
+    /// module with the same names and shapes). On any error the model is unchanged. <paramref name="options"/>: load a
+    /// subset of a larger file (<c>Strict = false</c>, as PyTorch's <c>load_state_dict</c>) and convert F16/BF16/F64
+    /// (<c>ConvertToFloat32 = true</c>); the report says what was loaded, converted, skipped and missing.
+    /// Not while another thread runs <c>Predict</c> on the model.</summary>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or a directory.</exception>
+    /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">The file is not valid safetensors or does not fit the model (the message names
+    /// the tensor and the byte offset).</exception>
+    public static LoadReport Load(this INetwork model, string path, LoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        SafeTensors.Load(path, model.Tensors, model.Parameters);
+        return SafeTensors.Load(path, model.Tensors, model.Parameters, options);
     }
 
     /// <summary>One training step on one batch: <c>ZeroGrad</c>, forward, loss, backward, update. Returns the loss.</summary>

@@ -2,6 +2,7 @@ using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Text;
 using System.Text.Json;
 
@@ -17,11 +18,25 @@ namespace ModelGen.IO;
 public static class SafeTensors
 {
     /// <summary>Writes <paramref name="tensors"/> taken from <paramref name="parameters"/> to <paramref name="path"/> atomically.</summary>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or a directory.</exception>
+    /// <exception cref="IOException">The file cannot be written (the message names <paramref name="path"/>, never the temporary file).</exception>
+    /// <exception cref="UnauthorizedAccessException">No permission to write in the folder.</exception>
     public static void Save(string path, IReadOnlyList<TensorInfo> tensors, ReadOnlySpan<float> parameters, IReadOnlyDictionary<string, string>? metadata = null)
     {
+        ArgumentNullException.ThrowIfNull(tensors);
+        var entries = new List<(string Name, int[] Shape, float[] Data)>(tensors.Count);
+        foreach (var t in tensors) entries.Add((t.Name, t.Shape, parameters.Slice(t.Offset, t.Length).ToArray()));
+        Save(path, entries, metadata);
+    }
+
+    /// <summary>Writes named F32 tensors to <paramref name="path"/> atomically (a temporary file in the same folder,
+    /// flushed, then renamed over the target).</summary>
+    internal static void Save(string path, IReadOnlyList<(string Name, int[] Shape, float[] Data)> tensors, IReadOnlyDictionary<string, string>? metadata)
+    {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        byte[] header = BuildHeader(tensors, metadata);
         string full = Path.GetFullPath(path);
+        if (Directory.Exists(full)) throw new ArgumentException($"cannot save to {full}: it is a directory", nameof(path));
+        byte[] header = BuildHeader(tensors, metadata);
         string tmp = full + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".tmp";
         try
         {
@@ -34,7 +49,7 @@ public static class SafeTensors
                 var buf = new byte[4096 * 4];
                 foreach (var t in tensors)
                 {
-                    var src = parameters.Slice(t.Offset, t.Length);
+                    var src = t.Data;
                     for (int i = 0; i < src.Length; i += 4096)
                     {
                         int n = Math.Min(4096, src.Length - i);
@@ -46,14 +61,28 @@ public static class SafeTensors
             }
             File.Move(tmp, full, overwrite: true);
         }
-        catch
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw;
+            // The user asked for `full`; the temporary name is an implementation detail.
+            string dir = Path.GetDirectoryName(full) ?? full;
+            string why = e switch
+            {
+                DirectoryNotFoundException => $"the folder {dir} does not exist",
+                UnauthorizedAccessException => $"no permission to write in {dir}",
+                _ => e.Message.Replace(tmp, full, StringComparison.Ordinal),
+            };
+            string message = $"cannot save {full}: {why}; nothing was written";
+            throw e switch
+            {
+                DirectoryNotFoundException => new DirectoryNotFoundException(message, e),
+                UnauthorizedAccessException => new UnauthorizedAccessException(message, e),
+                _ => new IOException(message, e),
+            };
         }
     }
 
-    private static byte[] BuildHeader(IReadOnlyList<TensorInfo> tensors, IReadOnlyDictionary<string, string>? metadata)
+    private static byte[] BuildHeader(IReadOnlyList<(string Name, int[] Shape, float[] Data)> tensors, IReadOnlyDictionary<string, string>? metadata)
     {
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms))
@@ -73,10 +102,10 @@ public static class SafeTensors
                 w.WriteEndArray();
                 w.WriteStartArray("data_offsets");
                 w.WriteNumberValue(offset);
-                w.WriteNumberValue(offset + 4L * t.Length);
+                w.WriteNumberValue(offset + 4L * t.Data.Length);
                 w.WriteEndArray();
                 w.WriteEndObject();
-                offset += 4L * t.Length;
+                offset += 4L * t.Data.Length;
             }
             w.WriteEndObject();
         }
@@ -87,21 +116,55 @@ public static class SafeTensors
     }
 
     /// <summary>
-    /// Reads <paramref name="path"/> into <paramref name="parameters"/>. Every expected tensor must be present
-    /// with dtype F32 and exactly the expected shape, and no other tensor may be present; otherwise an
-    /// <see cref="InvalidDataException"/> names the problem and <paramref name="parameters"/> is not touched.
+    /// Reads <paramref name="path"/> into <paramref name="parameters"/>. The whole file is checked first, as the reference
+    /// implementation does (a JSON header; known dtypes; each tensor's byte span equal to its element count × dtype size;
+    /// the spans, in order, tiling the data exactly: no gap, no overlap, nothing after the last). Then, with the default
+    /// <paramref name="options"/>, every tensor of the model must be there in F32 with exactly its shape, and no other.
+    /// On any error an <see cref="InvalidDataException"/> names the tensor and the byte offset, and
+    /// <paramref name="parameters"/> is not touched.
     /// </summary>
-    public static void Load(string path, IReadOnlyList<TensorInfo> tensors, Span<float> parameters)
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or a directory.</exception>
+    /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">The file is not a valid safetensors file, or does not fit the model.</exception>
+    public static LoadReport Load(string path, IReadOnlyList<TensorInfo> tensors, Span<float> parameters, LoadOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path)) throw new FileNotFoundException($"weights file not found: {path}", path);
-        byte[] file = File.ReadAllBytes(path);
-        var staged = Read(path, file, tensors);
+        ArgumentNullException.ThrowIfNull(tensors);
+        options ??= new LoadOptions();
+        var file = ReadFile(path);
+        var entries = Parse(path, file);
+        var (staged, report) = Match(path, file, entries, tensors, options);
         // Everything checked: only now touch the model.
-        for (int i = 0; i < tensors.Count; i++) staged[i].CopyTo(parameters.Slice(tensors[i].Offset, tensors[i].Length));
+        for (int i = 0; i < tensors.Count; i++)
+            staged[i]?.CopyTo(parameters.Slice(tensors[i].Offset, tensors[i].Length));
+        return report;
     }
 
-    private static float[][] Read(string path, byte[] file, IReadOnlyList<TensorInfo> tensors)
+    private static byte[] ReadFile(string path)
+    {
+        if (Directory.Exists(path)) throw new ArgumentException($"{Path.GetFullPath(path)} is a directory, not a safetensors file", nameof(path));
+        if (!File.Exists(path)) throw new FileNotFoundException($"weights file not found: {Path.GetFullPath(path)}", path);
+        return File.ReadAllBytes(path);
+    }
+
+    /// <summary>One tensor of a file's header, its data span checked against the file.</summary>
+    internal sealed record Entry(string Name, string DType, long[] Shape, long Begin, long End, long DataStart)
+    {
+        public long Elements => Shape.Aggregate(1L, (a, d) => a * d);
+        public int ElementSize => SizeOf(DType);
+    }
+
+    private static int SizeOf(string dtype) => dtype switch
+    {
+        "BOOL" or "U8" or "I8" or "F8_E4M3" or "F8_E5M2" => 1,
+        "U16" or "I16" or "F16" or "BF16" => 2,
+        "U32" or "I32" or "F32" => 4,
+        "U64" or "I64" or "F64" => 8,
+        _ => 0,
+    };
+
+    /// <summary>The header's tensors, with the reference implementation's checks of the file's layout.</summary>
+    internal static List<Entry> Parse(string path, byte[] file)
     {
         if (file.Length < 8) throw Bad(path, 0, $"file is {file.Length} bytes, too short for the 8-byte header length");
         ulong n = BinaryPrimitives.ReadUInt64LittleEndian(file);
@@ -112,48 +175,121 @@ public static class SafeTensors
         JsonDocument doc;
         try { doc = JsonDocument.Parse(file.AsMemory(8, (int)n)); }
         catch (JsonException e) { throw Bad(path, 8 + (e.BytePositionInLine ?? 0), "header is not valid JSON: " + e.Message); }
+        var entries = new List<Entry>();
         using (doc)
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object) throw Bad(path, 8, "header is not a JSON object");
-            var expected = new Dictionary<string, int>(StringComparer.Ordinal);
-            for (int i = 0; i < tensors.Count; i++) expected[tensors[i].Name] = i;
-            var staged = new float[tensors.Count][];
             foreach (var prop in doc.RootElement.EnumerateObject())
             {
                 if (prop.Name == "__metadata__") continue;
-                // PyTorch saves BatchNorm's step counter (int64); ModelGen has no use for it.
-                if (prop.Name.EndsWith(".num_batches_tracked", StringComparison.Ordinal) && !expected.ContainsKey(prop.Name)) continue;
-                if (!expected.TryGetValue(prop.Name, out int idx))
-                    throw Bad(path, 8, $"tensor '{prop.Name}' is not a parameter of this model (expected: {string.Join(", ", expected.Keys)})");
-                var t = tensors[idx];
                 var e = prop.Value;
-                if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty("dtype", out var dtype) || !e.TryGetProperty("shape", out var shape)
-                    || !e.TryGetProperty("data_offsets", out var offs) || shape.ValueKind != JsonValueKind.Array || offs.ValueKind != JsonValueKind.Array || offs.GetArrayLength() != 2)
-                    throw Bad(path, 8, $"tensor '{t.Name}' lacks dtype, shape or data_offsets");
-                if (dtype.GetString() != "F32")
-                    throw Bad(path, 8, $"tensor '{t.Name}' has dtype {dtype.GetString()}, expected F32");
+                if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty("dtype", out var dtype) || dtype.ValueKind != JsonValueKind.String
+                    || !e.TryGetProperty("shape", out var shape) || !e.TryGetProperty("data_offsets", out var offs)
+                    || shape.ValueKind != JsonValueKind.Array || offs.ValueKind != JsonValueKind.Array || offs.GetArrayLength() != 2)
+                    throw Bad(path, 8, $"tensor '{prop.Name}' lacks dtype, shape or data_offsets");
+                string type = dtype.GetString()!;
+                if (SizeOf(type) == 0) throw Bad(path, 8, $"tensor '{prop.Name}' has unknown dtype '{type}'");
                 var dims = new List<long>();
-                foreach (var d in shape.EnumerateArray()) dims.Add(d.TryGetInt64(out long v) ? v : -1);
-                if (!SameShape(dims, t.Shape))
-                    throw Bad(path, 8, $"tensor '{t.Name}' has shape [{string.Join(",", dims)}], expected [{string.Join(",", t.Shape)}]");
-                if (!offs[0].TryGetInt64(out long begin) || !offs[1].TryGetInt64(out long end) || begin < 0 || end < begin || end > dataLength)
-                    throw Bad(path, dataStart, $"tensor '{t.Name}' data_offsets [{offs[0]}, {offs[1]}] fall outside the {dataLength} data bytes (file truncated?)");
-                if (end - begin != 4L * t.Length)
-                    throw Bad(path, dataStart + begin, $"tensor '{t.Name}' spans {end - begin} bytes, expected {4L * t.Length}");
-                var values = new float[t.Length];
-                var src = file.AsSpan((int)(dataStart + begin), (int)(end - begin));
-                for (int i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(src.Slice(i * 4));
-                staged[idx] = values;
+                foreach (var d in shape.EnumerateArray())
+                    dims.Add(d.TryGetInt64(out long v) && v >= 0 ? v : throw Bad(path, 8, $"tensor '{prop.Name}' has an invalid dimension {d} in its shape"));
+                if (!offs[0].TryGetInt64(out long begin) || !offs[1].TryGetInt64(out long end) || begin < 0 || end < 0)
+                    throw Bad(path, 8, $"tensor '{prop.Name}' has data_offsets [{offs[0]}, {offs[1]}], which are not two byte offsets ≥ 0");
+                if (end < begin)
+                    throw Bad(path, 8, $"tensor '{prop.Name}' has reversed data_offsets [{begin}, {end}]: the end comes before the beginning");
+                var entry = new Entry(prop.Name, type, dims.ToArray(), begin, end, dataStart);
+                long bytes;
+                try { bytes = checked(entry.Elements * entry.ElementSize); }
+                catch (OverflowException) { throw Bad(path, 8, $"tensor '{prop.Name}' has a shape too large to address"); }
+                if (end - begin != bytes)
+                    throw Bad(path, dataStart + begin, $"tensor '{prop.Name}' ({type} [{string.Join(",", dims)}]: {bytes} bytes) has data_offsets [{begin}, {end}] spanning {end - begin} bytes");
+                if (end > dataLength)
+                    throw Bad(path, dataStart + begin, $"tensor '{prop.Name}' has data_offsets [{begin}, {end}] past the {dataLength} data bytes of the file (truncated?)");
+                entries.Add(entry);
             }
-            for (int i = 0; i < tensors.Count; i++)
-                if (staged[i] is null) throw Bad(path, 8, $"tensor '{tensors[i].Name}' is missing");
-            return staged;
         }
+        // The spans must tile [0, dataLength) in order: no gap, no overlap, nothing after the last.
+        long at = 0;
+        Entry? previous = null;
+        foreach (var e in entries.OrderBy(e => e.Begin).ThenBy(e => e.End))
+        {
+            if (e.Begin < at)
+                throw Bad(path, dataStart + e.Begin, $"tensor '{e.Name}' data_offsets [{e.Begin}, {e.End}] overlap tensor '{previous!.Name}' [{previous.Begin}, {previous.End}]");
+            if (e.Begin > at)
+                throw Bad(path, dataStart + at, $"data bytes [{at}, {e.Begin}) belong to no tensor (a gap before '{e.Name}')");
+            at = e.End;
+            previous = e;
+        }
+        if (at != dataLength)
+            throw Bad(path, dataStart + at, $"{dataLength - at} bytes after the last tensor's data (the tensors end at data byte {at} of {dataLength})");
+        return entries;
     }
 
-    private static bool SameShape(List<long> dims, int[] shape)
+    private static (float[]?[] Staged, LoadReport Report) Match(string path, byte[] file, List<Entry> entries, IReadOnlyList<TensorInfo> tensors, LoadOptions options)
     {
-        if (dims.Count != shape.Length) return false;
+        var expected = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < tensors.Count; i++) expected[tensors[i].Name] = i;
+        var staged = new float[]?[tensors.Count];
+        var loaded = new List<string>();
+        var converted = new List<string>();
+        var skipped = new List<string>();
+        foreach (var e in entries)
+        {
+            if (!expected.TryGetValue(e.Name, out int idx))
+            {
+                // PyTorch saves BatchNorm's step counter (int64); ModelGen has no use for it, strict or not.
+                if (options.Strict && !e.Name.EndsWith(".num_batches_tracked", StringComparison.Ordinal))
+                    throw Bad(path, 8, $"tensor '{e.Name}' is not a parameter of this model (expected: {string.Join(", ", expected.Keys)}); " +
+                                       "to load the model's tensors from a larger file, pass new LoadOptions { Strict = false }");
+                skipped.Add(e.Name);
+                continue;
+            }
+            var t = tensors[idx];
+            if (!SameShape(e.Shape, t.Shape))
+                throw Bad(path, 8, $"tensor '{t.Name}' has shape [{string.Join(",", e.Shape)}], expected [{string.Join(",", t.Shape)}]");
+            bool convertible = e.DType is "F16" or "BF16" or "F64";
+            if (e.DType != "F32" && !(convertible && options.ConvertToFloat32))
+                throw Bad(path, 8, $"tensor '{t.Name}' has dtype {e.DType}, expected F32" +
+                                   (convertible ? "; to convert it on load, pass new LoadOptions { ConvertToFloat32 = true }" : ""));
+            var values = new float[t.Length];
+            var src = file.AsSpan((int)(e.DataStart + e.Begin), (int)(e.End - e.Begin));
+            switch (e.DType)
+            {
+                case "F32":
+                    for (int i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(src.Slice(i * 4));
+                    break;
+                case "F16":
+                    for (int i = 0; i < values.Length; i++) values[i] = (float)BinaryPrimitives.ReadHalfLittleEndian(src.Slice(i * 2));
+                    break;
+                case "BF16":
+                    for (int i = 0; i < values.Length; i++) values[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(src.Slice(i * 2)) << 16);
+                    break;
+                default: // F64
+                    for (int i = 0; i < values.Length; i++)
+                    {
+                        double v = BinaryPrimitives.ReadDoubleLittleEndian(src.Slice(i * 8));
+                        values[i] = (float)v;
+                        if (float.IsInfinity(values[i]) && double.IsFinite(v))
+                            throw Bad(path, e.DataStart + e.Begin + 8L * i, $"tensor '{t.Name}' element {i} = {v:R} is beyond the range of F32");
+                    }
+                    break;
+            }
+            if (e.DType != "F32") converted.Add(t.Name);
+            loaded.Add(t.Name);
+            staged[idx] = values;
+        }
+        var missing = new List<string>();
+        for (int i = 0; i < tensors.Count; i++)
+            if (staged[i] is null)
+            {
+                if (options.Strict) throw Bad(path, 8, $"tensor '{tensors[i].Name}' is missing; to load what the file has, pass new LoadOptions {{ Strict = false }}");
+                missing.Add(tensors[i].Name);
+            }
+        return (staged, new LoadReport(loaded, converted, skipped, missing));
+    }
+
+    private static bool SameShape(long[] dims, int[] shape)
+    {
+        if (dims.Length != shape.Length) return false;
         for (int i = 0; i < shape.Length; i++) if (dims[i] != shape[i]) return false;
         return true;
     }

@@ -101,14 +101,14 @@ public sealed class SafeTensorsTests : IDisposable
         return result;
     }
 
-    [Fact] public void Truncated_data_is_rejected() => AssertRejected(f => f[..^10], "outside");
+    [Fact] public void Truncated_data_is_rejected() => AssertRejected(f => f[..^10], "truncated");
     [Fact] public void Truncated_header_is_rejected() => AssertRejected(f => f[..40], "header length");
     [Fact] public void Tiny_file_is_rejected() => AssertRejected(f => f[..5], "too short");
     [Fact] public void Corrupt_json_is_rejected() => AssertRejected(f => { f[8] = (byte)'#'; return f; }, "not valid JSON");
     [Fact] public void Wrong_shape_is_rejected() => AssertRejected(f => ReplaceInHeader(f, "\"shape\":[7,5]", "\"shape\":[5,7]"), "expected [7,5]");
-    [Fact] public void Wrong_dtype_is_rejected() => AssertRejected(f => ReplaceInHeader(f, "\"A.bias\":{\"dtype\":\"F32\"", "\"A.bias\":{\"dtype\":\"F16\""), "dtype F16");
+    [Fact] public void Wrong_dtype_is_rejected() => AssertRejected(f => ReplaceInHeader(f, "\"A.bias\":{\"dtype\":\"F32\"", "\"A.bias\":{\"dtype\":\"F16\""), "F16 [7]: 14 bytes");
     [Fact] public void Missing_tensor_is_rejected() => AssertRejected(f => ReplaceInHeader(f, "\"B.bias\"", "\"B.other\""), "not a parameter");
-    [Fact] public void Wrong_byte_count_is_rejected() => AssertRejected(f => ReplaceInHeader(f, "[280,296]", "[280,292]"), "spans 12 bytes");
+    [Fact] public void Wrong_byte_count_is_rejected() => AssertRejected(f => ReplaceInHeader(f, "[280,296]", "[280,292]"), "spanning 12 bytes");
 
     [Fact]
     public void Missing_file_is_a_clear_error()
@@ -130,5 +130,184 @@ public sealed class SafeTensorsTests : IDisposable
         Assert.ThrowsAny<ArgumentException>(() => SafeTensors.Save(path, broken, net.Parameters));
         Assert.Equal(before, File.ReadAllBytes(path));
         Assert.Single(Directory.GetFiles(_dir));
+    }
+
+    // ── The layout of the data: the reference implementation's rules ─────────────────────────────────────
+
+    /// <summary>A safetensors file from (name, dtype, shape, data_offsets) and raw data bytes.</summary>
+    private string Write(string name, byte[] data, params (string Name, string DType, int[] Shape, long Begin, long End)[] tensors)
+    {
+        string json = "{" + string.Join(",", tensors.Select(t =>
+            $"\"{t.Name}\":{{\"dtype\":\"{t.DType}\",\"shape\":[{string.Join(",", t.Shape)}],\"data_offsets\":[{t.Begin},{t.End}]}}")) + "}";
+        var h = Encoding.UTF8.GetBytes(json);
+        var file = new byte[8 + h.Length + data.Length];
+        BinaryPrimitives.WriteUInt64LittleEndian(file, (ulong)h.Length);
+        h.CopyTo(file, 8);
+        data.CopyTo(file, 8 + h.Length);
+        File.WriteAllBytes(PathOf(name), file);
+        return PathOf(name);
+    }
+
+    private static byte[] F32(params float[] v) { var b = new byte[v.Length * 4]; for (int i = 0; i < v.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(b.AsSpan(4 * i), v[i]); return b; }
+
+    /// <summary>GcRelu's four tensors in F32: A.weight [7,5] 140 bytes, A.bias [7] 28, B.weight [4,7] 112, B.bias [4] 16.</summary>
+    private static (string, string, int[], long, long)[] Layout(long aw = 0, long ab = 140, long bw = 168, long bb = 280) => new[]
+    {
+        ("A.weight", "F32", new[] { 7, 5 }, aw, aw + 140), ("A.bias", "F32", new[] { 7 }, ab, ab + 28),
+        ("B.weight", "F32", new[] { 4, 7 }, bw, bw + 112), ("B.bias", "F32", new[] { 4 }, bb, bb + 16),
+    };
+
+    private static void AssertRejects(string path, params string[] words)
+    {
+        using var net = new GcRelu(1, seed: 6);
+        var before = net.Parameters.ToArray();
+        var e = Assert.Throws<InvalidDataException>(() => net.Load(path));
+        foreach (var w in words) Assert.Contains(w, e.Message);
+        Assert.Contains("the model was not changed", e.Message);
+        Assert.Equal(before, net.Parameters.ToArray());
+    }
+
+    [Fact]
+    public void A_file_laid_out_by_hand_in_any_order_loads() =>
+        new GcRelu(1).Load(Write("ok.safetensors", F32(new float[74]), Layout(aw: 156, ab: 0, bw: 28, bb: 140)));
+
+    [Fact]
+    public void Overlapping_data_offsets_are_rejected_naming_both_tensors()
+    {
+        // B.bias over the start of A.weight (and a gap where B.bias should be, so the sizes still add up).
+        var t = Layout();
+        t[3] = ("B.bias", "F32", new[] { 4 }, 0, 16);
+        AssertRejects(Write("overlap.safetensors", F32(new float[74]), t), "overlap", "'B.bias'", "'A.weight'");
+    }
+
+    [Fact]
+    public void Trailing_bytes_after_the_data_are_rejected() =>
+        AssertRejects(Write("trailing.safetensors", F32(new float[75]), Layout()), "4 bytes after the last tensor");
+
+    [Fact]
+    public void A_gap_between_tensors_is_rejected()
+    {
+        var t = Layout(bb: 284);
+        AssertRejects(Write("gap.safetensors", F32(new float[75]), t), "data bytes [280, 284) belong to no tensor");
+    }
+
+    [Fact]
+    public void Reversed_data_offsets_are_rejected_as_such()
+    {
+        var t = Layout();
+        t[1] = ("A.bias", "F32", new[] { 7 }, 168, 140);
+        AssertRejects(Write("reversed.safetensors", F32(new float[74]), t), "reversed data_offsets [168, 140]");
+    }
+
+    [Fact]
+    public void An_unknown_dtype_is_rejected()
+    {
+        var t = Layout();
+        t[3] = ("B.bias", "Q4", new[] { 4 }, 280, 296);
+        AssertRejects(Write("dtype.safetensors", F32(new float[74]), t), "unknown dtype 'Q4'");
+    }
+
+    // ── Other precisions, and subsets ───────────────────────────────────────────────────────────────────
+
+    [Theory]
+    [InlineData("F16")]
+    [InlineData("BF16")]
+    [InlineData("F64")]
+    public void F16_BF16_and_F64_convert_on_load_when_asked(string dtype)
+    {
+        using var source = new GcRelu(1, seed: 9);
+        var values = source.Parameters.ToArray();
+        int size = dtype == "F64" ? 8 : 2;
+        var tensors = source.Tensors;
+        var data = new byte[tensors.Sum(t => t.Length) * size];
+        var layout = new (string, string, int[], long, long)[tensors.Count];
+        long at = 0;
+        var expected = new float[values.Length];
+        for (int k = 0; k < tensors.Count; k++)
+        {
+            var t = tensors[k];
+            for (int i = 0; i < t.Length; i++)
+            {
+                float v = values[t.Offset + i];
+                var dst = data.AsSpan((int)at + i * size);
+                switch (dtype)
+                {
+                    case "F16": BinaryPrimitives.WriteHalfLittleEndian(dst, (Half)v); expected[t.Offset + i] = (float)(Half)v; break;
+                    case "BF16":
+                        ushort bits = (ushort)(BitConverter.SingleToInt32Bits(v) >> 16);   // truncation, exactly representable
+                        BinaryPrimitives.WriteUInt16LittleEndian(dst, bits); expected[t.Offset + i] = BitConverter.Int32BitsToSingle(bits << 16); break;
+                    default: BinaryPrimitives.WriteDoubleLittleEndian(dst, v); expected[t.Offset + i] = v; break;
+                }
+            }
+            layout[k] = (t.Name, dtype, t.Shape, at, at + (long)t.Length * size);
+            at += (long)t.Length * size;
+        }
+        string path = Write(dtype + ".safetensors", data, layout);
+        AssertRejects(path, $"dtype {dtype}, expected F32", "ConvertToFloat32 = true");
+        using var target = new GcRelu(1, seed: 10);
+        var report = target.Load(path, new LoadOptions { ConvertToFloat32 = true });
+        Assert.Equal(tensors.Select(t => t.Name), report.Converted);
+        foreach (var t in tensors)
+            Assert.Equal(expected.AsSpan(t.Offset, t.Length).ToArray(), target.Parameters.Slice(t.Offset, t.Length).ToArray());
+    }
+
+    [Fact]
+    public void An_F64_value_beyond_F32_is_an_error_naming_the_element()
+    {
+        var data = new byte[74 * 8];
+        BinaryPrimitives.WriteDoubleLittleEndian(data.AsSpan(8 * 3), 1e300);
+        var t = new (string, string, int[], long, long)[]
+        {
+            ("A.weight", "F64", new[] { 7, 5 }, 0, 280), ("A.bias", "F64", new[] { 7 }, 280, 336),
+            ("B.weight", "F64", new[] { 4, 7 }, 336, 560), ("B.bias", "F64", new[] { 4 }, 560, 592),
+        };
+        string path = Write("big.safetensors", data, t);
+        using var net = new GcRelu(1, seed: 6);
+        var before = net.Parameters.ToArray();
+        var e = Assert.Throws<InvalidDataException>(() => net.Load(path, new LoadOptions { ConvertToFloat32 = true }));
+        Assert.Contains("'A.weight' element 3 = 1E+300 is beyond the range of F32", e.Message);
+        Assert.Equal(before, net.Parameters.ToArray());
+    }
+
+    [Fact]
+    public void Strict_false_loads_a_subset_of_a_larger_file_and_reports_what_it_skipped_and_missed()
+    {
+        // A file with A's tensors, an extra head and an int64 step counter; B's tensors absent.
+        var data = F32(Enumerable.Range(0, 35 + 7 + 6).Select(i => (float)i).ToArray()).Concat(new byte[8]).ToArray();
+        string path = Write("big.safetensors", data,
+            ("A.weight", "F32", new[] { 7, 5 }, 0, 140), ("A.bias", "F32", new[] { 7 }, 140, 168),
+            ("Head.weight", "F32", new[] { 6 }, 168, 192), ("Bn.num_batches_tracked", "I64", Array.Empty<int>(), 192, 200));
+        AssertRejects(path, "'Head.weight' is not a parameter of this model", "Strict = false");
+        using var net = new GcRelu(1, seed: 11);
+        var bBefore = net.B.Weight.ToArray();
+        var report = net.Load(path, new LoadOptions { Strict = false });
+        Assert.Equal(new[] { "A.weight", "A.bias" }, report.Loaded);
+        Assert.Equal(new[] { "Head.weight", "Bn.num_batches_tracked" }, report.Skipped);
+        Assert.Equal(new[] { "B.weight", "B.bias" }, report.Missing);
+        Assert.Equal(Enumerable.Range(0, 35).Select(i => (float)i), net.A.Weight.ToArray());
+        Assert.Equal(bBefore, net.B.Weight.ToArray());
+    }
+
+    // ── Messages in the user's terms ─────────────────────────────────────────────────────────────────────
+
+    [Fact]
+    public void Loading_a_directory_says_it_is_a_directory()
+    {
+        using var net = new GcRelu(1);
+        var e = Assert.Throws<ArgumentException>(() => net.Load(_dir));
+        Assert.Contains("is a directory, not a safetensors file", e.Message);
+    }
+
+    [Fact]
+    public void A_failed_save_names_the_target_not_the_temporary_file()
+    {
+        using var net = new GcRelu(1);
+        string target = Path.Combine(_dir, "no-such-folder", "m.safetensors");
+        var e = Assert.Throws<DirectoryNotFoundException>(() => net.Save(target));
+        Assert.Contains("cannot save " + target, e.Message);
+        Assert.Contains("does not exist", e.Message);
+        Assert.DoesNotContain(".tmp", e.Message);
+        var dir = Assert.Throws<ArgumentException>(() => net.Save(_dir));
+        Assert.Contains("it is a directory", dir.Message);
     }
 }
