@@ -22,6 +22,10 @@ public interface ITrainableNetwork : INetwork
     float Backward(ReadOnlySpan<int> labels, Span<float> inputGradient);
     /// <summary>As <see cref="Backward(ReadOnlySpan{float})"/>, also writing d loss / d input, row-major <c>[batch, InputSize]</c>.</summary>
     float Backward(ReadOnlySpan<float> targets, Span<float> inputGradient);
+    /// <summary>The optimiser's per-parameter state (momentum, moments) and update count, kept with the model.</summary>
+    OptimizerState OptimizerState { get; }
+    /// <summary>The random stream of training-time layers (dropout masks); saved and restored by checkpoints.</summary>
+    Rng TrainingRandom { get; set; }
     /// <summary>Sets every gradient to zero.</summary>
     void ZeroGrad();
     /// <summary>Applies one optimiser update to the parameters.</summary>

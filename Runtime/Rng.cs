@@ -17,6 +17,19 @@ public struct Rng
         _s0 = SplitMix(ref seed); _s1 = SplitMix(ref seed); _s2 = SplitMix(ref seed); _s3 = SplitMix(ref seed);
     }
 
+    /// <summary>The generator's state, for a checkpoint: <see cref="FromState"/> continues the exact same stream.</summary>
+    public readonly (ulong S0, ulong S1, ulong S2, ulong S3) State => (_s0, _s1, _s2, _s3);
+
+    /// <summary>A generator in the state <paramref name="state"/> (from <see cref="State"/>).</summary>
+    /// <exception cref="ArgumentException">The state is all zero, which xoshiro256** never reaches.</exception>
+    public static Rng FromState((ulong S0, ulong S1, ulong S2, ulong S3) state)
+    {
+        if ((state.S0 | state.S1 | state.S2 | state.S3) == 0) throw new ArgumentException("an all-zero state is not a state of xoshiro256**", nameof(state));
+        var r = default(Rng);
+        (r._s0, r._s1, r._s2, r._s3) = state;
+        return r;
+    }
+
     private static ulong SplitMix(ref ulong x)
     {
         ulong z = x += 0x9E3779B97F4A7C15UL;

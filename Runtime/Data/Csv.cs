@@ -41,6 +41,8 @@ public static class Csv
     {
         var rows = ReadRows(path, separator, skipLines);
         if (rows.Count == 0) throw new InvalidDataException($"{path}: no rows");
+        if (rows[0].Length < 2)
+            throw new InvalidDataException($"{path}: rows have {rows[0].Length} column; a classification table needs feature columns and the label in the last column");
         int f = rows[0].Length - 1;
         var x = new float[rows.Count * f];
         var y = new int[rows.Count];
@@ -48,7 +50,9 @@ public static class Csv
         {
             for (int i = 0; i < f; i++) x[r * f + i] = rows[r][i] / scale;
             float label = rows[r][f];
-            if (label < 0 || label != MathF.Floor(label)) throw new InvalidDataException($"{path}: row {r + 1 + skipLines} has label {label}, not a class index");
+            // Beyond 2^24 a float no longer holds every integer, and (int) would saturate 1e12 to 2147483647.
+            if (label < 0 || label != MathF.Floor(label) || label >= 16_777_216f)
+                throw new InvalidDataException($"{path}: row {r + 1 + skipLines} has label {label.ToString(CultureInfo.InvariantCulture)}, not a class index (an integer 0 ≤ label < 16777216)");
             y[r] = (int)label;
         }
         return new Dataset(x, f, y);

@@ -13,7 +13,8 @@ public sealed class Dataset
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(labels);
-        if (featureSize <= 0 || features.Length % featureSize != 0)
+        if (featureSize <= 0) throw new ArgumentOutOfRangeException(nameof(featureSize), featureSize, "a sample needs at least one feature");
+        if (features.Length % featureSize != 0)
             throw new ArgumentException($"{features.Length} floats are not a whole number of {featureSize}-float samples", nameof(features));
         if (features.Length / featureSize != labels.Length)
             throw new ArgumentException($"{features.Length / featureSize} samples but {labels.Length} labels", nameof(labels));
@@ -25,7 +26,8 @@ public sealed class Dataset
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(targets);
-        if (featureSize <= 0 || features.Length % featureSize != 0)
+        if (featureSize <= 0) throw new ArgumentOutOfRangeException(nameof(featureSize), featureSize, "a sample needs at least one feature");
+        if (features.Length % featureSize != 0)
             throw new ArgumentException($"{features.Length} floats are not a whole number of {featureSize}-float samples", nameof(features));
         if (targetSize <= 0 || targets.Length != features.Length / featureSize * targetSize)
             throw new ArgumentException($"{features.Length / featureSize} samples need {features.Length / featureSize * targetSize} targets, got {targets.Length}", nameof(targets));

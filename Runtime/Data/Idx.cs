@@ -28,9 +28,13 @@ public static class Idx
         return images;
     }
 
-    /// <summary>Labels as integers.</summary>
-    public static int[] ReadLabels(string path)
+    /// <summary>Labels as integers, each checked to be a class index below <paramref name="classes"/> (10 for MNIST and
+    /// Fashion-MNIST; pass the count for other IDX sets).</summary>
+    /// <exception cref="InvalidDataException">The file is not IDX labels, is truncated, or holds a label ≥ <paramref name="classes"/>
+    /// (the message names the byte offset and the sample).</exception>
+    public static int[] ReadLabels(string path, int classes = 10)
     {
+        if (classes < 1 || classes > 256) throw new ArgumentOutOfRangeException(nameof(classes), classes, "IDX labels are bytes: 1..256 classes");
         byte[] data = ReadAll(path);
         if (data.Length < 8) throw new InvalidDataException($"{path}: {data.Length} bytes is too short for an IDX label header (8 bytes)");
         int magic = BigEndian(data, 0);
@@ -39,15 +43,22 @@ public static class Idx
         if (count < 0 || data.Length < 8L + count)
             throw new InvalidDataException($"{path}: header says {count} labels but the file has {data.Length - 8} bytes of data");
         var labels = new int[count];
-        for (int i = 0; i < count; i++) labels[i] = data[8 + i];
+        for (int i = 0; i < count; i++)
+        {
+            labels[i] = data[8 + i];
+            if (labels[i] >= classes)
+                throw new InvalidDataException($"{path}: label {labels[i]} at byte offset {8 + i} (sample {i}) is not one of the {classes} classes 0..{classes - 1}");
+        }
         return labels;
     }
 
-    /// <summary>An image file and its label file as one classification set.</summary>
-    public static Dataset Load(string imagesPath, string labelsPath)
+    /// <summary>An image file and its label file as one classification set of <paramref name="classes"/> classes.</summary>
+    /// <exception cref="FileNotFoundException">A file is missing.</exception>
+    /// <exception cref="InvalidDataException">A file is not IDX, is truncated, holds a label ≥ <paramref name="classes"/>, or the counts differ.</exception>
+    public static Dataset Load(string imagesPath, string labelsPath, int classes = 10)
     {
         var images = ReadImages(imagesPath, out int rows, out int cols);
-        var labels = ReadLabels(labelsPath);
+        var labels = ReadLabels(labelsPath, classes);
         if (images.Length / (rows * cols) != labels.Length)
             throw new InvalidDataException($"{imagesPath} holds {images.Length / (rows * cols)} images but {labelsPath} holds {labels.Length} labels");
         return new Dataset(images, rows * cols, labels);

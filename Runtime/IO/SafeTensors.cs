@@ -163,8 +163,21 @@ public static class SafeTensors
         _ => 0,
     };
 
+    /// <summary>A whole file, checked: its metadata, its tensors and its bytes (for checkpoints).</summary>
+    internal static (Dictionary<string, string> Metadata, List<Entry> Entries, byte[] File) ReadRaw(string path)
+    {
+        var file = ReadFile(path);
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        var entries = Parse(path, file, metadata);
+        return (metadata, entries, file);
+    }
+
+    /// <summary>The model's tensors from <paramref name="entries"/> (all of them, F32, their shapes), not yet copied.</summary>
+    internal static float[]?[] Stage(string path, byte[] file, List<Entry> entries, IReadOnlyList<TensorInfo> tensors) =>
+        Match(path, file, entries, tensors, new LoadOptions()).Staged;
+
     /// <summary>The header's tensors, with the reference implementation's checks of the file's layout.</summary>
-    internal static List<Entry> Parse(string path, byte[] file)
+    internal static List<Entry> Parse(string path, byte[] file, Dictionary<string, string>? metadata = null)
     {
         if (file.Length < 8) throw Bad(path, 0, $"file is {file.Length} bytes, too short for the 8-byte header length");
         ulong n = BinaryPrimitives.ReadUInt64LittleEndian(file);
@@ -181,7 +194,13 @@ public static class SafeTensors
             if (doc.RootElement.ValueKind != JsonValueKind.Object) throw Bad(path, 8, "header is not a JSON object");
             foreach (var prop in doc.RootElement.EnumerateObject())
             {
-                if (prop.Name == "__metadata__") continue;
+                if (prop.Name == "__metadata__")
+                {
+                    if (metadata is not null && prop.Value.ValueKind == JsonValueKind.Object)
+                        foreach (var m in prop.Value.EnumerateObject())
+                            if (m.Value.ValueKind == JsonValueKind.String) metadata[m.Name] = m.Value.GetString()!;
+                    continue;
+                }
                 var e = prop.Value;
                 if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty("dtype", out var dtype) || dtype.ValueKind != JsonValueKind.String
                     || !e.TryGetProperty("shape", out var shape) || !e.TryGetProperty("data_offsets", out var offs)

@@ -28,7 +28,7 @@ public static class Losses
         {
             int label = labels[b];
             if ((uint)label >= (uint)classes)
-                throw new ArgumentOutOfRangeException(nameof(labels), label, $"label of sample {b} is {label}; the network has {classes} classes (0..{classes - 1})");
+                throw new ArgumentOutOfRangeException(nameof(labels), label, $"label of sample {b} of this batch is {label}; the network has {classes} classes (0..{classes - 1})");
             float max = float.NegativeInfinity;
             for (int c = 0; c < classes; c++) max = MathF.Max(max, Unsafe.Add(ref z, (nint)c * ld + b));
             float sum = 0f;
@@ -86,7 +86,7 @@ public static class Losses
         {
             int y = labels[b];
             if ((uint)y >= (uint)classes)
-                throw new ArgumentOutOfRangeException(nameof(labels), y, $"label of sample {b} is {y}; the network has {classes} classes (0..{classes - 1})");
+                throw new ArgumentOutOfRangeException(nameof(labels), y, $"label of sample {b} of this batch is {y}; the network has {classes} classes (0..{classes - 1})");
             float sy = Unsafe.Add(ref s, (nint)y * ld + b);
             int active = 0;
             for (int j = 0; j < classes; j++)
@@ -143,7 +143,7 @@ public static class Losses
                     case LossKind.BinaryCrossEntropy:
                     {
                         if (!(t >= 0f && t <= 1f))
-                            throw new ArgumentOutOfRangeException(nameof(targets), t, $"BinaryCrossEntropy target of sample {b} is {t}; it must be in [0, 1]");
+                            throw new ArgumentOutOfRangeException(nameof(targets), t, $"BinaryCrossEntropy target of sample {b} of this batch is {t}; it must be in [0, 1]");
                         // max(z,0) − z·t + log(1 + e^{−|z|}): never exponentiates a positive number.
                         l = MathF.Max(v, 0f) - v * t + MathF.Log(1f + MathF.Exp(-MathF.Abs(v)));
                         d = 1f / (1f + MathF.Exp(-v)) - t;
@@ -152,7 +152,7 @@ public static class Losses
                     case LossKind.Hinge:
                     {
                         if (t != 1f && t != -1f)
-                            throw new ArgumentOutOfRangeException(nameof(targets), t, $"Hinge target of sample {b} is {t}; binary hinge labels are −1 or +1");
+                            throw new ArgumentOutOfRangeException(nameof(targets), t, $"Hinge target of sample {b} of this batch is {t}; binary hinge labels are −1 or +1");
                         float m = 1f - t * v;
                         l = m > 0f ? m : 0f;
                         d = m > 0f ? -t : 0f;

@@ -33,6 +33,24 @@ public sealed class OptimizerState : IDisposable
         optimizer.Update(parameters, gradients, state, _step, tensors, Simd.Validate(width));
     }
 
+    /// <summary>The optimiser's per-parameter buffers (a copy, <c>StateSlots × parameters</c>), for a checkpoint.</summary>
+    internal float[] ExportSlots(int slots, int parameterCount) =>
+        _state is null || slots == 0 ? new float[(long)slots * parameterCount] : _state.Span(0, slots * parameterCount).ToArray();
+
+    /// <summary>Takes over a checkpoint's state: <paramref name="optimizer"/> continues at update <paramref name="step"/>
+    /// + 1 with the given buffers, as if it had made the first <paramref name="step"/> updates itself.</summary>
+    internal void Restore(Optimizer optimizer, long step, ReadOnlySpan<float> slots, int parameterCount)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        if (slots.Length != (long)optimizer.StateSlots * parameterCount)
+            throw new ArgumentException($"{optimizer.GetType().Name} keeps {optimizer.StateSlots} × {parameterCount} floats of state; the checkpoint has {slots.Length}", nameof(slots));
+        _state?.Dispose();
+        _state = optimizer.StateSlots > 0 ? new Arena((long)optimizer.StateSlots * parameterCount) : null;
+        if (_state is not null) slots.CopyTo(_state.Span(0, slots.Length));
+        _owner = optimizer;
+        _step = step;
+    }
+
     /// <summary>Frees the state.</summary>
     public void Dispose() { _state?.Dispose(); _state = null; _owner = null; }
 }

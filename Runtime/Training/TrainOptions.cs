@@ -30,4 +30,10 @@ public sealed class TrainOptions
     public TextWriter? Log { get; set; } = Console.Out;
     /// <summary>Applied to every training batch before the forward pass (data augmentation); null: none.</summary>
     public BatchTransform? Augment { get; set; }
+    /// <summary>A checkpoint file (as Keras's <c>BackupAndRestore</c>): after every epoch <see cref="Trainer.Fit"/> writes
+    /// the parameters, the optimiser's state and update count, the schedule's position, the random streams and the
+    /// history to it, atomically; when it exists at the start, <c>Fit</c> resumes from it, and the run ends with
+    /// parameters bit-identical to an uninterrupted one. It must come from the same model class and the same
+    /// options (batch size, mode, seed, shuffling, optimiser type); the file is kept at the end. Null: no checkpoints.</summary>
+    public string? Checkpoint { get; set; }
 }

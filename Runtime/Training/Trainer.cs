@@ -36,7 +36,18 @@ public static class Trainer
         var rng = new Rng(options.Seed);
         var history = new History();
         long step = 0;
-        for (int epoch = 1; epoch <= options.Epochs && history.NonFinite is null; epoch++)
+        int first = 1;
+        if (options.Checkpoint is { } checkpoint && File.Exists(checkpoint))
+        {
+            var resumed = Checkpoint.Restore(checkpoint, model, options, bs);
+            history = resumed.History;
+            step = resumed.Step;
+            first = resumed.Epoch + 1;
+            run.AugmentRandom = resumed.AugmentRandom;
+            if (options.Shuffle) for (int e = 1; e < first; e++) rng.Shuffle(run.Order);   // the shuffles those epochs made
+            options.Log?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"resumed from {checkpoint}: {resumed.Epoch} epochs ({step} steps) done"));
+        }
+        for (int epoch = first; epoch <= options.Epochs && history.NonFinite is null; epoch++)
         {
             var sw = Stopwatch.StartNew();
             if (options.Shuffle) rng.Shuffle(run.Order);
@@ -74,6 +85,7 @@ public static class Trainer
             history.Epochs.Add(stats);
             options.Log?.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"epoch {epoch,3}/{options.Epochs}  train loss {trainLoss:F4}  train acc {Fmt(trainAcc)}  test loss {Fmt(ev.Loss)}  test acc {Fmt(ev.Accuracy)}  lr {options.Optimizer.LearningRate:G4}  {seconds:F1}s  {stats.SamplesPerSecond:F0} samples/s"));
+            if (options.Checkpoint is not null) Checkpoint.Save(options.Checkpoint, model, options, bs, epoch, step, run.AugmentRandom, history);
         }
         if (history.NonFinite is not null) options.Log?.WriteLine("stopped: " + history.NonFinite);
         return history;
@@ -94,13 +106,13 @@ public static class Trainer
         private readonly float[] _x, _targets, _outputs, _accumulated;
         private readonly int[] _labels;
         private readonly BatchTransform? _augment;
-        private Rng _augmentRng;
+        public Rng AugmentRandom;
         public readonly int[] Order;
 
         public Run(ITrainableNetwork model, Dataset data, int batch, bool fullBatch, BatchTransform? augment, ulong seed)
         {
             _model = model; _data = data; _augment = augment;
-            _augmentRng = new Rng(seed ^ 0xA5A5A5A5DEADBEEFUL);
+            AugmentRandom = new Rng(seed ^ 0xA5A5A5A5DEADBEEFUL);
             Order = new int[data.Count];
             for (int i = 0; i < Order.Length; i++) Order[i] = i;
             _x = new float[batch * data.FeatureSize];
@@ -121,7 +133,7 @@ public static class Trainer
                 if (_data.Labels is not null) _labels[i] = _data.Labels[s];
                 else Array.Copy(_data.Targets!, (long)s * t, _targets, (long)i * t, t);
             }
-            _augment?.Invoke(_x.AsSpan(0, n * f), n, ref _augmentRng);
+            _augment?.Invoke(_x.AsSpan(0, n * f), n, ref AugmentRandom);
             _model.Forward(_x.AsSpan(0, n * f), training: true);
             float loss = _data.Labels is not null ? _model.Backward(_labels.AsSpan(0, n)) : _model.Backward(_targets.AsSpan(0, n * t));
             if (HasAccuracy(_model.LossKind))
@@ -153,7 +165,9 @@ public static class Trainer
         }
     }
 
-    /// <summary>Mean loss, accuracy and confusion matrix of <paramref name="model"/> on <paramref name="data"/> (inference mode).</summary>
+    /// <summary>Mean loss, accuracy and confusion matrix of <paramref name="model"/> on <paramref name="data"/> (inference mode).
+    /// Every sample is checked first (finite features, labels that are classes of the model, targets the loss accepts).</summary>
+    /// <exception cref="ArgumentException">The data does not fit the model; the message names the sample.</exception>
     public static Evaluation Evaluate(ITrainableNetwork model, Dataset data)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -222,6 +236,32 @@ public static class Trainer
             throw new ArgumentException($"{name} has class labels but the model's loss ({model.LossKind}) takes float targets", name);
         if (!wantsLabels && data.TargetSize != model.OutputSize)
             throw new ArgumentException($"{name} has {data.TargetSize} targets per sample; the model outputs {model.OutputSize}", name);
+        // Every sample, before the first step: a bad one found half-way through an epoch would cost the steps taken so
+        // far and name only its place in a batch.
+        var features = data.Features;
+        for (long i = 0; i < features.LongLength; i++)
+            if (!float.IsFinite(features[i]))
+                throw new ArgumentException($"{name} sample {i / data.FeatureSize} has {features[i]} at feature {i % data.FeatureSize}; features must be finite", name);
+        if (data.Labels is { } labels)
+        {
+            for (int i = 0; i < labels.Length; i++)
+                if ((uint)labels[i] >= (uint)model.OutputSize)
+                    throw new ArgumentException($"{name} sample {i} has label {labels[i]}; the model's {model.OutputSize} outputs are classes 0..{model.OutputSize - 1}", name);
+        }
+        else
+        {
+            var targets = data.Targets!;
+            for (int i = 0; i < targets.Length; i++)
+            {
+                float t = targets[i];
+                string? problem = !float.IsFinite(t) ? "targets must be finite"
+                    : model.LossKind == LossKind.BinaryCrossEntropy && !(t >= 0f && t <= 1f) ? "BinaryCrossEntropy targets must be in [0, 1]"
+                    : model.LossKind == LossKind.Hinge && t != 1f && t != -1f ? "Hinge targets must be −1 or +1"
+                    : null;
+                if (problem is not null)
+                    throw new ArgumentException($"{name} sample {i / data.TargetSize} has target {t}" + (data.TargetSize > 1 ? $" at output {i % data.TargetSize}" : "") + $"; {problem}", name);
+            }
+        }
     }
 
     private static string Fmt(float v) => float.IsNaN(v) ? "  -   " : v.ToString("F4", CultureInfo.InvariantCulture);

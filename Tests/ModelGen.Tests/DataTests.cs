@@ -88,4 +88,33 @@ public sealed class DataTests : IDisposable
         var e = Assert.Throws<InvalidDataException>(() => Idx.ReadLabels(path));
         Assert.Contains("gzip", e.Message);
     }
+
+    [Fact]
+    public void An_IDX_label_that_is_not_a_class_names_its_byte_offset_and_sample()
+    {
+        var labels = new byte[8 + 600];
+        labels[2] = 0x08; labels[3] = 0x01; labels[6] = 0x02; labels[7] = 0x58;   // 600 labels
+        labels[8 + 500] = 200;
+        var e = Assert.Throws<InvalidDataException>(() => Idx.ReadLabels(Write("lbl", labels, false)));
+        Assert.Contains("label 200 at byte offset 508 (sample 500) is not one of the 10 classes", e.Message);
+        Assert.Equal(200, Idx.ReadLabels(Write("lbl2", labels, false), classes: 256)[500]);   // a 256-class set says so
+    }
+
+    [Fact]
+    public void A_CSV_label_too_large_for_a_class_index_is_rejected_not_saturated()
+    {
+        string path = Path.Combine(_dir, "big.csv");
+        File.WriteAllText(path, "0.5,1\n0.25,1e12\n");
+        var e = Assert.Throws<InvalidDataException>(() => Csv.LoadClassification(path));
+        Assert.Contains("row 2 has label 1E+12, not a class index", e.Message);
+    }
+
+    [Fact]
+    public void A_one_column_CSV_says_what_a_classification_table_needs()
+    {
+        string path = Path.Combine(_dir, "one.csv");
+        File.WriteAllText(path, "1\n2\n");
+        var e = Assert.Throws<InvalidDataException>(() => Csv.LoadClassification(path));
+        Assert.Contains("rows have 1 column; a classification table needs feature columns and the label in the last column", e.Message);
+    }
 }

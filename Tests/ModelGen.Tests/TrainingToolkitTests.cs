@@ -272,13 +272,16 @@ public class TrainingToolkitTests
     }
 
     [Fact]
-    public void A_nan_in_the_data_stops_training_and_names_epoch_step_and_layer()
+    public void A_nan_during_training_stops_it_and_names_epoch_step_and_layer()
     {
         var data = Blobs(24, 5, 4, 2);
-        data.Features[13 * 5 + 2] = float.NaN;   // sample 13 → the third batch of 6 (step 3) when not shuffled
+        // A NaN in the data set itself is refused before the first step (naming the sample); one that appears during
+        // training — here from a broken augmentation on the third batch — stops training where it appears.
+        int calls = 0;
+        BatchTransform broken = (Span<float> x, int n, ref Rng rng) => { if (++calls == 3) x[1 * 5 + 2] = float.NaN; };
         using var net = new GcRelu(maxBatch: 6, seed: 1);
         var log = new StringWriter();
-        var h = Trainer.Fit(net, data, null, new TrainOptions { Epochs = 3, BatchSize = 6, Shuffle = false, Optimizer = new Sgd(0.1f), Log = log });
+        var h = Trainer.Fit(net, data, null, new TrainOptions { Epochs = 3, BatchSize = 6, Shuffle = false, Optimizer = new Sgd(0.1f), Augment = broken, Log = log });
         Assert.NotNull(h.NonFinite);
         Assert.Equal(1, h.NonFinite!.Epoch);
         Assert.Equal(3, h.NonFinite.Step);

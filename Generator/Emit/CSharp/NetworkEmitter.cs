@@ -140,7 +140,7 @@ internal static partial class NetworkEmitter
         cw.Line("// Offsets of the batch-sized buffers in a workspace (see the constructor for what each holds).");
         foreach (var b in p.Buffers.Buffers) cw.Line($"private readonly long {b.Field};");
         cw.Line("private SimdWidth _width;");
-        if (HasDropout(p)) cw.Line("private Rng _dropoutRng;");
+        if (p.Trainable) cw.Line("private Rng _dropoutRng;   // the training-time random stream (dropout masks)");
         if (p.Trainable) cw.Line("private readonly global::ModelGen.Training.OptimizerState _optimizerState = new();");
         foreach (var l in p.Layers) cw.Line($"private readonly Layer {GeneratedNames.LayerField(l)};");
         foreach (var l in p.Layers)
@@ -177,7 +177,7 @@ internal static partial class NetworkEmitter
             cw.Line($"_workspaces = new WorkspacePool(_main, () => new Workspace(workspace, \"{p.ClassName}\"));");
             cw.Line("_width = global::ModelGen.Simd.Best;");
             cw.Line("var rng = new Rng(unchecked((ulong)seed));");
-            if (HasDropout(p)) cw.Line("_dropoutRng = new Rng(unchecked((ulong)seed) ^ 0xD1B54A32D192ED03UL);   // a stream of its own");
+            if (p.Trainable) cw.Line("_dropoutRng = new Rng(unchecked((ulong)seed) ^ 0xD1B54A32D192ED03UL);   // a stream of its own");
             foreach (var t in p.Tensors.Where(t => t.Init == TensorInit.Ones))
                 cw.Line($"_arena.Span({t.Const}, {t.Length}).Fill(1f);   // {t.Name} = 1");
             foreach (var t in p.Tensors)
@@ -262,6 +262,15 @@ internal static partial class NetworkEmitter
             cw.Line("/// <summary>Restarts the dropout masks' generator: the masks that follow depend only on <paramref name=\"seed\"/>.</summary>");
             cw.Line(GeneratedCode);
             cw.Line("public void SeedDropout(int seed) => _dropoutRng = new Rng(unchecked((ulong)seed) ^ 0xD1B54A32D192ED03UL);");
+        }
+        if (p.Trainable)
+        {
+            cw.Line("/// <summary>The random stream of training-time layers (dropout masks); saved and restored by checkpoints.</summary>");
+            cw.Line(GeneratedCode);
+            cw.Line("public Rng TrainingRandom { get => _dropoutRng; set => _dropoutRng = value; }");
+            cw.Line("/// <summary>The optimiser's per-parameter state (momentum, moments) and update count, kept with the model.</summary>");
+            cw.Line(GeneratedCode);
+            cw.Line("public global::ModelGen.Training.OptimizerState OptimizerState => _optimizerState;");
         }
         cw.Line("/// <summary>Frees the arena, the workspaces and the optimiser state. Not to be called while another thread uses the model.</summary>");
         cw.Line(GeneratedCode);
