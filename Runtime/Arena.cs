@@ -25,6 +25,9 @@ public sealed unsafe class Arena : IDisposable
         _owner = owner;
         _data = (float*)NativeMemory.AlignedAlloc((nuint)(length * sizeof(float)), 64);
         NativeMemory.Clear(_data, (nuint)(length * sizeof(float)));
+#if MODELGEN_CHECKED
+        Kernels.Bounds.Add((nint)_data, (nint)(_data + length), owner + " memory");
+#endif
     }
 
     /// <summary>Number of floats.</summary>
@@ -40,12 +43,38 @@ public sealed unsafe class Arena : IDisposable
     /// <summary>The address range [start, end) of the memory, for the checked build's bounds checks.</summary>
     internal (nint Start, nint End) Range => ((nint)_data, (nint)(_data + Length));
 
-    /// <summary>A reference to the float at <paramref name="offset"/> (no bounds check: generated code owns the layout).</summary>
+    /// <summary>A reference to the float at <paramref name="offset"/> (no bounds check but in the checked build: generated code owns the layout).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ref float Ref(long offset)
     {
         if (_data == null) ThrowDisposed();
+#if MODELGEN_CHECKED
+        if ((ulong)offset >= (ulong)Length) throw new IndexOutOfRangeException($"offset {offset} is outside the {Length} floats of {_owner}'s memory");
+#endif
         return ref _data[offset];
+    }
+
+    /// <summary>Names <paramref name="length"/> floats at <paramref name="offset"/> for the checked build's bounds checks
+    /// (a no-op in other builds): an access from a reference into it must stay inside it.</summary>
+    public void Describe(long offset, long length, string name)
+    {
+        if (offset < 0 || length < 0 || offset + length > Length)
+            throw new ArgumentOutOfRangeException(nameof(offset), $"[{offset}, {offset + length}) is outside the arena of {Length} floats");
+#if MODELGEN_CHECKED
+        if (_data == null) ThrowDisposed();
+        Kernels.Bounds.Add((nint)(_data + offset), (nint)(_data + offset + length), _owner + "." + name);
+#endif
+    }
+
+    /// <summary>Names every tensor (and, when <paramref name="gradientBase"/> is positive, its gradient) for the checked build.</summary>
+    public void Describe(System.Collections.Generic.IReadOnlyList<TensorInfo> tensors, long gradientBase)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        foreach (var t in tensors)
+        {
+            Describe(t.Offset, t.Length, t.Name);
+            if (gradientBase > 0) Describe(gradientBase + t.Offset, t.Length, "d " + t.Name);
+        }
     }
 
     /// <summary>A bounds-checked view of <paramref name="length"/> floats at <paramref name="offset"/>.</summary>
@@ -62,13 +91,26 @@ public sealed unsafe class Arena : IDisposable
     /// <summary>Frees the memory.</summary>
     public void Dispose()
     {
-        if (_data != null) { NativeMemory.AlignedFree(_data); _data = null; }
+        if (_data != null)
+        {
+#if MODELGEN_CHECKED
+            Kernels.Bounds.Remove((nint)_data, (nint)(_data + Length));
+#endif
+            NativeMemory.AlignedFree(_data);
+            _data = null;
+        }
         GC.SuppressFinalize(this);
     }
 
     /// <summary>Frees the memory if the owner forgot to.</summary>
     ~Arena()
     {
-        if (_data != null) NativeMemory.AlignedFree(_data);
+        if (_data != null)
+        {
+#if MODELGEN_CHECKED
+            Kernels.Bounds.Remove((nint)_data, (nint)(_data + Length));
+#endif
+            NativeMemory.AlignedFree(_data);
+        }
     }
 }

@@ -15,8 +15,14 @@ public sealed class Workspace : IDisposable
 {
     private readonly Arena _memory;
 
-    /// <summary>Allocates <paramref name="length"/> floats, zeroed, for the model <paramref name="owner"/>.</summary>
-    public Workspace(long length, string owner) { _memory = new Arena(length, owner); Owner = owner; }
+    /// <summary>Allocates the buffers of <paramref name="layout"/>, zeroed.</summary>
+    public Workspace(WorkspaceLayout layout)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        _memory = new Arena(Math.Max(layout.Length, 16), layout.Owner);
+        Owner = layout.Owner;
+        foreach (var (offset, length, name) in layout.Buffers) _memory.Describe(offset, length, name);
+    }
 
     /// <summary>The model class this workspace belongs to.</summary>
     public string Owner { get; }

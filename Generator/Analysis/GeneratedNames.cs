@@ -28,7 +28,7 @@ internal static class GeneratedNames
         "_dropoutRng", "_optimizerState", "FoldBatchNorms", "Penalty", "BatchOf", "EnterMain", "RunForward", "CopyOutput",
         "BackwardCore",
         // types named without qualification in generated code
-        "MG", "Unsafe", "Arena", "Workspace", "WorkspacePool", "Layer", "Span", "ReadOnlySpan", "Vector512", "Vector256", "MethodImpl",
+        "MG", "Unsafe", "Arena", "Workspace", "WorkspacePool", "WorkspaceLayout", "Layer", "Span", "ReadOnlySpan", "Vector512", "Vector256", "MethodImpl",
         "MethodImplOptions", "TensorInfo", "Optimizer", "OptimizerState", "Rng", "Epilogue", "SimdWidth", "INetwork",
         "ITrainableNetwork", "IReadOnlyList", "InvalidOperationException", "ArgumentException", "ArgumentOutOfRangeException",
         "ArgumentNullException",

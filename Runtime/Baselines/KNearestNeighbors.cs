@@ -177,30 +177,30 @@ public sealed class KNearestNeighbors
         {
             for (nint f = 0; f < nf; f++)
             {
-                var b0 = Vector512.LoadUnsafe(ref x, (nuint)(f * ld));
-                var b1 = Vector512.LoadUnsafe(ref x, (nuint)(f * ld + 16));
-                var a0 = Vector512.Create(Unsafe.Add(ref qs, 0 * nf + f));
+                var b0 = Mem.Load512(ref x, (nuint)(f * ld));
+                var b1 = Mem.Load512(ref x, (nuint)(f * ld + 16));
+                var a0 = Vector512.Create(Mem.Add(ref qs, 0 * nf + f));
                 c0_0 = Vector512.FusedMultiplyAdd(a0, b0, c0_0);
                 c0_1 = Vector512.FusedMultiplyAdd(a0, b1, c0_1);
-                var a1 = Vector512.Create(Unsafe.Add(ref qs, 1 * nf + f));
+                var a1 = Vector512.Create(Mem.Add(ref qs, 1 * nf + f));
                 c1_0 = Vector512.FusedMultiplyAdd(a1, b0, c1_0);
                 c1_1 = Vector512.FusedMultiplyAdd(a1, b1, c1_1);
-                var a2 = Vector512.Create(Unsafe.Add(ref qs, 2 * nf + f));
+                var a2 = Vector512.Create(Mem.Add(ref qs, 2 * nf + f));
                 c2_0 = Vector512.FusedMultiplyAdd(a2, b0, c2_0);
                 c2_1 = Vector512.FusedMultiplyAdd(a2, b1, c2_1);
-                var a3 = Vector512.Create(Unsafe.Add(ref qs, 3 * nf + f));
+                var a3 = Vector512.Create(Mem.Add(ref qs, 3 * nf + f));
                 c3_0 = Vector512.FusedMultiplyAdd(a3, b0, c3_0);
                 c3_1 = Vector512.FusedMultiplyAdd(a3, b1, c3_1);
-                var a4 = Vector512.Create(Unsafe.Add(ref qs, 4 * nf + f));
+                var a4 = Vector512.Create(Mem.Add(ref qs, 4 * nf + f));
                 c4_0 = Vector512.FusedMultiplyAdd(a4, b0, c4_0);
                 c4_1 = Vector512.FusedMultiplyAdd(a4, b1, c4_1);
-                var a5 = Vector512.Create(Unsafe.Add(ref qs, 5 * nf + f));
+                var a5 = Vector512.Create(Mem.Add(ref qs, 5 * nf + f));
                 c5_0 = Vector512.FusedMultiplyAdd(a5, b0, c5_0);
                 c5_1 = Vector512.FusedMultiplyAdd(a5, b1, c5_1);
-                var a6 = Vector512.Create(Unsafe.Add(ref qs, 6 * nf + f));
+                var a6 = Vector512.Create(Mem.Add(ref qs, 6 * nf + f));
                 c6_0 = Vector512.FusedMultiplyAdd(a6, b0, c6_0);
                 c6_1 = Vector512.FusedMultiplyAdd(a6, b1, c6_1);
-                var a7 = Vector512.Create(Unsafe.Add(ref qs, 7 * nf + f));
+                var a7 = Vector512.Create(Mem.Add(ref qs, 7 * nf + f));
                 c7_0 = Vector512.FusedMultiplyAdd(a7, b0, c7_0);
                 c7_1 = Vector512.FusedMultiplyAdd(a7, b1, c7_1);
             }
@@ -209,49 +209,49 @@ public sealed class KNearestNeighbors
         {
             for (nint f = 0; f < nf; f++)
             {
-                var b0 = Vector512.LoadUnsafe(ref x, (nuint)(f * ld));
-                var b1 = Vector512.LoadUnsafe(ref x, (nuint)(f * ld + 16));
-                var a0 = Vector512.Create(Unsafe.Add(ref qs, 0 * nf + f));
+                var b0 = Mem.Load512(ref x, (nuint)(f * ld));
+                var b1 = Mem.Load512(ref x, (nuint)(f * ld + 16));
+                var a0 = Vector512.Create(Mem.Add(ref qs, 0 * nf + f));
                 c0_0 += Vector512.Abs(a0 - b0);
                 c0_1 += Vector512.Abs(a0 - b1);
-                var a1 = Vector512.Create(Unsafe.Add(ref qs, 1 * nf + f));
+                var a1 = Vector512.Create(Mem.Add(ref qs, 1 * nf + f));
                 c1_0 += Vector512.Abs(a1 - b0);
                 c1_1 += Vector512.Abs(a1 - b1);
-                var a2 = Vector512.Create(Unsafe.Add(ref qs, 2 * nf + f));
+                var a2 = Vector512.Create(Mem.Add(ref qs, 2 * nf + f));
                 c2_0 += Vector512.Abs(a2 - b0);
                 c2_1 += Vector512.Abs(a2 - b1);
-                var a3 = Vector512.Create(Unsafe.Add(ref qs, 3 * nf + f));
+                var a3 = Vector512.Create(Mem.Add(ref qs, 3 * nf + f));
                 c3_0 += Vector512.Abs(a3 - b0);
                 c3_1 += Vector512.Abs(a3 - b1);
-                var a4 = Vector512.Create(Unsafe.Add(ref qs, 4 * nf + f));
+                var a4 = Vector512.Create(Mem.Add(ref qs, 4 * nf + f));
                 c4_0 += Vector512.Abs(a4 - b0);
                 c4_1 += Vector512.Abs(a4 - b1);
-                var a5 = Vector512.Create(Unsafe.Add(ref qs, 5 * nf + f));
+                var a5 = Vector512.Create(Mem.Add(ref qs, 5 * nf + f));
                 c5_0 += Vector512.Abs(a5 - b0);
                 c5_1 += Vector512.Abs(a5 - b1);
-                var a6 = Vector512.Create(Unsafe.Add(ref qs, 6 * nf + f));
+                var a6 = Vector512.Create(Mem.Add(ref qs, 6 * nf + f));
                 c6_0 += Vector512.Abs(a6 - b0);
                 c6_1 += Vector512.Abs(a6 - b1);
-                var a7 = Vector512.Create(Unsafe.Add(ref qs, 7 * nf + f));
+                var a7 = Vector512.Create(Mem.Add(ref qs, 7 * nf + f));
                 c7_0 += Vector512.Abs(a7 - b0);
                 c7_1 += Vector512.Abs(a7 - b1);
             }
         }
-        c0_0.StoreUnsafe(ref tile[0]);
-        c0_1.StoreUnsafe(ref tile[16]);
-        c1_0.StoreUnsafe(ref tile[32]);
-        c1_1.StoreUnsafe(ref tile[48]);
-        c2_0.StoreUnsafe(ref tile[64]);
-        c2_1.StoreUnsafe(ref tile[80]);
-        c3_0.StoreUnsafe(ref tile[96]);
-        c3_1.StoreUnsafe(ref tile[112]);
-        c4_0.StoreUnsafe(ref tile[128]);
-        c4_1.StoreUnsafe(ref tile[144]);
-        c5_0.StoreUnsafe(ref tile[160]);
-        c5_1.StoreUnsafe(ref tile[176]);
-        c6_0.StoreUnsafe(ref tile[192]);
-        c6_1.StoreUnsafe(ref tile[208]);
-        c7_0.StoreUnsafe(ref tile[224]);
-        c7_1.StoreUnsafe(ref tile[240]);
+        c0_0.StoreAt(ref tile[0]);
+        c0_1.StoreAt(ref tile[16]);
+        c1_0.StoreAt(ref tile[32]);
+        c1_1.StoreAt(ref tile[48]);
+        c2_0.StoreAt(ref tile[64]);
+        c2_1.StoreAt(ref tile[80]);
+        c3_0.StoreAt(ref tile[96]);
+        c3_1.StoreAt(ref tile[112]);
+        c4_0.StoreAt(ref tile[128]);
+        c4_1.StoreAt(ref tile[144]);
+        c5_0.StoreAt(ref tile[160]);
+        c5_1.StoreAt(ref tile[176]);
+        c6_0.StoreAt(ref tile[192]);
+        c6_1.StoreAt(ref tile[208]);
+        c7_0.StoreAt(ref tile[224]);
+        c7_1.StoreAt(ref tile[240]);
     }
 }

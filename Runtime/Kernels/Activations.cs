@@ -22,10 +22,10 @@ public static class Activations
         ref float xs = ref MemoryMarshal.GetReference(x);
         ref float ys = ref MemoryMarshal.GetReference(y);
         if (width == SimdWidth.V512)
-            for (; i + 16 <= n; i += 16) F512(f, alpha, Vector512.LoadUnsafe(ref xs, (nuint)i)).StoreUnsafe(ref ys, (nuint)i);
+            for (; i + 16 <= n; i += 16) F512(f, alpha, Mem.Load512(ref xs, (nuint)i)).StoreAt(ref ys, (nuint)i);
         else if (width == SimdWidth.V256)
-            for (; i + 8 <= n; i += 8) F256(f, alpha, Vector256.LoadUnsafe(ref xs, (nuint)i)).StoreUnsafe(ref ys, (nuint)i);
-        for (; i < n; i++) Unsafe.Add(ref ys, i) = F(f, alpha, Unsafe.Add(ref xs, i));
+            for (; i + 8 <= n; i += 8) F256(f, alpha, Mem.Load256(ref xs, (nuint)i)).StoreAt(ref ys, (nuint)i);
+        for (; i < n; i++) Mem.Add(ref ys, i) = F(f, alpha, Mem.Add(ref xs, i));
     }
 
     /// <summary><c>dx = dy ⊙ f'(y)</c> over <c>dx.Length</c> elements.</summary>
@@ -39,11 +39,11 @@ public static class Activations
         ref float o = ref MemoryMarshal.GetReference(dx);
         if (width == SimdWidth.V512)
             for (; i + 16 <= n; i += 16)
-                B512(f, alpha, Vector512.LoadUnsafe(ref d, (nuint)i), Vector512.LoadUnsafe(ref ys, (nuint)i)).StoreUnsafe(ref o, (nuint)i);
+                B512(f, alpha, Mem.Load512(ref d, (nuint)i), Mem.Load512(ref ys, (nuint)i)).StoreAt(ref o, (nuint)i);
         else if (width == SimdWidth.V256)
             for (; i + 8 <= n; i += 8)
-                B256(f, alpha, Vector256.LoadUnsafe(ref d, (nuint)i), Vector256.LoadUnsafe(ref ys, (nuint)i)).StoreUnsafe(ref o, (nuint)i);
-        for (; i < n; i++) Unsafe.Add(ref o, i) = B(f, alpha, Unsafe.Add(ref d, i), Unsafe.Add(ref ys, i));
+                B256(f, alpha, Mem.Load256(ref d, (nuint)i), Mem.Load256(ref ys, (nuint)i)).StoreAt(ref o, (nuint)i);
+        for (; i < n; i++) Mem.Add(ref o, i) = B(f, alpha, Mem.Add(ref d, i), Mem.Add(ref ys, i));
     }
 
     /// <summary>Scalar forward of one element.</summary>

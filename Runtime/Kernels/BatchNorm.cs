@@ -22,22 +22,22 @@ public static class BatchNorm
             double sum = 0, sq = 0;
             for (int b = 0; b < batch; b++)
             {
-                ref float row = ref Unsafe.Add(ref x, ((nint)b * c + ci) * ldP);
-                for (int q = 0; q < pixels; q++) { double v = Unsafe.Add(ref row, q); sum += v; sq += v * v; }
+                ref float row = ref Mem.Add(ref x, ((nint)b * c + ci) * ldP);
+                for (int q = 0; q < pixels; q++) { double v = Mem.Add(ref row, q); sum += v; sq += v * v; }
             }
             double mean = sum / n, var = Math.Max(sq / n - mean * mean, 0);
             float inv = (float)(1.0 / Math.Sqrt(var + eps));
-            Unsafe.Add(ref stats, 2 * ci) = (float)mean;
-            Unsafe.Add(ref stats, 2 * ci + 1) = inv;
-            ref float rm = ref Unsafe.Add(ref runMean, ci);
-            ref float rv = ref Unsafe.Add(ref runVar, ci);
+            Mem.Add(ref stats, 2 * ci) = (float)mean;
+            Mem.Add(ref stats, 2 * ci + 1) = inv;
+            ref float rm = ref Mem.Add(ref runMean, ci);
+            ref float rv = ref Mem.Add(ref runVar, ci);
             rm = (1 - momentum) * rm + momentum * (float)mean;
             rv = (1 - momentum) * rv + momentum * (float)(n > 1 ? var * n / (n - 1) : var);
-            float g = Unsafe.Add(ref gamma, ci) * inv, sh = Unsafe.Add(ref beta, ci) - (float)mean * g;
+            float g = Mem.Add(ref gamma, ci) * inv, sh = Mem.Add(ref beta, ci) - (float)mean * g;
             for (int b = 0; b < batch; b++)
             {
                 nint o = ((nint)b * c + ci) * ldP;
-                for (int q = 0; q < pixels; q++) Unsafe.Add(ref y, o + q) = Unsafe.Add(ref x, o + q) * g + sh;
+                for (int q = 0; q < pixels; q++) Mem.Add(ref y, o + q) = Mem.Add(ref x, o + q) * g + sh;
             }
         }
     }
@@ -49,12 +49,12 @@ public static class BatchNorm
     {
         for (int ci = 0; ci < c; ci++)
         {
-            float g = Unsafe.Add(ref gamma, ci) / MathF.Sqrt(Unsafe.Add(ref runVar, ci) + eps);
-            float sh = Unsafe.Add(ref beta, ci) - Unsafe.Add(ref runMean, ci) * g;
+            float g = Mem.Add(ref gamma, ci) / MathF.Sqrt(Mem.Add(ref runVar, ci) + eps);
+            float sh = Mem.Add(ref beta, ci) - Mem.Add(ref runMean, ci) * g;
             for (int b = 0; b < batch; b++)
             {
                 nint o = ((nint)b * c + ci) * ldP;
-                for (int q = 0; q < pixels; q++) Unsafe.Add(ref y, o + q) = Unsafe.Add(ref x, o + q) * g + sh;
+                for (int q = 0; q < pixels; q++) Mem.Add(ref y, o + q) = Mem.Add(ref x, o + q) * g + sh;
             }
         }
     }
@@ -67,30 +67,30 @@ public static class BatchNorm
         long n = (long)batch * pixels;
         for (int ci = 0; ci < c; ci++)
         {
-            float mean = Unsafe.Add(ref stats, 2 * ci), inv = Unsafe.Add(ref stats, 2 * ci + 1);
+            float mean = Mem.Add(ref stats, 2 * ci), inv = Mem.Add(ref stats, 2 * ci + 1);
             double sdy = 0, sdyx = 0;
             for (int b = 0; b < batch; b++)
             {
                 nint o = ((nint)b * c + ci) * ldP;
                 for (int q = 0; q < pixels; q++)
                 {
-                    double d = Unsafe.Add(ref dy, o + q);
+                    double d = Mem.Add(ref dy, o + q);
                     sdy += d;
-                    sdyx += d * (Unsafe.Add(ref x, o + q) - mean) * inv;
+                    sdyx += d * (Mem.Add(ref x, o + q) - mean) * inv;
                 }
             }
-            Unsafe.Add(ref dbeta, ci) += (float)sdy;
-            Unsafe.Add(ref dgamma, ci) += (float)sdyx;
+            Mem.Add(ref dbeta, ci) += (float)sdy;
+            Mem.Add(ref dgamma, ci) += (float)sdyx;
             if (!inputGradient) continue;
-            float k = Unsafe.Add(ref gamma, ci) * inv / n;
+            float k = Mem.Add(ref gamma, ci) * inv / n;
             float a = (float)sdy, bxh = (float)sdyx;
             for (int b = 0; b < batch; b++)
             {
                 nint o = ((nint)b * c + ci) * ldP;
                 for (int q = 0; q < pixels; q++)
                 {
-                    float xh = (Unsafe.Add(ref x, o + q) - mean) * inv;
-                    Unsafe.Add(ref dx, o + q) = k * (n * Unsafe.Add(ref dy, o + q) - a - xh * bxh);
+                    float xh = (Mem.Add(ref x, o + q) - mean) * inv;
+                    Mem.Add(ref dx, o + q) = k * (n * Mem.Add(ref dy, o + q) - a - xh * bxh);
                 }
             }
         }
@@ -106,10 +106,10 @@ public static class BatchNorm
     {
         for (int o = 0; o < outputs; o++)
         {
-            float s = Unsafe.Add(ref gamma, o) / MathF.Sqrt(Unsafe.Add(ref runVar, o) + eps);
+            float s = Mem.Add(ref gamma, o) / MathF.Sqrt(Mem.Add(ref runVar, o) + eps);
             nint row = (nint)o * k;
-            for (int i = 0; i < k; i++) Unsafe.Add(ref foldedW, row + i) = s * Unsafe.Add(ref w, row + i);
-            Unsafe.Add(ref foldedBias, o) = s * (Unsafe.Add(ref bias, o) - Unsafe.Add(ref runMean, o)) + Unsafe.Add(ref beta, o);
+            for (int i = 0; i < k; i++) Mem.Add(ref foldedW, row + i) = s * Mem.Add(ref w, row + i);
+            Mem.Add(ref foldedBias, o) = s * (Mem.Add(ref bias, o) - Mem.Add(ref runMean, o)) + Mem.Add(ref beta, o);
         }
     }
 }

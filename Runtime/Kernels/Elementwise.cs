@@ -20,9 +20,9 @@ public static class Elementwise
         ref float b = ref MemoryMarshal.GetReference(y);
         ref float c = ref MemoryMarshal.GetReference(z);
         if (width == SimdWidth.V512)
-            for (; i + 16 <= n; i += 16) (Vector512.LoadUnsafe(ref a, (nuint)i) * Vector512.LoadUnsafe(ref b, (nuint)i)).StoreUnsafe(ref c, (nuint)i);
+            for (; i + 16 <= n; i += 16) (Mem.Load512(ref a, (nuint)i) * Mem.Load512(ref b, (nuint)i)).StoreAt(ref c, (nuint)i);
         else if (width == SimdWidth.V256)
-            for (; i + 8 <= n; i += 8) (Vector256.LoadUnsafe(ref a, (nuint)i) * Vector256.LoadUnsafe(ref b, (nuint)i)).StoreUnsafe(ref c, (nuint)i);
-        for (; i < n; i++) Unsafe.Add(ref c, i) = Unsafe.Add(ref a, i) * Unsafe.Add(ref b, i);
+            for (; i + 8 <= n; i += 8) (Mem.Load256(ref a, (nuint)i) * Mem.Load256(ref b, (nuint)i)).StoreAt(ref c, (nuint)i);
+        for (; i < n; i++) Mem.Add(ref c, i) = Mem.Add(ref a, i) * Mem.Add(ref b, i);
     }
 }

@@ -10,7 +10,7 @@ public static class Epilogues
 {
     /// <summary>Bias of row <paramref name="row"/>, or 0 when the epilogue adds none (bias may be a null ref then).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float BiasOf(ref float bias, int row, Epilogue epi) => epi >= Epilogue.Bias ? Unsafe.Add(ref bias, row) : 0f;
+    public static float BiasOf(ref float bias, int row, Epilogue epi) => epi >= Epilogue.Bias ? Mem.Add(ref bias, row) : 0f;
 
     /// <summary>Applies <paramref name="epi"/> to one accumulator and stores it at <paramref name="dst"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -18,14 +18,14 @@ public static class Epilogues
     {
         switch (epi)
         {
-            case Epilogue.Store: acc.StoreUnsafe(ref dst); break;
-            case Epilogue.Accumulate: (acc + Vector512.LoadUnsafe(ref dst)).StoreUnsafe(ref dst); break;
-            case Epilogue.Bias: (acc + Vector512.Create(bias)).StoreUnsafe(ref dst); break;
+            case Epilogue.Store: acc.StoreAt(ref dst); break;
+            case Epilogue.Accumulate: (acc + Mem.Load512(ref dst)).StoreAt(ref dst); break;
+            case Epilogue.Bias: (acc + Vector512.Create(bias)).StoreAt(ref dst); break;
             // vmaxps returns its second operand when either is NaN: zero first, so a NaN propagates (NaN detection relies on it).
-            case Epilogue.BiasRelu: Vector512.MaxNative(Vector512<float>.Zero, acc + Vector512.Create(bias)).StoreUnsafe(ref dst); break;
+            case Epilogue.BiasRelu: Vector512.MaxNative(Vector512<float>.Zero, acc + Vector512.Create(bias)).StoreAt(ref dst); break;
             default:
                 var z = acc + Vector512.Create(bias);
-                Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512<float>.Zero), z, z * alpha).StoreUnsafe(ref dst);
+                Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512<float>.Zero), z, z * alpha).StoreAt(ref dst);
                 break;
         }
     }
@@ -36,13 +36,13 @@ public static class Epilogues
     {
         switch (epi)
         {
-            case Epilogue.Store: acc.StoreUnsafe(ref dst); break;
-            case Epilogue.Accumulate: (acc + Vector256.LoadUnsafe(ref dst)).StoreUnsafe(ref dst); break;
-            case Epilogue.Bias: (acc + Vector256.Create(bias)).StoreUnsafe(ref dst); break;
-            case Epilogue.BiasRelu: Vector256.MaxNative(Vector256<float>.Zero, acc + Vector256.Create(bias)).StoreUnsafe(ref dst); break;
+            case Epilogue.Store: acc.StoreAt(ref dst); break;
+            case Epilogue.Accumulate: (acc + Mem.Load256(ref dst)).StoreAt(ref dst); break;
+            case Epilogue.Bias: (acc + Vector256.Create(bias)).StoreAt(ref dst); break;
+            case Epilogue.BiasRelu: Vector256.MaxNative(Vector256<float>.Zero, acc + Vector256.Create(bias)).StoreAt(ref dst); break;
             default:
                 var z = acc + Vector256.Create(bias);
-                Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256<float>.Zero), z, z * alpha).StoreUnsafe(ref dst);
+                Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256<float>.Zero), z, z * alpha).StoreAt(ref dst);
                 break;
         }
     }

@@ -28,10 +28,10 @@ public static class Gelu
         ref float xs = ref MemoryMarshal.GetReference(x);
         ref float ys = ref MemoryMarshal.GetReference(y);
         if (width == SimdWidth.V512)
-            for (; i + 16 <= n; i += 16) { var v = Vector512.LoadUnsafe(ref xs, (nuint)i); (v * Cdf512(tanh, v)).StoreUnsafe(ref ys, (nuint)i); }
+            for (; i + 16 <= n; i += 16) { var v = Mem.Load512(ref xs, (nuint)i); (v * Cdf512(tanh, v)).StoreAt(ref ys, (nuint)i); }
         else if (width == SimdWidth.V256)
-            for (; i + 8 <= n; i += 8) { var v = Vector256.LoadUnsafe(ref xs, (nuint)i); (v * Cdf256(tanh, v)).StoreUnsafe(ref ys, (nuint)i); }
-        for (; i < n; i++) { float v = Unsafe.Add(ref xs, i); Unsafe.Add(ref ys, i) = v * Cdf(tanh, v); }
+            for (; i + 8 <= n; i += 8) { var v = Mem.Load256(ref xs, (nuint)i); (v * Cdf256(tanh, v)).StoreAt(ref ys, (nuint)i); }
+        for (; i < n; i++) { float v = Mem.Add(ref xs, i); Mem.Add(ref ys, i) = v * Cdf(tanh, v); }
     }
 
     /// <summary><c>dx = dy ⊙ gelu'(x)</c> over <c>dx.Length</c> elements (dx may alias dy).</summary>
@@ -45,11 +45,11 @@ public static class Gelu
         ref float o = ref MemoryMarshal.GetReference(dx);
         if (width == SimdWidth.V512)
             for (; i + 16 <= n; i += 16)
-                (Vector512.LoadUnsafe(ref d, (nuint)i) * Slope512(tanh, Vector512.LoadUnsafe(ref xs, (nuint)i))).StoreUnsafe(ref o, (nuint)i);
+                (Mem.Load512(ref d, (nuint)i) * Slope512(tanh, Mem.Load512(ref xs, (nuint)i))).StoreAt(ref o, (nuint)i);
         else if (width == SimdWidth.V256)
             for (; i + 8 <= n; i += 8)
-                (Vector256.LoadUnsafe(ref d, (nuint)i) * Slope256(tanh, Vector256.LoadUnsafe(ref xs, (nuint)i))).StoreUnsafe(ref o, (nuint)i);
-        for (; i < n; i++) Unsafe.Add(ref o, i) = Unsafe.Add(ref d, i) * Slope(tanh, Unsafe.Add(ref xs, i));
+                (Mem.Load256(ref d, (nuint)i) * Slope256(tanh, Mem.Load256(ref xs, (nuint)i))).StoreAt(ref o, (nuint)i);
+        for (; i < n; i++) Mem.Add(ref o, i) = Mem.Add(ref d, i) * Slope(tanh, Mem.Add(ref xs, i));
     }
 
     /// <summary>erf by A&amp;S 7.1.26 (odd extension).</summary>

@@ -26,8 +26,8 @@ public static class Gemm
             {
                 float acc = 0f;
                 for (int p = 0; p < k; p++)
-                    acc += Unsafe.Add(ref a, r * ars + p * aks) * Unsafe.Add(ref b, p * ldb + j);
-                Epilogues.Apply(acc, ref Unsafe.Add(ref c, r * ldc + j), bv, epi, alpha);
+                    acc += Mem.Add(ref a, r * ars + p * aks) * Mem.Add(ref b, p * ldb + j);
+                Epilogues.Apply(acc, ref Mem.Add(ref c, r * ldc + j), bv, epi, alpha);
             }
         }
     }
@@ -44,8 +44,8 @@ public static class Gemm
             {
                 float acc = 0f;
                 for (int p = 0; p < k; p++)
-                    acc += Unsafe.Add(ref a, r * ars + p * aks) * Unsafe.Add(ref b, Unsafe.Add(ref boff, p) + j);
-                Epilogues.Apply(acc, ref Unsafe.Add(ref c, r * ldc + j), bv, epi, alpha);
+                    acc += Mem.Add(ref a, r * ars + p * aks) * Mem.Add(ref b, Mem.Add(ref boff, p) + j);
+                Epilogues.Apply(acc, ref Mem.Add(ref c, r * ldc + j), bv, epi, alpha);
             }
         }
     }
@@ -59,20 +59,20 @@ public static class Gemm
         int kv = k & ~15;
         for (; o + 8 <= rows; o += 8)
         {
-            ref float w0 = ref Unsafe.Add(ref w, (nint)o * k);
+            ref float w0 = ref Mem.Add(ref w, (nint)o * k);
             nint s = k;
             Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
             for (int i = 0; i < kv; i += 16)
             {
-                var xv = Vector512.LoadUnsafe(ref x, (nuint)i);
-                c0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref w0, (nuint)i), xv, c0);
-                c1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref Unsafe.Add(ref w0, s), (nuint)i), xv, c1);
-                c2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref Unsafe.Add(ref w0, 2 * s), (nuint)i), xv, c2);
-                c3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref Unsafe.Add(ref w0, 3 * s), (nuint)i), xv, c3);
-                c4 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref Unsafe.Add(ref w0, 4 * s), (nuint)i), xv, c4);
-                c5 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref Unsafe.Add(ref w0, 5 * s), (nuint)i), xv, c5);
-                c6 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref Unsafe.Add(ref w0, 6 * s), (nuint)i), xv, c6);
-                c7 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref Unsafe.Add(ref w0, 7 * s), (nuint)i), xv, c7);
+                var xv = Mem.Load512(ref x, (nuint)i);
+                c0 = Vector512.FusedMultiplyAdd(Mem.Load512(ref w0, (nuint)i), xv, c0);
+                c1 = Vector512.FusedMultiplyAdd(Mem.Load512(ref Mem.Add(ref w0, s), (nuint)i), xv, c1);
+                c2 = Vector512.FusedMultiplyAdd(Mem.Load512(ref Mem.Add(ref w0, 2 * s), (nuint)i), xv, c2);
+                c3 = Vector512.FusedMultiplyAdd(Mem.Load512(ref Mem.Add(ref w0, 3 * s), (nuint)i), xv, c3);
+                c4 = Vector512.FusedMultiplyAdd(Mem.Load512(ref Mem.Add(ref w0, 4 * s), (nuint)i), xv, c4);
+                c5 = Vector512.FusedMultiplyAdd(Mem.Load512(ref Mem.Add(ref w0, 5 * s), (nuint)i), xv, c5);
+                c6 = Vector512.FusedMultiplyAdd(Mem.Load512(ref Mem.Add(ref w0, 6 * s), (nuint)i), xv, c6);
+                c7 = Vector512.FusedMultiplyAdd(Mem.Load512(ref Mem.Add(ref w0, 7 * s), (nuint)i), xv, c7);
             }
             Finish(Vector512.Sum(c0), ref w0, 0, k, kv, ref x, ref y, o, ref bias, epi, alpha);
             Finish(Vector512.Sum(c1), ref w0, 1, k, kv, ref x, ref y, o, ref bias, epi, alpha);
@@ -85,10 +85,10 @@ public static class Gemm
         }
         for (; o < rows; o++)
         {
-            ref float w0 = ref Unsafe.Add(ref w, (nint)o * k);
+            ref float w0 = ref Mem.Add(ref w, (nint)o * k);
             Vector512<float> c0 = default;
             for (int i = 0; i < kv; i += 16)
-                c0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref w0, (nuint)i), Vector512.LoadUnsafe(ref x, (nuint)i), c0);
+                c0 = Vector512.FusedMultiplyAdd(Mem.Load512(ref w0, (nuint)i), Mem.Load512(ref x, (nuint)i), c0);
             Finish(Vector512.Sum(c0), ref w0, 0, k, kv, ref x, ref y, o, ref bias, epi, alpha);
         }
     }
@@ -101,16 +101,16 @@ public static class Gemm
         int kv = k & ~7;
         for (; o + 4 <= rows; o += 4)
         {
-            ref float w0 = ref Unsafe.Add(ref w, (nint)o * k);
+            ref float w0 = ref Mem.Add(ref w, (nint)o * k);
             nint s = k;
             Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
             for (int i = 0; i < kv; i += 8)
             {
-                var xv = Vector256.LoadUnsafe(ref x, (nuint)i);
-                c0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref w0, (nuint)i), xv, c0);
-                c1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref Unsafe.Add(ref w0, s), (nuint)i), xv, c1);
-                c2 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref Unsafe.Add(ref w0, 2 * s), (nuint)i), xv, c2);
-                c3 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref Unsafe.Add(ref w0, 3 * s), (nuint)i), xv, c3);
+                var xv = Mem.Load256(ref x, (nuint)i);
+                c0 = Vector256.FusedMultiplyAdd(Mem.Load256(ref w0, (nuint)i), xv, c0);
+                c1 = Vector256.FusedMultiplyAdd(Mem.Load256(ref Mem.Add(ref w0, s), (nuint)i), xv, c1);
+                c2 = Vector256.FusedMultiplyAdd(Mem.Load256(ref Mem.Add(ref w0, 2 * s), (nuint)i), xv, c2);
+                c3 = Vector256.FusedMultiplyAdd(Mem.Load256(ref Mem.Add(ref w0, 3 * s), (nuint)i), xv, c3);
             }
             Finish(Vector256.Sum(c0), ref w0, 0, k, kv, ref x, ref y, o, ref bias, epi, alpha);
             Finish(Vector256.Sum(c1), ref w0, 1, k, kv, ref x, ref y, o, ref bias, epi, alpha);
@@ -119,10 +119,10 @@ public static class Gemm
         }
         for (; o < rows; o++)
         {
-            ref float w0 = ref Unsafe.Add(ref w, (nint)o * k);
+            ref float w0 = ref Mem.Add(ref w, (nint)o * k);
             Vector256<float> c0 = default;
             for (int i = 0; i < kv; i += 8)
-                c0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref w0, (nuint)i), Vector256.LoadUnsafe(ref x, (nuint)i), c0);
+                c0 = Vector256.FusedMultiplyAdd(Mem.Load256(ref w0, (nuint)i), Mem.Load256(ref x, (nuint)i), c0);
             Finish(Vector256.Sum(c0), ref w0, 0, k, kv, ref x, ref y, o, ref bias, epi, alpha);
         }
     }
@@ -131,8 +131,8 @@ public static class Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Finish(float acc, ref float w0, int r, int k, int kv, ref float x, ref float y, int o, ref float bias, Epilogue epi, float alpha)
     {
-        ref float row = ref Unsafe.Add(ref w0, (nint)r * k);
-        for (int i = kv; i < k; i++) acc += Unsafe.Add(ref row, i) * Unsafe.Add(ref x, i);
-        Epilogues.Apply(acc, ref Unsafe.Add(ref y, o + r), Epilogues.BiasOf(ref bias, o + r, epi), epi, alpha);
+        ref float row = ref Mem.Add(ref w0, (nint)r * k);
+        for (int i = kv; i < k; i++) acc += Mem.Add(ref row, i) * Mem.Add(ref x, i);
+        Epilogues.Apply(acc, ref Mem.Add(ref y, o + r), Epilogues.BiasOf(ref bias, o + r, epi), epi, alpha);
     }
 }

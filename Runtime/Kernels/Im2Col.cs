@@ -24,30 +24,30 @@ public static class Im2Col
             for (int u = 0; u < kh; u++)
                 for (int v = 0; v < kw; v++)
                 {
-                    ref float row = ref Unsafe.Add(ref col, (nint)((ci * kh + u) * kw + v) * ldCol);
-                    ref float src = ref Unsafe.Add(ref x, (nint)ci * ldIn);
+                    ref float row = ref Mem.Add(ref col, (nint)((ci * kh + u) * kw + v) * ldCol);
+                    ref float src = ref Mem.Add(ref x, (nint)ci * ldIn);
                     for (int i = 0; i < ho; i++)
                     {
                         int hi = i * s + u - ph;
-                        ref float dst = ref Unsafe.Add(ref row, i * wo);
-                        if ((uint)hi >= (uint)h) { for (int j = 0; j < wo; j++) Unsafe.Add(ref dst, j) = 0f; continue; }
-                        ref float srow = ref Unsafe.Add(ref src, hi * w);
+                        ref float dst = ref Mem.Add(ref row, i * wo);
+                        if ((uint)hi >= (uint)h) { for (int j = 0; j < wo; j++) Mem.Add(ref dst, j) = 0f; continue; }
+                        ref float srow = ref Mem.Add(ref src, hi * w);
                         if (s == 1)
                         {
                             // Interior columns are one contiguous copy; only the borders are zero.
                             int j0 = Math.Min(wo, Math.Max(0, pw - v)), j1 = Math.Max(j0, Math.Min(wo, w + pw - v));
-                            for (int j = 0; j < j0; j++) Unsafe.Add(ref dst, j) = 0f;
-                            Copy(ref Unsafe.Add(ref srow, j0 + v - pw), ref Unsafe.Add(ref dst, j0), j1 - j0);
-                            for (int j = j1; j < wo; j++) Unsafe.Add(ref dst, j) = 0f;
+                            for (int j = 0; j < j0; j++) Mem.Add(ref dst, j) = 0f;
+                            Copy(ref Mem.Add(ref srow, j0 + v - pw), ref Mem.Add(ref dst, j0), j1 - j0);
+                            for (int j = j1; j < wo; j++) Mem.Add(ref dst, j) = 0f;
                         }
                         else
                             for (int j = 0; j < wo; j++)
                             {
                                 int wi = j * s + v - pw;
-                                Unsafe.Add(ref dst, j) = (uint)wi < (uint)w ? Unsafe.Add(ref srow, wi) : 0f;
+                                Mem.Add(ref dst, j) = (uint)wi < (uint)w ? Mem.Add(ref srow, wi) : 0f;
                             }
                     }
-                    MemoryMarshal.CreateSpan(ref Unsafe.Add(ref row, p), ldCol - p).Clear();
+                    MemoryMarshal.CreateSpan(ref Mem.Add(ref row, p), ldCol - p).Clear();
                 }
     }
 
@@ -64,13 +64,20 @@ public static class Im2Col
         MemoryMarshal.CreateSpan(ref xpad, c * hp * wp + slack).Clear();
         for (int ci = 0; ci < c; ci++)
             for (int i = 0; i < h; i++)
-                Copy(ref Unsafe.Add(ref x, (nint)ci * ldIn + i * w), ref Unsafe.Add(ref xpad, (nint)ci * hp * wp + (i + ph) * wp + pw), w);
+                Copy(ref Mem.Add(ref x, (nint)ci * ldIn + i * w), ref Mem.Add(ref xpad, (nint)ci * hp * wp + (i + ph) * wp + pw), w);
     }
 
     /// <summary>Row offsets of the indirect convolution: <c>offsets[(c·KH + u)·KW + v] = c·Hp·Wp + u·Wp + v</c>.</summary>
     public static int[] Offsets(int c, int kh, int kw, int hp, int wp)
     {
-        var o = new int[c * kh * kw];
+        // Pinned, so that the checked build can name its address range (a read past it was once a dead process).
+        var o = GC.AllocateArray<int>(c * kh * kw, pinned: true);
+#if MODELGEN_CHECKED
+        unsafe
+        {
+            fixed (int* at = o) Bounds.Add((nint)at, (nint)(at + o.Length), $"an offset table [{c}·{kh}·{kw}]");
+        }
+#endif
         for (int ci = 0; ci < c; ci++)
             for (int u = 0; u < kh; u++)
                 for (int v = 0; v < kw; v++) o[(ci * kh + u) * kw + v] = ci * hp * wp + u * wp + v;
@@ -83,7 +90,7 @@ public static class Im2Col
     {
         for (int r = 0; r < rows; r++)
             for (int i = 0; i < ho; i++)
-                Copy(ref Unsafe.Add(ref wide, (nint)r * ldWide + i * wp), ref Unsafe.Add(ref y, (nint)r * ldOut + i * wo), wo);
+                Copy(ref Mem.Add(ref wide, (nint)r * ldWide + i * wp), ref Mem.Add(ref y, (nint)r * ldOut + i * wo), wo);
     }
 
     /// <summary>
@@ -98,8 +105,8 @@ public static class Im2Col
             for (int ci = 0; ci < c; ci++)
                 for (int u = 0; u < kh; u++)
                     for (int v = 0; v < kw; v++)
-                        Unsafe.Add(ref wflip, (nint)ci * o * k2 + oi * k2 + (kh - 1 - u) * kw + (kw - 1 - v)) =
-                            Unsafe.Add(ref w, ((nint)(oi * c + ci) * kh + u) * kw + v);
+                        Mem.Add(ref wflip, (nint)ci * o * k2 + oi * k2 + (kh - 1 - u) * kw + (kw - 1 - v)) =
+                            Mem.Add(ref w, ((nint)(oi * c + ci) * kh + u) * kw + v);
     }
 
     /// <summary>col2im: <c>dx = 0</c>, then every <c>dcol[k, p]</c> is added to the input pixel it was taken from
@@ -109,12 +116,12 @@ public static class Im2Col
     {
         for (int ci = 0; ci < c; ci++)
         {
-            ref float dst = ref Unsafe.Add(ref dx, (nint)ci * ldIn);
-            for (int q = 0; q < h * w; q++) Unsafe.Add(ref dst, q) = 0f;
+            ref float dst = ref Mem.Add(ref dx, (nint)ci * ldIn);
+            for (int q = 0; q < h * w; q++) Mem.Add(ref dst, q) = 0f;
             for (int u = 0; u < kh; u++)
                 for (int v = 0; v < kw; v++)
                 {
-                    ref float row = ref Unsafe.Add(ref dcol, (nint)((ci * kh + u) * kw + v) * ldCol);
+                    ref float row = ref Mem.Add(ref dcol, (nint)((ci * kh + u) * kw + v) * ldCol);
                     for (int i = 0; i < ho; i++)
                     {
                         int hi = i * s + u - ph;
@@ -122,13 +129,13 @@ public static class Im2Col
                         if (s == 1)
                         {
                             int j0 = Math.Min(wo, Math.Max(0, pw - v)), j1 = Math.Max(j0, Math.Min(wo, w + pw - v));
-                            AddTo(ref Unsafe.Add(ref row, i * wo + j0), ref Unsafe.Add(ref dst, hi * w + j0 + v - pw), j1 - j0);
+                            AddTo(ref Mem.Add(ref row, i * wo + j0), ref Mem.Add(ref dst, hi * w + j0 + v - pw), j1 - j0);
                             continue;
                         }
                         for (int j = 0; j < wo; j++)
                         {
                             int wi = j * s + v - pw;
-                            if ((uint)wi < (uint)w) Unsafe.Add(ref dst, hi * w + wi) += Unsafe.Add(ref row, i * wo + j);
+                            if ((uint)wi < (uint)w) Mem.Add(ref dst, hi * w + wi) += Mem.Add(ref row, i * wo + j);
                         }
                     }
                 }
@@ -141,10 +148,10 @@ public static class Im2Col
     {
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
-            for (; i + 16 <= n; i += 16) Vector512.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref dst, (nuint)i);
+            for (; i + 16 <= n; i += 16) Mem.Load512(ref src, (nuint)i).StoreAt(ref dst, (nuint)i);
         else if (Vector256.IsHardwareAccelerated)
-            for (; i + 8 <= n; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref dst, (nuint)i);
-        for (; i < n; i++) Unsafe.Add(ref dst, i) = Unsafe.Add(ref src, i);
+            for (; i + 8 <= n; i += 8) Mem.Load256(ref src, (nuint)i).StoreAt(ref dst, (nuint)i);
+        for (; i < n; i++) Mem.Add(ref dst, i) = Mem.Add(ref src, i);
     }
 
     /// <summary><c>dst[i] += src[i]</c> for i &lt; n, vectorised.</summary>
@@ -154,10 +161,10 @@ public static class Im2Col
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
             for (; i + 16 <= n; i += 16)
-                (Vector512.LoadUnsafe(ref dst, (nuint)i) + Vector512.LoadUnsafe(ref src, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
+                (Mem.Load512(ref dst, (nuint)i) + Mem.Load512(ref src, (nuint)i)).StoreAt(ref dst, (nuint)i);
         else if (Vector256.IsHardwareAccelerated)
             for (; i + 8 <= n; i += 8)
-                (Vector256.LoadUnsafe(ref dst, (nuint)i) + Vector256.LoadUnsafe(ref src, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
-        for (; i < n; i++) Unsafe.Add(ref dst, i) += Unsafe.Add(ref src, i);
+                (Mem.Load256(ref dst, (nuint)i) + Mem.Load256(ref src, (nuint)i)).StoreAt(ref dst, (nuint)i);
+        for (; i < n; i++) Mem.Add(ref dst, i) += Mem.Add(ref src, i);
     }
 }

@@ -14,10 +14,10 @@ public static class Images
         for (int b = 0; b < batch; b++)
             for (int ci = 0; ci < c; ci++)
             {
-                ref float d = ref Unsafe.Add(ref dst, ((nint)b * c + ci) * ldP);
+                ref float d = ref Mem.Add(ref dst, ((nint)b * c + ci) * ldP);
                 var s = src.Slice((b * c + ci) * pixels, pixels);
-                for (int q = 0; q < pixels; q++) Unsafe.Add(ref d, q) = s[q];
-                for (int q = pixels; q < ldP; q++) Unsafe.Add(ref d, q) = 0f;
+                for (int q = 0; q < pixels; q++) Mem.Add(ref d, q) = s[q];
+                for (int q = pixels; q < ldP; q++) Mem.Add(ref d, q) = 0f;
             }
     }
 
@@ -27,9 +27,9 @@ public static class Images
         for (int b = 0; b < batch; b++)
             for (int ci = 0; ci < c; ci++)
             {
-                ref float s = ref Unsafe.Add(ref src, ((nint)b * c + ci) * ldP);
+                ref float s = ref Mem.Add(ref src, ((nint)b * c + ci) * ldP);
                 var d = dst.Slice((b * c + ci) * pixels, pixels);
-                for (int q = 0; q < pixels; q++) d[q] = Unsafe.Add(ref s, q);
+                for (int q = 0; q < pixels; q++) d[q] = Mem.Add(ref s, q);
             }
     }
 
@@ -37,13 +37,13 @@ public static class Images
     public static void ToPanel(ref float x, int batch, int c, int pixels, int ldP, ref float y, int ld)
     {
         for (int ci = 0; ci < c; ci++)
-            Layout.Transpose(ref Unsafe.Add(ref x, (nint)ci * ldP), batch, pixels, (nint)c * ldP, ref Unsafe.Add(ref y, (nint)ci * pixels * ld), ld);
+            Layout.Transpose(ref Mem.Add(ref x, (nint)ci * ldP), batch, pixels, (nint)c * ldP, ref Mem.Add(ref y, (nint)ci * pixels * ld), ld);
     }
 
     /// <summary>Flatten's backward: panel → images.</summary>
     public static void FromPanel(ref float dy, int ld, int batch, int c, int pixels, int ldP, ref float dx)
     {
         for (int ci = 0; ci < c; ci++)
-            Layout.Transpose(ref Unsafe.Add(ref dy, (nint)ci * pixels * ld), pixels, batch, ld, ref Unsafe.Add(ref dx, (nint)ci * ldP), (nint)c * ldP);
+            Layout.Transpose(ref Mem.Add(ref dy, (nint)ci * pixels * ld), pixels, batch, ld, ref Mem.Add(ref dx, (nint)ci * ldP), (nint)c * ldP);
     }
 }

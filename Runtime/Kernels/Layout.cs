@@ -24,7 +24,7 @@ public static class Layout
         if (ld == 1) { Copy(ref s, ref dst, features); return; }
         Transpose(ref s, batch, features, features, ref dst, ld);
         for (int f = 0; f < features; f++)
-            for (int b = batch; b < ld; b++) Unsafe.Add(ref dst, (nint)f * ld + b) = 0f;
+            for (int b = batch; b < ld; b++) Mem.Add(ref dst, (nint)f * ld + b) = 0f;
     }
 
     /// <summary><c>dst[b·features + f] = src[f·ld + b]</c> for <c>b &lt; batch</c>.</summary>
@@ -49,11 +49,11 @@ public static class Layout
         int r8 = blocks ? rows & ~7 : 0, c8 = blocks ? cols & ~7 : 0;
         for (int r = 0; r < r8; r += 8)
             for (int c = 0; c < c8; c += 8)
-                Block8x8(ref Unsafe.Add(ref src, r * srcStride + c), srcStride, ref Unsafe.Add(ref dst, c * dstStride + r), dstStride);
+                Block8x8(ref Mem.Add(ref src, r * srcStride + c), srcStride, ref Mem.Add(ref dst, c * dstStride + r), dstStride);
         for (int r = 0; r < rows; r++)
         {
             int c0 = r < r8 ? c8 : 0; // blocks already covered [0, r8) × [0, c8)
-            for (int c = c0; c < cols; c++) Unsafe.Add(ref dst, c * dstStride + r) = Unsafe.Add(ref src, r * srcStride + c);
+            for (int c = c0; c < cols; c++) Mem.Add(ref dst, c * dstStride + r) = Mem.Add(ref src, r * srcStride + c);
         }
     }
 
@@ -63,18 +63,18 @@ public static class Layout
     {
         for (int c = 0; c < cols; c++)
         {
-            ref float d = ref Unsafe.Add(ref dst, (nint)c * rows);
-            for (int r = 0; r < rows; r++) Unsafe.Add(ref d, r) += Unsafe.Add(ref src, (nint)r * cols + c);
+            ref float d = ref Mem.Add(ref dst, (nint)c * rows);
+            for (int r = 0; r < rows; r++) Mem.Add(ref d, r) += Mem.Add(ref src, (nint)r * cols + c);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Block8x8(ref float s, nint ss, ref float d, nint ds)
     {
-        var r0 = Vector256.LoadUnsafe(ref s); var r1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref s, ss));
-        var r2 = Vector256.LoadUnsafe(ref Unsafe.Add(ref s, 2 * ss)); var r3 = Vector256.LoadUnsafe(ref Unsafe.Add(ref s, 3 * ss));
-        var r4 = Vector256.LoadUnsafe(ref Unsafe.Add(ref s, 4 * ss)); var r5 = Vector256.LoadUnsafe(ref Unsafe.Add(ref s, 5 * ss));
-        var r6 = Vector256.LoadUnsafe(ref Unsafe.Add(ref s, 6 * ss)); var r7 = Vector256.LoadUnsafe(ref Unsafe.Add(ref s, 7 * ss));
+        var r0 = Mem.Load256(ref s); var r1 = Mem.Load256(ref Mem.Add(ref s, ss));
+        var r2 = Mem.Load256(ref Mem.Add(ref s, 2 * ss)); var r3 = Mem.Load256(ref Mem.Add(ref s, 3 * ss));
+        var r4 = Mem.Load256(ref Mem.Add(ref s, 4 * ss)); var r5 = Mem.Load256(ref Mem.Add(ref s, 5 * ss));
+        var r6 = Mem.Load256(ref Mem.Add(ref s, 6 * ss)); var r7 = Mem.Load256(ref Mem.Add(ref s, 7 * ss));
         // Pairs of rows interleaved: t0 = [r0₀ r1₀ r0₁ r1₁ | r0₄ r1₄ r0₅ r1₅] …
         var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
         var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
@@ -86,13 +86,13 @@ public static class Layout
         var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
         var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
         // Halves joined: column c of rows 0..7.
-        Avx.Permute2x128(u0, u4, 0x20).StoreUnsafe(ref d);
-        Avx.Permute2x128(u1, u5, 0x20).StoreUnsafe(ref Unsafe.Add(ref d, ds));
-        Avx.Permute2x128(u2, u6, 0x20).StoreUnsafe(ref Unsafe.Add(ref d, 2 * ds));
-        Avx.Permute2x128(u3, u7, 0x20).StoreUnsafe(ref Unsafe.Add(ref d, 3 * ds));
-        Avx.Permute2x128(u0, u4, 0x31).StoreUnsafe(ref Unsafe.Add(ref d, 4 * ds));
-        Avx.Permute2x128(u1, u5, 0x31).StoreUnsafe(ref Unsafe.Add(ref d, 5 * ds));
-        Avx.Permute2x128(u2, u6, 0x31).StoreUnsafe(ref Unsafe.Add(ref d, 6 * ds));
-        Avx.Permute2x128(u3, u7, 0x31).StoreUnsafe(ref Unsafe.Add(ref d, 7 * ds));
+        Avx.Permute2x128(u0, u4, 0x20).StoreAt(ref d);
+        Avx.Permute2x128(u1, u5, 0x20).StoreAt(ref Mem.Add(ref d, ds));
+        Avx.Permute2x128(u2, u6, 0x20).StoreAt(ref Mem.Add(ref d, 2 * ds));
+        Avx.Permute2x128(u3, u7, 0x20).StoreAt(ref Mem.Add(ref d, 3 * ds));
+        Avx.Permute2x128(u0, u4, 0x31).StoreAt(ref Mem.Add(ref d, 4 * ds));
+        Avx.Permute2x128(u1, u5, 0x31).StoreAt(ref Mem.Add(ref d, 5 * ds));
+        Avx.Permute2x128(u2, u6, 0x31).StoreAt(ref Mem.Add(ref d, 6 * ds));
+        Avx.Permute2x128(u3, u7, 0x31).StoreAt(ref Mem.Add(ref d, 7 * ds));
     }
 }

@@ -30,19 +30,19 @@ public static class Losses
             if ((uint)label >= (uint)classes)
                 throw new ArgumentOutOfRangeException(nameof(labels), label, $"label of sample {b} of this batch is {label}; the network has {classes} classes (0..{classes - 1})");
             float max = float.NegativeInfinity;
-            for (int c = 0; c < classes; c++) max = MathF.Max(max, Unsafe.Add(ref z, (nint)c * ld + b));
+            for (int c = 0; c < classes; c++) max = MathF.Max(max, Mem.Add(ref z, (nint)c * ld + b));
             float sum = 0f;
-            for (int c = 0; c < classes; c++) sum += MathF.Exp(Unsafe.Add(ref z, (nint)c * ld + b) - max);
+            for (int c = 0; c < classes; c++) sum += MathF.Exp(Mem.Add(ref z, (nint)c * ld + b) - max);
             float lse = max + MathF.Log(sum);
-            total += lse - Unsafe.Add(ref z, (nint)label * ld + b);
+            total += lse - Mem.Add(ref z, (nint)label * ld + b);
             if (withGradient)
             {
                 float inv = 1f / sum;
                 for (int c = 0; c < classes; c++)
                 {
                     nint i = (nint)c * ld + b;
-                    float p = MathF.Exp(Unsafe.Add(ref z, i) - max) * inv;
-                    Unsafe.Add(ref grad, i) = (p - (c == label ? 1f : 0f)) * invB;
+                    float p = MathF.Exp(Mem.Add(ref z, i) - max) * inv;
+                    Mem.Add(ref grad, i) = (p - (c == label ? 1f : 0f)) * invB;
                 }
             }
         }
@@ -63,9 +63,9 @@ public static class Losses
             for (int b = 0; b < batch; b++)
             {
                 nint i = (nint)o * ld + b;
-                float d = Unsafe.Add(ref y, i) - targets[b * outputs + o];
+                float d = Mem.Add(ref y, i) - targets[b * outputs + o];
                 total += (double)d * d;
-                if (withGradient) Unsafe.Add(ref grad, i) = scale * d;
+                if (withGradient) Mem.Add(ref grad, i) = scale * d;
             }
         if (withGradient) ZeroPadding(ref grad, outputs, ld, batch);
         return (float)(total / ((double)batch * outputs));
@@ -87,17 +87,17 @@ public static class Losses
             int y = labels[b];
             if ((uint)y >= (uint)classes)
                 throw new ArgumentOutOfRangeException(nameof(labels), y, $"label of sample {b} of this batch is {y}; the network has {classes} classes (0..{classes - 1})");
-            float sy = Unsafe.Add(ref s, (nint)y * ld + b);
+            float sy = Mem.Add(ref s, (nint)y * ld + b);
             int active = 0;
             for (int j = 0; j < classes; j++)
             {
                 if (j == y) continue;
-                float m = Unsafe.Add(ref s, (nint)j * ld + b) - sy + 1f;
+                float m = Mem.Add(ref s, (nint)j * ld + b) - sy + 1f;
                 bool on = m > 0f;
                 if (on) { total += m; active++; }
-                if (withGradient) Unsafe.Add(ref grad, (nint)j * ld + b) = on ? invB : 0f;
+                if (withGradient) Mem.Add(ref grad, (nint)j * ld + b) = on ? invB : 0f;
             }
-            if (withGradient) Unsafe.Add(ref grad, (nint)y * ld + b) = -active * invB;
+            if (withGradient) Mem.Add(ref grad, (nint)y * ld + b) = -active * invB;
         }
         if (withGradient) ZeroPadding(ref grad, classes, ld, batch);
         return (float)(total / batch);
@@ -120,7 +120,7 @@ public static class Losses
             for (int b = 0; b < batch; b++)
             {
                 nint i = (nint)o * ld + b;
-                float v = Unsafe.Add(ref y, i), t = targets[b * outputs + o];
+                float v = Mem.Add(ref y, i), t = targets[b * outputs + o];
                 float l, d;
                 switch (kind)
                 {
@@ -161,7 +161,7 @@ public static class Losses
                     default: throw new ArgumentOutOfRangeException(nameof(kind), kind, "not an element-wise loss");
                 }
                 total += l;
-                if (withGradient) Unsafe.Add(ref grad, i) = d * inv;
+                if (withGradient) Mem.Add(ref grad, i) = d * inv;
             }
         if (withGradient) ZeroPadding(ref grad, outputs, ld, batch);
         return (float)(total * inv);
@@ -170,6 +170,6 @@ public static class Losses
     private static void ZeroPadding(ref float grad, int rows, int ld, int batch)
     {
         for (int r = 0; r < rows; r++)
-            for (int b = batch; b < ld; b++) Unsafe.Add(ref grad, (nint)r * ld + b) = 0f;
+            for (int b = batch; b < ld; b++) Mem.Add(ref grad, (nint)r * ld + b) = 0f;
     }
 }

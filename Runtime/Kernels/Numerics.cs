@@ -22,7 +22,7 @@ public static class Numerics
     {
         for (int r = 0; r < rows; r++)
             for (int b = 0; b < cols; b++)
-                if (!float.IsFinite(Unsafe.Add(ref panel, (nint)r * ld + b))) return false;
+                if (!float.IsFinite(Mem.Add(ref panel, (nint)r * ld + b))) return false;
         return true;
     }
 }

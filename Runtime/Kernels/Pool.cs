@@ -13,18 +13,18 @@ public static class Pool
     {
         for (int ci = 0; ci < c; ci++)
         {
-            ref float src = ref Unsafe.Add(ref x, (nint)ci * ldIn);
-            ref float dst = ref Unsafe.Add(ref y, (nint)ci * ldOut);
+            ref float src = ref Mem.Add(ref x, (nint)ci * ldIn);
+            ref float dst = ref Mem.Add(ref y, (nint)ci * ldOut);
             if (k == 2 && s == 2)
             {
                 // The common 2×2 window: two rows, two columns, no inner loops.
                 for (int i = 0; i < ho; i++)
                 {
-                    ref float r0 = ref Unsafe.Add(ref src, 2 * i * w);
-                    ref float r1 = ref Unsafe.Add(ref r0, w);
-                    ref float o = ref Unsafe.Add(ref dst, i * wo);
+                    ref float r0 = ref Mem.Add(ref src, 2 * i * w);
+                    ref float r1 = ref Mem.Add(ref r0, w);
+                    ref float o = ref Mem.Add(ref dst, i * wo);
                     for (int j = 0; j < wo; j++)
-                        Unsafe.Add(ref o, j) = Max(Max(Unsafe.Add(ref r0, 2 * j), Unsafe.Add(ref r0, 2 * j + 1)), Max(Unsafe.Add(ref r1, 2 * j), Unsafe.Add(ref r1, 2 * j + 1)));
+                        Mem.Add(ref o, j) = Max(Max(Mem.Add(ref r0, 2 * j), Mem.Add(ref r0, 2 * j + 1)), Max(Mem.Add(ref r1, 2 * j), Mem.Add(ref r1, 2 * j + 1)));
                 }
                 continue;
             }
@@ -35,10 +35,10 @@ public static class Pool
                     for (int u = 0; u < k; u++)
                         for (int v = 0; v < k; v++)
                         {
-                            float e = Unsafe.Add(ref src, (i * s + u) * w + j * s + v);
+                            float e = Mem.Add(ref src, (i * s + u) * w + j * s + v);
                             if (e > m || float.IsNaN(e)) m = e;   // NaN wins, so it is not hidden
                         }
-                    Unsafe.Add(ref dst, i * wo + j) = m;
+                    Mem.Add(ref dst, i * wo + j) = m;
                 }
         }
     }
@@ -53,21 +53,21 @@ public static class Pool
     {
         for (int ci = 0; ci < c; ci++)
         {
-            ref float src = ref Unsafe.Add(ref x, (nint)ci * ldIn);
-            ref float g = ref Unsafe.Add(ref dy, (nint)ci * ldOut);
-            ref float dst = ref Unsafe.Add(ref dx, (nint)ci * ldIn);
-            for (int q = 0; q < h * w; q++) Unsafe.Add(ref dst, q) = 0f;
+            ref float src = ref Mem.Add(ref x, (nint)ci * ldIn);
+            ref float g = ref Mem.Add(ref dy, (nint)ci * ldOut);
+            ref float dst = ref Mem.Add(ref dx, (nint)ci * ldIn);
+            for (int q = 0; q < h * w; q++) Mem.Add(ref dst, q) = 0f;
             if (k == 2 && s == 2)
             {
                 for (int i = 0; i < ho; i++)
                     for (int j = 0; j < wo; j++)
                     {
                         int a = 2 * i * w + 2 * j, best = a;   // candidates in row-major order: a, a+1, a+w, a+w+1
-                        float m = Unsafe.Add(ref src, a);
-                        if (Unsafe.Add(ref src, a + 1) > m) { m = Unsafe.Add(ref src, a + 1); best = a + 1; }
-                        if (Unsafe.Add(ref src, a + w) > m) { m = Unsafe.Add(ref src, a + w); best = a + w; }
-                        if (Unsafe.Add(ref src, a + w + 1) > m) best = a + w + 1;
-                        Unsafe.Add(ref dst, best) += Unsafe.Add(ref g, i * wo + j);
+                        float m = Mem.Add(ref src, a);
+                        if (Mem.Add(ref src, a + 1) > m) { m = Mem.Add(ref src, a + 1); best = a + 1; }
+                        if (Mem.Add(ref src, a + w) > m) { m = Mem.Add(ref src, a + w); best = a + w; }
+                        if (Mem.Add(ref src, a + w + 1) > m) best = a + w + 1;
+                        Mem.Add(ref dst, best) += Mem.Add(ref g, i * wo + j);
                     }
                 continue;
             }
@@ -75,14 +75,14 @@ public static class Pool
                 for (int j = 0; j < wo; j++)
                 {
                     int best = (i * s) * w + j * s;
-                    float m = Unsafe.Add(ref src, best);
+                    float m = Mem.Add(ref src, best);
                     for (int u = 0; u < k; u++)
                         for (int v = 0; v < k; v++)
                         {
                             int at = (i * s + u) * w + j * s + v;
-                            if (Unsafe.Add(ref src, at) > m) { m = Unsafe.Add(ref src, at); best = at; }
+                            if (Mem.Add(ref src, at) > m) { m = Mem.Add(ref src, at); best = at; }
                         }
-                    Unsafe.Add(ref dst, best) += Unsafe.Add(ref g, i * wo + j);
+                    Mem.Add(ref dst, best) += Mem.Add(ref g, i * wo + j);
                 }
         }
     }
@@ -94,15 +94,15 @@ public static class Pool
         float inv = 1f / (k * k);
         for (int ci = 0; ci < c; ci++)
         {
-            ref float src = ref Unsafe.Add(ref x, (nint)ci * ldIn);
-            ref float dst = ref Unsafe.Add(ref y, (nint)ci * ldOut);
+            ref float src = ref Mem.Add(ref x, (nint)ci * ldIn);
+            ref float dst = ref Mem.Add(ref y, (nint)ci * ldOut);
             for (int i = 0; i < ho; i++)
                 for (int j = 0; j < wo; j++)
                 {
                     float sum = 0f;
                     for (int u = 0; u < k; u++)
-                        for (int v = 0; v < k; v++) sum += Unsafe.Add(ref src, (i * s + u) * w + j * s + v);
-                    Unsafe.Add(ref dst, i * wo + j) = sum * inv;
+                        for (int v = 0; v < k; v++) sum += Mem.Add(ref src, (i * s + u) * w + j * s + v);
+                    Mem.Add(ref dst, i * wo + j) = sum * inv;
                 }
         }
     }
@@ -114,15 +114,15 @@ public static class Pool
         float inv = 1f / (k * k);
         for (int ci = 0; ci < c; ci++)
         {
-            ref float g = ref Unsafe.Add(ref dy, (nint)ci * ldOut);
-            ref float dst = ref Unsafe.Add(ref dx, (nint)ci * ldIn);
-            for (int q = 0; q < h * w; q++) Unsafe.Add(ref dst, q) = 0f;
+            ref float g = ref Mem.Add(ref dy, (nint)ci * ldOut);
+            ref float dst = ref Mem.Add(ref dx, (nint)ci * ldIn);
+            for (int q = 0; q < h * w; q++) Mem.Add(ref dst, q) = 0f;
             for (int i = 0; i < ho; i++)
                 for (int j = 0; j < wo; j++)
                 {
-                    float d = Unsafe.Add(ref g, i * wo + j) * inv;
+                    float d = Mem.Add(ref g, i * wo + j) * inv;
                     for (int u = 0; u < k; u++)
-                        for (int v = 0; v < k; v++) Unsafe.Add(ref dst, (i * s + u) * w + j * s + v) += d;
+                        for (int v = 0; v < k; v++) Mem.Add(ref dst, (i * s + u) * w + j * s + v) += d;
                 }
         }
     }
@@ -135,10 +135,10 @@ public static class Pool
         for (int b = 0; b < batch; b++)
             for (int ci = 0; ci < c; ci++)
             {
-                ref float src = ref Unsafe.Add(ref x, ((nint)b * c + ci) * ldIn);
+                ref float src = ref Mem.Add(ref x, ((nint)b * c + ci) * ldIn);
                 float sum = 0f;
-                for (int q = 0; q < pixels; q++) sum += Unsafe.Add(ref src, q);
-                Unsafe.Add(ref y, (nint)ci * ld + b) = sum * inv;
+                for (int q = 0; q < pixels; q++) sum += Mem.Add(ref src, q);
+                Mem.Add(ref y, (nint)ci * ld + b) = sum * inv;
             }
     }
 
@@ -150,9 +150,9 @@ public static class Pool
         for (int b = 0; b < batch; b++)
             for (int ci = 0; ci < c; ci++)
             {
-                float d = Unsafe.Add(ref dy, (nint)ci * ld + b) * inv;
-                ref float dst = ref Unsafe.Add(ref dx, ((nint)b * c + ci) * ldIn);
-                for (int q = 0; q < pixels; q++) Unsafe.Add(ref dst, q) = d;
+                float d = Mem.Add(ref dy, (nint)ci * ld + b) * inv;
+                ref float dst = ref Mem.Add(ref dx, ((nint)b * c + ci) * ldIn);
+                for (int q = 0; q < pixels; q++) Mem.Add(ref dst, q) = d;
             }
     }
 }

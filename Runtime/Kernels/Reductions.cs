@@ -14,23 +14,23 @@ public static class Reductions
     {
         for (int r = 0; r < rows; r++)
         {
-            ref float row = ref Unsafe.Add(ref m, (nint)r * ld);
+            ref float row = ref Mem.Add(ref m, (nint)r * ld);
             int b = 0;
             float s = 0f;
             if (width == SimdWidth.V512)
             {
                 var acc = Vector512<float>.Zero;
-                for (; b + 16 <= batch; b += 16) acc += Vector512.LoadUnsafe(ref row, (nuint)b);
+                for (; b + 16 <= batch; b += 16) acc += Mem.Load512(ref row, (nuint)b);
                 s = Vector512.Sum(acc);
             }
             else if (width == SimdWidth.V256)
             {
                 var acc = Vector256<float>.Zero;
-                for (; b + 8 <= batch; b += 8) acc += Vector256.LoadUnsafe(ref row, (nuint)b);
+                for (; b + 8 <= batch; b += 8) acc += Mem.Load256(ref row, (nuint)b);
                 s = Vector256.Sum(acc);
             }
-            for (; b < batch; b++) s += Unsafe.Add(ref row, b);
-            Unsafe.Add(ref sums, r) += s;
+            for (; b < batch; b++) s += Mem.Add(ref row, b);
+            Mem.Add(ref sums, r) += s;
         }
     }
 }

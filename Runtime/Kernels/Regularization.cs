@@ -20,13 +20,13 @@ public static class Regularization
         if (width == SimdWidth.V512)
         {
             var acc = Vector512<float>.Zero;
-            for (; i + 16 <= w.Length; i += 16) { var v = Vector512.LoadUnsafe(ref p, (nuint)i); acc = Vector512.FusedMultiplyAdd(v, v, acc); }
+            for (; i + 16 <= w.Length; i += 16) { var v = Mem.Load512(ref p, (nuint)i); acc = Vector512.FusedMultiplyAdd(v, v, acc); }
             s = Vector512.Sum(acc);
         }
         else if (width == SimdWidth.V256)
         {
             var acc = Vector256<float>.Zero;
-            for (; i + 8 <= w.Length; i += 8) { var v = Vector256.LoadUnsafe(ref p, (nuint)i); acc = Vector256.FusedMultiplyAdd(v, v, acc); }
+            for (; i + 8 <= w.Length; i += 8) { var v = Mem.Load256(ref p, (nuint)i); acc = Vector256.FusedMultiplyAdd(v, v, acc); }
             s = Vector256.Sum(acc);
         }
         for (; i < w.Length; i++) s += (double)w[i] * w[i];
@@ -44,11 +44,11 @@ public static class Regularization
         int i = 0;
         if (width == SimdWidth.V512)
             for (; i + 16 <= w.Length; i += 16)
-                Vector512.FusedMultiplyAdd(Vector512.Create(k), Vector512.LoadUnsafe(ref p, (nuint)i), Vector512.LoadUnsafe(ref g, (nuint)i)).StoreUnsafe(ref g, (nuint)i);
+                Vector512.FusedMultiplyAdd(Vector512.Create(k), Mem.Load512(ref p, (nuint)i), Mem.Load512(ref g, (nuint)i)).StoreAt(ref g, (nuint)i);
         else if (width == SimdWidth.V256)
             for (; i + 8 <= w.Length; i += 8)
-                Vector256.FusedMultiplyAdd(Vector256.Create(k), Vector256.LoadUnsafe(ref p, (nuint)i), Vector256.LoadUnsafe(ref g, (nuint)i)).StoreUnsafe(ref g, (nuint)i);
-        for (; i < w.Length; i++) Unsafe.Add(ref g, i) += k * Unsafe.Add(ref p, i);
+                Vector256.FusedMultiplyAdd(Vector256.Create(k), Mem.Load256(ref p, (nuint)i), Mem.Load256(ref g, (nuint)i)).StoreAt(ref g, (nuint)i);
+        for (; i < w.Length; i++) Mem.Add(ref g, i) += k * Mem.Add(ref p, i);
         return L2Penalty(w, lambda, width);
     }
 }

@@ -15,16 +15,16 @@ public static class Softmax
         for (int b = 0; b < cols; b++)
         {
             float max = float.NegativeInfinity;
-            for (int f = 0; f < features; f++) max = MathF.Max(max, Unsafe.Add(ref x, (nint)f * ld + b));
+            for (int f = 0; f < features; f++) max = MathF.Max(max, Mem.Add(ref x, (nint)f * ld + b));
             float sum = 0f;
             for (int f = 0; f < features; f++)
             {
-                float e = MathF.Exp(Unsafe.Add(ref x, (nint)f * ld + b) - max);
-                Unsafe.Add(ref y, (nint)f * ld + b) = e;
+                float e = MathF.Exp(Mem.Add(ref x, (nint)f * ld + b) - max);
+                Mem.Add(ref y, (nint)f * ld + b) = e;
                 sum += e;
             }
             float inv = 1f / sum;
-            for (int f = 0; f < features; f++) Unsafe.Add(ref y, (nint)f * ld + b) *= inv;
+            for (int f = 0; f < features; f++) Mem.Add(ref y, (nint)f * ld + b) *= inv;
         }
     }
 
@@ -35,11 +35,11 @@ public static class Softmax
         for (int b = 0; b < cols; b++)
         {
             float dot = 0f;
-            for (int f = 0; f < features; f++) dot += Unsafe.Add(ref dy, (nint)f * ld + b) * Unsafe.Add(ref y, (nint)f * ld + b);
+            for (int f = 0; f < features; f++) dot += Mem.Add(ref dy, (nint)f * ld + b) * Mem.Add(ref y, (nint)f * ld + b);
             for (int f = 0; f < features; f++)
             {
                 nint i = (nint)f * ld + b;
-                Unsafe.Add(ref dx, i) = Unsafe.Add(ref y, i) * (Unsafe.Add(ref dy, i) - dot);
+                Mem.Add(ref dx, i) = Mem.Add(ref y, i) * (Mem.Add(ref dy, i) - dot);
             }
         }
     }

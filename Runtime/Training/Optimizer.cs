@@ -41,6 +41,8 @@ public abstract class Optimizer
     public void Update(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> state, long step, IReadOnlyList<TensorInfo> tensors) =>
         Update(parameters, gradients, state, step, tensors, Simd.Best);
 
+    /// <summary>The span lengths every update relies on. Updates then run raw over the whole parameter block (tensors
+    /// and the padding between them, by design), so they do not go through the checked build's per-tensor checks.</summary>
     internal static void Check(Span<float> p, ReadOnlySpan<float> g, Span<float> state, int slots)
     {
         if (g.Length != p.Length) throw new ArgumentException("parameters and gradients differ in length");

@@ -72,8 +72,8 @@ internal sealed class GemmEmitter
             }
         if (after > 0)
             cw.Line(g.BOffsets is null
-                ? $"MG.Gemm.Scalar(ref {g.A}, {g.Ars}, {g.Aks}, ref Unsafe.Add(ref {g.B}, {col}), {g.Ldb}, ref Unsafe.Add(ref {g.C}, {col}), {g.Ldc}, {g.K}, {g.Rows}, {after}, ref {bias}, {g.Epi}, {g.Alpha});"
-                : $"MG.Gemm.ScalarIndirect(ref {g.A}, {g.Ars}, {g.Aks}, ref Unsafe.Add(ref {g.B}, {col}), ref {g.BOffsets}, ref Unsafe.Add(ref {g.C}, {col}), {g.Ldc}, {g.K}, {g.Rows}, {after}, ref {bias}, {g.Epi}, {g.Alpha});");
+                ? $"MG.Gemm.Scalar(ref {g.A}, {g.Ars}, {g.Aks}, ref MG.Mem.Add(ref {g.B}, {col}), {g.Ldb}, ref MG.Mem.Add(ref {g.C}, {col}), {g.Ldc}, {g.K}, {g.Rows}, {after}, ref {bias}, {g.Epi}, {g.Alpha});"
+                : $"MG.Gemm.ScalarIndirect(ref {g.A}, {g.Ars}, {g.Aks}, ref MG.Mem.Add(ref {g.B}, {col}), ref {g.BOffsets}, ref MG.Mem.Add(ref {g.C}, {col}), {g.Ldc}, {g.K}, {g.Rows}, {after}, ref {bias}, {g.Epi}, {g.Alpha});");
     }
 
     private void EmitRows(CodeWriter cw, Width w, GemmCall g, int nv, string j)
@@ -95,9 +95,9 @@ internal sealed class GemmEmitter
 
     private static string Call(Width w, GemmCall g, int mr, int nv, string r, string j)
     {
-        string bias = g.Bias is null ? "Unsafe.NullRef<float>()" : $"Unsafe.Add(ref {g.Bias}, {r})";
-        string bArgs = g.BOffsets is null ? $"ref Unsafe.Add(ref {g.B}, {j}), {g.Ldb}" : $"ref Unsafe.Add(ref {g.B}, {j}), ref {g.BOffsets}";
-        return $"{KernelName(w, mr, nv, g.BOffsets is not null)}(ref Unsafe.Add(ref {g.A}, {r} * {g.Ars}), {g.Ars}, {g.Aks}, {bArgs}, " +
-               $"ref Unsafe.Add(ref {g.C}, {r} * {g.Ldc} + {j}), {g.Ldc}, {g.K}, ref {bias}, {g.Epi}, {g.Alpha});";
+        string bias = g.Bias is null ? "Unsafe.NullRef<float>()" : $"MG.Mem.Add(ref {g.Bias}, {r})";
+        string bArgs = g.BOffsets is null ? $"ref MG.Mem.Add(ref {g.B}, {j}), {g.Ldb}" : $"ref MG.Mem.Add(ref {g.B}, {j}), ref {g.BOffsets}";
+        return $"{KernelName(w, mr, nv, g.BOffsets is not null)}(ref MG.Mem.Add(ref {g.A}, {r} * {g.Ars}), {g.Ars}, {g.Aks}, {bArgs}, " +
+               $"ref MG.Mem.Add(ref {g.C}, {r} * {g.Ldc} + {j}), {g.Ldc}, {g.K}, ref {bias}, {g.Epi}, {g.Alpha});";
     }
 }

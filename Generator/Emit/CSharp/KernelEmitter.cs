@@ -32,7 +32,7 @@ internal static class KernelEmitter
         using (cw.Block($"private static void {GemmEmitter.KernelName(w, mr, nv, indirect)}(ref float a, nint ars, nint aks, {bParams}, ref float c, nint ldc, int k, ref float bias, Epilogue epi, float alpha)"))
         {
             for (int r = 0; r < mr; r++)
-                cw.Line(r == 0 ? "ref float a0 = ref a;" : $"ref float a{r} = ref Unsafe.Add(ref a, {(r == 1 ? "ars" : r + " * ars")});");
+                cw.Line(r == 0 ? "ref float a0 = ref a;" : $"ref float a{r} = ref MG.Mem.Add(ref a, {(r == 1 ? "ars" : r + " * ars")});");
             var accs = new List<string>();
             for (int r = 0; r < mr; r++)
                 for (int v = 0; v < nv; v++) accs.Add($"c{r}_{v} = default");
@@ -40,12 +40,12 @@ internal static class KernelEmitter
             cw.Line(indirect ? "nint ai = 0;" : "nint ai = 0, bi = 0;");
             using (cw.Block(indirect ? "for (int p = 0; p < k; p++, ai += aks)" : "for (int p = 0; p < k; p++, ai += aks, bi += ldb)"))
             {
-                if (indirect) cw.Line("nint bi = Unsafe.Add(ref boff, p);");
+                if (indirect) cw.Line("nint bi = MG.Mem.Add(ref boff, p);");
                 for (int v = 0; v < nv; v++)
-                    cw.Line(v == 0 ? $"var b0 = {V}.LoadUnsafe(ref b, (nuint)bi);" : $"var b{v} = {V}.LoadUnsafe(ref b, (nuint)(bi + {v * w.Lanes}));");
+                    cw.Line(v == 0 ? $"var b0 = MG.Mem.Load{w.Lanes * 32}(ref b, (nuint)bi);" : $"var b{v} = MG.Mem.Load{w.Lanes * 32}(ref b, (nuint)(bi + {v * w.Lanes}));");
                 for (int r = 0; r < mr; r++)
                 {
-                    cw.Line($"{(r == 0 ? "var " : "")}s = {V}.Create(Unsafe.Add(ref a{r}, ai));");
+                    cw.Line($"{(r == 0 ? "var " : "")}s = {V}.Create(MG.Mem.Add(ref a{r}, ai));");
                     for (int v = 0; v < nv; v++)
                         cw.Line($"c{r}_{v} = {V}.FusedMultiplyAdd(s, b{v}, c{r}_{v});");
                 }
@@ -55,7 +55,7 @@ internal static class KernelEmitter
                 cw.Line($"float bias{r} = MG.Epilogues.BiasOf(ref bias, {r}, epi);");
                 for (int v = 0; v < nv; v++)
                 {
-                    string dst = r == 0 && v == 0 ? "ref c" : $"ref Unsafe.Add(ref c, {(r == 0 ? "" : (r == 1 ? "ldc" : r + " * ldc"))}{(r > 0 && v > 0 ? " + " : "")}{(v > 0 ? (v * w.Lanes).ToString() : "")})";
+                    string dst = r == 0 && v == 0 ? "ref c" : $"ref MG.Mem.Add(ref c, {(r == 0 ? "" : (r == 1 ? "ldc" : r + " * ldc"))}{(r > 0 && v > 0 ? " + " : "")}{(v > 0 ? (v * w.Lanes).ToString() : "")})";
                     cw.Line($"MG.Epilogues.Apply(c{r}_{v}, {dst}, bias{r}, epi, alpha);");
                 }
             }

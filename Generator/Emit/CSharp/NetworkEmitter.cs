@@ -166,15 +166,14 @@ internal static partial class NetworkEmitter
             cw.Line("if (maxBatch < 1) throw new ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, \"maxBatch must be at least 1\");");
             cw.Line("_maxBatch = maxBatch;");
             cw.Line("long ldMax = global::ModelGen.Simd.PanelStride(global::ModelGen.Simd.PanelWidth(maxBatch));");
-            cw.Line("long next = 0;");
-            cw.Line("long Take(long floats) { long at = next; next += (floats + 15) & ~15L; return at; }");
+            cw.Line($"var layout = new WorkspaceLayout(\"{p.ClassName}\");   // the batch-sized buffers of every workspace, 64-byte aligned");
             cw.Line("// Flat activations are panels [features, ldMax]; images are [maxBatch][channels][ldP] (ldP: pixels, padded).");
             foreach (var b in p.Buffers.Buffers)
-                cw.Line(b.AliasOf.Length > 0 ? $"{b.Field} = {b.AliasOf};   // {b.Comment}" : $"{b.Field} = Take({SizeExpression(b)});   // {b.Comment}");
+                cw.Line(b.AliasOf.Length > 0 ? $"{b.Field} = {b.AliasOf};   // {b.Comment}" : $"{b.Field} = layout.Take({SizeExpression(b)}, \"{b.Field}\");   // {b.Comment}");
             cw.Line($"_arena = new Arena({(p.Trainable ? "2L * ParameterRegion" : "ParameterRegion")}, \"{p.ClassName}\");");
-            cw.Line("long workspace = next;");
-            cw.Line($"_main = new Workspace(workspace, \"{p.ClassName}\");");
-            cw.Line($"_workspaces = new WorkspacePool(_main, () => new Workspace(workspace, \"{p.ClassName}\"));");
+            cw.Line(p.Trainable ? "_arena.Describe(s_tensors, GradientBase);   // names for the checked build's bounds checks" : "_arena.Describe(s_tensors, 0);   // names for the checked build's bounds checks");
+            cw.Line("_main = new Workspace(layout);");
+            cw.Line("_workspaces = new WorkspacePool(_main, () => new Workspace(layout));");
             cw.Line("_width = global::ModelGen.Simd.Best;");
             cw.Line("var rng = new Rng(unchecked((ulong)seed));");
             if (p.Trainable) cw.Line("_dropoutRng = new Rng(unchecked((ulong)seed) ^ 0xD1B54A32D192ED03UL);   // a stream of its own");
