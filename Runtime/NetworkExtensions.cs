@@ -37,6 +37,8 @@ public static class NetworkExtensions
     }
 
     /// <summary>One training step on one batch: <c>ZeroGrad</c>, forward, loss, backward, update. Returns the loss.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="optimizer"/> is null.</exception>
+    /// <exception cref="ArgumentException">The input is not a whole batch of at most <c>MaxBatch</c> samples, or the labels do not match it.</exception>
     public static float TrainStep(this ITrainableNetwork model, ReadOnlySpan<float> input, ReadOnlySpan<int> labels, Optimizer optimizer)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -48,6 +50,8 @@ public static class NetworkExtensions
     }
 
     /// <summary>One training step against float targets. Returns the loss.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="optimizer"/> is null.</exception>
+    /// <exception cref="ArgumentException">The input is not a whole batch of at most <c>MaxBatch</c> samples, or the targets do not match it.</exception>
     public static float TrainStep(this ITrainableNetwork model, ReadOnlySpan<float> input, ReadOnlySpan<float> targets, Optimizer optimizer)
     {
         ArgumentNullException.ThrowIfNull(model);

@@ -21,6 +21,7 @@ public static class Simd
     };
 
     /// <summary>Throws when <paramref name="width"/> is not accelerated here.</summary>
+    /// <exception cref="System.PlatformNotSupportedException">This machine does not accelerate <paramref name="width"/>.</exception>
     public static SimdWidth Validate(SimdWidth width)
     {
         if (!IsSupported(width))

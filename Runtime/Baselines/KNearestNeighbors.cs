@@ -24,6 +24,7 @@ public sealed class KNearestNeighbors
     private int _count, _ld, _features, _classes;
 
     /// <summary>A classifier voting over <paramref name="k"/> neighbours with the given distance.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is below 1.</exception>
     public KNearestNeighbors(int k = 1, Distance distance = Distance.L2)
     {
         if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), k, "k must be ≥ 1");
@@ -38,6 +39,8 @@ public sealed class KNearestNeighbors
     public bool Vectorized { get; set; } = Vector512.IsHardwareAccelerated;
 
     /// <summary>Stores the training set.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="train"/> is null.</exception>
+    /// <exception cref="ArgumentException">The set has no labels, or fewer samples than k.</exception>
     public KNearestNeighbors Fit(Dataset train)
     {
         ArgumentNullException.ThrowIfNull(train);
@@ -67,6 +70,9 @@ public sealed class KNearestNeighbors
     }
 
     /// <summary>Predicted labels for every sample of <paramref name="test"/>.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="test"/> is null.</exception>
+    /// <exception cref="InvalidOperationException"><see cref="Fit"/> has not been called.</exception>
+    /// <exception cref="ArgumentException">The set's samples are not the size of the training samples.</exception>
     public int[] Predict(Dataset test)
     {
         ArgumentNullException.ThrowIfNull(test);
@@ -74,6 +80,8 @@ public sealed class KNearestNeighbors
     }
 
     /// <summary>Predicted labels for <paramref name="count"/> row-major queries.</summary>
+    /// <exception cref="InvalidOperationException"><see cref="Fit"/> has not been called.</exception>
+    /// <exception cref="ArgumentException"><paramref name="queries"/> holds fewer than <paramref name="count"/> samples of the training size.</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int[] Predict(ReadOnlySpan<float> queries, int count)
     {

@@ -22,6 +22,8 @@ public static class Cifar10
         "extract it, and pass the folder holding data_batch_1.bin … data_batch_5.bin and test_batch.bin.";
 
     /// <summary>The training set (the five data batches) or the test set from <paramref name="dir"/>, pixels scaled to [0, 1].</summary>
+    /// <exception cref="System.IO.FileNotFoundException">A batch file is missing (the message says where CIFAR-10 comes from).</exception>
+    /// <exception cref="System.IO.InvalidDataException">A batch file is truncated or holds a label that is not 0..9 (the message names the byte offset).</exception>
     public static Dataset Load(string dir, bool train)
     {
         var files = train
@@ -46,6 +48,8 @@ public static class Cifar10
     }
 
     /// <summary>One file of records; a truncated file or a bad label is an error naming the file and byte offset.</summary>
+    /// <exception cref="System.IO.FileNotFoundException">No file at <paramref name="path"/>.</exception>
+    /// <exception cref="System.IO.InvalidDataException">The file is truncated or holds a label that is not 0..9 (the message names the byte offset).</exception>
     public static Dataset Read(string path)
     {
         byte[] bytes = File.ReadAllBytes(path);

@@ -10,6 +10,8 @@ namespace ModelGen.Data;
 public static class Csv
 {
     /// <summary>Every row as floats. <paramref name="separator"/> null splits on whitespace. Errors name the line and column.</summary>
+    /// <exception cref="System.IO.FileNotFoundException">No file at <paramref name="path"/>.</exception>
+    /// <exception cref="System.IO.InvalidDataException">A row has another number of columns than the first, or a cell is not a number (the message names the line and column).</exception>
     public static List<float[]> ReadRows(string path, char? separator = ',', int skipLines = 0)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"table not found: {path}", path);
@@ -37,6 +39,8 @@ public static class Csv
     }
 
     /// <summary>A classification set whose last column is the integer label; features are divided by <paramref name="scale"/>.</summary>
+    /// <exception cref="System.IO.FileNotFoundException">No file at <paramref name="path"/>.</exception>
+    /// <exception cref="System.IO.InvalidDataException">A row is malformed, the table has fewer than two columns, or a label is not a class index (a non-negative integer below 2^24); the message names the row.</exception>
     public static Dataset LoadClassification(string path, char? separator = ',', int skipLines = 0, float scale = 1f)
     {
         var rows = ReadRows(path, separator, skipLines);

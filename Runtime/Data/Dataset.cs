@@ -9,6 +9,9 @@ namespace ModelGen.Data;
 public sealed class Dataset
 {
     /// <summary>A classification set.</summary>
+    /// <exception cref="ArgumentNullException">An array is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="featureSize"/> is below 1.</exception>
+    /// <exception cref="ArgumentException">The features are not a whole number of samples, or the label count differs from the sample count.</exception>
     public Dataset(float[] features, int featureSize, int[] labels)
     {
         ArgumentNullException.ThrowIfNull(features);
@@ -22,6 +25,9 @@ public sealed class Dataset
     }
 
     /// <summary>A regression set.</summary>
+    /// <exception cref="ArgumentNullException">An array is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="featureSize"/> is below 1.</exception>
+    /// <exception cref="ArgumentException">The features are not a whole number of samples, or the targets do not hold <paramref name="targetSize"/> per sample.</exception>
     public Dataset(float[] features, int featureSize, float[] targets, int targetSize)
     {
         ArgumentNullException.ThrowIfNull(features);
@@ -48,6 +54,7 @@ public sealed class Dataset
     public int TargetSize { get; }
 
     /// <summary>Samples <c>[start, start + count)</c> as a new set (copied).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The range is not inside the set.</exception>
     public Dataset Slice(int start, int count)
     {
         if (start < 0 || count < 0 || start + count > Count)
@@ -75,6 +82,7 @@ public sealed class Dataset
     }
 
     /// <summary>A fixed, seeded random split: the first <paramref name="trainFraction"/> of a shuffled order for training.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="trainFraction"/> is not in (0, 1).</exception>
     public (Dataset Train, Dataset Test) Split(double trainFraction, ulong seed)
     {
         if (!(trainFraction > 0 && trainFraction < 1)) throw new ArgumentOutOfRangeException(nameof(trainFraction), trainFraction, "must be in (0, 1)");

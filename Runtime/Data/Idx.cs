@@ -11,6 +11,8 @@ namespace ModelGen.Data;
 public static class Idx
 {
     /// <summary>Images as floats in [0, 1], row-major <c>[count, rows·cols]</c>.</summary>
+    /// <exception cref="System.IO.FileNotFoundException">No file at <paramref name="path"/>.</exception>
+    /// <exception cref="System.IO.InvalidDataException">The file is not IDX images (magic number), is not gzip when named .gz, or is truncated (the message names the sizes).</exception>
     public static float[] ReadImages(string path, out int rows, out int cols)
     {
         byte[] data = ReadAll(path);

@@ -20,6 +20,7 @@ public sealed class History
     /// flat in between. Both falling → still learning; train falling while test is flat or rising → overfitting;
     /// train flat while test falls → a data problem; both flat → plateau; train rising (or NaN/∞) → diverging.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="window"/> is below 2.</exception>
     public Diagnosis Diagnose(int window = 5, double flat = 0.01)
     {
         if (NonFinite is not null)

@@ -14,6 +14,8 @@ public static class HistoryPlot
     private const int PanelW = 420, PanelH = 300, Left = 60, Top = 40, Bottom = 45, Right = 15;
 
     /// <summary>Writes the plot to <paramref name="path"/> (atomically: temporary file, then rename).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="history"/> is null.</exception>
+    /// <exception cref="System.IO.IOException">The file cannot be written.</exception>
     public static void SaveSvg(this History history, string path, string title = "training history")
     {
         ArgumentNullException.ThrowIfNull(history);
@@ -24,6 +26,7 @@ public static class HistoryPlot
     }
 
     /// <summary>The plot as SVG text.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="history"/> is null.</exception>
     public static string ToSvg(History history, string title = "training history")
     {
         ArgumentNullException.ThrowIfNull(history);

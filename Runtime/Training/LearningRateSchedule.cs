@@ -26,6 +26,7 @@ public abstract class LearningRateSchedule
     {
         private readonly LearningRateSchedule _inner;
         private readonly long _steps;
+            /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> is below 1.</exception>
         public WarmupSchedule(LearningRateSchedule inner, long steps)
         {
             if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "warm-up needs at least one step");

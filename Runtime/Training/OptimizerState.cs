@@ -18,6 +18,8 @@ public sealed class OptimizerState : IDisposable
     public long StepCount => _step;
 
     /// <summary>One update of <paramref name="parameters"/> by <paramref name="optimizer"/>.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="optimizer"/> is null.</exception>
+    /// <exception cref="ArgumentException">The gradients are not the size of the parameters.</exception>
     public void Step(Optimizer optimizer, Span<float> parameters, ReadOnlySpan<float> gradients, IReadOnlyList<TensorInfo> tensors, SimdWidth width)
     {
         ArgumentNullException.ThrowIfNull(optimizer);

@@ -13,6 +13,8 @@ namespace ModelGen.Training;
 public sealed class Sgd : Optimizer
 {
     /// <summary>SGD with learning rate η, momentum μ (0: none) and optional Nesterov momentum.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The learning rate is negative or not finite, or the momentum is outside [0, 1).</exception>
+    /// <exception cref="ArgumentException">Nesterov without momentum.</exception>
     public Sgd(float learningRate, float momentum = 0f, bool nesterov = false) : base(learningRate)
     {
         if (!(momentum >= 0f && momentum < 1f)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "momentum must be in [0, 1)");

@@ -9,6 +9,7 @@ public sealed class StepDecay : LearningRateSchedule
     private readonly int _every;
 
     /// <summary>Multiply <paramref name="initial"/> by <paramref name="gamma"/> every <paramref name="everyEpochs"/> epochs.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A hyper-parameter is out of range (the message names it).</exception>
     public StepDecay(float initial, int everyEpochs, float gamma = 0.5f)
     {
         if (everyEpochs < 1) throw new ArgumentOutOfRangeException(nameof(everyEpochs), everyEpochs, "t must be ≥ 1");

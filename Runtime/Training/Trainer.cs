@@ -15,6 +15,11 @@ public static class Trainer
     /// evaluating on <paramref name="test"/> (may be null) after each. Deterministic for a given model seed and
     /// <see cref="TrainOptions.Seed"/>. Stops early, recording where, when a loss turns NaN/∞.
     /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/>, <paramref name="train"/> or <paramref name="options"/> is null.</exception>
+    /// <exception cref="ArgumentException">A set does not fit the model (the message names the set and the sample: a label that is not a class, a non-finite feature, a target the loss cannot take), or it is empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="TrainOptions.BatchSize"/> is outside 1..<c>MaxBatch</c>, or <see cref="TrainOptions.Epochs"/> is negative.</exception>
+    /// <exception cref="System.IO.InvalidDataException"><see cref="TrainOptions.Checkpoint"/> exists but cannot be resumed from (another model, optimiser or options; a damaged file); nothing was changed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; with <see cref="TrainOptions.Checkpoint"/> a later call resumes from the last finished epoch.</exception>
     public static History Fit(ITrainableNetwork model, Dataset train, Dataset? test, TrainOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);

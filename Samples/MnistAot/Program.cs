@@ -11,7 +11,7 @@ using ModelGen.Training;
 // a time (batch 1, the embedded case) and reports accuracy and per-sample latency.
 // usage: MnistAot [weights.safetensors]
 string weights = args.Length > 0 ? args[0] : "mnist.safetensors";
-if (!File.Exists(weights))
+if (Directory.Exists(weights) || !File.Exists(weights))
 {
     Console.Error.WriteLine($"weights file '{weights}' not found: train first with `dotnet run -c Release --project Samples/Mnist` (it writes mnist.safetensors), then pass its path.");
     return 1;
@@ -20,7 +20,17 @@ string dir = Path.Combine(AppContext.BaseDirectory, "data", "mnist");
 var test = Idx.Load(Path.Combine(dir, "t10k-images-idx3-ubyte.gz"), Path.Combine(dir, "t10k-labels-idx1-ubyte.gz"));
 
 using var model = new MnistMlp(maxBatch: 1);
-model.Load(weights);
+try
+{
+    model.Load(weights);
+}
+catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException)
+{
+    // A file that is not MnistMlp's weights: say what is wrong with it, without a stack trace.
+    Console.Error.WriteLine($"cannot use '{weights}' as MnistMlp's weights: {e.Message}");
+    Console.Error.WriteLine("train with `dotnet run -c Release --project Samples/Mnist` (it writes mnist.safetensors), then pass its path.");
+    return 1;
+}
 var output = new float[MnistMlp.OutputSize];
 var times = new long[test.Count];
 int correct = 0;
