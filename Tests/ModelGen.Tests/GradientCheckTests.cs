@@ -208,6 +208,20 @@ public class GradientCheckTests
                 float numeric = (up - down) / (2 * h);
                 Assert.True(Math.Abs(g[k] - numeric) <= 2e-3 + 2e-2 * Math.Abs(numeric), $"{t.Name}[{i}]: backward {g[k]}, central differences {numeric}");
             }
+        // d loss / d input through the same mask.
+        var dx = new float[x.Length];
+        net.SeedDropout(77);
+        net.Forward(x, training: true);
+        net.Backward(labels, dx);
+        for (int i = 0; i < x.Length; i++)
+        {
+            float keep = x[i];
+            x[i] = keep + h; float up = LossAt();
+            x[i] = keep - h; float down = LossAt();
+            x[i] = keep;
+            float numeric = (up - down) / (2 * h);
+            Assert.True(Math.Abs(dx[i] - numeric) <= 2e-3 + 2e-2 * Math.Abs(numeric), $"input[{i}]: backward {dx[i]}, central differences {numeric}");
+        }
     }
 
     [Fact]
