@@ -16,6 +16,10 @@ public interface INetwork : IDisposable
     int ParameterCount { get; }
     /// <summary>Which generated code path runs; defaults to <see cref="Simd.Best"/>.</summary>
     SimdWidth Width { get; set; }
+    /// <summary>The shape of one input sample (<c>[C, H, W]</c> for images, <c>[features]</c> otherwise).</summary>
+    IReadOnlyList<int> InputShape { get; }
+    /// <summary>The layers, in declaration order (the graph's order: a layer reads earlier ones).</summary>
+    IReadOnlyList<Layer> Layers { get; }
     /// <summary>Every parameter tensor, in declaration order.</summary>
     IReadOnlyList<TensorInfo> Tensors { get; }
     /// <summary>All parameters, one contiguous block (tensors at <see cref="TensorInfo.Offset"/>, zero padding between).</summary>

@@ -36,6 +36,13 @@ public static class NetworkExtensions
         return SafeTensors.Load(path, model.Tensors, model.Parameters, options);
     }
 
+    /// <summary>Exports the inference graph and the weights to ONNX (opset 17; see <see cref="Onnx"/>), so that ONNX Runtime
+    /// and other runtimes can run the model. Input <c>input</c> <c>[batch, …InputShape]</c> (NCHW for images).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or a directory.</exception>
+    /// <exception cref="IOException">The file cannot be written.</exception>
+    public static void ExportOnnx(this INetwork model, string path) => Onnx.Export(model, path);
+
     /// <summary>One training step on one batch: <c>ZeroGrad</c>, forward, loss, backward, update. Returns the loss.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="optimizer"/> is null.</exception>
     /// <exception cref="ArgumentException">The input is not a whole batch of at most <c>MaxBatch</c> samples, or the labels do not match it.</exception>

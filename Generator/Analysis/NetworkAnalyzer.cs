@@ -16,8 +16,9 @@ internal static class NetworkAnalyzer
     public const int Align = 16;
 
     /// <summary>Called with each layer name before it is analysed. Tests set it to prove that an internal
-    /// failure becomes diagnostic MG0099 naming the layer instead of crashing the compiler.</summary>
-    internal static Action<string>? BeforeLayer;
+    /// failure becomes diagnostic MG0099 naming the layer instead of crashing the compiler. Per thread, so that a
+    /// test injecting a failure cannot reach generator runs of tests running beside it (it once did).</summary>
+    [ThreadStatic] internal static Action<string>? BeforeLayer;
 
     public static AnalysisResult Analyze(ParseResult parsed, CancellationToken ct)
     {

@@ -143,6 +143,8 @@ internal static partial class NetworkEmitter
         if (p.Trainable) cw.Line("private Rng _dropoutRng;   // the training-time random stream (dropout masks)");
         if (p.Trainable) cw.Line("private readonly global::ModelGen.Training.OptimizerState _optimizerState = new();");
         foreach (var l in p.Layers) cw.Line($"private readonly Layer {GeneratedNames.LayerField(l)};");
+        cw.Line("private readonly Layer[] _layers;");
+        cw.Line($"private static readonly int[] s_inputShape = {{ {string.Join(", ", p.InputShape.Dims)} }};");
         foreach (var l in p.Layers)
             if (l.Kind is ICSharpLayerFields f) f.Fields(cw, new CSharpLayer(p, l, new GemmEmitter()));
         if (p.Trainable && p.Loss is not null)
@@ -196,6 +198,7 @@ internal static partial class NetworkEmitter
                 cw.Line($"    new[] {{ {string.Join(", ", l.InShape.Dims)} }}, new[] {{ {string.Join(", ", l.OutShape.Dims)} }}, new[] {{ {inputs} }}, new TensorInfo[] {{ {tensors} }},");
                 cw.Line($"    new string[] {{ {keys} }}, new double[] {{ {values} }}, GradientBase);");
             }
+            cw.Line($"_layers = new[] {{ {string.Join(", ", p.Layers.Select(GeneratedNames.LayerField))} }};");
         }
         cw.Line();
     }
@@ -231,6 +234,12 @@ internal static partial class NetworkEmitter
         cw.Line("/// <summary>Which generated code path runs (default: the widest the machine accelerates).</summary>");
         cw.Line(GeneratedCode);
         cw.Line("public SimdWidth Width { get => _width; set => _width = global::ModelGen.Simd.Validate(value); }");
+        cw.Line("/// <summary>The layers, in declaration order (the graph's order).</summary>");
+        cw.Line(GeneratedCode);
+        cw.Line("public IReadOnlyList<Layer> Layers => _layers;");
+        cw.Line("/// <summary>The shape of one input sample (NCHW without the batch for images).</summary>");
+        cw.Line(GeneratedCode);
+        cw.Line("public IReadOnlyList<int> InputShape => s_inputShape;");
         cw.Line("/// <summary>Every saved tensor (safetensors names), in declaration order.</summary>");
         cw.Line(GeneratedCode);
         cw.Line("public IReadOnlyList<TensorInfo> Tensors => s_tensors;");

@@ -1,0 +1,333 @@
+using System;
+using System.Buffers.Binary;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Text;
+
+namespace ModelGen.IO;
+
+/// <summary>
+/// Export to ONNX (opset 17, IR version 8): the inference graph and the weights, so that a model moves to other
+/// runtimes (ONNX Runtime, TensorRT, …). Input <c>input</c> of shape <c>[batch, …InputShape]</c> (NCHW for images),
+/// output named after the last layer. Every layer kind maps onto standard operators: Dense → Gemm (transB),
+/// Conv2D → Conv, pooling → MaxPool / AveragePool / GlobalAveragePool + Flatten, BatchNorm2D → BatchNormalization
+/// (running statistics), Add → Add, Flatten → Flatten, Dropout → Identity, activations → Relu / LeakyRelu / Sigmoid /
+/// Tanh / Softmax, GELU → Erf (exact) or Tanh (approximate) written out, since opset 17 has no Gelu. The protobuf is
+/// written directly (no dependency); the file is written atomically.
+/// </summary>
+public static class Onnx
+{
+    /// <summary>The operator set the export targets.</summary>
+    public const int Opset = 17;
+
+    /// <summary>Writes <paramref name="model"/>'s inference graph and weights to <paramref name="path"/>.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or a directory.</exception>
+    /// <exception cref="NotSupportedException">A layer has no ONNX form (the message names it).</exception>
+    /// <exception cref="IOException">The file cannot be written.</exception>
+    public static void Export(INetwork model, string path)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        byte[] bytes = Build(model);
+        string full = Path.GetFullPath(path);
+        if (Directory.Exists(full)) throw new ArgumentException($"cannot export to {full}: it is a directory", nameof(path));
+        string tmp = full + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".tmp";
+        try
+        {
+            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                fs.Write(bytes);
+                fs.Flush(flushToDisk: true);
+            }
+            File.Move(tmp, full, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw new IOException($"cannot export {full}: {e.Message.Replace(tmp, full, StringComparison.Ordinal)}; nothing was written", e);
+        }
+    }
+
+    /// <summary>The ONNX model as bytes (a serialized <c>onnx.ModelProto</c>).</summary>
+    public static byte[] Build(INetwork model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var g = new GraphBuilder(model);
+        foreach (var layer in model.Layers) g.Layer(layer);
+
+        var graph = new Proto();
+        foreach (var n in g.Nodes) graph.Message(1, n);                       // node
+        graph.String(2, model.GetType().Name);                               // name
+        foreach (var t in g.Initializers) graph.Message(5, t);               // initializer
+        graph.Message(11, ValueInfo("input", model.InputShape));             // input
+        var last = model.Layers[model.Layers.Count - 1];
+        graph.Message(12, ValueInfo(g.Value(last.Name), last.OutputShape));  // output
+
+        var opset = new Proto();
+        opset.String(1, "");
+        opset.Int(2, Opset);
+        var m = new Proto();
+        m.Int(1, 8);                     // ir_version (opset 17 ↔ IR 8)
+        m.String(2, "ModelGen");         // producer_name
+        m.String(3, "0.1.0");            // producer_version
+        m.Message(7, graph);             // graph
+        m.Message(8, opset);             // opset_import
+        return m.ToArray();
+    }
+
+    /// <summary>A float tensor value of shape <c>[batch, …shape]</c>, the batch symbolic.</summary>
+    private static Proto ValueInfo(string name, IReadOnlyList<int> shape)
+    {
+        var dims = new Proto();
+        var batch = new Proto();
+        batch.String(2, "batch");        // dim_param
+        dims.Message(1, batch);
+        foreach (int d in shape)
+        {
+            var dim = new Proto();
+            dim.Int(1, d);               // dim_value
+            dims.Message(1, dim);
+        }
+        var tensor = new Proto();
+        tensor.Int(1, 1);                // elem_type FLOAT
+        tensor.Message(2, dims);         // shape
+        var type = new Proto();
+        type.Message(1, tensor);         // tensor_type
+        var v = new Proto();
+        v.String(1, name);
+        v.Message(2, type);
+        return v;
+    }
+
+    private sealed class GraphBuilder
+    {
+        private readonly INetwork _model;
+        private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal) { ["(input)"] = "input" };
+        private int _constants;
+        public readonly List<Proto> Nodes = new();
+        public readonly List<Proto> Initializers = new();
+
+        public GraphBuilder(INetwork model) => _model = model;
+
+        public string Value(string layer) => _values[layer];
+
+        public void Layer(Layer l)
+        {
+            string x = _values[l.Inputs[0]];
+            bool fused = l.Activation != ActivationType.None && l.Type != LayerType.Activation;
+            string y = fused ? l.Name + ".pre_activation" : l.Name;
+            switch (l.Type)
+            {
+                case LayerType.Dense:
+                    Node("Gemm", new[] { x, Weight(l, "weight"), Weight(l, "bias") }, y, l.Name, a => a.Int("transB", 1));
+                    break;
+                case LayerType.Conv2D:
+                {
+                    var inputs = new List<string> { x, Weight(l, "weight") };
+                    if (l.Options["bias"] != 0) inputs.Add(Weight(l, "bias"));
+                    int kh = Opt(l, "kernel_height"), kw = Opt(l, "kernel_width"), s = Opt(l, "stride"), ph = Opt(l, "padding_height"), pw = Opt(l, "padding_width");
+                    Node("Conv", inputs.ToArray(), y, l.Name, a =>
+                    {
+                        a.Ints("kernel_shape", kh, kw);
+                        a.Ints("strides", s, s);
+                        a.Ints("pads", ph, pw, ph, pw);
+                        a.Ints("dilations", 1, 1);
+                        a.Int("group", 1);
+                    });
+                    break;
+                }
+                case LayerType.MaxPool2D:
+                case LayerType.AvgPool2D:
+                {
+                    int k = Opt(l, "size"), s = Opt(l, "stride");
+                    Node(l.Type == LayerType.MaxPool2D ? "MaxPool" : "AveragePool", new[] { x }, y, l.Name, a => { a.Ints("kernel_shape", k, k); a.Ints("strides", s, s); });
+                    break;
+                }
+                case LayerType.GlobalAvgPool:
+                    Node("GlobalAveragePool", new[] { x }, l.Name + ".pooled", l.Name, null);
+                    Node("Flatten", new[] { l.Name + ".pooled" }, y, l.Name + ".flatten", a => a.Int("axis", 1));
+                    break;
+                case LayerType.Flatten:
+                    Node("Flatten", new[] { x }, y, l.Name, a => a.Int("axis", 1));
+                    break;
+                case LayerType.Add:
+                    Node("Add", new[] { x, _values[l.Inputs[1]] }, y, l.Name, null);
+                    break;
+                case LayerType.BatchNorm2D:
+                {
+                    float eps = (float)l.Options["epsilon"], momentum = (float)l.Options["momentum"];
+                    Node("BatchNormalization", new[] { x, Weight(l, "weight"), Weight(l, "bias"), Weight(l, "running_mean"), Weight(l, "running_var") }, y, l.Name,
+                        a => { a.Float("epsilon", eps); a.Float("momentum", 1f - momentum); });   // ONNX's momentum weighs the old mean
+                    break;
+                }
+                case LayerType.Dropout:
+                    Node("Identity", new[] { x }, y, l.Name, null);   // inference
+                    break;
+                case LayerType.Activation:
+                    Activation(l.Activation, l.Alpha, x, y, l.Name);
+                    break;
+                case LayerType.Gelu:
+                    Gelu(x, y, l.Name, l.Options["tanh"] != 0);
+                    break;
+                default:
+                    throw new NotSupportedException($"layer {l.Name} ({l.Description}) has no ONNX form in this version");
+            }
+            if (fused) Activation(l.Activation, l.Alpha, y, l.Name, l.Name + ".activation");
+            _values[l.Name] = l.Name;
+        }
+
+        private void Activation(ActivationType f, float alpha, string x, string y, string name)
+        {
+            switch (f)
+            {
+                case ActivationType.Relu: Node("Relu", new[] { x }, y, name, null); break;
+                case ActivationType.LeakyRelu: Node("LeakyRelu", new[] { x }, y, name, a => a.Float("alpha", alpha)); break;
+                case ActivationType.Sigmoid: Node("Sigmoid", new[] { x }, y, name, null); break;
+                case ActivationType.Tanh: Node("Tanh", new[] { x }, y, name, null); break;
+                case ActivationType.Softmax: Node("Softmax", new[] { x }, y, name, a => a.Int("axis", -1)); break;
+                default: Node("Identity", new[] { x }, y, name, null); break;
+            }
+        }
+
+        /// <summary>GELU written out: <c>0.5·x·(1 + erf(x/√2))</c>, or GPT-2's <c>0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))</c>.</summary>
+        private void Gelu(string x, string y, string name, bool tanh)
+        {
+            string one = Constant(1f), half = Constant(0.5f);
+            string inner;
+            if (!tanh)
+            {
+                Node("Div", new[] { x, Constant(MathF.Sqrt(2f)) }, name + ".scaled", name + ".div", null);
+                Node("Erf", new[] { name + ".scaled" }, name + ".erf", name + ".erf", null);
+                inner = name + ".erf";
+            }
+            else
+            {
+                Node("Mul", new[] { x, x }, name + ".x2", name + ".x2", null);
+                Node("Mul", new[] { name + ".x2", x }, name + ".x3", name + ".x3", null);
+                Node("Mul", new[] { name + ".x3", Constant(0.044715f) }, name + ".cubic", name + ".cubic", null);
+                Node("Add", new[] { x, name + ".cubic" }, name + ".sum", name + ".sum", null);
+                Node("Mul", new[] { name + ".sum", Constant(MathF.Sqrt(2f / MathF.PI)) }, name + ".arg", name + ".arg", null);
+                Node("Tanh", new[] { name + ".arg" }, name + ".tanh", name + ".tanh", null);
+                inner = name + ".tanh";
+            }
+            Node("Add", new[] { inner, one }, name + ".onePlus", name + ".onePlus", null);
+            Node("Mul", new[] { x, name + ".onePlus" }, name + ".product", name + ".product", null);
+            Node("Mul", new[] { name + ".product", half }, y, name, null);
+        }
+
+        private static int Opt(Layer l, string key) => (int)l.Options[key];
+
+        /// <summary>The initializer of the layer's tensor <paramref name="local"/>, named as in safetensors.</summary>
+        private string Weight(Layer l, string local)
+        {
+            TensorInfo? t = null;
+            foreach (var c in l.Tensors) if (c.Name == l.Name + "." + local) t = c;
+            if (t is null) throw new NotSupportedException($"layer {l.Name} has no tensor '{local}' to export");
+            var data = _model.Parameters.Slice(t.Offset, t.Length);
+            Initializers.Add(Tensor(t.Name, t.Shape, data));
+            return t.Name;
+        }
+
+        private string Constant(float value)
+        {
+            string name = "const" + (_constants++).ToString(CultureInfo.InvariantCulture);
+            Initializers.Add(Tensor(name, Array.Empty<int>(), new[] { value }));
+            return name;
+        }
+
+        private static Proto Tensor(string name, int[] shape, ReadOnlySpan<float> data)
+        {
+            var t = new Proto();
+            foreach (int d in shape) t.Int(1, d);   // dims
+            t.Int(2, 1);                            // data_type FLOAT
+            t.String(8, name);                      // name
+            var raw = new byte[data.Length * 4];
+            for (int i = 0; i < data.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(raw.AsSpan(4 * i), data[i]);
+            t.Bytes(9, raw);                        // raw_data, little-endian
+            return t;
+        }
+
+        private void Node(string op, string[] inputs, string output, string name, Action<Attributes>? attributes)
+        {
+            var n = new Proto();
+            foreach (var i in inputs) n.String(1, i);
+            n.String(2, output);
+            n.String(3, name);
+            n.String(4, op);
+            if (attributes is not null)
+            {
+                var a = new Attributes(n);
+                attributes(a);
+            }
+            Nodes.Add(n);
+        }
+    }
+
+    /// <summary>Writes <c>AttributeProto</c>s into a node.</summary>
+    private sealed class Attributes
+    {
+        private readonly Proto _node;
+        public Attributes(Proto node) => _node = node;
+
+        public void Int(string name, long value)
+        {
+            var a = new Proto();
+            a.String(1, name);
+            a.Int(3, value);
+            a.Int(20, 2);    // INT
+            _node.Message(5, a);
+        }
+
+        public void Float(string name, float value)
+        {
+            var a = new Proto();
+            a.String(1, name);
+            a.Float(2, value);
+            a.Int(20, 1);    // FLOAT
+            _node.Message(5, a);
+        }
+
+        public void Ints(string name, params long[] values)
+        {
+            var a = new Proto();
+            a.String(1, name);
+            foreach (long v in values) a.Int(8, v);
+            a.Int(20, 7);    // INTS
+            _node.Message(5, a);
+        }
+    }
+
+    /// <summary>A protobuf message being written (varints, fixed32, length-delimited fields).</summary>
+    private sealed class Proto
+    {
+        private readonly MemoryStream _s = new();
+
+        private void Varint(ulong v)
+        {
+            while (v >= 0x80) { _s.WriteByte((byte)(v | 0x80)); v >>= 7; }
+            _s.WriteByte((byte)v);
+        }
+
+        private void Tag(int field, int wire) => Varint((ulong)((field << 3) | wire));
+
+        public void Int(int field, long value) { Tag(field, 0); Varint((ulong)value); }
+
+        public void Float(int field, float value)
+        {
+            Tag(field, 5);
+            Span<byte> b = stackalloc byte[4];
+            BinaryPrimitives.WriteSingleLittleEndian(b, value);
+            _s.Write(b);
+        }
+
+        public void Bytes(int field, ReadOnlySpan<byte> bytes) { Tag(field, 2); Varint((ulong)bytes.Length); _s.Write(bytes); }
+
+        public void String(int field, string value) => Bytes(field, Encoding.UTF8.GetBytes(value));
+
+        public void Message(int field, Proto message) => Bytes(field, message.ToArray());
+
+        public byte[] ToArray() => _s.ToArray();
+    }
+}
