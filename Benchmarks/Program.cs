@@ -55,8 +55,11 @@ internal static class Quick
         b.Setup();
         Time("ModelGen batch 1", b.ModelGen_Batch1, 20000);
         Time("Torch batch 1", b.Torch_Batch1, 5000);
+        Time("ORT batch 1", b.Ort_Batch1, 20000);
         Time("ModelGen batch 256", b.ModelGen_Batch256, 300);
         Time("Torch batch 256", b.Torch_Batch256, 100);
+        Time("ORT batch 256", b.Ort_Batch256, 300);
+        Time("ORT x2 batch 256", b.Ort_Batch256_2Threads, 300);
         Time("ModelGen train 64", () => b.ModelGen_TrainStep64(), 500);
         Time("Torch train 64", b.Torch_TrainStep64, 100);
         var c = new W2Benchmarks();
@@ -67,6 +70,9 @@ internal static class Quick
         Time("W2 ModelGen train 32", () => c.ModelGen_Train32(), 10);
         Time("W2 Torch batch 1", c.Torch_Batch1, 50);
         Time("W2 Torch batch 64", c.Torch_Batch64, 5);
+        Time("W2 ORT batch 1", c.Ort_Batch1, 200);
+        Time("W2 ORT batch 64", c.Ort_Batch64, 10);
+        Time("W2 ORT x2 batch 64", c.Ort_Batch64_2Threads, 10);
     }
 
     private static void Time(string name, Action a, int n)

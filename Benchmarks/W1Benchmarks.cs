@@ -20,6 +20,8 @@ public class W1Benchmarks
     private nn.Module<Tensor, Tensor> _torch = null!;
     private Tensor _t1 = null!, _t256 = null!, _t64 = null!, _tLabels64 = null!;
     private optim.Optimizer _torchSgd = null!;
+    private OrtRunner _ort1 = null!, _ort256 = null!, _ort256x2 = null!;
+    private float[] _oy1 = null!, _oy256 = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -45,10 +47,25 @@ public class W1Benchmarks
         for (int i = 0; i < 64; i++) labels[i] = _labels64[i];
         _tLabels64 = torch.tensor(labels);
         _torchSgd = optim.SGD(_torch.parameters(), 0.01);
+
+        // ONNX Runtime on ModelGen's own weights (exported), one thread and two.
+        _oy1 = new float[10]; _oy256 = new float[2560];
+        _ort1 = new OrtRunner(_model, 1, 1, _x1, _oy1);
+        _ort256 = new OrtRunner(_model, 256, 1, _x256, _oy256);
+        _ort256x2 = new OrtRunner(_model, 256, 2, _x256, _oy256);
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _model.Dispose();
+    public void Cleanup() { _model.Dispose(); _ort1.Dispose(); _ort256.Dispose(); _ort256x2.Dispose(); }
+
+    [Benchmark(Description = "(a) ONNX Runtime: inference batch 1")]
+    public void Ort_Batch1() => _ort1.Run();
+
+    [Benchmark(Description = "(b) ONNX Runtime: inference batch 256")]
+    public void Ort_Batch256() => _ort256.Run();
+
+    [Benchmark(Description = "(b) ONNX Runtime 2 threads: inference batch 256")]
+    public void Ort_Batch256_2Threads() => _ort256x2.Run();
 
     [Benchmark(Description = "(a) ModelGen: inference batch 1")]
     public void ModelGen_Batch1() => _model.Predict(_x1, _y1);

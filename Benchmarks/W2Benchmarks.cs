@@ -18,6 +18,8 @@ public class W2Benchmarks
     private nn.Module<Tensor, Tensor> _torch = null!;
     private Tensor _t1 = null!, _t64 = null!, _t32 = null!, _tl32 = null!;
     private optim.Optimizer _torchSgd = null!;
+    private OrtRunner _ort1 = null!, _ort64 = null!, _ort64x2 = null!;
+    private float[] _oy1 = null!, _oy64 = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -41,10 +43,25 @@ public class W2Benchmarks
         for (int i = 0; i < 32; i++) l[i] = _labels32[i];
         _tl32 = torch.tensor(l);
         _torchSgd = optim.SGD(_torch.parameters(), 0.01);
+
+        // ONNX Runtime on ModelGen's own weights (exported), one thread and two.
+        _oy1 = new float[10]; _oy64 = new float[640];
+        _ort1 = new OrtRunner(_model, 1, 1, _x1, _oy1);
+        _ort64 = new OrtRunner(_model, 64, 1, _x64, _oy64);
+        _ort64x2 = new OrtRunner(_model, 64, 2, _x64, _oy64);
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _model.Dispose();
+    public void Cleanup() { _model.Dispose(); _ort1.Dispose(); _ort64.Dispose(); _ort64x2.Dispose(); }
+
+    [Benchmark(Description = "(a) ONNX Runtime: W2 inference batch 1")]
+    public void Ort_Batch1() => _ort1.Run();
+
+    [Benchmark(Description = "(b) ONNX Runtime: W2 inference batch 64")]
+    public void Ort_Batch64() => _ort64.Run();
+
+    [Benchmark(Description = "(b) ONNX Runtime 2 threads: W2 inference batch 64")]
+    public void Ort_Batch64_2Threads() => _ort64x2.Run();
 
     [Benchmark(Description = "(a) ModelGen: W2 inference batch 1")]
     public void ModelGen_Batch1() => _model.Predict(_x1, _y1);
