@@ -60,6 +60,7 @@ internal static class Quick
         Time("Torch batch 256", b.Torch_Batch256, 100);
         Time("ORT batch 256", b.Ort_Batch256, 300);
         Time("ORT x2 batch 256", b.Ort_Batch256_2Threads, 300);
+        Time("ModelGen x2 batch 256", b.ModelGen_Batch256_2Threads, 300);
         Time("ModelGen train 64", () => b.ModelGen_TrainStep64(), 500);
         Time("Torch train 64", b.Torch_TrainStep64, 100);
         var c = new W2Benchmarks();
@@ -73,6 +74,7 @@ internal static class Quick
         Time("W2 ORT batch 1", c.Ort_Batch1, 200);
         Time("W2 ORT batch 64", c.Ort_Batch64, 10);
         Time("W2 ORT x2 batch 64", c.Ort_Batch64_2Threads, 10);
+        Time("W2 ModelGen x2 b64", c.ModelGen_Batch64_2Threads, 10);
     }
 
     private static void Time(string name, Action a, int n)

@@ -21,6 +21,7 @@ public class W1Benchmarks
     private Tensor _t1 = null!, _t256 = null!, _t64 = null!, _tLabels64 = null!;
     private optim.Optimizer _torchSgd = null!;
     private OrtRunner _ort1 = null!, _ort256 = null!, _ort256x2 = null!;
+    private Mnist.MnistMlp _model2 = null!;
     private float[] _oy1 = null!, _oy256 = null!;
 
     [GlobalSetup]
@@ -53,10 +54,14 @@ public class W1Benchmarks
         _ort1 = new OrtRunner(_model, 1, 1, _x1, _oy1);
         _ort256 = new OrtRunner(_model, 256, 1, _x256, _oy256);
         _ort256x2 = new OrtRunner(_model, 256, 2, _x256, _oy256);
+        _model2 = new Mnist.MnistMlp(maxBatch: 256, seed: 1) { Threads = 2 };   // the same weights, two threads
     }
 
     [GlobalCleanup]
-    public void Cleanup() { _model.Dispose(); _ort1.Dispose(); _ort256.Dispose(); _ort256x2.Dispose(); }
+    public void Cleanup() { _model.Dispose(); _model2.Dispose(); _ort1.Dispose(); _ort256.Dispose(); _ort256x2.Dispose(); }
+
+    [Benchmark(Description = "(b) ModelGen 2 threads: inference batch 256")]
+    public void ModelGen_Batch256_2Threads() => _model2.Predict(_x256, _y256);
 
     [Benchmark(Description = "(a) ONNX Runtime: inference batch 1")]
     public void Ort_Batch1() => _ort1.Run();

@@ -19,6 +19,7 @@ public class W2Benchmarks
     private Tensor _t1 = null!, _t64 = null!, _t32 = null!, _tl32 = null!;
     private optim.Optimizer _torchSgd = null!;
     private OrtRunner _ort1 = null!, _ort64 = null!, _ort64x2 = null!;
+    private Cifar.W2 _model2 = null!;
     private float[] _oy1 = null!, _oy64 = null!;
 
     [GlobalSetup]
@@ -49,10 +50,14 @@ public class W2Benchmarks
         _ort1 = new OrtRunner(_model, 1, 1, _x1, _oy1);
         _ort64 = new OrtRunner(_model, 64, 1, _x64, _oy64);
         _ort64x2 = new OrtRunner(_model, 64, 2, _x64, _oy64);
+        _model2 = new Cifar.W2(maxBatch: 64, seed: 1) { Threads = 2 };   // the same weights, two threads
     }
 
     [GlobalCleanup]
-    public void Cleanup() { _model.Dispose(); _ort1.Dispose(); _ort64.Dispose(); _ort64x2.Dispose(); }
+    public void Cleanup() { _model.Dispose(); _model2.Dispose(); _ort1.Dispose(); _ort64.Dispose(); _ort64x2.Dispose(); }
+
+    [Benchmark(Description = "(b) ModelGen 2 threads: W2 inference batch 64")]
+    public void ModelGen_Batch64_2Threads() => _model2.Predict(_x64, _y64);
 
     [Benchmark(Description = "(a) ONNX Runtime: W2 inference batch 1")]
     public void Ort_Batch1() => _ort1.Run();

@@ -14,6 +14,8 @@ public interface INetwork : IDisposable
     int MaxBatch { get; }
     /// <summary>Number of trainable parameters.</summary>
     int ParameterCount { get; }
+    /// <summary>Threads a large <see cref="Predict"/> is split over (1: off, the default); outputs do not depend on it.</summary>
+    int Threads { get; set; }
     /// <summary>Which generated code path runs; defaults to <see cref="Simd.Best"/>.</summary>
     SimdWidth Width { get; set; }
     /// <summary>The shape of one input sample (<c>[C, H, W]</c> for images, <c>[features]</c> otherwise).</summary>

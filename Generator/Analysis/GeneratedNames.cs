@@ -20,15 +20,15 @@ internal static class GeneratedNames
         // public surface
         "InputSize", "OutputSize", "ParameterCount", "MaxBatch", "Width", "Summary", "Tensors", "Parameters", "Gradients",
         "Layers", "Forward", "Predict", "GetOutput", "Backward", "ComputeLoss", "ZeroGrad", "Step", "Dispose", "LossKind",
-        "FindNonFinite", "SeedDropout", "FoldBatchNorm", "GetActivation", "PredictProbabilities", "TrainingRandom",
+        "FindNonFinite", "SeedDropout", "FoldBatchNorm", "GetActivation", "PredictProbabilities", "TrainingRandom", "Threads",
         "input",   // the network input's name in Input = "input" (and the parameter name of Forward/Predict)
         "Input",   // its buffers: a layer named Input would get _inputOut and _inputGrad
         // private plumbing
-        "ParameterRegion", "GradientBase", "s_tensors", "s_loss", "_arena", "_main", "_workspaces", "_layers", "s_inputShape", "InputShape", "_maxBatch", "_width",
+        "ParameterRegion", "GradientBase", "s_tensors", "s_loss", "_arena", "_main", "_workspaces", "_team", "_predictShare", "PredictShare", "_layers", "s_inputShape", "InputShape", "_maxBatch", "_width",
         "_dropoutRng", "_optimizerState", "FoldBatchNorms", "Penalty", "BatchOf", "EnterMain", "RunForward", "CopyOutput",
         "BackwardCore",
         // types named without qualification in generated code
-        "MG", "Unsafe", "Arena", "Workspace", "WorkspacePool", "WorkspaceLayout", "Layer", "Span", "ReadOnlySpan", "Vector512", "Vector256", "MethodImpl",
+        "MG", "Unsafe", "Arena", "Workspace", "WorkspacePool", "WorkspaceLayout", "ThreadTeam", "Layer", "Span", "ReadOnlySpan", "Vector512", "Vector256", "MethodImpl",
         "MethodImplOptions", "TensorInfo", "Optimizer", "OptimizerState", "Rng", "Epilogue", "SimdWidth", "INetwork",
         "ITrainableNetwork", "IReadOnlyList", "InvalidOperationException", "ArgumentException", "ArgumentOutOfRangeException",
         "ArgumentNullException",

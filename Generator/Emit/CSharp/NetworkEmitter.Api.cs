@@ -120,9 +120,35 @@ internal static partial class NetworkEmitter
         {
             cw.Line("int batch = BatchOf(input.Length);");
             cw.Line("if (output.Length != batch * OutputSize) throw new ArgumentException($\"output holds {output.Length} floats; {batch} samples need {batch * OutputSize}\", nameof(output));");
+            cw.Line("if (_team is { } team && team.TryRun(input, output, batch, InputSize, OutputSize, _predictShare)) return;   // split over Threads");
+            cw.Line("PredictShare(input, output);");
+        }
+        cw.Line();
+        cw.Line("/// <summary>Predict on the calling thread: one forward pass in one workspace.</summary>");
+        using (cw.Block("private void PredictShare(ReadOnlySpan<float> input, Span<float> output)"))
+        {
+            cw.Line("int batch = input.Length / InputSize;");
             cw.Line("var ws = _workspaces.Rent();   // the model's own workspace when free, else a spare (created once, then reused)");
             cw.Line("try { RunForward(ws, input, batch, training: false); CopyOutput(ws, output); }");
             cw.Line("finally { _workspaces.Return(ws); }");
+        }
+        cw.Line();
+        cw.Line("/// <summary>Threads a <see cref=\"Predict\"/> of 32 samples or more is split over (default 1: off). The calling thread");
+        cw.Line("/// is one of them and the others sleep between calls (nothing spins while idle). Shares are whole 16-sample blocks");
+        cw.Line("/// run in workspaces of their own, so outputs are bitwise the same for every thread count. Training and smaller");
+        cw.Line("/// batches run on the calling thread.</summary>");
+        cw.Line("/// <exception cref=\"ArgumentOutOfRangeException\">The value is below 1.</exception>");
+        cw.Line(GeneratedCode);
+        using (cw.Block("public int Threads"))
+        {
+            cw.Line("get => _team?.Count ?? 1;");
+            using (cw.Block("set"))
+            {
+                cw.Line("if (value < 1) throw new ArgumentOutOfRangeException(nameof(value), value, \"Threads must be at least 1 (the calling thread)\");");
+                cw.Line("if (value == Threads) return;");
+                cw.Line("_team?.Dispose();");
+                cw.Line($"_team = value > 1 ? new ThreadTeam(value, \"{p.ClassName}\") : null;");
+            }
         }
         cw.Line();
         if (p.Trainable && p.Loss is { } loss && loss.Kind is LossKind.SoftmaxCrossEntropy or LossKind.BinaryCrossEntropy)

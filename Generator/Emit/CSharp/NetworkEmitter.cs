@@ -136,6 +136,8 @@ internal static partial class NetworkEmitter
         cw.Line("private readonly Arena _arena;               // parameters and gradients, shared by every call");
         cw.Line("private readonly Workspace _main;            // activations and scratch of Forward/Backward (and of Predict when free)");
         cw.Line("private readonly WorkspacePool _workspaces;  // spare workspaces for Predict calls that run concurrently");
+        cw.Line("private ThreadTeam? _team;                   // intra-op threads of Predict (Threads > 1)");
+        cw.Line("private readonly ThreadTeam.Share _predictShare;");
         cw.Line("private readonly int _maxBatch;");
         cw.Line("// Offsets of the batch-sized buffers in a workspace (see the constructor for what each holds).");
         foreach (var b in p.Buffers.Buffers) cw.Line($"private readonly long {b.Field};");
@@ -176,6 +178,7 @@ internal static partial class NetworkEmitter
             cw.Line(p.Trainable ? "_arena.Describe(s_tensors, GradientBase);   // names for the checked build's bounds checks" : "_arena.Describe(s_tensors, 0);   // names for the checked build's bounds checks");
             cw.Line("_main = new Workspace(layout);");
             cw.Line("_workspaces = new WorkspacePool(_main, () => new Workspace(layout));");
+            cw.Line("_predictShare = PredictShare;");
             cw.Line("_width = global::ModelGen.Simd.Best;");
             cw.Line("var rng = new Rng(unchecked((ulong)seed));");
             if (p.Trainable) cw.Line("_dropoutRng = new Rng(unchecked((ulong)seed) ^ 0xD1B54A32D192ED03UL);   // a stream of its own");
@@ -282,7 +285,7 @@ internal static partial class NetworkEmitter
         }
         cw.Line("/// <summary>Frees the arena, the workspaces and the optimiser state. Not to be called while another thread uses the model.</summary>");
         cw.Line(GeneratedCode);
-        cw.Line(p.Trainable ? "public void Dispose() { _arena.Dispose(); _workspaces.Dispose(); _optimizerState.Dispose(); }" : "public void Dispose() { _arena.Dispose(); _workspaces.Dispose(); }");
+        cw.Line(p.Trainable ? "public void Dispose() { _team?.Dispose(); _arena.Dispose(); _workspaces.Dispose(); _optimizerState.Dispose(); }" : "public void Dispose() { _team?.Dispose(); _arena.Dispose(); _workspaces.Dispose(); }");
         cw.Line();
     }
 }
