@@ -23,14 +23,15 @@ if (args.Contains("--layers-w2"))   // per-layer times of a W2 training step (re
     for (int i = 0; i < 3; i++) ModelGen.NetworkExtensions.TrainStep(m, x, labels, new ModelGen.Training.Sgd(0.01f));
     m.ZeroGrad(); m.Forward(x, training: true); m.Backward(labels);
     var flags = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance;
+    var ws = typeof(Cifar.W2).GetField("_main", flags)!.GetValue(m)!;   // the model's own workspace, as Forward/Backward left it
     foreach (var name in new[] { "Conv1", "Conv2", "Pool1", "Conv3", "Conv4", "Pool2", "Flat", "Hidden", "Logits" })
     {
         var f = typeof(Cifar.W2).GetMethod(name + "_Forward_V512", flags)!;
         var b = typeof(Cifar.W2).GetMethod(name + "_Backward_V512", flags)!;
         int ld = ModelGen.Simd.PanelStride(32);
         double T(Action a) { a(); var sw = Stopwatch.StartNew(); for (int i = 0; i < 5; i++) a(); return sw.Elapsed.TotalMilliseconds / 5; }
-        double tf = T(() => f.Invoke(m, new object[] { 32, ld }));
-        double tb = T(() => b.Invoke(m, new object[] { 32, 32, ld }));
+        double tf = T(() => f.Invoke(m, new object[] { ws, 32, ld }));
+        double tb = T(() => b.Invoke(m, new object[] { ws, 32, 32, ld }));
         Console.WriteLine($"{name,-8} forward {tf,7:F2} ms   backward {tb,7:F2} ms");
     }
     return;

@@ -73,7 +73,7 @@ internal abstract class WindowPool : LayerKind, ICSharpLayer
         int inStride = l.InShape[0] * Geometry.LdP(l.InPixels), outStride = Geometry.ImageStride(l.OutShape[0], l.OutPixels);
         using (c.ForwardMethod(cw, w))
         using (cw.Block("for (int b = 0; b < ws.Batch; b++)"))
-            cw.Line($"MG.Pool.{Op}(ref ws.Ref({c.Input} + (long)b * {inStride}), {Geo(l)}, ref ws.Ref({c.Output} + (long)b * {outStride}));");
+            cw.Line($"MG.Pool.{Op}(ref ws.Ref({c.Input} + (long)b * {inStride}), {Geo(l)}, ref ws.Ref({c.Output} + (long)b * {outStride}){(Op == "Max" ? ", " + w.Enum : "")});");
     }
 
     public void Backward(CodeWriter cw, CSharpLayer c, Width w)

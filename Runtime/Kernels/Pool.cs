@@ -1,5 +1,7 @@
+using System;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace ModelGen.Kernels;
 
@@ -7,9 +9,10 @@ namespace ModelGen.Kernels;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class Pool
 {
-    /// <summary><c>y[c,i,j] = max over the k×k window at (i·s, j·s)</c>.</summary>
+    /// <summary><c>y[c,i,j] = max over the k×k window at (i·s, j·s)</c>. The 2×2, stride-2 window is vectorised at
+    /// <paramref name="width"/> (a maximum is exact, so every width gives the same bits).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Max(ref float x, int c, int h, int w, int ldIn, int k, int s, int ho, int wo, int ldOut, ref float y)
+    public static void Max(ref float x, int c, int h, int w, int ldIn, int k, int s, int ho, int wo, int ldOut, ref float y, SimdWidth width = SimdWidth.Scalar)
     {
         for (int ci = 0; ci < c; ci++)
         {
@@ -23,7 +26,13 @@ public static class Pool
                     ref float r0 = ref Mem.Add(ref src, 2 * i * w);
                     ref float r1 = ref Mem.Add(ref r0, w);
                     ref float o = ref Mem.Add(ref dst, i * wo);
-                    for (int j = 0; j < wo; j++)
+                    int j = width switch
+                    {
+                        SimdWidth.V512 => Max2x2V512(ref r0, ref r1, w, wo, ref o),
+                        SimdWidth.V256 => Max2x2V256(ref r0, ref r1, w, wo, ref o),
+                        _ => 0,
+                    };
+                    for (; j < wo; j++)
                         Mem.Add(ref o, j) = Max(Max(Mem.Add(ref r0, 2 * j), Mem.Add(ref r0, 2 * j + 1)), Max(Mem.Add(ref r1, 2 * j), Mem.Add(ref r1, 2 * j + 1)));
                 }
                 continue;
@@ -43,9 +52,45 @@ public static class Pool
         }
     }
 
-    /// <summary>The larger of two, NaN winning (so a NaN is never hidden by pooling).</summary>
+    /// <summary>One output row of a 2×2, stride-2 max-pool, 16 outputs per step: the vertical maximum of the two input
+    /// rows and of the same shifted by one column; the horizontal pairs then sit in the even lanes, which a truncating
+    /// 64 → 32-bit narrow gathers. Returns the outputs done (the rest are the caller's scalar tail).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Max(float a, float b) => a > b || float.IsNaN(a) ? a : b;
+    private static int Max2x2V512(ref float r0, ref float r1, int w, int wo, ref float o)
+    {
+        int j = 0;
+        for (; 2 * j + 33 <= w && j + 16 <= wo; j += 16)
+        {
+            int c0 = 2 * j;
+            var p0 = Vector512.Max(Vector512.Max(Mem.Load512(ref r0, (nuint)c0), Mem.Load512(ref r1, (nuint)c0)),
+                                   Vector512.Max(Mem.Load512(ref r0, (nuint)(c0 + 1)), Mem.Load512(ref r1, (nuint)(c0 + 1))));
+            var p1 = Vector512.Max(Vector512.Max(Mem.Load512(ref r0, (nuint)(c0 + 16)), Mem.Load512(ref r1, (nuint)(c0 + 16))),
+                                   Vector512.Max(Mem.Load512(ref r0, (nuint)(c0 + 17)), Mem.Load512(ref r1, (nuint)(c0 + 17))));
+            Vector512.Narrow(p0.AsUInt64(), p1.AsUInt64()).AsSingle().StoreAt(ref o, (nuint)j);
+        }
+        return j;
+    }
+
+    /// <summary><see cref="Max2x2V512"/> with 8 outputs per step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Max2x2V256(ref float r0, ref float r1, int w, int wo, ref float o)
+    {
+        int j = 0;
+        for (; 2 * j + 17 <= w && j + 8 <= wo; j += 8)
+        {
+            int c0 = 2 * j;
+            var p0 = Vector256.Max(Vector256.Max(Mem.Load256(ref r0, (nuint)c0), Mem.Load256(ref r1, (nuint)c0)),
+                                   Vector256.Max(Mem.Load256(ref r0, (nuint)(c0 + 1)), Mem.Load256(ref r1, (nuint)(c0 + 1))));
+            var p1 = Vector256.Max(Vector256.Max(Mem.Load256(ref r0, (nuint)(c0 + 8)), Mem.Load256(ref r1, (nuint)(c0 + 8))),
+                                   Vector256.Max(Mem.Load256(ref r0, (nuint)(c0 + 9)), Mem.Load256(ref r1, (nuint)(c0 + 9))));
+            Vector256.Narrow(p0.AsUInt64(), p1.AsUInt64()).AsSingle().StoreAt(ref o, (nuint)j);
+        }
+        return j;
+    }
+
+    /// <summary>IEEE 754-2019 maximum, as <c>Vector512.Max</c> computes it: NaN wins (pooling never hides one), +0 above −0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Max(float a, float b) => MathF.Max(a, b);
 
     /// <summary><c>dx = 0</c>, then each <c>dy[c,i,j]</c> goes to the first (row-major) maximum of its window.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -255,3 +255,32 @@ public class LayoutTests
         Assert.Equal(1, Simd.PanelStride(1));
     }
 }
+
+public class PoolingWidthTests
+{
+    /// <summary>The vectorised 2×2 max-pool against the scalar one, bit for bit, at widths around the vector steps
+    /// (odd widths drop the last column), with NaN, ±∞ and signed zeros in the data.</summary>
+    [Theory]
+    [InlineData(SimdWidth.V256)]
+    [InlineData(SimdWidth.V512)]
+    public void Max_pool_2x2_at_every_width_is_the_scalar_one_bit_for_bit(SimdWidth width)
+    {
+        if (!Simd.IsSupported(width)) return;
+        var rng = new Rng(9);
+        float[] special = { float.NaN, float.PositiveInfinity, float.NegativeInfinity, 0f, -0f };
+        foreach (int w in new[] { 2, 5, 16, 17, 31, 32, 33, 34, 35, 48, 64, 65, 67, 100 })
+            foreach (int h in new[] { 2, 3, 6 })
+            {
+                int c = 3, ho = h / 2, wo = w / 2, ldIn = h * w + 7, ldOut = ho * wo + 5;
+                var x = new float[c * ldIn];
+                for (int i = 0; i < x.Length; i++) x[i] = rng.NextInt(20) == 0 ? special[rng.NextInt(special.Length)] : (float)rng.NextGaussian();
+                var scalar = new float[c * ldOut];
+                var vector = new float[c * ldOut];
+                ModelGen.Kernels.Pool.Max(ref x[0], c, h, w, ldIn, 2, 2, ho, wo, ldOut, ref scalar[0], SimdWidth.Scalar);
+                ModelGen.Kernels.Pool.Max(ref x[0], c, h, w, ldIn, 2, 2, ho, wo, ldOut, ref vector[0], width);
+                for (int i = 0; i < scalar.Length; i++)
+                    Assert.True(BitConverter.SingleToInt32Bits(scalar[i]) == BitConverter.SingleToInt32Bits(vector[i]) || (float.IsNaN(scalar[i]) && float.IsNaN(vector[i])),
+                        $"{width} w={w} h={h} at {i}: scalar {scalar[i]}, vector {vector[i]}");
+            }
+    }
+}
