@@ -12,6 +12,23 @@ using ModelGen.Training;
 //   dotnet run -c Release --project Benchmarks -- --filter '*W1*'
 // `--quick` prints rough Stopwatch medians instead (for tuning, not for reporting).
 if (args.Contains("--quick")) { Quick.Run(); return; }
+if (Array.IndexOf(args, "--aot-startup") is int at and >= 0)   // --aot-startup <MnistAot binary> <weights>: spawn → first inference → exit
+{
+    string exe = args[at + 1], weights = args[at + 2];
+    var times = new double[31];
+    for (int i = 0; i < times.Length; i++)
+    {
+        var sw = Stopwatch.StartNew();
+        using var p = Process.Start(new ProcessStartInfo(exe, new[] { weights, "--once" }) { RedirectStandardOutput = true })!;
+        p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        times[i] = sw.Elapsed.TotalMilliseconds;
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{exe} exited with {p.ExitCode}");
+    }
+    Array.Sort(times);
+    Console.WriteLine($"NativeAOT MnistAot spawn → first inference → exit: median {times[15]:F1} ms, p10 {times[3]:F1} ms, max {times[30]:F1} ms");
+    return;
+}
 if (args.Contains("--parts")) { Parts.Run(); return; }
 if (args.Contains("--layers-w2"))   // per-layer times of a W2 training step (reflection: a diagnostic, not a benchmark)
 {

@@ -14,6 +14,7 @@ namespace ModelGen;
 public sealed unsafe class Arena : IDisposable
 {
     private float* _data;
+    private void* _block;   // what the allocator returned (_data is _block rounded up to 64 bytes)
     private readonly string _owner;
 
     /// <summary>Allocates <paramref name="length"/> floats, zeroed, for <paramref name="owner"/> (the model's class
@@ -23,8 +24,11 @@ public sealed unsafe class Arena : IDisposable
         if (length <= 0) throw new ArgumentOutOfRangeException(nameof(length), length, "arena length must be positive");
         Length = length;
         _owner = owner;
-        _data = (float*)NativeMemory.AlignedAlloc((nuint)(length * sizeof(float)), 64);
-        NativeMemory.Clear(_data, (nuint)(length * sizeof(float)));
+        // Zeroed by the allocator (calloc): large blocks come straight from the OS as zero pages, so memory that is never
+        // touched (the gradients of a model that only predicts) costs no page faults — clearing it ourselves cost
+        // ~6 ms per 2 MB at start-up on a VM with slow faults.
+        _block = NativeMemory.AllocZeroed((nuint)(length * sizeof(float) + 64));
+        _data = (float*)(((nint)_block + 63) & ~(nint)63);
 #if MODELGEN_CHECKED
         Kernels.Bounds.Add((nint)_data, (nint)(_data + length), owner + " memory");
 #endif
@@ -96,8 +100,9 @@ public sealed unsafe class Arena : IDisposable
 #if MODELGEN_CHECKED
             Kernels.Bounds.Remove((nint)_data, (nint)(_data + Length));
 #endif
-            NativeMemory.AlignedFree(_data);
+            NativeMemory.Free(_block);
             _data = null;
+            _block = null;
         }
         GC.SuppressFinalize(this);
     }
@@ -110,7 +115,7 @@ public sealed unsafe class Arena : IDisposable
 #if MODELGEN_CHECKED
             Kernels.Bounds.Remove((nint)_data, (nint)(_data + Length));
 #endif
-            NativeMemory.AlignedFree(_data);
+            NativeMemory.Free(_block);
         }
     }
 }

@@ -140,6 +140,18 @@ public static class SafeTensors
         return report;
     }
 
+    /// <summary><see cref="Load(string, IReadOnlyList{TensorInfo}, Span{float}, LoadOptions?)"/> for a model nothing else
+    /// sees yet (a generated <c>FromFile</c>): the same checks, but each tensor is read straight into place; on an error
+    /// the parameters may be partly written, and the caller discards the model.</summary>
+    public static LoadReport LoadIntoNewModel(string path, IReadOnlyList<TensorInfo> tensors, Span<float> parameters, LoadOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(tensors);
+        var file = ReadFile(path);
+        var entries = Parse(path, file);
+        return Match(path, file, entries, tensors, options ?? new LoadOptions(), parameters).Report;
+    }
+
     private static byte[] ReadFile(string path)
     {
         if (Directory.Exists(path)) throw new ArgumentException($"{Path.GetFullPath(path)} is a directory, not a safetensors file", nameof(path));
@@ -243,8 +255,12 @@ public static class SafeTensors
         return entries;
     }
 
-    private static (float[]?[] Staged, LoadReport Report) Match(string path, byte[] file, List<Entry> entries, IReadOnlyList<TensorInfo> tensors, LoadOptions options)
+    /// <summary>Checks the file's tensors against the model's and reads them: into new arrays (staged, copied only once
+    /// everything has passed), or, for a model nothing else sees yet (<paramref name="direct"/> non-empty: the model's
+    /// parameters), straight into place — the caller discards the model if this throws.</summary>
+    private static (float[]?[] Staged, LoadReport Report) Match(string path, byte[] file, List<Entry> entries, IReadOnlyList<TensorInfo> tensors, LoadOptions options, Span<float> direct = default)
     {
+        var found = new bool[tensors.Count];
         var expected = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < tensors.Count; i++) expected[tensors[i].Name] = i;
         var staged = new float[]?[tensors.Count];
@@ -269,10 +285,14 @@ public static class SafeTensors
             if (e.DType != "F32" && !(convertible && options.ConvertToFloat32))
                 throw Bad(path, 8, $"tensor '{t.Name}' has dtype {e.DType}, expected F32" +
                                    (convertible ? "; to convert it on load, pass new LoadOptions { ConvertToFloat32 = true }" : ""));
-            var values = new float[t.Length];
+            float[]? array = direct.IsEmpty ? new float[t.Length] : null;
+            Span<float> values = array ?? direct.Slice(t.Offset, t.Length);
             var src = file.AsSpan((int)(e.DataStart + e.Begin), (int)(e.End - e.Begin));
             switch (e.DType)
             {
+                case "F32" when BitConverter.IsLittleEndian:
+                    System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(src).CopyTo(values);
+                    break;
                 case "F32":
                     for (int i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(src.Slice(i * 4));
                     break;
@@ -294,11 +314,12 @@ public static class SafeTensors
             }
             if (e.DType != "F32") converted.Add(t.Name);
             loaded.Add(t.Name);
-            staged[idx] = values;
+            found[idx] = true;
+            staged[idx] = array;
         }
         var missing = new List<string>();
         for (int i = 0; i < tensors.Count; i++)
-            if (staged[i] is null)
+            if (!found[i])
             {
                 if (options.Strict) throw Bad(path, 8, $"tensor '{tensors[i].Name}' is missing; to load what the file has, pass new LoadOptions {{ Strict = false }}");
                 missing.Add(tensors[i].Name);

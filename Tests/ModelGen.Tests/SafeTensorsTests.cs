@@ -310,4 +310,21 @@ public sealed class SafeTensorsTests : IDisposable
         var dir = Assert.Throws<ArgumentException>(() => net.Save(_dir));
         Assert.Contains("it is a directory", dir.Message);
     }
+
+    [Fact]
+    public void FromFile_builds_the_saved_model_without_random_initialisation_and_reports_bad_files()
+    {
+        using var source = new GcWide(4, seed: 21);
+        string path = PathOf("w.safetensors");
+        source.Save(path);
+        using var loaded = GcWide.FromFile(path, maxBatch: 4);
+        Assert.Equal(source.Parameters.ToArray(), loaded.Parameters.ToArray());
+        var x = Enumerable.Range(0, 2 * 37).Select(i => (float)Math.Sin(i)).ToArray();
+        float[] a = new float[2 * 19], b = new float[2 * 19];
+        source.Predict(x, a); loaded.Predict(x, b);
+        Assert.Equal(a, b);
+        File.WriteAllBytes(PathOf("bad.safetensors"), File.ReadAllBytes(path)[..^4]);
+        Assert.Contains("truncated", Assert.Throws<InvalidDataException>(() => GcWide.FromFile(PathOf("bad.safetensors"))).Message);
+        Assert.Throws<FileNotFoundException>(() => GcWide.FromFile(PathOf("none.safetensors")));
+    }
 }

@@ -165,7 +165,22 @@ internal static partial class NetworkEmitter
         cw.Line("/// <param name=\"seed\">Seed of the initialisation: the same seed gives the same parameters.</param>");
         cw.Line("/// <exception cref=\"ArgumentOutOfRangeException\"><paramref name=\"maxBatch\"/> is below 1.</exception>");
         cw.Line(GeneratedCode);
-        using (cw.Block($"public {p.ClassName}(int maxBatch = 1, int seed = 0)"))
+        cw.Line($"public {p.ClassName}(int maxBatch = 1, int seed = 0) : this(maxBatch, seed, initialize: true) {{ }}");
+        cw.Line();
+        cw.Line("/// <summary>A model whose parameters come from the safetensors file <paramref name=\"path\"/>, with no random");
+        cw.Line("/// initialisation first (the quickest start for an inference service). See <c>Load</c> for the checks and options.</summary>");
+        cw.Line("/// <exception cref=\"ArgumentOutOfRangeException\"><paramref name=\"maxBatch\"/> is below 1.</exception>");
+        cw.Line("/// <exception cref=\"System.IO.FileNotFoundException\">No file at <paramref name=\"path\"/>.</exception>");
+        cw.Line("/// <exception cref=\"System.IO.InvalidDataException\">The file is not valid safetensors or does not fit the model.</exception>");
+        cw.Line(GeneratedCode);
+        using (cw.Block($"public static {p.ClassName} FromFile(string path, int maxBatch = 1, global::ModelGen.IO.LoadOptions? options = null)"))
+        {
+            cw.Line($"var model = new {p.ClassName}(maxBatch, 0, initialize: false);");
+            cw.Line("try { global::ModelGen.IO.SafeTensors.LoadIntoNewModel(path, s_tensors, model._arena.Span(0, ParameterRegion), options); return model; }");
+            cw.Line("catch { model.Dispose(); throw; }");
+        }
+        cw.Line();
+        using (cw.Block($"private {p.ClassName}(int maxBatch, int seed, bool initialize)"))
         {
             cw.Line("if (maxBatch < 1) throw new ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, \"maxBatch must be at least 1\");");
             cw.Line("_maxBatch = maxBatch;");
@@ -184,11 +199,12 @@ internal static partial class NetworkEmitter
             if (p.Trainable) cw.Line("_dropoutRng = new Rng(unchecked((ulong)seed) ^ 0xD1B54A32D192ED03UL);   // a stream of its own");
             foreach (var t in p.Tensors.Where(t => t.Init == TensorInit.Ones))
                 cw.Line($"_arena.Span({t.Const}, {t.Length}).Fill(1f);   // {t.Name} = 1");
-            foreach (var t in p.Tensors)
-                if (t.Init == TensorInit.HeNormal)
-                    cw.Line($"global::ModelGen.Init.HeNormal(_arena.Span({t.Const}, {t.Length}), {t.FanIn}, ref rng);");
-                else if (t.Init == TensorInit.XavierUniform)
-                    cw.Line($"global::ModelGen.Init.XavierUniform(_arena.Span({t.Const}, {t.Length}), {t.FanIn}, {t.FanOut}, ref rng);");
+            using (cw.Block("if (initialize)   // FromFile skips it: the file's values replace these"))
+                foreach (var t in p.Tensors)
+                    if (t.Init == TensorInit.HeNormal)
+                        cw.Line($"global::ModelGen.Init.HeNormal(_arena.Span({t.Const}, {t.Length}), {t.FanIn}, ref rng);");
+                    else if (t.Init == TensorInit.XavierUniform)
+                        cw.Line($"global::ModelGen.Init.XavierUniform(_arena.Span({t.Const}, {t.Length}), {t.FanIn}, {t.FanOut}, ref rng);");
             var saved = p.Tensors.Where(t => t.Saved).Select((t, i) => (t, i)).ToDictionary(x => x.t.Name, x => x.i);
             foreach (var l in p.Layers)
             {
