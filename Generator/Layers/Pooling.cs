@@ -86,7 +86,7 @@ internal abstract class WindowPool : LayerKind, ICSharpLayer
             using var guard = c.InputGradGuard(cw);
             using (cw.Block("for (int b = 0; b < batch; b++)"))
                 cw.Line(Op == "Max"
-                    ? $"MG.Pool.MaxBackward(ref ws.Ref({c.Input} + (long)b * {inStride}), ref ws.Ref({c.OutputGrad} + (long)b * {outStride}), {Geo(l)}, ref ws.Ref({c.InputGrad} + (long)b * {inStride}));"
+                    ? $"MG.Pool.MaxBackward(ref ws.Ref({c.Input} + (long)b * {inStride}), ref ws.Ref({c.OutputGrad} + (long)b * {outStride}), {Geo(l)}, ref ws.Ref({c.InputGrad} + (long)b * {inStride}), {w.Enum});"
                     : $"MG.Pool.AverageBackward(ref ws.Ref({c.OutputGrad} + (long)b * {outStride}), {Geo(l)}, ref ws.Ref({c.InputGrad} + (long)b * {inStride}));");
         }
     }

@@ -29,7 +29,7 @@ public static class Pool
                     int j = width switch
                     {
                         SimdWidth.V512 => Max2x2V512(ref r0, ref r1, w, wo, ref o),
-                        SimdWidth.V256 => Max2x2V256(ref r0, ref r1, w, wo, ref o),
+                        SimdWidth.V256 => Max2x2V256(ref r0, ref r1, w, wo, ref o),   // V512 continues with it too
                         _ => 0,
                     };
                     for (; j < wo; j++)
@@ -52,38 +52,74 @@ public static class Pool
         }
     }
 
-    /// <summary>One output row of a 2×2, stride-2 max-pool, 16 outputs per step: the vertical maximum of the two input
-    /// rows and of the same shifted by one column; the horizontal pairs then sit in the even lanes, which a truncating
-    /// 64 → 32-bit narrow gathers. Returns the outputs done (the rest are the caller's scalar tail).</summary>
+    /// <summary>One output row of a 2×2, stride-2 max-pool: the vertical maximum of the two input rows, then the maximum
+    /// of each even lane and its odd neighbour (brought down by a 64-bit shift), and a truncating 64 → 32-bit narrow
+    /// gathers the even lanes — 16 outputs per step, then 8 with 256-bit vectors. Returns the outputs done.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Max2x2V512(ref float r0, ref float r1, int w, int wo, ref float o)
     {
         int j = 0;
-        for (; 2 * j + 33 <= w && j + 16 <= wo; j += 16)
+        for (; 2 * j + 32 <= w && j + 16 <= wo; j += 16)
         {
             int c0 = 2 * j;
-            var p0 = Vector512.Max(Vector512.Max(Mem.Load512(ref r0, (nuint)c0), Mem.Load512(ref r1, (nuint)c0)),
-                                   Vector512.Max(Mem.Load512(ref r0, (nuint)(c0 + 1)), Mem.Load512(ref r1, (nuint)(c0 + 1))));
-            var p1 = Vector512.Max(Vector512.Max(Mem.Load512(ref r0, (nuint)(c0 + 16)), Mem.Load512(ref r1, (nuint)(c0 + 16))),
-                                   Vector512.Max(Mem.Load512(ref r0, (nuint)(c0 + 17)), Mem.Load512(ref r1, (nuint)(c0 + 17))));
-            Vector512.Narrow(p0.AsUInt64(), p1.AsUInt64()).AsSingle().StoreAt(ref o, (nuint)j);
+            var v0 = Vector512.Max(Mem.Load512(ref r0, (nuint)c0), Mem.Load512(ref r1, (nuint)c0));
+            var v1 = Vector512.Max(Mem.Load512(ref r0, (nuint)(c0 + 16)), Mem.Load512(ref r1, (nuint)(c0 + 16)));
+            var h0 = Vector512.Max(v0, Vector512.ShiftRightLogical(v0.AsUInt64(), 32).AsSingle());
+            var h1 = Vector512.Max(v1, Vector512.ShiftRightLogical(v1.AsUInt64(), 32).AsSingle());
+            Vector512.Narrow(h0.AsUInt64(), h1.AsUInt64()).AsSingle().StoreAt(ref o, (nuint)j);
         }
-        return j;
+        return j + Max2x2V256(ref Mem.Add(ref r0, 2 * j), ref Mem.Add(ref r1, 2 * j), w - 2 * j, wo - j, ref Mem.Add(ref o, j));
     }
 
-    /// <summary><see cref="Max2x2V512"/> with 8 outputs per step.</summary>
+    /// <summary><see cref="Max2x2V512"/> with 256-bit vectors: 8 outputs per step.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Max2x2V256(ref float r0, ref float r1, int w, int wo, ref float o)
     {
         int j = 0;
-        for (; 2 * j + 17 <= w && j + 8 <= wo; j += 8)
+        for (; 2 * j + 16 <= w && j + 8 <= wo; j += 8)
         {
             int c0 = 2 * j;
-            var p0 = Vector256.Max(Vector256.Max(Mem.Load256(ref r0, (nuint)c0), Mem.Load256(ref r1, (nuint)c0)),
-                                   Vector256.Max(Mem.Load256(ref r0, (nuint)(c0 + 1)), Mem.Load256(ref r1, (nuint)(c0 + 1))));
-            var p1 = Vector256.Max(Vector256.Max(Mem.Load256(ref r0, (nuint)(c0 + 8)), Mem.Load256(ref r1, (nuint)(c0 + 8))),
-                                   Vector256.Max(Mem.Load256(ref r0, (nuint)(c0 + 9)), Mem.Load256(ref r1, (nuint)(c0 + 9))));
-            Vector256.Narrow(p0.AsUInt64(), p1.AsUInt64()).AsSingle().StoreAt(ref o, (nuint)j);
+            var v0 = Vector256.Max(Mem.Load256(ref r0, (nuint)c0), Mem.Load256(ref r1, (nuint)c0));
+            var v1 = Vector256.Max(Mem.Load256(ref r0, (nuint)(c0 + 8)), Mem.Load256(ref r1, (nuint)(c0 + 8)));
+            var h0 = Vector256.Max(v0, Vector256.ShiftRightLogical(v0.AsUInt64(), 32).AsSingle());
+            var h1 = Vector256.Max(v1, Vector256.ShiftRightLogical(v1.AsUInt64(), 32).AsSingle());
+            Vector256.Narrow(h0.AsUInt64(), h1.AsUInt64()).AsSingle().StoreAt(ref o, (nuint)j);
+        }
+        return j;
+    }
+
+    /// <summary>One output row of the 2×2, stride-2 max-pool gradient, 8 outputs per step: the first maximum in row-major
+    /// order (a, b over c, d; strict <c>&gt;</c>, as the scalar code) is found with compares in the even lanes, where a
+    /// 64-bit shift brings each odd neighbour; dy, widened into the even lanes, goes to a or c there and — shifted into
+    /// the odd lanes — to b or d. Every other position gets 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int MaxBackward2x2V512(ref float r0, ref float g, int w, int wo, ref float d0)
+    {
+        ref float r1 = ref Mem.Add(ref r0, w);
+        ref float d1 = ref Mem.Add(ref d0, w);
+        int j = 0;
+        for (; 2 * j + 16 <= w && j + 8 <= wo; j += 8)
+        {
+            int c0 = 2 * j;
+            var top = Mem.Load512(ref r0, (nuint)c0);
+            var bottom = Mem.Load512(ref r1, (nuint)c0);
+            var a = top; var b = Vector512.ShiftRightLogical(top.AsUInt64(), 32).AsSingle();
+            var c = bottom; var d = Vector512.ShiftRightLogical(bottom.AsUInt64(), 32).AsSingle();
+            var selB = Vector512.GreaterThan(b, a);
+            var m = Vector512.ConditionalSelect(selB, b, a);
+            var selC = Vector512.GreaterThan(c, m);
+            m = Vector512.ConditionalSelect(selC, c, m);
+            var selD = Vector512.GreaterThan(d, m);
+            var wC = Vector512.AndNot(selC, selD);
+            var wB = Vector512.AndNot(Vector512.AndNot(selB, selC), selD);
+            var wA = ~(selB | selC | selD);
+            // dy of outputs j..j+7 in the even lanes, zeros in the odd ones.
+            var dy = Vector512.WidenLower(Vector512.Create(Mem.Load256(ref g, (nuint)j), Vector256<float>.Zero).AsUInt32()).AsSingle();
+            var zero = Vector512<float>.Zero;
+            var outTop = Vector512.ConditionalSelect(wA, dy, zero) + Vector512.ShiftLeft(Vector512.ConditionalSelect(wB, dy, zero).AsUInt64(), 32).AsSingle();
+            var outBottom = Vector512.ConditionalSelect(wC, dy, zero) + Vector512.ShiftLeft(Vector512.ConditionalSelect(selD, dy, zero).AsUInt64(), 32).AsSingle();
+            (zero + outTop).StoreAt(ref d0, (nuint)c0);      // 0 + dy, as the scalar dx = 0; dx += dy
+            (zero + outBottom).StoreAt(ref d1, (nuint)c0);
         }
         return j;
     }
@@ -94,18 +130,19 @@ public static class Pool
 
     /// <summary><c>dx = 0</c>, then each <c>dy[c,i,j]</c> goes to the first (row-major) maximum of its window.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void MaxBackward(ref float x, ref float dy, int c, int h, int w, int ldIn, int k, int s, int ho, int wo, int ldOut, ref float dx)
+    public static void MaxBackward(ref float x, ref float dy, int c, int h, int w, int ldIn, int k, int s, int ho, int wo, int ldOut, ref float dx, SimdWidth width = SimdWidth.Scalar)
     {
         for (int ci = 0; ci < c; ci++)
         {
             ref float src = ref Mem.Add(ref x, (nint)ci * ldIn);
             ref float g = ref Mem.Add(ref dy, (nint)ci * ldOut);
             ref float dst = ref Mem.Add(ref dx, (nint)ci * ldIn);
-            for (int q = 0; q < h * w; q++) Mem.Add(ref dst, q) = 0f;
+            _ = Mem.Add(ref dst, h * w - 1);   // the checked build checks the extent; Clear is a vectorised memset
+            System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref dst, h * w).Clear();
             if (k == 2 && s == 2)
             {
                 for (int i = 0; i < ho; i++)
-                    for (int j = 0; j < wo; j++)
+                    for (int j = width == SimdWidth.V512 ? MaxBackward2x2V512(ref Mem.Add(ref src, 2 * i * w), ref Mem.Add(ref g, i * wo), w, wo, ref Mem.Add(ref dst, 2 * i * w)) : 0; j < wo; j++)
                     {
                         int a = 2 * i * w + 2 * j, best = a;   // candidates in row-major order: a, a+1, a+w, a+w+1
                         float m = Mem.Add(ref src, a);

@@ -283,4 +283,30 @@ public class PoolingWidthTests
                         $"{width} w={w} h={h} at {i}: scalar {scalar[i]}, vector {vector[i]}");
             }
     }
+
+    /// <summary>The vectorised 2×2 max-pool gradient against the scalar one, bit for bit: ties (the first maximum in
+    /// row-major order takes the gradient), NaN, signed zeros, and widths around the vector steps.</summary>
+    [Fact]
+    public void Max_pool_2x2_gradient_at_V512_is_the_scalar_one_bit_for_bit()
+    {
+        if (!Simd.IsSupported(SimdWidth.V512)) return;
+        var rng = new Rng(10);
+        float[] special = { float.NaN, 0f, -0f, 1f };
+        foreach (int w in new[] { 2, 5, 16, 17, 18, 19, 31, 32, 33, 34, 35, 48, 64, 65, 67 })
+            foreach (int h in new[] { 2, 3, 6 })
+            {
+                int c = 3, ho = h / 2, wo = w / 2, ldIn = h * w + 7, ldOut = ho * wo + 5;
+                var x = new float[c * ldIn];
+                for (int i = 0; i < x.Length; i++) x[i] = rng.NextInt(4) == 0 ? special[rng.NextInt(special.Length)] : rng.NextInt(3);   // many ties
+                var dy = new float[c * ldOut];
+                for (int i = 0; i < dy.Length; i++) dy[i] = rng.NextInt(10) == 0 ? -0f : (float)rng.NextGaussian();
+                var scalar = Enumerable.Repeat(7f, c * ldIn).ToArray();
+                var vector = Enumerable.Repeat(7f, c * ldIn).ToArray();
+                ModelGen.Kernels.Pool.MaxBackward(ref x[0], ref dy[0], c, h, w, ldIn, 2, 2, ho, wo, ldOut, ref scalar[0], SimdWidth.Scalar);
+                ModelGen.Kernels.Pool.MaxBackward(ref x[0], ref dy[0], c, h, w, ldIn, 2, 2, ho, wo, ldOut, ref vector[0], SimdWidth.V512);
+                for (int i = 0; i < scalar.Length; i++)
+                    Assert.True(BitConverter.SingleToInt32Bits(scalar[i]) == BitConverter.SingleToInt32Bits(vector[i]),
+                        $"w={w} h={h} at {i}: scalar {scalar[i]}, vector {vector[i]}");
+            }
+    }
 }
