@@ -12,6 +12,38 @@ using ModelGen.Training;
 //   dotnet run -c Release --project Benchmarks -- --filter '*W1*'
 // `--quick` prints rough Stopwatch medians instead (for tuning, not for reporting).
 if (args.Contains("--quick")) { Quick.Run(); return; }
+if (Array.IndexOf(args, "--rss") is int r and >= 0)   // --rss <w1|w2> <modelgen|ort|torch>: peak RSS of one framework alone running batch-64 inference
+{
+    bool w2 = args[r + 1] == "w2";
+    string who = args[r + 2];
+    int batch = 64;
+    var rng = new ModelGen.Rng(1);
+    var x = new float[batch * (w2 ? 3072 : 784)];
+    for (int i = 0; i < x.Length; i++) x[i] = rng.NextFloat();
+    var y = new float[batch * 10];
+    if (who == "modelgen" || who == "ort")
+    {
+        int maxBatch = who == "ort" ? 1 : batch;   // for ONNX Runtime the model only provides the weights to export
+        ModelGen.INetwork model = w2 ? new Cifar.W2(maxBatch, seed: 1) : new Mnist.MnistMlp(maxBatch, seed: 1);
+        if (who == "modelgen") for (int i = 0; i < 20; i++) model.Predict(x, y);
+        else { using var ort = new ModelGen.Benchmarks.OrtRunner(model, batch, 1, x, y); model.Dispose(); for (int i = 0; i < 20; i++) ort.Run(); }
+    }
+    else
+    {
+        TorchSharp.torch.set_num_threads(1);
+        var net = w2
+            ? TorchSharp.torch.nn.Sequential(("c1", TorchSharp.torch.nn.Conv2d(3, 32, 3, padding: 1)), ("r1", TorchSharp.torch.nn.ReLU()), ("c2", TorchSharp.torch.nn.Conv2d(32, 32, 3, padding: 1)), ("r2", TorchSharp.torch.nn.ReLU()), ("p1", TorchSharp.torch.nn.MaxPool2d(2)),
+                ("c3", TorchSharp.torch.nn.Conv2d(32, 64, 3, padding: 1)), ("r3", TorchSharp.torch.nn.ReLU()), ("c4", TorchSharp.torch.nn.Conv2d(64, 64, 3, padding: 1)), ("r4", TorchSharp.torch.nn.ReLU()), ("p2", TorchSharp.torch.nn.MaxPool2d(2)),
+                ("f", TorchSharp.torch.nn.Flatten()), ("d1", TorchSharp.torch.nn.Linear(4096, 256)), ("r5", TorchSharp.torch.nn.ReLU()), ("d2", TorchSharp.torch.nn.Linear(256, 10)))
+            : TorchSharp.torch.nn.Sequential(("fc1", TorchSharp.torch.nn.Linear(784, 256)), ("relu1", TorchSharp.torch.nn.ReLU()), ("fc2", TorchSharp.torch.nn.Linear(256, 128)), ("relu2", TorchSharp.torch.nn.ReLU()), ("fc3", TorchSharp.torch.nn.Linear(128, 10)));
+        using var t = TorchSharp.torch.tensor(x, w2 ? new long[] { batch, 3, 32, 32 } : new long[] { batch, 784 });
+        using var mode = TorchSharp.torch.inference_mode();
+        for (int i = 0; i < 20; i++) { using var o = net.forward(t); }
+    }
+    string hwm = System.IO.File.ReadAllLines("/proc/self/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+    Console.WriteLine($"{(w2 ? "W2" : "W1")} batch {batch} inference, {who} alone: peak RSS {hwm.Substring(6).Trim()}");
+    return;
+}
 if (args.Contains("--cold"))   // the first Predict of a fresh process (JIT of the generated code) against ONNX Runtime's first Run
 {
     bool w2 = args.Contains("w2");
