@@ -31,23 +31,7 @@ public static class Onnx
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
         byte[] bytes = Build(model);
-        string full = Path.GetFullPath(path);
-        if (Directory.Exists(full)) throw new ArgumentException($"cannot export to {full}: it is a directory", nameof(path));
-        string tmp = full + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".tmp";
-        try
-        {
-            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                fs.Write(bytes);
-                fs.Flush(flushToDisk: true);
-            }
-            File.Move(tmp, full, overwrite: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw new IOException($"cannot export {full}: {e.Message.Replace(tmp, full, StringComparison.Ordinal)}; nothing was written", e);
-        }
+        AtomicFile.Write(path, "export", fs => fs.Write(bytes));
     }
 
     /// <summary>The ONNX model as bytes (a serialized <c>onnx.ModelProto</c>).</summary>

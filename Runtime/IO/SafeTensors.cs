@@ -34,52 +34,25 @@ public static class SafeTensors
     internal static void Save(string path, IReadOnlyList<(string Name, int[] Shape, float[] Data)> tensors, IReadOnlyDictionary<string, string>? metadata)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string full = Path.GetFullPath(path);
-        if (Directory.Exists(full)) throw new ArgumentException($"cannot save to {full}: it is a directory", nameof(path));
         byte[] header = BuildHeader(tensors, metadata);
-        string tmp = full + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".tmp";
-        try
+        AtomicFile.Write(path, "save", fs =>
         {
-            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            Span<byte> len = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)header.Length);
+            fs.Write(len);
+            fs.Write(header);
+            var buf = new byte[4096 * 4];
+            foreach (var t in tensors)
             {
-                Span<byte> len = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)header.Length);
-                fs.Write(len);
-                fs.Write(header);
-                var buf = new byte[4096 * 4];
-                foreach (var t in tensors)
+                var src = t.Data;
+                for (int i = 0; i < src.Length; i += 4096)
                 {
-                    var src = t.Data;
-                    for (int i = 0; i < src.Length; i += 4096)
-                    {
-                        int n = Math.Min(4096, src.Length - i);
-                        for (int j = 0; j < n; j++) BinaryPrimitives.WriteSingleLittleEndian(buf.AsSpan(j * 4), src[i + j]);
-                        fs.Write(buf, 0, n * 4);
-                    }
+                    int n = Math.Min(4096, src.Length - i);
+                    for (int j = 0; j < n; j++) BinaryPrimitives.WriteSingleLittleEndian(buf.AsSpan(j * 4), src[i + j]);
+                    fs.Write(buf, 0, n * 4);
                 }
-                fs.Flush(flushToDisk: true);
             }
-            File.Move(tmp, full, overwrite: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            // The user asked for `full`; the temporary name is an implementation detail.
-            string dir = Path.GetDirectoryName(full) ?? full;
-            string why = e switch
-            {
-                DirectoryNotFoundException => $"the folder {dir} does not exist",
-                UnauthorizedAccessException => $"no permission to write in {dir}",
-                _ => e.Message.Replace(tmp, full, StringComparison.Ordinal),
-            };
-            string message = $"cannot save {full}: {why}; nothing was written";
-            throw e switch
-            {
-                DirectoryNotFoundException => new DirectoryNotFoundException(message, e),
-                UnauthorizedAccessException => new UnauthorizedAccessException(message, e),
-                _ => new IOException(message, e),
-            };
-        }
+        });
     }
 
     private static byte[] BuildHeader(IReadOnlyList<(string Name, int[] Shape, float[] Data)> tensors, IReadOnlyDictionary<string, string>? metadata)

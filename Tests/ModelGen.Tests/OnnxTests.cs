@@ -99,8 +99,9 @@ public sealed class OnnxTests : IDisposable
     {
         using var net = new SampleMlp(1, 1);
         string target = Path.Combine(_dir, "missing", "m.onnx");
-        var e = Assert.Throws<IOException>(() => net.ExportOnnx(target));
+        var e = Assert.Throws<DirectoryNotFoundException>(() => net.ExportOnnx(target));
         Assert.Contains("cannot export " + target, e.Message);
+        Assert.Contains("does not exist", e.Message);
         Assert.DoesNotContain(".tmp", e.Message);
         Assert.Empty(Directory.GetFiles(_dir));
     }
