@@ -124,6 +124,39 @@ public static class Pool
         return j;
     }
 
+    /// <summary><see cref="MaxBackward2x2V512"/> with 256-bit vectors: 4 outputs per step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int MaxBackward2x2V256(ref float r0, ref float g, int w, int wo, ref float d0)
+    {
+        ref float r1 = ref Mem.Add(ref r0, w);
+        ref float d1 = ref Mem.Add(ref d0, w);
+        int j = 0;
+        for (; 2 * j + 8 <= w && j + 4 <= wo; j += 4)
+        {
+            int c0 = 2 * j;
+            var top = Mem.Load256(ref r0, (nuint)c0);
+            var bottom = Mem.Load256(ref r1, (nuint)c0);
+            var a = top; var b = Vector256.ShiftRightLogical(top.AsUInt64(), 32).AsSingle();
+            var c = bottom; var d = Vector256.ShiftRightLogical(bottom.AsUInt64(), 32).AsSingle();
+            var selB = Vector256.GreaterThan(b, a);
+            var m = Vector256.ConditionalSelect(selB, b, a);
+            var selC = Vector256.GreaterThan(c, m);
+            m = Vector256.ConditionalSelect(selC, c, m);
+            var selD = Vector256.GreaterThan(d, m);
+            var wC = Vector256.AndNot(selC, selD);
+            var wB = Vector256.AndNot(Vector256.AndNot(selB, selC), selD);
+            var wA = ~(selB | selC | selD);
+            var g4 = Vector128.Create(Mem.Add(ref g, j), Mem.Add(ref g, j + 1), Mem.Add(ref g, j + 2), Mem.Add(ref g, j + 3));
+            var dy = Vector256.WidenLower(Vector256.Create(g4, Vector128<float>.Zero).AsUInt32()).AsSingle();   // dy in the even lanes
+            var zero = Vector256<float>.Zero;
+            var outTop = Vector256.ConditionalSelect(wA, dy, zero) + Vector256.ShiftLeft(Vector256.ConditionalSelect(wB, dy, zero).AsUInt64(), 32).AsSingle();
+            var outBottom = Vector256.ConditionalSelect(wC, dy, zero) + Vector256.ShiftLeft(Vector256.ConditionalSelect(selD, dy, zero).AsUInt64(), 32).AsSingle();
+            (zero + outTop).StoreAt(ref d0, (nuint)c0);
+            (zero + outBottom).StoreAt(ref d1, (nuint)c0);
+        }
+        return j;
+    }
+
     /// <summary>IEEE 754-2019 maximum, as <c>Vector512.Max</c> computes it: NaN wins (pooling never hides one), +0 above −0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Max(float a, float b) => MathF.Max(a, b);
@@ -142,7 +175,12 @@ public static class Pool
             if (k == 2 && s == 2)
             {
                 for (int i = 0; i < ho; i++)
-                    for (int j = width == SimdWidth.V512 ? MaxBackward2x2V512(ref Mem.Add(ref src, 2 * i * w), ref Mem.Add(ref g, i * wo), w, wo, ref Mem.Add(ref dst, 2 * i * w)) : 0; j < wo; j++)
+                    for (int j = width switch
+                         {
+                             SimdWidth.V512 => MaxBackward2x2V512(ref Mem.Add(ref src, 2 * i * w), ref Mem.Add(ref g, i * wo), w, wo, ref Mem.Add(ref dst, 2 * i * w)),
+                             SimdWidth.V256 => MaxBackward2x2V256(ref Mem.Add(ref src, 2 * i * w), ref Mem.Add(ref g, i * wo), w, wo, ref Mem.Add(ref dst, 2 * i * w)),
+                             _ => 0,
+                         }; j < wo; j++)
                     {
                         int a = 2 * i * w + 2 * j, best = a;   // candidates in row-major order: a, a+1, a+w, a+w+1
                         float m = Mem.Add(ref src, a);
