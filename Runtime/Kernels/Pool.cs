@@ -121,17 +121,18 @@ public static class Pool
             (zero + outTop).StoreAt(ref d0, (nuint)c0);      // 0 + dy, as the scalar dx = 0; dx += dy
             (zero + outBottom).StoreAt(ref d1, (nuint)c0);
         }
-        return j;
+        return j + MaxBackward2x2V256(ref Mem.Add(ref r0, 2 * j), ref Mem.Add(ref g, j), w, w - 2 * j, wo - j, ref Mem.Add(ref d0, 2 * j));   // as Max2x2V512: 256-bit steps finish
     }
 
-    /// <summary><see cref="MaxBackward2x2V512"/> with 256-bit vectors: 4 outputs per step.</summary>
+    /// <summary><see cref="MaxBackward2x2V512"/> with 256-bit vectors: 4 outputs per step, over the first
+    /// <paramref name="cols"/> columns of rows <paramref name="w"/> apart.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int MaxBackward2x2V256(ref float r0, ref float g, int w, int wo, ref float d0)
+    private static int MaxBackward2x2V256(ref float r0, ref float g, int w, int cols, int wo, ref float d0)
     {
         ref float r1 = ref Mem.Add(ref r0, w);
         ref float d1 = ref Mem.Add(ref d0, w);
         int j = 0;
-        for (; 2 * j + 8 <= w && j + 4 <= wo; j += 4)
+        for (; 2 * j + 8 <= cols && j + 4 <= wo; j += 4)
         {
             int c0 = 2 * j;
             var top = Mem.Load256(ref r0, (nuint)c0);
@@ -178,7 +179,7 @@ public static class Pool
                     for (int j = width switch
                          {
                              SimdWidth.V512 => MaxBackward2x2V512(ref Mem.Add(ref src, 2 * i * w), ref Mem.Add(ref g, i * wo), w, wo, ref Mem.Add(ref dst, 2 * i * w)),
-                             SimdWidth.V256 => MaxBackward2x2V256(ref Mem.Add(ref src, 2 * i * w), ref Mem.Add(ref g, i * wo), w, wo, ref Mem.Add(ref dst, 2 * i * w)),
+                             SimdWidth.V256 => MaxBackward2x2V256(ref Mem.Add(ref src, 2 * i * w), ref Mem.Add(ref g, i * wo), w, w, wo, ref Mem.Add(ref dst, 2 * i * w)),
                              _ => 0,
                          }; j < wo; j++)
                     {

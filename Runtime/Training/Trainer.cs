@@ -85,7 +85,7 @@ public static class Trainer
             double seconds = sw.Elapsed.TotalSeconds;
             float trainLoss = (float)(lossSum / train.Count);
             float trainAcc = HasAccuracy(model.LossKind) ? (float)correct / train.Count : float.NaN;
-            var ev = test is not null ? Evaluate(model, test) : new Evaluation(float.NaN, float.NaN, null);
+            var ev = test is not null ? EvaluateChecked(model, test) : new Evaluation(float.NaN, float.NaN, null);   // checked once, before the first epoch
             var stats = new EpochStats(epoch, trainLoss, trainAcc, ev.Loss, ev.Accuracy, seconds, train.Count / seconds, options.Optimizer.LearningRate);
             history.Epochs.Add(stats);
             options.Log?.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -178,6 +178,12 @@ public static class Trainer
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
         Check(model, data, nameof(data));
+        return EvaluateChecked(model, data);
+    }
+
+    /// <summary><see cref="Evaluate"/> on a set already checked against the model.</summary>
+    private static Evaluation EvaluateChecked(ITrainableNetwork model, Dataset data)
+    {
         int bs = model.MaxBatch, f = data.FeatureSize, o = model.OutputSize, t = data.TargetSize;
         var outputs = new float[bs * o];
         bool acc = HasAccuracy(model.LossKind);
