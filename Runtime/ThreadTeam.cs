@@ -23,7 +23,7 @@ public sealed unsafe class ThreadTeam : IDisposable
 
     private readonly Thread[] _threads;
     private readonly ManualResetEventSlim[] _start;
-    private readonly ManualResetEventSlim _done = new(false, spinCount: 0);
+    private readonly object _gate = new();   // the caller waits on it for the last share (allocated here, not lazily in a call)
     private int _busy, _pending, _shares, _inputSize, _outputSize, _batch;
     private float* _x, _y;
     private Share? _work;
@@ -64,11 +64,11 @@ public sealed unsafe class ThreadTeam : IDisposable
             {
                 _x = x; _y = y; _batch = batch; _inputSize = inputSize; _outputSize = outputSize; _work = work; _shares = shares;
                 _error = null;
-                _done.Reset();
                 Volatile.Write(ref _pending, shares - 1);
                 for (int i = 1; i < shares; i++) _start[i - 1].Set();
                 RunShare(0);
-                _done.Wait();
+                lock (_gate)
+                    while (Volatile.Read(ref _pending) != 0) Monitor.Wait(_gate);
                 _work = null;
             }
             _error?.Throw();
@@ -100,7 +100,8 @@ public sealed unsafe class ThreadTeam : IDisposable
             start.Reset();
             if (_disposed) return;
             RunShare(worker);
-            if (Interlocked.Decrement(ref _pending) == 0) _done.Set();
+            if (Interlocked.Decrement(ref _pending) == 0)
+                lock (_gate) Monitor.PulseAll(_gate);
         }
     }
 
@@ -112,6 +113,5 @@ public sealed unsafe class ThreadTeam : IDisposable
         foreach (var s in _start) s.Set();
         foreach (var t in _threads) t.Join();
         foreach (var s in _start) s.Dispose();
-        _done.Dispose();
     }
 }
