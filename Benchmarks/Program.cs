@@ -106,6 +106,30 @@ if (args.Contains("--layers-w2"))   // per-layer times of a W2 training step (re
     }
     return;
 }
+if (args.Contains("--diag-w1"))
+{
+    foreach (int th in new[] { 1, 2, 1, 2 })
+    {
+        var m = new Mnist.MnistMlp(64, 1) { Threads = th };
+        var rng = new ModelGen.Rng(1);
+        var x = new float[64 * 784];
+        for (int i = 0; i < x.Length; i++) x[i] = rng.NextFloat();
+        var labels = new int[64];
+        var sgd = new ModelGen.Training.Sgd(0.01f);
+        double tf = 0, tb = 0, ts = 0;
+        for (int it = 0; it < 3000; it++)
+        {
+            long a = Stopwatch.GetTimestamp(); m.ZeroGrad(); m.Forward(x, training: true);
+            long b = Stopwatch.GetTimestamp(); m.Backward(labels);
+            long c = Stopwatch.GetTimestamp(); m.Step(sgd);
+            long d = Stopwatch.GetTimestamp();
+            if (it >= 1000) { tf += b - a; tb += c - b; ts += d - c; }
+        }
+        double us = 1e6 / Stopwatch.Frequency / 2000;
+        Console.WriteLine($"threads {th}: forward {tf * us:F1} backward {tb * us:F1} step {ts * us:F1} us");
+    }
+    return;
+}
 if (args.Contains("--profile-w2"))   // a steady loop of W2 training steps, for perf record
 {
     var w2 = new W2Benchmarks();
@@ -133,6 +157,7 @@ internal static class Quick
         Time("ORT x2 batch 256", b.Ort_Batch256_2Threads, 300);
         Time("ModelGen x2 batch 256", b.ModelGen_Batch256_2Threads, 300);
         Time("ModelGen train 64", () => b.ModelGen_TrainStep64(), 500);
+        Time("ModelGen x2 train 64", () => b.ModelGen_TrainStep64_2Threads(), 500);
         Time("Torch train 64", b.Torch_TrainStep64, 100);
         var c = new W2Benchmarks();
         c.Setup();
@@ -140,6 +165,7 @@ internal static class Quick
         Time("W2 ModelGen batch 1", c.ModelGen_Batch1, 200);
         Time("W2 ModelGen batch 64", c.ModelGen_Batch64, 10);
         Time("W2 ModelGen train 32", () => c.ModelGen_Train32(), 10);
+        Time("W2 ModelGen x2 train 32", () => c.ModelGen_Train32_2Threads(), 10);
         Time("W2 Torch batch 1", c.Torch_Batch1, 50);
         Time("W2 Torch batch 64", c.Torch_Batch64, 5);
         Time("W2 ORT batch 1", c.Ort_Batch1, 200);

@@ -21,7 +21,7 @@ public class W1Benchmarks
     private Tensor _t1 = null!, _t256 = null!, _t64 = null!, _tLabels64 = null!;
     private optim.Optimizer _torchSgd = null!;
     private OrtRunner _ort1 = null!, _ort256 = null!, _ort256x2 = null!;
-    private Mnist.MnistMlp _model2 = null!;
+    private Mnist.MnistMlp _model2 = null!, _train2 = null!;
     private float[] _oy1 = null!, _oy256 = null!;
 
     [GlobalSetup]
@@ -55,10 +55,11 @@ public class W1Benchmarks
         _ort256 = new OrtRunner(_model, 256, 1, _x256, _oy256);
         _ort256x2 = new OrtRunner(_model, 256, 2, _x256, _oy256);
         _model2 = new Mnist.MnistMlp(maxBatch: 256, seed: 1) { Threads = 2 };   // the same weights, two threads
+        _train2 = new Mnist.MnistMlp(maxBatch: 256, seed: 1) { Threads = 2 };   // trains over two threads
     }
 
     [GlobalCleanup]
-    public void Cleanup() { _model.Dispose(); _model2.Dispose(); _ort1.Dispose(); _ort256.Dispose(); _ort256x2.Dispose(); }
+    public void Cleanup() { _model.Dispose(); _model2.Dispose(); _train2.Dispose(); _ort1.Dispose(); _ort256.Dispose(); _ort256x2.Dispose(); }
 
     [Benchmark(Description = "(b) ModelGen 2 threads: inference batch 256")]
     public void ModelGen_Batch256_2Threads() => _model2.Predict(_x256, _y256);
@@ -94,6 +95,9 @@ public class W1Benchmarks
 
     [Benchmark(Description = "(c) ModelGen: train step batch 64")]
     public float ModelGen_TrainStep64() => _model.TrainStep(_x64, _labels64, _sgd);
+
+    [Benchmark(Description = "(c) ModelGen: W1 train step batch 64, 2 threads")]
+    public float ModelGen_TrainStep64_2Threads() => _train2.TrainStep(_x64, _labels64, _sgd);
 
     [Benchmark(Description = "(c) TorchSharp: train step batch 64")]
     public void Torch_TrainStep64()

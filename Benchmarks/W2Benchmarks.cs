@@ -19,7 +19,7 @@ public class W2Benchmarks
     private Tensor _t1 = null!, _t64 = null!, _t32 = null!, _tl32 = null!;
     private optim.Optimizer _torchSgd = null!;
     private OrtRunner _ort1 = null!, _ort64 = null!, _ort64x2 = null!;
-    private Cifar.W2 _model2 = null!;
+    private Cifar.W2 _model2 = null!, _train2 = null!;
     private float[] _oy1 = null!, _oy64 = null!;
 
     [GlobalSetup]
@@ -51,10 +51,11 @@ public class W2Benchmarks
         _ort64 = new OrtRunner(_model, 64, 1, _x64, _oy64);
         _ort64x2 = new OrtRunner(_model, 64, 2, _x64, _oy64);
         _model2 = new Cifar.W2(maxBatch: 64, seed: 1) { Threads = 2 };   // the same weights, two threads
+        _train2 = new Cifar.W2(maxBatch: 64, seed: 1) { Threads = 2 };   // trains over two threads
     }
 
     [GlobalCleanup]
-    public void Cleanup() { _model.Dispose(); _model2.Dispose(); _ort1.Dispose(); _ort64.Dispose(); _ort64x2.Dispose(); }
+    public void Cleanup() { _model.Dispose(); _model2.Dispose(); _train2.Dispose(); _ort1.Dispose(); _ort64.Dispose(); _ort64x2.Dispose(); }
 
     [Benchmark(Description = "(b) ModelGen 2 threads: W2 inference batch 64")]
     public void ModelGen_Batch64_2Threads() => _model2.Predict(_x64, _y64);
@@ -82,6 +83,9 @@ public class W2Benchmarks
 
     [Benchmark(Description = "(c) ModelGen: W2 train step batch 32")]
     public float ModelGen_Train32() => _model.TrainStep(_x32, _labels32, _sgd);
+
+    [Benchmark(Description = "(c) ModelGen: W2 train step batch 32, 2 threads")]
+    public float ModelGen_Train32_2Threads() => _train2.TrainStep(_x32, _labels32, _sgd);
 
     [Benchmark(Description = "(c) TorchSharp: W2 train step batch 32")]
     public void Torch_Train32()

@@ -24,7 +24,7 @@ internal static class GeneratedNames
         "input",   // the network input's name in Input = "input" (and the parameter name of Forward/Predict)
         "Input",   // its buffers: a layer named Input would get _inputOut and _inputGrad
         // private plumbing
-        "ParameterRegion", "GradientBase", "s_tensors", "s_loss", "_arena", "_main", "_workspaces", "_team", "_predictShare", "PredictShare", "_layers", "s_inputShape", "InputShape", "_maxBatch", "_width",
+        "ParameterRegion", "GradientBase", "s_tensors", "s_loss", "_arena", "_main", "_workspaces", "_team", "_predictShare", "PredictShare", "_runPart", "RunPart", "TryParallel", "_layout", "_layers", "s_inputShape", "InputShape", "_maxBatch", "_width",
         "_dropoutRng", "_optimizerState", "FoldBatchNorms", "Penalty", "BatchOf", "EnterMain", "RunForward", "CopyOutput",
         "BackwardCore",
         // types named without qualification in generated code
@@ -45,7 +45,11 @@ internal static class GeneratedNames
         {
             names.Add(LayerField(l));
             foreach (var m in l.Kind.Members(l)) names.Add(m);
-            foreach (var w in Widths) { names.Add(ForwardMethod(l, w)); names.Add(BackwardMethod(l, w)); }
+            foreach (var w in Widths)
+            {
+                names.Add(ForwardMethod(l, w)); names.Add(BackwardMethod(l, w));
+                foreach (var phase in PartPhases) names.Add(PartMethod(l, phase, w));
+            }
         }
         return names;
     }
@@ -53,6 +57,9 @@ internal static class GeneratedNames
     public static string LayerField(LayerPlan l) => "_" + BufferPlanner.Camel(l.Name) + "Layer";
     public static string ForwardMethod(LayerPlan l, string width) => l.Name + "_Forward_" + width;
     public static string BackwardMethod(LayerPlan l, string width) => l.Name + "_Backward_" + width;
+    /// <summary>The phases a layer may split over threads (<c>Conv1_ForwardPart_V512</c>).</summary>
+    public static readonly string[] PartPhases = { "Forward", "Backward", "Weights" };
+    public static string PartMethod(LayerPlan l, string phase, string width) => l.Name + "_" + phase + "Part_" + width;
 
     /// <summary>Micro-kernel names (<c>Tile8x2_V512</c>, <c>TileX6x1_V256</c>) are reserved as a pattern.</summary>
     public static bool IsKernelName(string name) =>

@@ -174,11 +174,21 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields
         return $"{C(l)}, {l.InShape[1]}, {l.InShape[2]}, {Geometry.LdP(l.InPixels)}, {o.KH}, {o.KW}, {o.Stride}, {o.PadH}, {o.PadW}, {l.OutShape[1]}, {l.OutShape[2]}";
     }
 
+    /// <summary>Work units of a phase: <paramref name="units"/> when the whole phase does at least
+    /// <c>ThreadTeam.MinWork</c> FLOPs (else 1: not worth waking a thread).</summary>
+    internal static string Units(string units, string count, long flopsPerCount) =>
+        $"(long){count} * {flopsPerCount} >= ThreadTeam.MinWork ? {units} : 1";
+
     public void Forward(CodeWriter cw, CSharpLayer c, Width w)
     {
         var l = c.Layer;
+        int stride = Geometry.ImageStride(O(l), l.OutPixels);
         using (c.ForwardMethod(cw, w))
+            c.RunParts(cw, w, "Forward", Units("ws.Batch", "ws.Batch", l.Flops), "samples");
+        cw.Line();
+        using (c.PartMethod(cw, w, "Forward"))
         {
+            cw.Line("ThreadTeam.Split(ws.Batch, 1, part, parts, out int b0, out int b1);   // this part's samples");
             if (c.FoldInto is { } bn)
             {
                 string folded = c.Scratch("folded");
@@ -192,7 +202,10 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields
             }
             else Body(cw, c, w, $"_arena.Ref({c.Tensor("weight")})", $"_arena.Ref({c.Tensor("bias")})", c.Output, Fused.Epilogue(l.Activation), l.Alpha);
             if (l.Activation is ActivationKind.Sigmoid or ActivationKind.Tanh)
-                cw.Line($"MG.Activations.Forward({Fused.Runtime(l.Activation)}, 0f, ws.Span({c.Output}, {c.Extent(true)}), ws.Span({c.Output}, {c.Extent(true)}), {w.Enum});");
+            {
+                string span = $"ws.Span({c.Output} + (long)b0 * {stride}, (b1 - b0) * {stride})";
+                cw.Line($"MG.Activations.Forward({Fused.Runtime(l.Activation)}, 0f, {span}, {span}, {w.Enum});");
+            }
         }
     }
 
@@ -206,10 +219,10 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields
         if (IsIndirect(l))
         {
             int ldWide = LdWide(l);
-            cw.Line($"ref float xpad = ref ws.Ref({c.Scratch("xpad")});   // [{C(l)}, {Hp(l)}·{Wp(l)}] zero-padded input");
-            cw.Line($"ref float wide = ref ws.Ref({c.Scratch("wide")});   // [{O(l)}, {ldWide}]: output pixel (i, j) at column i·{Wp(l)} + j");
+            cw.Line($"ref float xpad = ref ts.Ref({c.Scratch("xpad")});   // [{C(l)}, {Hp(l)}·{Wp(l)}] zero-padded input");
+            cw.Line($"ref float wide = ref ts.Ref({c.Scratch("wide")});   // [{O(l)}, {ldWide}]: output pixel (i, j) at column i·{Wp(l)} + j");
             cw.Line($"ref int offs = ref {Offsets(l)}[0];   // row of step k = (c,u,v): c·{Hp(l) * Wp(l)} + u·{Wp(l)} + v");
-            using (cw.Block("for (int b = 0; b < ws.Batch; b++)"))
+            using (cw.Block("for (int b = b0; b < b1; b++)"))
             {
                 cw.Line($"ref float x = ref ws.Ref({c.Input} + (long)b * {C(l) * ldIn});   // [{C(l)}, {ldIn}] one sample");
                 cw.Line($"ref float y = ref ws.Ref({output} + (long)b * {O(l) * ldOut});   // [{O(l)}, {ldOut}]");
@@ -219,8 +232,8 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields
             }
             return;
         }
-        if (!IsPointwise(l)) cw.Line($"ref float col = ref ws.Ref({c.Scratch("col")});   // [{K(l)}, {ldOut}]");
-        using (cw.Block("for (int b = 0; b < ws.Batch; b++)"))
+        if (!IsPointwise(l)) cw.Line($"ref float col = ref ts.Ref({c.Scratch("col")});   // [{K(l)}, {ldOut}]");
+        using (cw.Block("for (int b = b0; b < b1; b++)"))
         {
             cw.Line($"ref float x = ref ws.Ref({c.Input} + (long)b * {C(l) * ldIn});   // [{C(l)}, {ldIn}] one sample");
             cw.Line($"ref float y = ref ws.Ref({output} + (long)b * {O(l) * ldOut});   // [{O(l)}, {ldOut}]");
@@ -235,63 +248,91 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields
         var l = c.Layer;
         var opt = Opt(l);
         int ldIn = Geometry.LdP(l.InPixels), ldOut = Geometry.LdP(l.OutPixels), k = K(l), p = l.OutPixels, o = O(l);
+        bool flip = FlipsBack(l) && c.InputGrad is not null;
+        bool perSample = l.Activation != ActivationKind.None || c.InputGrad is not null;
         using (c.BackwardMethod(cw, w))
         {
-            cw.Line($"ref float w = ref _arena.Ref({c.Tensor("weight")});");
-            cw.Line($"ref float dw = ref _arena.Ref(GradientBase + {c.Tensor("weight")});");
-            cw.Line($"ref float db = ref _arena.Ref(GradientBase + {c.Tensor("bias")});");
-            cw.Line($"ref float dzT = ref ws.Ref({c.Scratch("dzT")});   // [{p}, {o}]");
-            cw.Line($"ref float dwT = ref ws.Ref({c.Scratch("dwT")});   // [{k}, {o}]: dWᵀ summed over the batch, added to dW at the end");
-            cw.Line($"ws.Span({c.Scratch("dwT")}, {k * o}).Clear();");
-            if (!IsPointwise(l)) cw.Line($"ref float col = ref ws.Ref({c.Scratch("col")});   // [{k}, {ldOut}]: col, then dcol");
-            bool flip = FlipsBack(l) && c.InputGrad is not null;
             if (flip)
-            {
-                cw.Line($"ref float wflip = ref ws.Ref({c.Scratch("wflip")});   // [{C(l)}, {o}·{opt.KH}·{opt.KW}]: W flipped and transposed");
-                cw.Line($"ref float dzpad = ref ws.Ref({c.Scratch("dzpad")});   // [{o}, {Hq(l)}·{Wq(l)}]: dz padded by {opt.KH - 1 - opt.PadH}, {opt.KW - 1 - opt.PadW}");
-                cw.Line($"ref float dxwide = ref ws.Ref({c.Scratch("dxwide")});   // [{C(l)}, {LdWideX(l)}]");
-                cw.Line($"ref int doffs = ref {GradOffsets(l)}[0];");
                 using (c.InputGradGuard(cw))
-                    cw.Line($"MG.Im2Col.FlipTranspose(ref w, {o}, {C(l)}, {opt.KH}, {opt.KW}, ref wflip);");
+                    cw.Line($"MG.Im2Col.FlipTranspose(ref _arena.Ref({c.Tensor("weight")}), {o}, {C(l)}, {opt.KH}, {opt.KW}, ref ws.Ref({c.Scratch("wflip")}));   // [{C(l)}, {o}·{opt.KH}·{opt.KW}]: W flipped and transposed");
+            if (perSample)
+                c.RunParts(cw, w, "Backward", Units("batch", "batch", c.InputGrad is null ? (long)o * p : l.Flops), "samples: " + (l.Activation != ActivationKind.None ? "dz, " : "") + (c.InputGrad is not null ? "dx" : ""));
+            if (opt.Bias)
+            {
+                cw.Line($"ref float db = ref _arena.Ref(GradientBase + {c.Tensor("bias")});");
+                using (cw.Block("for (int b = 0; b < batch; b++)   // dbias[o] += Σ_p dz[o,p], samples in order"))
+                    cw.Line($"MG.Reductions.AddRowSums(ref ws.Ref({c.OutputGrad} + (long)b * {o * ldOut}), {o}, {ldOut}, {p}, ref db, {w.Enum});");
             }
-            if (l.Activation != ActivationKind.None)
-                cw.Line($"MG.Activations.Backward({Fused.Runtime(l.Activation)}, {Text.Float(l.Alpha)}, ws.Span({c.OutputGrad}, {c.Extent(true)}), ws.Span({c.Output}, {c.Extent(true)}), ws.Span({c.OutputGrad}, {c.Extent(true)}), {w.Enum});");
-            using (cw.Block("for (int b = 0; b < batch; b++)"))
+            cw.Line($"ws.Span({c.Scratch("dwT")}, {k * o}).Clear();");
+            c.RunParts(cw, w, "Weights", Units($"{(k + w.MR - 1) / w.MR}", "batch", 2L * k * o * p), $"row blocks of dWᵀ [{k}, {o}]");
+            cw.Line($"MG.Layout.AddTransposed(ref ws.Ref({c.Scratch("dwT")}), {k}, {o}, ref _arena.Ref(GradientBase + {c.Tensor("weight")}));   // dW[o,k] += dWᵀ[k,o]");
+        }
+        cw.Line();
+        if (perSample)
+            using (c.PartMethod(cw, w, "Backward"))
             {
-                cw.Line($"ref float x = ref ws.Ref({c.Input} + (long)b * {C(l) * ldIn});");
-                cw.Line($"ref float dy = ref ws.Ref({c.OutputGrad} + (long)b * {o * ldOut});   // dz, [{o}, {ldOut}]");
-                if (opt.Bias) cw.Line($"MG.Reductions.AddRowSums(ref dy, {o}, {ldOut}, {p}, ref db, {w.Enum});   // dbias[o] += Σ_p dz[o,p]");
-                string a = "x", ars = ldIn.ToString();
-                if (!IsPointwise(l)) { cw.Line($"MG.Im2Col.Columns(ref x, {Geo(l)}, ref col, {ldOut});"); a = "col"; ars = ldOut.ToString(); }
-                cw.Line($"MG.Layout.Transpose(ref dy, {o}, {p}, {ldOut}, ref dzT, {o}, {w.Enum});   // dzᵀ, [{p}, {o}]");
-                cw.Line("// dWᵀ[k,o] += Σ_p col[k,p]·dzᵀ[p,o]   (the filters fill the vector lanes)");
-                c.Gemm.Emit(cw, w, new GemmCall(a, ars, "1", "dzT", o.ToString(), "dwT", o.ToString(), p.ToString(), k, o, null, "MG.Epilogue.Accumulate", "0f"));
-                if (c.InputGrad is not null)
-                using (c.InputGradGuard(cw))
+                cw.Line("ThreadTeam.Split(ws.Batch, 1, part, parts, out int b0, out int b1);   // this part's samples");
+                cw.Line($"ref float w = ref _arena.Ref({c.Tensor("weight")});   // [{o}, {k}]");
+                if (!IsPointwise(l) && !flip && c.InputGrad is not null) cw.Line($"ref float col = ref ts.Ref({c.Scratch("col")});   // [{k}, {ldOut}]: dcol");
+                if (flip)
                 {
-                    cw.Line($"ref float dx = ref ws.Ref({c.InputGrad} + (long)b * {C(l) * ldIn});   // [{C(l)}, {ldIn}]");
-                    if (IsPointwise(l))
+                    cw.Line($"ref float wflip = ref ws.Ref({c.Scratch("wflip")});   // [{C(l)}, {o}·{opt.KH}·{opt.KW}]");
+                    cw.Line($"ref float dzpad = ref ts.Ref({c.Scratch("dzpad")});   // [{o}, {Hq(l)}·{Wq(l)}]: dz padded by {opt.KH - 1 - opt.PadH}, {opt.KW - 1 - opt.PadW}");
+                    cw.Line($"ref float dxwide = ref ts.Ref({c.Scratch("dxwide")});   // [{C(l)}, {LdWideX(l)}]");
+                    cw.Line($"ref int doffs = ref {GradOffsets(l)}[0];");
+                }
+                using (cw.Block("for (int b = b0; b < b1; b++)"))
+                {
+                    cw.Line($"ref float dy = ref ws.Ref({c.OutputGrad} + (long)b * {o * ldOut});   // dz, [{o}, {ldOut}]");
+                    if (l.Activation != ActivationKind.None)
                     {
-                        cw.Line("// dx[c,p] = Σ_o W[o,c]·dz[o,p]");
-                        c.Gemm.Emit(cw, w, new GemmCall("w", "1", k.ToString(), "dy", ldOut.ToString(), "dx", ldIn.ToString(), o.ToString(), k, ldOut, null, "MG.Epilogue.Store", "0f"));
+                        string dySpan = $"ws.Span({c.OutputGrad} + (long)b * {o * ldOut}, {o * ldOut})";
+                        cw.Line($"MG.Activations.Backward({Fused.Runtime(l.Activation)}, {Text.Float(l.Alpha)}, {dySpan}, ws.Span({c.Output} + (long)b * {o * ldOut}, {o * ldOut}), {dySpan}, {w.Enum});");
                     }
-                    else if (flip)
+                    if (c.InputGrad is not null)
+                    using (c.InputGradGuard(cw))
                     {
-                        int kb = KBack(l);
-                        cw.Line($"// dx = stride-1 convolution of dz (padded) with the flipped, transposed weights [{C(l)}, {kb}]: an indirect GEMM, then compaction");
-                        cw.Line($"MG.Im2Col.Pad(ref dy, {o}, {l.OutShape[1]}, {l.OutShape[2]}, {ldOut}, {opt.KH - 1 - opt.PadH}, {opt.KW - 1 - opt.PadW}, ref dzpad, {LdWideX(l)});");
-                        c.Gemm.Emit(cw, w, new GemmCall("wflip", kb.ToString(), "1", "dzpad", "0", "dxwide", LdWideX(l).ToString(), kb.ToString(), C(l), LdWideX(l), null, "MG.Epilogue.Store", "0f") { BOffsets = "doffs" });
-                        cw.Line($"MG.Im2Col.Compact(ref dxwide, {C(l)}, {l.InShape[1]}, {Wq(l)}, {l.InShape[2]}, {LdWideX(l)}, ref dx, {ldIn});");
-                    }
-                    else
-                    {
-                        cw.Line("// dcol[k,p] = Σ_o W[o,k]·dz[o,p], then col2im adds each column back to the pixels it came from");
-                        c.Gemm.Emit(cw, w, new GemmCall("w", "1", k.ToString(), "dy", ldOut.ToString(), "col", ldOut.ToString(), o.ToString(), k, ldOut, null, "MG.Epilogue.Store", "0f"));
-                        cw.Line($"MG.Im2Col.ToImage(ref col, {ldOut}, {Geo(l)}, ref dx);   // dx = col2im(dcol)");
+                        cw.Line($"ref float dx = ref ws.Ref({c.InputGrad} + (long)b * {C(l) * ldIn});   // [{C(l)}, {ldIn}]");
+                        if (IsPointwise(l))
+                        {
+                            cw.Line("// dx[c,p] = Σ_o W[o,c]·dz[o,p]");
+                            c.Gemm.Emit(cw, w, new GemmCall("w", "1", k.ToString(), "dy", ldOut.ToString(), "dx", ldIn.ToString(), o.ToString(), k, ldOut, null, "MG.Epilogue.Store", "0f"));
+                        }
+                        else if (flip)
+                        {
+                            int kb = KBack(l);
+                            cw.Line($"// dx = stride-1 convolution of dz (padded) with the flipped, transposed weights [{C(l)}, {kb}]: an indirect GEMM, then compaction");
+                            cw.Line($"MG.Im2Col.Pad(ref dy, {o}, {l.OutShape[1]}, {l.OutShape[2]}, {ldOut}, {opt.KH - 1 - opt.PadH}, {opt.KW - 1 - opt.PadW}, ref dzpad, {LdWideX(l)});");
+                            c.Gemm.Emit(cw, w, new GemmCall("wflip", kb.ToString(), "1", "dzpad", "0", "dxwide", LdWideX(l).ToString(), kb.ToString(), C(l), LdWideX(l), null, "MG.Epilogue.Store", "0f") { BOffsets = "doffs" });
+                            cw.Line($"MG.Im2Col.Compact(ref dxwide, {C(l)}, {l.InShape[1]}, {Wq(l)}, {l.InShape[2]}, {LdWideX(l)}, ref dx, {ldIn});");
+                        }
+                        else
+                        {
+                            cw.Line("// dcol[k,p] = Σ_o W[o,k]·dz[o,p], then col2im adds each column back to the pixels it came from");
+                            c.Gemm.Emit(cw, w, new GemmCall("w", "1", k.ToString(), "dy", ldOut.ToString(), "col", ldOut.ToString(), o.ToString(), k, ldOut, null, "MG.Epilogue.Store", "0f"));
+                            cw.Line($"MG.Im2Col.ToImage(ref col, {ldOut}, {Geo(l)}, ref dx);   // dx = col2im(dcol)");
+                        }
                     }
                 }
             }
-            cw.Line($"MG.Layout.AddTransposed(ref dwT, {k}, {o}, ref dw);   // dW[o,k] += dWᵀ[k,o]");
+        cw.Line();
+        using (c.PartMethod(cw, w, "Weights"))
+        {
+            cw.Line($"ThreadTeam.Split({k}, {w.MR}, part, parts, out int k0, out int k1);   // this part's rows of dWᵀ (whole {w.MR}-row tiles)");
+            cw.Line("if (k0 == k1) return;");
+            cw.Line($"ref float dzT = ref ts.Ref({c.Scratch("dzT")});   // [{p}, {o}]");
+            cw.Line($"ref float dwT = ref ws.Ref({c.Scratch("dwT")});   // [{k}, {o}]: dWᵀ summed over the batch, samples in order");
+            if (!IsPointwise(l)) cw.Line($"ref float col = ref ts.Ref({c.Scratch("col")});   // [{k}, {ldOut}], rows k0…k1 filled");
+            using (cw.Block("for (int b = 0; b < ws.Batch; b++)"))
+            {
+                cw.Line($"ref float x = ref ws.Ref({c.Input} + (long)b * {C(l) * ldIn});");
+                cw.Line($"ref float dy = ref ws.Ref({c.OutputGrad} + (long)b * {o * ldOut});   // dz, [{o}, {ldOut}]");
+                string a = "x", ars = ldIn.ToString();
+                if (!IsPointwise(l)) { cw.Line($"MG.Im2Col.Columns(ref x, {Geo(l)}, ref col, {ldOut}, k0, k1);"); a = "col"; ars = ldOut.ToString(); }
+                cw.Line($"MG.Layout.Transpose(ref dy, {o}, {p}, {ldOut}, ref dzT, {o}, {w.Enum});   // dzᵀ, [{p}, {o}]");
+                cw.Line("// dWᵀ[k,o] += Σ_p col[k,p]·dzᵀ[p,o]   (the filters fill the vector lanes)");
+                c.Gemm.Emit(cw, w, new GemmCall(a, ars, "1", "dzT", o.ToString(), "dwT", o.ToString(), p.ToString(), k, o, null, "MG.Epilogue.Accumulate", "0f") { RowRange = ("k0", "k1") });
+            }
         }
     }
 }

@@ -64,42 +64,42 @@ internal sealed class Dense : LayerKind, ICSharpLayer
             yield return new ScratchRequest("xs", BufferSize.Panel(l.In), ScratchScope.Shared, TrainingOnly: true, "a dense layer's input transposed to [batch, in]");
     }
 
-    private static void Locals(CodeWriter cw, CSharpLayer c, bool grads)
+    private static void Locals(CodeWriter cw, CSharpLayer c)
     {
         var l = c.Layer;
         cw.Line($"ref float w = ref _arena.Ref({c.Tensor("weight")});   // [{l.Out}, {l.In}]");
-        if (!grads) cw.Line($"ref float bias = ref _arena.Ref({c.Tensor("bias")});   // [{l.Out}]");
+        cw.Line($"ref float bias = ref _arena.Ref({c.Tensor("bias")});   // [{l.Out}]");
         cw.Line($"ref float x = ref ws.Ref({c.Input});   // [{l.In}, ld]");
         cw.Line($"ref float y = ref ws.Ref({c.Output});   // [{l.Out}, ld]");
-        if (grads)
-        {
-            cw.Line($"ref float dw = ref _arena.Ref(GradientBase + {c.Tensor("weight")});");
-            cw.Line($"ref float db = ref _arena.Ref(GradientBase + {c.Tensor("bias")});");
-            cw.Line($"ref float dy = ref ws.Ref({c.OutputGrad});   // [{l.Out}, ld], becomes dz in place");
-        }
     }
 
     public void Forward(CodeWriter cw, CSharpLayer c, Width w)
     {
         var l = c.Layer;
+        string alpha = Text.Float(l.Alpha), epi = Fused.Epilogue(l.Activation);
         using (c.ForwardMethod(cw, w))
         {
-            Locals(cw, c, grads: false);
-            string alpha = Text.Float(l.Alpha), epi = Fused.Epilogue(l.Activation);
-            var gemm = new GemmCall("w", l.In.ToString(), "1", "x", "ld", "y", "ld", l.In.ToString(), l.Out, null, "bias", epi, alpha);
-            if (w.IsScalar)
-                c.Gemm.Emit(cw, w, gemm);
-            else
-            {
+            if (!w.IsScalar)
                 using (cw.Block("if (n == 1)"))
+                {
+                    Locals(cw, c);
                     cw.Line($"MG.Gemm.Gemv{w.Name}(ref w, {l.In}, ref x, ref y, {l.Out}, ref bias, {epi}, {alpha});   // batch 1: stream W once");
-                using (cw.Block("else"))
-                    c.Gemm.Emit(cw, w, gemm);
-            }
+                }
+            using (cw.Block(w.IsScalar ? "" : "else"))
+                c.RunParts(cw, w, "Forward", Conv2D.Units($"{(l.Out + w.MR - 1) / w.MR}", "n", 2L * l.In * l.Out), $"row blocks of Y [{l.Out}, n]");
             if (l.Activation is ActivationKind.Sigmoid or ActivationKind.Tanh)
                 cw.Line($"MG.Activations.Forward({Fused.Runtime(l.Activation)}, 0f, ws.Span({c.Output}, {l.Out} * ld), ws.Span({c.Output}, {l.Out} * ld), {w.Enum});");
             else if (l.Activation == ActivationKind.Softmax)
-                cw.Line($"MG.Softmax.Forward(ref y, ref y, {l.Out}, ld, n);");
+                cw.Line($"MG.Softmax.Forward(ref ws.Ref({c.Output}), ref ws.Ref({c.Output}), {l.Out}, ld, n);");
+        }
+        cw.Line();
+        using (c.PartMethod(cw, w, "Forward"))
+        {
+            cw.Line("int n = ws.N, ld = ws.Ld;");
+            cw.Line($"ThreadTeam.Split({l.Out}, {w.MR}, part, parts, out int r0, out int r1);   // this part's rows (whole {w.MR}-row tiles)");
+            cw.Line("if (r0 == r1) return;");
+            Locals(cw, c);
+            c.Gemm.Emit(cw, w, new GemmCall("w", l.In.ToString(), "1", "x", "ld", "y", "ld", l.In.ToString(), l.Out, null, "bias", epi, alpha) { RowRange = ("r0", "r1") });
         }
     }
 
@@ -108,28 +108,40 @@ internal sealed class Dense : LayerKind, ICSharpLayer
         var l = c.Layer;
         using (c.BackwardMethod(cw, w))
         {
-            Locals(cw, c, grads: true);
+            cw.Line($"ref float y = ref ws.Ref({c.Output});   // [{l.Out}, ld]");
+            cw.Line($"ref float dy = ref ws.Ref({c.OutputGrad});   // [{l.Out}, ld], becomes dz in place");
             if (l.Activation == ActivationKind.Softmax)
                 cw.Line($"MG.Softmax.Backward(ref dy, ref y, ref dy, {l.Out}, ld, n);");
             else if (l.Activation != ActivationKind.None)
                 cw.Line($"MG.Activations.Backward({Fused.Runtime(l.Activation)}, {Text.Float(l.Alpha)}, ws.Span({c.OutputGrad}, {l.Out} * ld), ws.Span({c.Output}, {l.Out} * ld), ws.Span({c.OutputGrad}, {l.Out} * ld), {w.Enum});");
-            cw.Line($"MG.Reductions.AddRowSums(ref dy, {l.Out}, ld, batch, ref db, {w.Enum});   // dbias[o] += Σ_b dz[o,b]");
-            if (c.Buffers.SampleMajorInput.Length > 0)
-                cw.Line($"ref float xs = ref ws.Ref({c.Buffers.SampleMajorInput});   // the input as given, [batch, {l.In}]");
-            else
-            {
-                string xs = c.Scratch("xs");
-                cw.Line($"MG.Layout.ToSampleMajor(ref x, {l.In}, ld, batch, ws.Span({xs}, batch * {l.In}));");
-                cw.Line($"ref float xs = ref ws.Ref({xs});   // x as [batch, {l.In}]");
-            }
+            cw.Line($"MG.Reductions.AddRowSums(ref dy, {l.Out}, ld, batch, ref _arena.Ref(GradientBase + {c.Tensor("bias")}), {w.Enum});   // dbias[o] += Σ_b dz[o,b]");
+            if (c.Buffers.SampleMajorInput.Length == 0)
+                cw.Line($"MG.Layout.ToSampleMajor(ref ws.Ref({c.Input}), {l.In}, ld, batch, ws.Span({c.Scratch("xs")}, batch * {l.In}));   // x as [batch, {l.In}]");
+            int units = System.Math.Max((l.Out + w.MR - 1) / w.MR, (l.In + w.MR - 1) / w.MR);
+            c.RunParts(cw, w, "Backward", Conv2D.Units(units.ToString(), "batch", 4L * l.In * l.Out), $"row blocks of dW [{l.Out}, {l.In}] and of dx [{l.In}, batch]");
+        }
+        cw.Line();
+        using (c.PartMethod(cw, w, "Backward"))
+        {
+            cw.Line("int batch = ws.Batch, n = ws.N, ld = ws.Ld;");
+            cw.Line($"ref float w = ref _arena.Ref({c.Tensor("weight")});   // [{l.Out}, {l.In}]");
+            cw.Line($"ref float dw = ref _arena.Ref(GradientBase + {c.Tensor("weight")});");
+            cw.Line($"ref float dy = ref ws.Ref({c.OutputGrad});   // dz, [{l.Out}, ld]");
+            cw.Line(c.Buffers.SampleMajorInput.Length > 0
+                ? $"ref float xs = ref ws.Ref({c.Buffers.SampleMajorInput});   // the input as given, [batch, {l.In}]"
+                : $"ref float xs = ref ws.Ref({c.Scratch("xs")});   // x as [batch, {l.In}]");
+            cw.Line($"ThreadTeam.Split({l.Out}, {w.MR}, part, parts, out int r0, out int r1);   // this part's rows of dW");
             cw.Line($"// dW[o,i] += Σ_b dz[o,b]·xs[b,i]");
-            c.Gemm.Emit(cw, w, new GemmCall("dy", "ld", "1", "xs", l.In.ToString(), "dw", l.In.ToString(), "batch", l.Out, l.In, null, "MG.Epilogue.Accumulate", "0f"));
+            using (cw.Block("if (r0 < r1)"))
+                c.Gemm.Emit(cw, w, new GemmCall("dy", "ld", "1", "xs", l.In.ToString(), "dw", l.In.ToString(), "batch", l.Out, l.In, null, "MG.Epilogue.Accumulate", "0f") { RowRange = ("r0", "r1") });
             if (c.InputGrad is not null)
             using (c.InputGradGuard(cw))
             {
                 cw.Line($"ref float dx = ref ws.Ref({c.InputGrad});   // [{l.In}, ld]");
+                cw.Line($"ThreadTeam.Split({l.In}, {w.MR}, part, parts, out int i0, out int i1);   // this part's rows of dx");
                 cw.Line($"// dx[i,b] = Σ_o W[o,i]·dz[o,b]   (A = Wᵀ: row stride 1, reduction stride {l.In})");
-                c.Gemm.Emit(cw, w, new GemmCall("w", "1", l.In.ToString(), "dy", "ld", "dx", "ld", l.Out.ToString(), l.In, null, null, "MG.Epilogue.Store", "0f"));
+                using (cw.Block("if (i0 < i1)"))
+                    c.Gemm.Emit(cw, w, new GemmCall("w", "1", l.In.ToString(), "dy", "ld", "dx", "ld", l.Out.ToString(), l.In, null, null, "MG.Epilogue.Store", "0f") { RowRange = ("i0", "i1") });
             }
         }
     }

@@ -18,37 +18,42 @@ public static class Im2Col
     /// <summary><c>col[k, p]</c> as above, row stride <paramref name="ldCol"/>; padding columns <c>[P, ldCol)</c> set to 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Columns(ref float x, int c, int h, int w, int ldIn, int kh, int kw, int s, int ph, int pw, int ho, int wo, ref float col, int ldCol)
+        => Columns(ref x, c, h, w, ldIn, kh, kw, s, ph, pw, ho, wo, ref col, ldCol, 0, c * kh * kw);
+
+    /// <summary>Rows <c>[k0, k1)</c> of <c>col</c> only (each at its place): the part of a weight gradient one thread computes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Columns(ref float x, int c, int h, int w, int ldIn, int kh, int kw, int s, int ph, int pw, int ho, int wo, ref float col, int ldCol, int k0, int k1)
     {
+        _ = c;   // the row range says which channels
         int p = ho * wo;
-        for (int ci = 0; ci < c; ci++)
-            for (int u = 0; u < kh; u++)
-                for (int v = 0; v < kw; v++)
+        for (int k = k0; k < k1; k++)
+        {
+            int ci = k / (kh * kw), u = k / kw % kh, v = k % kw;
+            ref float row = ref Mem.Add(ref col, (nint)k * ldCol);
+            ref float src = ref Mem.Add(ref x, (nint)ci * ldIn);
+            for (int i = 0; i < ho; i++)
+            {
+                int hi = i * s + u - ph;
+                ref float dst = ref Mem.Add(ref row, i * wo);
+                if ((uint)hi >= (uint)h) { for (int j = 0; j < wo; j++) Mem.Add(ref dst, j) = 0f; continue; }
+                ref float srow = ref Mem.Add(ref src, hi * w);
+                if (s == 1)
                 {
-                    ref float row = ref Mem.Add(ref col, (nint)((ci * kh + u) * kw + v) * ldCol);
-                    ref float src = ref Mem.Add(ref x, (nint)ci * ldIn);
-                    for (int i = 0; i < ho; i++)
-                    {
-                        int hi = i * s + u - ph;
-                        ref float dst = ref Mem.Add(ref row, i * wo);
-                        if ((uint)hi >= (uint)h) { for (int j = 0; j < wo; j++) Mem.Add(ref dst, j) = 0f; continue; }
-                        ref float srow = ref Mem.Add(ref src, hi * w);
-                        if (s == 1)
-                        {
-                            // Interior columns are one contiguous copy; only the borders are zero.
-                            int j0 = Math.Min(wo, Math.Max(0, pw - v)), j1 = Math.Max(j0, Math.Min(wo, w + pw - v));
-                            for (int j = 0; j < j0; j++) Mem.Add(ref dst, j) = 0f;
-                            Copy(ref Mem.Add(ref srow, j0 + v - pw), ref Mem.Add(ref dst, j0), j1 - j0);
-                            for (int j = j1; j < wo; j++) Mem.Add(ref dst, j) = 0f;
-                        }
-                        else
-                            for (int j = 0; j < wo; j++)
-                            {
-                                int wi = j * s + v - pw;
-                                Mem.Add(ref dst, j) = (uint)wi < (uint)w ? Mem.Add(ref srow, wi) : 0f;
-                            }
-                    }
-                    MemoryMarshal.CreateSpan(ref Mem.Add(ref row, p), ldCol - p).Clear();
+                    // Interior columns are one contiguous copy; only the borders are zero.
+                    int j0 = Math.Min(wo, Math.Max(0, pw - v)), j1 = Math.Max(j0, Math.Min(wo, w + pw - v));
+                    for (int j = 0; j < j0; j++) Mem.Add(ref dst, j) = 0f;
+                    Copy(ref Mem.Add(ref srow, j0 + v - pw), ref Mem.Add(ref dst, j0), j1 - j0);
+                    for (int j = j1; j < wo; j++) Mem.Add(ref dst, j) = 0f;
                 }
+                else
+                    for (int j = 0; j < wo; j++)
+                    {
+                        int wi = j * s + v - pw;
+                        Mem.Add(ref dst, j) = (uint)wi < (uint)w ? Mem.Add(ref srow, wi) : 0f;
+                    }
+            }
+            MemoryMarshal.CreateSpan(ref Mem.Add(ref row, p), ldCol - p).Clear();
+        }
     }
 
     /// <summary>

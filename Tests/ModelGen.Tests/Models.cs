@@ -341,3 +341,21 @@ public partial class ServeNetTrainable
     [Dense(5)] public partial Layer Out { get; }
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }
+
+// ── Issue 9: training over threads ───────────────────────────────────────────────────────────────────
+
+/// <summary>Every product path large enough to be split over threads at batch 64: indirect 3×3 convolutions with in ≠ out
+/// channels (the first has no input gradient), a 1×1, a strided one (im2col, col2im), a sigmoid epilogue, dense layers.</summary>
+[Network(3, 16, 16)]
+public partial class ThreadNet
+{
+    [Conv2D(8, 3, padding: 1), Relu] public partial Layer C1 { get; }                  // [8,16,16]
+    [Conv2D(12, 3, padding: 1), Sigmoid] public partial Layer C2 { get; }              // [12,16,16]
+    [Conv2D(6, 1)] public partial Layer Point { get; }                                 // [6,16,16]
+    [Conv2D(10, 3, stride: 2, padding: 1), Relu] public partial Layer Strided { get; } // [10,8,8]
+    [Flatten] public partial Layer F { get; }
+    [Dense(64), Relu] public partial Layer Hidden { get; }
+    [Dropout(0.25)] public partial Layer Drop { get; }
+    [Dense(5)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}

@@ -15,6 +15,11 @@ internal sealed record GemmCall(
     /// <summary>Indirect B: the name of a <c>ref int</c> local holding each reduction step's row offset into B
     /// (<c>B[p, j] = b[offsets[p] + j]</c>) — a convolution reading shifted rows of a padded image, no im2col.</summary>
     public string? BOffsets { get; init; }
+
+    /// <summary>Only rows <c>[Start, End)</c> (names of <c>int</c> locals; Start a multiple of the width's MR, End too or
+    /// equal to <see cref="Rows"/>): one thread's part of the product. Each element's arithmetic is the same as in
+    /// the whole product, so the parts together equal it bit for bit.</summary>
+    public (string Start, string End)? RowRange { get; init; }
 }
 
 /// <summary>Emits the tile loops of a <see cref="GemmCall"/> for one width: full MR-row tiles, then the
@@ -31,13 +36,9 @@ internal sealed class GemmEmitter
 
     public void Emit(CodeWriter cw, Width w, GemmCall g)
     {
-        string bias = g.Bias ?? "Unsafe.NullRef<float>()";
         if (w.IsScalar)
         {
-            string cols = g.Cols?.ToString() ?? "n";
-            cw.Line(g.BOffsets is null
-                ? $"MG.Gemm.Scalar(ref {g.A}, {g.Ars}, {g.Aks}, ref {g.B}, {g.Ldb}, ref {g.C}, {g.Ldc}, {g.K}, {g.Rows}, {cols}, ref {bias}, {g.Epi}, {g.Alpha});"
-                : $"MG.Gemm.ScalarIndirect(ref {g.A}, {g.Ars}, {g.Aks}, ref {g.B}, ref {g.BOffsets}, ref {g.C}, {g.Ldc}, {g.K}, {g.Rows}, {cols}, ref {bias}, {g.Epi}, {g.Alpha});");
+            cw.Line(ScalarCall(g, "0", g.Cols?.ToString() ?? "n"));
             return;
         }
         if (g.Cols is null)
@@ -71,25 +72,37 @@ internal sealed class GemmEmitter
                 after -= nv * w.Lanes;
             }
         if (after > 0)
-            cw.Line(g.BOffsets is null
-                ? $"MG.Gemm.Scalar(ref {g.A}, {g.Ars}, {g.Aks}, ref MG.Mem.Add(ref {g.B}, {col}), {g.Ldb}, ref MG.Mem.Add(ref {g.C}, {col}), {g.Ldc}, {g.K}, {g.Rows}, {after}, ref {bias}, {g.Epi}, {g.Alpha});"
-                : $"MG.Gemm.ScalarIndirect(ref {g.A}, {g.Ars}, {g.Aks}, ref MG.Mem.Add(ref {g.B}, {col}), ref {g.BOffsets}, ref MG.Mem.Add(ref {g.C}, {col}), {g.Ldc}, {g.K}, {g.Rows}, {after}, ref {bias}, {g.Epi}, {g.Alpha});");
+            cw.Line(ScalarCall(g, col.ToString(), after.ToString()));
+    }
+
+    /// <summary>The scalar kernel on columns <c>[col, col + cols)</c> of the call's rows (or of its row range).</summary>
+    private static string ScalarCall(GemmCall g, string col, string cols)
+    {
+        string r0 = g.RowRange?.Start ?? "0", rows = g.RowRange is { } rr ? $"{rr.End} - {rr.Start}" : g.Rows.ToString();
+        string a = g.RowRange is null ? g.A : $"MG.Mem.Add(ref {g.A}, {r0} * {g.Ars})";
+        string bias = g.Bias is null ? "Unsafe.NullRef<float>()" : g.RowRange is null ? g.Bias : $"MG.Mem.Add(ref {g.Bias}, {r0})";
+        string b = col == "0" ? g.B : $"MG.Mem.Add(ref {g.B}, {col})";
+        string c = g.RowRange is null ? (col == "0" ? g.C : $"MG.Mem.Add(ref {g.C}, {col})") : $"MG.Mem.Add(ref {g.C}, {r0} * {g.Ldc}{(col == "0" ? "" : " + " + col)})";
+        return g.BOffsets is null
+            ? $"MG.Gemm.Scalar(ref {a}, {g.Ars}, {g.Aks}, ref {b}, {g.Ldb}, ref {c}, {g.Ldc}, {g.K}, {rows}, {cols}, ref {bias}, {g.Epi}, {g.Alpha});"
+            : $"MG.Gemm.ScalarIndirect(ref {a}, {g.Ars}, {g.Aks}, ref {b}, ref {g.BOffsets}, ref {c}, {g.Ldc}, {g.K}, {rows}, {cols}, ref {bias}, {g.Epi}, {g.Alpha});";
     }
 
     private void EmitRows(CodeWriter cw, Width w, GemmCall g, int nv, string j)
     {
         int full = g.Rows / w.MR * w.MR, rem = g.Rows - full;
         string x = g.BOffsets is null ? "" : ":X";
+        string start = g.RowRange?.Start ?? "0", end = g.RowRange is { } rr ? $"global::System.Math.Min({rr.End}, {full})" : full.ToString();
         if (full > 0)
         {
             _kernels.Add($"{w.Name}:{w.MR}:{nv}{x}");
-            using (cw.Block($"for (int r = 0; r < {full}; r += {w.MR})"))
+            using (cw.Block($"for (int r = {start}; r < {end}; r += {w.MR})"))
                 cw.Line(Call(w, g, w.MR, nv, "r", j));
         }
         if (rem > 0)
         {
             _kernels.Add($"{w.Name}:{rem}:{nv}{x}");
-            cw.Line(Call(w, g, rem, nv, full.ToString(), j));
+            cw.Line((g.RowRange is { } range ? $"if ({range.End} == {g.Rows}) " : "") + Call(w, g, rem, nv, full.ToString(), j));
         }
     }
 

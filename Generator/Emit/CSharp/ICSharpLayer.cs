@@ -32,9 +32,9 @@ internal interface ICSharpFold
 /// GEMM emitter shared by the model.</summary>
 internal sealed class CSharpLayer
 {
-    public CSharpLayer(NetworkPlan network, LayerPlan layer, GemmEmitter gemm)
+    public CSharpLayer(NetworkPlan network, LayerPlan layer, GemmEmitter gemm, PartRegistry? parts = null)
     {
-        Network = network; Layer = layer; Gemm = gemm;
+        Network = network; Layer = layer; Gemm = gemm; Parts = parts ?? new PartRegistry();
         Buffers = network.Buffers.Layers[layer.Index];
     }
 
@@ -42,6 +42,8 @@ internal sealed class CSharpLayer
     public LayerPlan Layer { get; }
     public LayerBuffers Buffers { get; }
     public GemmEmitter Gemm { get; }
+    /// <summary>The model's tasks that can be split over its threads.</summary>
+    public PartRegistry Parts { get; }
 
     public string Input => Buffers.Input;
     public string Output => Buffers.Output;
@@ -80,6 +82,24 @@ internal sealed class CSharpLayer
     {
         cw.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         return cw.Block($"private void {GeneratedNames.ForwardMethod(Layer, w.Name)}(Workspace ws, int n, int ld)");
+    }
+
+    /// <summary>Runs the layer's part method for <paramref name="phase"/> (see <see cref="PartMethod"/>) split over the
+    /// model's threads when there are at least two <paramref name="units"/> of work and the team is free, else as one
+    /// part on this thread.</summary>
+    public void RunParts(CodeWriter cw, Width w, string phase, string units, string what)
+    {
+        string method = GeneratedNames.PartMethod(Layer, phase, w.Name);
+        int task = Parts.Add(method);
+        cw.Line($"if (!TryParallel(ws, {task}, {units})) {method}(ws, ws, 0, 1);   // {what}, split over Threads");
+    }
+
+    /// <summary><c>private void {Name}_{Phase}Part_{W}(Workspace ws, Workspace ts, int part, int parts)</c>: part
+    /// <c>part</c> of <c>parts</c> of one phase of the layer; activations in <c>ws</c>, per-part scratch in <c>ts</c>.</summary>
+    public System.IDisposable PartMethod(CodeWriter cw, Width w, string phase)
+    {
+        cw.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+        return cw.Block($"private void {GeneratedNames.PartMethod(Layer, phase, w.Name)}(Workspace ws, Workspace ts, int part, int parts)");
     }
 
     public System.IDisposable BackwardMethod(CodeWriter cw, Width w)

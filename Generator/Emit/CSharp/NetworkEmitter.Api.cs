@@ -147,7 +147,7 @@ internal static partial class NetworkEmitter
                 cw.Line("if (value < 1) throw new ArgumentOutOfRangeException(nameof(value), value, \"Threads must be at least 1 (the calling thread)\");");
                 cw.Line("if (value == Threads) return;");
                 cw.Line("_team?.Dispose();");
-                cw.Line($"_team = value > 1 ? new ThreadTeam(value, \"{p.ClassName}\") : null;");
+                cw.Line($"_team = value > 1 ? new ThreadTeam(value, \"{p.ClassName}\", () => new Workspace(_layout)) : null;");
             }
         }
         cw.Line();
@@ -379,11 +379,11 @@ internal static partial class NetworkEmitter
         cw.Line();
     }
 
-    private static void EmitLayers(CodeWriter cw, NetworkPlan p, GemmEmitter gemm)
+    private static void EmitLayers(CodeWriter cw, NetworkPlan p, GemmEmitter gemm, PartRegistry parts)
     {
         foreach (var l in p.Layers)
         {
-            var ctx = new CSharpLayer(p, l, gemm);
+            var ctx = new CSharpLayer(p, l, gemm, parts);
             var code = Code(l);
             string title = $"// ── {l.Name}: {l.Description} {l.InShape} → {l.OutShape} ";
             cw.Line(title + new string('─', System.Math.Max(4, 110 - title.Length)));
@@ -391,6 +391,25 @@ internal static partial class NetworkEmitter
             foreach (var w in Width.All) { code.Forward(cw, ctx, w); cw.Line(); }
             if (p.Trainable)
                 foreach (var w in Width.All) { code.Backward(cw, ctx, w); cw.Line(); }
+        }
+    }
+
+    /// <summary>The dispatcher of the layer phases split over threads (each a <c>…Part_…</c> method above).</summary>
+    private static void EmitParts(CodeWriter cw, PartRegistry parts)
+    {
+        cw.Line("// ── Threads ─────────────────────────────────────────────────────────────────────────────────────────────────");
+        cw.Line("// A layer phase with at least two units of work (samples, or row blocks of a product) is split over the team's");
+        cw.Line("// threads when Threads > 1 and the team is free; part 0 runs on the calling thread. Every output element is");
+        cw.Line("// computed by one part, in the order one thread would use: the results are bitwise the same for any thread count.");
+        using (cw.Block("private bool TryParallel(Workspace ws, int task, int units)"))
+            cw.Line("return units >= 2 && _team is { } team && team.TryFor(units, _runPart, ws, task);");
+        cw.Line();
+        using (cw.Block("private void RunPart(Workspace ws, Workspace ts, int task, int part, int parts)"))
+        using (cw.Block("switch (task)"))
+        {
+            for (int i = 0; i < parts.Methods.Count; i++)
+                cw.Line($"case {i}: {parts.Methods[i]}(ws, ts, part, parts); break;");
+            cw.Line("default: throw new ArgumentOutOfRangeException(nameof(task), task, \"no such part task\");");
         }
     }
 }

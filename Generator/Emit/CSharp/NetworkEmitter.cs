@@ -17,6 +17,7 @@ internal static partial class NetworkEmitter
     public static (string Main, string Kernels) Emit(NetworkPlan p)
     {
         var gemm = new GemmEmitter();
+        var parts = new PartRegistry();
         var main = new CodeWriter();
         Header(main, p);
         string ifaces = p.Trainable ? "global::ModelGen.ITrainableNetwork" : "global::ModelGen.INetwork";
@@ -29,7 +30,8 @@ internal static partial class NetworkEmitter
             EmitMembers(main, p);
             EmitForwardApi(main, p);
             if (p.Trainable) EmitTrainingApi(main, p);
-            EmitLayers(main, p, gemm);
+            EmitLayers(main, p, gemm, parts);
+            EmitParts(main, parts);
         }
 
         var k = new CodeWriter();
@@ -136,8 +138,10 @@ internal static partial class NetworkEmitter
         cw.Line("private readonly Arena _arena;               // parameters and gradients, shared by every call");
         cw.Line("private readonly Workspace _main;            // activations and scratch of Forward/Backward (and of Predict when free)");
         cw.Line("private readonly WorkspacePool _workspaces;  // spare workspaces for Predict calls that run concurrently");
-        cw.Line("private ThreadTeam? _team;                   // intra-op threads of Predict (Threads > 1)");
+        cw.Line("private readonly WorkspaceLayout _layout;    // where each buffer of a workspace is");
+        cw.Line("private ThreadTeam? _team;                   // intra-op threads (Threads > 1)");
         cw.Line("private readonly ThreadTeam.Share _predictShare;");
+        cw.Line("private readonly ThreadTeam.Part _runPart;");
         cw.Line("private readonly int _maxBatch;");
         cw.Line("// Offsets of the batch-sized buffers in a workspace (see the constructor for what each holds).");
         foreach (var b in p.Buffers.Buffers) cw.Line($"private readonly long {b.Field};");
@@ -193,7 +197,9 @@ internal static partial class NetworkEmitter
             cw.Line(p.Trainable ? "_arena.Describe(s_tensors, GradientBase);   // names for the checked build's bounds checks" : "_arena.Describe(s_tensors, 0);   // names for the checked build's bounds checks");
             cw.Line("_main = new Workspace(layout);");
             cw.Line("_workspaces = new WorkspacePool(_main, () => new Workspace(layout));");
+            cw.Line("_layout = layout;");
             cw.Line("_predictShare = PredictShare;");
+            cw.Line("_runPart = RunPart;");
             cw.Line("_width = global::ModelGen.Simd.Best;");
             cw.Line("var rng = new Rng(unchecked((ulong)seed));");
             if (p.Trainable) cw.Line("_dropoutRng = new Rng(unchecked((ulong)seed) ^ 0xD1B54A32D192ED03UL);   // a stream of its own");
