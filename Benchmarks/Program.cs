@@ -85,7 +85,7 @@ if (Array.IndexOf(args, "--aot-startup") is int at and >= 0)   // --aot-startup 
 if (args.Contains("--parts")) { Parts.Run(); return; }
 if (args.Contains("--layers-w2"))   // per-layer times of a W2 training step (reflection: a diagnostic, not a benchmark)
 {
-    var m = new Cifar.W2(32, 1);
+    var m = new Cifar.W2(32, 1) { Threads = args.Contains("x2") ? 2 : 1 };   // `--layers-w2 x2`: over two threads
     var rng = new ModelGen.Rng(1);
     var x = new float[32 * 3072];
     for (int i = 0; i < x.Length; i++) x[i] = rng.NextFloat();

@@ -101,9 +101,14 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields
     /// <summary>The input gradient of a stride-1 convolution is itself a stride-1 convolution of dZ (padded by
     /// KH−1−PH, KW−1−PW) with the flipped, transposed weights — run indirect too, no dcol and no col2im.</summary>
     public static bool IndirectBackward(LayerPlan l) => IsIndirect(l) && Opt(l).PadH <= Opt(l).KH - 1 && Opt(l).PadW <= Opt(l).KW - 1;
+    /// <summary>Pixels of the wide order up to the last output pixel: the reduction of the im2col-free weight gradient.</summary>
+    private static int PWide(LayerPlan l) => (l.OutShape[1] - 1) * Wp(l) + l.OutShape[2];
     private static int Hq(LayerPlan l) => l.InShape[1] + Opt(l).KH - 1;
     private static int Wq(LayerPlan l) => l.InShape[2] + Opt(l).KW - 1;
     private static int LdWideX(LayerPlan l) => Geometry.LdP(l.InShape[1] * Wq(l));
+    /// <summary>Columns of a wide output that compaction reads — up to pixel (rows − 1, cols − 1) at column
+    /// <c>(rows − 1)·stride + cols − 1</c> — rounded up to whole vectors (the padding columns past it are never computed).</summary>
+    private static int WideCols(int rows, int stride, int cols) => ((rows - 1) * stride + cols + 15) / 16 * 16;
     /// <summary>The input gradient runs as an indirect convolution (and there is an input gradient).</summary>
     private static bool FlipsBack(LayerPlan l) => IndirectBackward(l);
 
@@ -117,7 +122,8 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields
             : IsIndirect(l) ? $"as GEMM Y[{O(l)},{l.OutPixels}] = W[{O(l)},{K(l)}]·X̃, X̃'s rows shifted rows of the zero-padded image (offset table, no im2col)"
             : $"as GEMM Y[{O(l)},{l.OutPixels}] = W[{O(l)},{K(l)}]·col[{K(l)},{l.OutPixels}], col = im2col(x)");
         yield return $"backward: {Fused.Derivative(l.Activation, l.Alpha)};" + (o.Bias ? " dbias[o] += Σ_(b,i,j) dz;" : "")
-            + $" dWᵀ += {(IsPointwise(l) ? "X" : "col")}·dZᵀ (filters in the lanes)";
+            + (IsIndirect(l) ? " dWᵀ[k,o] += Σ_q xpad[offs[k] + q]·dZᵀ[q,o] over the wide pixels (filters in the lanes, no im2col)"
+                : $" dWᵀ += {(IsPointwise(l) ? "X" : "col")}·dZᵀ (filters in the lanes)");
         if (p.Trainable)
             yield return (l.InputIndex >= 0 ? "          " : "          (d loss / d input, when asked) ") + (IsPointwise(l) ? "dx = Wᵀ·dZ"
                 : IndirectBackward(l) ? $"dx = stride-1 conv of dz padded by ({o.KH - 1 - o.PadH},{o.KW - 1 - o.PadW}) with W flipped and transposed [{C(l)},{O(l)},{o.KH},{o.KW}] (indirect GEMM)"
@@ -133,8 +139,10 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields
     {
         long col = (long)K(l) * Geometry.LdP(l.OutPixels);
         if (!IsPointwise(l) && !IsIndirect(l)) yield return new ScratchRequest("col", BufferSize.Floats(col), ScratchScope.Shared, false, "im2col columns [K, ldP] of one sample");
-        else if (!IsPointwise(l)) yield return new ScratchRequest("col", BufferSize.Floats(col), ScratchScope.Shared, true, "im2col columns [K, ldP] of one sample");
-        yield return new ScratchRequest("dzT", BufferSize.Floats((long)l.OutPixels * O(l)), ScratchScope.Shared, true, "dZᵀ [P, O] of one sample");
+        // stride 1 needs no columns at all (forward, input gradient and weight gradient are indirect), except for an
+        // input gradient that pads more than KH − 1 (dcol and col2im)
+        else if (!IsPointwise(l) && !IndirectBackward(l)) yield return new ScratchRequest("col", BufferSize.Floats(col), ScratchScope.Shared, true, "dcol [K, ldP] of one sample");
+        yield return new ScratchRequest("dzT", BufferSize.Floats((long)(IsIndirect(l) ? PWide(l) : l.OutPixels) * O(l)), ScratchScope.Shared, true, "dZᵀ [P, O] of one sample (wide pixel order for stride 1)");
         yield return new ScratchRequest("dwT", BufferSize.Floats((long)K(l) * O(l)), ScratchScope.Shared, true, "dWᵀ [K, O] summed over the batch");
         if (IsIndirect(l))
         {
@@ -227,7 +235,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields
                 cw.Line($"ref float x = ref ws.Ref({c.Input} + (long)b * {C(l) * ldIn});   // [{C(l)}, {ldIn}] one sample");
                 cw.Line($"ref float y = ref ws.Ref({output} + (long)b * {O(l) * ldOut});   // [{O(l)}, {ldOut}]");
                 cw.Line($"MG.Im2Col.Pad(ref x, {C(l)}, {l.InShape[1]}, {l.InShape[2]}, {ldIn}, {o.PadH}, {o.PadW}, ref xpad, {ldWide});");
-                c.Gemm.Emit(cw, w, new GemmCall("w", K(l).ToString(), "1", "xpad", "0", "wide", ldWide.ToString(), K(l).ToString(), O(l), ldWide, "bias", epi, Text.Float(alpha)) { BOffsets = "offs" });
+                c.Gemm.Emit(cw, w, new GemmCall("w", K(l).ToString(), "1", "xpad", "0", "wide", ldWide.ToString(), K(l).ToString(), O(l), WideCols(l.OutShape[1], Wp(l), l.OutShape[2]), "bias", epi, Text.Float(alpha)) { BOffsets = "offs" });
                 cw.Line($"MG.Im2Col.Compact(ref wide, {O(l)}, {l.OutShape[1]}, {Wp(l)}, {l.OutShape[2]}, {ldWide}, ref y, {ldOut});");
             }
             return;
@@ -303,7 +311,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields
                             int kb = KBack(l);
                             cw.Line($"// dx = stride-1 convolution of dz (padded) with the flipped, transposed weights [{C(l)}, {kb}]: an indirect GEMM, then compaction");
                             cw.Line($"MG.Im2Col.Pad(ref dy, {o}, {l.OutShape[1]}, {l.OutShape[2]}, {ldOut}, {opt.KH - 1 - opt.PadH}, {opt.KW - 1 - opt.PadW}, ref dzpad, {LdWideX(l)});");
-                            c.Gemm.Emit(cw, w, new GemmCall("wflip", kb.ToString(), "1", "dzpad", "0", "dxwide", LdWideX(l).ToString(), kb.ToString(), C(l), LdWideX(l), null, "MG.Epilogue.Store", "0f") { BOffsets = "doffs" });
+                            c.Gemm.Emit(cw, w, new GemmCall("wflip", kb.ToString(), "1", "dzpad", "0", "dxwide", LdWideX(l).ToString(), kb.ToString(), C(l), WideCols(l.InShape[1], Wq(l), l.InShape[2]), null, "MG.Epilogue.Store", "0f") { BOffsets = "doffs" });
                             cw.Line($"MG.Im2Col.Compact(ref dxwide, {C(l)}, {l.InShape[1]}, {Wq(l)}, {l.InShape[2]}, {LdWideX(l)}, ref dx, {ldIn});");
                         }
                         else
@@ -320,6 +328,26 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields
         {
             cw.Line($"ThreadTeam.Split({k}, {w.MR}, part, parts, out int k0, out int k1);   // this part's rows of dWᵀ (whole {w.MR}-row tiles)");
             cw.Line("if (k0 == k1) return;");
+            if (IsIndirect(l))
+            {
+                // im2col-free: row k = (c,u,v) of X̃ is the padded image shifted by the forward's offset table, read over the
+                // "wide" pixel order, where dzᵀ has zero rows at the padding columns.
+                int pw = PWide(l), wp = Wp(l);
+                cw.Line($"ref float dzT = ref ts.Ref({c.Scratch("dzT")});   // [{pw}, {o}]: dzᵀ in wide pixel order (i·{wp} + j), zero rows for j ≥ {l.OutShape[2]}");
+                cw.Line($"ref float dwT = ref ws.Ref({c.Scratch("dwT")});   // [{k}, {o}]: dWᵀ summed over the batch, samples in order");
+                cw.Line($"ref float xpad = ref ts.Ref({c.Scratch("xpad")});   // [{C(l)}, {Hp(l)}·{wp}] zero-padded input");
+                cw.Line($"ref int offs = ref {Offsets(l)}[0];   // row of X̃ for k = (c,u,v): c·{Hp(l) * wp} + u·{wp} + v");
+                using (cw.Block("for (int b = 0; b < ws.Batch; b++)"))
+                {
+                    cw.Line($"ref float x = ref ws.Ref({c.Input} + (long)b * {C(l) * ldIn});");
+                    cw.Line($"ref float dy = ref ws.Ref({c.OutputGrad} + (long)b * {o * ldOut});   // dz, [{o}, {ldOut}]");
+                    cw.Line($"MG.Im2Col.Pad(ref x, {C(l)}, {l.InShape[1]}, {l.InShape[2]}, {ldIn}, {opt.PadH}, {opt.PadW}, ref xpad, 0);");
+                    cw.Line($"MG.Layout.TransposeWide(ref dy, {o}, {l.OutShape[1]}, {l.OutShape[2]}, {ldOut}, {wp}, ref dzT, {w.Enum});");
+                    cw.Line($"// dWᵀ[k,o] += Σ_q xpad[offs[k] + q]·dzᵀ[q,o], q over the {pw} wide pixels   (the filters fill the vector lanes)");
+                    c.Gemm.Emit(cw, w, new GemmCall("xpad", "0", "1", "dzT", o.ToString(), "dwT", o.ToString(), pw.ToString(), k, o, null, "MG.Epilogue.Accumulate", "0f") { RowRange = ("k0", "k1"), AOffsets = "offs" });
+                }
+                return;
+            }
             cw.Line($"ref float dzT = ref ts.Ref({c.Scratch("dzT")});   // [{p}, {o}]");
             cw.Line($"ref float dwT = ref ws.Ref({c.Scratch("dwT")});   // [{k}, {o}]: dWᵀ summed over the batch, samples in order");
             if (!IsPointwise(l)) cw.Line($"ref float col = ref ts.Ref({c.Scratch("col")});   // [{k}, {ldOut}], rows k0…k1 filled");

@@ -50,6 +50,26 @@ public static class Gemm
         }
     }
 
+    /// <summary>As <see cref="Scalar"/> with A's rows at <c>a + aoff[r]</c> (indirect A: the weight gradient of a
+    /// stride-1 convolution reading shifted rows of the padded image).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ScalarIndirectA(ref float a, ref int aoff, nint aks, ref float b, nint ldb, ref float c, nint ldc,
+        int k, int rows, int cols, ref float bias, Epilogue epi, float alpha)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            float bv = Epilogues.BiasOf(ref bias, r, epi);
+            nint row = Mem.Add(ref aoff, r);
+            for (int j = 0; j < cols; j++)
+            {
+                float acc = 0f;
+                for (int p = 0; p < k; p++)
+                    acc += Mem.Add(ref a, row + p * aks) * Mem.Add(ref b, p * ldb + j);
+                Epilogues.Apply(acc, ref Mem.Add(ref c, r * ldc + j), bv, epi, alpha);
+            }
+        }
+    }
+
     /// <summary>Batch-1 forward, AVX-512: <c>y[o] = epi(Σ_i W[o,i]·x[i])</c>, W row-major [rows, k].
     /// Eight rows per pass share each load of x; eight independent FMA chains hide the FMA latency.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -40,6 +40,20 @@ public static class Layout
     private static void Copy(ref float src, ref float dst, int n) =>
         Unsafe.CopyBlockUnaligned(ref Unsafe.As<float, byte>(ref dst), ref Unsafe.As<float, byte>(ref src), (uint)(n * sizeof(float)));
 
+    /// <summary>The transpose of an image gradient into the "wide" pixel order of a stride-1 convolution:
+    /// <c>dst[(i·wp + j)·rows + r] = src[r·ldSrc + i·wo + j]</c> for <c>j &lt; wo</c>, and zero rows for the padding
+    /// columns <c>wo ≤ j &lt; wp</c> between image rows — <c>(ho − 1)·wp + wo</c> rows in all, the reduction of the
+    /// convolution's im2col-free weight gradient (a zero row adds nothing, so the sums are those over the pixels).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void TransposeWide(ref float src, int rows, int ho, int wo, nint ldSrc, int wp, ref float dst, SimdWidth width)
+    {
+        for (int i = 0; i < ho; i++)
+        {
+            Transpose(ref Mem.Add(ref src, i * wo), rows, wo, ldSrc, ref Mem.Add(ref dst, (nint)i * wp * rows), rows, width);
+            if (i < ho - 1) MemoryMarshal.CreateSpan(ref Mem.Add(ref dst, ((nint)i * wp + wo) * rows), (wp - wo) * rows).Clear();
+        }
+    }
+
     /// <summary><c>dst[c·dstStride + r] = src[r·srcStride + c]</c> for r &lt; rows, c &lt; cols: 8×8 blocks in
     /// registers (AVX unpack/shuffle/permute, 24 shuffles per 64 floats), scalar edges.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

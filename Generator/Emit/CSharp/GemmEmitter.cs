@@ -20,6 +20,11 @@ internal sealed record GemmCall(
     /// equal to <see cref="Rows"/>): one thread's part of the product. Each element's arithmetic is the same as in
     /// the whole product, so the parts together equal it bit for bit.</summary>
     public (string Start, string End)? RowRange { get; init; }
+
+    /// <summary>Indirect A: the name of a <c>ref int</c> local holding each row's offset into A (<c>A[r, p] =
+    /// a[offsets[r] + p·Aks]</c>, Ars unused) — the weight gradient of a stride-1 convolution reads shifted rows of
+    /// the padded image, no im2col.</summary>
+    public string? AOffsets { get; init; }
 }
 
 /// <summary>Emits the tile loops of a <see cref="GemmCall"/> for one width: full MR-row tiles, then the
@@ -32,7 +37,8 @@ internal sealed class GemmEmitter
     /// <summary>Micro-kernels used so far, as "width:mr:nv".</summary>
     public IEnumerable<string> Kernels => _kernels;
 
-    public static string KernelName(Width w, int mr, int nv, bool indirect = false) => $"Tile{(indirect ? "X" : "")}{mr}x{nv}_{w.Name}";
+    public static string KernelName(Width w, int mr, int nv, bool indirect = false, bool indirectA = false) =>
+        $"Tile{(indirect ? "X" : indirectA ? "A" : "")}{mr}x{nv}_{w.Name}";
 
     public void Emit(CodeWriter cw, Width w, GemmCall g)
     {
@@ -82,6 +88,12 @@ internal sealed class GemmEmitter
         string a = g.RowRange is null ? g.A : $"MG.Mem.Add(ref {g.A}, {r0} * {g.Ars})";
         string bias = g.Bias is null ? "Unsafe.NullRef<float>()" : g.RowRange is null ? g.Bias : $"MG.Mem.Add(ref {g.Bias}, {r0})";
         string b = col == "0" ? g.B : $"MG.Mem.Add(ref {g.B}, {col})";
+        if (g.AOffsets is not null)
+        {
+            string aoff = g.RowRange is null ? g.AOffsets : $"MG.Mem.Add(ref {g.AOffsets}, {r0})";
+            string cc = g.RowRange is null ? (col == "0" ? g.C : $"MG.Mem.Add(ref {g.C}, {col})") : $"MG.Mem.Add(ref {g.C}, {r0} * {g.Ldc}{(col == "0" ? "" : " + " + col)})";
+            return $"MG.Gemm.ScalarIndirectA(ref {g.A}, ref {aoff}, {g.Aks}, ref {b}, {g.Ldb}, ref {cc}, {g.Ldc}, {g.K}, {rows}, {cols}, ref {bias}, {g.Epi}, {g.Alpha});";
+        }
         string c = g.RowRange is null ? (col == "0" ? g.C : $"MG.Mem.Add(ref {g.C}, {col})") : $"MG.Mem.Add(ref {g.C}, {r0} * {g.Ldc}{(col == "0" ? "" : " + " + col)})";
         return g.BOffsets is null
             ? $"MG.Gemm.Scalar(ref {a}, {g.Ars}, {g.Aks}, ref {b}, {g.Ldb}, ref {c}, {g.Ldc}, {g.K}, {rows}, {cols}, ref {bias}, {g.Epi}, {g.Alpha});"
@@ -91,7 +103,7 @@ internal sealed class GemmEmitter
     private void EmitRows(CodeWriter cw, Width w, GemmCall g, int nv, string j)
     {
         int full = g.Rows / w.MR * w.MR, rem = g.Rows - full;
-        string x = g.BOffsets is null ? "" : ":X";
+        string x = g.BOffsets is not null ? ":X" : g.AOffsets is not null ? ":A" : "";
         string start = g.RowRange?.Start ?? "0", end = g.RowRange is { } rr ? $"global::System.Math.Min({rr.End}, {full})" : full.ToString();
         if (full > 0)
         {
@@ -110,6 +122,9 @@ internal sealed class GemmEmitter
     {
         string bias = g.Bias is null ? "Unsafe.NullRef<float>()" : $"MG.Mem.Add(ref {g.Bias}, {r})";
         string bArgs = g.BOffsets is null ? $"ref MG.Mem.Add(ref {g.B}, {j}), {g.Ldb}" : $"ref MG.Mem.Add(ref {g.B}, {j}), ref {g.BOffsets}";
+        if (g.AOffsets is not null)
+            return $"{KernelName(w, mr, nv, indirectA: true)}(ref {g.A}, ref MG.Mem.Add(ref {g.AOffsets}, {r}), {g.Aks}, {bArgs}, " +
+                   $"ref MG.Mem.Add(ref {g.C}, {r} * {g.Ldc} + {j}), {g.Ldc}, {g.K}, ref {bias}, {g.Epi}, {g.Alpha});";
         return $"{KernelName(w, mr, nv, g.BOffsets is not null)}(ref MG.Mem.Add(ref {g.A}, {r} * {g.Ars}), {g.Ars}, {g.Aks}, {bArgs}, " +
                $"ref MG.Mem.Add(ref {g.C}, {r} * {g.Ldc} + {j}), {g.Ldc}, {g.K}, ref {bias}, {g.Epi}, {g.Alpha});";
     }

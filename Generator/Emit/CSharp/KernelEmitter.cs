@@ -16,23 +16,27 @@ internal static class KernelEmitter
         {
             var parts = key.Split(':');
             var w = parts[0] == Width.V512.Name ? Width.V512 : Width.V256;
-            EmitTile(cw, w, int.Parse(parts[1]), int.Parse(parts[2]), parts.Length > 3);
+            EmitTile(cw, w, int.Parse(parts[1]), int.Parse(parts[2]), parts.Length > 3 && parts[3] == "X", parts.Length > 3 && parts[3] == "A");
             cw.Line();
         }
     }
 
-    private static void EmitTile(CodeWriter cw, Width w, int mr, int nv, bool indirect)
+    private static void EmitTile(CodeWriter cw, Width w, int mr, int nv, bool indirect, bool indirectA)
     {
         string V = w.Vector, T = $"{V}<float>";
         string bRow = indirect ? "boff[p]" : "p·ldb";
-        cw.Line($"/// <summary>{mr}×{nv * w.Lanes} tile, {w.Name}: <c>C[r, 0..{nv * w.Lanes}) (epi)= Σ_p A[r·ars + p·aks] · B[{bRow} + 0..{nv * w.Lanes})</c>, r &lt; {mr}; {mr * nv} accumulators."
-            + (indirect ? " B's rows come from an offset table (shifted rows of a padded image)." : "") + "</summary>");
+        string aRow = indirectA ? "aoff[r]" : "r·ars";
+        cw.Line($"/// <summary>{mr}×{nv * w.Lanes} tile, {w.Name}: <c>C[r, 0..{nv * w.Lanes}) (epi)= Σ_p A[{aRow} + p·aks] · B[{bRow} + 0..{nv * w.Lanes})</c>, r &lt; {mr}; {mr * nv} accumulators."
+            + (indirect ? " B's rows come from an offset table (shifted rows of a padded image)." : "")
+            + (indirectA ? " A's rows come from an offset table (shifted rows of a padded image)." : "") + "</summary>");
         cw.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         string bParams = indirect ? "ref float b, ref int boff" : "ref float b, nint ldb";
-        using (cw.Block($"private static void {GemmEmitter.KernelName(w, mr, nv, indirect)}(ref float a, nint ars, nint aks, {bParams}, ref float c, nint ldc, int k, ref float bias, Epilogue epi, float alpha)"))
+        string aParams = indirectA ? "ref float a, ref int aoff, nint aks" : "ref float a, nint ars, nint aks";
+        using (cw.Block($"private static void {GemmEmitter.KernelName(w, mr, nv, indirect, indirectA)}({aParams}, {bParams}, ref float c, nint ldc, int k, ref float bias, Epilogue epi, float alpha)"))
         {
             for (int r = 0; r < mr; r++)
-                cw.Line(r == 0 ? "ref float a0 = ref a;" : $"ref float a{r} = ref MG.Mem.Add(ref a, {(r == 1 ? "ars" : r + " * ars")});");
+                cw.Line(indirectA ? $"ref float a{r} = ref MG.Mem.Add(ref a, (nint)MG.Mem.Add(ref aoff, {r}));"
+                    : r == 0 ? "ref float a0 = ref a;" : $"ref float a{r} = ref MG.Mem.Add(ref a, {(r == 1 ? "ars" : r + " * ars")});");
             var accs = new List<string>();
             for (int r = 0; r < mr; r++)
                 for (int v = 0; v < nv; v++) accs.Add($"c{r}_{v} = default");
