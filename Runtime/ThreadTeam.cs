@@ -49,6 +49,13 @@ public sealed unsafe class ThreadTeam : IDisposable
     /// <summary>The default of <see cref="MinWork"/>: 64 MFLOP.</summary>
     public const long DefaultMinWork = 1L << 26;
 
+    /// <summary>The same for a phase split by samples, whose parts keep their data on their own core: 8 MFLOP. A
+    /// float moved counts as 16 FLOPs (memory-bound layers such as pooling move floats, one core streams ~12 G/s).</summary>
+    public static long MinSampleWork { get; internal set; } = DefaultMinSampleWork;
+
+    /// <summary>The default of <see cref="MinSampleWork"/>.</summary>
+    public const long DefaultMinSampleWork = 1L << 23;
+
     /// <summary>How long a thread polls for the next part (or the caller for the last part) before it sleeps:
     /// long enough to bridge the gap between two layers of one call, short enough that an idle model burns nothing
     /// measurable (ONNX Runtime's pool spins for milliseconds after each call).</summary>

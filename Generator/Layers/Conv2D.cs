@@ -184,15 +184,15 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields
 
     /// <summary>Work units of a phase: <paramref name="units"/> when the whole phase does at least
     /// <c>ThreadTeam.MinWork</c> FLOPs (else 1: not worth waking a thread).</summary>
-    internal static string Units(string units, string count, long flopsPerCount) =>
-        $"(long){count} * {flopsPerCount} >= ThreadTeam.MinWork ? {units} : 1";
+    internal static string Units(string units, string count, long flopsPerCount, bool bySample = false) =>
+        $"(long){count} * {flopsPerCount} >= ThreadTeam.{(bySample ? "MinSampleWork" : "MinWork")} ? {units} : 1";
 
     public void Forward(CodeWriter cw, CSharpLayer c, Width w)
     {
         var l = c.Layer;
         int stride = Geometry.ImageStride(O(l), l.OutPixels);
         using (c.ForwardMethod(cw, w))
-            c.RunParts(cw, w, "Forward", Units("ws.Batch", "ws.Batch", l.Flops), "samples");
+            c.RunParts(cw, w, "Forward", Units("ws.Batch", "ws.Batch", l.Flops, bySample: true), "samples");
         cw.Line();
         using (c.PartMethod(cw, w, "Forward"))
         {
@@ -264,7 +264,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields
                 using (c.InputGradGuard(cw))
                     cw.Line($"MG.Im2Col.FlipTranspose(ref _arena.Ref({c.Tensor("weight")}), {o}, {C(l)}, {opt.KH}, {opt.KW}, ref ws.Ref({c.Scratch("wflip")}));   // [{C(l)}, {o}·{opt.KH}·{opt.KW}]: W flipped and transposed");
             if (perSample)
-                c.RunParts(cw, w, "Backward", Units("batch", "batch", c.InputGrad is null ? (long)o * p : l.Flops), "samples: " + (l.Activation != ActivationKind.None ? "dz, " : "") + (c.InputGrad is not null ? "dx" : ""));
+                c.RunParts(cw, w, "Backward", Units("batch", "batch", c.InputGrad is null ? 32L * o * ldOut : l.Flops, bySample: true), "samples: " + (l.Activation != ActivationKind.None ? "dz, " : "") + (c.InputGrad is not null ? "dx" : ""));
             if (opt.Bias)
             {
                 cw.Line($"ref float db = ref _arena.Ref(GradientBase + {c.Tensor("bias")});");

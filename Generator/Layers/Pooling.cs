@@ -72,8 +72,14 @@ internal abstract class WindowPool : LayerKind, ICSharpLayer
         var l = c.Layer;
         int inStride = l.InShape[0] * Geometry.LdP(l.InPixels), outStride = Geometry.ImageStride(l.OutShape[0], l.OutPixels);
         using (c.ForwardMethod(cw, w))
-        using (cw.Block("for (int b = 0; b < ws.Batch; b++)"))
-            cw.Line($"MG.Pool.{Op}(ref ws.Ref({c.Input} + (long)b * {inStride}), {Geo(l)}, ref ws.Ref({c.Output} + (long)b * {outStride}){(Op == "Max" ? ", " + w.Enum : "")});");
+            c.RunParts(cw, w, "Forward", Conv2D.Units("ws.Batch", "ws.Batch", 16L * (inStride + outStride), bySample: true), "samples");
+        cw.Line();
+        using (c.PartMethod(cw, w, "Forward"))
+        {
+            cw.Line("ThreadTeam.Split(ws.Batch, 1, part, parts, out int b0, out int b1);   // this part's samples");
+            using (cw.Block("for (int b = b0; b < b1; b++)"))
+                cw.Line($"MG.Pool.{Op}(ref ws.Ref({c.Input} + (long)b * {inStride}), {Geo(l)}, ref ws.Ref({c.Output} + (long)b * {outStride}){(Op == "Max" ? ", " + w.Enum : "")});");
+        }
     }
 
     public void Backward(CodeWriter cw, CSharpLayer c, Width w)
@@ -84,7 +90,14 @@ internal abstract class WindowPool : LayerKind, ICSharpLayer
         {
             if (c.InputGrad is null) { cw.Line("// reads the network input: no gradient flows further down"); return; }
             using var guard = c.InputGradGuard(cw);
-            using (cw.Block("for (int b = 0; b < batch; b++)"))
+            c.RunParts(cw, w, "Backward", Conv2D.Units("batch", "batch", 16L * (2 * inStride + outStride), bySample: true), "samples");
+        }
+        if (c.InputGrad is null) return;
+        cw.Line();
+        using (c.PartMethod(cw, w, "Backward"))
+        {
+            cw.Line("ThreadTeam.Split(ws.Batch, 1, part, parts, out int b0, out int b1);   // this part's samples");
+            using (cw.Block("for (int b = b0; b < b1; b++)"))
                 cw.Line(Op == "Max"
                     ? $"MG.Pool.MaxBackward(ref ws.Ref({c.Input} + (long)b * {inStride}), ref ws.Ref({c.OutputGrad} + (long)b * {outStride}), {Geo(l)}, ref ws.Ref({c.InputGrad} + (long)b * {inStride}), {w.Enum});"
                     : $"MG.Pool.AverageBackward(ref ws.Ref({c.OutputGrad} + (long)b * {outStride}), {Geo(l)}, ref ws.Ref({c.InputGrad} + (long)b * {inStride}));");

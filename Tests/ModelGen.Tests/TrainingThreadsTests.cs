@@ -15,9 +15,9 @@ namespace ModelGen.Tests;
 public sealed class TrainingThreadsTests : IDisposable
 {
     /// <summary>Every phase of these small models is split (the default threshold keeps them on one thread).</summary>
-    public TrainingThreadsTests() => ThreadTeam.MinWork = 0;
+    public TrainingThreadsTests() { ThreadTeam.MinWork = 0; ThreadTeam.MinSampleWork = 0; }
 
-    public void Dispose() => ThreadTeam.MinWork = ThreadTeam.DefaultMinWork;
+    public void Dispose() { ThreadTeam.MinWork = ThreadTeam.DefaultMinWork; ThreadTeam.MinSampleWork = ThreadTeam.DefaultMinSampleWork; }
 
     private static float[] Random(int n, int seed)
     {

@@ -133,10 +133,11 @@ internal static partial class NetworkEmitter
             cw.Line("finally { _workspaces.Return(ws); }");
         }
         cw.Line();
-        cw.Line("/// <summary>Threads a <see cref=\"Predict\"/> of 32 samples or more is split over (default 1: off). The calling thread");
-        cw.Line("/// is one of them and the others sleep between calls (nothing spins while idle). Shares are whole 16-sample blocks");
-        cw.Line("/// run in workspaces of their own, so outputs are bitwise the same for every thread count. Training and smaller");
-        cw.Line("/// batches run on the calling thread.</summary>");
+        cw.Line("/// <summary>Intra-op threads (default 1: off), the calling thread included; the others sleep between calls (after");
+        cw.Line("/// at most 100 µs of polling: an idle model burns no core). A <see cref=\"Predict\"/> of 32 samples or more is split into");
+        cw.Line("/// whole 16-sample blocks, each run in a workspace of its own; training and smaller batches split each large layer's");
+        cw.Line("/// products (samples, or row blocks of a weight gradient). Every number is computed in the one-thread order, so");
+        cw.Line("/// outputs, gradients and trained parameters are bitwise the same for every thread count.</summary>");
         cw.Line("/// <exception cref=\"ArgumentOutOfRangeException\">The value is below 1.</exception>");
         cw.Line(GeneratedCode);
         using (cw.Block("public int Threads"))
