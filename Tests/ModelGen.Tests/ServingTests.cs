@@ -309,9 +309,7 @@ public class ServingTests
         var x = Random(64 * SampleMlp.InputSize, 3);
         var y = new float[64 * 10];
         for (int i = 0; i < 5; i++) net.Predict(x, y);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++) net.Predict(x, y);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, Allocations.SteadyState(() => { for (int i = 0; i < 50; i++) net.Predict(x, y); }));
         CheckConcurrentPredict(net, threads: 4, callsPerThread: 50);   // the team serves one call at a time; the others run alone
         Assert.Throws<ArgumentOutOfRangeException>(() => net.Threads = 0);
     }
