@@ -28,6 +28,8 @@ namespace ModelGen
         BatchNorm2D,
         /// <summary><see cref="GeluAttribute"/></summary>
         Gelu,
+        /// <summary><see cref="LstmAttribute"/></summary>
+        Lstm,
     }
 
     /// <summary>The element-wise activations (fused into a layer, or a layer of their own).</summary>
@@ -82,6 +84,27 @@ namespace ModelGen
 
         /// <summary>Number of outputs.</summary>
         public int Units { get; }
+    }
+
+    /// <summary>
+    /// A long short-term memory layer, PyTorch's <c>nn.LSTM</c> (one layer, one direction, <c>batch_first=True</c>) on a
+    /// sequence input <c>[steps, features]</c>: per step, gates in PyTorch's order
+    /// <c>i = σ(W_ii x + b_ii + W_hi h + b_hi)</c>, <c>f = σ(…)</c>, <c>g = tanh(…)</c>, <c>o = σ(…)</c>,
+    /// <c>c' = f⊙c + i⊙g</c>, <c>h' = o⊙tanh(c')</c>, from zero states. Output: the last <c>h</c> <c>[hidden]</c>, or every
+    /// step's <c>[steps, hidden]</c> with <see cref="ReturnSequences"/> (to stack another recurrent layer). Parameters
+    /// as PyTorch names them: <c>weight_ih_l0 [4·hidden, features]</c>, <c>weight_hh_l0 [4·hidden, hidden]</c>,
+    /// <c>bias_ih_l0</c>, <c>bias_hh_l0</c> — weights trained in PyTorch load as they are.
+    /// </summary>
+    public sealed class LstmAttribute : LayerAttribute
+    {
+        /// <param name="hidden">Size of the hidden and cell states.</param>
+        public LstmAttribute(int hidden) => Hidden = hidden;
+
+        /// <summary>Size of the hidden and cell states.</summary>
+        public int Hidden { get; }
+
+        /// <summary>Output every step's hidden state <c>[steps, hidden]</c> instead of the last one.</summary>
+        public bool ReturnSequences { get; set; }
     }
 
     /// <summary>Base of the element-wise activations. On a layer member it is fused into that layer's output;

@@ -50,7 +50,7 @@ internal static class BufferPlanner
         string input = "_input";
         Add(new Buffer(input, One(InputSize(p)), "the network input " + p.InputShape + (p.ImageInput ? ", [batch][C][ldP]" : ", panel [features, ld]")));
         string inputRows = "";
-        if (p.Trainable && !p.ImageInput)
+        if (p.Trainable && !p.ImageInput && !p.InputShape.IsSequence)
         {
             inputRows = "_inputRows";
             Add(new Buffer(inputRows, One(new BufferSize(0, p.InputSize, 0)), "the input as given, [batch, " + p.InputSize + "], for the first layer's weight gradient"));

@@ -80,6 +80,8 @@ internal readonly record struct Shape(EquatableArray<int> Dims)
     public int this[int i] => Dims[i];
     public int Size { get { int s = 1; foreach (int d in Dims) s *= d; return s; } }
     public bool IsImage => Dims.Count == 3;
+    /// <summary>A sequence <c>[steps, features]</c>, held as a panel <c>[features, steps·ld]</c>.</summary>
+    public bool IsSequence => Dims.Count == 2;
     public static Shape Of(params int[] dims) => new(EquatableArray.From(dims));
     public override string ToString() => "[" + string.Join(",", Dims) + "]";
 }

@@ -27,6 +27,34 @@ public static class Layout
             for (int b = batch; b < ld; b++) Mem.Add(ref dst, (nint)f * ld + b) = 0f;
     }
 
+    /// <summary>A batch of sequences, sample-major <c>[batch, steps, features]</c> (PyTorch's <c>batch_first=True</c>), into
+    /// a sequence panel <c>[features, steps·ld]</c>: <c>dst[f·steps·ld + t·ld + b] = src[(b·steps + t)·features + f]</c>;
+    /// padding columns <c>[batch, ld)</c> of every step zeroed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void SequencesToFeatureMajor(ReadOnlySpan<float> src, int batch, int steps, int features, ref float dst, int ld)
+    {
+        if (src.Length < batch * steps * features) throw new ArgumentException($"input holds {src.Length} floats, expected {batch}×{steps}×{features}");
+        ref float s = ref MemoryMarshal.GetReference(src);
+        nint row = (nint)steps * ld;
+        for (int t = 0; t < steps; t++)
+        {
+            Transpose(ref Mem.Add(ref s, t * features), batch, features, (nint)steps * features, ref Mem.Add(ref dst, (nint)t * ld), row);
+            for (int f = 0; f < features; f++)
+                for (int b = batch; b < ld; b++) Mem.Add(ref dst, f * row + (nint)t * ld + b) = 0f;
+        }
+    }
+
+    /// <summary>The inverse of <see cref="SequencesToFeatureMajor"/> for <c>b &lt; batch</c>: a sequence panel
+    /// <c>[features, steps·ld]</c> to <c>[batch, steps, features]</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void SequencesToSampleMajor(ref float src, int steps, int features, int ld, int batch, Span<float> dst)
+    {
+        if (dst.Length < batch * steps * features) throw new ArgumentException($"output holds {dst.Length} floats, expected {batch}×{steps}×{features}");
+        ref float d = ref MemoryMarshal.GetReference(dst);
+        for (int t = 0; t < steps; t++)
+            Transpose(ref Mem.Add(ref src, (nint)t * ld), features, batch, (nint)steps * ld, ref Mem.Add(ref d, t * features), (nint)steps * features);
+    }
+
     /// <summary><c>dst[b·features + f] = src[f·ld + b]</c> for <c>b &lt; batch</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ToSampleMajor(ref float src, int features, int ld, int batch, Span<float> dst)

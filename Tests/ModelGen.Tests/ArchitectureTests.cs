@@ -23,7 +23,7 @@ public class ArchitectureTests
     /// <summary>The golden models: their source files (copied beside the tests) and generated files.</summary>
     public static IEnumerable<object[]> GoldenModels() => new[]
     {
-        new object[] { "MnistMlp" }, new object[] { "LeNet" }, new object[] { "ResNet20" }, new object[] { "KindTour" },
+        new object[] { "MnistMlp" }, new object[] { "LeNet" }, new object[] { "ResNet20" }, new object[] { "KindTour" }, new object[] { "Recurrent" },
     };
 
     private static string Source(string model) => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Golden", model + ".source.cs"));

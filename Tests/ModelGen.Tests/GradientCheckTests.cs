@@ -28,7 +28,7 @@ public class GradientCheckTests
         nameof(GcRelu), nameof(GcLeaky), nameof(GcSigmoid), nameof(GcTanh), nameof(GcSoftmaxFused), nameof(GcStandalone), nameof(GcWide),
         nameof(GcMae), nameof(GcHuber), nameof(GcQuantile), nameof(GcBce), nameof(GcHinge), nameof(GcMultiHinge), nameof(GcL2),
         nameof(GcConv), nameof(GcConvStride), nameof(GcConvRect), nameof(GcResidual), nameof(GcBatchNorm), nameof(GcGelu), nameof(GcConvChannels),
-        nameof(GcInputReaders), nameof(GcFlatInputReaders),
+        nameof(GcInputReaders), nameof(GcFlatInputReaders), nameof(GcLstm), nameof(GcLstmStacked), nameof(GcLstmOneStep),
     };
 
     internal static double LossParam(string name) => name switch { nameof(GcHuber) => 0.5, nameof(GcQuantile) => 0.9, _ => 0 };
@@ -78,6 +78,9 @@ public class GradientCheckTests
         nameof(GcBatchNorm) => new GcBatchNorm(32, 20),
         nameof(GcGelu) => new GcGelu(32, 21),
         nameof(GcConvChannels) => new GcConvChannels(32, 22),
+        nameof(GcLstm) => new GcLstm(32, 23),
+        nameof(GcLstmStacked) => new GcLstmStacked(32, 24),
+        nameof(GcLstmOneStep) => new GcLstmOneStep(32, 25),
         nameof(GcInputReaders) => new GcInputReaders(32, 23),
         nameof(GcFlatInputReaders) => new GcFlatInputReaders(32, 24),
         _ => throw new ArgumentException(name),
@@ -110,6 +113,9 @@ public class GradientCheckTests
         GcInputReaders m => new[] { m.A, m.Sum, m.C, m.Proj, m.Sum2, m.F, m.Out },
         GcFlatInputReaders m => new[] { m.A, m.S, m.Q, m.P, m.T, m.Out },
         SmallLeNet m => new[] { m.Conv1, m.Pool1, m.Conv2, m.Pool2, m.Flat, m.Hidden, m.Logits },
+        GcLstm m => new[] { m.Rnn, m.Out },
+        GcLstmStacked m => new[] { m.L1, m.L2, m.Out },
+        GcLstmOneStep m => new[] { m.Rnn, m.Out },
         SampleMlp m => new[] { m.Hidden1, m.Hidden2, m.Logits },
         _ => throw new ArgumentException(model.GetType().Name),
     };

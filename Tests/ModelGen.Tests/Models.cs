@@ -359,3 +359,33 @@ public partial class ThreadNet
     [Dense(5)] public partial Layer Out { get; }
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }
+
+// ── Issue 10: recurrent layers ───────────────────────────────────────────────────────────────────────
+
+/// <summary>An LSTM on a sequence of 5 steps × 3 features, its last state into a dense layer (odd sizes: H = 4 ≠ F).</summary>
+[Network(5, 3)]
+public partial class GcLstm
+{
+    [Lstm(4)] public partial Layer Rnn { get; }
+    [Dense(3)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
+/// <summary>Two stacked LSTMs (every step's state into the second), one step and nine steps.</summary>
+[Network(9, 2)]
+public partial class GcLstmStacked
+{
+    [Lstm(5, ReturnSequences = true)] public partial Layer L1 { get; }
+    [Lstm(3)] public partial Layer L2 { get; }
+    [Dense(2)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
+/// <summary>A single step.</summary>
+[Network(1, 6)]
+public partial class GcLstmOneStep
+{
+    [Lstm(7)] public partial Layer Rnn { get; }
+    [Dense(4)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}

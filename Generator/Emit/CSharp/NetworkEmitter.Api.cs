@@ -40,6 +40,8 @@ internal static partial class NetworkEmitter
     private static string ToSamples(Shape shape, string buffer, string batch, string destination) =>
         shape.IsImage
             ? $"MG.Images.ToSamples(ref ws.Ref({buffer}), {batch}, {shape[0]}, {shape[1] * shape[2]}, {Geometry.LdP(shape[1] * shape[2])}, {destination});"
+            : shape.IsSequence
+            ? $"MG.Layout.SequencesToSampleMajor(ref ws.Ref({buffer}), {shape[0]}, {shape[1]}, ws.Ld, {batch}, {destination});"
             : $"MG.Layout.ToSampleMajor(ref ws.Ref({buffer}), {shape.Size}, ws.Ld, {batch}, {destination});";
 
     private static void EmitForwardApi(CodeWriter cw, NetworkPlan p)
@@ -69,13 +71,17 @@ internal static partial class NetworkEmitter
         cw.Line("/// <summary>The forward pass into <paramref name=\"ws\"/>: parameters are only read, so calls on different workspaces may overlap.</summary>");
         using (cw.Block("private void RunForward(Workspace ws, ReadOnlySpan<float> input, int batch, bool training)"))
         {
-            cw.Line("int n = batch == 1 && !training ? 1 : global::ModelGen.Simd.PanelWidth(batch);   // columns computed");
+            cw.Line(p.HasSequences
+                ? "int n = global::ModelGen.Simd.PanelWidth(batch);   // columns computed (sequence layers have no batch-1 path)"
+                : "int n = batch == 1 && !training ? 1 : global::ModelGen.Simd.PanelWidth(batch);   // columns computed");
             cw.Line("int ld = global::ModelGen.Simd.PanelStride(n);                                     // row stride of every panel");
             if (p.ImageInput)
             {
                 int c = p.InputShape[0], px = p.InputShape[1] * p.InputShape[2];
                 cw.Line($"MG.Images.FromSamples(input, batch, {c}, {px}, {Geometry.LdP(px)}, ref ws.Ref({p.Buffers.Input}));   // [batch][{c}][{Geometry.LdP(px)}]");
             }
+            else if (p.InputShape.IsSequence)
+                cw.Line($"MG.Layout.SequencesToFeatureMajor(input, batch, {p.InputShape[0]}, {p.InputShape[1]}, ref ws.Ref({p.Buffers.Input}), ld);   // [{p.InputShape[1]}, {p.InputShape[0]}·ld]");
             else
                 cw.Line($"MG.Layout.ToFeatureMajor(input, batch, InputSize, ref ws.Ref({p.Buffers.Input}), ld);");
             if (p.Buffers.InputRows.Length > 0) cw.Line($"if (training) input.Slice(0, batch * InputSize).CopyTo(ws.Span({p.Buffers.InputRows}, batch * InputSize));");

@@ -18,6 +18,7 @@ internal sealed class ReferenceNet
         public int[] InShape = Array.Empty<int>(), OutShape = Array.Empty<int>();
         public int KH, KW, S = 1, PH, PW;
         public int Input = -1, Skip = -1;      // indices of the layers read (−1: the network input)
+        public int Whh, Bhh, Hidden; public bool Sequences;   // Lstm: W = weight_ih, B = bias_ih
     }
 
     private readonly List<L> _layers = new();
@@ -49,6 +50,13 @@ internal sealed class ReferenceNet
                     _ => l.Type.ToString(),
                 },
             };
+            if (l.Type == LayerType.Lstm)
+            {
+                layer = layer with { W = tensors[l.Name + ".weight_ih_l0"].Offset, B = tensors[l.Name + ".bias_ih_l0"].Offset };
+                layer.Whh = tensors[l.Name + ".weight_hh_l0"].Offset; layer.Bhh = tensors[l.Name + ".bias_hh_l0"].Offset;
+                layer.Hidden = (int)l.Options["hidden"]; layer.Sequences = l.Options["return_sequences"] != 0;
+                layer.InShape = l.InputShape.ToArray(); layer.OutShape = l.OutputShape.ToArray(); layer.Op = "Lstm";
+            }
             if (l.Type == LayerType.Conv2D)
             {
                 layer.KH = (int)l.Options["kernel_height"]; layer.KW = (int)l.Options["kernel_width"]; layer.S = (int)l.Options["stride"];
@@ -97,6 +105,12 @@ internal sealed class ReferenceNet
                 outputs.Add(z);
                 continue;
             }
+            if (l.Op == "Lstm")
+            {
+                for (int b = 0; b < batch; b++) Lstm(l, p, a.AsSpan(b * l.In, l.In), z.AsSpan(b * l.Out, l.Out));
+                outputs.Add(z);
+                continue;
+            }
             if (l.Op is "Gelu" or "GeluTanh")
             {
                 for (int i = 0; i < z.Length; i++) z[i] = Gelu(a[i], l.Op == "GeluTanh");
@@ -126,6 +140,34 @@ internal sealed class ReferenceNet
             outputs.Add(z);
         }
         return outputs[^1];
+    }
+
+    /// <summary>PyTorch's LSTM by its equations, one sample: x <c>[T, F]</c>, gates i, f, g, o from zero states.</summary>
+    private static void Lstm(L l, double[] p, ReadOnlySpan<double> x, Span<double> y)
+    {
+        int t = l.InShape[0], f = l.InShape[1], hd = l.Hidden;
+        var h = new double[hd];
+        var c = new double[hd];
+        var gate = new double[4 * hd];
+        static double Sig(double v) => 1 / (1 + Math.Exp(-v));
+        for (int s = 0; s < t; s++)
+        {
+            for (int r = 0; r < 4 * hd; r++)
+            {
+                double acc = p[l.B + r] + p[l.Bhh + r];
+                for (int i = 0; i < f; i++) acc += p[l.W + r * f + i] * x[s * f + i];
+                for (int j = 0; j < hd; j++) acc += p[l.Whh + r * hd + j] * h[j];
+                gate[r] = acc;
+            }
+            for (int j = 0; j < hd; j++)
+            {
+                double ig = Sig(gate[j]), fg = Sig(gate[hd + j]), gg = Math.Tanh(gate[2 * hd + j]), og = Sig(gate[3 * hd + j]);
+                c[j] = fg * c[j] + ig * gg;
+                h[j] = og * Math.Tanh(c[j]);
+                if (l.Sequences) y[s * hd + j] = h[j];
+            }
+        }
+        if (!l.Sequences) h.CopyTo(y);
     }
 
     /// <summary>GELU by its definition: <c>x·Φ(x)</c> with erf from its Maclaurin series (or the tanh form).</summary>
@@ -264,6 +306,17 @@ internal sealed class ReferenceNet
         }
     }
 
+    private static IEnumerable<int> ParameterIndices(L l)
+    {
+        if (l.Op == "Lstm")
+        {
+            int g = 4 * l.Hidden;
+            return Enumerable.Range(l.W, g * l.InShape[1]).Concat(Enumerable.Range(l.Whh, g * l.Hidden))
+                .Concat(Enumerable.Range(l.B, g)).Concat(Enumerable.Range(l.Bhh, g));
+        }
+        return Enumerable.Range(l.W, WeightCount(l)).Concat(l.B < 0 ? Enumerable.Empty<int>() : Enumerable.Range(l.B, BiasCount(l)));
+    }
+
     private static int WeightCount(L l) => l.Op switch { "Conv2D" => l.OutShape[0] * l.InShape[0] * l.KH * l.KW, "BatchNorm2D" => l.InShape[0], _ => l.In * l.Out };
     private static int BiasCount(L l) => l.Op is "Conv2D" or "BatchNorm2D" ? l.OutShape[0] : l.Out;
 
@@ -272,8 +325,8 @@ internal sealed class ReferenceNet
     {
         var g = new double[p.Length];
         var q = (double[])p.Clone();
-        foreach (var l in _layers.Where(l => l.Dense))
-            foreach (int i in Enumerable.Range(l.W, WeightCount(l)).Concat(l.B < 0 ? Enumerable.Empty<int>() : Enumerable.Range(l.B, BiasCount(l))))
+        foreach (var l in _layers.Where(l => l.Dense || l.Op == "Lstm"))
+            foreach (int i in ParameterIndices(l))
             {
                 q[i] = p[i] + h; double up = Loss(q, x, batch, labels, targets);
                 q[i] = p[i] - h; double down = Loss(q, x, batch, labels, targets);
