@@ -117,7 +117,7 @@ internal sealed class Lstm : LayerKind, ICSharpLayer
                     cw.Line("// G_t += W_hh·h_(t−1)");
                     c.Gemm.Emit(cw, w, new GemmCall("whh", h.ToString(), "1", "hp", "row", "gt", "row", h.ToString(), g, null, null, "MG.Epilogue.Accumulate", "0f"));
                 }
-                cw.Line($"MG.Recurrent.LstmForward(ref gt, row, ref MG.Mem.Add(ref cells, (nint)(t == 0 ? 0 : t - 1) * ld), ref MG.Mem.Add(ref cells, (nint)t * ld), ref MG.Mem.Add(ref hs, (nint)t * ld), row, {h}, n, t == 0);");
+                cw.Line($"MG.Recurrent.LstmForward(ref gt, row, ref MG.Mem.Add(ref cells, (nint)(t == 0 ? 0 : t - 1) * ld), ref MG.Mem.Add(ref cells, (nint)t * ld), ref MG.Mem.Add(ref hs, (nint)t * ld), row, {h}, n, t == 0, {w.Enum});");
             }
             if (!Opt(l).ReturnSequences)
                 using (cw.Block($"for (int r = 0; r < {h}; r++)   // the output: h of the last step"))
@@ -147,7 +147,7 @@ internal sealed class Lstm : LayerKind, ICSharpLayer
             using (cw.Block($"for (int t = {t - 1}; t >= 0; t--)"))
             {
                 cw.Line("ref float gt = ref MG.Mem.Add(ref gates, (nint)t * ld);");
-                cw.Line($"MG.Recurrent.LstmBackward(ref gt, row, ref MG.Mem.Add(ref cells, (nint)(t == 0 ? 0 : t - 1) * ld), ref MG.Mem.Add(ref cells, (nint)t * ld), row, ref dh, ref dc, ld, {h}, n, batch, t == 0);");
+                cw.Line($"MG.Recurrent.LstmBackward(ref gt, row, ref MG.Mem.Add(ref cells, (nint)(t == 0 ? 0 : t - 1) * ld), ref MG.Mem.Add(ref cells, (nint)t * ld), row, ref dh, ref dc, ld, {h}, n, batch, t == 0, {w.Enum});");
                 cw.Line("if (t == 0) break;");
                 cw.Line($"// dh_(t−1) = W_hhᵀ·dG_t   (A = W_hhᵀ: row stride 1, reduction stride {h})");
                 c.Gemm.Emit(cw, w, new GemmCall("whh", "1", h.ToString(), "gt", "row", "dh", "ld", g.ToString(), h, null, null, "MG.Epilogue.Store", "0f"));

@@ -67,7 +67,7 @@ public static class Activations
     };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> F512(Activation f, float alpha, Vector512<float> x)
+    internal static Vector512<float> F512(Activation f, float alpha, Vector512<float> x)
     {
         switch (f)
         {
@@ -84,7 +84,7 @@ public static class Activations
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> F256(Activation f, float alpha, Vector256<float> x)
+    internal static Vector256<float> F256(Activation f, float alpha, Vector256<float> x)
     {
         switch (f)
         {

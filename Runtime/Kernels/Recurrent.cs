@@ -1,6 +1,7 @@
 using System;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace ModelGen.Kernels;
 
@@ -8,19 +9,17 @@ namespace ModelGen.Kernels;
 /// The element-wise part of a recurrent step, over the batch columns of one time step. Sequences are feature-major
 /// panels <c>[rows, T·ld]</c>: step t's columns are <c>[t·ld, t·ld + n)</c>, so the input projection, the recurrent
 /// product and the weight gradients are ordinary GEMMs over them. LSTM gates are stacked in PyTorch's order
-/// <c>i, f, g, o</c>, <c>hidden</c> rows each.
+/// <c>i, f, g, o</c>, <c>hidden</c> rows each. Every width computes the same formulas with the same sigmoid and tanh
+/// (<see cref="Activations"/>), lane by lane.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class Recurrent
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
-
     /// <summary>One LSTM step forward: <paramref name="gates"/> holds the pre-activations <c>[4H rows][ldg]</c> and is
     /// replaced by the activations <c>i = σ, f = σ, g = tanh, o = σ</c>; then <c>c = f⊙cPrev + i⊙g</c>,
     /// <c>h = o⊙tanh(c)</c> (rows <paramref name="ldc"/> apart; <paramref name="first"/>: cPrev = 0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void LstmForward(ref float gates, nint ldg, ref float cPrev, ref float c, ref float h, nint ldc, int hidden, int n, bool first)
+    public static void LstmForward(ref float gates, nint ldg, ref float cPrev, ref float c, ref float h, nint ldc, int hidden, int n, bool first, SimdWidth width)
     {
         for (int r = 0; r < hidden; r++)
         {
@@ -28,14 +27,44 @@ public static class Recurrent
             ref float gf = ref Mem.Add(ref gates, (hidden + r) * ldg);
             ref float gg = ref Mem.Add(ref gates, (2 * hidden + r) * ldg);
             ref float go = ref Mem.Add(ref gates, (3 * hidden + r) * ldg);
-            for (int j = 0; j < n; j++)
+            ref float cp = ref Mem.Add(ref cPrev, r * ldc);
+            ref float cr = ref Mem.Add(ref c, r * ldc);
+            ref float hr = ref Mem.Add(ref h, r * ldc);
+            int j = 0;
+            if (width == SimdWidth.V512)
+                for (; j + 16 <= n; j += 16)
+                {
+                    nuint u = (nuint)j;
+                    var i = Activations.F512(Activation.Sigmoid, 0f, Mem.Load512(ref gi, u));
+                    var f = Activations.F512(Activation.Sigmoid, 0f, Mem.Load512(ref gf, u));
+                    var g = Activations.F512(Activation.Tanh, 0f, Mem.Load512(ref gg, u));
+                    var o = Activations.F512(Activation.Sigmoid, 0f, Mem.Load512(ref go, u));
+                    i.StoreAt(ref gi, u); f.StoreAt(ref gf, u); g.StoreAt(ref gg, u); o.StoreAt(ref go, u);
+                    var cv = first ? i * g : f * Mem.Load512(ref cp, u) + i * g;
+                    cv.StoreAt(ref cr, u);
+                    (o * Activations.F512(Activation.Tanh, 0f, cv)).StoreAt(ref hr, u);
+                }
+            else if (width == SimdWidth.V256)
+                for (; j + 8 <= n; j += 8)
+                {
+                    nuint u = (nuint)j;
+                    var i = Activations.F256(Activation.Sigmoid, 0f, Mem.Load256(ref gi, u));
+                    var f = Activations.F256(Activation.Sigmoid, 0f, Mem.Load256(ref gf, u));
+                    var g = Activations.F256(Activation.Tanh, 0f, Mem.Load256(ref gg, u));
+                    var o = Activations.F256(Activation.Sigmoid, 0f, Mem.Load256(ref go, u));
+                    i.StoreAt(ref gi, u); f.StoreAt(ref gf, u); g.StoreAt(ref gg, u); o.StoreAt(ref go, u);
+                    var cv = first ? i * g : f * Mem.Load256(ref cp, u) + i * g;
+                    cv.StoreAt(ref cr, u);
+                    (o * Activations.F256(Activation.Tanh, 0f, cv)).StoreAt(ref hr, u);
+                }
+            for (; j < n; j++)
             {
-                float i = Sigmoid(Mem.Add(ref gi, j)), f = Sigmoid(Mem.Add(ref gf, j)), g = MathF.Tanh(Mem.Add(ref gg, j)), o = Sigmoid(Mem.Add(ref go, j));
+                float i = Activations.F(Activation.Sigmoid, 0f, Mem.Add(ref gi, j)), f = Activations.F(Activation.Sigmoid, 0f, Mem.Add(ref gf, j));
+                float g = Activations.F(Activation.Tanh, 0f, Mem.Add(ref gg, j)), o = Activations.F(Activation.Sigmoid, 0f, Mem.Add(ref go, j));
                 Mem.Add(ref gi, j) = i; Mem.Add(ref gf, j) = f; Mem.Add(ref gg, j) = g; Mem.Add(ref go, j) = o;
-                float cp = first ? 0f : Mem.Add(ref cPrev, r * ldc + j);
-                float cv = f * cp + i * g;
-                Mem.Add(ref c, r * ldc + j) = cv;
-                Mem.Add(ref h, r * ldc + j) = o * MathF.Tanh(cv);
+                float cv = first ? i * g : f * Mem.Add(ref cp, j) + i * g;
+                Mem.Add(ref cr, j) = cv;
+                Mem.Add(ref hr, j) = o * Activations.F(Activation.Tanh, 0f, cv);
             }
         }
     }
@@ -51,7 +80,7 @@ public static class Recurrent
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LstmBackward(ref float gates, nint ldg, ref float cPrev, ref float c, nint ldc, ref float dh, ref float dc, nint ldd,
-        int hidden, int n, int batch, bool first)
+        int hidden, int n, int batch, bool first, SimdWidth width)
     {
         for (int r = 0; r < hidden; r++)
         {
@@ -59,24 +88,61 @@ public static class Recurrent
             ref float gf = ref Mem.Add(ref gates, (hidden + r) * ldg);
             ref float gg = ref Mem.Add(ref gates, (2 * hidden + r) * ldg);
             ref float go = ref Mem.Add(ref gates, (3 * hidden + r) * ldg);
-            for (int j = 0; j < n; j++)
-            {
-                if (j >= batch)
+            ref float cp = ref Mem.Add(ref cPrev, r * ldc);
+            ref float cr = ref Mem.Add(ref c, r * ldc);
+            ref float dhr = ref Mem.Add(ref dh, r * ldd);
+            ref float dcr = ref Mem.Add(ref dc, r * ldd);
+            int j = 0;
+            if (width == SimdWidth.V512)
+                for (; j + 16 <= n; j += 16)
                 {
-                    Mem.Add(ref gi, j) = 0f; Mem.Add(ref gf, j) = 0f; Mem.Add(ref gg, j) = 0f; Mem.Add(ref go, j) = 0f;
-                    Mem.Add(ref dc, r * ldd + j) = 0f;
-                    continue;
+                    nuint u = (nuint)j;
+                    var one = Vector512<float>.One;
+                    var i = Mem.Load512(ref gi, u); var f = Mem.Load512(ref gf, u); var g = Mem.Load512(ref gg, u); var o = Mem.Load512(ref go, u);
+                    var tc = Activations.F512(Activation.Tanh, 0f, Mem.Load512(ref cr, u));
+                    var dhv = Mem.Load512(ref dhr, u);
+                    var dcv = Mem.Load512(ref dcr, u) + dhv * o * (one - tc * tc);
+                    var cpv = first ? Vector512<float>.Zero : Mem.Load512(ref cp, u);
+                    (dcv * g * i * (one - i)).StoreAt(ref gi, u);
+                    (dcv * cpv * f * (one - f)).StoreAt(ref gf, u);
+                    (dcv * i * (one - g * g)).StoreAt(ref gg, u);
+                    (dhv * tc * o * (one - o)).StoreAt(ref go, u);
+                    (dcv * f).StoreAt(ref dcr, u);
                 }
+            else if (width == SimdWidth.V256)
+                for (; j + 8 <= n; j += 8)
+                {
+                    nuint u = (nuint)j;
+                    var one = Vector256<float>.One;
+                    var i = Mem.Load256(ref gi, u); var f = Mem.Load256(ref gf, u); var g = Mem.Load256(ref gg, u); var o = Mem.Load256(ref go, u);
+                    var tc = Activations.F256(Activation.Tanh, 0f, Mem.Load256(ref cr, u));
+                    var dhv = Mem.Load256(ref dhr, u);
+                    var dcv = Mem.Load256(ref dcr, u) + dhv * o * (one - tc * tc);
+                    var cpv = first ? Vector256<float>.Zero : Mem.Load256(ref cp, u);
+                    (dcv * g * i * (one - i)).StoreAt(ref gi, u);
+                    (dcv * cpv * f * (one - f)).StoreAt(ref gf, u);
+                    (dcv * i * (one - g * g)).StoreAt(ref gg, u);
+                    (dhv * tc * o * (one - o)).StoreAt(ref go, u);
+                    (dcv * f).StoreAt(ref dcr, u);
+                }
+            for (; j < n; j++)
+            {
                 float i = Mem.Add(ref gi, j), f = Mem.Add(ref gf, j), g = Mem.Add(ref gg, j), o = Mem.Add(ref go, j);
-                float cp = first ? 0f : Mem.Add(ref cPrev, r * ldc + j);
-                float tc = MathF.Tanh(Mem.Add(ref c, r * ldc + j));
-                float dhv = Mem.Add(ref dh, r * ldd + j);
-                float dcv = Mem.Add(ref dc, r * ldd + j) + dhv * o * (1f - tc * tc);
+                float cpv = first ? 0f : Mem.Add(ref cp, j);
+                float tc = Activations.F(Activation.Tanh, 0f, Mem.Add(ref cr, j));
+                float dhv = Mem.Add(ref dhr, j);
+                float dcv = Mem.Add(ref dcr, j) + dhv * o * (1f - tc * tc);
                 Mem.Add(ref gi, j) = dcv * g * i * (1f - i);
-                Mem.Add(ref gf, j) = dcv * cp * f * (1f - f);
+                Mem.Add(ref gf, j) = dcv * cpv * f * (1f - f);
                 Mem.Add(ref gg, j) = dcv * i * (1f - g * g);
                 Mem.Add(ref go, j) = dhv * tc * o * (1f - o);
-                Mem.Add(ref dc, r * ldd + j) = dcv * f;
+                Mem.Add(ref dcr, j) = dcv * f;
+            }
+            // Padding columns carry no sample: their gradients are zero, so sums over whole panels count real samples only.
+            for (j = batch; j < n; j++)
+            {
+                Mem.Add(ref gi, j) = 0f; Mem.Add(ref gf, j) = 0f; Mem.Add(ref gg, j) = 0f; Mem.Add(ref go, j) = 0f;
+                Mem.Add(ref dcr, j) = 0f;
             }
         }
     }
