@@ -30,6 +30,10 @@ namespace ModelGen
         Gelu,
         /// <summary><see cref="LstmAttribute"/></summary>
         Lstm,
+        /// <summary><see cref="GruAttribute"/></summary>
+        Gru,
+        /// <summary><see cref="RnnAttribute"/></summary>
+        Rnn,
     }
 
     /// <summary>The element-wise activations (fused into a layer, or a layer of their own).</summary>
@@ -105,6 +109,44 @@ namespace ModelGen
 
         /// <summary>Output every step's hidden state <c>[steps, hidden]</c> instead of the last one.</summary>
         public bool ReturnSequences { get; set; }
+    }
+
+    /// <summary>
+    /// A gated recurrent unit layer, PyTorch's <c>nn.GRU</c> (one layer, one direction, <c>batch_first=True</c>) on a
+    /// sequence input <c>[steps, features]</c>: gates in PyTorch's order <c>r = σ(W_ir x + b_ir + W_hr h + b_hr)</c>,
+    /// <c>z = σ(…)</c>, <c>n = tanh(W_in x + b_in + r⊙(W_hn h + b_hn))</c>, <c>h' = (1 − z)⊙n + z⊙h</c>, from a zero
+    /// state. Output and parameters as <see cref="LstmAttribute"/> with 3 gates (<c>weight_ih_l0 [3·hidden, features]</c>…).
+    /// </summary>
+    public sealed class GruAttribute : LayerAttribute
+    {
+        /// <param name="hidden">Size of the hidden state.</param>
+        public GruAttribute(int hidden) => Hidden = hidden;
+
+        /// <summary>Size of the hidden state.</summary>
+        public int Hidden { get; }
+
+        /// <summary>Output every step's hidden state <c>[steps, hidden]</c> instead of the last one.</summary>
+        public bool ReturnSequences { get; set; }
+    }
+
+    /// <summary>
+    /// The Elman recurrent layer, PyTorch's <c>nn.RNN</c> (one layer, one direction, <c>batch_first=True</c>):
+    /// <c>h' = tanh(W_ih x + b_ih + W_hh h + b_hh)</c> (or ReLU), from a zero state. Output and parameters as
+    /// <see cref="LstmAttribute"/> with one gate.
+    /// </summary>
+    public sealed class RnnAttribute : LayerAttribute
+    {
+        /// <param name="hidden">Size of the hidden state.</param>
+        public RnnAttribute(int hidden) => Hidden = hidden;
+
+        /// <summary>Size of the hidden state.</summary>
+        public int Hidden { get; }
+
+        /// <summary>Output every step's hidden state <c>[steps, hidden]</c> instead of the last one.</summary>
+        public bool ReturnSequences { get; set; }
+
+        /// <summary><c>"tanh"</c> (default) or <c>"relu"</c>, PyTorch's names.</summary>
+        public string Nonlinearity { get; set; } = "tanh";
     }
 
     /// <summary>Base of the element-wise activations. On a layer member it is fused into that layer's output;

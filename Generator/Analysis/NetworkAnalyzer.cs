@@ -150,6 +150,7 @@ internal static class NetworkAnalyzer
         string? problem = loss.Kind switch
         {
             _ when last.ImageOut => $"a loss needs one value per output; the output is an image {last.OutShape}: add [Flatten] or [GlobalAvgPool] and a [Dense] layer",
+            _ when last.OutShape.IsSequence => $"a loss needs one vector per sample; the output is a sequence {last.OutShape}: end with a recurrent layer's last state (no ReturnSequences) and a [Dense] layer",
             LossKind.SoftmaxCrossEntropy when last.Activation == ActivationKind.Softmax =>
                 "SoftmaxCrossEntropy applies softmax to the logits itself; remove [Softmax] from the last layer",
             LossKind.SoftmaxCrossEntropy or LossKind.MultiClassHinge when last.Out < 2 =>

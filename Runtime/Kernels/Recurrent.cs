@@ -146,4 +146,92 @@ public static class Recurrent
             }
         }
     }
+
+    /// <summary>One GRU step forward (PyTorch's formulation): <paramref name="gi"/> holds <c>W_ih·x + b_ih</c> and
+    /// <paramref name="gh"/> <c>W_hh·h_(t−1) + b_hh</c> (gates r, z, n, <c>[3H rows][ldg]</c>); <c>r = σ(gi_r + gh_r)</c>,
+    /// <c>z = σ(gi_z + gh_z)</c>, <c>n = tanh(gi_n + r⊙gh_n)</c>, <c>h = (1 − z)⊙n + z⊙h_prev</c>. The rows of
+    /// <paramref name="gi"/> are replaced by r, z, n (<paramref name="gh"/>'s n rows are kept for backward).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void GruForward(ref float gi, ref float gh, nint ldg, ref float hPrev, ref float h, nint ldh, int hidden, int n, bool first)
+    {
+        for (int r = 0; r < hidden; r++)
+        {
+            ref float ir = ref Mem.Add(ref gi, r * ldg); ref float iz = ref Mem.Add(ref gi, (hidden + r) * ldg); ref float ineu = ref Mem.Add(ref gi, (2 * hidden + r) * ldg);
+            ref float hr = ref Mem.Add(ref gh, r * ldg); ref float hz = ref Mem.Add(ref gh, (hidden + r) * ldg); ref float hn = ref Mem.Add(ref gh, (2 * hidden + r) * ldg);
+            for (int j = 0; j < n; j++)
+            {
+                float rv = Activations.F(Activation.Sigmoid, 0f, Mem.Add(ref ir, j) + Mem.Add(ref hr, j));
+                float zv = Activations.F(Activation.Sigmoid, 0f, Mem.Add(ref iz, j) + Mem.Add(ref hz, j));
+                float nv = Activations.F(Activation.Tanh, 0f, Mem.Add(ref ineu, j) + rv * Mem.Add(ref hn, j));
+                float hp = first ? 0f : Mem.Add(ref hPrev, r * ldh + j);
+                Mem.Add(ref ir, j) = rv; Mem.Add(ref iz, j) = zv; Mem.Add(ref ineu, j) = nv;
+                Mem.Add(ref h, r * ldh + j) = (1f - zv) * nv + zv * hp;
+            }
+        }
+    }
+
+    /// <summary>
+    /// One GRU step backward. In: r, z, n in <paramref name="gi"/>, <c>gh_n</c> in <paramref name="gh"/>, the previous
+    /// hidden state, <paramref name="dh"/> = d loss / d h of the step. Out: <paramref name="gi"/> holds d loss / d
+    /// (W_ih·x + b_ih) — <c>[dr̂, dẑ, dn̂]</c> with <c>dn̂ = dh⊙(1−z)⊙(1−n²)</c>, <c>dẑ = dh⊙(h_prev − n)⊙z(1−z)</c>,
+    /// <c>dr̂ = dn̂⊙gh_n⊙r(1−r)</c> —, <paramref name="gh"/> holds d loss / d (W_hh·h + b_hh) = <c>[dr̂, dẑ, dn̂⊙r]</c>, and
+    /// <paramref name="dh"/> holds <c>dh⊙z</c>, the direct part of d loss / d h_prev (the caller adds <c>W_hhᵀ·dgh</c>).
+    /// Padding columns from <paramref name="batch"/> on get zero gradients.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void GruBackward(ref float gi, ref float gh, nint ldg, ref float hPrev, nint ldh, ref float dh, nint ldd, int hidden, int n, int batch, bool first)
+    {
+        for (int r = 0; r < hidden; r++)
+        {
+            ref float ir = ref Mem.Add(ref gi, r * ldg); ref float iz = ref Mem.Add(ref gi, (hidden + r) * ldg); ref float ineu = ref Mem.Add(ref gi, (2 * hidden + r) * ldg);
+            ref float hr = ref Mem.Add(ref gh, r * ldg); ref float hz = ref Mem.Add(ref gh, (hidden + r) * ldg); ref float hn = ref Mem.Add(ref gh, (2 * hidden + r) * ldg);
+            ref float dhr = ref Mem.Add(ref dh, r * ldd);
+            for (int j = 0; j < n; j++)
+            {
+                if (j >= batch)
+                {
+                    Mem.Add(ref ir, j) = 0f; Mem.Add(ref iz, j) = 0f; Mem.Add(ref ineu, j) = 0f;
+                    Mem.Add(ref hr, j) = 0f; Mem.Add(ref hz, j) = 0f; Mem.Add(ref hn, j) = 0f;
+                    Mem.Add(ref dhr, j) = 0f;
+                    continue;
+                }
+                float rv = Mem.Add(ref ir, j), zv = Mem.Add(ref iz, j), nv = Mem.Add(ref ineu, j), ghn = Mem.Add(ref hn, j);
+                float hp = first ? 0f : Mem.Add(ref hPrev, r * ldh + j);
+                float d = Mem.Add(ref dhr, j);
+                float dn = d * (1f - zv) * (1f - nv * nv);
+                float dz = d * (hp - nv) * zv * (1f - zv);
+                float dr = dn * ghn * rv * (1f - rv);
+                Mem.Add(ref ir, j) = dr; Mem.Add(ref iz, j) = dz; Mem.Add(ref ineu, j) = dn;
+                Mem.Add(ref hr, j) = dr; Mem.Add(ref hz, j) = dz; Mem.Add(ref hn, j) = dn * rv;
+                Mem.Add(ref dhr, j) = d * zv;
+            }
+        }
+    }
+
+    /// <summary>One step of an Elman RNN forward: <c>h = act(g)</c> (tanh, or ReLU when <paramref name="relu"/>),
+    /// <paramref name="g"/> = <c>W_ih·x + b_ih + W_hh·h_(t−1) + b_hh</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RnnForward(ref float g, nint ldg, ref float h, nint ldh, int hidden, int n, bool relu, SimdWidth width)
+    {
+        var f = relu ? Activation.Relu : Activation.Tanh;
+        for (int r = 0; r < hidden; r++)
+            Activations.Forward(f, 0f, System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref Mem.Add(ref g, r * ldg), n),
+                System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref Mem.Add(ref h, r * ldh), n), width);
+    }
+
+    /// <summary>One step of an Elman RNN backward: <paramref name="g"/> = d loss / d pre-activation = <c>dh⊙act'(h)</c>
+    /// (padding columns from <paramref name="batch"/> on set to zero).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RnnBackward(ref float g, nint ldg, ref float h, nint ldh, ref float dh, nint ldd, int hidden, int n, int batch, bool relu, SimdWidth width)
+    {
+        var f = relu ? Activation.Relu : Activation.Tanh;
+        for (int r = 0; r < hidden; r++)
+        {
+            ref float gr = ref Mem.Add(ref g, r * ldg);
+            Activations.Backward(f, 0f, System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref Mem.Add(ref dh, r * ldd), n),
+                System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref Mem.Add(ref h, r * ldh), n),
+                System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref gr, n), width);
+            for (int j = batch; j < n; j++) Mem.Add(ref gr, j) = 0f;
+        }
+    }
 }

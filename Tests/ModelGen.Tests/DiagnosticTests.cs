@@ -32,6 +32,20 @@ public class DiagnosticTests
         return d;
     }
 
+    /// <summary>The recurrent kinds: a non-sequence input, a non-positive hidden size, an unknown nonlinearity, and a
+    /// sequence output given to a loss.</summary>
+    [Theory]
+    [InlineData("[Network(3, 8, 8)]", "[Lstm(4)] public partial Layer A { get; }", "MG0014", "A", "sequence [steps, features]")]
+    [InlineData("[Network(12)]", "[Gru(4)] public partial Layer A { get; }", "MG0014", "A", "sequence [steps, features]")]
+    [InlineData("[Network(5, 3)]", "[Gru(0)] public partial Layer A { get; }", "MG0007", "A", "hidden")]
+    [InlineData("[Network(5, 3)]", "[Rnn(4, Nonlinearity = \"sigmoid\")] public partial Layer A { get; }", "MG0008", "A", "\"tanh\" or \"relu\"")]
+    [InlineData("[Network(5, 3)]", "[Lstm(4, ReturnSequences = true)] public partial Layer A { get; }", "MG0012", "L", "sequence [5,4]")]
+    public void Recurrent_layers_report_what_is_wrong(string network, string member, string id, string at, string words)
+    {
+        var d = Single($"{network} public partial class Net {{ {member} [Mse] public partial Loss L {{ get; }} }}", id, at);
+        Assert.Contains(words, d.GetMessage());
+    }
+
     [Fact]
     public void MG0001_class_not_partial() =>
         Single("[Network(4)] public class Net { [Dense(2)] public Layer A => null!; }", "MG0001", "Net");

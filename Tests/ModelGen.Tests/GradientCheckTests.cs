@@ -28,7 +28,7 @@ public class GradientCheckTests
         nameof(GcRelu), nameof(GcLeaky), nameof(GcSigmoid), nameof(GcTanh), nameof(GcSoftmaxFused), nameof(GcStandalone), nameof(GcWide),
         nameof(GcMae), nameof(GcHuber), nameof(GcQuantile), nameof(GcBce), nameof(GcHinge), nameof(GcMultiHinge), nameof(GcL2),
         nameof(GcConv), nameof(GcConvStride), nameof(GcConvRect), nameof(GcResidual), nameof(GcBatchNorm), nameof(GcGelu), nameof(GcConvChannels),
-        nameof(GcInputReaders), nameof(GcFlatInputReaders), nameof(GcLstm), nameof(GcLstmStacked), nameof(GcLstmOneStep),
+        nameof(GcInputReaders), nameof(GcFlatInputReaders), nameof(GcLstm), nameof(GcLstmStacked), nameof(GcLstmOneStep), nameof(GcGru), nameof(GcGruLast),
     };
 
     internal static double LossParam(string name) => name switch { nameof(GcHuber) => 0.5, nameof(GcQuantile) => 0.9, _ => 0 };
@@ -81,6 +81,8 @@ public class GradientCheckTests
         nameof(GcLstm) => new GcLstm(32, 23),
         nameof(GcLstmStacked) => new GcLstmStacked(32, 24),
         nameof(GcLstmOneStep) => new GcLstmOneStep(32, 25),
+        nameof(GcGru) => new GcGru(32, 26),
+        nameof(GcGruLast) => new GcGruLast(32, 27),
         nameof(GcInputReaders) => new GcInputReaders(32, 23),
         nameof(GcFlatInputReaders) => new GcFlatInputReaders(32, 24),
         _ => throw new ArgumentException(name),
@@ -116,6 +118,8 @@ public class GradientCheckTests
         GcLstm m => new[] { m.Rnn, m.Out },
         GcLstmStacked m => new[] { m.L1, m.L2, m.Out },
         GcLstmOneStep m => new[] { m.Rnn, m.Out },
+        GcGru m => new[] { m.G, m.R, m.Relu, m.Out },
+        GcGruLast m => new[] { m.G, m.Out },
         SampleMlp m => new[] { m.Hidden1, m.Hidden2, m.Logits },
         _ => throw new ArgumentException(model.GetType().Name),
     };

@@ -389,3 +389,23 @@ public partial class GcLstmOneStep
     [Dense(4)] public partial Layer Out { get; }
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }
+
+/// <summary>A GRU with every step's state into a tanh RNN, then a ReLU RNN's last state (the three cells stacked).</summary>
+[Network(6, 3)]
+public partial class GcGru
+{
+    [Gru(5, ReturnSequences = true)] public partial Layer G { get; }
+    [Rnn(4, ReturnSequences = true)] public partial Layer R { get; }
+    [Rnn(3, Nonlinearity = "relu")] public partial Layer Relu { get; }
+    [Dense(3)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
+/// <summary>A GRU's last state (one and two steps are covered by the LSTM models' shapes too).</summary>
+[Network(2, 4)]
+public partial class GcGruLast
+{
+    [Gru(3)] public partial Layer G { get; }
+    [Dense(2)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}

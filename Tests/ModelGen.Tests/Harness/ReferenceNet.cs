@@ -18,7 +18,7 @@ internal sealed class ReferenceNet
         public int[] InShape = Array.Empty<int>(), OutShape = Array.Empty<int>();
         public int KH, KW, S = 1, PH, PW;
         public int Input = -1, Skip = -1;      // indices of the layers read (−1: the network input)
-        public int Whh, Bhh, Hidden; public bool Sequences;   // Lstm: W = weight_ih, B = bias_ih
+        public int Whh, Bhh, Hidden, Gates; public bool Sequences, Relu;   // recurrent: W = weight_ih, B = bias_ih
     }
 
     private readonly List<L> _layers = new();
@@ -50,12 +50,14 @@ internal sealed class ReferenceNet
                     _ => l.Type.ToString(),
                 },
             };
-            if (l.Type == LayerType.Lstm)
+            if (l.Type is LayerType.Lstm or LayerType.Gru or LayerType.Rnn)
             {
                 layer = layer with { W = tensors[l.Name + ".weight_ih_l0"].Offset, B = tensors[l.Name + ".bias_ih_l0"].Offset };
                 layer.Whh = tensors[l.Name + ".weight_hh_l0"].Offset; layer.Bhh = tensors[l.Name + ".bias_hh_l0"].Offset;
                 layer.Hidden = (int)l.Options["hidden"]; layer.Sequences = l.Options["return_sequences"] != 0;
-                layer.InShape = l.InputShape.ToArray(); layer.OutShape = l.OutputShape.ToArray(); layer.Op = "Lstm";
+                layer.InShape = l.InputShape.ToArray(); layer.OutShape = l.OutputShape.ToArray(); layer.Op = l.Type.ToString();
+                layer.Gates = l.Type switch { LayerType.Lstm => 4, LayerType.Gru => 3, _ => 1 };
+                layer.Relu = l.Options.TryGetValue("relu", out double relu) && relu != 0;
             }
             if (l.Type == LayerType.Conv2D)
             {
@@ -105,9 +107,9 @@ internal sealed class ReferenceNet
                 outputs.Add(z);
                 continue;
             }
-            if (l.Op == "Lstm")
+            if (l.Gates > 0)
             {
-                for (int b = 0; b < batch; b++) Lstm(l, p, a.AsSpan(b * l.In, l.In), z.AsSpan(b * l.Out, l.Out));
+                for (int b = 0; b < batch; b++) Recurrent(l, p, a.AsSpan(b * l.In, l.In), z.AsSpan(b * l.Out, l.Out));
                 outputs.Add(z);
                 continue;
             }
@@ -142,28 +144,45 @@ internal sealed class ReferenceNet
         return outputs[^1];
     }
 
-    /// <summary>PyTorch's LSTM by its equations, one sample: x <c>[T, F]</c>, gates i, f, g, o from zero states.</summary>
-    private static void Lstm(L l, double[] p, ReadOnlySpan<double> x, Span<double> y)
+    /// <summary>PyTorch's LSTM, GRU and RNN by their equations, one sample: x <c>[T, F]</c>, zero initial states.</summary>
+    private static void Recurrent(L l, double[] p, ReadOnlySpan<double> x, Span<double> y)
     {
-        int t = l.InShape[0], f = l.InShape[1], hd = l.Hidden;
+        int t = l.InShape[0], f = l.InShape[1], hd = l.Hidden, g = l.Gates * hd;
         var h = new double[hd];
         var c = new double[hd];
-        var gate = new double[4 * hd];
+        var gi = new double[g];
+        var gh = new double[g];
         static double Sig(double v) => 1 / (1 + Math.Exp(-v));
         for (int s = 0; s < t; s++)
         {
-            for (int r = 0; r < 4 * hd; r++)
+            for (int r = 0; r < g; r++)
             {
-                double acc = p[l.B + r] + p[l.Bhh + r];
-                for (int i = 0; i < f; i++) acc += p[l.W + r * f + i] * x[s * f + i];
-                for (int j = 0; j < hd; j++) acc += p[l.Whh + r * hd + j] * h[j];
-                gate[r] = acc;
+                double a = p[l.B + r], b = p[l.Bhh + r];
+                for (int i = 0; i < f; i++) a += p[l.W + r * f + i] * x[s * f + i];
+                for (int j = 0; j < hd; j++) b += p[l.Whh + r * hd + j] * h[j];
+                gi[r] = a; gh[r] = b;
             }
             for (int j = 0; j < hd; j++)
             {
-                double ig = Sig(gate[j]), fg = Sig(gate[hd + j]), gg = Math.Tanh(gate[2 * hd + j]), og = Sig(gate[3 * hd + j]);
-                c[j] = fg * c[j] + ig * gg;
-                h[j] = og * Math.Tanh(c[j]);
+                switch (l.Op)
+                {
+                    case "Lstm":
+                    {
+                        double ig = Sig(gi[j] + gh[j]), fg = Sig(gi[hd + j] + gh[hd + j]), gg = Math.Tanh(gi[2 * hd + j] + gh[2 * hd + j]), og = Sig(gi[3 * hd + j] + gh[3 * hd + j]);
+                        c[j] = fg * c[j] + ig * gg;
+                        h[j] = og * Math.Tanh(c[j]);
+                        break;
+                    }
+                    case "Gru":
+                    {
+                        double rg = Sig(gi[j] + gh[j]), zg = Sig(gi[hd + j] + gh[hd + j]), ng = Math.Tanh(gi[2 * hd + j] + rg * gh[2 * hd + j]);
+                        h[j] = (1 - zg) * ng + zg * h[j];   // h[j] is still h_(t−1): gh was computed from it above
+                        break;
+                    }
+                    default:
+                        h[j] = l.Relu ? Math.Max(0, gi[j] + gh[j]) : Math.Tanh(gi[j] + gh[j]);
+                        break;
+                }
                 if (l.Sequences) y[s * hd + j] = h[j];
             }
         }
@@ -308,9 +327,9 @@ internal sealed class ReferenceNet
 
     private static IEnumerable<int> ParameterIndices(L l)
     {
-        if (l.Op == "Lstm")
+        if (l.Gates > 0)
         {
-            int g = 4 * l.Hidden;
+            int g = l.Gates * l.Hidden;
             return Enumerable.Range(l.W, g * l.InShape[1]).Concat(Enumerable.Range(l.Whh, g * l.Hidden))
                 .Concat(Enumerable.Range(l.B, g)).Concat(Enumerable.Range(l.Bhh, g));
         }
@@ -325,7 +344,7 @@ internal sealed class ReferenceNet
     {
         var g = new double[p.Length];
         var q = (double[])p.Clone();
-        foreach (var l in _layers.Where(l => l.Dense || l.Op == "Lstm"))
+        foreach (var l in _layers.Where(l => l.Dense || l.Gates > 0))
             foreach (int i in ParameterIndices(l))
             {
                 q[i] = p[i] + h; double up = Loss(q, x, batch, labels, targets);

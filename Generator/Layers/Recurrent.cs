@@ -1,0 +1,336 @@
+using System.Collections.Generic;
+using ModelGen.Generator.Analysis;
+using ModelGen.Generator.Diagnostics;
+using ModelGen.Generator.Emit;
+using ModelGen.Generator.Emit.CSharp;
+using ModelGen.Generator.Model;
+
+namespace ModelGen.Generator.Layers;
+
+/// <summary>A recurrent layer's options: hidden size, every step's state or the last, ReLU instead of tanh (Rnn only).</summary>
+internal sealed record RecurrentOptions(int Hidden, bool ReturnSequences, bool Relu) : LayerOptions;
+
+/// <summary>
+/// What LSTM, GRU and the Elman RNN share, as PyTorch defines them (one layer, one direction, zero initial state):
+/// a sequence input <c>[T, F]</c> held as a feature-major panel <c>[F, T·ld]</c> (step t in columns <c>[t·ld, t·ld + n)</c>,
+/// the batch in the vector lanes), parameters <c>weight_ih_l0 [G·H, F]</c>, <c>weight_hh_l0 [G·H, H]</c>,
+/// <c>bias_ih_l0</c>, <c>bias_hh_l0</c> (G gates in PyTorch's order), and the shape of the code: per step the input
+/// projection and the recurrent product as GEMMs of the model's micro-kernels, then one element-wise cell pass
+/// (<c>Runtime/Kernels/Recurrent.cs</c>); backward through time step by step, then the weight and bias gradients as
+/// single GEMMs and sums over all <c>T·ld</c> columns (the cells zero the padding columns' gradients). A kind supplies
+/// its gates, its cell calls and its banner.
+/// </summary>
+internal abstract class RecurrentLayer : LayerKind, ICSharpLayer
+{
+    public override bool HasWeights => true;
+
+    /// <summary>Gates stacked in the weights (4 LSTM, 3 GRU, 1 RNN).</summary>
+    protected abstract int Gates { get; }
+
+    /// <summary>GRU keeps <c>W_hh·h + b_hh</c> apart from <c>W_ih·x + b_ih</c> (its n gate multiplies it by r); LSTM and
+    /// RNN add both biases once and accumulate the recurrent product onto the input projection.</summary>
+    protected virtual bool SeparateHidden => false;
+
+    public override LayerOptions? Read(AttributeArgs a, LayerDiagnostics d) => new RecurrentOptions(a.Int(0, 0), a.NamedBool("ReturnSequences", false), false);
+
+    protected static RecurrentOptions Opt(LayerPlan l) => (RecurrentOptions)l.Options;
+    protected static int T(LayerPlan l) => l.InShape[0];
+    protected static int F(LayerPlan l) => l.InShape[1];
+    protected static int H(LayerPlan l) => Opt(l).Hidden;
+
+    public override LayerShape? Infer(LayerSpec s, IReadOnlyList<Shape> inputs, LayerDiagnostics d)
+    {
+        var o = (RecurrentOptions)s.Options;
+        var x = inputs[0];
+        if (o.Hidden <= 0) { d.Report(Descriptors.NonPositiveSize, "hidden", o.Hidden); return null; }
+        if (x.Rank != 2) { Fused.WrongInput(d, $"{Name}({o.Hidden})", "a sequence [steps, features] (declare the network as [Network(steps, features)])", x); return null; }
+        int t = x[0], f = x[1], h = o.Hidden, g = Gates * h;
+        if ((long)g * (f + h) > int.MaxValue / 4) { d.Invalid($"{Name}({h}) on {f} features has more weights than one arena can address"); return null; }
+        var tensors = EquatableArray.From(new[]
+        {
+            new TensorSpec("weight_ih_l0", EquatableArray.From(new[] { g, f }), TensorRole.Weight, TensorInit.XavierUniform, f, g),
+            new TensorSpec("weight_hh_l0", EquatableArray.From(new[] { g, h }), TensorRole.Weight, TensorInit.XavierUniform, h, g),
+            new TensorSpec("bias_ih_l0", EquatableArray.From(new[] { g }), TensorRole.Parameter, TensorInit.Zeros),
+            new TensorSpec("bias_hh_l0", EquatableArray.From(new[] { g }), TensorRole.Parameter, TensorInit.Zeros),
+        });
+        long flops = (long)t * (2L * g * (f + h) + 10L * h);
+        return new LayerShape(o.ReturnSequences ? Shape.Of(t, h) : Shape.Of(h), tensors, flops, o);
+    }
+
+    public override ReceptiveField ReceptiveField(LayerPlan l, IReadOnlyList<ReceptiveField> inputs) => Analysis.ReceptiveField.Whole;
+
+    public override string Describe(LayerPlan l) => $"{Name}({H(l)}{(Opt(l).Relu ? ", relu" : "")}{(Opt(l).ReturnSequences ? ", sequences" : "")})";
+
+    public override IEnumerable<(string Key, double Value)> Hyperparameters(LayerPlan l)
+    {
+        yield return ("hidden", H(l));
+        yield return ("return_sequences", Opt(l).ReturnSequences ? 1 : 0);
+        if (Opt(l).Relu) yield return ("relu", 1);
+    }
+
+    /// <summary>The banner's lines for the cell: forward and backward equations.</summary>
+    protected abstract IEnumerable<string> CellMath(LayerPlan l);
+
+    public override IEnumerable<string> Math(LayerPlan l, NetworkPlan p)
+    {
+        int t = T(l), f = F(l), h = H(l), g = Gates * h;
+        foreach (var line in CellMath(l)) yield return line;
+        yield return $"          x:[{t},{f}] W_ih:[{g},{f}] W_hh:[{g},{h}] y:{l.OutShape}" + (Opt(l).ReturnSequences ? " (every h_t)" : " (h of the last step)");
+        yield return $"          sequences as panels [rows, {t}·ld]: per step the input projection W_ih·x_t and the recurrent product W_hh·h_(t−1) (GEMMs, batch in the lanes), then the cell";
+        yield return "          backward through time, t = T−1…0; then dW_ih += dGᵢ·Xᵀ, dW_hh += dGₕ(steps 1…)·H(steps …T−2)ᵀ, db += Σ dG: GEMMs and sums over all steps at once;"
+            + " dx_t = W_ihᵀ·dGᵢ_t";
+        if (l.L2 > 0f) yield return Fused.L2Line(l);
+        yield return $"params  : {Text.N0(l.ParameterCount)} (weight_ih_l0 {Text.N0(g * f)} + weight_hh_l0 {Text.N0(g * h)} + 2 × bias {Text.N0(g)})   FLOPs/sample: {Text.N0(l.Flops)}";
+    }
+
+    /// <summary>Scratch beyond the shared set (LSTM's cell states).</summary>
+    protected virtual IEnumerable<ScratchRequest> CellScratch(LayerPlan l) { yield break; }
+
+    public override IEnumerable<ScratchRequest> Scratch(LayerPlan l, NetworkPlan p)
+    {
+        int t = T(l), h = H(l), g = Gates * h;
+        yield return new ScratchRequest("gates", BufferSize.Panel((long)t * g), ScratchScope.PerLayer, false,
+            $"gates of every step [{g}, T·ld] (activations; in backward, d loss / d pre-activation)");
+        if (SeparateHidden)
+            yield return new ScratchRequest("hgates", BufferSize.Panel((long)t * g), ScratchScope.PerLayer, false, $"W_hh·h + b_hh of every step [{g}, T·ld] (in backward, its gradient)");
+        if (!Opt(l).ReturnSequences)
+            yield return new ScratchRequest("states", BufferSize.Panel((long)t * h), ScratchScope.PerLayer, false, "hidden states of every step [H, T·ld]");
+        if (!SeparateHidden)
+            yield return new ScratchRequest("bsum", BufferSize.Floats(g), ScratchScope.PerLayer, false, "b_ih + b_hh");
+        foreach (var s in CellScratch(l)) yield return s;
+        yield return new ScratchRequest("dh", BufferSize.Panel(h), ScratchScope.Shared, true, "d loss / d h of the current step [H, ld]");
+        yield return new ScratchRequest("xs", BufferSize.Panel((long)t * F(l)), ScratchScope.Shared, true, "the input transposed to [T·ld, F] (and a dense layer's to [batch, in])");
+        yield return new ScratchRequest("hs", BufferSize.Panel((long)t * h), ScratchScope.Shared, true, "the hidden states transposed to [T·ld, H]");
+    }
+
+    /// <summary>The buffer holding every step's hidden state: the output itself with ReturnSequences.</summary>
+    protected static string States(CSharpLayer c) => Opt(c.Layer).ReturnSequences ? c.Output : c.Scratch("states");
+
+    /// <summary>The cell's forward call for step <c>t</c> (locals: <c>gt</c>, <c>ht</c> for GRU, <c>hs</c>, <c>row</c>, <c>ld</c>, <c>n</c>).</summary>
+    protected abstract void CellForward(CodeWriter cw, CSharpLayer c, Width w);
+
+    /// <summary>The cell's backward call for step <c>t</c> (locals as forward, plus <c>dh</c>, <c>batch</c>).</summary>
+    protected abstract void CellBackward(CodeWriter cw, CSharpLayer c, Width w);
+
+    /// <summary>Statements before the backward loop (LSTM clears its dc).</summary>
+    protected virtual void BeforeBackward(CodeWriter cw, CSharpLayer c) { }
+
+    public void Forward(CodeWriter cw, CSharpLayer c, Width w)
+    {
+        var l = c.Layer;
+        int t = T(l), f = F(l), h = H(l), g = Gates * h;
+        using (c.ForwardMethod(cw, w))
+        {
+            cw.Line($"nint row = (nint){t} * ld;   // row stride of a sequence panel");
+            cw.Line($"ref float wih = ref _arena.Ref({c.Tensor("weight_ih_l0")});   // [{g}, {f}]");
+            cw.Line($"ref float whh = ref _arena.Ref({c.Tensor("weight_hh_l0")});   // [{g}, {h}]");
+            if (SeparateHidden)
+            {
+                cw.Line($"ref float bih = ref _arena.Ref({c.Tensor("bias_ih_l0")});");
+                cw.Line($"ref float bhh = ref _arena.Ref({c.Tensor("bias_hh_l0")});");
+            }
+            else
+            {
+                cw.Line($"ref float bih = ref ws.Ref({c.Scratch("bsum")});   // b_ih + b_hh");
+                cw.Line($"MG.Sum.Add(_arena.Span({c.Tensor("bias_ih_l0")}, {g}), _arena.Span({c.Tensor("bias_hh_l0")}, {g}), ws.Span({c.Scratch("bsum")}, {g}), {w.Enum});");
+            }
+            cw.Line($"ref float x = ref ws.Ref({c.Input});   // [{f}, {t}·ld]");
+            cw.Line($"ref float gates = ref ws.Ref({c.Scratch("gates")});   // [{g}, {t}·ld]");
+            if (SeparateHidden) cw.Line($"ref float hgates = ref ws.Ref({c.Scratch("hgates")});   // [{g}, {t}·ld]");
+            cw.Line($"ref float hs = ref ws.Ref({States(c)});   // [{h}, {t}·ld]");
+            using (cw.Block($"for (int t = 0; t < {t}; t++)"))
+            {
+                cw.Line("ref float xt = ref MG.Mem.Add(ref x, (nint)t * ld);");
+                cw.Line("ref float gt = ref MG.Mem.Add(ref gates, (nint)t * ld);");
+                cw.Line(SeparateHidden ? "// Gᵢ_t = W_ih·x_t + b_ih" : "// G_t = W_ih·x_t + b_ih + b_hh");
+                c.Gemm.Emit(cw, w, new GemmCall("wih", f.ToString(), "1", "xt", "row", "gt", "row", f.ToString(), g, null, "bih", "MG.Epilogue.Bias", "0f"));
+                if (SeparateHidden)
+                {
+                    cw.Line("ref float ht = ref MG.Mem.Add(ref hgates, (nint)t * ld);");
+                    using (cw.Block("if (t == 0)   // h_(−1) = 0: Gₕ_0 = b_hh"))
+                    using (cw.Block($"for (int r = 0; r < {g}; r++)"))
+                        cw.Line($"ws.Span({c.Scratch("hgates")} + r * row, n).Fill(MG.Mem.Add(ref bhh, r));");
+                    using (cw.Block("else"))
+                    {
+                        cw.Line("ref float hp = ref MG.Mem.Add(ref hs, (nint)(t - 1) * ld);");
+                        cw.Line("// Gₕ_t = W_hh·h_(t−1) + b_hh");
+                        c.Gemm.Emit(cw, w, new GemmCall("whh", h.ToString(), "1", "hp", "row", "ht", "row", h.ToString(), g, null, "bhh", "MG.Epilogue.Bias", "0f"));
+                    }
+                }
+                else
+                    using (cw.Block("if (t > 0)"))
+                    {
+                        cw.Line("ref float hp = ref MG.Mem.Add(ref hs, (nint)(t - 1) * ld);");
+                        cw.Line("// G_t += W_hh·h_(t−1)");
+                        c.Gemm.Emit(cw, w, new GemmCall("whh", h.ToString(), "1", "hp", "row", "gt", "row", h.ToString(), g, null, null, "MG.Epilogue.Accumulate", "0f"));
+                    }
+                CellForward(cw, c, w);
+            }
+            if (!Opt(l).ReturnSequences)
+                using (cw.Block($"for (int r = 0; r < {h}; r++)   // the output: h of the last step"))
+                    cw.Line($"ws.Span({States(c)} + r * row + {t - 1} * (nint)ld, n).CopyTo(ws.Span({c.Output} + (long)r * ld, n));");
+        }
+    }
+
+    public void Backward(CodeWriter cw, CSharpLayer c, Width w)
+    {
+        var l = c.Layer;
+        int t = T(l), f = F(l), h = H(l), g = Gates * h;
+        bool seq = Opt(l).ReturnSequences;
+        string hgates = SeparateHidden ? "hgates" : "gates";
+        using (c.BackwardMethod(cw, w))
+        {
+            cw.Line($"nint row = (nint){t} * ld;   // row stride of a sequence panel");
+            cw.Line($"ref float wih = ref _arena.Ref({c.Tensor("weight_ih_l0")});   // [{g}, {f}]");
+            cw.Line($"ref float whh = ref _arena.Ref({c.Tensor("weight_hh_l0")});   // [{g}, {h}]");
+            cw.Line($"ref float gates = ref ws.Ref({c.Scratch("gates")});   // [{g}, {t}·ld]: the gates, turned into their gradients step by step");
+            if (SeparateHidden) cw.Line($"ref float hgates = ref ws.Ref({c.Scratch("hgates")});   // [{g}, {t}·ld]");
+            cw.Line($"ref float hs = ref ws.Ref({States(c)});");
+            cw.Line($"ref float dh = ref ws.Ref({c.Scratch("dh")});   // [{h}, ld]");
+            BeforeBackward(cw, c);
+            using (cw.Block($"for (int r = 0; r < {h}; r++)   // dh of the last step: the output gradient"))
+                cw.Line(seq ? $"ws.Span({c.OutputGrad} + r * row + {t - 1} * (nint)ld, ld).CopyTo(ws.Span({c.Scratch("dh")} + (long)r * ld, ld));"
+                            : $"ws.Span({c.OutputGrad} + (long)r * ld, ld).CopyTo(ws.Span({c.Scratch("dh")} + (long)r * ld, ld));");
+            using (cw.Block($"for (int t = {t - 1}; t >= 0; t--)"))
+            {
+                cw.Line("ref float gt = ref MG.Mem.Add(ref gates, (nint)t * ld);");
+                if (SeparateHidden) cw.Line("ref float ht = ref MG.Mem.Add(ref hgates, (nint)t * ld);");
+                CellBackward(cw, c, w);
+                cw.Line("if (t == 0) break;");
+                cw.Line($"// dh_(t−1) {(SeparateHidden ? "+=" : "=")} W_hhᵀ·dGₕ_t   (A = W_hhᵀ: row stride 1, reduction stride {h})");
+                c.Gemm.Emit(cw, w, new GemmCall("whh", "1", h.ToString(), SeparateHidden ? "ht" : "gt", "row", "dh", "ld", g.ToString(), h, null, null,
+                    SeparateHidden ? "MG.Epilogue.Accumulate" : "MG.Epilogue.Store", "0f"));
+                if (seq)
+                    using (cw.Block($"for (int r = 0; r < {h}; r++)   // + the output gradient of step t − 1"))
+                        cw.Line($"MG.Sum.Add(ws.Span({c.Scratch("dh")} + (long)r * ld, n), ws.Span({c.OutputGrad} + r * row + (t - 1) * (nint)ld, n), ws.Span({c.Scratch("dh")} + (long)r * ld, n), {w.Enum});");
+            }
+            cw.Line($"// Parameter gradients over all {t} steps at once (the gradients are zero in the padding columns).");
+            cw.Line($"MG.Reductions.AddRowSums(ref gates, {g}, (int)row, (int)row, ref _arena.Ref(GradientBase + {c.Tensor("bias_ih_l0")}), {w.Enum});   // db_ih += Σ dGᵢ");
+            cw.Line($"MG.Reductions.AddRowSums(ref {hgates}, {g}, (int)row, (int)row, ref _arena.Ref(GradientBase + {c.Tensor("bias_hh_l0")}), {w.Enum});   // db_hh += Σ dGₕ");
+            cw.Line($"MG.Layout.ToSampleMajor(ref ws.Ref({c.Input}), {f}, (int)row, (int)row, ws.Span({c.Scratch("xs")}, (int)row * {f}));   // X as [T·ld, {f}]");
+            cw.Line($"MG.Layout.ToSampleMajor(ref hs, {h}, (int)row, (int)row, ws.Span({c.Scratch("hs")}, (int)row * {h}));   // H as [T·ld, {h}]");
+            cw.Line($"ref float xs = ref ws.Ref({c.Scratch("xs")});");
+            cw.Line($"ref float hts = ref ws.Ref({c.Scratch("hs")});");
+            cw.Line($"ref float dwih = ref _arena.Ref(GradientBase + {c.Tensor("weight_ih_l0")});");
+            cw.Line($"ref float dwhh = ref _arena.Ref(GradientBase + {c.Tensor("weight_hh_l0")});");
+            cw.Line("// dW_ih[g,f] += Σ_(t,b) dGᵢ[g, t·ld+b]·x[f, t·ld+b]");
+            c.Gemm.Emit(cw, w, new GemmCall("gates", "row", "1", "xs", f.ToString(), "dwih", f.ToString(), "(int)row", g, f, null, "MG.Epilogue.Accumulate", "0f"));
+            cw.Line("// dW_hh[g,j] += Σ_(t≥1,b) dGₕ[g, t·ld+b]·h[j, (t−1)·ld+b]");
+            cw.Line($"ref float dgh1 = ref MG.Mem.Add(ref {hgates}, ld);");
+            c.Gemm.Emit(cw, w, new GemmCall("dgh1", "row", "1", "hts", h.ToString(), "dwhh", h.ToString(), "(int)row - ld", g, h, null, "MG.Epilogue.Accumulate", "0f"));
+            if (c.InputGrad is not null)
+                using (c.InputGradGuard(cw))
+                {
+                    cw.Line($"ref float dx = ref ws.Ref({c.InputGrad});   // [{f}, {t}·ld]");
+                    using (cw.Block($"for (int t = 0; t < {t}; t++)"))
+                    {
+                        cw.Line("ref float gt = ref MG.Mem.Add(ref gates, (nint)t * ld);");
+                        cw.Line("ref float dxt = ref MG.Mem.Add(ref dx, (nint)t * ld);");
+                        cw.Line($"// dx_t = W_ihᵀ·dGᵢ_t   (A = W_ihᵀ: row stride 1, reduction stride {f})");
+                        c.Gemm.Emit(cw, w, new GemmCall("wih", "1", f.ToString(), "gt", "row", "dxt", "row", g.ToString(), f, null, null, "MG.Epilogue.Store", "0f"));
+                    }
+                }
+        }
+    }
+}
+
+/// <summary>
+/// LSTM, PyTorch's <c>nn.LSTM</c>: gates i, f, g, o; <c>c_t = f⊙c_(t−1) + i⊙g</c>, <c>h_t = o⊙tanh(c_t)</c>. The cell
+/// states of every step are kept for backward.
+/// </summary>
+internal sealed class Lstm : RecurrentLayer
+{
+    public static readonly Lstm Instance = new();
+    public override string Name => "Lstm";
+    protected override int Gates => 4;
+
+    protected override IEnumerable<string> CellMath(LayerPlan l)
+    {
+        yield return $"forward : for t = 0…{T(l) - 1}: [i f g o] = [σ σ tanh σ](W_ih·x_t + b_ih + W_hh·h_(t−1) + b_hh)   (PyTorch's gate order; h_(−1) = c_(−1) = 0)";
+        yield return "          c_t = f⊙c_(t−1) + i⊙g,  h_t = o⊙tanh(c_t)";
+        yield return "backward: dc = dc_(t+1) + dh⊙o⊙(1 − tanh²c_t); dG = [dc⊙g⊙i(1−i), dc⊙c_(t−1)⊙f(1−f), dc⊙i⊙(1−g²), dh⊙tanh c_t⊙o(1−o)];";
+        yield return "          dc_(t−1) = dc⊙f,  dh_(t−1) = W_hhᵀ·dG_t (+ dy_(t−1))";
+    }
+
+    protected override IEnumerable<ScratchRequest> CellScratch(LayerPlan l)
+    {
+        yield return new ScratchRequest("cells", BufferSize.Panel((long)T(l) * H(l)), ScratchScope.PerLayer, false, "cell states of every step [H, T·ld]");
+        yield return new ScratchRequest("dc", BufferSize.Panel(H(l)), ScratchScope.Shared, true, "d loss / d c of the current step [H, ld]");
+    }
+
+    protected override void CellForward(CodeWriter cw, CSharpLayer c, Width w)
+    {
+        string cells = $"ws.Ref({c.Scratch("cells")})";
+        cw.Line($"MG.Recurrent.LstmForward(ref gt, row, ref MG.Mem.Add(ref {cells}, (nint)(t == 0 ? 0 : t - 1) * ld), ref MG.Mem.Add(ref {cells}, (nint)t * ld), " +
+                $"ref MG.Mem.Add(ref hs, (nint)t * ld), row, {H(c.Layer)}, n, t == 0, {w.Enum});");
+    }
+
+    protected override void BeforeBackward(CodeWriter cw, CSharpLayer c)
+    {
+        cw.Line($"ref float dc = ref ws.Ref({c.Scratch("dc")});   // [{H(c.Layer)}, ld]");
+        cw.Line($"ws.Span({c.Scratch("dc")}, {H(c.Layer)} * ld).Clear();");
+    }
+
+    protected override void CellBackward(CodeWriter cw, CSharpLayer c, Width w)
+    {
+        string cells = $"ws.Ref({c.Scratch("cells")})";
+        cw.Line($"MG.Recurrent.LstmBackward(ref gt, row, ref MG.Mem.Add(ref {cells}, (nint)(t == 0 ? 0 : t - 1) * ld), ref MG.Mem.Add(ref {cells}, (nint)t * ld), row, " +
+                $"ref dh, ref dc, ld, {H(c.Layer)}, n, batch, t == 0, {w.Enum});");
+    }
+}
+
+/// <summary>
+/// GRU, PyTorch's <c>nn.GRU</c>: gates r, z, n; <c>n = tanh(W_in x + b_in + r⊙(W_hn h + b_hn))</c>,
+/// <c>h = (1 − z)⊙n + z⊙h_prev</c>. <c>W_hh·h + b_hh</c> is kept apart (its n rows are multiplied by r).
+/// </summary>
+internal sealed class Gru : RecurrentLayer
+{
+    public static readonly Gru Instance = new();
+    public override string Name => "Gru";
+    protected override int Gates => 3;
+    protected override bool SeparateHidden => true;
+
+    protected override IEnumerable<string> CellMath(LayerPlan l)
+    {
+        yield return $"forward : for t = 0…{T(l) - 1}: Gᵢ = W_ih·x_t + b_ih, Gₕ = W_hh·h_(t−1) + b_hh   (gates r, z, n in PyTorch's order; h_(−1) = 0)";
+        yield return "          r = σ(Gᵢr + Gₕr), z = σ(Gᵢz + Gₕz), n = tanh(Gᵢn + r⊙Gₕn),  h_t = (1 − z)⊙n + z⊙h_(t−1)";
+        yield return "backward: dn̂ = dh⊙(1−z)⊙(1−n²), dẑ = dh⊙(h_(t−1) − n)⊙z(1−z), dr̂ = dn̂⊙Gₕn⊙r(1−r);  dGᵢ = [dr̂, dẑ, dn̂], dGₕ = [dr̂, dẑ, dn̂⊙r];";
+        yield return "          dh_(t−1) = dh⊙z + W_hhᵀ·dGₕ (+ dy_(t−1))";
+    }
+
+    protected override void CellForward(CodeWriter cw, CSharpLayer c, Width w) =>
+        cw.Line($"MG.Recurrent.GruForward(ref gt, ref ht, row, ref MG.Mem.Add(ref hs, (nint)(t == 0 ? 0 : t - 1) * ld), ref MG.Mem.Add(ref hs, (nint)t * ld), row, {H(c.Layer)}, n, t == 0);");
+
+    protected override void CellBackward(CodeWriter cw, CSharpLayer c, Width w) =>
+        cw.Line($"MG.Recurrent.GruBackward(ref gt, ref ht, row, ref MG.Mem.Add(ref hs, (nint)(t == 0 ? 0 : t - 1) * ld), row, ref dh, ld, {H(c.Layer)}, n, batch, t == 0);");
+}
+
+/// <summary>The Elman RNN, PyTorch's <c>nn.RNN</c>: <c>h_t = tanh(W_ih·x_t + b_ih + W_hh·h_(t−1) + b_hh)</c>, or ReLU
+/// with <c>Nonlinearity = "relu"</c>.</summary>
+internal sealed class Rnn : RecurrentLayer
+{
+    public static readonly Rnn Instance = new();
+    public override string Name => "Rnn";
+    protected override int Gates => 1;
+
+    public override LayerOptions? Read(AttributeArgs a, LayerDiagnostics d)
+    {
+        string nl = a.NamedString("Nonlinearity") ?? "tanh";
+        if (nl is not ("tanh" or "relu")) { d.Invalid($"Rnn nonlinearity must be \"tanh\" or \"relu\" (PyTorch's names), got \"{nl}\""); return null; }
+        return new RecurrentOptions(a.Int(0, 0), a.NamedBool("ReturnSequences", false), nl == "relu");
+    }
+
+    private static string Act(LayerPlan l) => Opt(l).Relu ? "relu" : "tanh";
+
+    protected override IEnumerable<string> CellMath(LayerPlan l)
+    {
+        yield return $"forward : for t = 0…{T(l) - 1}: h_t = {Act(l)}(W_ih·x_t + b_ih + W_hh·h_(t−1) + b_hh)   (h_(−1) = 0)";
+        yield return $"backward: dG = dh⊙{(Opt(l).Relu ? "[h > 0]" : "(1 − h²)")},  dh_(t−1) = W_hhᵀ·dG_t (+ dy_(t−1))";
+    }
+
+    protected override void CellForward(CodeWriter cw, CSharpLayer c, Width w) =>
+        cw.Line($"MG.Recurrent.RnnForward(ref gt, row, ref MG.Mem.Add(ref hs, (nint)t * ld), row, {H(c.Layer)}, n, {(Opt(c.Layer).Relu ? "true" : "false")}, {w.Enum});");
+
+    protected override void CellBackward(CodeWriter cw, CSharpLayer c, Width w) =>
+        cw.Line($"MG.Recurrent.RnnBackward(ref gt, row, ref MG.Mem.Add(ref hs, (nint)t * ld), row, ref dh, ld, {H(c.Layer)}, n, batch, {(Opt(c.Layer).Relu ? "true" : "false")}, {w.Enum});");
+}
