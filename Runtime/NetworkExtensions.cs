@@ -43,6 +43,30 @@ public static class NetworkExtensions
     /// <exception cref="IOException">The file cannot be written.</exception>
     public static void ExportOnnx(this INetwork model, string path) => Onnx.Export(model, path);
 
+    /// <summary>
+    /// Gradient clipping by global norm, PyTorch's <c>clip_grad_norm_</c>: the L2 norm of all gradients together (in
+    /// double) is returned, and when it exceeds <paramref name="maxNorm"/> every gradient is scaled by
+    /// <c>maxNorm / (norm + 1e-6)</c>. The note's remedy for exploding gradients in recurrent networks. A non-finite
+    /// norm is returned and nothing is scaled (the non-finite check reports it).
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxNorm"/> is not positive and finite.</exception>
+    public static double ClipGradientNorm(this ITrainableNetwork model, float maxNorm)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (!(maxNorm > 0f) || float.IsInfinity(maxNorm)) throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "the largest gradient norm must be positive and finite");
+        var g = model.Gradients;
+        double sum = 0;
+        foreach (float v in g) sum += (double)v * v;
+        double norm = Math.Sqrt(sum);
+        if (double.IsFinite(norm) && norm > maxNorm)
+        {
+            float scale = (float)(maxNorm / (norm + 1e-6));
+            for (int i = 0; i < g.Length; i++) g[i] *= scale;
+        }
+        return norm;
+    }
+
     /// <summary>One training step on one batch: <c>ZeroGrad</c>, forward, loss, backward, update. Returns the loss.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="optimizer"/> is null.</exception>
     /// <exception cref="ArgumentException">The input is not a whole batch of at most <c>MaxBatch</c> samples, or the labels do not match it.</exception>

@@ -76,7 +76,8 @@ public static class Recurrent
     /// d loss / d pre-activation (<c>dGᵢ = dc·g·i(1−i)</c>, <c>dG_f = dc·cPrev·f(1−f)</c>, <c>dG_g = dc·i·(1−g²)</c>,
     /// <c>dG_o = dh·tanh(c)·o(1−o)</c>, with <c>dc = dc_next + dh·o·(1−tanh²c)</c>), and <paramref name="dc"/> holds
     /// <c>dc·f</c> for the step before. Columns from <paramref name="batch"/> to <paramref name="n"/> are padding: their
-    /// gradients are set to zero, so that sums over whole panels count real samples only.
+    /// gradients are set to zero up to the panel stride <paramref name="ldd"/>, so that sums over whole panels count
+    /// real samples only.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LstmBackward(ref float gates, nint ldg, ref float cPrev, ref float c, nint ldc, ref float dh, ref float dc, nint ldd,
@@ -138,8 +139,9 @@ public static class Recurrent
                 Mem.Add(ref go, j) = dhv * tc * o * (1f - o);
                 Mem.Add(ref dcr, j) = dcv * f;
             }
-            // Padding columns carry no sample: their gradients are zero, so sums over whole panels count real samples only.
-            for (j = batch; j < n; j++)
+            // Padding columns carry no sample: their gradients are zero up to the panel stride (ldd), so sums over whole
+            // panels count real samples only — whatever an earlier call with another batch left there.
+            for (j = batch; j < ldd; j++)
             {
                 Mem.Add(ref gi, j) = 0f; Mem.Add(ref gf, j) = 0f; Mem.Add(ref gg, j) = 0f; Mem.Add(ref go, j) = 0f;
                 Mem.Add(ref dcr, j) = 0f;
@@ -186,7 +188,7 @@ public static class Recurrent
             ref float ir = ref Mem.Add(ref gi, r * ldg); ref float iz = ref Mem.Add(ref gi, (hidden + r) * ldg); ref float ineu = ref Mem.Add(ref gi, (2 * hidden + r) * ldg);
             ref float hr = ref Mem.Add(ref gh, r * ldg); ref float hz = ref Mem.Add(ref gh, (hidden + r) * ldg); ref float hn = ref Mem.Add(ref gh, (2 * hidden + r) * ldg);
             ref float dhr = ref Mem.Add(ref dh, r * ldd);
-            for (int j = 0; j < n; j++)
+            for (int j = 0; j < ldd; j++)   // to the panel stride: padding columns get zero gradients (see LstmBackward)
             {
                 if (j >= batch)
                 {
@@ -231,7 +233,7 @@ public static class Recurrent
             Activations.Backward(f, 0f, System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref Mem.Add(ref dh, r * ldd), n),
                 System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref Mem.Add(ref h, r * ldh), n),
                 System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref gr, n), width);
-            for (int j = batch; j < n; j++) Mem.Add(ref gr, j) = 0f;
+            for (int j = batch; j < ldd; j++) Mem.Add(ref gr, j) = 0f;   // to the panel stride (see LstmBackward)
         }
     }
 }

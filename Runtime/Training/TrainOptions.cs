@@ -28,6 +28,10 @@ public sealed class TrainOptions
     public bool StopOnNonFinite { get; set; } = true;
     /// <summary>Where the progress line of each epoch goes (null: nowhere).</summary>
     public TextWriter? Log { get; set; } = Console.Out;
+    /// <summary>Gradient clipping by global norm before every update (PyTorch's <c>clip_grad_norm_(max_norm)</c>, see
+    /// <see cref="NetworkExtensions.ClipGradientNorm"/>): the remedy for exploding gradients in recurrent networks.
+    /// Null: no clipping.</summary>
+    public float? ClipGradientNorm { get; set; }
     /// <summary>Applied to every training batch before the forward pass (data augmentation); null: none.</summary>
     public BatchTransform? Augment { get; set; }
     /// <summary>A checkpoint file (as Keras's <c>BackupAndRestore</c>): after every epoch <see cref="Trainer.Fit"/> writes

@@ -36,6 +36,8 @@ public static class Trainer
         if (bs <= 0 || bs > model.MaxBatch)
             throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, $"BatchSize must be in 1..{model.MaxBatch} (the model's maxBatch)");
         if (options.Epochs < 0) throw new ArgumentOutOfRangeException(nameof(options), options.Epochs, "Epochs must be ≥ 0");
+        if (options.ClipGradientNorm is { } maxNorm && (!(maxNorm > 0f) || float.IsInfinity(maxNorm)))
+            throw new ArgumentOutOfRangeException(nameof(options), maxNorm, "ClipGradientNorm must be positive and finite (or null: no clipping)");
 
         var run = new Run(model, train, bs, options.Mode == GradientDescent.FullBatch, options.Augment, options.Seed);
         var rng = new Rng(options.Seed);
@@ -63,6 +65,7 @@ public static class Trainer
                 float loss = run.FullBatchGradient(ref correct, cancellationToken);
                 step++;
                 if (!Finite(model, options, history, epoch, step, loss)) break;
+                if (options.ClipGradientNorm is { } clip) model.ClipGradientNorm(clip);
                 model.Step(options.Optimizer);
                 lossSum = (double)loss * train.Count;
             }
@@ -77,6 +80,7 @@ public static class Trainer
                     float loss = run.Batch(start, n, ref correct);
                     step++;
                     if (!Finite(model, options, history, epoch, step, loss)) break;
+                    if (options.ClipGradientNorm is { } clip) model.ClipGradientNorm(clip);
                     model.Step(options.Optimizer);
                     lossSum += (double)loss * n;
                 }
