@@ -13,7 +13,8 @@ namespace ModelGen.IO;
 /// output named after the last layer. Every layer kind maps onto standard operators: Dense → Gemm (transB),
 /// Conv2D → Conv, pooling → MaxPool / AveragePool / GlobalAveragePool + Flatten, BatchNorm2D → BatchNormalization
 /// (running statistics), Add → Add, Flatten → Flatten, Dropout → Identity, activations → Relu / LeakyRelu / Sigmoid /
-/// Tanh / Softmax, GELU → Erf (exact) or Tanh (approximate) written out, since opset 17 has no Gelu. The protobuf is
+/// Tanh / Softmax, GELU → Erf (exact) or Tanh (approximate) written out, since opset 17 has no Gelu, Lstm / Gru / Rnn →
+/// LSTM / GRU / RNN (between transposes to ONNX's time-major layout, gate blocks reordered from PyTorch's order). The protobuf is
 /// written directly (no dependency); the file is written atomically.
 /// </summary>
 public static class Onnx
@@ -155,6 +156,11 @@ public static class Onnx
                 case LayerType.Gelu:
                     Gelu(x, y, l.Name, l.Options["tanh"] != 0);
                     break;
+                case LayerType.Lstm:
+                case LayerType.Gru:
+                case LayerType.Rnn:
+                    Recurrent(l, x, y);
+                    break;
                 default:
                     throw new NotSupportedException($"layer {l.Name} ({l.Description}) has no ONNX form in this version");
             }
@@ -201,6 +207,90 @@ public static class Onnx
             Node("Mul", new[] { name + ".product", half }, y, name, null);
         }
 
+        /// <summary>
+        /// LSTM / GRU / RNN, one direction, between transposes to and from ONNX's time-major layout. ONNX stacks the
+        /// gates in another order than PyTorch — LSTM <c>i, o, f, c</c> (PyTorch <c>i, f, g, o</c>), GRU <c>z, r, h</c>
+        /// (PyTorch <c>r, z, n</c>) — so the weights are written with their gate blocks reordered; GRU takes
+        /// <c>linear_before_reset = 1</c>, PyTorch's <c>r⊙(W_hn h + b_hn)</c>. Every step's state (<c>Y [T, 1, batch, H]</c>)
+        /// or the last (<c>Y_h [1, batch, H]</c>) is brought to the model's shape.
+        /// </summary>
+        private void Recurrent(Layer l, string x, string y)
+        {
+            int h = (int)l.Options["hidden"];
+            bool sequences = l.Options["return_sequences"] != 0;
+            int[] order = l.Type switch { LayerType.Lstm => new[] { 0, 3, 1, 2 }, LayerType.Gru => new[] { 1, 0, 2 }, _ => new[] { 0 } };
+            string op = l.Type switch { LayerType.Lstm => "LSTM", LayerType.Gru => "GRU", _ => "RNN" };
+            string w = Gates(l, "weight_ih_l0", order, h), r = Gates(l, "weight_hh_l0", order, h);
+            string b = Biases(l, order, h);
+            // Time-major in and out (ONNX Runtime implements only layout 0): [batch, T, F] → [T, batch, F].
+            Node("Transpose", new[] { x }, l.Name + ".time_major", l.Name + ".time_major", a => a.Ints("perm", 1, 0, 2));
+            string[] outputs = sequences ? new[] { l.Name + ".Y" } : new[] { "", l.Name + ".Y_h" };
+            Node(op, new[] { l.Name + ".time_major", w, r, b }, outputs, l.Name, a =>
+            {
+                a.Int("hidden_size", h);
+                if (l.Type == LayerType.Gru) a.Int("linear_before_reset", 1);
+                if (l.Type == LayerType.Rnn) a.Strings("activations", l.Options.TryGetValue("relu", out double relu) && relu != 0 ? "Relu" : "Tanh");
+            });
+            if (sequences)
+            {
+                // Y [T, 1, batch, H] → [T, batch, H] → [batch, T, H]
+                Node("Squeeze", new[] { outputs[0], Axes(1) }, l.Name + ".steps", l.Name + ".squeeze", null);
+                Node("Transpose", new[] { l.Name + ".steps" }, y, l.Name + ".batch_major", a => a.Ints("perm", 1, 0, 2));
+            }
+            else
+                Node("Squeeze", new[] { outputs[1], Axes(0) }, y, l.Name + ".squeeze", null);   // Y_h [1, batch, H] → [batch, H]
+        }
+
+        /// <summary>A recurrent weight <c>[G·H, K]</c> as ONNX's <c>[1, G·H, K]</c> with its gate blocks in ONNX's order.</summary>
+        private string Gates(Layer l, string local, int[] order, int h)
+        {
+            var t = TensorOf(l, local);
+            var src = _model.Parameters.Slice(t.Offset, t.Length);
+            int k = t.Shape[1], block = h * k;
+            var data = new float[t.Length];
+            for (int g = 0; g < order.Length; g++) src.Slice(order[g] * block, block).CopyTo(data.AsSpan(g * block));
+            string name = t.Name + ".onnx";
+            Initializers.Add(Tensor(name, new[] { 1, t.Shape[0], k }, data));
+            return name;
+        }
+
+        /// <summary>ONNX's <c>B [1, 2·G·H]</c>: the input biases then the recurrent ones, gate blocks reordered.</summary>
+        private string Biases(Layer l, int[] order, int h)
+        {
+            var bi = TensorOf(l, "bias_ih_l0");
+            var bh = TensorOf(l, "bias_hh_l0");
+            int g = order.Length;
+            var data = new float[2 * g * h];
+            for (int k = 0; k < g; k++)
+            {
+                _model.Parameters.Slice(bi.Offset + order[k] * h, h).CopyTo(data.AsSpan(k * h));
+                _model.Parameters.Slice(bh.Offset + order[k] * h, h).CopyTo(data.AsSpan((g + k) * h));
+            }
+            string name = l.Name + ".bias.onnx";
+            Initializers.Add(Tensor(name, new[] { 1, 2 * g * h }, data));
+            return name;
+        }
+
+        private string Axes(long axis)
+        {
+            string name = "axes" + (_constants++).ToString(CultureInfo.InvariantCulture);
+            var t = new Proto();
+            t.Int(1, 1);                            // dims [1]
+            t.Int(2, 7);                            // data_type INT64
+            t.String(8, name);
+            Span<byte> raw = stackalloc byte[8];
+            BinaryPrimitives.WriteInt64LittleEndian(raw, axis);
+            t.Bytes(9, raw);
+            Initializers.Add(t);
+            return name;
+        }
+
+        private TensorInfo TensorOf(Layer l, string local)
+        {
+            foreach (var c in l.Tensors) if (c.Name == l.Name + "." + local) return c;
+            throw new NotSupportedException($"layer {l.Name} has no tensor '{local}' to export");
+        }
+
         private static int Opt(Layer l, string key) => (int)l.Options[key];
 
         /// <summary>The initializer of the layer's tensor <paramref name="local"/>, named as in safetensors.</summary>
@@ -233,11 +323,15 @@ public static class Onnx
             return t;
         }
 
-        private void Node(string op, string[] inputs, string output, string name, Action<Attributes>? attributes)
+        private void Node(string op, string[] inputs, string output, string name, Action<Attributes>? attributes) =>
+            Node(op, inputs, new[] { output }, name, attributes);
+
+        /// <summary>A node with several outputs; an empty name skips an optional output.</summary>
+        private void Node(string op, string[] inputs, string[] outputs, string name, Action<Attributes>? attributes)
         {
             var n = new Proto();
             foreach (var i in inputs) n.String(1, i);
-            n.String(2, output);
+            foreach (var o in outputs) n.String(2, o);
             n.String(3, name);
             n.String(4, op);
             if (attributes is not null)
@@ -270,6 +364,15 @@ public static class Onnx
             a.String(1, name);
             a.Float(2, value);
             a.Int(20, 1);    // FLOAT
+            _node.Message(5, a);
+        }
+
+        public void Strings(string name, params string[] values)
+        {
+            var a = new Proto();
+            a.String(1, name);
+            foreach (string v in values) a.String(9, v);
+            a.Int(20, 8);    // STRINGS
             _node.Message(5, a);
         }
 

@@ -58,6 +58,7 @@ public sealed class OnnxTests : IDisposable
         nameof(SampleMlp), nameof(SmallLeNet), nameof(GcResidual), nameof(GcBatchNorm), nameof(GcGelu), nameof(GcConvChannels),
         nameof(GcConvRect), nameof(GcConvStride), nameof(GcStandalone), nameof(GcLeaky), nameof(GcSoftmaxFused), nameof(GcInputReaders),
         nameof(GcFlatInputReaders), nameof(ServeNet), nameof(GcDropout), nameof(GcWide), nameof(GcBce),
+        nameof(GcLstm), nameof(GcLstmStacked), nameof(GcLstmOneStep), nameof(GcGru), nameof(GcGruLast),
     }.Select(n => new object[] { n });
 
     private static INetwork Create(string name) => name switch
@@ -85,6 +86,7 @@ public sealed class OnnxTests : IDisposable
     [InlineData("W2", "Cifar")]
     [InlineData("ResNet20", "Zoo")]
     [InlineData("KindTour", "Tour")]
+    [InlineData("Recurrent", "Tour")]
     public void Exported_sample_model_runs_in_ONNX_Runtime_as_Predict_does(string model, string ns)
     {
         var r = GeneratorHarness.Run(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Golden", model + ".source.cs")));
