@@ -172,6 +172,13 @@ internal static class Quick
         Time("W2 ORT batch 64", c.Ort_Batch64, 10);
         Time("W2 ORT x2 batch 64", c.Ort_Batch64_2Threads, 10);
         Time("W2 ModelGen x2 b64", c.ModelGen_Batch64_2Threads, 10);
+        var d = new W3Benchmarks();
+        d.Setup();
+        Time("W3 ModelGen batch 1", d.ModelGen_Batch1, 2000);
+        Time("W3 ORT batch 1", d.Ort_Batch1, 2000);
+        Time("W3 Torch batch 1", d.Torch_Batch1, 500);
+        Time("W3 ModelGen train 16", () => d.ModelGen_Train16(), 200);
+        Time("W3 Torch train 16", d.Torch_Train16, 100);
     }
 
     private static void Time(string name, Action a, int n)
