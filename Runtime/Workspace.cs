@@ -39,6 +39,8 @@ public sealed class Workspace : IDisposable
     public bool InputGradient;
     /// <summary>The parameter version the folded weights held here were built from (−1: none).</summary>
     public int FoldedVersion = -1;
+    /// <summary>The parameter version the packed (transposed) weights of the batch-1 recurrent path were built from (−1: none).</summary>
+    public int PackedVersion = -1;
 
     /// <summary>A reference to the float at <paramref name="offset"/> (no bounds check: generated code owns the layout).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

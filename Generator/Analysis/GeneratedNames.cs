@@ -24,7 +24,7 @@ internal static class GeneratedNames
         "input",   // the network input's name in Input = "input" (and the parameter name of Forward/Predict)
         "Input",   // its buffers: a layer named Input would get _inputOut and _inputGrad
         // private plumbing
-        "ParameterRegion", "GradientBase", "s_tensors", "s_loss", "_arena", "_main", "_workspaces", "_team", "_predictShare", "PredictShare", "_runPart", "RunPart", "TryParallel", "_layout", "_layers", "s_inputShape", "InputShape", "_maxBatch", "_width",
+        "ParameterRegion", "GradientBase", "s_tensors", "s_loss", "_arena", "_main", "_workspaces", "_team", "_predictShare", "PredictShare", "_runPart", "RunPart", "TryParallel", "_layout", "PackWeights", "_layers", "s_inputShape", "InputShape", "_maxBatch", "_width",
         "_dropoutRng", "_optimizerState", "FoldBatchNorms", "Penalty", "BatchOf", "EnterMain", "RunForward", "CopyOutput",
         "BackwardCore",
         // types named without qualification in generated code

@@ -20,7 +20,7 @@ internal sealed record RecurrentOptions(int Hidden, bool ReturnSequences, bool R
 /// single GEMMs and sums over all <c>T·ld</c> columns (the cells zero the padding columns' gradients). A kind supplies
 /// its gates, its cell calls and its banner.
 /// </summary>
-internal abstract class RecurrentLayer : LayerKind, ICSharpLayer
+internal abstract class RecurrentLayer : LayerKind, ICSharpLayer, ICSharpPack
 {
     public override bool HasWeights => true;
 
@@ -98,6 +98,9 @@ internal abstract class RecurrentLayer : LayerKind, ICSharpLayer
         if (!SeparateHidden)
             yield return new ScratchRequest("bsum", BufferSize.Floats(g), ScratchScope.PerLayer, false, "b_ih + b_hh");
         foreach (var s in CellScratch(l)) yield return s;
+        yield return new ScratchRequest("wihT", BufferSize.Floats((long)F(l) * g), ScratchScope.PerLayer, false, $"batch 1: W_ih transposed [F, {g}] (packed once per parameter version)");
+        yield return new ScratchRequest("whhT", BufferSize.Floats((long)h * g), ScratchScope.PerLayer, false, $"batch 1: W_hh transposed [H, {g}] (packed once per parameter version)");
+        yield return new ScratchRequest("h1", BufferSize.Floats((long)t * h), ScratchScope.PerLayer, false, "batch 1: the hidden states step by step [T, H]");
         yield return new ScratchRequest("dh", BufferSize.Panel(h), ScratchScope.Shared, true, "d loss / d h of the current step [H, ld]");
         yield return new ScratchRequest("xs", BufferSize.Panel((long)t * F(l)), ScratchScope.Shared, true, "the input transposed to [T·ld, F] (and a dense layer's to [batch, in])");
         yield return new ScratchRequest("hs", BufferSize.Panel((long)t * h), ScratchScope.Shared, true, "the hidden states transposed to [T·ld, H]");
@@ -112,6 +115,65 @@ internal abstract class RecurrentLayer : LayerKind, ICSharpLayer
     /// <summary>The cell's backward call for step <c>t</c> (locals as forward, plus <c>dh</c>, <c>batch</c>).</summary>
     protected abstract void CellBackward(CodeWriter cw, CSharpLayer c, Width w);
 
+    /// <summary>The cell's forward call for step <c>t</c> of the batch-1 path, where a step's gates are contiguous
+    /// (<c>gt</c>, and <c>ht</c> for GRU: <c>[G·H]</c>) and the states are vectors (<c>h1</c> <c>[T, H]</c>): the same
+    /// kernel with one "row" per gate and the hidden units in the vector lanes.</summary>
+    protected abstract void CellForward1(CodeWriter cw, CSharpLayer c, Width w);
+
+    public void Pack(CodeWriter cw, CSharpLayer c)
+    {
+        var l = c.Layer;
+        int f = F(l), h = H(l), g = Gates * h;
+        cw.Line($"MG.Layout.Transpose(ref _arena.Ref({c.Tensor("weight_ih_l0")}), {g}, {f}, {f}, ref ws.Ref({c.Scratch("wihT")}), {g});   // {l.Name}: W_ihᵀ [{f}, {g}]");
+        cw.Line($"MG.Layout.Transpose(ref _arena.Ref({c.Tensor("weight_hh_l0")}), {g}, {h}, {h}, ref ws.Ref({c.Scratch("whhT")}), {g});   // {l.Name}: W_hhᵀ [{h}, {g}]");
+    }
+
+    /// <summary>Batch 1: step-major, the gates of a step contiguous and in the vector lanes. The input projection of
+    /// all steps is one GEMM <c>G[T, G·H] = Xᵀ·W_ihᵀ</c>, the recurrent product per step a row vector times
+    /// <c>W_hhᵀ</c>; the weights are transposed once per parameter version (<c>PackWeights</c>).</summary>
+    private void ForwardBatch1(CodeWriter cw, CSharpLayer c, Width w)
+    {
+        var l = c.Layer;
+        int t = T(l), f = F(l), h = H(l), g = Gates * h;
+        cw.Line("// Batch 1: step-major [T, G·H], the gates in the vector lanes (the weights were transposed by PackWeights).");
+        cw.Line($"ref float xb = ref ws.Ref({c.Input});   // [{f}, {t}] (ld = 1)");
+        cw.Line($"ref float wihT = ref ws.Ref({c.Scratch("wihT")});   // [{f}, {g}]");
+        cw.Line($"ref float whhT = ref ws.Ref({c.Scratch("whhT")});   // [{h}, {g}]");
+        cw.Line($"ref float g1 = ref ws.Ref({c.Scratch("gates")});   // [{t}, {g}]");
+        cw.Line($"ref float h1 = ref ws.Ref({c.Scratch("h1")});   // [{t}, {h}]");
+        string bias = SeparateHidden ? c.Tensor("bias_ih_l0") : null!;
+        using (cw.Block($"for (int t = 0; t < {t}; t++)   // every step starts from its bias"))
+            cw.Line(SeparateHidden
+                ? $"_arena.Span({c.Tensor("bias_ih_l0")}, {g}).CopyTo(ws.Span({c.Scratch("gates")} + (long)t * {g}, {g}));"
+                : $"ws.Span({c.Scratch("bsum")}, {g}).CopyTo(ws.Span({c.Scratch("gates")} + (long)t * {g}, {g}));");
+        cw.Line($"// G[t, :] += Σ_f x[f, t]·W_ihᵀ[f, :], all {t} steps in one GEMM");
+        c.Gemm.Emit(cw, w, new GemmCall("xb", "1", t.ToString(), "wihT", g.ToString(), "g1", g.ToString(), f.ToString(), t, g, null, "MG.Epilogue.Accumulate", "0f"));
+        if (SeparateHidden) cw.Line($"ref float gh1 = ref ws.Ref({c.Scratch("hgates")});   // [{t}, {g}]");
+        using (cw.Block($"for (int t = 0; t < {t}; t++)"))
+        {
+            cw.Line($"ref float gt = ref MG.Mem.Add(ref g1, t * {g});");
+            string acc = "gt";
+            if (SeparateHidden)
+            {
+                cw.Line($"ref float ht = ref MG.Mem.Add(ref gh1, t * {g});");
+                cw.Line($"_arena.Span({c.Tensor("bias_hh_l0")}, {g}).CopyTo(ws.Span({c.Scratch("hgates")} + (long)t * {g}, {g}));   // Gₕ = b_hh + …");
+                acc = "ht";
+            }
+            using (cw.Block("if (t > 0)"))
+            {
+                cw.Line($"ref float hp = ref MG.Mem.Add(ref h1, (t - 1) * {h});");
+                cw.Line($"// {acc}[:] += Σ_j h_(t−1)[j]·W_hhᵀ[j, :]");
+                c.Gemm.Emit(cw, w, new GemmCall("hp", "0", "1", "whhT", g.ToString(), acc, g.ToString(), h.ToString(), 1, g, null, "MG.Epilogue.Accumulate", "0f"));
+            }
+            CellForward1(cw, c, w);
+        }
+        if (Opt(l).ReturnSequences)
+            cw.Line($"MG.Layout.Transpose(ref h1, {t}, {h}, {h}, ref ws.Ref({c.Output}), {t});   // the output [{h}, {t}]");
+        else
+            cw.Line($"ws.Span({c.Scratch("h1")} + {(t - 1) * h}, {h}).CopyTo(ws.Span({c.Output}, {h}));   // the output: h of the last step");
+        _ = bias;
+    }
+
     /// <summary>Statements before the backward loop (LSTM clears its dc).</summary>
     protected virtual void BeforeBackward(CodeWriter cw, CSharpLayer c) { }
 
@@ -121,6 +183,13 @@ internal abstract class RecurrentLayer : LayerKind, ICSharpLayer
         int t = T(l), f = F(l), h = H(l), g = Gates * h;
         using (c.ForwardMethod(cw, w))
         {
+            if (!SeparateHidden)
+                cw.Line($"MG.Sum.Add(_arena.Span({c.Tensor("bias_ih_l0")}, {g}), _arena.Span({c.Tensor("bias_hh_l0")}, {g}), ws.Span({c.Scratch("bsum")}, {g}), {w.Enum});   // b_ih + b_hh");
+            using (cw.Block("if (n == 1)"))
+            {
+                ForwardBatch1(cw, c, w);
+                cw.Line("return;");
+            }
             cw.Line($"nint row = (nint){t} * ld;   // row stride of a sequence panel");
             cw.Line($"ref float wih = ref _arena.Ref({c.Tensor("weight_ih_l0")});   // [{g}, {f}]");
             cw.Line($"ref float whh = ref _arena.Ref({c.Tensor("weight_hh_l0")});   // [{g}, {h}]");
@@ -130,10 +199,7 @@ internal abstract class RecurrentLayer : LayerKind, ICSharpLayer
                 cw.Line($"ref float bhh = ref _arena.Ref({c.Tensor("bias_hh_l0")});");
             }
             else
-            {
                 cw.Line($"ref float bih = ref ws.Ref({c.Scratch("bsum")});   // b_ih + b_hh");
-                cw.Line($"MG.Sum.Add(_arena.Span({c.Tensor("bias_ih_l0")}, {g}), _arena.Span({c.Tensor("bias_hh_l0")}, {g}), ws.Span({c.Scratch("bsum")}, {g}), {w.Enum});");
-            }
             cw.Line($"ref float x = ref ws.Ref({c.Input});   // [{f}, {t}·ld]");
             cw.Line($"ref float gates = ref ws.Ref({c.Scratch("gates")});   // [{g}, {t}·ld]");
             if (SeparateHidden) cw.Line($"ref float hgates = ref ws.Ref({c.Scratch("hgates")});   // [{g}, {t}·ld]");
@@ -265,6 +331,14 @@ internal sealed class Lstm : RecurrentLayer
                 $"ref MG.Mem.Add(ref hs, (nint)t * ld), row, {H(c.Layer)}, n, t == 0, {w.Enum});");
     }
 
+    protected override void CellForward1(CodeWriter cw, CSharpLayer c, Width w)
+    {
+        int h = H(c.Layer);
+        string cells = $"ws.Ref({c.Scratch("cells")})";   // [T, H] here
+        cw.Line($"MG.Recurrent.LstmForward(ref gt, {h}, ref MG.Mem.Add(ref {cells}, (t == 0 ? 0 : t - 1) * {h}), ref MG.Mem.Add(ref {cells}, t * {h}), " +
+                $"ref MG.Mem.Add(ref h1, t * {h}), 0, 1, {h}, t == 0, {w.Enum});   // one row per gate, the units in the lanes");
+    }
+
     protected override void BeforeBackward(CodeWriter cw, CSharpLayer c)
     {
         cw.Line($"ref float dc = ref ws.Ref({c.Scratch("dc")});   // [{H(c.Layer)}, ld]");
@@ -301,6 +375,9 @@ internal sealed class Gru : RecurrentLayer
     protected override void CellForward(CodeWriter cw, CSharpLayer c, Width w) =>
         cw.Line($"MG.Recurrent.GruForward(ref gt, ref ht, row, ref MG.Mem.Add(ref hs, (nint)(t == 0 ? 0 : t - 1) * ld), ref MG.Mem.Add(ref hs, (nint)t * ld), row, {H(c.Layer)}, n, t == 0);");
 
+    protected override void CellForward1(CodeWriter cw, CSharpLayer c, Width w) =>
+        cw.Line($"MG.Recurrent.GruForward(ref gt, ref ht, {H(c.Layer)}, ref MG.Mem.Add(ref h1, (t == 0 ? 0 : t - 1) * {H(c.Layer)}), ref MG.Mem.Add(ref h1, t * {H(c.Layer)}), 0, 1, {H(c.Layer)}, t == 0);   // one row per gate");
+
     protected override void CellBackward(CodeWriter cw, CSharpLayer c, Width w) =>
         cw.Line($"MG.Recurrent.GruBackward(ref gt, ref ht, row, ref MG.Mem.Add(ref hs, (nint)(t == 0 ? 0 : t - 1) * ld), row, ref dh, ld, {H(c.Layer)}, n, batch, t == 0);");
 }
@@ -330,6 +407,9 @@ internal sealed class Rnn : RecurrentLayer
 
     protected override void CellForward(CodeWriter cw, CSharpLayer c, Width w) =>
         cw.Line($"MG.Recurrent.RnnForward(ref gt, row, ref MG.Mem.Add(ref hs, (nint)t * ld), row, {H(c.Layer)}, n, {(Opt(c.Layer).Relu ? "true" : "false")}, {w.Enum});");
+
+    protected override void CellForward1(CodeWriter cw, CSharpLayer c, Width w) =>
+        cw.Line($"MG.Recurrent.RnnForward(ref gt, 0, ref MG.Mem.Add(ref h1, t * {H(c.Layer)}), 0, 1, {H(c.Layer)}, {(Opt(c.Layer).Relu ? "true" : "false")}, {w.Enum});   // the units in the lanes");
 
     protected override void CellBackward(CodeWriter cw, CSharpLayer c, Width w) =>
         cw.Line($"MG.Recurrent.RnnBackward(ref gt, row, ref MG.Mem.Add(ref hs, (nint)t * ld), row, ref dh, ld, {H(c.Layer)}, n, batch, {(Opt(c.Layer).Relu ? "true" : "false")}, {w.Enum});");

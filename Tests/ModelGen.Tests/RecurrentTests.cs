@@ -73,4 +73,35 @@ public class RecurrentTests
         Assert.Throws<ArgumentOutOfRangeException>(() => Trainer.Fit(net, new Data.Dataset(x, GcLstm.InputSize, new[] { 0, 1, 2, 0, 1, 2, 0, 1 }), null,
             new TrainOptions { ClipGradientNorm = float.NaN, Log = null }));
     }
+
+    /// <summary>Batch 1 runs step-major with the gates in the vector lanes and packed weights: each sample's output
+    /// equals the same sample's in a batch, and still after a training step changed the weights (repacked).</summary>
+    [Theory]
+    [InlineData(nameof(GcLstm), SimdWidth.V512)]
+    [InlineData(nameof(GcLstm), SimdWidth.Scalar)]
+    [InlineData(nameof(GcLstmStacked), SimdWidth.V256)]
+    [InlineData(nameof(GcGru), SimdWidth.V512)]
+    [InlineData(nameof(GcGru), SimdWidth.V256)]
+    [InlineData(nameof(GcGruLast), SimdWidth.Scalar)]
+    public void Batch_one_equals_the_sample_in_a_batch_before_and_after_training(string model, SimdWidth width)
+    {
+        if (!Simd.IsSupported(width)) return;
+        using var net = model == nameof(GcGruLast) ? new GcGruLast(64, 4) : Make(model);
+        net.Width = width;
+        var x = Random(7 * net.InputSize, 9);
+        for (int round = 0; round < 2; round++)
+        {
+            var all = new float[7 * net.OutputSize];
+            net.Predict(x, all);
+            var one = new float[net.OutputSize];
+            for (int s = 0; s < 7; s++)
+            {
+                net.Predict(x.AsSpan(s * net.InputSize, net.InputSize), one);
+                for (int k = 0; k < one.Length; k++)
+                    Assert.True(Math.Abs(one[k] - all[s * net.OutputSize + k]) <= 1e-5f + 1e-5f * Math.Abs(all[s * net.OutputSize + k]),
+                        $"{model} {width} round {round} sample {s}: batch 1 gives {one[k]}, the batch {all[s * net.OutputSize + k]}");
+            }
+            net.TrainStep(x, Enumerable.Range(0, 7).Select(i => i % 2).ToArray(), new Sgd(0.5f));   // the weights move: batch 1 must repack
+        }
+    }
 }

@@ -21,6 +21,14 @@ internal interface ICSharpLayerFields
     void Fields(CodeWriter cw, CSharpLayer c);
 }
 
+/// <summary>A kind whose batch-1 inference path reads its weights packed in another layout (a recurrent layer's
+/// transposed weights), rebuilt in each workspace once per parameter version, as the folded weights are.</summary>
+internal interface ICSharpPack
+{
+    /// <summary>Statements that rebuild the layer's packed weights in workspace <c>ws</c> (run when the parameters changed).</summary>
+    void Pack(CodeWriter cw, CSharpLayer c);
+}
+
 /// <summary>A kind that folds into its producer for inference (<see cref="LayerKind.FoldsInto"/>): writes the statements
 /// that rebuild the producer's folded parameters (the producer's <c>folded</c> scratch) from both layers' tensors.</summary>
 internal interface ICSharpFold

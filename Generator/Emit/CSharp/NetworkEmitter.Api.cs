@@ -71,9 +71,7 @@ internal static partial class NetworkEmitter
         cw.Line("/// <summary>The forward pass into <paramref name=\"ws\"/>: parameters are only read, so calls on different workspaces may overlap.</summary>");
         using (cw.Block("private void RunForward(Workspace ws, ReadOnlySpan<float> input, int batch, bool training)"))
         {
-            cw.Line(p.HasSequences
-                ? "int n = global::ModelGen.Simd.PanelWidth(batch);   // columns computed (sequence layers have no batch-1 path)"
-                : "int n = batch == 1 && !training ? 1 : global::ModelGen.Simd.PanelWidth(batch);   // columns computed");
+            cw.Line("int n = batch == 1 && !training ? 1 : global::ModelGen.Simd.PanelWidth(batch);   // columns computed");
             cw.Line("int ld = global::ModelGen.Simd.PanelStride(n);                                     // row stride of every panel");
             if (p.ImageInput)
             {
@@ -88,6 +86,7 @@ internal static partial class NetworkEmitter
             cw.Line("ws.Batch = batch; ws.N = n; ws.Ld = ld; ws.Training = training;");
             if (p.Trainable && p.Tensors.Any(t => t.Role == TensorRole.Buffer)) cw.Line("if (training) _arena.Touch();   // the running statistics move");
             if (p.Buffers.Folds.Any()) cw.Line("if (!training && FoldBatchNorm && ws.FoldedVersion != _arena.Version) FoldBatchNorms(ws);");
+            if (p.Layers.Any(l => l.Kind is ICSharpPack)) cw.Line("if (n == 1 && ws.PackedVersion != _arena.Version) PackWeights(ws);   // batch 1: recurrent weights transposed");
             EmitDispatch(cw, p, backward: false);
         }
         cw.Line();
