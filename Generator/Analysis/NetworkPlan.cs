@@ -94,8 +94,6 @@ internal sealed record NetworkPlan(
     public long Flops => Layers.Sum(l => l.Flops);
     public LossKind LossKind => Trainable && Loss is not null ? Loss.Kind : LossKind.None;
     public bool ImageInput => InputShape.IsImage;
-    /// <summary>The input or some layer is a sequence: panels are never a single column (no batch-1 path).</summary>
-    public bool HasSequences => InputShape.IsSequence || Layers.Any(l => l.InShape.IsSequence || l.OutShape.IsSequence);
     public IEnumerable<TensorPlan> Tensors => Layers.SelectMany(l => l.Tensors);
     public string FullName => (Namespace.Length > 0 ? Namespace + "." : "") + ClassName;
 }
