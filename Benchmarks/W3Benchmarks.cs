@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 
 namespace ModelGen.Benchmarks;
 
-/// <summary>Workload W3 (LSTM 64 → 128 over 32 steps, dense 128 → 10 on the last state; 4.2 MFLOP forward per sample):
+/// <summary>Workload W3 (LSTM 64 → 128 over 32 steps, dense 128 → 10 on the last state; 6.3 MFLOP forward per sample):
 /// ModelGen, TorchSharp and ONNX Runtime (on ModelGen's weights) in the same run, one thread.</summary>
 [MemoryDiagnoser]
 public class W3Benchmarks

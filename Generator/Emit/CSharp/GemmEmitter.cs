@@ -61,12 +61,15 @@ internal sealed class GemmEmitter
                 }
             return;
         }
-        int c = g.Cols.Value, full = c / w.NR, after = c - full * w.NR;
+        // One or two rows (a row vector times a matrix: the batch-1 recurrent step) give a tile too few accumulators to
+        // hide the FMA latency: such a product takes 8 vectors per tile instead.
+        int nvFull = g.Rows <= 2 ? 8 : w.NVMax, nr = nvFull * w.Lanes;
+        int c = g.Cols.Value, full = c / nr, after = c - full * nr;
         if (full > 0)
-            using (cw.Block($"for (int j = 0; j < {full * w.NR}; j += {w.NR})"))
-                EmitRows(cw, w, g, w.NVMax, "j");
-        int col = full * w.NR;
-        for (int nv = w.NVMax - 1; nv >= 1; nv--)
+            using (cw.Block($"for (int j = 0; j < {full * nr}; j += {nr})"))
+                EmitRows(cw, w, g, nvFull, "j");
+        int col = full * nr;
+        for (int nv = nvFull - 1; nv >= 1; nv--)
             if (after >= nv * w.Lanes)
             {
                 using (cw.Block("")) // a scope for the local j
