@@ -373,13 +373,13 @@ internal sealed class Gru : RecurrentLayer
     }
 
     protected override void CellForward(CodeWriter cw, CSharpLayer c, Width w) =>
-        cw.Line($"MG.Recurrent.GruForward(ref gt, ref ht, row, ref MG.Mem.Add(ref hs, (nint)(t == 0 ? 0 : t - 1) * ld), ref MG.Mem.Add(ref hs, (nint)t * ld), row, {H(c.Layer)}, n, t == 0);");
+        cw.Line($"MG.Recurrent.GruForward(ref gt, ref ht, row, ref MG.Mem.Add(ref hs, (nint)(t == 0 ? 0 : t - 1) * ld), ref MG.Mem.Add(ref hs, (nint)t * ld), row, {H(c.Layer)}, n, t == 0, {w.Enum});");
 
     protected override void CellForward1(CodeWriter cw, CSharpLayer c, Width w) =>
-        cw.Line($"MG.Recurrent.GruForward(ref gt, ref ht, {H(c.Layer)}, ref MG.Mem.Add(ref h1, (t == 0 ? 0 : t - 1) * {H(c.Layer)}), ref MG.Mem.Add(ref h1, t * {H(c.Layer)}), 0, 1, {H(c.Layer)}, t == 0);   // one row per gate");
+        cw.Line($"MG.Recurrent.GruForward(ref gt, ref ht, {H(c.Layer)}, ref MG.Mem.Add(ref h1, (t == 0 ? 0 : t - 1) * {H(c.Layer)}), ref MG.Mem.Add(ref h1, t * {H(c.Layer)}), 0, 1, {H(c.Layer)}, t == 0, {w.Enum});   // one row per gate");
 
     protected override void CellBackward(CodeWriter cw, CSharpLayer c, Width w) =>
-        cw.Line($"MG.Recurrent.GruBackward(ref gt, ref ht, row, ref MG.Mem.Add(ref hs, (nint)(t == 0 ? 0 : t - 1) * ld), row, ref dh, ld, {H(c.Layer)}, n, batch, t == 0);");
+        cw.Line($"MG.Recurrent.GruBackward(ref gt, ref ht, row, ref MG.Mem.Add(ref hs, (nint)(t == 0 ? 0 : t - 1) * ld), row, ref dh, ld, {H(c.Layer)}, n, batch, t == 0, {w.Enum});");
 }
 
 /// <summary>The Elman RNN, PyTorch's <c>nn.RNN</c>: <c>h_t = tanh(W_ih·x_t + b_ih + W_hh·h_(t−1) + b_hh)</c>, or ReLU

@@ -154,20 +154,45 @@ public static class Recurrent
     /// <c>z = σ(gi_z + gh_z)</c>, <c>n = tanh(gi_n + r⊙gh_n)</c>, <c>h = (1 − z)⊙n + z⊙h_prev</c>. The rows of
     /// <paramref name="gi"/> are replaced by r, z, n (<paramref name="gh"/>'s n rows are kept for backward).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void GruForward(ref float gi, ref float gh, nint ldg, ref float hPrev, ref float h, nint ldh, int hidden, int n, bool first)
+    public static void GruForward(ref float gi, ref float gh, nint ldg, ref float hPrev, ref float h, nint ldh, int hidden, int n, bool first, SimdWidth width)
     {
         for (int r = 0; r < hidden; r++)
         {
             ref float ir = ref Mem.Add(ref gi, r * ldg); ref float iz = ref Mem.Add(ref gi, (hidden + r) * ldg); ref float ineu = ref Mem.Add(ref gi, (2 * hidden + r) * ldg);
             ref float hr = ref Mem.Add(ref gh, r * ldg); ref float hz = ref Mem.Add(ref gh, (hidden + r) * ldg); ref float hn = ref Mem.Add(ref gh, (2 * hidden + r) * ldg);
-            for (int j = 0; j < n; j++)
+            ref float hp = ref Mem.Add(ref hPrev, r * ldh);
+            ref float ho = ref Mem.Add(ref h, r * ldh);
+            int j = 0;
+            if (width == SimdWidth.V512)
+                for (; j + 16 <= n; j += 16)
+                {
+                    nuint u = (nuint)j;
+                    var rv = Activations.F512(Activation.Sigmoid, 0f, Mem.Load512(ref ir, u) + Mem.Load512(ref hr, u));
+                    var zv = Activations.F512(Activation.Sigmoid, 0f, Mem.Load512(ref iz, u) + Mem.Load512(ref hz, u));
+                    var nv = Activations.F512(Activation.Tanh, 0f, Mem.Load512(ref ineu, u) + rv * Mem.Load512(ref hn, u));
+                    var hpv = first ? Vector512<float>.Zero : Mem.Load512(ref hp, u);
+                    rv.StoreAt(ref ir, u); zv.StoreAt(ref iz, u); nv.StoreAt(ref ineu, u);
+                    ((Vector512<float>.One - zv) * nv + zv * hpv).StoreAt(ref ho, u);
+                }
+            else if (width == SimdWidth.V256)
+                for (; j + 8 <= n; j += 8)
+                {
+                    nuint u = (nuint)j;
+                    var rv = Activations.F256(Activation.Sigmoid, 0f, Mem.Load256(ref ir, u) + Mem.Load256(ref hr, u));
+                    var zv = Activations.F256(Activation.Sigmoid, 0f, Mem.Load256(ref iz, u) + Mem.Load256(ref hz, u));
+                    var nv = Activations.F256(Activation.Tanh, 0f, Mem.Load256(ref ineu, u) + rv * Mem.Load256(ref hn, u));
+                    var hpv = first ? Vector256<float>.Zero : Mem.Load256(ref hp, u);
+                    rv.StoreAt(ref ir, u); zv.StoreAt(ref iz, u); nv.StoreAt(ref ineu, u);
+                    ((Vector256<float>.One - zv) * nv + zv * hpv).StoreAt(ref ho, u);
+                }
+            for (; j < n; j++)
             {
                 float rv = Activations.F(Activation.Sigmoid, 0f, Mem.Add(ref ir, j) + Mem.Add(ref hr, j));
                 float zv = Activations.F(Activation.Sigmoid, 0f, Mem.Add(ref iz, j) + Mem.Add(ref hz, j));
                 float nv = Activations.F(Activation.Tanh, 0f, Mem.Add(ref ineu, j) + rv * Mem.Add(ref hn, j));
-                float hp = first ? 0f : Mem.Add(ref hPrev, r * ldh + j);
+                float hpv = first ? 0f : Mem.Add(ref hp, j);
                 Mem.Add(ref ir, j) = rv; Mem.Add(ref iz, j) = zv; Mem.Add(ref ineu, j) = nv;
-                Mem.Add(ref h, r * ldh + j) = (1f - zv) * nv + zv * hp;
+                Mem.Add(ref ho, j) = (1f - zv) * nv + zv * hpv;
             }
         }
     }
@@ -181,31 +206,63 @@ public static class Recurrent
     /// Padding columns from <paramref name="batch"/> on get zero gradients.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void GruBackward(ref float gi, ref float gh, nint ldg, ref float hPrev, nint ldh, ref float dh, nint ldd, int hidden, int n, int batch, bool first)
+    public static void GruBackward(ref float gi, ref float gh, nint ldg, ref float hPrev, nint ldh, ref float dh, nint ldd, int hidden, int n, int batch, bool first, SimdWidth width)
     {
         for (int r = 0; r < hidden; r++)
         {
             ref float ir = ref Mem.Add(ref gi, r * ldg); ref float iz = ref Mem.Add(ref gi, (hidden + r) * ldg); ref float ineu = ref Mem.Add(ref gi, (2 * hidden + r) * ldg);
             ref float hr = ref Mem.Add(ref gh, r * ldg); ref float hz = ref Mem.Add(ref gh, (hidden + r) * ldg); ref float hn = ref Mem.Add(ref gh, (2 * hidden + r) * ldg);
+            ref float hp = ref Mem.Add(ref hPrev, r * ldh);
             ref float dhr = ref Mem.Add(ref dh, r * ldd);
-            for (int j = 0; j < ldd; j++)   // to the panel stride: padding columns get zero gradients (see LstmBackward)
-            {
-                if (j >= batch)
+            int j = 0;
+            if (width == SimdWidth.V512)
+                for (; j + 16 <= n; j += 16)
                 {
-                    Mem.Add(ref ir, j) = 0f; Mem.Add(ref iz, j) = 0f; Mem.Add(ref ineu, j) = 0f;
-                    Mem.Add(ref hr, j) = 0f; Mem.Add(ref hz, j) = 0f; Mem.Add(ref hn, j) = 0f;
-                    Mem.Add(ref dhr, j) = 0f;
-                    continue;
+                    nuint u = (nuint)j;
+                    var one = Vector512<float>.One;
+                    var rv = Mem.Load512(ref ir, u); var zv = Mem.Load512(ref iz, u); var nv = Mem.Load512(ref ineu, u);
+                    var hpv = first ? Vector512<float>.Zero : Mem.Load512(ref hp, u);
+                    var d = Mem.Load512(ref dhr, u);
+                    var dn = d * (one - zv) * (one - nv * nv);
+                    var dz = d * (hpv - nv) * zv * (one - zv);
+                    var dr = dn * Mem.Load512(ref hn, u) * rv * (one - rv);
+                    dr.StoreAt(ref ir, u); dz.StoreAt(ref iz, u); dn.StoreAt(ref ineu, u);
+                    dr.StoreAt(ref hr, u); dz.StoreAt(ref hz, u); (dn * rv).StoreAt(ref hn, u);
+                    (d * zv).StoreAt(ref dhr, u);
                 }
+            else if (width == SimdWidth.V256)
+                for (; j + 8 <= n; j += 8)
+                {
+                    nuint u = (nuint)j;
+                    var one = Vector256<float>.One;
+                    var rv = Mem.Load256(ref ir, u); var zv = Mem.Load256(ref iz, u); var nv = Mem.Load256(ref ineu, u);
+                    var hpv = first ? Vector256<float>.Zero : Mem.Load256(ref hp, u);
+                    var d = Mem.Load256(ref dhr, u);
+                    var dn = d * (one - zv) * (one - nv * nv);
+                    var dz = d * (hpv - nv) * zv * (one - zv);
+                    var dr = dn * Mem.Load256(ref hn, u) * rv * (one - rv);
+                    dr.StoreAt(ref ir, u); dz.StoreAt(ref iz, u); dn.StoreAt(ref ineu, u);
+                    dr.StoreAt(ref hr, u); dz.StoreAt(ref hz, u); (dn * rv).StoreAt(ref hn, u);
+                    (d * zv).StoreAt(ref dhr, u);
+                }
+            for (; j < n; j++)
+            {
                 float rv = Mem.Add(ref ir, j), zv = Mem.Add(ref iz, j), nv = Mem.Add(ref ineu, j), ghn = Mem.Add(ref hn, j);
-                float hp = first ? 0f : Mem.Add(ref hPrev, r * ldh + j);
+                float hpv = first ? 0f : Mem.Add(ref hp, j);
                 float d = Mem.Add(ref dhr, j);
                 float dn = d * (1f - zv) * (1f - nv * nv);
-                float dz = d * (hp - nv) * zv * (1f - zv);
+                float dz = d * (hpv - nv) * zv * (1f - zv);
                 float dr = dn * ghn * rv * (1f - rv);
                 Mem.Add(ref ir, j) = dr; Mem.Add(ref iz, j) = dz; Mem.Add(ref ineu, j) = dn;
                 Mem.Add(ref hr, j) = dr; Mem.Add(ref hz, j) = dz; Mem.Add(ref hn, j) = dn * rv;
                 Mem.Add(ref dhr, j) = d * zv;
+            }
+            // Padding columns carry no sample: zero gradients up to the panel stride (see LstmBackward).
+            for (j = batch; j < ldd; j++)
+            {
+                Mem.Add(ref ir, j) = 0f; Mem.Add(ref iz, j) = 0f; Mem.Add(ref ineu, j) = 0f;
+                Mem.Add(ref hr, j) = 0f; Mem.Add(ref hz, j) = 0f; Mem.Add(ref hn, j) = 0f;
+                Mem.Add(ref dhr, j) = 0f;
             }
         }
     }
