@@ -182,17 +182,12 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields
         return $"{C(l)}, {l.InShape[1]}, {l.InShape[2]}, {Geometry.LdP(l.InPixels)}, {o.KH}, {o.KW}, {o.Stride}, {o.PadH}, {o.PadW}, {l.OutShape[1]}, {l.OutShape[2]}";
     }
 
-    /// <summary>Work units of a phase: <paramref name="units"/> when the whole phase does at least
-    /// <c>ThreadTeam.MinWork</c> FLOPs (else 1: not worth waking a thread).</summary>
-    internal static string Units(string units, string count, long flopsPerCount, bool bySample = false) =>
-        $"(long){count} * {flopsPerCount} >= ThreadTeam.{(bySample ? "MinSampleWork" : "MinWork")} ? {units} : 1";
-
     public void Forward(CodeWriter cw, CSharpLayer c, Width w)
     {
         var l = c.Layer;
         int stride = Geometry.ImageStride(O(l), l.OutPixels);
         using (c.ForwardMethod(cw, w))
-            c.RunParts(cw, w, "Forward", Units("ws.Batch", "ws.Batch", l.Flops, bySample: true), "samples");
+            c.RunParts(cw, w, "Forward", CSharpLayer.ParallelUnits("ws.Batch", "ws.Batch", l.Flops, bySample: true), "samples");
         cw.Line();
         using (c.PartMethod(cw, w, "Forward"))
         {
@@ -264,7 +259,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields
                 using (c.InputGradGuard(cw))
                     cw.Line($"MG.Im2Col.FlipTranspose(ref _arena.Ref({c.Tensor("weight")}), {o}, {C(l)}, {opt.KH}, {opt.KW}, ref ws.Ref({c.Scratch("wflip")}));   // [{C(l)}, {o}·{opt.KH}·{opt.KW}]: W flipped and transposed");
             if (perSample)
-                c.RunParts(cw, w, "Backward", Units("batch", "batch", c.InputGrad is null ? 32L * o * ldOut : l.Flops, bySample: true), "samples: " + (l.Activation != ActivationKind.None ? "dz, " : "") + (c.InputGrad is not null ? "dx" : ""));
+                c.RunParts(cw, w, "Backward", CSharpLayer.ParallelUnits("batch", "batch", c.InputGrad is null ? 32L * o * ldOut : l.Flops, bySample: true), "samples: " + (l.Activation != ActivationKind.None ? "dz, " : "") + (c.InputGrad is not null ? "dx" : ""));
             if (opt.Bias)
             {
                 cw.Line($"ref float db = ref _arena.Ref(GradientBase + {c.Tensor("bias")});");
@@ -272,7 +267,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields
                     cw.Line($"MG.Reductions.AddRowSums(ref ws.Ref({c.OutputGrad} + (long)b * {o * ldOut}), {o}, {ldOut}, {p}, ref db, {w.Enum});");
             }
             cw.Line($"ws.Span({c.Scratch("dwT")}, {k * o}).Clear();");
-            c.RunParts(cw, w, "Weights", Units($"{(k + w.MR - 1) / w.MR}", "batch", 2L * k * o * p), $"row blocks of dWᵀ [{k}, {o}]");
+            c.RunParts(cw, w, "Weights", CSharpLayer.ParallelUnits($"{(k + w.MR - 1) / w.MR}", "batch", 2L * k * o * p), $"row blocks of dWᵀ [{k}, {o}]");
             cw.Line($"MG.Layout.AddTransposed(ref ws.Ref({c.Scratch("dwT")}), {k}, {o}, ref _arena.Ref(GradientBase + {c.Tensor("weight")}));   // dW[o,k] += dWᵀ[k,o]");
         }
         cw.Line();

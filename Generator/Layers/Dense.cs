@@ -86,7 +86,7 @@ internal sealed class Dense : LayerKind, ICSharpLayer
                     cw.Line($"MG.Gemm.Gemv{w.Name}(ref w, {l.In}, ref x, ref y, {l.Out}, ref bias, {epi}, {alpha});   // batch 1: stream W once");
                 }
             using (cw.Block(w.IsScalar ? "" : "else"))
-                c.RunParts(cw, w, "Forward", Conv2D.Units($"{(l.Out + w.MR - 1) / w.MR}", "n", 2L * l.In * l.Out), $"row blocks of Y [{l.Out}, n]");
+                c.RunParts(cw, w, "Forward", CSharpLayer.ParallelUnits($"{(l.Out + w.MR - 1) / w.MR}", "n", 2L * l.In * l.Out), $"row blocks of Y [{l.Out}, n]");
             if (l.Activation is ActivationKind.Sigmoid or ActivationKind.Tanh)
                 cw.Line($"MG.Activations.Forward({Fused.Runtime(l.Activation)}, 0f, ws.Span({c.Output}, {l.Out} * ld), ws.Span({c.Output}, {l.Out} * ld), {w.Enum});");
             else if (l.Activation == ActivationKind.Softmax)
@@ -118,7 +118,7 @@ internal sealed class Dense : LayerKind, ICSharpLayer
             if (c.Buffers.SampleMajorInput.Length == 0)
                 cw.Line($"MG.Layout.ToSampleMajor(ref ws.Ref({c.Input}), {l.In}, ld, batch, ws.Span({c.Scratch("xs")}, batch * {l.In}));   // x as [batch, {l.In}]");
             int units = System.Math.Max((l.Out + w.MR - 1) / w.MR, (l.In + w.MR - 1) / w.MR);
-            c.RunParts(cw, w, "Backward", Conv2D.Units(units.ToString(), "batch", 4L * l.In * l.Out), $"row blocks of dW [{l.Out}, {l.In}] and of dx [{l.In}, batch]");
+            c.RunParts(cw, w, "Backward", CSharpLayer.ParallelUnits(units.ToString(), "batch", 4L * l.In * l.Out), $"row blocks of dW [{l.Out}, {l.In}] and of dx [{l.In}, batch]");
         }
         cw.Line();
         using (c.PartMethod(cw, w, "Backward"))

@@ -141,7 +141,6 @@ internal abstract class RecurrentLayer : LayerKind, ICSharpLayer, ICSharpPack
         cw.Line($"ref float whhT = ref ws.Ref({c.Scratch("whhT")});   // [{h}, {g}]");
         cw.Line($"ref float g1 = ref ws.Ref({c.Scratch("gates")});   // [{t}, {g}]");
         cw.Line($"ref float h1 = ref ws.Ref({c.Scratch("h1")});   // [{t}, {h}]");
-        string bias = SeparateHidden ? c.Tensor("bias_ih_l0") : null!;
         using (cw.Block($"for (int t = 0; t < {t}; t++)   // every step starts from its bias"))
             cw.Line(SeparateHidden
                 ? $"_arena.Span({c.Tensor("bias_ih_l0")}, {g}).CopyTo(ws.Span({c.Scratch("gates")} + (long)t * {g}, {g}));"
@@ -171,7 +170,6 @@ internal abstract class RecurrentLayer : LayerKind, ICSharpLayer, ICSharpPack
             cw.Line($"MG.Layout.Transpose(ref h1, {t}, {h}, {h}, ref ws.Ref({c.Output}), {t});   // the output [{h}, {t}]");
         else
             cw.Line($"ws.Span({c.Scratch("h1")} + {(t - 1) * h}, {h}).CopyTo(ws.Span({c.Output}, {h}));   // the output: h of the last step");
-        _ = bias;
     }
 
     /// <summary>Statements before the backward loop (LSTM clears its dc).</summary>

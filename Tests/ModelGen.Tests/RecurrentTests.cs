@@ -129,4 +129,16 @@ public class RecurrentTests
         }
         Assert.True(Train(true).AsSpan().SequenceEqual(Train(false)));
     }
+
+    /// <summary>Several threads predicting on one recurrent model at once (batch 1 with its packed weights in each
+    /// workspace, and odd batches) get bitwise the single-thread results, also after training moved the weights.</summary>
+    [Fact]
+    public void Concurrent_predictions_on_a_recurrent_model_agree_with_one_thread()
+    {
+        using var net = new GcGru(64, 5);
+        ServingTests.CheckConcurrentPredict(net, threads: 4, callsPerThread: 60);
+        var x = Random(9 * GcGru.InputSize, 6);
+        net.TrainStep(x, Enumerable.Range(0, 9).Select(i => i % 3).ToArray(), new Sgd(0.3f));
+        ServingTests.CheckConcurrentPredict(net, threads: 4, callsPerThread: 60);
+    }
 }

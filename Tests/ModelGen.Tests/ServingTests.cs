@@ -22,7 +22,7 @@ public class ServingTests
     /// <summary>Inputs of batch 1 (the matrix-vector path) and of odd batches, their single-thread outputs, then many
     /// threads × many calls on the same model: every result must be bitwise the single-thread one. (Before workspaces,
     /// two threads shared one arena and ~30 % of results were wrong.)</summary>
-    private static void CheckConcurrentPredict(INetwork net, int threads, int callsPerThread)
+    internal static void CheckConcurrentPredict(INetwork net, int threads, int callsPerThread)
     {
         int[] batches = { 1, 3, 1, 7, 2, net.MaxBatch };
         var inputs = batches.Select((b, i) => Random(b * net.InputSize, 100 + i)).ToArray();

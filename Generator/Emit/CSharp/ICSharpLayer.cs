@@ -102,6 +102,11 @@ internal sealed class CSharpLayer
         cw.Line($"if (!TryParallel(ws, {task}, {units})) {method}(ws, ws, 0, 1);   // {what}, split over Threads");
     }
 
+    /// <summary>The work units of a phase as a C# expression: <paramref name="units"/> when the whole phase does at least
+    /// <c>ThreadTeam.MinWork</c> FLOPs (<c>MinSampleWork</c> for a split by samples), else 1 (not worth waking a thread).</summary>
+    public static string ParallelUnits(string units, string count, long flopsPerCount, bool bySample = false) =>
+        $"(long){count} * {flopsPerCount} >= ThreadTeam.{(bySample ? "MinSampleWork" : "MinWork")} ? {units} : 1";
+
     /// <summary><c>private void {Name}_{Phase}Part_{W}(Workspace ws, Workspace ts, int part, int parts)</c>: part
     /// <c>part</c> of <c>parts</c> of one phase of the layer; activations in <c>ws</c>, per-part scratch in <c>ts</c>.</summary>
     public System.IDisposable PartMethod(CodeWriter cw, Width w, string phase)
