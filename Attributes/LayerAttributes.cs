@@ -34,6 +34,8 @@ namespace ModelGen
         Gru,
         /// <summary><see cref="RnnAttribute"/></summary>
         Rnn,
+        /// <summary><see cref="EmbeddingAttribute"/></summary>
+        Embedding,
     }
 
     /// <summary>The element-wise activations (fused into a layer, or a layer of their own).</summary>
@@ -88,6 +90,37 @@ namespace ModelGen
 
         /// <summary>Number of outputs.</summary>
         public int Units { get; }
+    }
+
+    /// <summary>
+    /// A lookup table, PyTorch's <c>nn.Embedding</c>: token ids in, one learned vector per id out. It reads the network
+    /// input <c>[steps]</c> of token ids (given as floats holding whole numbers in <c>[0, vocabulary)</c>: every API takes
+    /// float samples, and ids up to 2²⁴ are exact) and outputs the sequence <c>[steps, dimension]</c>:
+    /// <c>y[t] = weight[id_t]</c>, parameter <c>weight [vocabulary, dimension]</c> (PyTorch's name and layout).
+    /// Backward adds <c>dy[t]</c> to row <c>id_t</c>; with <see cref="Sparse"/> (the default) only the rows a batch
+    /// used are cleared and updated (PyTorch's <c>sparse=True</c> with a lazy optimiser: rows not used keep their momentum
+    /// and are not decayed). With <see cref="MaskZero"/> id 0 is padding (Keras's <c>mask_zero</c>): its steps output
+    /// zeros, get no gradient, and the recurrent layers that read them carry their state through them unchanged, so a
+    /// batch can hold sequences of different lengths (as PyTorch's <c>pack_padded_sequence</c>).
+    /// </summary>
+    public sealed class EmbeddingAttribute : LayerAttribute
+    {
+        /// <param name="vocabulary">Number of ids (rows of the table).</param>
+        /// <param name="dimension">Length of each vector.</param>
+        public EmbeddingAttribute(int vocabulary, int dimension) { Vocabulary = vocabulary; Dimension = dimension; }
+
+        /// <summary>Number of ids (rows of the table).</summary>
+        public int Vocabulary { get; }
+
+        /// <summary>Length of each vector.</summary>
+        public int Dimension { get; }
+
+        /// <summary>Id 0 is padding: masked steps (see the class summary). Default false.</summary>
+        public bool MaskZero { get; set; }
+
+        /// <summary>Only the rows a batch used are touched by <c>ZeroGrad</c> and the optimiser's update (default true);
+        /// false updates the whole table every step (PyTorch's default <c>sparse=False</c>).</summary>
+        public bool Sparse { get; set; } = true;
     }
 
     /// <summary>

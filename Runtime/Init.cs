@@ -18,4 +18,10 @@ public static class Init
         double a = Math.Sqrt(6.0 / (fanIn + fanOut));
         for (int i = 0; i < w.Length; i++) w[i] = (float)((2.0 * rng.NextDouble() - 1.0) * a);
     }
+
+    /// <summary>Standard normal: <c>W ~ N(0, 1)</c> (PyTorch's <c>nn.Embedding</c>).</summary>
+    public static void Normal(Span<float> w, ref Rng rng)
+    {
+        for (int i = 0; i < w.Length; i++) w[i] = (float)rng.NextGaussian();
+    }
 }

@@ -57,6 +57,17 @@ internal abstract class LayerKind
     /// <paramref name="producer"/>, whose only reader it is (BatchNorm into the convolution before it).</summary>
     public virtual bool FoldsInto(LayerPlan producer, LayerPlan self) => false;
 
+    /// <summary>True when the layer's output carries a mask of padded steps (an embedding with <c>MaskZero</c>).</summary>
+    public virtual bool MasksOutput(LayerPlan layer) => false;
+
+    /// <summary>True when the layer reads a masked sequence correctly (recurrent layers, dropout); any other reader of
+    /// one is MG0020.</summary>
+    public virtual bool ReadsMask => false;
+
+    /// <summary>True when the layer's output is masked wherever its main input is (a recurrent layer's every-step
+    /// output, dropout).</summary>
+    public virtual bool PassesMask(LayerPlan layer) => false;
+
     public override string ToString() => Name;
 }
 
@@ -102,10 +113,12 @@ internal enum TensorRole
     Hidden,
 }
 
-internal enum TensorInit { Zeros, Ones, Weight, HeNormal, XavierUniform }
+internal enum TensorInit { Zeros, Ones, Weight, HeNormal, XavierUniform, Normal }
 
 /// <summary>A parameter tensor a kind declares: PyTorch's name suffix (<c>weight</c>) and layout.</summary>
-internal sealed record TensorSpec(string Name, EquatableArray<int> Shape, TensorRole Role, TensorInit Init, int FanIn = 0, int FanOut = 0)
+/// <paramref name="Sparse"/>: a table whose rows a batch touches one by one (an embedding): its gradient is cleared and
+/// its update applied only in the rows used (<c>SparseRows</c> at run time).
+internal sealed record TensorSpec(string Name, EquatableArray<int> Shape, TensorRole Role, TensorInit Init, int FanIn = 0, int FanOut = 0, bool Sparse = false)
 {
     public int Length { get { int s = 1; foreach (int d in Shape) s *= d; return s; } }
 }

@@ -68,6 +68,7 @@ internal static class NetworkAnalyzer
         int offset = 0;
         var layers = new List<LayerPlan>();
         var rfs = new List<ReceptiveField>();
+        var masked = new List<bool>();   // per layer: its output carries a mask of padded steps
         var inputShape = new Shape(input);
         for (int self = 0; self < spec.Layers.Count; self++)
         {
@@ -84,15 +85,34 @@ internal static class NetworkAnalyzer
             var shapes = inputs.Select(i => i < 0 ? inputShape : layers[i].OutShape).ToArray();
 
             ld.Producer = inputs[0] < 0 ? "(input)" : layers[inputs[0]].Name;
+            // Masks of padded steps flow from an embedding with MaskZero through the layers that pass them on; a layer
+            // that would read one without honouring it is an error (Keras: "layer does not support masking").
+            for (int slot = 0; slot < inputs.Count; slot++)
+                if (inputs[slot] >= 0 && masked[inputs[slot]] && (slot > 0 || !layer.Kind.ReadsMask))
+                {
+                    diags.Add(DiagnosticInfo.Create(Descriptors.MaskNotRead, layer.Location, layer.Name, layers[inputs[slot]].Name, layer.Kind.Name));
+                    return null;
+                }
             var shape = layer.Kind.Infer(layer, shapes, ld);
             if (shape is null) return null;
             float l2 = layer.Kind.HasWeights ? (float.IsNaN(layer.L2) ? spec.L2 : layer.L2) : 0f;
+            if (l2 > 0f && shape.Tensors.Any(t => t.Sparse && t.Role == TensorRole.Weight))
+            {
+                // A penalty on every row would touch the whole table each step, which is what a sparse table avoids; the
+                // class-wide [L2] passes it by, an [L2] on the layer itself is an error.
+                if (!float.IsNaN(layer.L2))
+                {
+                    ld.Invalid("[L2] on a sparse table would touch every row each step: declare it with Sparse = false, or use AdamW's weight decay (applied to the rows a batch uses)");
+                    return null;
+                }
+                l2 = 0f;
+            }
             var tensors = new List<TensorPlan>();
             foreach (var t in shape.Tensors)
             {
                 var init = t.Init == TensorInit.Weight ? WeightInit(spec, self) : t.Init;
                 tensors.Add(new TensorPlan(layer.Name + "." + t.Name, t.Name, layer.Name + "_" + Pascal(t.Name), t.Shape, offset, t.Length, t.Role, init,
-                    t.FanIn, t.FanOut, t.Role == TensorRole.Weight ? l2 : 0f));
+                    t.FanIn, t.FanOut, t.Role == TensorRole.Weight ? l2 : 0f, t.Sparse));
                 if ((long)offset + t.Length > int.MaxValue / 4)
                 {
                     ld.Invalid($"the parameters up to {layer.Name}.{t.Name} need more floats than one arena can address");
@@ -102,6 +122,7 @@ internal static class NetworkAnalyzer
             }
             var plan = new LayerPlan(self, layer.Name, layer.Accessibility, layer.Kind, shape.Options, layer.Activation, layer.Alpha, l2,
                 shapes[0], shape.Output, EquatableArray.From(inputs.ToArray()), EquatableArray.From(tensors.ToArray()), shape.Flops, 0);
+            masked.Add(layer.Kind.MasksOutput(plan) || (inputs[0] >= 0 && masked[inputs[0]] && layer.Kind.PassesMask(plan)));
             var rf = layer.Kind.ReceptiveField(plan, inputs.Select(i => i < 0 ? ReceptiveField.Pixel : rfs[i]).ToArray());
             rfs.Add(rf);
             layers.Add(plan with { ReceptiveField = rf.Size });

@@ -16,7 +16,8 @@ internal sealed record TensorPlan(
     TensorInit Init,
     int FanIn,
     int FanOut,
-    float L2)
+    float L2,
+    bool Sparse = false)
 {
     public bool Trainable => Role is TensorRole.Weight or TensorRole.Parameter;
     public bool Saved => Role != TensorRole.Hidden;
@@ -96,6 +97,23 @@ internal sealed record NetworkPlan(
     public bool ImageInput => InputShape.IsImage;
     public IEnumerable<TensorPlan> Tensors => Layers.SelectMany(l => l.Tensors);
     public string FullName => (Namespace.Length > 0 ? Namespace + "." : "") + ClassName;
+
+    /// <summary>The tables updated row by row (<see cref="TensorPlan.Sparse"/>), in declaration order: index k is
+    /// <c>_sparseTables[k]</c> in the generated code.</summary>
+    public IReadOnlyList<TensorPlan> SparseTensors => Tensors.Where(t => t.Sparse).ToList();
+
+    /// <summary>The layer whose mask of padded steps applies to <paramref name="layer"/>'s main input (an embedding with
+    /// <c>MaskZero</c>, reached through the layers that pass masks on), or −1 when the input is not masked.</summary>
+    public int MaskSource(LayerPlan layer)
+    {
+        for (int i = layer.InputIndex; i >= 0; i = Layers[i].InputIndex)
+        {
+            var p = Layers[i];
+            if (p.Kind.MasksOutput(p)) return i;
+            if (!p.Kind.PassesMask(p)) return -1;
+        }
+        return -1;
+    }
 }
 
 /// <summary>What a declaration with errors still gets: its partial members, with bodies that say so.</summary>

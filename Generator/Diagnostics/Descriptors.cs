@@ -91,6 +91,10 @@ internal static class Descriptors
         "Unknown or later layer name",
         "Layer '{0}' refers to '{1}', {2}");
 
+    public static readonly DiagnosticDescriptor MaskNotRead = Error("MG0020",
+        "Layer cannot read a masked sequence",
+        "Layer '{0}' reads '{1}', whose padded steps are masked (an [Embedding] with MaskZero), but a {2} layer would treat the padding as data: put a recurrent layer ([Lstm], [Gru], [Rnn]) or [Dropout] first, or remove MaskZero");
+
     public static readonly DiagnosticDescriptor InternalError = Error("MG0099",
         "ModelGen internal error",
         "ModelGen failed on network '{0}' at layer '{1}': {2}. Please report this with the declaration.");
@@ -104,7 +108,7 @@ internal static class Descriptors
         {
             NotPartial, UnsupportedClass, InvalidInputShape, InvalidMember, MissingLayerAttribute,
             ConflictingAttributes, NonPositiveSize, InvalidArgument, NoLayers, MissingLoss, MultipleLosses,
-            LossDoesNotFit, ReservedName, ShapeMismatch, LossIgnored, AotWithoutInstructionSet, OutputTooSmall, RowsDropped, UnknownLayer, InternalError,
+            LossDoesNotFit, ReservedName, ShapeMismatch, LossIgnored, AotWithoutInstructionSet, OutputTooSmall, RowsDropped, UnknownLayer, MaskNotRead, InternalError,
         };
         var map = new Dictionary<string, DiagnosticDescriptor>();
         foreach (var d in all) map.Add(d.Id, d);

@@ -15,6 +15,8 @@ internal sealed class Dropout : LayerKind, ICSharpLayer
     public static readonly Dropout Instance = new();
     public override string Name => "Dropout";
     public override bool IsStochastic => true;
+    public override bool ReadsMask => true;
+    public override bool PassesMask(LayerPlan l) => true;
 
     public override LayerOptions? Read(AttributeArgs a, LayerDiagnostics d)
     {
@@ -27,7 +29,7 @@ internal sealed class Dropout : LayerKind, ICSharpLayer
     public override LayerShape? Infer(LayerSpec s, IReadOnlyList<Shape> inputs, LayerDiagnostics d)
     {
         var x = inputs[0];
-        if (x.Rank != 1 && x.Rank != 3) { Fused.WrongInput(d, "Dropout", "a 1-D or [channels, height, width]", x); return null; }
+        if (x.Rank is < 1 or > 3) { Fused.WrongInput(d, "Dropout", "a vector, a sequence [steps, features] or an image [channels, height, width]", x); return null; }
         return new LayerShape(x, EquatableArray<TensorSpec>.Empty, x.Size, s.Options);
     }
 

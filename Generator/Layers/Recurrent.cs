@@ -23,6 +23,8 @@ internal sealed record RecurrentOptions(int Hidden, bool ReturnSequences, bool R
 internal abstract class RecurrentLayer : LayerKind, ICSharpLayer, ICSharpPack
 {
     public override bool HasWeights => true;
+    public override bool ReadsMask => true;
+    public override bool PassesMask(LayerPlan l) => Opt(l).ReturnSequences;
 
     /// <summary>Gates stacked in the weights (4 LSTM, 3 GRU, 1 RNN).</summary>
     protected abstract int Gates { get; }
@@ -93,8 +95,11 @@ internal abstract class RecurrentLayer : LayerKind, ICSharpLayer, ICSharpPack
             $"gates of every step [{g}, T·ld] (activations; in backward, d loss / d pre-activation)");
         if (SeparateHidden)
             yield return new ScratchRequest("hgates", BufferSize.Panel((long)t * g), ScratchScope.PerLayer, false, $"W_hh·h + b_hh of every step [{g}, T·ld] (in backward, its gradient)");
-        if (!Opt(l).ReturnSequences)
+        bool masked = p.MaskSource(l) >= 0;
+        if (!Opt(l).ReturnSequences || masked)
             yield return new ScratchRequest("states", BufferSize.Panel((long)t * h), ScratchScope.PerLayer, false, "hidden states of every step [H, T·ld]");
+        if (masked)
+            foreach (var s in MaskScratch(l)) yield return s;
         if (!SeparateHidden)
             yield return new ScratchRequest("bsum", BufferSize.Floats(g), ScratchScope.PerLayer, false, "b_ih + b_hh");
         foreach (var s in CellScratch(l)) yield return s;
@@ -106,8 +111,31 @@ internal abstract class RecurrentLayer : LayerKind, ICSharpLayer, ICSharpPack
         yield return new ScratchRequest("hs", BufferSize.Panel((long)t * h), ScratchScope.Shared, true, "the hidden states transposed to [T·ld, H]");
     }
 
-    /// <summary>The buffer holding every step's hidden state: the output itself with ReturnSequences.</summary>
-    protected static string States(CSharpLayer c) => Opt(c.Layer).ReturnSequences ? c.Output : c.Scratch("states");
+    /// <summary>The buffer holding every step's hidden state: the output itself with ReturnSequences (unless masked
+    /// steps make the output differ from the state: zeros there, the state carried).</summary>
+    protected static string States(CSharpLayer c) => Opt(c.Layer).ReturnSequences && Mask(c) is null ? c.Output : c.Scratch("states");
+
+    /// <summary>The mask panel <c>[T, ld]</c> of the embedding below (1 token, 0 padding), or null when the input is not masked.</summary>
+    protected static string? Mask(CSharpLayer c)
+    {
+        int src = c.Network.MaskSource(c.Layer);
+        return src < 0 ? null : c.Network.Buffers.Layers[src].ScratchField("mask");
+    }
+
+    /// <summary>Scratch for masked steps: the state gradients that skip a padded step (LSTM adds its cell's).</summary>
+    protected virtual IEnumerable<ScratchRequest> MaskScratch(LayerPlan l)
+    {
+        yield return new ScratchRequest("dhpass", BufferSize.Panel(H(l)), ScratchScope.Shared, true, "d loss / d h passing a padded step [H, ld]");
+    }
+
+    /// <summary>Carries the cell state through padded columns (LSTM); the hidden state is carried by the base.</summary>
+    protected virtual void CarryCells(CodeWriter cw, CSharpLayer c) { }
+
+    /// <summary>The same for the batch-1 path (states <c>[T, H]</c>, step <c>t</c> padded).</summary>
+    protected virtual void CarryCells1(CodeWriter cw, CSharpLayer c) { }
+
+    /// <summary>Moves the cell-state gradient of padded columns aside before the cell's backward (LSTM), or back after.</summary>
+    protected virtual void SplitCells(CodeWriter cw, CSharpLayer c, bool merge) { }
 
     /// <summary>The cell's forward call for step <c>t</c> (locals: <c>gt</c>, <c>ht</c> for GRU, <c>hs</c>, <c>row</c>, <c>ld</c>, <c>n</c>).</summary>
     protected abstract void CellForward(CodeWriter cw, CSharpLayer c, Width w);
@@ -165,9 +193,20 @@ internal abstract class RecurrentLayer : LayerKind, ICSharpLayer, ICSharpPack
                 c.Gemm.Emit(cw, w, new GemmCall("hp", "0", "1", "whhT", g.ToString(), acc, g.ToString(), h.ToString(), 1, g, null, "MG.Epilogue.Accumulate", "0f"));
             }
             CellForward1(cw, c, w);
+            if (Mask(c) is { } mask1)
+                using (cw.Block($"if (ws.Ref({mask1} + (long)t * ld) == 0f)   // a padded step: the state stays as it was"))
+                {
+                    cw.Line($"if (t == 0) ws.Span({c.Scratch("h1")}, {h}).Clear();");
+                    cw.Line($"else ws.Span({c.Scratch("h1")} + (long)(t - 1) * {h}, {h}).CopyTo(ws.Span({c.Scratch("h1")} + (long)t * {h}, {h}));");
+                    CarryCells1(cw, c);
+                }
         }
         if (Opt(l).ReturnSequences)
+        {
             cw.Line($"MG.Layout.Transpose(ref h1, {t}, {h}, {h}, ref ws.Ref({c.Output}), {t});   // the output [{h}, {t}]");
+            if (Mask(c) is { } maskSeq1)
+                cw.Line($"MG.Recurrent.Masked(ref ws.Ref({c.Output}), ref ws.Ref({c.Output}), {t}, {h}, ref ws.Ref({maskSeq1}), {t});   // zeros at padded steps");
+        }
         else
             cw.Line($"ws.Span({c.Scratch("h1")} + {(t - 1) * h}, {h}).CopyTo(ws.Span({c.Output}, {h}));   // the output: h of the last step");
     }
@@ -229,7 +268,15 @@ internal abstract class RecurrentLayer : LayerKind, ICSharpLayer, ICSharpPack
                         c.Gemm.Emit(cw, w, new GemmCall("whh", h.ToString(), "1", "hp", "row", "gt", "row", h.ToString(), g, null, null, "MG.Epilogue.Accumulate", "0f"));
                     }
                 CellForward(cw, c, w);
+                if (Mask(c) is { } maskf)
+                {
+                    cw.Line($"ref float mt = ref ws.Ref({maskf} + (long)t * ld);   // 1 token, 0 padding");
+                    cw.Line("MG.Recurrent.Carry(ref MG.Mem.Add(ref hs, (nint)t * ld), ref MG.Mem.Add(ref hs, (nint)(t == 0 ? 0 : t - 1) * ld), row, " + h + ", ref mt, n, t == 0);   // padded: h_t = h_(t−1)");
+                    CarryCells(cw, c);
+                }
             }
+            if (Opt(l).ReturnSequences && Mask(c) is { } maskOut)
+                cw.Line($"MG.Recurrent.Masked(ref hs, ref ws.Ref({c.Output}), row, {h}, ref ws.Ref({maskOut}), (int)row);   // the output: every h_t, zeros at padded steps");
             if (!Opt(l).ReturnSequences)
                 using (cw.Block($"for (int r = 0; r < {h}; r++)   // the output: h of the last step"))
                     cw.Line($"ws.Span({States(c)} + r * row + {t - 1} * (nint)ld, n).CopyTo(ws.Span({c.Output} + (long)r * ld, n));");
@@ -252,6 +299,12 @@ internal abstract class RecurrentLayer : LayerKind, ICSharpLayer, ICSharpPack
             cw.Line($"ref float hs = ref ws.Ref({States(c)});");
             cw.Line($"ref float dh = ref ws.Ref({c.Scratch("dh")});   // [{h}, ld]");
             BeforeBackward(cw, c);
+            string? mask = Mask(c);
+            if (mask is not null)
+            {
+                cw.Line($"ref float dhpass = ref ws.Ref({c.Scratch("dhpass")});   // [{h}, ld]");
+                if (seq) cw.Line($"MG.Recurrent.Masked(ref ws.Ref({c.OutputGrad}), ref ws.Ref({c.OutputGrad}), row, {h}, ref ws.Ref({mask}), (int)row);   // padded outputs are constant zeros");
+            }
             using (cw.Block($"for (int r = 0; r < {h}; r++)   // dh of the last step: the output gradient"))
                 cw.Line(seq ? $"ws.Span({c.OutputGrad} + r * row + {t - 1} * (nint)ld, ld).CopyTo(ws.Span({c.Scratch("dh")} + (long)r * ld, ld));"
                             : $"ws.Span({c.OutputGrad} + (long)r * ld, ld).CopyTo(ws.Span({c.Scratch("dh")} + (long)r * ld, ld));");
@@ -259,11 +312,22 @@ internal abstract class RecurrentLayer : LayerKind, ICSharpLayer, ICSharpPack
             {
                 cw.Line("ref float gt = ref MG.Mem.Add(ref gates, (nint)t * ld);");
                 if (SeparateHidden) cw.Line("ref float ht = ref MG.Mem.Add(ref hgates, (nint)t * ld);");
+                if (mask is not null)
+                {
+                    cw.Line($"ref float mt = ref ws.Ref({mask} + (long)t * ld);");
+                    cw.Line($"MG.Recurrent.SplitMasked(ref dh, ref dhpass, ld, {h}, ref mt, n);   // padded columns: dh skips the step");
+                    SplitCells(cw, c, merge: false);
+                }
                 CellBackward(cw, c, w);
                 cw.Line("if (t == 0) break;");
                 cw.Line($"// dh_(t−1) {(SeparateHidden ? "+=" : "=")} W_hhᵀ·dGₕ_t   (A = W_hhᵀ: row stride 1, reduction stride {h})");
                 c.Gemm.Emit(cw, w, new GemmCall("whh", "1", h.ToString(), SeparateHidden ? "ht" : "gt", "row", "dh", "ld", g.ToString(), h, null, null,
                     SeparateHidden ? "MG.Epilogue.Accumulate" : "MG.Epilogue.Store", "0f"));
+                if (mask is not null)
+                {
+                    cw.Line($"MG.Recurrent.MergeMasked(ref dh, ref dhpass, ld, {h}, ref mt, n);");
+                    SplitCells(cw, c, merge: true);
+                }
                 if (seq)
                     using (cw.Block($"for (int r = 0; r < {h}; r++)   // + the output gradient of step t − 1"))
                         cw.Line($"MG.Sum.Add(ws.Span({c.Scratch("dh")} + (long)r * ld, n), ws.Span({c.OutputGrad} + r * row + (t - 1) * (nint)ld, n), ws.Span({c.Scratch("dh")} + (long)r * ld, n), {w.Enum});");
@@ -335,6 +399,32 @@ internal sealed class Lstm : RecurrentLayer
         string cells = $"ws.Ref({c.Scratch("cells")})";   // [T, H] here
         cw.Line($"MG.Recurrent.LstmForward(ref gt, {h}, ref MG.Mem.Add(ref {cells}, (t == 0 ? 0 : t - 1) * {h}), ref MG.Mem.Add(ref {cells}, t * {h}), " +
                 $"ref MG.Mem.Add(ref h1, t * {h}), 0, 1, {h}, t == 0, {w.Enum});   // one row per gate, the units in the lanes");
+    }
+
+    protected override IEnumerable<ScratchRequest> MaskScratch(LayerPlan l)
+    {
+        foreach (var s in base.MaskScratch(l)) yield return s;
+        yield return new ScratchRequest("dcpass", BufferSize.Panel(H(l)), ScratchScope.Shared, true, "d loss / d c passing a padded step [H, ld]");
+    }
+
+    protected override void CarryCells(CodeWriter cw, CSharpLayer c)
+    {
+        string cells = $"ws.Ref({c.Scratch("cells")})";
+        cw.Line($"MG.Recurrent.Carry(ref MG.Mem.Add(ref {cells}, (nint)t * ld), ref MG.Mem.Add(ref {cells}, (nint)(t == 0 ? 0 : t - 1) * ld), row, {H(c.Layer)}, ref mt, n, t == 0);   // c_t = c_(t−1)");
+    }
+
+    protected override void CarryCells1(CodeWriter cw, CSharpLayer c)
+    {
+        int h = H(c.Layer);
+        cw.Line($"if (t == 0) ws.Span({c.Scratch("cells")}, {h}).Clear();");
+        cw.Line($"else ws.Span({c.Scratch("cells")} + (long)(t - 1) * {h}, {h}).CopyTo(ws.Span({c.Scratch("cells")} + (long)t * {h}, {h}));");
+    }
+
+    protected override void SplitCells(CodeWriter cw, CSharpLayer c, bool merge)
+    {
+        if (!merge) cw.Line($"ref float dcpass = ref ws.Ref({c.Scratch("dcpass")});");
+        cw.Line(merge ? $"MG.Recurrent.MergeMasked(ref dc, ref dcpass, ld, {H(c.Layer)}, ref mt, n);"
+                      : $"MG.Recurrent.SplitMasked(ref dc, ref dcpass, ld, {H(c.Layer)}, ref mt, n);");
     }
 
     protected override void BeforeBackward(CodeWriter cw, CSharpLayer c)

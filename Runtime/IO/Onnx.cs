@@ -161,6 +161,14 @@ public static class Onnx
                 case LayerType.Rnn:
                     Recurrent(l, x, y);
                     break;
+                case LayerType.Embedding:
+                    if (l.Options["mask_zero"] != 0)
+                        throw new NotSupportedException($"layer {l.Name} ({l.Description}) masks padded steps (MaskZero), which ONNX cannot express: " +
+                            "its LSTM/GRU/RNN take sequence lengths, padding at the end only. Export a copy declared without MaskZero and pass right-padded sequences with their lengths");
+                    // The float ids as int64, then a row lookup: [batch, T] → [batch, T, D].
+                    Node("Cast", new[] { x }, l.Name + ".ids", l.Name + ".cast", a => a.Int("to", 7));   // INT64
+                    Node("Gather", new[] { Weight(l, "weight"), l.Name + ".ids" }, y, l.Name, a => a.Int("axis", 0));
+                    break;
                 default:
                     throw new NotSupportedException($"layer {l.Name} ({l.Description}) has no ONNX form in this version");
             }

@@ -293,4 +293,64 @@ public static class Recurrent
             for (int j = batch; j < ldd; j++) Mem.Add(ref gr, j) = 0f;   // to the panel stride (see LstmBackward)
         }
     }
+
+    // ── Masked steps (an [Embedding(…, MaskZero = true)] below): a padded step leaves the state as it was ──────────────
+
+    /// <summary>After a step's cell: in every column whose <paramref name="mask"/> is 0 the new state is the old one
+    /// (<paramref name="prev"/>, or 0 at the first step), <c>rows</c> rows <paramref name="ldr"/> apart, <paramref name="n"/> columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Carry(ref float state, ref float prev, nint ldr, int rows, ref float mask, int n, bool first)
+    {
+        for (int j = 0; j < n; j++)
+        {
+            if (Mem.Add(ref mask, j) != 0f) continue;
+            for (int r = 0; r < rows; r++)
+                Mem.Add(ref state, r * ldr + j) = first ? 0f : Mem.Add(ref prev, r * ldr + j);
+        }
+    }
+
+    /// <summary><c>y = x</c> where <paramref name="mask"/> is 1, 0 where it is 0 (<paramref name="x"/> may be <paramref name="y"/>):
+    /// <c>rows</c> rows <paramref name="ldr"/> apart of <paramref name="count"/> columns, the mask one row of as many.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Masked(ref float x, ref float y, nint ldr, int rows, ref float mask, int count)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            ref float xr = ref Mem.Add(ref x, r * ldr);
+            ref float yr = ref Mem.Add(ref y, r * ldr);
+            for (int j = 0; j < count; j++) Mem.Add(ref yr, j) = Mem.Add(ref mask, j) != 0f ? Mem.Add(ref xr, j) : 0f;
+        }
+    }
+
+    /// <summary>Backward of <see cref="Carry"/>, before the cell's backward: the state gradient of a masked column passes
+    /// to the step before unchanged, so it moves from <paramref name="d"/> to <paramref name="pass"/> (the cell then sees
+    /// 0 there and gives its gates no gradient); unmasked columns stay, and their <paramref name="pass"/> is 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void SplitMasked(ref float d, ref float pass, nint ldr, int rows, ref float mask, int n)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            ref float dr = ref Mem.Add(ref d, r * ldr);
+            ref float pr = ref Mem.Add(ref pass, r * ldr);
+            for (int j = 0; j < n; j++)
+            {
+                bool real = Mem.Add(ref mask, j) != 0f;
+                Mem.Add(ref pr, j) = real ? 0f : Mem.Add(ref dr, j);
+                if (!real) Mem.Add(ref dr, j) = 0f;
+            }
+        }
+    }
+
+    /// <summary>After the step's backward: <c>d += pass</c> (the gradient that skipped a masked step joins the previous step's).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MergeMasked(ref float d, ref float pass, nint ldr, int rows, ref float mask, int n)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            ref float dr = ref Mem.Add(ref d, r * ldr);
+            ref float pr = ref Mem.Add(ref pass, r * ldr);
+            for (int j = 0; j < n; j++)
+                if (Mem.Add(ref mask, j) == 0f) Mem.Add(ref dr, j) += Mem.Add(ref pr, j);
+        }
+    }
 }

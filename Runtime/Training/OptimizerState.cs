@@ -35,6 +35,101 @@ public sealed class OptimizerState : IDisposable
         optimizer.Update(parameters, gradients, state, _step, tensors, Simd.Validate(width));
     }
 
+    /// <summary>One update of <paramref name="parameters"/> where the tables in <paramref name="sparse"/> are updated only in
+    /// the rows their <see cref="SparseRows"/> recorded (a lazy update: other rows keep their values and optimiser
+    /// state, as PyTorch's <c>sparse=True</c> embeddings with <c>SparseAdam</c>). The state is laid out per segment
+    /// (the dense ranges between the tables, and each table), each segment's slots one after the other; with no table
+    /// it is the plain layout of <see cref="Step(Optimizer, Span{float}, ReadOnlySpan{float}, IReadOnlyList{TensorInfo}, SimdWidth)"/>.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="optimizer"/> is null.</exception>
+    /// <exception cref="ArgumentException">The gradients are not the size of the parameters, or a table lies outside them.</exception>
+    public void Step(Optimizer optimizer, Span<float> parameters, ReadOnlySpan<float> gradients, IReadOnlyList<TensorInfo> tensors, SimdWidth width, SparseRows[] sparse)
+    {
+        ArgumentNullException.ThrowIfNull(sparse);
+        if (sparse.Length == 0) { Step(optimizer, parameters, gradients, tensors, width); return; }
+        ArgumentNullException.ThrowIfNull(optimizer);
+        if (gradients.Length != parameters.Length) throw new ArgumentException("parameters and gradients differ in length");
+        var plan = _plan is { } known && ReferenceEquals(known.Sparse, sparse) && ReferenceEquals(known.Tensors, tensors) && known.Length == parameters.Length
+            ? known : _plan = new SegmentPlan(sparse, tensors, parameters.Length);
+        if (!ReferenceEquals(optimizer, _owner))
+        {
+            _state?.Dispose();
+            _state = optimizer.StateSlots > 0 ? new Arena((long)optimizer.StateSlots * parameters.Length) : null;
+            _owner = optimizer;
+            _step = 0;
+        }
+        _step++;
+        var w = Simd.Validate(width);
+        int slots = optimizer.StateSlots;
+        var state = _state is null ? Span<float>.Empty : _state.Span(0, slots * parameters.Length);
+        foreach (var seg in plan.Segments)
+        {
+            var segState = slots == 0 ? Span<float>.Empty : state.Slice(slots * seg.Start, slots * seg.Length);
+            if (seg.Table is not { } table)
+            {
+                optimizer.Update(parameters.Slice(seg.Start, seg.Length), gradients.Slice(seg.Start, seg.Length), segState, _step, seg.Tensors, w);
+                continue;
+            }
+            // A touched row: its slot rows gathered next to each other (the optimiser's layout for one row), updated, put back.
+            int d = table.RowLength;
+            if (_rowState.Length < slots * d) _rowState = new float[slots * d];
+            var rowState = _rowState.AsSpan(0, slots * d);
+            foreach (int r in table.Touched)
+            {
+                for (int k = 0; k < slots; k++) segState.Slice(k * seg.Length + r * d, d).CopyTo(rowState.Slice(k * d, d));
+                optimizer.Update(parameters.Slice(seg.Start + r * d, d), gradients.Slice(seg.Start + r * d, d), rowState, _step, seg.Tensors, w);
+                for (int k = 0; k < slots; k++) rowState.Slice(k * d, d).CopyTo(segState.Slice(k * seg.Length + r * d, d));
+            }
+        }
+    }
+
+    private SegmentPlan? _plan;
+    private float[] _rowState = Array.Empty<float>();
+
+    /// <summary>The parameter block cut at the sparse tables: dense ranges and tables, each with its tensors rebased
+    /// (a table's one tensor as one row, for the optimiser's weight decay).</summary>
+    private sealed class SegmentPlan
+    {
+        public readonly SparseRows[] Sparse;
+        public readonly IReadOnlyList<TensorInfo> Tensors;
+        public readonly int Length;
+        public readonly List<Segment> Segments = new();
+
+        public SegmentPlan(SparseRows[] sparse, IReadOnlyList<TensorInfo> tensors, int length)
+        {
+            Sparse = sparse; Tensors = tensors; Length = length;
+            var tables = new List<SparseRows>(sparse);
+            tables.Sort((a, b) => a.Offset.CompareTo(b.Offset));
+            int at = 0;
+            foreach (var t in tables)
+            {
+                if (t.Offset < at || t.Offset + t.Length > length)
+                    throw new ArgumentException($"sparse table {t.Name} [{t.Offset}, {t.Offset + t.Length}) overlaps another or lies outside the {length} parameters");
+                if (t.Offset > at) Segments.Add(Dense(at, t.Offset - at));
+                var info = FindTensor(t);
+                Segments.Add(new Segment(t.Offset, t.Length, t, new[] { info with { Offset = 0, Length = t.RowLength, Shape = new[] { t.RowLength } } }));
+                at = t.Offset + t.Length;
+            }
+            if (at < length) Segments.Add(Dense(at, length - at));
+        }
+
+        private TensorInfo FindTensor(SparseRows t)
+        {
+            foreach (var info in Tensors)
+                if (info.Offset == t.Offset && info.Length == t.Length) return info;
+            throw new ArgumentException($"sparse table {t.Name} at offset {t.Offset} is not one of the model's tensors");
+        }
+
+        private Segment Dense(int start, int length)
+        {
+            var inside = new List<TensorInfo>();
+            foreach (var info in Tensors)
+                if (info.Offset >= start && info.Offset + info.Length <= start + length) inside.Add(info with { Offset = info.Offset - start });
+            return new Segment(start, length, null, inside);
+        }
+    }
+
+    private sealed record Segment(int Start, int Length, SparseRows? Table, IReadOnlyList<TensorInfo> Tensors);
+
     /// <summary>The optimiser's per-parameter buffers (a copy, <c>StateSlots × parameters</c>), for a checkpoint.</summary>
     internal float[] ExportSlots(int slots, int parameterCount) =>
         _state is null || slots == 0 ? new float[(long)slots * parameterCount] : _state.Span(0, slots * parameterCount).ToArray();

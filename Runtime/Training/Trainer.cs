@@ -112,7 +112,7 @@ public static class Trainer
     {
         private readonly ITrainableNetwork _model;
         private readonly Dataset _data;
-        private readonly float[] _x, _targets, _outputs, _accumulated;
+        private readonly float[] _x, _targets, _outputs;
         private readonly int[] _labels;
         private readonly BatchTransform? _augment;
         public Rng AugmentRandom;
@@ -128,7 +128,6 @@ public static class Trainer
             _labels = new int[batch];
             _targets = new float[batch * Math.Max(data.TargetSize, 1)];
             _outputs = new float[batch * model.OutputSize];
-            _accumulated = fullBatch ? new float[model.Gradients.Length] : Array.Empty<float>();
         }
 
         /// <summary>Forward + backward on samples Order[start..start+n); gradients are added to the model's.</summary>
@@ -153,24 +152,30 @@ public static class Trainer
             return loss;
         }
 
-        /// <summary>The mean gradient over the whole set, chunk by chunk: Σ (n_c/N)·∇L_c, left in the model's gradients.</summary>
+        /// <summary>The mean gradient over the whole set, chunk by chunk: Σ (n_c/N)·∇L_c, left in the model's gradients.
+        /// The gradients hold S/n_c between chunks (S = Σ n_c·∇L_c so far), so a backward adds the next chunk's mean in place:
+        /// equal chunks need no extra pass, and a sparse table's touched rows stay recorded (ZeroGrad runs once).</summary>
         public float FullBatchGradient(ref long correct, CancellationToken ct)
         {
-            Array.Clear(_accumulated);
             double loss = 0;
-            int chunk = _outputs.Length / _model.OutputSize, total = _data.Count;
+            int chunk = _outputs.Length / _model.OutputSize, total = _data.Count, previous = 0;
+            _model.ZeroGrad();
             for (int start = 0; start < total; start += chunk)
             {
                 ct.ThrowIfCancellationRequested();
                 int n = Math.Min(chunk, total - start);
-                _model.ZeroGrad();
-                float w = (float)n / total;
-                loss += w * (double)Batch(start, n, ref correct);
-                var g = _model.Gradients;
-                for (int i = 0; i < g.Length; i++) _accumulated[i] += w * g[i];
+                if (previous != 0 && previous != n) Scale(_model.Gradients, (float)previous / n);
+                loss += (double)n / total * Batch(start, n, ref correct);
+                previous = n;
             }
-            _accumulated.CopyTo(_model.Gradients);
+            Scale(_model.Gradients, (float)previous / total);
             return (float)loss;
+        }
+
+        private static void Scale(Span<float> values, float factor)
+        {
+            if (factor == 1f) return;
+            foreach (ref float v in values) v *= factor;
         }
     }
 
@@ -257,6 +262,14 @@ public static class Trainer
         for (long i = 0; i < features.LongLength; i++)
             if (!float.IsFinite(features[i]))
                 throw new ArgumentException($"{name} sample {i / data.FeatureSize} has {features[i]} at feature {i % data.FeatureSize}; features must be finite", name);
+        foreach (var layer in model.Layers)
+            if (layer.Type == LayerType.Embedding && layer.Inputs[0] == "(input)")
+            {
+                int vocabulary = (int)layer.Options["vocabulary"];
+                int bad = Kernels.Embedding.FindInvalid(features, vocabulary);
+                if (bad >= 0)
+                    throw new ArgumentException($"{name} sample {bad / data.FeatureSize} has {features[bad]} at step {bad % data.FeatureSize}, which is not a token id of {layer.Name}: ids are whole numbers in [0, {vocabulary})", name);
+            }
         if (data.Labels is { } labels)
         {
             for (int i = 0; i < labels.Length; i++)

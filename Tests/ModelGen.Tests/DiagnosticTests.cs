@@ -46,6 +46,49 @@ public class DiagnosticTests
         Assert.Contains(words, d.GetMessage());
     }
 
+    /// <summary>Embeddings: sizes, where they may read, their input shape, and a layer that would read padded steps as data.</summary>
+    [Theory]
+    [InlineData("[Network(5)]", "[Embedding(0, 4)] public partial Layer A { get; }", "MG0007", "A", "vocabulary")]
+    [InlineData("[Network(5)]", "[Embedding(10, -2)] public partial Layer A { get; }", "MG0007", "A", "dimension")]
+    [InlineData("[Network(5, 3)]", "[Embedding(10, 4)] public partial Layer A { get; }", "MG0014", "A", "token ids [steps]")]
+    [InlineData("[Network(5)]", "[Dense(5)] public partial Layer D { get; } [Embedding(10, 4)] public partial Layer A { get; }", "MG0008", "A", "must read the network input")]
+    [InlineData("[Network(5)]", "[Embedding(1, 4, MaskZero = true)] public partial Layer A { get; }", "MG0008", "A", "at least 2 ids")]
+    [InlineData("[Network(5)]", "[Embedding(20000000, 1)] public partial Layer A { get; }", "MG0008", "A", "2^24")]
+    [InlineData("[Network(5)]", "[Embedding(10, 4), L2(0.01)] public partial Layer A { get; }", "MG0008", "A", "Sparse = false")]
+    public void Embeddings_report_what_is_wrong(string network, string member, string id, string at, string words)
+    {
+        var d = Single($"{network} public partial class Net {{ {member} [Mse] public partial Loss L {{ get; }} }}", id, at);
+        Assert.Contains(words, d.GetMessage());
+    }
+
+    /// <summary>An embedding's padded steps read by a layer that would take them for data (Keras: "does not support masking").</summary>
+    [Theory]
+    [InlineData("[Embedding(10, 4, MaskZero = true)] public partial Layer E { get; } [Gelu] public partial Layer A { get; }", "A", "Gelu")]
+    [InlineData("[Embedding(10, 4, MaskZero = true)] public partial Layer E { get; } [Lstm(3, ReturnSequences = true)] public partial Layer R { get; } [Dropout(0.1)] public partial Layer D { get; } [Tanh] public partial Layer A { get; }", "A", "Activation")]
+    [InlineData("[Embedding(10, 4, MaskZero = true)] public partial Layer E { get; } [Embedding(10, 4, Input = \"input\")] public partial Layer F { get; } [Add(nameof(E))] public partial Layer A { get; }", "A", "Add")]
+    public void MG0020_masked_sequence_read_by_a_layer_that_ignores_masks(string members, string at, string kind)
+    {
+        var d = Single($"[Network(5)] public partial class Net {{ {members} [Gru(2)] public partial Layer Z {{ get; }} [Mse] public partial Loss L {{ get; }} }}", "MG0020", at);
+        Assert.Contains(kind, d.GetMessage());
+    }
+
+    [Fact]
+    public void Class_wide_L2_passes_sparse_tables_by()
+    {
+        var r = GeneratorHarness.Run(Usings + @"
+[Network(5), L2(0.01)] public partial class Net
+{
+    [Embedding(10, 4)] public partial Layer E { get; }
+    [Gru(3)] public partial Layer G { get; }
+    [Dense(2)] public partial Layer D { get; }
+    [SoftmaxCrossEntropy] public partial Loss L { get; }
+}");
+        Assert.Empty(r.GeneratorDiagnostics);
+        string code = r.Source("Net.g.cs");
+        Assert.Contains("AddL2Gradient(_arena.Span(D_Weight", code);
+        Assert.DoesNotContain("AddL2Gradient(_arena.Span(E_Weight", code);
+    }
+
     [Fact]
     public void MG0001_class_not_partial() =>
         Single("[Network(4)] public class Net { [Dense(2)] public Layer A => null!; }", "MG0001", "Net");

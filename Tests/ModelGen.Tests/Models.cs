@@ -409,3 +409,58 @@ public partial class GcGruLast
     [Dense(2)] public partial Layer Out { get; }
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }
+
+// ── Issue 10: token inputs, embeddings, padded steps ─────────────────────────────────────────────────
+
+/// <summary>Token ids (id 0 padding, anywhere in a sequence) through a sparse embedding into a GRU's last state.</summary>
+[Network(7)]
+public partial class GcEmbedGru
+{
+    [Embedding(9, 3, MaskZero = true)] public partial Layer Embed { get; }
+    [Gru(4)] public partial Layer G { get; }
+    [Dense(3)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
+/// <summary>A dense (Sparse = false) masked embedding into stacked LSTMs: the first's every-step output is masked and
+/// carries the mask to the second.</summary>
+[Network(5)]
+public partial class GcEmbedLstmStacked
+{
+    [Embedding(6, 4, MaskZero = true, Sparse = false)] public partial Layer Embed { get; }
+    [Lstm(5, ReturnSequences = true)] public partial Layer L1 { get; }
+    [Lstm(3)] public partial Layer L2 { get; }
+    [Dense(2)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
+/// <summary>One step, masked (a padded sample keeps the zero state), into a tanh RNN.</summary>
+[Network(1)]
+public partial class GcEmbedOneStep
+{
+    [Embedding(5, 3, MaskZero = true)] public partial Layer Embed { get; }
+    [Rnn(4)] public partial Layer R { get; }
+    [Dense(2)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
+/// <summary>No mask: id 0 is an ordinary token; a GRU's every step through dropout-free stacking into an RNN.</summary>
+[Network(4)]
+public partial class GcEmbedPlain
+{
+    [Embedding(5, 3)] public partial Layer Embed { get; }
+    [Gru(3, ReturnSequences = true)] public partial Layer G { get; }
+    [Rnn(2)] public partial Layer R { get; }
+    [Dense(2)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
+/// <summary><see cref="GcEmbedGru"/> with a dense table (Sparse = false): the same parameters, initialised alike.</summary>
+[Network(7)]
+public partial class GcEmbedGruDense
+{
+    [Embedding(9, 3, MaskZero = true, Sparse = false)] public partial Layer Embed { get; }
+    [Gru(4)] public partial Layer G { get; }
+    [Dense(3)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}

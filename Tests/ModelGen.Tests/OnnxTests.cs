@@ -39,7 +39,7 @@ public sealed class OnnxTests : IDisposable
         foreach (int batch in new[] { 1, 3 })
         {
             int n = Math.Min(batch, net.MaxBatch);
-            var x = Enumerable.Range(0, n * net.InputSize).Select(_ => (float)rng.NextGaussian()).ToArray();
+            var x = GradientCheckTests.InputsFor(net, n, ref rng);
             var expected = new float[n * net.OutputSize];
             net.Predict(x, expected);
             var input = new DenseTensor<float>(x, new[] { n }.Concat(net.InputShape).ToArray());
@@ -59,6 +59,7 @@ public sealed class OnnxTests : IDisposable
         nameof(GcConvRect), nameof(GcConvStride), nameof(GcStandalone), nameof(GcLeaky), nameof(GcSoftmaxFused), nameof(GcInputReaders),
         nameof(GcFlatInputReaders), nameof(ServeNet), nameof(GcDropout), nameof(GcWide), nameof(GcBce),
         nameof(GcLstm), nameof(GcLstmStacked), nameof(GcLstmOneStep), nameof(GcGru), nameof(GcGruLast),
+        nameof(GcEmbedPlain),
     }.Select(n => new object[] { n });
 
     private static INetwork Create(string name) => name switch
@@ -94,6 +95,17 @@ public sealed class OnnxTests : IDisposable
         var asm = GeneratorHarness.Load(r.Output);
         using var net = (INetwork)Activator.CreateInstance(asm.GetType($"{ns}.{model}")!, 3, 5)!;
         CheckAgainstOnnxRuntime(net, model);
+    }
+
+    [Fact]
+    public void Masked_steps_have_no_ONNX_form_and_the_export_says_why()
+    {
+        using var net = new GcEmbedGru(1, 1);
+        string target = Path.Combine(_dir, "masked.onnx");
+        var e = Assert.Throws<NotSupportedException>(() => net.ExportOnnx(target));
+        Assert.Contains("Embed", e.Message);
+        Assert.Contains("MaskZero", e.Message);
+        Assert.False(File.Exists(target));
     }
 
     [Fact]

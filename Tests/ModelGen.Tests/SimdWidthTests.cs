@@ -91,7 +91,7 @@ public class SimdWidthTests
         var rng = new Rng(7);
         foreach (var t in net.Tensors.Where(t => !t.IsWeight && !t.IsBuffer))
             for (int i = 0; i < t.Length; i++) net.Parameters[t.Offset + i] = (float)(rng.NextGaussian() * 0.1);
-        var x = Enumerable.Range(0, batch * net.InputSize).Select(_ => (float)rng.NextGaussian()).ToArray();
+        var x = GradientCheckTests.InputsFor(net, batch, ref rng);
         var output = new float[batch * net.OutputSize];
         net.Predict(x, output);
         net.ZeroGrad();

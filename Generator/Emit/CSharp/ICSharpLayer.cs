@@ -21,6 +21,15 @@ internal interface ICSharpLayerFields
     void Fields(CodeWriter cw, CSharpLayer c);
 }
 
+/// <summary>A kind that reads the network input as something other than real numbers (an embedding's token ids): its
+/// check runs at every public entry (<c>Forward</c>, <c>Predict</c>) before any work, so the error names the caller's sample.</summary>
+internal interface ICSharpInputCheck
+{
+    /// <summary>Statements over <c>ReadOnlySpan&lt;float&gt; input</c> (row-major <c>[batch, InputSize]</c>) that throw an
+    /// <c>ArgumentException</c> naming the layer, the sample and the position of a value the layer cannot take.</summary>
+    void CheckInput(CodeWriter cw, CSharpLayer c);
+}
+
 /// <summary>A kind whose batch-1 inference path reads its weights packed in another layout (a recurrent layer's
 /// transposed weights), rebuilt in each workspace once per parameter version, as the folded weights are.</summary>
 internal interface ICSharpPack

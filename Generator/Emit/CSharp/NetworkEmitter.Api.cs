@@ -44,6 +44,8 @@ internal static partial class NetworkEmitter
             ? $"MG.Layout.SequencesToSampleMajor(ref ws.Ref({buffer}), {shape[0]}, {shape[1]}, ws.Ld, {batch}, {destination});"
             : $"MG.Layout.ToSampleMajor(ref ws.Ref({buffer}), {shape.Size}, ws.Ld, {batch}, {destination});";
 
+    private static bool HasInputCheck(NetworkPlan p) => p.Layers.Any(l => l.Kind is ICSharpInputCheck);
+
     private static void EmitForwardApi(CodeWriter cw, NetworkPlan p)
     {
         string busy = $"\"{p.ClassName} is in use on another thread: Predict may run on many threads at once, but Forward, Backward, GetOutput, " +
@@ -58,6 +60,7 @@ internal static partial class NetworkEmitter
         using (cw.Block("public void Forward(ReadOnlySpan<float> input, bool training = false)"))
         {
             cw.Line("int batch = BatchOf(input.Length);");
+            if (HasInputCheck(p)) cw.Line("CheckInput(input);");
             if (!p.Trainable)
                 cw.Line("if (training) throw new InvalidOperationException(\"" + p.ClassName + " is inference-only (no loss): it cannot run a training forward\");");
             cw.Line("EnterMain();");
@@ -125,6 +128,7 @@ internal static partial class NetworkEmitter
         {
             cw.Line("int batch = BatchOf(input.Length);");
             cw.Line("if (output.Length != batch * OutputSize) throw new ArgumentException($\"output holds {output.Length} floats; {batch} samples need {batch * OutputSize}\", nameof(output));");
+            if (HasInputCheck(p)) cw.Line("CheckInput(input);");
             cw.Line("if (_team is { } team && team.TryRun(input, output, batch, InputSize, OutputSize, _predictShare)) return;   // split over Threads");
             cw.Line("PredictShare(input, output);");
         }
@@ -175,6 +179,14 @@ internal static partial class NetworkEmitter
             cw.Line();
         }
         EmitGetActivation(cw, p, busy);
+        if (HasInputCheck(p))
+        {
+            cw.Line("/// <summary>The input's values that a layer cannot take (token ids that are not ids), named by sample and position.</summary>");
+            using (cw.Block("private static void CheckInput(ReadOnlySpan<float> input)"))
+                foreach (var l in p.Layers)
+                    if (l.Kind is ICSharpInputCheck check) check.CheckInput(cw, new CSharpLayer(p, l, new GemmEmitter()));
+            cw.Line();
+        }
         using (cw.Block("private int BatchOf(int inputLength)"))
         {
             cw.Line($"if (inputLength == 0) throw new ArgumentException(\"input is empty: give at least one {p.ClassName} sample of {p.InputSize} floats ({ShapeText(p)})\", \"input\");");
@@ -277,12 +289,30 @@ internal static partial class NetworkEmitter
         cw.Line("public Span<float> Gradients => _arena.Span(GradientBase, ParameterRegion);");
         cw.Line("/// <summary>Sets every gradient to zero.</summary>");
         cw.Line(GeneratedCode);
-        cw.Line("public void ZeroGrad() => Gradients.Clear();");
+        var sparse = p.SparseTensors;
+        if (sparse.Count == 0)
+            cw.Line("public void ZeroGrad() => Gradients.Clear();");
+        else
+            using (cw.Block("public void ZeroGrad()"))
+            {
+                cw.Line("var g = Gradients;");
+                int at = 0;
+                for (int k = 0; k < sparse.Count; k++)
+                {
+                    var t = sparse[k];
+                    if (t.Offset > at) cw.Line($"g.Slice({at}, {t.Offset - at}).Clear();");
+                    cw.Line($"_sparseTables[{k}].ClearGradients(g);   // {t.Name}: the rows used since the last ZeroGrad");
+                    at = t.Offset + t.Length;
+                }
+                cw.Line($"g.Slice({at}).Clear();");
+            }
         cw.Line("/// <summary>One optimiser update of the parameters from the gradients (optimiser state lives with the model).");
         cw.Line("/// Single-owner, and never during a <see cref=\"Predict\"/> on another thread (it writes the parameters).</summary>");
         cw.Line("/// <exception cref=\"ArgumentNullException\"><paramref name=\"optimizer\"/> is null.</exception>");
         cw.Line(GeneratedCode);
-        cw.Line("public void Step(global::ModelGen.Training.Optimizer optimizer) => _optimizerState.Step(optimizer, Parameters, Gradients, s_tensors, _width);");
+        cw.Line(sparse.Count == 0
+            ? "public void Step(global::ModelGen.Training.Optimizer optimizer) => _optimizerState.Step(optimizer, Parameters, Gradients, s_tensors, _width);"
+            : "public void Step(global::ModelGen.Training.Optimizer optimizer) => _optimizerState.Step(optimizer, Parameters, Gradients, s_tensors, _width, _sparseTables);   // sparse tables: the rows used only");
         cw.Line();
         cw.Line(regularised.Count == 0
             ? "private float Penalty() => 0f;"

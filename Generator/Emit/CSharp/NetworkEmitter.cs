@@ -148,6 +148,15 @@ internal static partial class NetworkEmitter
         cw.Line("private SimdWidth _width;");
         if (p.Trainable) cw.Line("private Rng _dropoutRng;   // the training-time random stream (dropout masks)");
         if (p.Trainable) cw.Line("private readonly global::ModelGen.Training.OptimizerState _optimizerState = new();");
+        if (p.Trainable && p.SparseTensors.Count > 0)
+        {
+            cw.Line("// Tables updated row by row: the rows the backward passes since ZeroGrad touched.");
+            cw.Line("private readonly global::ModelGen.Training.SparseRows[] _sparseTables =");
+            cw.Line("{");
+            foreach (var t in p.SparseTensors)
+                cw.Line($"    new(\"{t.Name}\", {t.Const}, {t.Shape[0]}, {t.Length / t.Shape[0]}),");
+            cw.Line("};");
+        }
         foreach (var l in p.Layers) cw.Line($"private readonly Layer {GeneratedNames.LayerField(l)};");
         cw.Line("private readonly Layer[] _layers;");
         cw.Line($"private static readonly int[] s_inputShape = {{ {string.Join(", ", p.InputShape.Dims)} }};");
@@ -164,7 +173,9 @@ internal static partial class NetworkEmitter
     private static void EmitConstructor(CodeWriter cw, NetworkPlan p)
     {
         cw.Line("/// <summary>Allocates the arena once and initialises the parameters from <paramref name=\"seed\"/>");
-        cw.Line("/// (He-normal before ReLU / leaky ReLU, Xavier-uniform otherwise; biases zero).</summary>");
+        cw.Line(p.Tensors.Any(t => t.Init == TensorInit.Normal)
+            ? "/// (He-normal before ReLU / leaky ReLU, Xavier-uniform otherwise, embedding tables N(0, 1) as PyTorch; biases zero).</summary>"
+            : "/// (He-normal before ReLU / leaky ReLU, Xavier-uniform otherwise; biases zero).</summary>");
         cw.Line("/// <param name=\"maxBatch\">Largest batch this instance will be given.</param>");
         cw.Line("/// <param name=\"seed\">Seed of the initialisation: the same seed gives the same parameters.</param>");
         cw.Line("/// <exception cref=\"ArgumentOutOfRangeException\"><paramref name=\"maxBatch\"/> is below 1.</exception>");
@@ -211,6 +222,8 @@ internal static partial class NetworkEmitter
                         cw.Line($"global::ModelGen.Init.HeNormal(_arena.Span({t.Const}, {t.Length}), {t.FanIn}, ref rng);");
                     else if (t.Init == TensorInit.XavierUniform)
                         cw.Line($"global::ModelGen.Init.XavierUniform(_arena.Span({t.Const}, {t.Length}), {t.FanIn}, {t.FanOut}, ref rng);");
+                    else if (t.Init == TensorInit.Normal)
+                        cw.Line($"global::ModelGen.Init.Normal(_arena.Span({t.Const}, {t.Length}), ref rng);");
             var saved = p.Tensors.Where(t => t.Saved).Select((t, i) => (t, i)).ToDictionary(x => x.t.Name, x => x.i);
             foreach (var l in p.Layers)
             {

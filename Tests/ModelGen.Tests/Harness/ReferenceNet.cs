@@ -19,6 +19,7 @@ internal sealed class ReferenceNet
         public int KH, KW, S = 1, PH, PW;
         public int Input = -1, Skip = -1;      // indices of the layers read (−1: the network input)
         public int Whh, Bhh, Hidden, Gates; public bool Sequences, Relu;   // recurrent: W = weight_ih, B = bias_ih
+        public int Vocabulary; public bool MaskZero;                        // embedding: W = weight [V, D]
     }
 
     private readonly List<L> _layers = new();
@@ -59,6 +60,11 @@ internal sealed class ReferenceNet
                 layer.Gates = l.Type switch { LayerType.Lstm => 4, LayerType.Gru => 3, _ => 1 };
                 layer.Relu = l.Options.TryGetValue("relu", out double relu) && relu != 0;
             }
+            if (l.Type == LayerType.Embedding)
+            {
+                layer = layer with { Dense = true, W = tensors[l.Name + ".weight"].Offset, B = -1 };
+                layer.Vocabulary = (int)l.Options["vocabulary"]; layer.MaskZero = l.Options["mask_zero"] != 0;
+            }
             if (l.Type == LayerType.Conv2D)
             {
                 layer.KH = (int)l.Options["kernel_height"]; layer.KW = (int)l.Options["kernel_width"]; layer.S = (int)l.Options["stride"];
@@ -84,10 +90,28 @@ internal sealed class ReferenceNet
         int inputSize = _layers.First(l => l.Input < 0).In;
         double[] input = x.Take(batch * inputSize).ToArray();
         var outputs = new List<double[]>();
+        var masks = new List<bool[]?>();   // per layer: which (sample, step) of its output are padding (an embedding's id 0)
         foreach (var l in _layers)
         {
             double[] a = l.Input < 0 ? input : outputs[l.Input];
+            bool[]? mask = l.Input < 0 ? null : masks[l.Input];
+            masks.Add(l.Op is "" or "Lstm" or "Gru" or "Rnn" && (l.Op == "" || l.Sequences) ? mask : null);
             var z = new double[batch * l.Out];
+            if (l.Op == "Embedding")
+            {
+                // y[t] = W[id_t]; id 0 is padding with MaskZero: y[t] = 0 and the step is masked.
+                int t = l.InShape[0], d = l.OutShape[1];
+                var padded = new bool[batch * t];
+                for (int i = 0; i < batch * t; i++)
+                {
+                    int id = (int)Math.Round(a[i]);
+                    padded[i] = l.MaskZero && id == 0;
+                    for (int k = 0; k < d; k++) z[i * d + k] = padded[i] ? 0 : p[l.W + id * d + k];
+                }
+                masks[^1] = l.MaskZero ? padded : null;
+                outputs.Add(z);
+                continue;
+            }
             if (l.Op == "BatchNorm2D")
             {
                 // Training mode: each channel normalised with the batch's mean and (biased) variance, ε = 1e-5.
@@ -109,7 +133,8 @@ internal sealed class ReferenceNet
             }
             if (l.Gates > 0)
             {
-                for (int b = 0; b < batch; b++) Recurrent(l, p, a.AsSpan(b * l.In, l.In), z.AsSpan(b * l.Out, l.Out));
+                for (int b = 0; b < batch; b++)
+                    Recurrent(l, p, a.AsSpan(b * l.In, l.In), z.AsSpan(b * l.Out, l.Out), mask is null ? default : mask.AsSpan(b * l.InShape[0], l.InShape[0]));
                 outputs.Add(z);
                 continue;
             }
@@ -145,7 +170,8 @@ internal sealed class ReferenceNet
     }
 
     /// <summary>PyTorch's LSTM, GRU and RNN by their equations, one sample: x <c>[T, F]</c>, zero initial states.</summary>
-    private static void Recurrent(L l, double[] p, ReadOnlySpan<double> x, Span<double> y)
+    /// <paramref name="padded"/>: steps that leave the state as it was and output zeros (empty: none).
+    private static void Recurrent(L l, double[] p, ReadOnlySpan<double> x, Span<double> y, ReadOnlySpan<bool> padded)
     {
         int t = l.InShape[0], f = l.InShape[1], hd = l.Hidden, g = l.Gates * hd;
         var h = new double[hd];
@@ -155,6 +181,11 @@ internal sealed class ReferenceNet
         static double Sig(double v) => 1 / (1 + Math.Exp(-v));
         for (int s = 0; s < t; s++)
         {
+            if (!padded.IsEmpty && padded[s])
+            {
+                if (l.Sequences) y.Slice(s * hd, hd).Clear();
+                continue;
+            }
             for (int r = 0; r < g; r++)
             {
                 double a = p[l.B + r], b = p[l.Bhh + r];
@@ -327,6 +358,7 @@ internal sealed class ReferenceNet
 
     private static IEnumerable<int> ParameterIndices(L l)
     {
+        if (l.Op == "Embedding") return Enumerable.Range(l.W, l.Vocabulary * l.OutShape[1]);
         if (l.Gates > 0)
         {
             int g = l.Gates * l.Hidden;
@@ -336,7 +368,7 @@ internal sealed class ReferenceNet
         return Enumerable.Range(l.W, WeightCount(l)).Concat(l.B < 0 ? Enumerable.Empty<int>() : Enumerable.Range(l.B, BiasCount(l)));
     }
 
-    private static int WeightCount(L l) => l.Op switch { "Conv2D" => l.OutShape[0] * l.InShape[0] * l.KH * l.KW, "BatchNorm2D" => l.InShape[0], _ => l.In * l.Out };
+    private static int WeightCount(L l) => l.Op switch { "Embedding" => l.Vocabulary * l.OutShape[1], "Conv2D" => l.OutShape[0] * l.InShape[0] * l.KH * l.KW, "BatchNorm2D" => l.InShape[0], _ => l.In * l.Out };
     private static int BiasCount(L l) => l.Op is "Conv2D" or "BatchNorm2D" ? l.OutShape[0] : l.Out;
 
     /// <summary>Central differences <c>(L(θ+h) − L(θ−h)) / 2h</c> in double for every parameter.</summary>
