@@ -8,6 +8,9 @@ public interface ITrainableNetwork : INetwork
 {
     /// <summary>The declared loss.</summary>
     LossKind LossKind { get; }
+    /// <summary>Class labels per sample: 1, or one per step when the output is a sequence (softmax cross-entropy at
+    /// every step: labels sample-major <c>[batch, steps]</c>, each step's classes the last dimension of the output).</summary>
+    int LabelsPerSample => 1;
     /// <summary>Gradients, laid out exactly as <see cref="INetwork.Parameters"/>.</summary>
     Span<float> Gradients { get; }
     /// <summary>Mean loss of the last forward against class labels (softmax cross-entropy).</summary>

@@ -171,7 +171,12 @@ internal static class NetworkAnalyzer
         string? problem = loss.Kind switch
         {
             _ when last.ImageOut => $"a loss needs one value per output; the output is an image {last.OutShape}: add [Flatten] or [GlobalAvgPool] and a [Dense] layer",
-            _ when last.OutShape.IsSequence => $"a loss needs one vector per sample; the output is a sequence {last.OutShape}: end with a recurrent layer's last state (no ReturnSequences) and a [Dense] layer",
+            LossKind.SoftmaxCrossEntropy when last.OutShape.IsSequence && last.Activation == ActivationKind.Softmax =>
+                "SoftmaxCrossEntropy applies softmax to the logits itself; remove [Softmax] from the last layer",
+            LossKind.SoftmaxCrossEntropy when last.OutShape.IsSequence && last.OutShape[1] < 2 =>
+                "SoftmaxCrossEntropy at every step needs at least 2 classes per step",
+            LossKind.SoftmaxCrossEntropy when last.OutShape.IsSequence => null,   // one label per step
+            _ when last.OutShape.IsSequence => $"{loss.Kind} needs one vector per sample; the output is a sequence {last.OutShape} (only SoftmaxCrossEntropy takes one label per step): end with a recurrent layer's last state (no ReturnSequences) and a [Dense] layer",
             LossKind.SoftmaxCrossEntropy when last.Activation == ActivationKind.Softmax =>
                 "SoftmaxCrossEntropy applies softmax to the logits itself; remove [Softmax] from the last layer",
             LossKind.SoftmaxCrossEntropy or LossKind.MultiClassHinge when last.Out < 2 =>

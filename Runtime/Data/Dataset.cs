@@ -12,16 +12,27 @@ public sealed class Dataset
     /// <exception cref="ArgumentNullException">An array is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="featureSize"/> is below 1.</exception>
     /// <exception cref="ArgumentException">The features are not a whole number of samples, or the label count differs from the sample count.</exception>
-    public Dataset(float[] features, int featureSize, int[] labels)
+    public Dataset(float[] features, int featureSize, int[] labels) : this(features, featureSize, labels, 1) { }
+
+    /// <summary>A classification set with <paramref name="labelsPerSample"/> labels per sample, row-major
+    /// <c>[Count, labelsPerSample]</c>: one per step for a model whose output is a sequence (a language model's next
+    /// token at every position; <c>−100</c> skips a step, as PyTorch's <c>ignore_index</c>).</summary>
+    /// <exception cref="ArgumentNullException">An array is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="featureSize"/> or <paramref name="labelsPerSample"/> is below 1.</exception>
+    /// <exception cref="ArgumentException">The features are not a whole number of samples, or the labels are not <paramref name="labelsPerSample"/> per sample.</exception>
+    public Dataset(float[] features, int featureSize, int[] labels, int labelsPerSample)
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(labels);
         if (featureSize <= 0) throw new ArgumentOutOfRangeException(nameof(featureSize), featureSize, "a sample needs at least one feature");
+        if (labelsPerSample <= 0) throw new ArgumentOutOfRangeException(nameof(labelsPerSample), labelsPerSample, "a sample needs at least one label");
         if (features.Length % featureSize != 0)
             throw new ArgumentException($"{features.Length} floats are not a whole number of {featureSize}-float samples", nameof(features));
-        if (features.Length / featureSize != labels.Length)
-            throw new ArgumentException($"{features.Length / featureSize} samples but {labels.Length} labels", nameof(labels));
-        Features = features; FeatureSize = featureSize; Labels = labels; Count = labels.Length;
+        if ((long)features.Length / featureSize * labelsPerSample != labels.Length)
+            throw new ArgumentException(labelsPerSample == 1
+                ? $"{features.Length / featureSize} samples but {labels.Length} labels"
+                : $"{features.Length / featureSize} samples need {features.Length / featureSize * labelsPerSample} labels ({labelsPerSample} each), got {labels.Length}", nameof(labels));
+        Features = features; FeatureSize = featureSize; Labels = labels; LabelsPerSample = labelsPerSample; Count = features.Length / featureSize;
     }
 
     /// <summary>A regression set.</summary>
@@ -52,6 +63,8 @@ public sealed class Dataset
     public float[]? Targets { get; }
     /// <summary>Floats per target (0 for classification).</summary>
     public int TargetSize { get; }
+    /// <summary>Labels per sample (1, or one per step of a sequence output; 0 for regression).</summary>
+    public int LabelsPerSample { get; }
 
     /// <summary>Samples <c>[start, start + count)</c> as a new set (copied).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The range is not inside the set.</exception>
@@ -61,7 +74,7 @@ public sealed class Dataset
             throw new ArgumentOutOfRangeException(nameof(start), $"[{start}, {start + count}) is outside the {Count} samples");
         var f = Features.AsSpan(start * FeatureSize, count * FeatureSize).ToArray();
         return Labels is not null
-            ? new Dataset(f, FeatureSize, Labels.AsSpan(start, count).ToArray())
+            ? new Dataset(f, FeatureSize, Labels.AsSpan(start * LabelsPerSample, count * LabelsPerSample).ToArray(), LabelsPerSample)
             : new Dataset(f, FeatureSize, Targets!.AsSpan(start * TargetSize, count * TargetSize).ToArray(), TargetSize);
     }
 
@@ -72,9 +85,10 @@ public sealed class Dataset
         for (int i = 0; i < indices.Length; i++) Features.AsSpan(indices[i] * FeatureSize, FeatureSize).CopyTo(f.AsSpan(i * FeatureSize));
         if (Labels is not null)
         {
-            var l = new int[indices.Length];
-            for (int i = 0; i < indices.Length; i++) l[i] = Labels[indices[i]];
-            return new Dataset(f, FeatureSize, l);
+            int k = LabelsPerSample;
+            var l = new int[indices.Length * k];
+            for (int i = 0; i < indices.Length; i++) Labels.AsSpan(indices[i] * k, k).CopyTo(l.AsSpan(i * k));
+            return new Dataset(f, FeatureSize, l, k);
         }
         var t = new float[indices.Length * TargetSize];
         for (int i = 0; i < indices.Length; i++) Targets.AsSpan(indices[i] * TargetSize, TargetSize).CopyTo(t.AsSpan(i * TargetSize));

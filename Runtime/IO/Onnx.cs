@@ -105,6 +105,11 @@ public static class Onnx
             string y = fused ? l.Name + ".pre_activation" : l.Name;
             switch (l.Type)
             {
+                case LayerType.Dense when l.InputShape.Count == 2:
+                    // On every step of a sequence [batch, T, F]: MatMul with Wᵀ [F, units] (broadcast over batch and steps), then + bias.
+                    Node("MatMul", new[] { x, TransposedWeight(l) }, l.Name + ".product", l.Name + ".matmul", null);
+                    Node("Add", new[] { l.Name + ".product", Weight(l, "bias") }, y, l.Name, null);
+                    break;
                 case LayerType.Dense:
                     Node("Gemm", new[] { x, Weight(l, "weight"), Weight(l, "bias") }, y, l.Name, a => a.Int("transB", 1));
                     break;
@@ -310,6 +315,20 @@ public static class Onnx
             var data = _model.Parameters.Slice(t.Offset, t.Length);
             Initializers.Add(Tensor(t.Name, t.Shape, data));
             return t.Name;
+        }
+
+        /// <summary>A dense weight <c>[units, in]</c> as its transpose <c>[in, units]</c>, for MatMul.</summary>
+        private string TransposedWeight(Layer l)
+        {
+            var t = TensorOf(l, "weight");
+            int units = t.Shape[0], inputs = t.Shape[1];
+            var src = _model.Parameters.Slice(t.Offset, t.Length);
+            var data = new float[t.Length];
+            for (int o = 0; o < units; o++)
+                for (int i = 0; i < inputs; i++) data[i * units + o] = src[o * inputs + i];
+            string name = t.Name + ".T";
+            Initializers.Add(Tensor(name, new[] { inputs, units }, data));
+            return name;
         }
 
         private string Constant(float value)

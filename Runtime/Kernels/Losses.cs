@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace ModelGen.Kernels;
 
@@ -48,6 +49,52 @@ public static class Losses
         }
         if (withGradient) ZeroPadding(ref grad, classes, ld, batch);
         return (float)(total / batch);
+    }
+
+    /// <summary>The label of a step that no loss is computed for (PyTorch's <c>ignore_index</c> default).</summary>
+    public const int IgnoreLabel = -100;
+
+    /// <summary>Softmax cross-entropy at every step of a sequence output, logits <c>[classes, steps·ld]</c> (step t's
+    /// samples in columns <c>t·ld + b</c>), labels sample-major <c>[batch, steps]</c> as PyTorch's <c>[B, T]</c> targets:
+    /// <c>L = (1/N) Σ_(b,t) [log Σ_c e^{z} − z_label]</c> over the N labelled steps (<see cref="IgnoreLabel"/> skips one),
+    /// <c>dz = (softmax − onehot)/N</c>; every other column's gradient (ignored steps, padding) is zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float SequenceSoftmaxCrossEntropy(ref float z, int classes, int steps, int ld, int batch, ReadOnlySpan<int> labels, ref float grad, bool withGradient)
+    {
+        if (labels.Length != batch * steps)
+            throw new ArgumentException($"got {labels.Length} labels for a batch of {batch} samples × {steps} steps (one label per step, sample-major)", nameof(labels));
+        nint row = (nint)steps * ld;
+        int counted = 0;
+        for (int i = 0; i < labels.Length; i++)
+        {
+            if (labels[i] == IgnoreLabel) continue;
+            if ((uint)labels[i] >= (uint)classes)
+                throw new ArgumentOutOfRangeException(nameof(labels), labels[i],
+                    $"label of sample {i / steps}, step {i % steps} of this batch is {labels[i]}; the network has {classes} classes (0..{classes - 1}), or {IgnoreLabel} to skip the step");
+            counted++;
+        }
+        if (withGradient)
+            for (int c = 0; c < classes; c++) MemoryMarshal.CreateSpan(ref Mem.Add(ref grad, c * row), (int)row).Clear();
+        if (counted == 0) return 0f;
+        double total = 0;
+        float inv = 1f / counted;
+        for (int b = 0; b < batch; b++)
+            for (int t = 0; t < steps; t++)
+            {
+                int label = labels[b * steps + t];
+                if (label == IgnoreLabel) continue;
+                nint col = (nint)t * ld + b;
+                float max = float.NegativeInfinity;
+                for (int c = 0; c < classes; c++) max = MathF.Max(max, Mem.Add(ref z, c * row + col));
+                float sum = 0f;
+                for (int c = 0; c < classes; c++) sum += MathF.Exp(Mem.Add(ref z, c * row + col) - max);
+                total += max + MathF.Log(sum) - Mem.Add(ref z, label * row + col);
+                if (!withGradient) continue;
+                float norm = inv / sum;
+                for (int c = 0; c < classes; c++)
+                    Mem.Add(ref grad, c * row + col) = MathF.Exp(Mem.Add(ref z, c * row + col) - max) * norm - (c == label ? inv : 0f);
+            }
+        return (float)(total / counted);
     }
 
     /// <summary>Mean squared error over every element: <c>L = (1/(B·N)) Σ (y − t)²</c>; <c>∂L/∂y = 2(y − t)/(B·N)</c>.

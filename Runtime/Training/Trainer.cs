@@ -88,7 +88,7 @@ public static class Trainer
             }
             double seconds = sw.Elapsed.TotalSeconds;
             float trainLoss = (float)(lossSum / train.Count);
-            float trainAcc = HasAccuracy(model.LossKind) ? (float)correct / train.Count : float.NaN;
+            float trainAcc = HasAccuracy(model.LossKind) ? (float)correct / Scored(train) : float.NaN;
             var ev = test is not null ? EvaluateChecked(model, test) : new Evaluation(float.NaN, float.NaN, null);   // checked once, before the first epoch
             var stats = new EpochStats(epoch, trainLoss, trainAcc, ev.Loss, ev.Accuracy, seconds, train.Count / seconds, options.Optimizer.LearningRate);
             history.Epochs.Add(stats);
@@ -125,7 +125,7 @@ public static class Trainer
             Order = new int[data.Count];
             for (int i = 0; i < Order.Length; i++) Order[i] = i;
             _x = new float[batch * data.FeatureSize];
-            _labels = new int[batch];
+            _labels = new int[batch * model.LabelsPerSample];
             _targets = new float[batch * Math.Max(data.TargetSize, 1)];
             _outputs = new float[batch * model.OutputSize];
         }
@@ -138,16 +138,16 @@ public static class Trainer
             {
                 int s = Order[start + i];
                 Array.Copy(_data.Features, (long)s * f, _x, (long)i * f, f);
-                if (_data.Labels is not null) _labels[i] = _data.Labels[s];
+                if (_data.Labels is not null) Array.Copy(_data.Labels, (long)s * _data.LabelsPerSample, _labels, (long)i * _data.LabelsPerSample, _data.LabelsPerSample);
                 else Array.Copy(_data.Targets!, (long)s * t, _targets, (long)i * t, t);
             }
             _augment?.Invoke(_x.AsSpan(0, n * f), n, ref AugmentRandom);
             _model.Forward(_x.AsSpan(0, n * f), training: true);
-            float loss = _data.Labels is not null ? _model.Backward(_labels.AsSpan(0, n)) : _model.Backward(_targets.AsSpan(0, n * t));
+            float loss = _data.Labels is not null ? _model.Backward(_labels.AsSpan(0, n * _data.LabelsPerSample)) : _model.Backward(_targets.AsSpan(0, n * t));
             if (HasAccuracy(_model.LossKind))
             {
                 _model.GetOutput(_outputs.AsSpan(0, n * _model.OutputSize));
-                correct += CountCorrect(_model.LossKind, _outputs, _model.OutputSize, _labels, _targets, n, null);
+                correct += CountCorrect(_model.LossKind, _outputs, _model.OutputSize, _labels, _targets, n, _model.LabelsPerSample, null);
             }
             return loss;
         }
@@ -196,23 +196,24 @@ public static class Trainer
         int bs = model.MaxBatch, f = data.FeatureSize, o = model.OutputSize, t = data.TargetSize;
         var outputs = new float[bs * o];
         bool acc = HasAccuracy(model.LossKind);
-        int classes = model.LossKind.TakesLabels() ? o : 2;
+        int perSample = model.LabelsPerSample;
+        int classes = model.LossKind.TakesLabels() ? o / perSample : 2;
         int[,]? confusion = acc ? new int[classes, classes] : null;
         double lossSum = 0; long correct = 0;
         for (int start = 0; start < data.Count; start += bs)
         {
             int n = Math.Min(bs, data.Count - start);
             model.Forward(data.Features.AsSpan(start * f, n * f));
-            var labels = data.Labels is not null ? data.Labels.AsSpan(start, n) : default;
+            var labels = data.Labels is not null ? data.Labels.AsSpan(start * perSample, n * perSample) : default;
             var targets = data.Targets is not null ? data.Targets.AsSpan(start * t, n * t) : default;
             lossSum += (double)(data.Labels is not null ? model.ComputeLoss(labels) : model.ComputeLoss(targets)) * n;
             if (acc)
             {
                 model.GetOutput(outputs.AsSpan(0, n * o));
-                correct += CountCorrect(model.LossKind, outputs, o, labels, targets, n, confusion);
+                correct += CountCorrect(model.LossKind, outputs, o, labels, targets, n, perSample, confusion);
             }
         }
-        return new Evaluation((float)(lossSum / data.Count), acc ? (float)correct / data.Count : float.NaN, confusion);
+        return new Evaluation((float)(lossSum / data.Count), acc ? (float)correct / Scored(data) : float.NaN, confusion);
     }
 
     /// <summary>Index of the largest of a sample's outputs.</summary>
@@ -225,10 +226,33 @@ public static class Trainer
 
     private static bool HasAccuracy(LossKind k) => k.TakesLabels() || k is LossKind.BinaryCrossEntropy or LossKind.Hinge;
 
-    /// <summary>Correct predictions: arg-max for class labels; the sign of the logit/score for binary losses.</summary>
-    private static int CountCorrect(LossKind kind, float[] outputs, int o, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, int n, int[,]? confusion)
+    /// <summary>The predictions accuracy is counted over: the samples, or with labels per step the labelled steps.</summary>
+    private static long Scored(Dataset data)
+    {
+        if (data.Labels is null || data.LabelsPerSample == 1) return data.Count;
+        long n = 0;
+        foreach (int label in data.Labels) if (label != Kernels.Losses.IgnoreLabel) n++;
+        return Math.Max(n, 1);
+    }
+
+    /// <summary>Correct predictions: arg-max for class labels (per step with <paramref name="perSample"/> labels per
+    /// sample, skipping ignored steps); the sign of the logit/score for binary losses.</summary>
+    private static int CountCorrect(LossKind kind, float[] outputs, int o, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, int n, int perSample, int[,]? confusion)
     {
         int correct = 0;
+        if (kind.TakesLabels() && perSample > 1)
+        {
+            int classes = o / perSample;
+            for (int i = 0; i < n * perSample; i++)
+            {
+                int truth = labels[i];
+                if (truth == Kernels.Losses.IgnoreLabel) continue;
+                int predicted = ArgMax(outputs.AsSpan(i * classes, classes));
+                if (predicted == truth) correct++;
+                if (confusion is not null) confusion[truth, predicted]++;
+            }
+            return correct;
+        }
         for (int i = 0; i < n; i++)
         {
             int truth, predicted;
@@ -272,9 +296,17 @@ public static class Trainer
             }
         if (data.Labels is { } labels)
         {
+            int perSample = model.LabelsPerSample;
+            if (data.LabelsPerSample != perSample)
+                throw new ArgumentException(perSample == 1
+                    ? $"{name} has {data.LabelsPerSample} labels per sample; the model takes one"
+                    : $"{name} has {data.LabelsPerSample} labels per sample; the model's output is a sequence of {perSample} steps and takes one label per step", name);
+            int classes = model.OutputSize / perSample;
             for (int i = 0; i < labels.Length; i++)
-                if ((uint)labels[i] >= (uint)model.OutputSize)
-                    throw new ArgumentException($"{name} sample {i} has label {labels[i]}; the model's {model.OutputSize} outputs are classes 0..{model.OutputSize - 1}", name);
+                if ((uint)labels[i] >= (uint)classes && !(perSample > 1 && labels[i] == Kernels.Losses.IgnoreLabel))
+                    throw new ArgumentException(perSample == 1
+                        ? $"{name} sample {i} has label {labels[i]}; the model's {model.OutputSize} outputs are classes 0..{model.OutputSize - 1}"
+                        : $"{name} sample {i / perSample} has label {labels[i]} at step {i % perSample}; the model has {classes} classes per step (0..{classes - 1}), and {Kernels.Losses.IgnoreLabel} skips a step", name);
         }
         else
         {

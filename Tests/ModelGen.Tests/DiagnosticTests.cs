@@ -238,7 +238,7 @@ public class DiagnosticTests
 
     [Fact]
     public void MG0014_dense_on_a_multi_dimensional_input() =>
-        Single("[Network(28, 28)] public partial class Net { [Dense(2)] public partial Layer A { get; } [Mse] public partial Loss L { get; } }", "MG0014", "A");
+        Single("[Network(1, 28, 28)] public partial class Net { [Dense(2)] public partial Layer A { get; } [Mse] public partial Loss L { get; } }", "MG0014", "A");
 
     [Fact]
     public void MG0015_loss_on_inference_only_network()

@@ -30,6 +30,7 @@ public class GradientCheckTests
         nameof(GcConv), nameof(GcConvStride), nameof(GcConvRect), nameof(GcResidual), nameof(GcBatchNorm), nameof(GcGelu), nameof(GcConvChannels),
         nameof(GcInputReaders), nameof(GcFlatInputReaders), nameof(GcLstm), nameof(GcLstmStacked), nameof(GcLstmOneStep), nameof(GcGru), nameof(GcGruLast),
         nameof(GcEmbedGru), nameof(GcEmbedLstmStacked), nameof(GcEmbedOneStep), nameof(GcEmbedPlain),
+        nameof(GcCharLm), nameof(GcSeqDense),
     };
 
     /// <summary>The vocabulary of a model whose input is token ids (an embedding reads it), else 0.</summary>
@@ -54,8 +55,10 @@ public class GradientCheckTests
         int n = batch * net.OutputSize;
         if (net.LossKind.TakesLabels())
         {
-            var labels = new int[batch];
-            for (int i = 0; i < batch; i++) labels[i] = rng.NextInt(net.OutputSize);
+            // One label per sample, or per step of a sequence output (then about one step in five skipped: −100).
+            int perSample = net.LabelsPerSample, classes = net.OutputSize / perSample;
+            var labels = new int[batch * perSample];
+            for (int i = 0; i < labels.Length; i++) labels[i] = perSample > 1 && rng.NextInt(5) == 0 ? -100 : rng.NextInt(classes);
             return (labels, null);
         }
         var t = new float[n];
@@ -99,6 +102,8 @@ public class GradientCheckTests
         nameof(GcGru) => new GcGru(32, 26),
         nameof(GcGruLast) => new GcGruLast(32, 27),
         nameof(GcEmbedGru) => new GcEmbedGru(32, 28),
+        nameof(GcCharLm) => new GcCharLm(32, 32),
+        nameof(GcSeqDense) => new GcSeqDense(32, 33),
         nameof(GcEmbedLstmStacked) => new GcEmbedLstmStacked(32, 29),
         nameof(GcEmbedOneStep) => new GcEmbedOneStep(32, 30),
         nameof(GcEmbedPlain) => new GcEmbedPlain(32, 31),
@@ -140,6 +145,8 @@ public class GradientCheckTests
         GcGru m => new[] { m.G, m.R, m.Relu, m.Out },
         GcGruLast m => new[] { m.G, m.Out },
         GcEmbedGru m => new[] { m.Embed, m.G, m.Out },
+        GcCharLm m => new[] { m.Embed, m.L, m.Next },
+        GcSeqDense m => new[] { m.In, m.G, m.Mid, m.Out },
         GcEmbedLstmStacked m => new[] { m.Embed, m.L1, m.L2, m.Out },
         GcEmbedOneStep m => new[] { m.Embed, m.R, m.Out },
         GcEmbedPlain m => new[] { m.Embed, m.G, m.R, m.Out },

@@ -464,3 +464,26 @@ public partial class GcEmbedGruDense
     [Dense(3)] public partial Layer Out { get; }
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }
+
+/// <summary>A language model's shape: token ids → embedding → LSTM at every step → a dense layer at every step, one
+/// softmax cross-entropy label per step (some steps skipped with −100).</summary>
+[Network(6)]
+public partial class GcCharLm
+{
+    [Embedding(5, 3)] public partial Layer Embed { get; }
+    [Lstm(4, ReturnSequences = true)] public partial Layer L { get; }
+    [Dense(5)] public partial Layer Next { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
+/// <summary>Dense layers on sequences: one reading the network's sequence input, one with a fused tanh between a GRU's
+/// every step and the per-step classifier.</summary>
+[Network(4, 3)]
+public partial class GcSeqDense
+{
+    [Dense(5), Tanh] public partial Layer In { get; }
+    [Gru(4, ReturnSequences = true)] public partial Layer G { get; }
+    [Dense(6), Tanh] public partial Layer Mid { get; }
+    [Dense(3)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}

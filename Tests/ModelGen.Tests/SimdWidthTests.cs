@@ -101,7 +101,7 @@ public class SimdWidthTests
             var (_, t) = GradientCheckTests.TargetsFor(net, batch, ref rng);
             net.Backward(t!);
         }
-        else if (labels) net.Backward(Enumerable.Range(0, batch).Select(_ => rng.NextInt(net.OutputSize)).ToArray());
+        else if (labels) net.Backward(GradientCheckTests.TargetsFor(net, batch, ref rng).Labels!);
         else net.Backward(Enumerable.Range(0, batch * net.OutputSize).Select(_ => rng.NextFloat()).ToArray());
         return (output, net.Gradients.ToArray());
     }

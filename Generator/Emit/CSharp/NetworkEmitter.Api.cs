@@ -173,7 +173,7 @@ internal static partial class NetworkEmitter
             {
                 cw.Line("Predict(input, probabilities);");
                 cw.Line(softmax
-                    ? "MG.Softmax.Rows(probabilities, OutputSize);"
+                    ? $"MG.Softmax.Rows(probabilities, {(p.Layers[p.Layers.Count - 1].OutShape is { IsSequence: true } so ? so[1].ToString() + ");   // every step's classes" : "OutputSize);")}"
                     : "MG.Activations.Forward(MG.Activation.Sigmoid, 0f, probabilities, probabilities, _width);");
             }
             cw.Line();
@@ -267,8 +267,11 @@ internal static partial class NetworkEmitter
         var loss = p.Loss!;
         bool labels = loss.TakesLabels;
         string last = Last(p), lastGrad = p.Buffers.Layers[p.Layers.Count - 1].OutputGrad;
+        var outShape = p.Layers[p.Layers.Count - 1].OutShape;
         string call(string g, string with) => loss.Kind switch
         {
+            LossKind.SoftmaxCrossEntropy when outShape.IsSequence =>
+                $"MG.Losses.SequenceSoftmaxCrossEntropy(ref ws.Ref({last}), {outShape[1]}, {outShape[0]}, ws.Ld, ws.Batch, labels, ref {g}, {with})",
             LossKind.SoftmaxCrossEntropy or LossKind.MultiClassHinge =>
                 $"MG.Losses.{loss.Kind}(ref ws.Ref({last}), OutputSize, ws.Ld, ws.Batch, labels, ref {g}, {with})",
             _ => $"MG.Losses.Elementwise(global::ModelGen.LossKind.{loss.Kind}, {Text.Float(loss.Param)}, ref ws.Ref({last}), OutputSize, ws.Ld, ws.Batch, targets, ref {g}, {with})",
@@ -284,6 +287,12 @@ internal static partial class NetworkEmitter
         cw.Line("/// <summary>The declared loss.</summary>");
         cw.Line(GeneratedCode);
         cw.Line($"public LossKind LossKind => global::ModelGen.LossKind.{loss.Kind};");
+        if (labels && outShape.IsSequence)
+        {
+            cw.Line($"/// <summary>One label per step: {outShape[0]} per sample, sample-major <c>[batch, {outShape[0]}]</c> (−100 skips a step).</summary>");
+            cw.Line(GeneratedCode);
+            cw.Line($"public int LabelsPerSample => {outShape[0]};");
+        }
         cw.Line("/// <summary>Gradients, laid out as <see cref=\"Parameters\"/>.</summary>");
         cw.Line(GeneratedCode);
         cw.Line("public Span<float> Gradients => _arena.Span(GradientBase, ParameterRegion);");
@@ -342,7 +351,7 @@ internal static partial class NetworkEmitter
         cw.Line($"float ITrainableNetwork.ComputeLoss({bad}) => throw new InvalidOperationException({badMsg});");
         cw.Line();
         cw.Line($"// ── {loss.Name}: {loss.Kind} " + new string('─', 80));
-        cw.Line("// " + LossMath(loss));
+        cw.Line("// " + (outShape.IsSequence ? "at every step, over the N labelled (sample, step) pairs (label −100 skips one): " + LossMath(loss).Replace("(1/B)", "(1/N)").Replace(") / B", ") / N") : LossMath(loss)));
         foreach (var t in regularised)
             cw.Line($"// + L2 on {t.Name}: {Text.Num(t.L2)}·Σ W²  (dW += {Text.Num(2 * t.L2)}·W)");
         string exceptions = "/// <exception cref=\"InvalidOperationException\">The last forward was not <c>Forward(input, training: true)</c>, or another thread is using the model's own workspace.</exception>\n" +

@@ -155,12 +155,17 @@ internal sealed class ReferenceNet
                 if (l.Op.Length > 0)
                     Spatial(l, p, a.AsSpan(b * l.In, l.In), z.AsSpan(b * l.Out, l.Out));
                 else if (l.Dense)
-                    for (int o = 0; o < l.Out; o++)
-                    {
-                        double s = p[l.B + o];
-                        for (int i = 0; i < l.In; i++) s += p[l.W + o * l.In + i] * a[b * l.In + i];
-                        z[b * l.Out + o] = s;
-                    }
+                {
+                    // On a sequence [T, F] the same weights apply to every step.
+                    int steps = l.InShape.Length == 2 ? l.InShape[0] : 1, fin = l.In / steps, fout = l.Out / steps;
+                    for (int t = 0; t < steps; t++)
+                        for (int o = 0; o < fout; o++)
+                        {
+                            double s = p[l.B + o];
+                            for (int i = 0; i < fin; i++) s += p[l.W + o * fin + i] * a[b * l.In + t * fin + i];
+                            z[b * l.Out + t * fout + o] = s;
+                        }
+                }
                 else Array.Copy(a, b * l.In, z, b * l.Out, l.Out);
                 Activate(l, z.AsSpan(b * l.Out, l.Out));
             }
@@ -309,6 +314,21 @@ internal sealed class ReferenceNet
         var y = Forward(p, x, batch);
         int n = _layers[^1].Out;
         double total = 0;
+        if (_loss == LossKind.SoftmaxCrossEntropy && _layers[^1].OutShape.Length == 2)
+        {
+            // One label per step (sample-major [batch, T]), −100 skipped: the mean over the labelled steps.
+            int steps = _layers[^1].OutShape[0], classes = _layers[^1].OutShape[1], counted = 0;
+            for (int r = 0; r < batch * steps; r++)
+            {
+                if (labels![r] == -100) continue;
+                counted++;
+                double m = double.NegativeInfinity, s = 0;
+                for (int c = 0; c < classes; c++) m = Math.Max(m, y[r * classes + c]);
+                for (int c = 0; c < classes; c++) s += Math.Exp(y[r * classes + c] - m);
+                total += m + Math.Log(s) - y[r * classes + labels[r]];
+            }
+            return (counted == 0 ? 0 : total / counted) + Penalty(p);
+        }
         for (int b = 0; b < batch; b++)
         {
             switch (_loss)
@@ -331,10 +351,15 @@ internal sealed class ReferenceNet
             }
         }
         double data = _loss is LossKind.SoftmaxCrossEntropy or LossKind.MultiClassHinge ? total / batch : total / (batch * n);
+        return data + Penalty(p);
+    }
+
+    private double Penalty(double[] p)
+    {
         double penalty = 0;
         foreach (var l in _layers.Where(l => l.Dense && l.L2 > 0))
             for (int i = 0; i < WeightCount(l); i++) penalty += l.L2 * p[l.W + i] * p[l.W + i];
-        return data + penalty;
+        return penalty;
     }
 
     private double Elementwise(double y, double t)
@@ -368,8 +393,9 @@ internal sealed class ReferenceNet
         return Enumerable.Range(l.W, WeightCount(l)).Concat(l.B < 0 ? Enumerable.Empty<int>() : Enumerable.Range(l.B, BiasCount(l)));
     }
 
-    private static int WeightCount(L l) => l.Op switch { "Embedding" => l.Vocabulary * l.OutShape[1], "Conv2D" => l.OutShape[0] * l.InShape[0] * l.KH * l.KW, "BatchNorm2D" => l.InShape[0], _ => l.In * l.Out };
-    private static int BiasCount(L l) => l.Op is "Conv2D" or "BatchNorm2D" ? l.OutShape[0] : l.Out;
+    private static int WeightCount(L l) => l.Op switch { "Embedding" => l.Vocabulary * l.OutShape[1], "Conv2D" => l.OutShape[0] * l.InShape[0] * l.KH * l.KW, "BatchNorm2D" => l.InShape[0],
+        _ when l.InShape.Length == 2 => l.In / l.InShape[0] * (l.Out / l.InShape[0]), _ => l.In * l.Out };
+    private static int BiasCount(L l) => l.Op is "Conv2D" or "BatchNorm2D" ? l.OutShape[0] : l.OutShape.Length == 2 ? l.OutShape[1] : l.Out;
 
     /// <summary>Central differences <c>(L(θ+h) − L(θ−h)) / 2h</c> in double for every parameter.</summary>
     public double[] NumericGradient(double[] p, float[] x, int batch, int[]? labels, float[]? targets, double h = 1e-6)
