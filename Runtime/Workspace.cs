@@ -37,6 +37,8 @@ public sealed class Workspace : IDisposable
     public bool Training;
     /// <summary>The backward pass also computes d loss / d input.</summary>
     public bool InputGradient;
+    /// <summary>The last forward started its recurrent layers from the states the call before left (<c>Stateful</c>).</summary>
+    public bool Carried;
     /// <summary>The parameter version the folded weights held here were built from (−1: none).</summary>
     public int FoldedVersion = -1;
     /// <summary>The parameter version the packed (transposed) weights of the batch-1 recurrent path were built from (−1: none).</summary>

@@ -20,7 +20,7 @@ internal sealed record RecurrentOptions(int Hidden, bool ReturnSequences, bool R
 /// single GEMMs and sums over all <c>T·ld</c> columns (the cells zero the padding columns' gradients). A kind supplies
 /// its gates, its cell calls and its banner.
 /// </summary>
-internal abstract class RecurrentLayer : LayerKind, ICSharpLayer, ICSharpPack
+internal abstract class RecurrentLayer : LayerKind, ICSharpLayer, ICSharpPack, ICSharpStateful
 {
     public override bool HasWeights => true;
     public override bool ReadsMask => true;
@@ -106,6 +106,9 @@ internal abstract class RecurrentLayer : LayerKind, ICSharpLayer, ICSharpPack
         yield return new ScratchRequest("wihT", BufferSize.Floats((long)F(l) * g), ScratchScope.PerLayer, false, $"batch 1: W_ih transposed [F, {g}] (packed once per parameter version)");
         yield return new ScratchRequest("whhT", BufferSize.Floats((long)h * g), ScratchScope.PerLayer, false, $"batch 1: W_hh transposed [H, {g}] (packed once per parameter version)");
         yield return new ScratchRequest("h1", BufferSize.Floats((long)t * h), ScratchScope.PerLayer, false, "batch 1: the hidden states step by step [T, H]");
+        yield return new ScratchRequest("h0", BufferSize.Panel(h), ScratchScope.PerLayer, false, "the initial state h_(−1) [H, ld] (Stateful: the last call's final state)");
+        yield return new ScratchRequest("carried", BufferSize.Images(h), ScratchScope.PerLayer, false, "Stateful: the final state per sample index [maxBatch, H], the next call's h_(−1)");
+        foreach (var s in StateScratch(l)) yield return s;
         yield return new ScratchRequest("dh", BufferSize.Panel(h), ScratchScope.Shared, true, "d loss / d h of the current step [H, ld]");
         yield return new ScratchRequest("xs", BufferSize.Panel((long)t * F(l)), ScratchScope.Shared, true, "the input transposed to [T·ld, F] (and a dense layer's to [batch, in])");
         yield return new ScratchRequest("hs", BufferSize.Panel((long)t * h), ScratchScope.Shared, true, "the hidden states transposed to [T·ld, H]");
@@ -121,6 +124,50 @@ internal abstract class RecurrentLayer : LayerKind, ICSharpLayer, ICSharpPack
         int src = c.Network.MaskSource(c.Layer);
         return src < 0 ? null : c.Network.Buffers.Layers[src].ScratchField("mask");
     }
+
+    /// <summary>More state carried between Stateful calls (LSTM's cell state).</summary>
+    protected virtual IEnumerable<ScratchRequest> StateScratch(LayerPlan l) { yield break; }
+
+    /// <summary>The previous step's state locals of the cell (LSTM adds <c>cp</c>, its cell state), beside <c>hp</c> and <c>ldp</c>.</summary>
+    protected virtual void PrevLocals(CodeWriter cw, CSharpLayer c, bool batch1) { }
+
+    /// <summary>Statements that load the initial state from the carried one (<c>batch1</c>: sample 0 into the vectors).</summary>
+    protected virtual void LoadCells(CodeWriter cw, CSharpLayer c, bool batch1) { }
+
+    /// <summary>Statements that store the final state into the carried one.</summary>
+    protected virtual void SaveCells(CodeWriter cw, CSharpLayer c, bool batch1) { }
+
+    public void ResetState(CodeWriter cw, CSharpLayer c)
+    {
+        cw.Line($"_main.Span({c.Scratch("carried")}, _maxBatch * {H(c.Layer)}).Clear();   // {c.Layer.Name}: h");
+        ResetCells(cw, c);
+    }
+
+    /// <summary>Whether the layer has a cell state besides h (LSTM).</summary>
+    protected virtual bool HasCell => false;
+
+    public void CopyState(CodeWriter cw, CSharpLayer c, bool set)
+    {
+        int h = H(c.Layer);
+        string name = c.Layer.Name;
+        cw.Line($"if (h.Length % {h} != 0 || h.Length / {h} > _maxBatch)");
+        cw.Line($"    throw new ArgumentException($\"{name}'s state is [samples, {h}] for at most {{_maxBatch}} samples; h holds {{h.Length}} floats\", nameof(h));");
+        cw.Line(set ? $"h.CopyTo(_main.Span({c.Scratch("carried")}, h.Length));" : $"_main.Span({c.Scratch("carried")}, h.Length).CopyTo(h);");
+        if (HasCell)
+        {
+            cw.Line("if (cell.Length != h.Length)");
+            cw.Line($"    throw new ArgumentException($\"{name} is an LSTM: its cell state is as long as h ({{h.Length}} floats); cell holds {{cell.Length}}\", nameof(cell));");
+            cw.Line(set ? $"cell.CopyTo(_main.Span({c.Scratch("carriedc")}, cell.Length));" : $"_main.Span({c.Scratch("carriedc")}, cell.Length).CopyTo(cell);");
+        }
+        else
+        {
+            cw.Line("if (cell.Length != 0)");
+            cw.Line($"    throw new ArgumentException(\"{name} ({Name}) has no cell state: pass an empty span\", nameof(cell));");
+        }
+    }
+
+    /// <summary>Clears more carried state (LSTM's c).</summary>
+    protected virtual void ResetCells(CodeWriter cw, CSharpLayer c) { }
 
     /// <summary>Scratch for masked steps: the state gradients that skip a padded step (LSTM adds its cell's).</summary>
     protected virtual IEnumerable<ScratchRequest> MaskScratch(LayerPlan l)
@@ -176,9 +223,18 @@ internal abstract class RecurrentLayer : LayerKind, ICSharpLayer, ICSharpPack
         cw.Line($"// G[t, :] += Σ_f x[f, t]·W_ihᵀ[f, :], all {t} steps in one GEMM");
         c.Gemm.Emit(cw, w, new GemmCall("xb", "1", t.ToString(), "wihT", g.ToString(), "g1", g.ToString(), f.ToString(), t, g, null, "MG.Epilogue.Accumulate", "0f"));
         if (SeparateHidden) cw.Line($"ref float gh1 = ref ws.Ref({c.Scratch("hgates")});   // [{t}, {g}]");
+        cw.Line($"ref float h0v = ref ws.Ref({c.Scratch("h0")});   // h_(−1) [{h}]");
+        using (cw.Block("if (ws.Carried)   // Stateful: sample 0's state from the last call"))
+        {
+            cw.Line($"ws.Span({c.Scratch("carried")}, {h}).CopyTo(ws.Span({c.Scratch("h0")}, {h}));");
+            LoadCells(cw, c, batch1: true);
+        }
         using (cw.Block($"for (int t = 0; t < {t}; t++)"))
         {
             cw.Line($"ref float gt = ref MG.Mem.Add(ref g1, t * {g});");
+            cw.Line("bool first = t == 0 && !ws.Carried;   // h_(−1) = 0");
+            cw.Line($"ref float hp = ref t == 0 ? ref h0v : ref MG.Mem.Add(ref h1, (t - 1) * {h});   // h_(t−1)");
+            PrevLocals(cw, c, batch1: true);
             string acc = "gt";
             if (SeparateHidden)
             {
@@ -186,9 +242,8 @@ internal abstract class RecurrentLayer : LayerKind, ICSharpLayer, ICSharpPack
                 cw.Line($"_arena.Span({c.Tensor("bias_hh_l0")}, {g}).CopyTo(ws.Span({c.Scratch("hgates")} + (long)t * {g}, {g}));   // Gₕ = b_hh + …");
                 acc = "ht";
             }
-            using (cw.Block("if (t > 0)"))
+            using (cw.Block("if (!first)"))
             {
-                cw.Line($"ref float hp = ref MG.Mem.Add(ref h1, (t - 1) * {h});");
                 cw.Line($"// {acc}[:] += Σ_j h_(t−1)[j]·W_hhᵀ[j, :]");
                 c.Gemm.Emit(cw, w, new GemmCall("hp", "0", "1", "whhT", g.ToString(), acc, g.ToString(), h.ToString(), 1, g, null, "MG.Epilogue.Accumulate", "0f"));
             }
@@ -196,10 +251,15 @@ internal abstract class RecurrentLayer : LayerKind, ICSharpLayer, ICSharpPack
             if (Mask(c) is { } mask1)
                 using (cw.Block($"if (ws.Ref({mask1} + (long)t * ld) == 0f)   // a padded step: the state stays as it was"))
                 {
-                    cw.Line($"if (t == 0) ws.Span({c.Scratch("h1")}, {h}).Clear();");
-                    cw.Line($"else ws.Span({c.Scratch("h1")} + (long)(t - 1) * {h}, {h}).CopyTo(ws.Span({c.Scratch("h1")} + (long)t * {h}, {h}));");
+                    cw.Line($"if (first) ws.Span({c.Scratch("h1")}, {h}).Clear();");
+                    cw.Line($"else MG.Mem.Copy(ref hp, ref MG.Mem.Add(ref h1, t * {h}), {h});");
                     CarryCells1(cw, c);
                 }
+        }
+        using (cw.Block("if (ws.Carried)   // Stateful: the final state, for the next call"))
+        {
+            cw.Line($"ws.Span({c.Scratch("h1")} + {(t - 1) * h}, {h}).CopyTo(ws.Span({c.Scratch("carried")}, {h}));");
+            SaveCells(cw, c, batch1: true);
         }
         if (Opt(l).ReturnSequences)
         {
@@ -241,39 +301,52 @@ internal abstract class RecurrentLayer : LayerKind, ICSharpLayer, ICSharpPack
             cw.Line($"ref float gates = ref ws.Ref({c.Scratch("gates")});   // [{g}, {t}·ld]");
             if (SeparateHidden) cw.Line($"ref float hgates = ref ws.Ref({c.Scratch("hgates")});   // [{g}, {t}·ld]");
             cw.Line($"ref float hs = ref ws.Ref({States(c)});   // [{h}, {t}·ld]");
+            cw.Line($"ref float h0 = ref ws.Ref({c.Scratch("h0")});   // h_(−1) [{h}, ld]");
+            using (cw.Block("if (ws.Carried)   // Stateful: each sample's state from the last call"))
+            {
+                cw.Line($"MG.Layout.ToFeatureMajor(ws.Span({c.Scratch("carried")}, ws.Batch * {h}), ws.Batch, {h}, ref h0, ld);");
+                LoadCells(cw, c, batch1: false);
+            }
             using (cw.Block($"for (int t = 0; t < {t}; t++)"))
             {
                 cw.Line("ref float xt = ref MG.Mem.Add(ref x, (nint)t * ld);");
                 cw.Line("ref float gt = ref MG.Mem.Add(ref gates, (nint)t * ld);");
+                cw.Line("bool first = t == 0 && !ws.Carried;   // h_(−1) = 0");
+                cw.Line("ref float hp = ref t == 0 ? ref h0 : ref MG.Mem.Add(ref hs, (nint)(t - 1) * ld);   // h_(t−1)");
+                cw.Line("nint ldp = t == 0 ? ld : row;                                                  // its row stride");
+                PrevLocals(cw, c, batch1: false);
                 cw.Line(SeparateHidden ? "// Gᵢ_t = W_ih·x_t + b_ih" : "// G_t = W_ih·x_t + b_ih + b_hh");
                 c.Gemm.Emit(cw, w, new GemmCall("wih", f.ToString(), "1", "xt", "row", "gt", "row", f.ToString(), g, null, "bih", "MG.Epilogue.Bias", "0f"));
                 if (SeparateHidden)
                 {
                     cw.Line("ref float ht = ref MG.Mem.Add(ref hgates, (nint)t * ld);");
-                    using (cw.Block("if (t == 0)   // h_(−1) = 0: Gₕ_0 = b_hh"))
+                    using (cw.Block("if (first)   // h_(−1) = 0: Gₕ_0 = b_hh"))
                     using (cw.Block($"for (int r = 0; r < {g}; r++)"))
                         cw.Line($"ws.Span({c.Scratch("hgates")} + r * row, n).Fill(MG.Mem.Add(ref bhh, r));");
                     using (cw.Block("else"))
                     {
-                        cw.Line("ref float hp = ref MG.Mem.Add(ref hs, (nint)(t - 1) * ld);");
                         cw.Line("// Gₕ_t = W_hh·h_(t−1) + b_hh");
-                        c.Gemm.Emit(cw, w, new GemmCall("whh", h.ToString(), "1", "hp", "row", "ht", "row", h.ToString(), g, null, "bhh", "MG.Epilogue.Bias", "0f"));
+                        c.Gemm.Emit(cw, w, new GemmCall("whh", h.ToString(), "1", "hp", "ldp", "ht", "row", h.ToString(), g, null, "bhh", "MG.Epilogue.Bias", "0f"));
                     }
                 }
                 else
-                    using (cw.Block("if (t > 0)"))
+                    using (cw.Block("if (!first)"))
                     {
-                        cw.Line("ref float hp = ref MG.Mem.Add(ref hs, (nint)(t - 1) * ld);");
                         cw.Line("// G_t += W_hh·h_(t−1)");
-                        c.Gemm.Emit(cw, w, new GemmCall("whh", h.ToString(), "1", "hp", "row", "gt", "row", h.ToString(), g, null, null, "MG.Epilogue.Accumulate", "0f"));
+                        c.Gemm.Emit(cw, w, new GemmCall("whh", h.ToString(), "1", "hp", "ldp", "gt", "row", h.ToString(), g, null, null, "MG.Epilogue.Accumulate", "0f"));
                     }
                 CellForward(cw, c, w);
                 if (Mask(c) is { } maskf)
                 {
                     cw.Line($"ref float mt = ref ws.Ref({maskf} + (long)t * ld);   // 1 token, 0 padding");
-                    cw.Line("MG.Recurrent.Carry(ref MG.Mem.Add(ref hs, (nint)t * ld), ref MG.Mem.Add(ref hs, (nint)(t == 0 ? 0 : t - 1) * ld), row, " + h + ", ref mt, n, t == 0);   // padded: h_t = h_(t−1)");
+                    cw.Line("MG.Recurrent.Carry(ref MG.Mem.Add(ref hs, (nint)t * ld), row, ref hp, ldp, " + h + ", ref mt, n, first);   // padded: h_t = h_(t−1)");
                     CarryCells(cw, c);
                 }
+            }
+            using (cw.Block("if (ws.Carried)   // Stateful: the final states, for the next call"))
+            {
+                cw.Line($"MG.Layout.ToSampleMajor(ref MG.Mem.Add(ref hs, (nint){t - 1} * ld), {h}, (int)row, ws.Batch, ws.Span({c.Scratch("carried")}, ws.Batch * {h}));");
+                SaveCells(cw, c, batch1: false);
             }
             if (Opt(l).ReturnSequences && Mask(c) is { } maskOut)
                 cw.Line($"MG.Recurrent.Masked(ref hs, ref ws.Ref({c.Output}), row, {h}, ref ws.Ref({maskOut}), (int)row);   // the output: every h_t, zeros at padded steps");
@@ -298,6 +371,7 @@ internal abstract class RecurrentLayer : LayerKind, ICSharpLayer, ICSharpPack
             if (SeparateHidden) cw.Line($"ref float hgates = ref ws.Ref({c.Scratch("hgates")});   // [{g}, {t}·ld]");
             cw.Line($"ref float hs = ref ws.Ref({States(c)});");
             cw.Line($"ref float dh = ref ws.Ref({c.Scratch("dh")});   // [{h}, ld]");
+            cw.Line($"ref float h0 = ref ws.Ref({c.Scratch("h0")});   // h_(−1): the carried state, a constant (truncated backpropagation)");
             BeforeBackward(cw, c);
             string? mask = Mask(c);
             if (mask is not null)
@@ -312,6 +386,10 @@ internal abstract class RecurrentLayer : LayerKind, ICSharpLayer, ICSharpPack
             {
                 cw.Line("ref float gt = ref MG.Mem.Add(ref gates, (nint)t * ld);");
                 if (SeparateHidden) cw.Line("ref float ht = ref MG.Mem.Add(ref hgates, (nint)t * ld);");
+                cw.Line("bool first = t == 0 && !ws.Carried;");
+                cw.Line("ref float hp = ref t == 0 ? ref h0 : ref MG.Mem.Add(ref hs, (nint)(t - 1) * ld);   // h_(t−1)");
+                cw.Line("nint ldp = t == 0 ? ld : row;");
+                PrevLocals(cw, c, batch1: false);
                 if (mask is not null)
                 {
                     cw.Line($"ref float mt = ref ws.Ref({mask} + (long)t * ld);");
@@ -346,6 +424,12 @@ internal abstract class RecurrentLayer : LayerKind, ICSharpLayer, ICSharpPack
             cw.Line("// dW_hh[g,j] += Σ_(t≥1,b) dGₕ[g, t·ld+b]·h[j, (t−1)·ld+b]");
             cw.Line($"ref float dgh1 = ref MG.Mem.Add(ref {hgates}, ld);");
             c.Gemm.Emit(cw, w, new GemmCall("dgh1", "row", "1", "hts", h.ToString(), "dwhh", h.ToString(), "(int)row - ld", g, h, null, "MG.Epilogue.Accumulate", "0f"));
+            using (cw.Block("if (ws.Carried)   // Stateful: step 0 read the carried h_(−1) as well"))
+            {
+                cw.Line($"MG.Layout.ToSampleMajor(ref h0, {h}, ld, ld, ws.Span({c.Scratch("hs")}, ld * {h}));   // h_(−1) as [ld, {h}]");
+                cw.Line("// dW_hh[g,j] += Σ_b dGₕ[g, b]·h_(−1)[j, b]");
+                c.Gemm.Emit(cw, w, new GemmCall(hgates, "row", "1", "hts", h.ToString(), "dwhh", h.ToString(), "ld", g, h, null, "MG.Epilogue.Accumulate", "0f"));
+            }
             if (c.InputGrad is not null)
                 using (c.InputGradGuard(cw))
                 {
@@ -374,7 +458,7 @@ internal sealed class Lstm : RecurrentLayer
 
     protected override IEnumerable<string> CellMath(LayerPlan l)
     {
-        yield return $"forward : for t = 0…{T(l) - 1}: [i f g o] = [σ σ tanh σ](W_ih·x_t + b_ih + W_hh·h_(t−1) + b_hh)   (PyTorch's gate order; h_(−1) = c_(−1) = 0)";
+        yield return $"forward : for t = 0…{T(l) - 1}: [i f g o] = [σ σ tanh σ](W_ih·x_t + b_ih + W_hh·h_(t−1) + b_hh)   (PyTorch's gate order; h_(−1) = c_(−1) = 0, or the carried states when Stateful)";
         yield return "          c_t = f⊙c_(t−1) + i⊙g,  h_t = o⊙tanh(c_t)";
         yield return "backward: dc = dc_(t+1) + dh⊙o⊙(1 − tanh²c_t); dG = [dc⊙g⊙i(1−i), dc⊙c_(t−1)⊙f(1−f), dc⊙i⊙(1−g²), dh⊙tanh c_t⊙o(1−o)];";
         yield return "          dc_(t−1) = dc⊙f,  dh_(t−1) = W_hhᵀ·dG_t (+ dy_(t−1))";
@@ -389,16 +473,51 @@ internal sealed class Lstm : RecurrentLayer
     protected override void CellForward(CodeWriter cw, CSharpLayer c, Width w)
     {
         string cells = $"ws.Ref({c.Scratch("cells")})";
-        cw.Line($"MG.Recurrent.LstmForward(ref gt, row, ref MG.Mem.Add(ref {cells}, (nint)(t == 0 ? 0 : t - 1) * ld), ref MG.Mem.Add(ref {cells}, (nint)t * ld), " +
-                $"ref MG.Mem.Add(ref hs, (nint)t * ld), row, {H(c.Layer)}, n, t == 0, {w.Enum});");
+        cw.Line($"MG.Recurrent.LstmForward(ref gt, row, ref cp, ldp, ref MG.Mem.Add(ref {cells}, (nint)t * ld), " +
+                $"ref MG.Mem.Add(ref hs, (nint)t * ld), row, {H(c.Layer)}, n, first, {w.Enum});");
     }
+
+    protected override bool HasCell => true;
+
+    protected override IEnumerable<ScratchRequest> StateScratch(LayerPlan l)
+    {
+        yield return new ScratchRequest("c0", BufferSize.Panel(H(l)), ScratchScope.PerLayer, false, "the initial cell state c_(−1) [H, ld]");
+        yield return new ScratchRequest("carriedc", BufferSize.Images(H(l)), ScratchScope.PerLayer, false, "Stateful: the final cell state per sample index [maxBatch, H]");
+    }
+
+    protected override void PrevLocals(CodeWriter cw, CSharpLayer c, bool batch1)
+    {
+        int h = H(c.Layer);
+        cw.Line(batch1
+            ? $"ref float cp = ref t == 0 ? ref ws.Ref({c.Scratch("c0")}) : ref ws.Ref({c.Scratch("cells")} + (long)(t - 1) * {h});   // c_(t−1)"
+            : $"ref float cp = ref t == 0 ? ref ws.Ref({c.Scratch("c0")}) : ref ws.Ref({c.Scratch("cells")} + (long)(t - 1) * ld);   // c_(t−1), rows ldp apart");
+    }
+
+    protected override void LoadCells(CodeWriter cw, CSharpLayer c, bool batch1)
+    {
+        int h = H(c.Layer);
+        cw.Line(batch1
+            ? $"ws.Span({c.Scratch("carriedc")}, {h}).CopyTo(ws.Span({c.Scratch("c0")}, {h}));"
+            : $"MG.Layout.ToFeatureMajor(ws.Span({c.Scratch("carriedc")}, ws.Batch * {h}), ws.Batch, {h}, ref ws.Ref({c.Scratch("c0")}), ld);");
+    }
+
+    protected override void SaveCells(CodeWriter cw, CSharpLayer c, bool batch1)
+    {
+        int h = H(c.Layer), t = T(c.Layer);
+        cw.Line(batch1
+            ? $"ws.Span({c.Scratch("cells")} + {(t - 1) * h}, {h}).CopyTo(ws.Span({c.Scratch("carriedc")}, {h}));"
+            : $"MG.Layout.ToSampleMajor(ref ws.Ref({c.Scratch("cells")} + (long){t - 1} * ld), {h}, (int)row, ws.Batch, ws.Span({c.Scratch("carriedc")}, ws.Batch * {h}));");
+    }
+
+    protected override void ResetCells(CodeWriter cw, CSharpLayer c) =>
+        cw.Line($"_main.Span({c.Scratch("carriedc")}, _maxBatch * {H(c.Layer)}).Clear();   // {c.Layer.Name}: c");
 
     protected override void CellForward1(CodeWriter cw, CSharpLayer c, Width w)
     {
         int h = H(c.Layer);
         string cells = $"ws.Ref({c.Scratch("cells")})";   // [T, H] here
-        cw.Line($"MG.Recurrent.LstmForward(ref gt, {h}, ref MG.Mem.Add(ref {cells}, (t == 0 ? 0 : t - 1) * {h}), ref MG.Mem.Add(ref {cells}, t * {h}), " +
-                $"ref MG.Mem.Add(ref h1, t * {h}), 0, 1, {h}, t == 0, {w.Enum});   // one row per gate, the units in the lanes");
+        cw.Line($"MG.Recurrent.LstmForward(ref gt, {h}, ref cp, 0, ref MG.Mem.Add(ref {cells}, t * {h}), " +
+                $"ref MG.Mem.Add(ref h1, t * {h}), 0, 1, {h}, first, {w.Enum});   // one row per gate, the units in the lanes");
     }
 
     protected override IEnumerable<ScratchRequest> MaskScratch(LayerPlan l)
@@ -410,14 +529,14 @@ internal sealed class Lstm : RecurrentLayer
     protected override void CarryCells(CodeWriter cw, CSharpLayer c)
     {
         string cells = $"ws.Ref({c.Scratch("cells")})";
-        cw.Line($"MG.Recurrent.Carry(ref MG.Mem.Add(ref {cells}, (nint)t * ld), ref MG.Mem.Add(ref {cells}, (nint)(t == 0 ? 0 : t - 1) * ld), row, {H(c.Layer)}, ref mt, n, t == 0);   // c_t = c_(t−1)");
+        cw.Line($"MG.Recurrent.Carry(ref MG.Mem.Add(ref {cells}, (nint)t * ld), row, ref cp, ldp, {H(c.Layer)}, ref mt, n, first);   // c_t = c_(t−1)");
     }
 
     protected override void CarryCells1(CodeWriter cw, CSharpLayer c)
     {
         int h = H(c.Layer);
-        cw.Line($"if (t == 0) ws.Span({c.Scratch("cells")}, {h}).Clear();");
-        cw.Line($"else ws.Span({c.Scratch("cells")} + (long)(t - 1) * {h}, {h}).CopyTo(ws.Span({c.Scratch("cells")} + (long)t * {h}, {h}));");
+        cw.Line($"if (first) ws.Span({c.Scratch("cells")} + (long)t * {h}, {h}).Clear();");
+        cw.Line($"else MG.Mem.Copy(ref cp, ref ws.Ref({c.Scratch("cells")} + (long)t * {h}), {h});");
     }
 
     protected override void SplitCells(CodeWriter cw, CSharpLayer c, bool merge)
@@ -436,8 +555,8 @@ internal sealed class Lstm : RecurrentLayer
     protected override void CellBackward(CodeWriter cw, CSharpLayer c, Width w)
     {
         string cells = $"ws.Ref({c.Scratch("cells")})";
-        cw.Line($"MG.Recurrent.LstmBackward(ref gt, row, ref MG.Mem.Add(ref {cells}, (nint)(t == 0 ? 0 : t - 1) * ld), ref MG.Mem.Add(ref {cells}, (nint)t * ld), row, " +
-                $"ref dh, ref dc, ld, {H(c.Layer)}, n, batch, t == 0, {w.Enum});");
+        cw.Line($"MG.Recurrent.LstmBackward(ref gt, row, ref cp, ldp, ref MG.Mem.Add(ref {cells}, (nint)t * ld), row, " +
+                $"ref dh, ref dc, ld, {H(c.Layer)}, n, batch, first, {w.Enum});");
     }
 }
 
@@ -454,20 +573,20 @@ internal sealed class Gru : RecurrentLayer
 
     protected override IEnumerable<string> CellMath(LayerPlan l)
     {
-        yield return $"forward : for t = 0…{T(l) - 1}: Gᵢ = W_ih·x_t + b_ih, Gₕ = W_hh·h_(t−1) + b_hh   (gates r, z, n in PyTorch's order; h_(−1) = 0)";
+        yield return $"forward : for t = 0…{T(l) - 1}: Gᵢ = W_ih·x_t + b_ih, Gₕ = W_hh·h_(t−1) + b_hh   (gates r, z, n in PyTorch's order; h_(−1) = 0, or the carried state when Stateful)";
         yield return "          r = σ(Gᵢr + Gₕr), z = σ(Gᵢz + Gₕz), n = tanh(Gᵢn + r⊙Gₕn),  h_t = (1 − z)⊙n + z⊙h_(t−1)";
         yield return "backward: dn̂ = dh⊙(1−z)⊙(1−n²), dẑ = dh⊙(h_(t−1) − n)⊙z(1−z), dr̂ = dn̂⊙Gₕn⊙r(1−r);  dGᵢ = [dr̂, dẑ, dn̂], dGₕ = [dr̂, dẑ, dn̂⊙r];";
         yield return "          dh_(t−1) = dh⊙z + W_hhᵀ·dGₕ (+ dy_(t−1))";
     }
 
     protected override void CellForward(CodeWriter cw, CSharpLayer c, Width w) =>
-        cw.Line($"MG.Recurrent.GruForward(ref gt, ref ht, row, ref MG.Mem.Add(ref hs, (nint)(t == 0 ? 0 : t - 1) * ld), ref MG.Mem.Add(ref hs, (nint)t * ld), row, {H(c.Layer)}, n, t == 0, {w.Enum});");
+        cw.Line($"MG.Recurrent.GruForward(ref gt, ref ht, row, ref hp, ldp, ref MG.Mem.Add(ref hs, (nint)t * ld), row, {H(c.Layer)}, n, first, {w.Enum});");
 
     protected override void CellForward1(CodeWriter cw, CSharpLayer c, Width w) =>
-        cw.Line($"MG.Recurrent.GruForward(ref gt, ref ht, {H(c.Layer)}, ref MG.Mem.Add(ref h1, (t == 0 ? 0 : t - 1) * {H(c.Layer)}), ref MG.Mem.Add(ref h1, t * {H(c.Layer)}), 0, 1, {H(c.Layer)}, t == 0, {w.Enum});   // one row per gate");
+        cw.Line($"MG.Recurrent.GruForward(ref gt, ref ht, {H(c.Layer)}, ref hp, 0, ref MG.Mem.Add(ref h1, t * {H(c.Layer)}), 0, 1, {H(c.Layer)}, first, {w.Enum});   // one row per gate");
 
     protected override void CellBackward(CodeWriter cw, CSharpLayer c, Width w) =>
-        cw.Line($"MG.Recurrent.GruBackward(ref gt, ref ht, row, ref MG.Mem.Add(ref hs, (nint)(t == 0 ? 0 : t - 1) * ld), row, ref dh, ld, {H(c.Layer)}, n, batch, t == 0, {w.Enum});");
+        cw.Line($"MG.Recurrent.GruBackward(ref gt, ref ht, row, ref hp, ldp, ref dh, ld, {H(c.Layer)}, n, batch, first, {w.Enum});");
 }
 
 /// <summary>The Elman RNN, PyTorch's <c>nn.RNN</c>: <c>h_t = tanh(W_ih·x_t + b_ih + W_hh·h_(t−1) + b_hh)</c>, or ReLU
@@ -489,7 +608,7 @@ internal sealed class Rnn : RecurrentLayer
 
     protected override IEnumerable<string> CellMath(LayerPlan l)
     {
-        yield return $"forward : for t = 0…{T(l) - 1}: h_t = {Act(l)}(W_ih·x_t + b_ih + W_hh·h_(t−1) + b_hh)   (h_(−1) = 0)";
+        yield return $"forward : for t = 0…{T(l) - 1}: h_t = {Act(l)}(W_ih·x_t + b_ih + W_hh·h_(t−1) + b_hh)   (h_(−1) = 0, or the carried state when Stateful)";
         yield return $"backward: dG = dh⊙{(Opt(l).Relu ? "[h > 0]" : "(1 − h²)")},  dh_(t−1) = W_hhᵀ·dG_t (+ dy_(t−1))";
     }
 

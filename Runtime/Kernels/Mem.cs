@@ -42,6 +42,17 @@ public static class Mem
         return ref Unsafe.Add(ref source, elementOffset);
     }
 
+    /// <summary>Copies <paramref name="count"/> floats from <paramref name="source"/> to <paramref name="destination"/> (not overlapping).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Copy(ref float source, ref float destination, int count)
+    {
+#if MODELGEN_CHECKED
+        Bounds.Check(ref source, 0, count);
+        Bounds.Check(ref destination, 0, count);
+#endif
+        Unsafe.CopyBlockUnaligned(ref Unsafe.As<float, byte>(ref destination), ref Unsafe.As<float, byte>(ref source), (uint)count * sizeof(float));
+    }
+
     /// <summary><c>Vector512.LoadUnsafe(ref source)</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<T> Load512<T>(ref T source)

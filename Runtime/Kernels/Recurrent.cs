@@ -19,7 +19,7 @@ public static class Recurrent
     /// replaced by the activations <c>i = σ, f = σ, g = tanh, o = σ</c>; then <c>c = f⊙cPrev + i⊙g</c>,
     /// <c>h = o⊙tanh(c)</c> (rows <paramref name="ldc"/> apart; <paramref name="first"/>: cPrev = 0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void LstmForward(ref float gates, nint ldg, ref float cPrev, ref float c, ref float h, nint ldc, int hidden, int n, bool first, SimdWidth width)
+    public static void LstmForward(ref float gates, nint ldg, ref float cPrev, nint ldp, ref float c, ref float h, nint ldc, int hidden, int n, bool first, SimdWidth width)
     {
         for (int r = 0; r < hidden; r++)
         {
@@ -27,7 +27,7 @@ public static class Recurrent
             ref float gf = ref Mem.Add(ref gates, (hidden + r) * ldg);
             ref float gg = ref Mem.Add(ref gates, (2 * hidden + r) * ldg);
             ref float go = ref Mem.Add(ref gates, (3 * hidden + r) * ldg);
-            ref float cp = ref Mem.Add(ref cPrev, r * ldc);
+            ref float cp = ref Mem.Add(ref cPrev, r * ldp);
             ref float cr = ref Mem.Add(ref c, r * ldc);
             ref float hr = ref Mem.Add(ref h, r * ldc);
             int j = 0;
@@ -80,7 +80,7 @@ public static class Recurrent
     /// real samples only.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void LstmBackward(ref float gates, nint ldg, ref float cPrev, ref float c, nint ldc, ref float dh, ref float dc, nint ldd,
+    public static void LstmBackward(ref float gates, nint ldg, ref float cPrev, nint ldp, ref float c, nint ldc, ref float dh, ref float dc, nint ldd,
         int hidden, int n, int batch, bool first, SimdWidth width)
     {
         for (int r = 0; r < hidden; r++)
@@ -89,7 +89,7 @@ public static class Recurrent
             ref float gf = ref Mem.Add(ref gates, (hidden + r) * ldg);
             ref float gg = ref Mem.Add(ref gates, (2 * hidden + r) * ldg);
             ref float go = ref Mem.Add(ref gates, (3 * hidden + r) * ldg);
-            ref float cp = ref Mem.Add(ref cPrev, r * ldc);
+            ref float cp = ref Mem.Add(ref cPrev, r * ldp);
             ref float cr = ref Mem.Add(ref c, r * ldc);
             ref float dhr = ref Mem.Add(ref dh, r * ldd);
             ref float dcr = ref Mem.Add(ref dc, r * ldd);
@@ -154,13 +154,13 @@ public static class Recurrent
     /// <c>z = σ(gi_z + gh_z)</c>, <c>n = tanh(gi_n + r⊙gh_n)</c>, <c>h = (1 − z)⊙n + z⊙h_prev</c>. The rows of
     /// <paramref name="gi"/> are replaced by r, z, n (<paramref name="gh"/>'s n rows are kept for backward).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void GruForward(ref float gi, ref float gh, nint ldg, ref float hPrev, ref float h, nint ldh, int hidden, int n, bool first, SimdWidth width)
+    public static void GruForward(ref float gi, ref float gh, nint ldg, ref float hPrev, nint ldp, ref float h, nint ldh, int hidden, int n, bool first, SimdWidth width)
     {
         for (int r = 0; r < hidden; r++)
         {
             ref float ir = ref Mem.Add(ref gi, r * ldg); ref float iz = ref Mem.Add(ref gi, (hidden + r) * ldg); ref float ineu = ref Mem.Add(ref gi, (2 * hidden + r) * ldg);
             ref float hr = ref Mem.Add(ref gh, r * ldg); ref float hz = ref Mem.Add(ref gh, (hidden + r) * ldg); ref float hn = ref Mem.Add(ref gh, (2 * hidden + r) * ldg);
-            ref float hp = ref Mem.Add(ref hPrev, r * ldh);
+            ref float hp = ref Mem.Add(ref hPrev, r * ldp);
             ref float ho = ref Mem.Add(ref h, r * ldh);
             int j = 0;
             if (width == SimdWidth.V512)
@@ -297,15 +297,15 @@ public static class Recurrent
     // ── Masked steps (an [Embedding(…, MaskZero = true)] below): a padded step leaves the state as it was ──────────────
 
     /// <summary>After a step's cell: in every column whose <paramref name="mask"/> is 0 the new state is the old one
-    /// (<paramref name="prev"/>, or 0 at the first step), <c>rows</c> rows <paramref name="ldr"/> apart, <paramref name="n"/> columns.</summary>
+    /// (<paramref name="prev"/>, rows <paramref name="ldp"/> apart, or 0 at the first step), <c>rows</c> rows <paramref name="ldr"/> apart, <paramref name="n"/> columns.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Carry(ref float state, ref float prev, nint ldr, int rows, ref float mask, int n, bool first)
+    public static void Carry(ref float state, nint ldr, ref float prev, nint ldp, int rows, ref float mask, int n, bool first)
     {
         for (int j = 0; j < n; j++)
         {
             if (Mem.Add(ref mask, j) != 0f) continue;
             for (int r = 0; r < rows; r++)
-                Mem.Add(ref state, r * ldr + j) = first ? 0f : Mem.Add(ref prev, r * ldr + j);
+                Mem.Add(ref state, r * ldr + j) = first ? 0f : Mem.Add(ref prev, r * ldp + j);
         }
     }
 

@@ -487,3 +487,23 @@ public partial class GcSeqDense
     [Dense(3)] public partial Layer Out { get; }
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }
+
+/// <summary><see cref="GcLstm"/> over twice the steps (the same parameters): a long sequence in one call.</summary>
+[Network(10, 3)]
+public partial class GcLstmLong
+{
+    [Lstm(4)] public partial Layer Rnn { get; }
+    [Dense(3)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
+/// <summary><see cref="GcGru"/> over three times the steps (the same parameters).</summary>
+[Network(18, 3)]
+public partial class GcGruLong
+{
+    [Gru(5, ReturnSequences = true)] public partial Layer G { get; }
+    [Rnn(4, ReturnSequences = true)] public partial Layer R { get; }
+    [Rnn(3, Nonlinearity = "relu")] public partial Layer Relu { get; }
+    [Dense(3)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}

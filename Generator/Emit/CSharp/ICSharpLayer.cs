@@ -30,6 +30,18 @@ internal interface ICSharpInputCheck
     void CheckInput(CodeWriter cw, CSharpLayer c);
 }
 
+/// <summary>A kind that can carry a state from one call to the next (a recurrent layer's final state, the next call's
+/// initial one, when the model is <c>Stateful</c>): the model's <c>ResetStates</c> calls this.</summary>
+internal interface ICSharpStateful
+{
+    /// <summary>Statements that zero the carried state in the model's own workspace <c>_main</c>.</summary>
+    void ResetState(CodeWriter cw, CSharpLayer c);
+
+    /// <summary>Statements that copy the spans <c>h</c> and <c>cell</c> (sample-major <c>[samples, hidden]</c>) into the
+    /// carried state (<paramref name="set"/>) or out of it, after checking their lengths.</summary>
+    void CopyState(CodeWriter cw, CSharpLayer c, bool set);
+}
+
 /// <summary>A kind whose batch-1 inference path reads its weights packed in another layout (a recurrent layer's
 /// transposed weights), rebuilt in each workspace once per parameter version, as the folded weights are.</summary>
 internal interface ICSharpPack

@@ -46,6 +46,76 @@ internal static partial class NetworkEmitter
 
     private static bool HasInputCheck(NetworkPlan p) => p.Layers.Any(l => l.Kind is ICSharpInputCheck);
 
+    private static bool HasState(NetworkPlan p) => p.Layers.Any(l => l.Kind is ICSharpStateful);
+
+    /// <summary><c>Stateful</c> and <c>ResetStates</c>: streaming inference and truncated backpropagation through time.</summary>
+    private static void EmitStateApi(CodeWriter cw, NetworkPlan p)
+    {
+        if (!HasState(p)) return;
+        cw.Line("/// <summary>When true, every <c>Forward</c> / <c>Predict</c> starts each recurrent layer from the state the previous call");
+        cw.Line("/// left for the same sample index (Keras's <c>stateful=True</c>): a long sequence fed in consecutive pieces gives what");
+        cw.Line("/// one call on all of it would, and training on consecutive pieces is truncated backpropagation through time (the");
+        cw.Line("/// carried state is a constant: no gradient flows into the previous piece). Turning it on starts from zero states.");
+        cw.Line("/// One stream of states per model, so <c>Predict</c> then runs in the model's own workspace, one caller at a time.</summary>");
+        cw.Line(GeneratedCode);
+        using (cw.Block("public bool Stateful"))
+        {
+            cw.Line("get => _stateful;");
+            cw.Line("set { if (value && !_stateful) ResetStates(); _stateful = value; }");
+        }
+        cw.Line();
+        cw.Line("/// <summary>Zeroes the states carried between calls (the start of new streams).</summary>");
+        cw.Line("/// <exception cref=\"InvalidOperationException\">Another thread is using the model's own workspace.</exception>");
+        cw.Line(GeneratedCode);
+        using (cw.Block("public void ResetStates()"))
+        {
+            cw.Line("EnterMain();");
+            using (cw.Block("try"))
+                foreach (var l in p.Layers)
+                    if (l.Kind is ICSharpStateful st) st.ResetState(cw, new CSharpLayer(p, l, new GemmEmitter()));
+            cw.Line("finally { _workspaces.ExitMain(); }");
+        }
+        cw.Line();
+        var stateful = p.Layers.Where(l => l.Kind is ICSharpStateful).ToList();
+        string list = string.Join(", ", stateful.Select(l => l.Name));
+        foreach (bool set in new[] { true, false })
+        {
+            cw.Line(set
+                ? "/// <summary>Sets the state recurrent layer <paramref name=\"layer\"/> starts the next call from (<c>Stateful</c> must be on), for"
+                : "/// <summary>Copies the state recurrent layer <paramref name=\"layer\"/> ended the last <c>Stateful</c> call with, for");
+            cw.Line("/// samples <c>0…</c>: <paramref name=\"h\"/> sample-major <c>[samples, hidden]</c>, and an LSTM's <paramref name=\"cell\"/> alike (PyTorch's");
+            cw.Line("/// <c>(h_0, c_0)</c> for one layer, batch first); empty for a GRU or an RNN.</summary>");
+            cw.Line("/// <exception cref=\"ArgumentException\">No recurrent layer has that name, or a span's length does not fit.</exception>");
+            cw.Line("/// <exception cref=\"InvalidOperationException\">" + (set ? "<c>Stateful</c> is off, or a" : "A") + "nother thread is using the model's own workspace.</exception>");
+            cw.Line(GeneratedCode);
+            using (cw.Block(set
+                ? "public void SetState(string layer, ReadOnlySpan<float> h, ReadOnlySpan<float> cell = default)"
+                : "public void GetState(string layer, Span<float> h, Span<float> cell = default)"))
+            {
+                if (set) cw.Line("if (!_stateful) throw new InvalidOperationException(\"set Stateful = true first: only a Stateful model starts a call from a carried state\");");
+                cw.Line("EnterMain();");
+                using (cw.Block("try"))
+                {
+                    using (cw.Block("switch (layer)"))
+                    {
+                        foreach (var l in stateful)
+                        {
+                            using (cw.Block($"case \"{l.Name}\":"))
+                            {
+                                ((ICSharpStateful)l.Kind).CopyState(cw, new CSharpLayer(p, l, new GemmEmitter()), set);
+                                cw.Line("return;");
+                            }
+                        }
+                        cw.Line("default:");
+                        cw.Line($"    throw new ArgumentException($\"{p.ClassName} has no recurrent layer named '{{layer}}'; its recurrent layers are {list}\", nameof(layer));");
+                    }
+                }
+                cw.Line("finally { _workspaces.ExitMain(); }");
+            }
+            cw.Line();
+        }
+    }
+
     private static void EmitForwardApi(CodeWriter cw, NetworkPlan p)
     {
         string busy = $"\"{p.ClassName} is in use on another thread: Predict may run on many threads at once, but Forward, Backward, GetOutput, " +
@@ -87,6 +157,7 @@ internal static partial class NetworkEmitter
                 cw.Line($"MG.Layout.ToFeatureMajor(input, batch, InputSize, ref ws.Ref({p.Buffers.Input}), ld);");
             if (p.Buffers.InputRows.Length > 0) cw.Line($"if (training) input.Slice(0, batch * InputSize).CopyTo(ws.Span({p.Buffers.InputRows}, batch * InputSize));");
             cw.Line("ws.Batch = batch; ws.N = n; ws.Ld = ld; ws.Training = training;");
+            if (HasState(p)) cw.Line("ws.Carried = _stateful;   // Stateful: the recurrent layers start from the last call's final states");
             if (p.Trainable && p.Tensors.Any(t => t.Role == TensorRole.Buffer)) cw.Line("if (training) _arena.Touch();   // the running statistics move");
             if (p.Buffers.Folds.Any()) cw.Line("if (!training && FoldBatchNorm && ws.FoldedVersion != _arena.Version) FoldBatchNorms(ws);");
             if (p.Layers.Any(l => l.Kind is ICSharpPack)) cw.Line("if (n == 1 && ws.PackedVersion != _arena.Version) PackWeights(ws);   // batch 1: recurrent weights transposed");
@@ -129,6 +200,14 @@ internal static partial class NetworkEmitter
             cw.Line("int batch = BatchOf(input.Length);");
             cw.Line("if (output.Length != batch * OutputSize) throw new ArgumentException($\"output holds {output.Length} floats; {batch} samples need {batch * OutputSize}\", nameof(output));");
             if (HasInputCheck(p)) cw.Line("CheckInput(input);");
+            if (HasState(p))
+                using (cw.Block("if (_stateful)   // one stream of states: the model's own workspace, one caller at a time"))
+                {
+                    cw.Line("EnterMain();");
+                    cw.Line("try { RunForward(_main, input, batch, training: false); CopyOutput(_main, output); }");
+                    cw.Line("finally { _workspaces.ExitMain(); }");
+                    cw.Line("return;");
+                }
             cw.Line("if (_team is { } team && team.TryRun(input, output, batch, InputSize, OutputSize, _predictShare)) return;   // split over Threads");
             cw.Line("PredictShare(input, output);");
         }
@@ -179,6 +258,7 @@ internal static partial class NetworkEmitter
             cw.Line();
         }
         EmitGetActivation(cw, p, busy);
+        EmitStateApi(cw, p);
         if (HasInputCheck(p))
         {
             cw.Line("/// <summary>The input's values that a layer cannot take (token ids that are not ids), named by sample and position.</summary>");

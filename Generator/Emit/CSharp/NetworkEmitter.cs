@@ -147,6 +147,7 @@ internal static partial class NetworkEmitter
         foreach (var b in p.Buffers.Buffers) cw.Line($"private readonly long {b.Field};");
         cw.Line("private SimdWidth _width;");
         if (p.Trainable) cw.Line("private Rng _dropoutRng;   // the training-time random stream (dropout masks)");
+        if (p.Layers.Any(l => l.Kind is ICSharpStateful)) cw.Line("private bool _stateful;   // recurrent layers carry their states from call to call");
         if (p.Trainable) cw.Line("private readonly global::ModelGen.Training.OptimizerState _optimizerState = new();");
         if (p.Trainable && p.SparseTensors.Count > 0)
         {
