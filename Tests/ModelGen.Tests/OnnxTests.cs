@@ -88,6 +88,7 @@ public sealed class OnnxTests : IDisposable
     [InlineData("ResNet20", "Zoo")]
     [InlineData("KindTour", "Tour")]
     [InlineData("Recurrent", "Tour")]
+    [InlineData("CharLstm", "CharLm")]
     public void Exported_sample_model_runs_in_ONNX_Runtime_as_Predict_does(string model, string ns)
     {
         var r = GeneratorHarness.Run(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Golden", model + ".source.cs")));
