@@ -140,6 +140,12 @@ namespace ModelGen
         /// <summary>Size of the hidden and cell states.</summary>
         public int Hidden { get; }
 
+        /// <summary>A second direction reads the sequence from its last step to its first (PyTorch's <c>bidirectional=True</c>,
+        /// parameters <c>weight_ih_l0_reverse</c>…); the output concatenates both: <c>[steps, 2·hidden]</c> with
+        /// <see cref="ReturnSequences"/>, else <c>[2·hidden]</c> (the forward direction's last state, then the reverse
+        /// direction's, which has read the whole sequence back to its first step).</summary>
+        public bool Bidirectional { get; set; }
+
         /// <summary>Output every step's hidden state <c>[steps, hidden]</c> instead of the last one.</summary>
         public bool ReturnSequences { get; set; }
     }
@@ -158,6 +164,12 @@ namespace ModelGen
         /// <summary>Size of the hidden state.</summary>
         public int Hidden { get; }
 
+        /// <summary>A second direction reads the sequence from its last step to its first (PyTorch's <c>bidirectional=True</c>,
+        /// parameters <c>weight_ih_l0_reverse</c>…); the output concatenates both: <c>[steps, 2·hidden]</c> with
+        /// <see cref="ReturnSequences"/>, else <c>[2·hidden]</c> (the forward direction's last state, then the reverse
+        /// direction's, which has read the whole sequence back to its first step).</summary>
+        public bool Bidirectional { get; set; }
+
         /// <summary>Output every step's hidden state <c>[steps, hidden]</c> instead of the last one.</summary>
         public bool ReturnSequences { get; set; }
     }
@@ -174,6 +186,12 @@ namespace ModelGen
 
         /// <summary>Size of the hidden state.</summary>
         public int Hidden { get; }
+
+        /// <summary>A second direction reads the sequence from its last step to its first (PyTorch's <c>bidirectional=True</c>,
+        /// parameters <c>weight_ih_l0_reverse</c>…); the output concatenates both: <c>[steps, 2·hidden]</c> with
+        /// <see cref="ReturnSequences"/>, else <c>[2·hidden]</c> (the forward direction's last state, then the reverse
+        /// direction's, which has read the whole sequence back to its first step).</summary>
+        public bool Bidirectional { get; set; }
 
         /// <summary>Output every step's hidden state <c>[steps, hidden]</c> instead of the last one.</summary>
         public bool ReturnSequences { get; set; }

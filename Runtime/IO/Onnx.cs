@@ -231,56 +231,95 @@ public static class Onnx
         {
             int h = (int)l.Options["hidden"];
             bool sequences = l.Options["return_sequences"] != 0;
+            bool bi = l.Options.TryGetValue("bidirectional", out double b2) && b2 != 0;
             int[] order = l.Type switch { LayerType.Lstm => new[] { 0, 3, 1, 2 }, LayerType.Gru => new[] { 1, 0, 2 }, _ => new[] { 0 } };
             string op = l.Type switch { LayerType.Lstm => "LSTM", LayerType.Gru => "GRU", _ => "RNN" };
-            string w = Gates(l, "weight_ih_l0", order, h), r = Gates(l, "weight_hh_l0", order, h);
-            string b = Biases(l, order, h);
+            string[] dirs = bi ? new[] { "", "_reverse" } : new[] { "" };
+            string w = Gates(l, "weight_ih_l0", dirs, order, h), r = Gates(l, "weight_hh_l0", dirs, order, h);
+            string b = Biases(l, dirs, order, h);
             // Time-major in and out (ONNX Runtime implements only layout 0): [batch, T, F] → [T, batch, F].
             Node("Transpose", new[] { x }, l.Name + ".time_major", l.Name + ".time_major", a => a.Ints("perm", 1, 0, 2));
             string[] outputs = sequences ? new[] { l.Name + ".Y" } : new[] { "", l.Name + ".Y_h" };
             Node(op, new[] { l.Name + ".time_major", w, r, b }, outputs, l.Name, a =>
             {
                 a.Int("hidden_size", h);
+                if (bi) a.String("direction", "bidirectional");
                 if (l.Type == LayerType.Gru) a.Int("linear_before_reset", 1);
-                if (l.Type == LayerType.Rnn) a.Strings("activations", l.Options.TryGetValue("relu", out double relu) && relu != 0 ? "Relu" : "Tanh");
+                string act = l.Options.TryGetValue("relu", out double relu) && relu != 0 ? "Relu" : "Tanh";
+                if (l.Type == LayerType.Rnn) a.Strings("activations", bi ? new[] { act, act } : new[] { act });
             });
-            if (sequences)
+            if (sequences && !bi)
             {
                 // Y [T, 1, batch, H] → [T, batch, H] → [batch, T, H]
                 Node("Squeeze", new[] { outputs[0], Axes(1) }, l.Name + ".steps", l.Name + ".squeeze", null);
                 Node("Transpose", new[] { l.Name + ".steps" }, y, l.Name + ".batch_major", a => a.Ints("perm", 1, 0, 2));
             }
-            else
+            else if (sequences)
+            {
+                // Y [T, 2, batch, H] → [batch, T, 2, H] → [batch, T, 2H]: each step's forward state, then its reverse one
+                Node("Transpose", new[] { outputs[0] }, l.Name + ".batch_major", l.Name + ".batch_major", a => a.Ints("perm", 2, 0, 1, 3));
+                Node("Reshape", new[] { l.Name + ".batch_major", Int64s(0, 0, -1) }, y, l.Name + ".concat", null);
+            }
+            else if (!bi)
                 Node("Squeeze", new[] { outputs[1], Axes(0) }, y, l.Name + ".squeeze", null);   // Y_h [1, batch, H] → [batch, H]
+            else
+            {
+                // Y_h [2, batch, H] → [batch, 2, H] → [batch, 2H]: the forward direction's last state, then the reverse one's
+                Node("Transpose", new[] { outputs[1] }, l.Name + ".batch_major", l.Name + ".batch_major", a => a.Ints("perm", 1, 0, 2));
+                Node("Reshape", new[] { l.Name + ".batch_major", Int64s(0, -1) }, y, l.Name + ".concat", null);
+            }
         }
 
-        /// <summary>A recurrent weight <c>[G·H, K]</c> as ONNX's <c>[1, G·H, K]</c> with its gate blocks in ONNX's order.</summary>
-        private string Gates(Layer l, string local, int[] order, int h)
+        /// <summary>An int64 vector constant (a Reshape's target shape).</summary>
+        private string Int64s(params long[] values)
         {
-            var t = TensorOf(l, local);
-            var src = _model.Parameters.Slice(t.Offset, t.Length);
-            int k = t.Shape[1], block = h * k;
-            var data = new float[t.Length];
-            for (int g = 0; g < order.Length; g++) src.Slice(order[g] * block, block).CopyTo(data.AsSpan(g * block));
-            string name = t.Name + ".onnx";
-            Initializers.Add(Tensor(name, new[] { 1, t.Shape[0], k }, data));
+            string name = "shape" + (_constants++).ToString(CultureInfo.InvariantCulture);
+            var t = new Proto();
+            t.Int(1, values.Length);                // dims
+            t.Int(2, 7);                            // data_type INT64
+            t.String(8, name);
+            var raw = new byte[8 * values.Length];
+            for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteInt64LittleEndian(raw.AsSpan(8 * i), values[i]);
+            t.Bytes(9, raw);
+            Initializers.Add(t);
             return name;
         }
 
-        /// <summary>ONNX's <c>B [1, 2·G·H]</c>: the input biases then the recurrent ones, gate blocks reordered.</summary>
-        private string Biases(Layer l, int[] order, int h)
+        /// <summary>A recurrent weight <c>[G·H, K]</c> per direction as ONNX's <c>[directions, G·H, K]</c>, gate blocks in ONNX's order.</summary>
+        private string Gates(Layer l, string local, string[] dirs, int[] order, int h)
         {
-            var bi = TensorOf(l, "bias_ih_l0");
-            var bh = TensorOf(l, "bias_hh_l0");
-            int g = order.Length;
-            var data = new float[2 * g * h];
-            for (int k = 0; k < g; k++)
+            var first = TensorOf(l, local);
+            int k = first.Shape[1], block = h * k;
+            var data = new float[dirs.Length * first.Length];
+            for (int d = 0; d < dirs.Length; d++)
             {
-                _model.Parameters.Slice(bi.Offset + order[k] * h, h).CopyTo(data.AsSpan(k * h));
-                _model.Parameters.Slice(bh.Offset + order[k] * h, h).CopyTo(data.AsSpan((g + k) * h));
+                var t = TensorOf(l, local + dirs[d]);
+                var src = _model.Parameters.Slice(t.Offset, t.Length);
+                for (int g = 0; g < order.Length; g++) src.Slice(order[g] * block, block).CopyTo(data.AsSpan(d * first.Length + g * block));
+            }
+            string name = first.Name + ".onnx";
+            Initializers.Add(Tensor(name, new[] { dirs.Length, first.Shape[0], k }, data));
+            return name;
+        }
+
+        /// <summary>ONNX's <c>B [directions, 2·G·H]</c>: per direction the input biases then the recurrent ones, gate blocks reordered.</summary>
+        private string Biases(Layer l, string[] dirs, int[] order, int h)
+        {
+            int g = order.Length;
+            var data = new float[dirs.Length * 2 * g * h];
+            for (int d = 0; d < dirs.Length; d++)
+            {
+                var bi = TensorOf(l, "bias_ih_l0" + dirs[d]);
+                var bh = TensorOf(l, "bias_hh_l0" + dirs[d]);
+                int at = d * 2 * g * h;
+                for (int k = 0; k < g; k++)
+                {
+                    _model.Parameters.Slice(bi.Offset + order[k] * h, h).CopyTo(data.AsSpan(at + k * h));
+                    _model.Parameters.Slice(bh.Offset + order[k] * h, h).CopyTo(data.AsSpan(at + (g + k) * h));
+                }
             }
             string name = l.Name + ".bias.onnx";
-            Initializers.Add(Tensor(name, new[] { 1, 2 * g * h }, data));
+            Initializers.Add(Tensor(name, new[] { dirs.Length, 2 * g * h }, data));
             return name;
         }
 
@@ -391,6 +430,15 @@ public static class Onnx
             a.String(1, name);
             a.Float(2, value);
             a.Int(20, 1);    // FLOAT
+            _node.Message(5, a);
+        }
+
+        public void String(string name, string value)
+        {
+            var a = new Proto();
+            a.String(1, name);
+            a.String(4, value);
+            a.Int(20, 3);    // STRING
             _node.Message(5, a);
         }
 

@@ -65,6 +65,31 @@ public static class Layout
         Transpose(ref src, features, batch, ld, ref d, features);
     }
 
+    /// <summary>A sequence panel <c>[rows, steps·ld]</c> in reverse step order: <c>dst[r, t·ld + j] = src[r, (steps−1−t)·ld + j]</c>
+    /// (a bidirectional layer's reverse direction reads and writes its steps so).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ReverseSteps(ref float src, int rows, int steps, int ld, ref float dst)
+    {
+        nint row = (nint)steps * ld;
+        for (int r = 0; r < rows; r++)
+            for (int t = 0; t < steps; t++)
+                Copy(ref Mem.Add(ref src, r * row + (nint)(steps - 1 - t) * ld), ref Mem.Add(ref dst, r * row + (nint)t * ld), ld);
+    }
+
+    /// <summary><c>dst[r, t·ld + j] += src[r, (steps−1−t)·ld + j]</c>: a reverse direction's gradient added back in step order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AddReversedSteps(ref float src, int rows, int steps, int ld, ref float dst)
+    {
+        nint row = (nint)steps * ld;
+        for (int r = 0; r < rows; r++)
+            for (int t = 0; t < steps; t++)
+            {
+                ref float s = ref Mem.Add(ref src, r * row + (nint)(steps - 1 - t) * ld);
+                ref float d = ref Mem.Add(ref dst, r * row + (nint)t * ld);
+                for (int j = 0; j < ld; j++) Mem.Add(ref d, j) += Mem.Add(ref s, j);
+            }
+    }
+
     private static void Copy(ref float src, ref float dst, int n) =>
         Unsafe.CopyBlockUnaligned(ref Unsafe.As<float, byte>(ref dst), ref Unsafe.As<float, byte>(ref src), (uint)(n * sizeof(float)));
 

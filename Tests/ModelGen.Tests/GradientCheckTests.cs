@@ -30,7 +30,7 @@ public class GradientCheckTests
         nameof(GcConv), nameof(GcConvStride), nameof(GcConvRect), nameof(GcResidual), nameof(GcBatchNorm), nameof(GcGelu), nameof(GcConvChannels),
         nameof(GcInputReaders), nameof(GcFlatInputReaders), nameof(GcLstm), nameof(GcLstmStacked), nameof(GcLstmOneStep), nameof(GcGru), nameof(GcGruLast),
         nameof(GcEmbedGru), nameof(GcEmbedLstmStacked), nameof(GcEmbedOneStep), nameof(GcEmbedPlain),
-        nameof(GcCharLm), nameof(GcSeqDense),
+        nameof(GcCharLm), nameof(GcSeqDense), nameof(GcBiRecurrent), nameof(GcBiMasked),
     };
 
     /// <summary>The vocabulary of a model whose input is token ids (an embedding reads it), else 0.</summary>
@@ -103,6 +103,8 @@ public class GradientCheckTests
         nameof(GcGruLast) => new GcGruLast(32, 27),
         nameof(GcEmbedGru) => new GcEmbedGru(32, 28),
         nameof(GcCharLm) => new GcCharLm(32, 32),
+        nameof(GcBiRecurrent) => new GcBiRecurrent(32, 34),
+        nameof(GcBiMasked) => new GcBiMasked(32, 35),
         nameof(GcSeqDense) => new GcSeqDense(32, 33),
         nameof(GcEmbedLstmStacked) => new GcEmbedLstmStacked(32, 29),
         nameof(GcEmbedOneStep) => new GcEmbedOneStep(32, 30),
@@ -146,6 +148,8 @@ public class GradientCheckTests
         GcGruLast m => new[] { m.G, m.Out },
         GcEmbedGru m => new[] { m.Embed, m.G, m.Out },
         GcCharLm m => new[] { m.Embed, m.L, m.Next },
+        GcBiRecurrent m => new[] { m.G, m.L, m.Out },
+        GcBiMasked m => new[] { m.Embed, m.L, m.R, m.Out },
         GcSeqDense m => new[] { m.In, m.G, m.Mid, m.Out },
         GcEmbedLstmStacked m => new[] { m.Embed, m.L1, m.L2, m.Out },
         GcEmbedOneStep m => new[] { m.Embed, m.R, m.Out },

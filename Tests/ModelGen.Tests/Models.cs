@@ -507,3 +507,27 @@ public partial class GcGruLong
     [Dense(3)] public partial Layer Out { get; }
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }
+
+// ── Bidirectional recurrent layers ───────────────────────────────────────────────────────────────────
+
+/// <summary>A bidirectional GRU's every step ([T, 2H]) into a bidirectional LSTM's two last states ([2H]).</summary>
+[Network(5, 3)]
+public partial class GcBiRecurrent
+{
+    [Gru(4, ReturnSequences = true, Bidirectional = true)] public partial Layer G { get; }
+    [Lstm(3, Bidirectional = true)] public partial Layer L { get; }
+    [Dense(2)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
+/// <summary>Padded token sequences through bidirectional layers: the reverse direction starts at each sequence's own
+/// last token (the padding after it carries its zero state), and a tanh RNN's last states.</summary>
+[Network(6)]
+public partial class GcBiMasked
+{
+    [Embedding(7, 3, MaskZero = true)] public partial Layer Embed { get; }
+    [Lstm(3, ReturnSequences = true, Bidirectional = true)] public partial Layer L { get; }
+    [Rnn(2, Bidirectional = true)] public partial Layer R { get; }
+    [Dense(3)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}

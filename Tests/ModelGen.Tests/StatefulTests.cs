@@ -65,6 +65,15 @@ public class StatefulTests
     }
 
     [Fact]
+    public void A_bidirectional_model_cannot_stream_and_says_why()
+    {
+        using var net = new GcBiRecurrent(2, 1);
+        var e = Assert.Throws<NotSupportedException>(() => net.Stateful = true);
+        Assert.Contains("G is bidirectional", e.Message);
+        Assert.False(net.Stateful);
+    }
+
+    [Fact]
     public void A_given_initial_state_is_used_and_the_final_state_reported()
     {
         using var net = new GcLstm(2, 4);

@@ -37,6 +37,9 @@ internal interface ICSharpStateful
     /// <summary>Statements that zero the carried state in the model's own workspace <c>_main</c>.</summary>
     void ResetState(CodeWriter cw, CSharpLayer c);
 
+    /// <summary>Why the layer cannot carry its state between calls (a bidirectional layer reads the future), or null.</summary>
+    string? NoStreaming(LayerPlan layer);
+
     /// <summary>Statements that copy the spans <c>h</c> and <c>cell</c> (sample-major <c>[samples, hidden]</c>) into the
     /// carried state (<paramref name="set"/>) or out of it, after checking their lengths.</summary>
     void CopyState(CodeWriter cw, CSharpLayer c, bool set);

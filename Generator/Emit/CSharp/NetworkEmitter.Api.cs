@@ -61,7 +61,11 @@ internal static partial class NetworkEmitter
         using (cw.Block("public bool Stateful"))
         {
             cw.Line("get => _stateful;");
-            cw.Line("set { if (value && !_stateful) ResetStates(); _stateful = value; }");
+            var why = p.Layers.Select(l => l.Kind is ICSharpStateful st ? st.NoStreaming(l) : null).FirstOrDefault(r => r is not null);
+            if (why is not null)
+                cw.Line($"set {{ if (value) throw new NotSupportedException(\"{why}\"); _stateful = false; }}");
+            else
+                cw.Line("set { if (value && !_stateful) ResetStates(); _stateful = value; }");
         }
         cw.Line();
         cw.Line("/// <summary>Zeroes the states carried between calls (the start of new streams).</summary>");

@@ -20,6 +20,7 @@ internal sealed class ReferenceNet
         public int Input = -1, Skip = -1;      // indices of the layers read (−1: the network input)
         public int Whh, Bhh, Hidden, Gates; public bool Sequences, Relu;   // recurrent: W = weight_ih, B = bias_ih
         public int Vocabulary; public bool MaskZero;                        // embedding: W = weight [V, D]
+        public bool Bidirectional; public int WR, BR, WhhR, BhhR;           // the reverse direction's tensors
     }
 
     private readonly List<L> _layers = new();
@@ -59,6 +60,12 @@ internal sealed class ReferenceNet
                 layer.InShape = l.InputShape.ToArray(); layer.OutShape = l.OutputShape.ToArray(); layer.Op = l.Type.ToString();
                 layer.Gates = l.Type switch { LayerType.Lstm => 4, LayerType.Gru => 3, _ => 1 };
                 layer.Relu = l.Options.TryGetValue("relu", out double relu) && relu != 0;
+                if (l.Options.TryGetValue("bidirectional", out double bi) && bi != 0)
+                {
+                    layer.Bidirectional = true;
+                    layer.WR = tensors[l.Name + ".weight_ih_l0_reverse"].Offset; layer.BR = tensors[l.Name + ".bias_ih_l0_reverse"].Offset;
+                    layer.WhhR = tensors[l.Name + ".weight_hh_l0_reverse"].Offset; layer.BhhR = tensors[l.Name + ".bias_hh_l0_reverse"].Offset;
+                }
             }
             if (l.Type == LayerType.Embedding)
             {
@@ -175,9 +182,35 @@ internal sealed class ReferenceNet
     }
 
     /// <summary>PyTorch's LSTM, GRU and RNN by their equations, one sample: x <c>[T, F]</c>, zero initial states.</summary>
-    /// <paramref name="padded"/>: steps that leave the state as it was and output zeros (empty: none).
+    /// <paramref name="padded"/>: steps that leave the state as it was and output zeros (empty: none). Bidirectional:
+    /// the reverse direction is the same recurrence, with its own parameters, over the steps last to first; the outputs
+    /// are concatenated per step ([T, 2H]) or as [forward's last state, reverse's last state].
     private static void Recurrent(L l, double[] p, ReadOnlySpan<double> x, Span<double> y, ReadOnlySpan<bool> padded)
     {
+        if (!l.Bidirectional) { Direction(l, p, x, y, padded); return; }
+        int t = l.InShape[0], f = l.InShape[1], hd = l.Hidden;
+        var fwd = new double[l.Sequences ? t * hd : hd];
+        var rev = new double[fwd.Length];
+        var xr = new double[t * f];
+        var pr = new bool[padded.Length];
+        for (int s = 0; s < t; s++)
+        {
+            x.Slice((t - 1 - s) * f, f).CopyTo(xr.AsSpan(s * f, f));
+            if (!padded.IsEmpty) pr[s] = padded[t - 1 - s];
+        }
+        Direction(l, p, x, fwd, padded);
+        Direction(l with { W = l.WR, B = l.BR }, p, xr, rev, pr, l.WhhR, l.BhhR);
+        if (!l.Sequences) { fwd.CopyTo(y); rev.CopyTo(y.Slice(hd)); return; }
+        for (int s = 0; s < t; s++)
+        {
+            fwd.AsSpan(s * hd, hd).CopyTo(y.Slice(s * 2 * hd, hd));
+            rev.AsSpan((t - 1 - s) * hd, hd).CopyTo(y.Slice(s * 2 * hd + hd, hd));
+        }
+    }
+
+    private static void Direction(L l, double[] p, ReadOnlySpan<double> x, Span<double> y, ReadOnlySpan<bool> padded, int whh = -1, int bhh = -1)
+    {
+        if (whh < 0) { whh = l.Whh; bhh = l.Bhh; }
         int t = l.InShape[0], f = l.InShape[1], hd = l.Hidden, g = l.Gates * hd;
         var h = new double[hd];
         var c = new double[hd];
@@ -193,9 +226,9 @@ internal sealed class ReferenceNet
             }
             for (int r = 0; r < g; r++)
             {
-                double a = p[l.B + r], b = p[l.Bhh + r];
+                double a = p[l.B + r], b = p[bhh + r];
                 for (int i = 0; i < f; i++) a += p[l.W + r * f + i] * x[s * f + i];
-                for (int j = 0; j < hd; j++) b += p[l.Whh + r * hd + j] * h[j];
+                for (int j = 0; j < hd; j++) b += p[whh + r * hd + j] * h[j];
                 gi[r] = a; gh[r] = b;
             }
             for (int j = 0; j < hd; j++)
@@ -387,8 +420,10 @@ internal sealed class ReferenceNet
         if (l.Gates > 0)
         {
             int g = l.Gates * l.Hidden;
-            return Enumerable.Range(l.W, g * l.InShape[1]).Concat(Enumerable.Range(l.Whh, g * l.Hidden))
+            var own = Enumerable.Range(l.W, g * l.InShape[1]).Concat(Enumerable.Range(l.Whh, g * l.Hidden))
                 .Concat(Enumerable.Range(l.B, g)).Concat(Enumerable.Range(l.Bhh, g));
+            return !l.Bidirectional ? own : own.Concat(Enumerable.Range(l.WR, g * l.InShape[1])).Concat(Enumerable.Range(l.WhhR, g * l.Hidden))
+                .Concat(Enumerable.Range(l.BR, g)).Concat(Enumerable.Range(l.BhhR, g));
         }
         return Enumerable.Range(l.W, WeightCount(l)).Concat(l.B < 0 ? Enumerable.Empty<int>() : Enumerable.Range(l.B, BiasCount(l)));
     }
