@@ -36,6 +36,8 @@ namespace ModelGen
         Rnn,
         /// <summary><see cref="EmbeddingAttribute"/></summary>
         Embedding,
+        /// <summary><see cref="MaskingAttribute"/></summary>
+        Masking,
     }
 
     /// <summary>The element-wise activations (fused into a layer, or a layer of their own).</summary>
@@ -121,6 +123,21 @@ namespace ModelGen
         /// <summary>Only the rows a batch used are touched by <c>ZeroGrad</c> and the optimiser's update (default true);
         /// false updates the whole table every step (PyTorch's default <c>sparse=False</c>).</summary>
         public bool Sparse { get; set; } = true;
+    }
+
+    /// <summary>
+    /// Variable-length sequences of features (Keras's <c>Masking</c>): a step whose features all equal
+    /// <see cref="Value"/> is padding — it outputs zeros and gets no gradient, and the recurrent layers above carry
+    /// their state through it unchanged (as <see cref="EmbeddingAttribute.MaskZero"/> does for token ids), so a batch
+    /// can hold sequences of different lengths padded with that value.
+    /// </summary>
+    public sealed class MaskingAttribute : LayerAttribute
+    {
+        /// <param name="value">The padding value (Keras's <c>mask_value</c>).</param>
+        public MaskingAttribute(double value = 0.0) => Value = value;
+
+        /// <summary>The padding value.</summary>
+        public double Value { get; }
     }
 
     /// <summary>

@@ -166,6 +166,9 @@ public static class Onnx
                 case LayerType.Rnn:
                     Recurrent(l, x, y);
                     break;
+                case LayerType.Masking:
+                    throw new NotSupportedException($"layer {l.Name} ({l.Description}) masks padded steps, which ONNX cannot express: " +
+                        "its LSTM/GRU/RNN take sequence lengths, padding at the end only. Export a copy declared without Masking and pass right-padded sequences with their lengths");
                 case LayerType.Embedding:
                     if (l.Options["mask_zero"] != 0)
                         throw new NotSupportedException($"layer {l.Name} ({l.Description}) masks padded steps (MaskZero), which ONNX cannot express: " +

@@ -309,6 +309,23 @@ public static class Recurrent
         }
     }
 
+    /// <summary>Keras's <c>Masking</c>: over a sequence panel <c>[features, steps·ld]</c>, a column whose features all equal
+    /// <paramref name="value"/> is padding: <c>mask = 0</c> and <c>y = 0</c> there; else <c>mask = 1</c>, <c>y = x</c>. The
+    /// padding columns <c>[n, ld)</c> of every step get mask 0 and y 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MaskSteps(ref float x, int features, int steps, int ld, int n, float value, ref float y, ref float mask)
+    {
+        nint row = (nint)steps * ld;
+        for (int c = 0; c < steps * ld; c++)
+        {
+            bool real = false;
+            if (c % ld < n)
+                for (int f = 0; f < features && !real; f++) real = Mem.Add(ref x, f * row + c) != value;
+            Mem.Add(ref mask, c) = real ? 1f : 0f;
+            for (int f = 0; f < features; f++) Mem.Add(ref y, f * row + c) = real ? Mem.Add(ref x, f * row + c) : 0f;
+        }
+    }
+
     /// <summary><c>y = x</c> where <paramref name="mask"/> is 1, 0 where it is 0 (<paramref name="x"/> may be <paramref name="y"/>):
     /// <c>rows</c> rows <paramref name="ldr"/> apart of <paramref name="count"/> columns, the mask one row of as many.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -40,6 +40,8 @@ public class DiagnosticTests
     [InlineData("[Network(5, 3)]", "[Gru(0)] public partial Layer A { get; }", "MG0007", "A", "hidden")]
     [InlineData("[Network(5, 3)]", "[Rnn(4, Nonlinearity = \"sigmoid\")] public partial Layer A { get; }", "MG0008", "A", "\"tanh\" or \"relu\"")]
     [InlineData("[Network(5, 3)]", "[Lstm(4, ReturnSequences = true)] public partial Layer A { get; }", "MG0012", "L", "sequence [5,4]")]
+    [InlineData("[Network(12)]", "[Masking] public partial Layer A { get; }", "MG0014", "A", "a sequence [steps, features]")]
+    [InlineData("[Network(5, 3)]", "[Masking(double.NaN)] public partial Layer A { get; }", "MG0008", "A", "NaN")]
     public void Recurrent_layers_report_what_is_wrong(string network, string member, string id, string at, string words)
     {
         var d = Single($"{network} public partial class Net {{ {member} [Mse] public partial Loss L {{ get; }} }}", id, at);

@@ -71,6 +71,33 @@ public class EmbeddingTests
         }
     }
 
+    /// <summary>Masking on float sequences: a sequence padded with steps of zeros before, inside or after it gives the
+    /// output of the sequence alone; an all-padding sequence gives the zero state's; the export to ONNX says why not.</summary>
+    [Theory]
+    [InlineData(SimdWidth.Scalar)]
+    [InlineData(SimdWidth.V512)]
+    public void Padded_feature_steps_change_nothing(SimdWidth width)
+    {
+        if (!Simd.IsSupported(width)) return;
+        using var net = new GcMasking(8, 3) { Width = width };
+        float[] a = { 0.5f, -1f }, b = { 2f, 0.25f }, c = { -0.7f, 0f };   // c has one zero feature: still data
+        float[] Seq(params float[][] steps) => steps.SelectMany(s => s).ToArray();
+        float[] z = { 0f, 0f };
+        var x = Seq(a, b, c, z, z, z).Concat(Seq(z, a, z, b, c, z)).Concat(Seq(z, z, z, a, b, c)).Concat(Seq(z, z, z, z, z, z)).ToArray();
+        var y = new float[4 * 2];
+        net.Predict(x, y);
+        // The bidirectional LSTM's reverse direction sees the padding too: carried through, it changes nothing either.
+        for (int k = 0; k < 2; k++)
+        {
+            Assert.Equal(y[k], y[2 + k], 5);
+            Assert.Equal(y[k], y[4 + k], 5);
+        }
+        var bias = net.Parameters.Slice(net.Tensors.Single(t => t.Name == "Out.bias").Offset, 2).ToArray();
+        Assert.Equal(bias, y.AsSpan(6, 2).ToArray());
+        var e = Assert.Throws<NotSupportedException>(() => net.ExportOnnx(Path.Combine(Path.GetTempPath(), $"masking-{Guid.NewGuid():N}.onnx")));
+        Assert.Contains("Pad", e.Message);
+    }
+
     /// <summary>SGD without momentum moves only rows with a gradient, so the sparse and dense tables agree bitwise (scalar
     /// path: both run the same per-element formula); with Adam a row used once keeps moving in a dense table (its
     /// moments) but stays put in a sparse one until it is used again.</summary>

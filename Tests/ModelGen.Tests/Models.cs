@@ -531,3 +531,15 @@ public partial class GcBiMasked
     [Dense(3)] public partial Layer Out { get; }
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }
+
+/// <summary>Variable-length feature sequences: steps of zeros are padding (Keras's Masking), read by a GRU's every step
+/// and a bidirectional LSTM.</summary>
+[Network(6, 2)]
+public partial class GcMasking
+{
+    [Masking] public partial Layer Pad { get; }
+    [Gru(3, ReturnSequences = true)] public partial Layer G { get; }
+    [Lstm(2, Bidirectional = true)] public partial Layer L { get; }
+    [Dense(2)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}

@@ -20,6 +20,7 @@ internal sealed class ReferenceNet
         public int Input = -1, Skip = -1;      // indices of the layers read (−1: the network input)
         public int Whh, Bhh, Hidden, Gates; public bool Sequences, Relu;   // recurrent: W = weight_ih, B = bias_ih
         public int Vocabulary; public bool MaskZero;                        // embedding: W = weight [V, D]
+        public double MaskValue;                                            // masking: the padding value
         public bool Bidirectional; public int WR, BR, WhhR, BhhR;           // the reverse direction's tensors
     }
 
@@ -67,6 +68,7 @@ internal sealed class ReferenceNet
                     layer.WhhR = tensors[l.Name + ".weight_hh_l0_reverse"].Offset; layer.BhhR = tensors[l.Name + ".bias_hh_l0_reverse"].Offset;
                 }
             }
+            if (l.Type == LayerType.Masking) layer.MaskValue = l.Options["value"];
             if (l.Type == LayerType.Embedding)
             {
                 layer = layer with { Dense = true, W = tensors[l.Name + ".weight"].Offset, B = -1 };
@@ -104,6 +106,20 @@ internal sealed class ReferenceNet
             bool[]? mask = l.Input < 0 ? null : masks[l.Input];
             masks.Add(l.Op is "" or "Lstm" or "Gru" or "Rnn" && (l.Op == "" || l.Sequences) ? mask : null);
             var z = new double[batch * l.Out];
+            if (l.Op == "Masking")
+            {
+                // A step whose features all equal the value is padding: zeros, masked.
+                int t = l.InShape[0], f = l.InShape[1];
+                var padded = new bool[batch * t];
+                for (int i = 0; i < batch * t; i++)
+                {
+                    padded[i] = Enumerable.Range(0, f).All(k => a[i * f + k] == l.MaskValue);
+                    for (int k = 0; k < f; k++) z[i * f + k] = padded[i] ? 0 : a[i * f + k];
+                }
+                masks[^1] = padded;
+                outputs.Add(z);
+                continue;
+            }
             if (l.Op == "Embedding")
             {
                 // y[t] = W[id_t]; id 0 is padding with MaskZero: y[t] = 0 and the step is masked.
