@@ -64,6 +64,35 @@ public class StatefulTests
         }
     }
 
+    /// <summary>The new paths allocate nothing in steady state: stateful streaming (both inference paths), training
+    /// from a carried state, and a bidirectional model's training step and predictions.</summary>
+    [Fact]
+    public void Streaming_and_bidirectional_steps_allocate_nothing()
+    {
+        using var lstm = new GcLstm(4, 1) { Stateful = true };
+        using var bi = new GcBiRecurrent(4, 2);
+        var x = Enumerable.Range(0, 3 * 15).Select(i => MathF.Sin(i)).ToArray();
+        int[] labels = { 0, 1, 2 }, binary = { 0, 1, 1 };
+        var y3 = new float[9];
+        var y1 = new float[3];
+        var yb = new float[6];
+        var adam = new Adam(0.01f);
+        void Loop()
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                lstm.Predict(x, y3);
+                lstm.Predict(x.AsSpan(0, 15), y1);
+                lstm.TrainStep(x, labels, adam);
+                bi.TrainStep(x, binary, adam);
+                bi.Predict(x, yb);
+                bi.Predict(x.AsSpan(0, 15), yb.AsSpan(0, 2));
+            }
+        }
+        Loop();
+        Assert.Equal(0, Allocations.SteadyState(Loop));
+    }
+
     [Fact]
     public void A_bidirectional_model_cannot_stream_and_says_why()
     {
