@@ -1,0 +1,142 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text;
+using ModelGen.Text;
+using Xunit;
+
+namespace ModelGen.Tests;
+
+/// <summary>word2vec: the vocabulary, subsampling and noise distribution against their formulas, training (determinism,
+/// what co-occurrence does to the vectors), the analogy evaluation, and the C tool's file formats.</summary>
+public sealed class Word2VecTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("modelgen-w2v-").FullName;
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void The_vocabulary_is_the_tools_line_ends_first_then_by_count()
+    {
+        var lines = new[] { "b a a c", "a b d d d", "e" };
+        var v = Word2Vec.Vocab.Build(lines, minCount: 2);
+        Assert.Equal(new[] { "</s>", "a", "d", "b" }, v.Words);   // a 3, d 3 (ordinal tie), b 2; c and e dropped
+        Assert.Equal(new long[] { 3, 3, 3, 2 }, v.Counts);        // one </s> per line
+        Assert.Equal(11, v.TrainWords);
+        Assert.Equal(new[] { 3, 1, 1, -1, 1, 3, 2, 2, 2, -1, -1 }, v.Encode(lines));
+    }
+
+    [Fact]
+    public void Noise_words_follow_the_unigram_distribution_to_the_power_three_quarters()
+    {
+        long[] counts = { 100, 4000, 900, 16, 1 };
+        var table = Word2Vec.NoiseTable(counts);
+        double total = counts.Sum(c => Math.Pow(c, 0.75));
+        for (int w = 0; w < counts.Length; w++)
+        {
+            double share = table.Count(t => t == w) / (double)table.Length;
+            Assert.True(Math.Abs(share - Math.Pow(counts[w], 0.75) / total) < 1e-5, $"word {w}: {share} of the table");
+        }
+    }
+
+    [Fact]
+    public void Subsampling_keeps_a_word_with_the_tools_probability()
+    {
+        const double threshold = 1e-3 * 1_000_000;   // sample 1e-3 of a million training words
+        foreach (long count in new long[] { 50_000, 5_000, 1_000, 200 })
+        {
+            double p = Word2Vec.KeepProbability(count, threshold);
+            Assert.Equal((Math.Sqrt(count / threshold) + 1) * threshold / count, p, 12);
+            var rng = new Rng((ulong)count);
+            int kept = 0;
+            for (int i = 0; i < 200_000; i++) if (!(p < rng.NextDouble())) kept++;
+            Assert.True(Math.Abs(kept / 200_000.0 - Math.Min(1, p)) < 0.005, $"count {count}: kept {kept / 200_000.0:F4}, formula {Math.Min(1, p):F4}");
+        }
+    }
+
+    /// <summary>Two topics that never share a line: after training, words of a topic are nearer each other than the
+    /// other topic's (skip-gram and CBOW), and one thread gives the same vectors for the same seed.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Words_that_share_contexts_end_up_close_and_one_thread_is_deterministic(bool cbow)
+    {
+        var rng = new Rng(5);
+        string[] sea = { "ship", "sail", "wave", "harbour", "anchor" }, land = { "field", "plough", "wheat", "barn", "harvest" };
+        var lines = Enumerable.Range(0, 600).Select(i =>
+        {
+            var topic = i % 2 == 0 ? sea : land;
+            return string.Join(" ", Enumerable.Range(0, 12).Select(_ => topic[rng.NextInt(topic.Length)]));
+        }).ToList();
+        var o = new Word2VecOptions { Size = 16, Window = 3, Negative = 4, MinCount = 1, Sample = 0, Iterations = 3, Cbow = cbow, Seed = 7 };
+        var a = Word2Vec.Train(lines, o);
+        var b = Word2Vec.Train(lines, o);
+        Assert.Equal(a.Vectors, b.Vectors);
+        var near = a.Nearest("ship", 4).Select(x => x.Word).ToHashSet();
+        Assert.True(near.SetEquals(sea.Skip(1)), $"nearest to ship: {string.Join(", ", near)}");
+        Assert.True(a.WordsPerSecondPerThread > 0);
+    }
+
+    [Fact]
+    public void Analogies_are_answered_and_scored_as_compute_accuracy_counts_them()
+    {
+        // king − man + woman = queen exactly; the others are far.
+        string[] words = { "</s>", "man", "woman", "king", "queen", "apple" };
+        float[] v =
+        {
+            0, 0, 0, 1,
+            1, 0, 0, 0,
+            1, 1, 0, 0,
+            1, 0, 1, 0,
+            1, 1, 1, 0,
+            -1, -1, -1, 0.2f,
+        };
+        var wv = new WordVectors(words, v, 4);
+        Assert.Equal("queen", wv.Analogy("man", "king", "woman")[0].Word);
+        var report = wv.EvaluateAnalogies(new[]
+        {
+            ": family", "man king woman queen", "MAN woman KING QUEEN", "man king woman apple", "man king boy girl",
+            ": other", "apple man king woman",
+        });
+        var family = report.Section("family")!;
+        Assert.Equal(4, family.Questions);
+        Assert.Equal(3, family.Seen);      // boy, girl unknown
+        Assert.Equal(2, family.Correct);   // the third expects apple
+        Assert.Equal(4, report.Seen);
+    }
+
+    [Fact]
+    public void Text_and_binary_files_round_trip_and_read_the_tools_layout()
+    {
+        var wv = new WordVectors(new[] { "</s>", "héllo", "world" }, new[] { 0.5f, -1.25f, 1e-7f, 3f, -0f, float.Epsilon }, 2);
+        foreach (bool binary in new[] { false, true })
+        {
+            string path = Path.Combine(_dir, binary ? "v.bin" : "v.txt");
+            if (binary) wv.SaveBinary(path); else wv.SaveText(path);
+            var back = WordVectors.Load(path);
+            Assert.Equal(wv.Words, back.Words);
+            Assert.Equal(wv.Vectors, back.Vectors);
+        }
+        // The C tool's binary layout, byte by byte: "2 3\n", then "word " + 3 little-endian floats + "\n" per word.
+        var bytes = new List<byte>(Encoding.ASCII.GetBytes("2 3\n"));
+        foreach (var (word, values) in new[] { ("</s>", new[] { 1f, 2f, 3f }), ("the", new[] { -1f, 0.5f, 0.25f }) })
+        {
+            bytes.AddRange(Encoding.ASCII.GetBytes(word + " "));
+            foreach (float f in values) bytes.AddRange(BitConverter.GetBytes(f));
+            bytes.Add((byte)'\n');
+        }
+        string c = Path.Combine(_dir, "tool.bin");
+        File.WriteAllBytes(c, bytes.ToArray());
+        var tool = WordVectors.Load(c);
+        Assert.Equal(new[] { "</s>", "the" }, tool.Words);
+        Assert.Equal(new[] { 1f, 2f, 3f, -1f, 0.5f, 0.25f }, tool.Vectors);
+        // A truncated file names the word and the byte where it stops.
+        File.WriteAllBytes(c, bytes.Take(bytes.Count - 6).ToArray());
+        var e = Assert.Throws<InvalidDataException>(() => WordVectors.Load(c));
+        Assert.Contains("'the'", e.Message);
+        Assert.Contains("byte", e.Message);
+        File.WriteAllText(c, "2 3\n</s> 1 2 3\nthe 1 x 3\n");
+        e = Assert.Throws<InvalidDataException>(() => WordVectors.Load(c));
+        Assert.Contains("'x' is not a number", e.Message);
+    }
+}
