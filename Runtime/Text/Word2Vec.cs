@@ -208,6 +208,7 @@ public static class Word2Vec
             else
             {
                 target = s.Table[rng.NextInt(TableSize)];
+                if (target == 0) target = 1 + rng.NextInt(s.Counts.Length - 1);   // never </s>: the tool draws a word uniformly instead
                 if (target == word) continue;
                 label = 0f;
             }
