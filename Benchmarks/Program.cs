@@ -12,6 +12,7 @@ using ModelGen.Training;
 //   dotnet run -c Release --project Benchmarks -- --filter '*W1*'
 // `--quick` prints rough Stopwatch medians instead (for tuning, not for reporting).
 if (args.Contains("--quick")) { Quick.Run(); return; }
+if (args.Contains("--word2vec")) { Word2VecRun.Run(args); return; }   // the C tool and ModelGen's word2vec in one run
 if (Array.IndexOf(args, "--rss") is int r and >= 0)   // --rss <w1|w2> <modelgen|ort|torch>: peak RSS of one framework alone running batch-64 inference
 {
     bool w2 = args[r + 1] == "w2";

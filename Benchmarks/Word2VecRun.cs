@@ -1,0 +1,108 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.IO.Compression;
+using System.Linq;
+using System.Text.RegularExpressions;
+using ModelGen.Data;
+using ModelGen.Text;
+
+namespace ModelGen.Benchmarks;
+
+/// <summary>
+/// <c>--word2vec [--peer DIR] [--seeds N] [--threads 1,2]</c>: the original C tool (built from <c>../shared/peers/word2vec</c>
+/// into a temporary folder with its own build line, never into the project) and ModelGen's word2vec in the same run, on
+/// the shipped corpus with the issue's settings (<c>-size 100 -window 5 -negative 5 -hs 0 -sample 1e-4 -min-count 5</c>),
+/// skip-gram and CBOW, 1 then 2 threads, several seeds: words/s/thread (the tool's own last progress reading; ModelGen's
+/// over the whole run) and analogy top-1 (the tool's <c>compute-accuracy</c> on its vectors; ModelGen's evaluation, which
+/// counts as it does). Both at <c>-iter 1</c> and <c>-iter 5</c>: the peer's newest word2vec.c ends every epoch after the
+/// first at the end of the file, so its <c>-iter 5</c> trains about one epoch — <c>-iter 1</c> is the like-for-like accuracy.
+/// The tool has no seed option: its runs differ only by thread scheduling.
+/// </summary>
+internal static class Word2VecRun
+{
+    public static void Run(string[] args)
+    {
+        string Arg(string name, string fallback) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+        string root = FindRoot();
+        string peer = Path.GetFullPath(Arg("--peer", Path.Combine(root, "..", "shared", "peers", "word2vec")));
+        int seeds = int.Parse(Arg("--seeds", "3"), CultureInfo.InvariantCulture);
+        var threadCounts = Arg("--threads", "1,2").Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray();
+        string tmp = Directory.CreateTempSubdirectory("modelgen-w2v-bench-").FullName;
+        try
+        {
+            Sh("gcc", $"-O3 -march=native -funroll-loops -pthread \"{Path.Combine(peer, "word2vec.c")}\" -o word2vec -lm", tmp);
+            Sh("gcc", $"-O3 -march=native \"{Path.Combine(peer, "compute-accuracy.c")}\" -o compute-accuracy -lm", tmp);
+            string data = Path.Combine(root, "Samples", "data", "text");
+            Gunzip(Path.Combine(data, "kjv_austen.txt.gz"), Path.Combine(tmp, "corpus.txt"));
+            Gunzip(Path.Combine(data, "questions-words.txt.gz"), Path.Combine(tmp, "questions.txt"));
+            var lines = Vocabulary.ReadLines(Path.Combine(tmp, "corpus.txt"));
+            var questions = Vocabulary.ReadLines(Path.Combine(tmp, "questions.txt"));
+            Console.WriteLine($"word2vec on {lines.Count:N0} lines; peer {peer}; {seeds} seed(s); FMA-free workload (memory-bound)");
+            Console.WriteLine("| mode | iter | threads | C tool words/s/thread | ModelGen words/s/thread | ratio | C tool top-1 (family) | ModelGen top-1 (family) |");
+            Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
+            foreach (int iter in new[] { 1, 5 })
+                foreach (bool cbow in new[] { false, true })
+                    foreach (int threads in threadCounts)
+                    {
+                        var c = new List<(double Speed, double Top1, double Family)>();
+                        var m = new List<(double Speed, double Top1, double Family)>();
+                        for (int s = 1; s <= seeds; s++)
+                        {
+                            c.Add(RunTool(tmp, cbow, iter, threads));
+                            var v = Word2Vec.Train(lines, new Word2VecOptions
+                            {
+                                Size = 100, Window = 5, Negative = 5, Sample = 1e-4, MinCount = 5, Iterations = iter, Cbow = cbow, Threads = threads, Seed = (ulong)s,
+                            });
+                            var r = v.EvaluateAnalogies(questions);
+                            m.Add((v.WordsPerSecondPerThread, 100 * r.Accuracy, 100 * (r.Section("family")?.Accuracy ?? 0)));
+                        }
+                        double cs = c.Average(x => x.Speed), ms = m.Average(x => x.Speed);
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"| {(cbow ? "CBOW" : "skip-gram")} | {iter} | {threads} | {cs / 1000:F0} k | {ms / 1000:F0} k | {ms / cs:F2} × | {c.Average(x => x.Top1):F2} % ({c.Average(x => x.Family):F1} %) | {m.Average(x => x.Top1):F2} % ({m.Average(x => x.Family):F1} %) |"));
+                    }
+        }
+        finally { Directory.Delete(tmp, recursive: true); }
+    }
+
+    private static (double Speed, double Top1, double Family) RunTool(string dir, bool cbow, int iter, int threads)
+    {
+        string output = Sh(Path.Combine(dir, "word2vec"),
+            $"-train corpus.txt -output vec.bin -binary 1 -size 100 -window 5 -negative 5 -hs 0 -sample 1e-4 -min-count 5 -iter {iter} -threads {threads} -cbow {(cbow ? 1 : 0)}", dir);
+        var speeds = Regex.Matches(output, @"Words/thread/sec:\s*([0-9.]+)k");
+        double speed = speeds.Count > 0 ? double.Parse(speeds[^1].Groups[1].Value, CultureInfo.InvariantCulture) * 1000 : double.NaN;
+        string acc = Sh(Path.Combine(dir, "compute-accuracy"), "vec.bin 30000", dir, File.ReadAllText(Path.Combine(dir, "questions.txt")));
+        var total = Regex.Match(acc, @"Total accuracy:\s*([0-9.]+) %");
+        var family = Regex.Match(acc, @"family:\s*ACCURACY TOP1:\s*([0-9.]+) %");
+        return (speed, total.Success ? double.Parse(total.Groups[1].Value, CultureInfo.InvariantCulture) : double.NaN,
+            family.Success ? double.Parse(family.Groups[1].Value, CultureInfo.InvariantCulture) : double.NaN);
+    }
+
+    private static string Sh(string file, string arguments, string dir, string? stdin = null)
+    {
+        var psi = new ProcessStartInfo(file, arguments) { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin is not null };
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {file}");
+        if (stdin is not null) { p.StandardInput.Write(stdin); p.StandardInput.Close(); }
+        var err = p.StandardError.ReadToEndAsync();
+        string output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {arguments} failed ({p.ExitCode}): {err.Result}");
+        return output + err.Result;
+    }
+
+    private static void Gunzip(string from, string to)
+    {
+        using var src = new GZipStream(File.OpenRead(from), CompressionMode.Decompress);
+        using var dst = File.Create(to);
+        src.CopyTo(dst);
+    }
+
+    private static string FindRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "ModelGen.slnx"))) return d.FullName;
+        return Directory.GetCurrentDirectory();
+    }
+}
