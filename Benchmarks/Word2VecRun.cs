@@ -74,7 +74,8 @@ internal static class Word2VecRun
         var speeds = Regex.Matches(output, @"Words/thread/sec:\s*([0-9.]+)k");
         double speed = speeds.Count > 0 ? double.Parse(speeds[^1].Groups[1].Value, CultureInfo.InvariantCulture) * 1000 : double.NaN;
         string acc = Sh(Path.Combine(dir, "compute-accuracy"), "vec.bin 30000", dir, File.ReadAllText(Path.Combine(dir, "questions.txt")));
-        var total = Regex.Match(acc, @"Total accuracy:\s*([0-9.]+) %");
+        var totals = Regex.Matches(acc, @"Total accuracy:\s*([0-9.]+) %");   // printed after every section, cumulative: the last is the total
+        var total = totals.Count > 0 ? totals[^1] : Match.Empty;
         var family = Regex.Match(acc, @"family:\s*ACCURACY TOP1:\s*([0-9.]+) %");
         return (speed, total.Success ? double.Parse(total.Groups[1].Value, CultureInfo.InvariantCulture) : double.NaN,
             family.Success ? double.Parse(family.Groups[1].Value, CultureInfo.InvariantCulture) : double.NaN);
