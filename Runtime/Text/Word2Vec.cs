@@ -114,7 +114,9 @@ public static class Word2Vec
         }
     }
 
-    /// <summary>One thread's share of the corpus (ids, <c>−1</c> ends a line), every iteration.</summary>
+    /// <summary>One thread's share of the corpus (ids, <c>−1</c> ends a line), every iteration. Optimised from the first
+    /// call: it is one long loop, which tiered compilation would otherwise run unoptimised until on-stack replacement.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Worker(Shared s, int[] corpus, int lo, int hi, ulong seed, ref long done, Stopwatch clock)
     {
         var o = s.Options;
