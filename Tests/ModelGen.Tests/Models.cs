@@ -543,3 +543,14 @@ public partial class GcMasking
     [Dense(2)] public partial Layer Out { get; }
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }
+
+/// <summary><see cref="GcEmbedLstmStacked"/> over twice the steps (the same parameters).</summary>
+[Network(10)]
+public partial class GcEmbedLstmStackedLong
+{
+    [Embedding(6, 4, MaskZero = true, Sparse = false)] public partial Layer Embed { get; }
+    [Lstm(5, ReturnSequences = true)] public partial Layer L1 { get; }
+    [Lstm(3)] public partial Layer L2 { get; }
+    [Dense(2)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}

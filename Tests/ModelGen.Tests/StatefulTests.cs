@@ -102,6 +102,34 @@ public class StatefulTests
         Assert.False(net.Stateful);
     }
 
+    /// <summary>Padding and carried states together: a piece that starts (or is entirely) padding carries the state the
+    /// previous piece left through its padded steps — stacked LSTMs, every width, batch 3 and batch 1.</summary>
+    [Theory]
+    [InlineData(3, SimdWidth.Scalar)]
+    [InlineData(3, SimdWidth.V512)]
+    [InlineData(1, SimdWidth.V256)]
+    public void Padded_steps_in_a_later_piece_carry_the_state_through(int batch, SimdWidth width)
+    {
+        if (!Simd.IsSupported(width)) return;
+        using var piece = new GcEmbedLstmStacked(4, 3) { Width = width };
+        using var whole = new GcEmbedLstmStackedLong(4, 3) { Width = width };
+        piece.Parameters.CopyTo(whole.Parameters);
+        float[][] samples =
+        {
+            new float[] { 1, 2, 3, 4, 5, 0, 0, 2, 0, 1 },   // the second piece starts with padding
+            new float[] { 5, 4, 3, 0, 0, 0, 0, 0, 0, 0 },   // the second piece is all padding
+            new float[] { 0, 0, 1, 0, 2, 3, 0, 4, 5, 1 },
+        };
+        var x = samples.Take(batch).SelectMany(v => v).ToArray();
+        var expected = new float[batch * 2];
+        whole.Predict(x, expected);
+        piece.Stateful = true;
+        var y = new float[batch * 2];
+        for (int k = 0; k < 2; k++)
+            piece.Predict(samples.Take(batch).SelectMany(v => v.Skip(5 * k).Take(5)).ToArray(), y);
+        for (int i = 0; i < y.Length; i++) Assert.Equal(expected[i], y[i], 5);
+    }
+
     [Fact]
     public void A_given_initial_state_is_used_and_the_final_state_reported()
     {
