@@ -131,6 +131,30 @@ if (args.Contains("--diag-w1"))
     }
     return;
 }
+if (args.Contains("--diag-w3"))   // W3's training step split into forward, backward and update (Stopwatch medians of sums)
+{
+    var m = new ModelGen.Benchmarks.W3(16, 1);
+    var rng = new ModelGen.Rng(1);
+    var x = new float[16 * 32 * 64];
+    for (int i = 0; i < x.Length; i++) x[i] = rng.NextFloat();
+    var labels = new int[16];
+    var sgd = new ModelGen.Training.Sgd(0.01f);
+    for (int round = 0; round < 3; round++)
+    {
+        double tf = 0, tb = 0, ts = 0;
+        for (int it = 0; it < 600; it++)
+        {
+            long a = Stopwatch.GetTimestamp(); m.ZeroGrad(); m.Forward(x, training: true);
+            long b = Stopwatch.GetTimestamp(); m.Backward(labels);
+            long c = Stopwatch.GetTimestamp(); m.Step(sgd);
+            long d = Stopwatch.GetTimestamp();
+            if (it >= 100) { tf += b - a; tb += c - b; ts += d - c; }
+        }
+        double us = 1e6 / Stopwatch.Frequency / 500;
+        Console.WriteLine($"W3 train batch 16: forward {tf * us:F1} backward {tb * us:F1} step {ts * us:F1} us");
+    }
+    return;
+}
 if (args.Contains("--profile-w2"))   // a steady loop of W2 training steps, for perf record
 {
     var w2 = new W2Benchmarks();

@@ -380,16 +380,18 @@ internal abstract class RecurrentLayer : LayerKind, ICSharpLayer, ICSharpPack, I
                 cw.Line($"MG.Layout.ToFeatureMajor(ws.Span({c.Scratch("carried")}, ws.Batch * {h}), ws.Batch, {h}, ref h0, ld);");
                 LoadCells(cw, c, batch1: false);
             }
+        cw.Line(SeparateHidden ? $"// Gᵢ = W_ih·X + b_ih for all {t} steps in one GEMM: the steps' columns (and the padding between them) as one panel"
+                               : $"// G = W_ih·X + b_ih + b_hh for all {t} steps in one GEMM: the steps' columns (and the padding between them) as one panel");
+        cw.Line("int nStep = n; n = (int)row;");
+        c.Gemm.Emit(cw, w, new GemmCall("wih", f.ToString(), "1", "x", "row", "gates", "row", f.ToString(), g, null, "bih", "MG.Epilogue.Bias", "0f"));
+        cw.Line("n = nStep;");
         using (cw.Block($"for (int t = 0; t < {t}; t++)"))
         {
-            cw.Line("ref float xt = ref MG.Mem.Add(ref x, (nint)t * ld);");
             cw.Line("ref float gt = ref MG.Mem.Add(ref gates, (nint)t * ld);");
             cw.Line(c.Carries ? "bool first = t == 0 && !ws.Carried;   // h_(−1) = 0" : "bool first = t == 0;   // h_(−1) = 0");
             cw.Line("ref float hp = ref t == 0 ? ref h0 : ref MG.Mem.Add(ref hs, (nint)(t - 1) * ld);   // h_(t−1)");
             cw.Line("nint ldp = t == 0 ? ld : row;                                                  // its row stride");
             PrevLocals(cw, c, batch1: false);
-            cw.Line(SeparateHidden ? "// Gᵢ_t = W_ih·x_t + b_ih" : "// G_t = W_ih·x_t + b_ih + b_hh");
-            c.Gemm.Emit(cw, w, new GemmCall("wih", f.ToString(), "1", "xt", "row", "gt", "row", f.ToString(), g, null, "bih", "MG.Epilogue.Bias", "0f"));
             if (SeparateHidden)
             {
                 cw.Line("ref float ht = ref MG.Mem.Add(ref hgates, (nint)t * ld);");
