@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using ModelGen.Tests.Harness;
 using ModelGen.Tests.Models;
 using ModelGen.Training;
 using Xunit;
@@ -230,18 +231,6 @@ public class StatefulTests
         setState(net);
         net.Forward(x, training: true);
         net.Backward(labels);
-        var g = net.Gradients.ToArray();
-        const float h = 1e-3f;
-        foreach (var t in net.Tensors)
-            for (int i = 0; i < t.Length; i++)
-            {
-                int k = t.Offset + i;
-                float keep = net.Parameters[k];
-                net.Parameters[k] = keep + h; float up = LossAt();
-                net.Parameters[k] = keep - h; float down = LossAt();
-                net.Parameters[k] = keep;
-                float numeric = (up - down) / (2 * h);
-                Assert.True(Math.Abs(g[k] - numeric) <= 2e-3 + 2e-2 * Math.Abs(numeric), $"{net.GetType().Name} {t.Name}[{i}]: backward {g[k]}, central differences {numeric}");
-            }
+        CentralDifferences.CheckParameters(net, net.Gradients.ToArray(), LossAt, net.GetType().Name + " ");
     }
 }
