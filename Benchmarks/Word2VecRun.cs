@@ -17,9 +17,13 @@ namespace ModelGen.Benchmarks;
 /// the shipped corpus with the issue's settings (<c>-size 100 -window 5 -negative 5 -hs 0 -sample 1e-4 -min-count 5</c>),
 /// skip-gram and CBOW, 1 then 2 threads, several seeds: words/s/thread (the tool's own last progress reading; ModelGen's
 /// over the whole run) and analogy top-1 (the tool's <c>compute-accuracy</c> on its vectors; ModelGen's evaluation, which
-/// counts as it does). Both at <c>-iter 1</c> and <c>-iter 5</c>: the peer's newest word2vec.c ends every epoch after the
-/// first at the end of the file, so its <c>-iter 5</c> trains about one epoch — <c>-iter 1</c> is the like-for-like accuracy.
-/// The tool has no seed option: its runs differ only by thread scheduling.
+/// counts as it does). Both at <c>-iter 1</c> and <c>-iter 5</c>. The peer's newest word2vec.c never clears its end-of-file
+/// flag when it rewinds for the next epoch, so with <c>-iter 5</c> it trains about one epoch; the copy built here gets the
+/// one-line fix (<c>eof = 0;</c> beside the rewind, as the older code's <c>feof</c> test behaved), which changes nothing
+/// else, so its <c>-iter 5</c> is five epochs. The tool has no seed option: with one thread its runs are identical, with two
+/// they differ by scheduling. Every run also checks the formats both ways: <c>compute-accuracy</c> on ModelGen's binary
+/// file counts what ModelGen's evaluation counts, and ModelGen's evaluation of the tool's file counts what
+/// <c>compute-accuracy</c> counts.
 /// </summary>
 internal static class Word2VecRun
 {
@@ -33,7 +37,11 @@ internal static class Word2VecRun
         string tmp = Directory.CreateTempSubdirectory("modelgen-w2v-bench-").FullName;
         try
         {
-            Sh("gcc", $"-O3 -march=native -funroll-loops -pthread \"{Path.Combine(peer, "word2vec.c")}\" -o word2vec -lm", tmp);
+            const string rewind = "      sentence_length = 0;\n      fseek(fi,";
+            string source = File.ReadAllText(Path.Combine(peer, "word2vec.c"));
+            if (!source.Contains(rewind, StringComparison.Ordinal)) throw new InvalidOperationException("word2vec.c: the epoch rewind to patch was not found");
+            File.WriteAllText(Path.Combine(tmp, "word2vec.c"), source.Replace(rewind, "      sentence_length = 0;\n      eof = 0;\n      fseek(fi,", StringComparison.Ordinal));
+            Sh("gcc", "-O3 -march=native -funroll-loops -pthread word2vec.c -o word2vec -lm", tmp);
             Sh("gcc", $"-O3 -march=native \"{Path.Combine(peer, "compute-accuracy.c")}\" -o compute-accuracy -lm", tmp);
             string data = Path.Combine(root, "Samples", "data", "text");
             Gunzip(Path.Combine(data, "kjv_austen.txt.gz"), Path.Combine(tmp, "corpus.txt"));
@@ -52,12 +60,15 @@ internal static class Word2VecRun
                         for (int s = 1; s <= seeds; s++)
                         {
                             c.Add(RunTool(tmp, cbow, iter, threads));
+                            CrossCheck(WordVectors.Load(Path.Combine(tmp, "vec.bin")), tmp, questions, "the tool's file read by ModelGen");
                             var v = Word2Vec.Train(lines, new Word2VecOptions
                             {
                                 Size = 100, Window = 5, Negative = 5, Sample = 1e-4, MinCount = 5, Iterations = iter, Cbow = cbow, Threads = threads, Seed = (ulong)s,
                             });
                             var r = v.EvaluateAnalogies(questions);
                             m.Add((v.WordsPerSecondPerThread, 100 * r.Accuracy, 100 * (r.Section("family")?.Accuracy ?? 0)));
+                            v.SaveBinary(Path.Combine(tmp, "vec.bin"));
+                            CrossCheck(v, tmp, questions, "ModelGen's file read by compute-accuracy");
                         }
                         double cs = c.Average(x => x.Speed), ms = m.Average(x => x.Speed);
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -65,6 +76,22 @@ internal static class Word2VecRun
                     }
         }
         finally { Directory.Delete(tmp, recursive: true); }
+        Console.WriteLine($"formats: {_agreements} evaluations of one file by both compute-accuracy and ModelGen counted the same questions right");
+    }
+
+    private static int _agreements;
+
+    /// <summary>compute-accuracy on <c>vec.bin</c> and ModelGen's evaluation of <paramref name="v"/> (the same vectors)
+    /// must count the same questions seen and right, section by section.</summary>
+    private static void CrossCheck(WordVectors v, string dir, IReadOnlyList<string> questions, string what)
+    {
+        string acc = Sh(Path.Combine(dir, "compute-accuracy"), "vec.bin 30000", dir, string.Join('\n', questions) + "\n");
+        var tool = Regex.Matches(acc, @"\((\d+) / (\d+)\)").Select(x => (Right: int.Parse(x.Groups[1].Value, CultureInfo.InvariantCulture), Seen: int.Parse(x.Groups[2].Value, CultureInfo.InvariantCulture))).ToArray();
+        // compute-accuracy prints a section without questions in the vocabulary as (0 / 1).
+        var ours = v.EvaluateAnalogies(questions).Sections.Select(x => (Right: x.Correct, Seen: Math.Max(1, x.Seen))).ToArray();
+        if (!tool.SequenceEqual(ours))
+            throw new InvalidOperationException($"{what}: compute-accuracy counted {string.Join(", ", tool)}, ModelGen {string.Join(", ", ours)}");
+        _agreements++;
     }
 
     private static (double Speed, double Top1, double Family) RunTool(string dir, bool cbow, int iter, int threads)

@@ -4,9 +4,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using System.Threading;
+using ModelGen.Kernels;
 
 namespace ModelGen.Text;
 
@@ -32,6 +31,9 @@ public sealed class Word2VecOptions
     public float? Alpha { get; set; }
     /// <summary><c>-threads</c>: 1 is deterministic (the same vectors for a seed); more run Hogwild as the tool does.</summary>
     public int Threads { get; set; } = 1;
+    /// <summary>The width of the dot products and updates over the vector dimension (default: the widest this machine
+    /// accelerates); the widths differ by rounding only.</summary>
+    public SimdWidth Width { get; set; } = Simd.Best;
     /// <summary>The seed of the initial vectors, windows, subsampling and noise draws.</summary>
     public ulong Seed { get; set; } = 1;
     /// <summary>Progress (words/s/thread) every 100,000 words per thread, like the tool's; null: quiet.</summary>
@@ -62,6 +64,7 @@ public static class Word2Vec
         ArgumentNullException.ThrowIfNull(options);
         if (options.Size < 1 || options.Window < 1 || options.Negative < 1 || options.MinCount < 1 || options.Iterations < 1 || options.Threads < 1 || !(options.Sample >= 0))
             throw new ArgumentException("Size, Window, Negative, MinCount, Iterations and Threads must be at least 1, Sample at least 0", nameof(options));
+        Simd.Validate(options.Width);
         var vocab = Vocab.Build(lines, options.MinCount);
         if (vocab.Count < 2) throw new ArgumentException($"no word occurs {options.MinCount} times or more", nameof(lines));
         var corpus = vocab.Encode(lines);
@@ -125,6 +128,8 @@ public static class Word2Vec
         var sentence = new int[MaxSentence];
         var hidden = new float[dim];
         var error = new float[dim];
+        var targets = new int[o.Negative + 1];
+        var width = o.Width;
         double threshold = o.Sample * s.TrainWords;
         long local = 0, reported = 0;
         float alpha = s.Alpha0;
@@ -164,19 +169,19 @@ public static class Word2Vec
                             if (a == window) continue;
                             int c = pos - window + a;
                             if (c < 0 || c >= n) continue;
-                            Axpy(1f, s.Syn0.AsSpan(sentence[c] * dim, dim), hidden);
+                            VectorOps.Axpy(1f, s.Syn0.AsSpan(sentence[c] * dim, dim), hidden, width);
                             count++;
                         }
                         if (count == 0) continue;
-                        Scale(hidden, 1f / count);
+                        VectorOps.Scale(hidden, 1f / count, width);
                         Array.Clear(error);
-                        Pair(s, hidden, sentence[pos], error, alpha, ref rng);
+                        VectorOps.NegativeSamplingStep(hidden, s.Syn1, Targets(s, sentence[pos], targets, ref rng), alpha, error, width);
                         for (int a = b; a < window * 2 + 1 - b; a++)
                         {
                             if (a == window) continue;
                             int c = pos - window + a;
                             if (c < 0 || c >= n) continue;
-                            Axpy(1f, error, s.Syn0.AsSpan(sentence[c] * dim, dim));
+                            VectorOps.Axpy(1f, error, s.Syn0.AsSpan(sentence[c] * dim, dim), width);
                         }
                     }
                     else
@@ -187,8 +192,8 @@ public static class Word2Vec
                             if (c < 0 || c >= n) continue;
                             var input = s.Syn0.AsSpan(sentence[c] * dim, dim);
                             Array.Clear(error);
-                            Pair(s, input, sentence[pos], error, alpha, ref rng);
-                            Axpy(1f, error, input);
+                            VectorOps.NegativeSamplingStep(input, s.Syn1, Targets(s, sentence[pos], targets, ref rng), alpha, error, width);
+                            VectorOps.Axpy(1f, error, input, width);
                         }
                 }
             }
@@ -196,30 +201,20 @@ public static class Word2Vec
         Interlocked.Add(ref done, local - reported);
     }
 
-    /// <summary>The word and <c>Negative</c> noise words (labels 1, 0) against input vector <paramref name="input"/>:
-    /// output vectors updated, the input's gradient accumulated in <paramref name="error"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Pair(Shared s, ReadOnlySpan<float> input, int word, Span<float> error, float alpha, ref Rng rng)
+    /// <summary>The targets of one pair: <paramref name="word"/>, then <c>Negative</c> draws from the noise table, a draw
+    /// of the word itself skipped (so fewer may remain) and a draw of <c>&lt;/s&gt;</c> replaced by a uniform word, as the
+    /// tool does.</summary>
+    private static ReadOnlySpan<int> Targets(Shared s, int word, int[] targets, ref Rng rng)
     {
-        int dim = input.Length;
-        for (int d = 0; d <= s.Options.Negative; d++)
+        int n = 0;
+        targets[n++] = word;
+        for (int d = 0; d < s.Options.Negative; d++)
         {
-            int target;
-            float label;
-            if (d == 0) { target = word; label = 1f; }
-            else
-            {
-                target = s.Table[rng.NextInt(TableSize)];
-                if (target == 0) target = 1 + rng.NextInt(s.Counts.Length - 1);   // never </s>: the tool draws a word uniformly instead
-                if (target == word) continue;
-                label = 0f;
-            }
-            var output = s.Syn1.AsSpan(target * dim, dim);
-            float f = Dot(input, output);
-            float g = (label - (f > 6f ? 1f : f < -6f ? 0f : 1f / (1f + MathF.Exp(-f)))) * alpha;
-            Axpy(g, output, error);
-            Axpy(g, input, output);
+            int target = s.Table[rng.NextInt(TableSize)];
+            if (target == 0) target = 1 + rng.NextInt(s.Counts.Length - 1);
+            if (target != word) targets[n++] = target;
         }
+        return targets.AsSpan(0, n);
     }
 
     /// <summary>word2vec's subsampling: a word seen <paramref name="count"/> times is kept with probability
@@ -247,50 +242,6 @@ public static class Word2Vec
     }
 
     internal static int TableLength => TableSize;
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static float Dot(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
-    {
-        int n = x.Length, i = 0;
-        ref float a = ref MemoryMarshal.GetReference(x);
-        ref float b = ref MemoryMarshal.GetReference(y);
-        float sum = 0f;
-        if (Vector512.IsHardwareAccelerated && n >= 16)
-        {
-            var acc = Vector512<float>.Zero;
-            for (; i + 16 <= n; i += 16) acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref a, (nuint)i), Vector512.LoadUnsafe(ref b, (nuint)i), acc);
-            sum = Vector512.Sum(acc);
-        }
-        else if (Vector256.IsHardwareAccelerated && n >= 8)
-        {
-            var acc = Vector256<float>.Zero;
-            for (; i + 8 <= n; i += 8) acc = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a, (nuint)i), Vector256.LoadUnsafe(ref b, (nuint)i), acc);
-            sum = Vector256.Sum(acc);
-        }
-        for (; i < n; i++) sum += Unsafe.Add(ref a, i) * Unsafe.Add(ref b, i);
-        return sum;
-    }
-
-    /// <summary><c>y += a·x</c>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Axpy(float alpha, ReadOnlySpan<float> x, Span<float> y)
-    {
-        int n = y.Length, i = 0;
-        ref float a = ref MemoryMarshal.GetReference(x);
-        ref float b = ref MemoryMarshal.GetReference(y);
-        if (Vector512.IsHardwareAccelerated)
-            for (var k = Vector512.Create(alpha); i + 16 <= n; i += 16)
-                Vector512.FusedMultiplyAdd(k, Vector512.LoadUnsafe(ref a, (nuint)i), Vector512.LoadUnsafe(ref b, (nuint)i)).StoreUnsafe(ref b, (nuint)i);
-        else if (Vector256.IsHardwareAccelerated)
-            for (var k = Vector256.Create(alpha); i + 8 <= n; i += 8)
-                Vector256.FusedMultiplyAdd(k, Vector256.LoadUnsafe(ref a, (nuint)i), Vector256.LoadUnsafe(ref b, (nuint)i)).StoreUnsafe(ref b, (nuint)i);
-        for (; i < n; i++) Unsafe.Add(ref b, i) = MathF.FusedMultiplyAdd(alpha, Unsafe.Add(ref a, i), Unsafe.Add(ref b, i));
-    }
-
-    private static void Scale(Span<float> x, float k)
-    {
-        foreach (ref float v in x) v *= k;
-    }
 
     /// <summary>The vocabulary as the tool builds it: <c>&lt;/s&gt;</c> first, then the words seen at least MinCount times by
     /// decreasing count (ties: ordinal order).</summary>

@@ -5,6 +5,8 @@ using System.IO;
 using System.Text;
 using ModelGen.IO;
 
+using ModelGen.Kernels;
+
 namespace ModelGen.Text;
 
 /// <summary>Word vectors: the words (most frequent first, as word2vec writes them) and one row of <see cref="Dimension"/>
@@ -56,7 +58,7 @@ public sealed class WordVectors
         for (int i = 0; i < Words.Length; i++)
         {
             var row = u.AsSpan(i * Dimension, Dimension);
-            double len = Math.Sqrt(Word2Vec.Dot(row, row));
+            double len = Math.Sqrt(VectorOps.Dot(row, row, Simd.Best));
             if (len > 0) foreach (ref float v in row) v = (float)(v / len);
         }
         return _unit = u;
@@ -83,13 +85,13 @@ public sealed class WordVectors
     private List<(string, float)> Best(float[] query, int k, int x1, int x2, int x3, int limit = int.MaxValue)
     {
         var u = Unit();
-        double len = Math.Sqrt(Word2Vec.Dot(query, query));
+        double len = Math.Sqrt(VectorOps.Dot(query, query, Simd.Best));
         var best = new List<(string, float)>();
         int n = Math.Min(Words.Length, limit);
         for (int i = 0; i < n; i++)
         {
             if (i == x1 || i == x2 || i == x3) continue;
-            float cos = (float)(Word2Vec.Dot(query, u.AsSpan(i * Dimension, Dimension)) / (len > 0 ? len : 1));
+            float cos = (float)(VectorOps.Dot(query, u.AsSpan(i * Dimension, Dimension), Simd.Best) / (len > 0 ? len : 1));
             if (best.Count == k && cos <= best[^1].Item2) continue;
             int at = best.Count;
             while (at > 0 && best[at - 1].Item2 < cos) at--;

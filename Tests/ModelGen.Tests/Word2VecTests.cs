@@ -77,6 +77,78 @@ public sealed class Word2VecTests : IDisposable
         Assert.True(a.WordsPerSecondPerThread > 0);
     }
 
+    /// <summary>The dot product, update and negative-sampling step at each width against scalar and double sums, on
+    /// lengths that leave tails (and shorter than one vector).</summary>
+    [Theory]
+    [InlineData(SimdWidth.V256)]
+    [InlineData(SimdWidth.V512)]
+    public void Vector_kernels_at_each_width_agree_with_scalar(SimdWidth width)
+    {
+        if (!Simd.IsSupported(width)) return;
+        var rng = new Rng(11);
+        foreach (int n in new[] { 1, 7, 8, 15, 16, 17, 100, 131 })
+        {
+            var x = Enumerable.Range(0, n).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+            var y = Enumerable.Range(0, n).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+            double exact = 0, mag = 0;
+            for (int i = 0; i < n; i++) { exact += (double)x[i] * y[i]; mag += Math.Abs((double)x[i] * y[i]); }
+            foreach (var w in new[] { SimdWidth.Scalar, width })
+                Assert.True(Math.Abs(Kernels.VectorOps.Dot(x, y, w) - exact) <= 1e-6 * mag + 1e-7, $"dot n = {n} at {w}");
+            var a = (float[])y.Clone();
+            var b = (float[])y.Clone();
+            Kernels.VectorOps.Axpy(0.37f, x, a, SimdWidth.Scalar);
+            Kernels.VectorOps.Axpy(0.37f, x, b, width);
+            Assert.Equal(a, b);   // one fused multiply-add per element at every width
+        }
+        const int dim = 37, words = 6;
+        var input = Enumerable.Range(0, dim).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+        var table = Enumerable.Range(0, dim * words).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+        int[] targets = { 3, 0, 5, 1 };
+        var t1 = (float[])table.Clone();
+        var t2 = (float[])table.Clone();
+        var e1 = new float[dim];
+        var e2 = new float[dim];
+        Kernels.VectorOps.NegativeSamplingStep(input, t1, targets, 0.5f, e1, SimdWidth.Scalar);
+        Kernels.VectorOps.NegativeSamplingStep(input, t2, targets, 0.5f, e2, width);
+        for (int i = 0; i < t1.Length; i++) Assert.True(Math.Abs(t1[i] - t2[i]) < 1e-6, $"output row value {i}");
+        for (int i = 0; i < dim; i++) Assert.True(Math.Abs(e1[i] - e2[i]) < 1e-6, $"input step {i}");
+        // And the step is the loss's gradient: −log σ(u·v₃) − Σ log σ(−u·v_k) descended at rate 0.5, word by word.
+        var check = (float[])table.Clone();
+        var err = new double[dim];
+        for (int k = 0; k < targets.Length; k++)
+        {
+            int row = targets[k] * dim;
+            double f = 0;
+            for (int d = 0; d < dim; d++) f += input[d] * check[row + d];
+            double g = ((k == 0 ? 1 : 0) - 1 / (1 + Math.Exp(-f))) * 0.5;
+            for (int d = 0; d < dim; d++) { err[d] += g * check[row + d]; check[row + d] += (float)(g * input[d]); }
+        }
+        for (int i = 0; i < t1.Length; i++) Assert.True(Math.Abs(t1[i] - check[i]) < 1e-5, $"reference output value {i}");
+        for (int i = 0; i < dim; i++) Assert.True(Math.Abs(e1[i] - err[i]) < 1e-5, $"reference input step {i}");
+    }
+
+    /// <summary>Training at each width gives the scalar path's vectors up to rounding.</summary>
+    [Theory]
+    [InlineData(SimdWidth.V256)]
+    [InlineData(SimdWidth.V512)]
+    public void Training_at_each_width_matches_scalar(SimdWidth width)
+    {
+        if (!Simd.IsSupported(width)) return;
+        var rng = new Rng(3);
+        string[] words = { "a", "b", "c", "d", "e", "f", "g", "h" };
+        var lines = Enumerable.Range(0, 200).Select(_ => string.Join(" ", Enumerable.Range(0, 9).Select(_ => words[rng.NextInt(words.Length)]))).ToList();
+        foreach (bool cbow in new[] { false, true })
+        {
+            var o = new Word2VecOptions { Size = 21, Window = 2, Negative = 3, MinCount = 1, Sample = 0, Iterations = 1, Cbow = cbow, Width = SimdWidth.Scalar };
+            var s = Word2Vec.Train(lines, o).Vectors;
+            o.Width = width;
+            var v = Word2Vec.Train(lines, o).Vectors;
+            double num = 0, den = 0;
+            for (int i = 0; i < s.Length; i++) { num += (s[i] - v[i]) * (double)(s[i] - v[i]); den += s[i] * (double)s[i]; }
+            Assert.True(Math.Sqrt(num / den) < 1e-4, $"{(cbow ? "CBOW" : "skip-gram")}: relative L2 {Math.Sqrt(num / den):E2}");
+        }
+    }
+
     [Fact]
     public void Analogies_are_answered_and_scored_as_compute_accuracy_counts_them()
     {
@@ -130,6 +202,13 @@ public sealed class Word2VecTests : IDisposable
         var tool = WordVectors.Load(c);
         Assert.Equal(new[] { "</s>", "the" }, tool.Words);
         Assert.Equal(new[] { 1f, 2f, 3f, -1f, 0.5f, 0.25f }, tool.Vectors);
+        // ModelGen's binary file is that layout byte for byte, so the tool (distance, compute-accuracy) reads it.
+        string ours = Path.Combine(_dir, "ours.bin");
+        new WordVectors(new[] { "</s>", "the" }, new[] { 1f, 2f, 3f, -1f, 0.5f, 0.25f }, 3).SaveBinary(ours);
+        Assert.Equal(bytes.ToArray(), File.ReadAllBytes(ours));
+        // The tool's text layout: printf("%s ") then "%lf " per value, so each line ends with a space.
+        File.WriteAllText(c, "2 3\n</s> 1.000000 2.000000 3.000000 \nthe -1.000000 0.500000 0.250000 \n");
+        Assert.Equal(new[] { 1f, 2f, 3f, -1f, 0.5f, 0.25f }, WordVectors.Load(c).Vectors);
         // A truncated file names the word and the byte where it stops.
         File.WriteAllBytes(c, bytes.Take(bytes.Count - 6).ToArray());
         var e = Assert.Throws<InvalidDataException>(() => WordVectors.Load(c));
