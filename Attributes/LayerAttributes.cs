@@ -38,6 +38,12 @@ namespace ModelGen
         Embedding,
         /// <summary><see cref="MaskingAttribute"/></summary>
         Masking,
+        /// <summary><see cref="LayerNormAttribute"/></summary>
+        LayerNorm,
+        /// <summary><see cref="PositionEmbeddingAttribute"/></summary>
+        PositionEmbedding,
+        /// <summary><see cref="CausalSelfAttentionAttribute"/></summary>
+        CausalSelfAttention,
     }
 
     /// <summary>The element-wise activations (fused into a layer, or a layer of their own).</summary>
@@ -378,5 +384,44 @@ namespace ModelGen
 
         /// <summary><c>"none"</c> or <c>"tanh"</c>.</summary>
         public string Approximate { get; }
+    }
+}
+
+namespace ModelGen
+{
+    /// <summary>
+    /// Layer normalisation, PyTorch's <c>nn.LayerNorm(features)</c>: each sample's (on a sequence: each step's) features
+    /// are normalised, <c>y = (x − mean)/√(var + ε)·weight + bias</c> (biased variance), parameters <c>weight</c> (γ, ones)
+    /// and <c>bias</c> (β, zeros) over the last dimension. No running statistics: training and inference compute the same.
+    /// </summary>
+    public sealed class LayerNormAttribute : LayerAttribute
+    {
+        /// <param name="epsilon">ε added to the variance (PyTorch's default 1e-5).</param>
+        public LayerNormAttribute(double epsilon = 1e-5) => Epsilon = epsilon;
+        /// <summary>ε.</summary>
+        public double Epsilon { get; }
+    }
+
+    /// <summary>
+    /// A learned position embedding (GPT-2's <c>wpe</c>) added to a sequence <c>[steps, features]</c>:
+    /// <c>y[t] = x[t] + weight[t]</c>, parameter <c>weight [steps, features]</c>, N(0, 1) as <c>nn.Embedding</c>.
+    /// </summary>
+    public sealed class PositionEmbeddingAttribute : LayerAttribute { }
+
+    /// <summary>
+    /// Causal multi-head self-attention on the fused query/key/value projection of a sequence: it reads
+    /// <c>[steps, 3·C]</c> (a <c>[Dense(3 * C)]</c> on the sequence, GPT-2's <c>c_attn</c>: queries, then keys, then values)
+    /// and outputs <c>[steps, C]</c>, each head <c>h</c> (channels <c>h·C/heads … (h + 1)·C/heads − 1</c> of each part) computing
+    /// <c>o_t = Σ_{u ≤ t} softmax_u(q_t·k_u/√(C/heads))·v_u</c> — PyTorch's
+    /// <c>F.scaled_dot_product_attention(q, k, v, is_causal=True)</c> with the heads split as nanoGPT splits them. A step
+    /// never sees a later one. The softmax runs online over tiles of keys (no <c>T×T</c> matrix is held); no parameters
+    /// (the projections are the Dense layers around it).
+    /// </summary>
+    public sealed class CausalSelfAttentionAttribute : LayerAttribute
+    {
+        /// <param name="heads">Number of heads; must divide C.</param>
+        public CausalSelfAttentionAttribute(int heads) => Heads = heads;
+        /// <summary>Number of heads.</summary>
+        public int Heads { get; }
     }
 }

@@ -16,7 +16,7 @@ internal static class LayerRegistry
     {
         Dense.Instance, Activation.Instance, Dropout.Instance, Conv2D.Instance, MaxPool2D.Instance, AvgPool2D.Instance,
         GlobalAvgPool.Instance, Flatten.Instance, Add.Instance, BatchNorm2D.Instance, Gelu.Instance, Lstm.Instance, Gru.Instance, Rnn.Instance,
-        Embedding.Instance, Masking.Instance,
+        Embedding.Instance, Masking.Instance, LayerNorm.Instance, PositionEmbedding.Instance, CausalSelfAttention.Instance,
     };
 
     private static readonly Dictionary<string, LayerKind> s_byAttribute =

@@ -177,6 +177,18 @@ public static class Onnx
                     Node("Cast", new[] { x }, l.Name + ".ids", l.Name + ".cast", a => a.Int("to", 7));   // INT64
                     Node("Gather", new[] { Weight(l, "weight"), l.Name + ".ids" }, y, l.Name, a => a.Int("axis", 0));
                     break;
+                case LayerType.LayerNorm:
+                {
+                    float eps = (float)l.Options["epsilon"];
+                    Node("LayerNormalization", new[] { x, Weight(l, "weight"), Weight(l, "bias") }, y, l.Name, a => { a.Int("axis", -1); a.Float("epsilon", eps); });
+                    break;
+                }
+                case LayerType.PositionEmbedding:
+                    Node("Add", new[] { x, Weight(l, "weight") }, y, l.Name, null);   // [batch, T, F] + [T, F], broadcast over the batch
+                    break;
+                case LayerType.CausalSelfAttention:
+                    Attention(l, x, y);
+                    break;
                 default:
                     throw new NotSupportedException($"layer {l.Name} ({l.Description}) has no ONNX form in this version");
             }
@@ -271,6 +283,37 @@ public static class Onnx
                 Node("Transpose", new[] { outputs[1] }, l.Name + ".batch_major", l.Name + ".batch_major", a => a.Ints("perm", 1, 0, 2));
                 Node("Reshape", new[] { l.Name + ".batch_major", Int64s(0, -1) }, y, l.Name + ".concat", null);
             }
+        }
+
+        /// <summary>
+        /// Causal attention written out (opset 17 has no attention operator): q, k, v sliced from the fused
+        /// <c>[batch, T, 3C]</c>, split into heads <c>[batch, H, T, d]</c> (keys as <c>[batch, H, d, T]</c>), scores
+        /// <c>q·kᵀ/√d</c> plus a constant mask of −∞ above the diagonal, softmax over the keys, times v, heads joined back
+        /// to <c>[batch, T, C]</c>.
+        /// </summary>
+        private void Attention(Layer l, string x, string y)
+        {
+            int heads = (int)l.Options["heads"], t = l.InputShape[0], c = l.OutputShape[1], d = c / heads;
+            string n = l.Name;
+            string[] parts = { "q", "k", "v" };
+            for (int i = 0; i < 3; i++)
+            {
+                Node("Slice", new[] { x, Int64s(i * c), Int64s((i + 1) * c), Int64s(2) }, $"{n}.{parts[i]}", $"{n}.slice_{parts[i]}", null);
+                Node("Reshape", new[] { $"{n}.{parts[i]}", Int64s(0, 0, heads, d) }, $"{n}.{parts[i]}_heads", $"{n}.reshape_{parts[i]}", null);
+                long[] perm = i == 1 ? new long[] { 0, 2, 3, 1 } : new long[] { 0, 2, 1, 3 };
+                Node("Transpose", new[] { $"{n}.{parts[i]}_heads" }, $"{n}.{parts[i]}_t", $"{n}.transpose_{parts[i]}", a => a.Ints("perm", perm));
+            }
+            Node("MatMul", new[] { $"{n}.q_t", $"{n}.k_t" }, $"{n}.scores", $"{n}.scores", null);
+            Node("Mul", new[] { $"{n}.scores", Constant(1f / MathF.Sqrt(d)) }, $"{n}.scaled", $"{n}.scale", null);
+            var mask = new float[t * t];
+            for (int i = 0; i < t; i++) for (int j = i + 1; j < t; j++) mask[i * t + j] = float.NegativeInfinity;
+            string maskName = n + ".causal_mask";
+            Initializers.Add(Tensor(maskName, new[] { t, t }, mask));
+            Node("Add", new[] { $"{n}.scaled", maskName }, $"{n}.masked", $"{n}.mask", null);
+            Node("Softmax", new[] { $"{n}.masked" }, $"{n}.p", $"{n}.softmax", a => a.Int("axis", -1));
+            Node("MatMul", new[] { $"{n}.p", $"{n}.v_t" }, $"{n}.o_heads", $"{n}.weighted", null);
+            Node("Transpose", new[] { $"{n}.o_heads" }, $"{n}.o_steps", $"{n}.join", a => a.Ints("perm", 0, 2, 1, 3));
+            Node("Reshape", new[] { $"{n}.o_steps", Int64s(0, 0, c) }, y, n, null);
         }
 
         /// <summary>An int64 vector constant (a Reshape's target shape).</summary>

@@ -73,4 +73,41 @@ public static class Embedding
             }
         }
     }
+
+    /// <summary><c>y[d, t·ld + s] = x[d, t·ld + s] + table[t, d]</c> over every column of the sequence panel (a learned
+    /// position embedding; y may alias x).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AddPositions(ref float x, ref float table, int steps, int dim, int ld, ref float y, SimdWidth width)
+    {
+        nint row = (nint)steps * ld;
+        for (int d = 0; d < dim; d++)
+            for (int t = 0; t < steps; t++)
+            {
+                float p = Mem.Add(ref table, (nint)t * dim + d);
+                nint at = d * row + (nint)t * ld;
+                int s = 0;
+                if (width == SimdWidth.V512)
+                    for (var pv = System.Runtime.Intrinsics.Vector512.Create(p); s + 16 <= ld; s += 16)
+                        (Mem.Load512(ref Mem.Add(ref x, at + s)) + pv).StoreAt(ref Mem.Add(ref y, at + s));
+                else if (width == SimdWidth.V256)
+                    for (var pv = System.Runtime.Intrinsics.Vector256.Create(p); s + 8 <= ld; s += 8)
+                        (Mem.Load256(ref Mem.Add(ref x, at + s)) + pv).StoreAt(ref Mem.Add(ref y, at + s));
+                for (; s < ld; s++) Mem.Add(ref y, at + s) = Mem.Add(ref x, at + s) + p;
+            }
+    }
+
+    /// <summary><c>dtable[t, d] += Σ_{s &lt; batch} dy[d, t·ld + s]</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PositionsBackward(ref float dy, ref float dtable, int steps, int dim, int ld, int batch)
+    {
+        nint row = (nint)steps * ld;
+        for (int d = 0; d < dim; d++)
+            for (int t = 0; t < steps; t++)
+            {
+                ref float g = ref Mem.Add(ref dy, d * row + (nint)t * ld);
+                float sum = 0f;
+                for (int s = 0; s < batch; s++) sum += Mem.Add(ref g, s);
+                Mem.Add(ref dtable, (nint)t * dim + d) += sum;
+            }
+    }
 }

@@ -24,7 +24,7 @@ public class ArchitectureTests
     public static IEnumerable<object[]> GoldenModels() => new[]
     {
         new object[] { "MnistMlp" }, new object[] { "LeNet" }, new object[] { "ResNet20" }, new object[] { "KindTour" }, new object[] { "Recurrent" },
-        new object[] { "Tokens" }, new object[] { "CharLstm" }, new object[] { "Padded" },
+        new object[] { "Tokens" }, new object[] { "CharLstm" }, new object[] { "Padded" }, new object[] { "GptBlock" },
     };
 
     private static string Source(string model) => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Golden", model + ".source.cs"));

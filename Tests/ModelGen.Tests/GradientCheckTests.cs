@@ -31,6 +31,7 @@ public class GradientCheckTests
         nameof(GcInputReaders), nameof(GcFlatInputReaders), nameof(GcLstm), nameof(GcLstmStacked), nameof(GcLstmOneStep), nameof(GcGru), nameof(GcGruLast),
         nameof(GcEmbedGru), nameof(GcEmbedLstmStacked), nameof(GcEmbedOneStep), nameof(GcEmbedPlain),
         nameof(GcCharLm), nameof(GcSeqDense), nameof(GcBiRecurrent), nameof(GcBiMasked), nameof(GcMasking),
+        nameof(GcGptBlock), nameof(GcAttentionSeq), nameof(GcLayerNorm),
     };
 
     /// <summary>The vocabulary of a model whose input is token ids (an embedding reads it), else 0.</summary>
@@ -118,6 +119,9 @@ public class GradientCheckTests
         nameof(GcBiMasked) => new GcBiMasked(32, 35),
         nameof(GcMasking) => new GcMasking(32, 36),
         nameof(GcSeqDense) => new GcSeqDense(32, 33),
+        nameof(GcGptBlock) => new GcGptBlock(32, 37),
+        nameof(GcAttentionSeq) => new GcAttentionSeq(32, 38),
+        nameof(GcLayerNorm) => new GcLayerNorm(32, 39),
         nameof(GcEmbedLstmStacked) => new GcEmbedLstmStacked(32, 29),
         nameof(GcEmbedOneStep) => new GcEmbedOneStep(32, 30),
         nameof(GcEmbedPlain) => new GcEmbedPlain(32, 31),
@@ -164,6 +168,9 @@ public class GradientCheckTests
         GcBiMasked m => new[] { m.Embed, m.L, m.R, m.Out },
         GcMasking m => new[] { m.Pad, m.G, m.L, m.Out },
         GcSeqDense m => new[] { m.In, m.G, m.Mid, m.Out },
+        GcGptBlock m => new[] { m.Tok, m.Pos, m.Ln1, m.Qkv, m.Attn, m.Proj, m.Res1, m.Ln2, m.Fc, m.Act, m.Fc2, m.Res2, m.LnF, m.Head },
+        GcAttentionSeq m => new[] { m.N, m.Qkv, m.A, m.G, m.Out },
+        GcLayerNorm m => new[] { m.A, m.N, m.B, m.N2, m.C },
         GcEmbedLstmStacked m => new[] { m.Embed, m.L1, m.L2, m.Out },
         GcEmbedOneStep m => new[] { m.Embed, m.R, m.Out },
         GcEmbedPlain m => new[] { m.Embed, m.G, m.R, m.Out },

@@ -554,3 +554,52 @@ public partial class GcEmbedLstmStackedLong
     [Dense(2)] public partial Layer Out { get; }
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }
+
+/// <summary>A small GPT: token and position embeddings, a pre-LN block (layer norm, fused q/k/v projection, causal
+/// attention with 2 heads of odd size 3, output projection, residual; layer norm, MLP with GELU, residual), a final layer
+/// norm and a head with one label per step. Odd sizes everywhere (T = 5, C = 6, V = 7).</summary>
+[Network(5)]
+public partial class GcGptBlock
+{
+    [Embedding(7, 6)] public partial Layer Tok { get; }
+    [PositionEmbedding] public partial Layer Pos { get; }
+    [LayerNorm] public partial Layer Ln1 { get; }
+    [Dense(18)] public partial Layer Qkv { get; }
+    [CausalSelfAttention(2)] public partial Layer Attn { get; }
+    [Dense(6)] public partial Layer Proj { get; }
+    [Add(nameof(Pos))] public partial Layer Res1 { get; }
+    [LayerNorm] public partial Layer Ln2 { get; }
+    [Dense(10)] public partial Layer Fc { get; }
+    [Gelu("tanh")] public partial Layer Act { get; }
+    [Dense(6)] public partial Layer Fc2 { get; }
+    [Add(nameof(Res1))] public partial Layer Res2 { get; }
+    [LayerNorm] public partial Layer LnF { get; }
+    [Dense(7)] public partial Layer Head { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
+/// <summary>Layer norm reading a feature-sequence input (its input gradient is the network's), attention with 4 heads
+/// of one channel, and layer norm on a vector with a non-default ε.</summary>
+[Network(4, 5)]
+public partial class GcAttentionSeq
+{
+    [LayerNorm] public partial Layer N { get; }
+    [Dense(12)] public partial Layer Qkv { get; }
+    [CausalSelfAttention(4)] public partial Layer A { get; }
+    [Gelu] public partial Layer G { get; }
+    [Dense(3)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
+/// <summary>Layer norm on vectors, between dense layers.</summary>
+[Network(6)]
+public partial class GcLayerNorm
+{
+    [Dense(5)] public partial Layer A { get; }
+    [LayerNorm(1e-3)] public partial Layer N { get; }
+    [Dense(3), Tanh] public partial Layer B { get; }
+    [LayerNorm] public partial Layer N2 { get; }
+    [Dense(4)] public partial Layer C { get; }
+    [Mse] public partial Loss Loss { get; }
+}
+

@@ -22,6 +22,7 @@ internal sealed class ReferenceNet
         public int Vocabulary; public bool MaskZero;                        // embedding: W = weight [V, D]
         public double MaskValue;                                            // masking: the padding value
         public bool Bidirectional; public int WR, BR, WhhR, BhhR;           // the reverse direction's tensors
+        public double Eps; public int Heads;                                // layer norm's ε; attention's heads
     }
 
     private readonly List<L> _layers = new();
@@ -69,6 +70,13 @@ internal sealed class ReferenceNet
                 }
             }
             if (l.Type == LayerType.Masking) layer.MaskValue = l.Options["value"];
+            if (l.Type == LayerType.LayerNorm)
+            {
+                layer = layer with { Dense = true, W = tensors[l.Name + ".weight"].Offset, B = tensors[l.Name + ".bias"].Offset };
+                layer.Eps = l.Options["epsilon"];
+            }
+            if (l.Type == LayerType.PositionEmbedding) layer = layer with { Dense = true, W = tensors[l.Name + ".weight"].Offset, B = -1 };
+            if (l.Type == LayerType.CausalSelfAttention) layer.Heads = (int)l.Options["heads"];
             if (l.Type == LayerType.Embedding)
             {
                 layer = layer with { Dense = true, W = tensors[l.Name + ".weight"].Offset, B = -1 };
@@ -135,6 +143,12 @@ internal sealed class ReferenceNet
                 outputs.Add(z);
                 continue;
             }
+            if (l.Op is "LayerNorm" or "PositionEmbedding" or "CausalSelfAttention")
+            {
+                for (int b = 0; b < batch; b++) Transformer(l, p, a.AsSpan(b * l.In, l.In), z.AsSpan(b * l.Out, l.Out));
+                outputs.Add(z);
+                continue;
+            }
             if (l.Op == "BatchNorm2D")
             {
                 // Training mode: each channel normalised with the batch's mean and (biased) variance, ε = 1e-5.
@@ -195,6 +209,57 @@ internal sealed class ReferenceNet
             outputs.Add(z);
         }
         return outputs[^1];
+    }
+
+    /// <summary>One sample through layer norm (each step's features: <c>(x − mean)/√(var + ε)·γ + β</c>), a position
+    /// embedding (<c>x[t] + W[t]</c>) or causal attention (per head, <c>o_t = Σ_{u ≤ t} softmax(q_t·k_u/√d)·v_u</c>, the
+    /// softmax over the whole row at once), by their definitions.</summary>
+    private static void Transformer(L l, double[] p, ReadOnlySpan<double> x, Span<double> y)
+    {
+        int steps = l.InShape.Length == 2 ? l.InShape[0] : 1, f = l.In / steps;
+        switch (l.Op)
+        {
+            case "LayerNorm":
+                for (int t = 0; t < steps; t++)
+                {
+                    var row = x.Slice(t * f, f);
+                    double m = 0, v = 0;
+                    foreach (double e in row) m += e;
+                    m /= f;
+                    foreach (double e in row) v += (e - m) * (e - m);
+                    v /= f;
+                    for (int i = 0; i < f; i++) y[t * f + i] = (row[i] - m) / Math.Sqrt(v + l.Eps) * p[l.W + i] + p[l.B + i];
+                }
+                break;
+            case "PositionEmbedding":
+                for (int i = 0; i < steps * f; i++) y[i] = x[i] + p[l.W + i];
+                break;
+            default:
+            {
+                int c = f / 3, d = c / l.Heads;
+                var score = new double[steps];
+                for (int h = 0; h < l.Heads; h++)
+                    for (int t = 0; t < steps; t++)
+                    {
+                        double max = double.NegativeInfinity, sum = 0;
+                        for (int u = 0; u <= t; u++)
+                        {
+                            double s = 0;
+                            for (int j = 0; j < d; j++) s += x[t * f + h * d + j] * x[u * f + c + h * d + j];
+                            score[u] = s / Math.Sqrt(d);
+                            max = Math.Max(max, score[u]);
+                        }
+                        for (int u = 0; u <= t; u++) sum += score[u] = Math.Exp(score[u] - max);
+                        for (int j = 0; j < d; j++)
+                        {
+                            double o = 0;
+                            for (int u = 0; u <= t; u++) o += score[u] / sum * x[u * f + 2 * c + h * d + j];
+                            y[t * c + h * d + j] = o;
+                        }
+                    }
+                break;
+            }
+        }
     }
 
     /// <summary>PyTorch's LSTM, GRU and RNN by their equations, one sample: x <c>[T, F]</c>, zero initial states.</summary>
@@ -444,9 +509,9 @@ internal sealed class ReferenceNet
         return Enumerable.Range(l.W, WeightCount(l)).Concat(l.B < 0 ? Enumerable.Empty<int>() : Enumerable.Range(l.B, BiasCount(l)));
     }
 
-    private static int WeightCount(L l) => l.Op switch { "Embedding" => l.Vocabulary * l.OutShape[1], "Conv2D" => l.OutShape[0] * l.InShape[0] * l.KH * l.KW, "BatchNorm2D" => l.InShape[0],
+    private static int WeightCount(L l) => l.Op switch { "Embedding" => l.Vocabulary * l.OutShape[1], "PositionEmbedding" => l.In, "LayerNorm" => l.InShape[^1], "Conv2D" => l.OutShape[0] * l.InShape[0] * l.KH * l.KW, "BatchNorm2D" => l.InShape[0],
         _ when l.InShape.Length == 2 => l.In / l.InShape[0] * (l.Out / l.InShape[0]), _ => l.In * l.Out };
-    private static int BiasCount(L l) => l.Op is "Conv2D" or "BatchNorm2D" ? l.OutShape[0] : l.OutShape.Length == 2 ? l.OutShape[1] : l.Out;
+    private static int BiasCount(L l) => l.Op is "Conv2D" or "BatchNorm2D" ? l.OutShape[0] : l.Op == "LayerNorm" ? l.InShape[^1] : l.OutShape.Length == 2 ? l.OutShape[1] : l.Out;
 
     /// <summary>Central differences <c>(L(θ+h) − L(θ−h)) / 2h</c> in double for every parameter.</summary>
     public double[] NumericGradient(double[] p, float[] x, int batch, int[]? labels, float[]? targets, double h = 1e-6)

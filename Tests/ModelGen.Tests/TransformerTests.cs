@@ -1,0 +1,139 @@
+using System;
+using System.Linq;
+using ModelGen.Kernels;
+using ModelGen.Tests.Models;
+using Xunit;
+
+namespace ModelGen.Tests;
+
+/// <summary>The Transformer's pieces beyond the gradient checks: the attention kernel over several key tiles (the online
+/// softmax's rescaling) against a double-precision definition and its central differences, and causality — a later
+/// token never changes an earlier output.</summary>
+public sealed class TransformerTests
+{
+    public static TheoryData<SimdWidth> Widths => new() { SimdWidth.Scalar, SimdWidth.V256, SimdWidth.V512 };
+
+    public static TheoryData<SimdWidth, int, int, int> KernelCases()
+    {
+        var data = new TheoryData<SimdWidth, int, int, int>();
+        foreach (var w in new[] { SimdWidth.Scalar, SimdWidth.V256, SimdWidth.V512 })
+        {
+            data.Add(w, 130, 10, 2);   // three key tiles, head size 5
+            data.Add(w, 7, 4, 4);      // head size 1
+            data.Add(w, 20, 48, 3);    // head size 16: whole vectors
+        }
+        return data;
+    }
+
+    /// <summary>o per head by the definition, in double, for one sample of a sample-major <c>[T, 3C]</c>.</summary>
+    private static double[] Reference(double[] qkv, int T, int c, int heads)
+    {
+        int d = c / heads, f = 3 * c;
+        var o = new double[T * c];
+        for (int h = 0; h < heads; h++)
+            for (int t = 0; t < T; t++)
+            {
+                var s = new double[t + 1];
+                for (int u = 0; u <= t; u++)
+                {
+                    for (int j = 0; j < d; j++) s[u] += qkv[t * f + h * d + j] * qkv[u * f + c + h * d + j];
+                    s[u] /= Math.Sqrt(d);
+                }
+                double m = s.Max(), z = s.Sum(v => Math.Exp(v - m));
+                for (int j = 0; j < d; j++)
+                    for (int u = 0; u <= t; u++) o[t * c + h * d + j] += Math.Exp(s[u] - m) / z * qkv[u * f + 2 * c + h * d + j];
+            }
+        return o;
+    }
+
+    /// <summary>T = 130 runs over three key tiles of 64 (the running maximum grows across them: the scores rise with the
+    /// key index); head size 5 leaves vector tails; three samples in a panel of 16 columns.</summary>
+    [Theory]
+    [MemberData(nameof(KernelCases))]
+    public void Attention_over_several_key_tiles_matches_the_definition_and_its_derivatives(SimdWidth width, int T, int c, int heads)
+    {
+        if (!Simd.IsSupported(width)) return;
+        const int n = 3, ld = 16;
+        int f = 3 * c;
+        var rng = new Rng(4);
+        var samples = new double[n][];
+        for (int s = 0; s < n; s++)
+        {
+            samples[s] = new double[T * f];
+            for (int t = 0; t < T; t++)
+                for (int r = 0; r < f; r++)
+                    samples[s][t * f + r] = rng.NextGaussian() * 0.7 + (r >= c && r < 2 * c ? 0.02 * t : 0);   // keys drift: later tiles score higher
+        }
+        var panel = new float[f * T * ld];
+        for (int s = 0; s < n; s++)
+            for (int t = 0; t < T; t++)
+                for (int r = 0; r < f; r++) panel[(r * T + t) * ld + s] = (float)samples[s][t * f + r];
+        var o = new float[c * T * ld];
+        o.AsSpan().Fill(float.NaN);
+        var lse = new float[heads * T * ld];
+        var scratch = new float[Attention.ScratchFloats(T, c / heads, backward: true)];
+        Attention.Forward(ref panel[0], T, c, heads, ld, n, 0, n, ref o[0], ref lse[0], scratch, width);
+        for (int s = 0; s < ld; s++)
+        {
+            var want = s < n ? Reference(samples[s], T, c, heads) : new double[T * c];
+            for (int t = 0; t < T; t++)
+                for (int j = 0; j < c; j++)
+                    Assert.True(Math.Abs(o[(j * T + t) * ld + s] - want[t * c + j]) < 2e-5, $"o[sample {s}, step {t}, channel {j}] = {o[(j * T + t) * ld + s]}, want {want[t * c + j]}");
+        }
+
+        // Backward of L = Σ o ⊙ R against central differences of the double definition, on 60 random entries of q, k and v.
+        var weights = new double[n][];
+        var dout = new float[c * T * ld];
+        for (int s = 0; s < n; s++)
+        {
+            weights[s] = Enumerable.Range(0, T * c).Select(_ => rng.NextGaussian()).ToArray();
+            for (int t = 0; t < T; t++) for (int j = 0; j < c; j++) dout[(j * T + t) * ld + s] = (float)weights[s][t * c + j];
+        }
+        var dqkv = new float[f * T * ld];
+        dqkv.AsSpan().Fill(float.NaN);
+        Attention.Backward(ref panel[0], ref o[0], ref lse[0], ref dout[0], T, c, heads, ld, n, 0, n, ref dqkv[0], scratch, width);
+        for (int k = 0; k < 60; k++)
+        {
+            int s = rng.NextInt(n), t = rng.NextInt(T), r = rng.NextInt(f);
+            var x = (double[])samples[s].Clone();
+            const double h = 1e-5;
+            x[t * f + r] += h;
+            double up = Reference(x, T, c, heads).Zip(weights[s], (a, b) => a * b).Sum();
+            x[t * f + r] -= 2 * h;
+            double down = Reference(x, T, c, heads).Zip(weights[s], (a, b) => a * b).Sum();
+            double numeric = (up - down) / (2 * h), got = dqkv[(r * T + t) * ld + s];
+            Assert.True(Math.Abs(got - numeric) <= 1e-3 + 1e-3 * Math.Abs(numeric), $"dqkv[sample {s}, step {t}, row {r}] = {got}, central difference {numeric}");
+        }
+        for (int r = 0; r < f; r++)
+            for (int t = 0; t < T; t++)
+                for (int s = n; s < ld; s++) Assert.Equal(0f, dqkv[(r * T + t) * ld + s]);   // padding columns cleared
+    }
+
+    /// <summary>Changing the token at step t (and everything after it) leaves every output before t bit for bit as it was:
+    /// the causal mask holds through embeddings, layer norms, attention, the MLP and the residual adds.</summary>
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void A_later_token_never_changes_an_earlier_output(SimdWidth width)
+    {
+        if (!Simd.IsSupported(width)) return;
+        using var net = new GcGptBlock(8, 3) { Width = width };
+        const int T = 5, V = 7;
+        foreach (int batch in new[] { 1, 3 })
+            for (int t = 0; t < T; t++)
+            {
+                var rng = new Rng((ulong)(10 * t + batch));
+                var x = Enumerable.Range(0, batch * T).Select(_ => (float)rng.NextInt(V)).ToArray();
+                var y = new float[batch * T * V];
+                net.Predict(x, y);
+                for (int b = 0; b < batch; b++)
+                    for (int u = t; u < T; u++) x[b * T + u] = (x[b * T + u] + 1 + rng.NextInt(V - 1)) % V;
+                var z = new float[y.Length];
+                net.Predict(x, z);
+                for (int b = 0; b < batch; b++)
+                {
+                    Assert.Equal(y.AsSpan(b * T * V, t * V).ToArray(), z.AsSpan(b * T * V, t * V).ToArray());
+                    Assert.NotEqual(y.AsSpan((b * T + t) * V, V).ToArray(), z.AsSpan((b * T + t) * V, V).ToArray());
+                }
+            }
+    }
+}
