@@ -163,6 +163,9 @@ internal static class BufferPlanner
         int count = p.Layers.Count;
         var alias = Enumerable.Repeat(-1, count).ToArray();
         if (p.Trainable) return alias;
+        // Attention reads the q/k/v columns of every earlier step (the KV cache of incremental decoding): no activation
+        // memory is shared in such a network, so each panel keeps its columns from step to step.
+        if (p.Layers.Any(l => l.Kind.ReadsEarlierSteps)) return alias;
         var slotEnd = new List<(int Owner, int End)>();
         foreach (var l in p.Layers)
         {

@@ -26,7 +26,7 @@ internal static class GeneratedNames
         // private plumbing
         "ParameterRegion", "GradientBase", "s_tensors", "s_loss", "_arena", "_main", "_workspaces", "_team", "_predictShare", "PredictShare", "_runPart", "RunPart", "TryParallel", "_layout", "PackWeights", "_layers", "s_inputShape", "InputShape", "_maxBatch", "_width",
         "_dropoutRng", "_optimizerState", "_sparseTables", "CheckInput", "_stateful", "Stateful", "ResetStates", "SetState", "GetState", "LabelsPerSample", "FoldBatchNorms", "Penalty", "BatchOf", "EnterMain", "RunForward", "CopyOutput",
-        "BackwardCore",
+        "BackwardCore", "ContextLength", "Vocabulary", "CachedTokens", "ResetCache", "Append", "_decode", "_cached", "_decodeVersion", "_decodeBusy",
         // types named without qualification in generated code
         "MG", "Unsafe", "Arena", "Workspace", "WorkspacePool", "WorkspaceLayout", "ThreadTeam", "Layer", "Span", "ReadOnlySpan", "Vector512", "Vector256", "MethodImpl",
         "MethodImplOptions", "TensorInfo", "Optimizer", "OptimizerState", "Rng", "Epilogue", "SimdWidth", "INetwork",
@@ -47,7 +47,7 @@ internal static class GeneratedNames
             foreach (var m in l.Kind.Members(l)) names.Add(m);
             foreach (var w in Widths)
             {
-                names.Add(ForwardMethod(l, w)); names.Add(BackwardMethod(l, w));
+                names.Add(ForwardMethod(l, w)); names.Add(BackwardMethod(l, w)); names.Add(StepMethod(l));
                 foreach (var phase in PartPhases) names.Add(PartMethod(l, phase, w));
             }
         }
@@ -57,6 +57,7 @@ internal static class GeneratedNames
     public static string LayerField(LayerPlan l) => "_" + BufferPlanner.Camel(l.Name) + "Layer";
     public static string ForwardMethod(LayerPlan l, string width) => l.Name + "_Forward_" + width;
     public static string BackwardMethod(LayerPlan l, string width) => l.Name + "_Backward_" + width;
+    public static string StepMethod(LayerPlan l) => l.Name + "_Step";
     /// <summary>The phases a layer may split over threads (<c>Conv1_ForwardPart_V512</c>).</summary>
     public static readonly string[] PartPhases = { "Forward", "Backward", "Weights" };
     public static string PartMethod(LayerPlan l, string phase, string width) => l.Name + "_" + phase + "Part_" + width;

@@ -68,6 +68,10 @@ internal abstract class LayerKind
     /// output, dropout).</summary>
     public virtual bool PassesMask(LayerPlan layer) => false;
 
+    /// <summary>True when each step of the output reads the earlier steps of the input (causal attention): that input
+    /// panel is the KV cache of incremental decoding, so no activation memory is shared in such a network.</summary>
+    public virtual bool ReadsEarlierSteps => false;
+
     public override string ToString() => Name;
 }
 

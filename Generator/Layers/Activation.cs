@@ -8,7 +8,7 @@ namespace ModelGen.Generator.Layers;
 
 /// <summary>A standalone activation layer — a member with only <c>[Relu]</c>, <c>[Tanh]</c>… —:
 /// <c>y = f(x)</c> element-wise (softmax: per sample), no parameters.</summary>
-internal sealed class Activation : LayerKind, ICSharpLayer
+internal sealed class Activation : LayerKind, ICSharpLayer, ICSharpDecodeStep
 {
     public static readonly Activation Instance = new();
     public override string Name => "Activation";
@@ -53,6 +53,16 @@ internal sealed class Activation : LayerKind, ICSharpLayer
             else
                 cw.Line($"MG.Activations.Forward({Fused.Runtime(l.Activation)}, {Text.Float(l.Alpha)}, ws.Span({c.Input}, {c.Extent(false)}), ws.Span({c.Output}, {c.Extent(true)}), {w.Enum});");
         }
+    }
+
+    public bool CanStep(LayerPlan l) => l.OutShape.IsSequence;
+
+    public void Step(CodeWriter cw, CSharpLayer c)
+    {
+        var l = c.Layer;
+        cw.Line(l.Activation == ActivationKind.Softmax
+            ? $"MG.Softmax.Forward(ref ws.Ref({c.Input} + t), ref ws.Ref({c.Output} + t), {l.OutShape[1]}, {l.OutShape[0]}, 1);"
+            : $"MG.Decode.Activate({Fused.Runtime(l.Activation)}, {Text.Float(l.Alpha)}, ref ws.Ref({c.Input}), {l.OutShape[1]}, {l.OutShape[0]}, t, ref ws.Ref({c.Output}));");
     }
 
     public void Backward(CodeWriter cw, CSharpLayer c, Width w)

@@ -14,7 +14,7 @@ internal sealed record AddOptions(string From) : LayerOptions
 
 /// <summary>Residual add <c>y = x + s</c>, s the output of an earlier layer. Backward: <c>dx = dy</c> and
 /// <c>ds = dy</c>; where a tensor feeds several layers the plan sums the contributions (see <see cref="BufferPlanner"/>).</summary>
-internal sealed class Add : LayerKind, ICSharpLayer
+internal sealed class Add : LayerKind, ICSharpLayer, ICSharpDecodeStep
 {
     public static readonly Add Instance = new();
     public override string Name => "Add";
@@ -51,6 +51,11 @@ internal sealed class Add : LayerKind, ICSharpLayer
         using (c.ForwardMethod(cw, w))
             cw.Line($"MG.Sum.Add(ws.Span({c.InputOf(0)}, {ext}), ws.Span({c.InputOf(1)}, {ext}), ws.Span({c.Output}, {ext}), {w.Enum});");
     }
+
+    public bool CanStep(LayerPlan l) => l.OutShape.IsSequence;
+
+    public void Step(CodeWriter cw, CSharpLayer c) =>
+        cw.Line($"MG.Decode.Add(ref ws.Ref({c.InputOf(0)}), ref ws.Ref({c.InputOf(1)}), {c.Layer.OutShape[1]}, {c.Layer.OutShape[0]}, t, ref ws.Ref({c.Output}));");
 
     public void Backward(CodeWriter cw, CSharpLayer c, Width w)
     {

@@ -15,10 +15,12 @@ internal sealed record CausalSelfAttentionOptions(int Heads) : LayerOptions;
 /// tiles, <c>lse</c> kept for the backward, which recomputes the probabilities (FlashAttention-2). No parameters: the
 /// projections are the Dense layers around it. Runtime kernel: <c>Runtime/Kernels/Attention.cs</c>.
 /// </summary>
-internal sealed class CausalSelfAttention : LayerKind, ICSharpLayer
+internal sealed class CausalSelfAttention : LayerKind, ICSharpLayer, ICSharpDecodeStep
 {
     public static readonly CausalSelfAttention Instance = new();
     public override string Name => "CausalSelfAttention";
+
+    public override bool ReadsEarlierSteps => true;
 
     public override LayerOptions? Read(AttributeArgs a, LayerDiagnostics d) => new CausalSelfAttentionOptions(a.Int(0, 0));
 
@@ -74,6 +76,14 @@ internal sealed class CausalSelfAttention : LayerKind, ICSharpLayer
         var l = c.Layer;
         using (c.ForwardMethod(cw, w))
             cw.Line($"MG.Attention.Forward(ref ws.Ref({c.Input}), {T(l)}, {C(l)}, {Heads(l)}, ld, n, 0, n, ref ws.Ref({c.Output}), ref ws.Ref({c.Scratch("lse")}), {Tiles(c)}, {w.Enum});");
+    }
+
+    public bool CanStep(LayerPlan l) => true;
+
+    public void Step(CodeWriter cw, CSharpLayer c)
+    {
+        var l = c.Layer;
+        cw.Line($"MG.Decode.Attention(ref ws.Ref({c.Input}), {T(l)}, {C(l)}, {Heads(l)}, t, ref ws.Ref({c.Output}), ws.Span({c.Scratch("attn")}, {T(l)}), width);   // q of step t against the cached k, v of steps 0…t");
     }
 
     public void Backward(CodeWriter cw, CSharpLayer c, Width w)

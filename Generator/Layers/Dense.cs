@@ -14,7 +14,7 @@ internal sealed record DenseOptions(int Units) : LayerOptions;
 /// Activations are feature-major panels <c>[features, ld]</c>, so the forward is <c>Yᵀ = W·Xᵀ</c> with the
 /// batch in the vector lanes; ReLU / leaky ReLU and the bias are fused into the kernel's store.
 /// </summary>
-internal sealed class Dense : LayerKind, ICSharpLayer
+internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep
 {
     public static readonly Dense Instance = new();
     public override string Name => "Dense";
@@ -127,6 +127,17 @@ internal sealed class Dense : LayerKind, ICSharpLayer
             Locals(cw, c);
             c.Gemm.Emit(cw, w, new GemmCall("w", In(l).ToString(), "1", "x", "ld", "y", "ld", In(l).ToString(), Units(l), null, "bias", epi, alpha) { RowRange = ("r0", "r1") });
         }
+    }
+
+    public bool CanStep(LayerPlan l) => l.InShape.IsSequence;
+
+    public void Step(CodeWriter cw, CSharpLayer c)
+    {
+        var l = c.Layer;
+        bool softmax = l.Activation == ActivationKind.Softmax;
+        cw.Line($"MG.Decode.Dense(ref _arena.Ref({c.Tensor("weight")}), {In(l)}, {Units(l)}, ref _arena.Ref({c.Tensor("bias")}), ref ws.Ref({c.Input}), {Steps(l)}, t, ref ws.Ref({c.Output}), " +
+                $"{(softmax ? "MG.Activation.Identity" : Fused.Runtime(l.Activation))}, {Text.Float(l.Alpha)}, width);");
+        if (softmax) cw.Line($"MG.Softmax.Forward(ref ws.Ref({c.Output} + t), ref ws.Ref({c.Output} + t), {Units(l)}, {Steps(l)}, 1);");
     }
 
     public void Backward(CodeWriter cw, CSharpLayer c, Width w)

@@ -10,7 +10,7 @@ internal sealed record DropoutOptions(float Rate) : LayerOptions;
 
 /// <summary>Inverted dropout: <c>y = x ⊙ m</c>, <c>m = Bernoulli(1 − p) / (1 − p)</c> in training (mask kept for
 /// backward), <c>y = x</c> in inference. The mask comes from the model's seeded dropout generator.</summary>
-internal sealed class Dropout : LayerKind, ICSharpLayer
+internal sealed class Dropout : LayerKind, ICSharpLayer, ICSharpDecodeStep
 {
     public static readonly Dropout Instance = new();
     public override string Name => "Dropout";
@@ -72,6 +72,11 @@ internal sealed class Dropout : LayerKind, ICSharpLayer
                 cw.Line($"ws.Span({c.Input}, {ext}).CopyTo(ws.Span({c.Output}, {ext}));");
         }
     }
+
+    public bool CanStep(LayerPlan l) => l.OutShape.IsSequence;
+
+    public void Step(CodeWriter cw, CSharpLayer c) =>
+        cw.Line($"MG.Decode.Copy(ref ws.Ref({c.Input}), {c.Layer.OutShape[1]}, {c.Layer.OutShape[0]}, t, ref ws.Ref({c.Output}));   // inference: the identity");
 
     public void Backward(CodeWriter cw, CSharpLayer c, Width w)
     {

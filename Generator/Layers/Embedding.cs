@@ -19,7 +19,7 @@ internal sealed record EmbeddingOptions(int Vocabulary, int Dimension, bool Mask
 /// is padding: zero output, no gradient, and a mask panel <c>[T, ld]</c> that the recurrent layers above read.
 /// Runtime kernel: <c>Runtime/Kernels/Embedding.cs</c>.
 /// </summary>
-internal sealed class Embedding : LayerKind, ICSharpLayer, ICSharpInputCheck
+internal sealed class Embedding : LayerKind, ICSharpLayer, ICSharpInputCheck, ICSharpDecodeStep
 {
     public static readonly Embedding Instance = new();
     public override string Name => "Embedding";
@@ -109,6 +109,14 @@ internal sealed class Embedding : LayerKind, ICSharpLayer, ICSharpInputCheck
         using (c.ForwardMethod(cw, w))
             cw.Line($"MG.Embedding.Forward(ref ws.Ref({c.Input}), {T(c.Layer)}, ld, n, ref _arena.Ref({c.Tensor("weight")}), {o.Dimension}, ref ws.Ref({c.Output}), " +
                     $"{(o.MaskZero ? "true" : "false")}, {Mask(c)});");
+    }
+
+    public bool CanStep(LayerPlan l) => true;
+
+    public void Step(CodeWriter cw, CSharpLayer c)
+    {
+        var o = Opt(c.Layer);
+        cw.Line($"MG.Decode.Embedding(ref ws.Ref({c.Input}), {T(c.Layer)}, t, ref _arena.Ref({c.Tensor("weight")}), {o.Dimension}, ref ws.Ref({c.Output}), {(o.MaskZero ? "true" : "false")}, {Mask(c)});");
     }
 
     public void Backward(CodeWriter cw, CSharpLayer c, Width w)

@@ -10,7 +10,7 @@ internal sealed record GeluOptions(bool Tanh) : LayerOptions;
 
 /// <summary>GELU, <c>y = x·Φ(x)</c>, exact or in GPT-2's tanh form (PyTorch's <c>approximate</c>); element-wise, no
 /// parameters, any input shape. Runtime kernel: <c>Runtime/Kernels/Gelu.cs</c>.</summary>
-internal sealed class Gelu : LayerKind, ICSharpLayer
+internal sealed class Gelu : LayerKind, ICSharpLayer, ICSharpDecodeStep
 {
     public static readonly Gelu Instance = new();
     public override string Name => "Gelu";
@@ -51,6 +51,11 @@ internal sealed class Gelu : LayerKind, ICSharpLayer
         using (c.ForwardMethod(cw, w))
             cw.Line($"MG.Gelu.Forward(tanh: {(Tanh(c.Layer) ? "true" : "false")}, ws.Span({c.Input}, {c.Extent(false)}), ws.Span({c.Output}, {c.Extent(true)}), {w.Enum});");
     }
+
+    public bool CanStep(LayerPlan l) => l.OutShape.IsSequence;
+
+    public void Step(CodeWriter cw, CSharpLayer c) =>
+        cw.Line($"MG.Decode.Gelu({(Tanh(c.Layer) ? "true" : "false")}, ref ws.Ref({c.Input}), {c.Layer.OutShape[1]}, {c.Layer.OutShape[0]}, t, ref ws.Ref({c.Output}));");
 
     public void Backward(CodeWriter cw, CSharpLayer c, Width w)
     {

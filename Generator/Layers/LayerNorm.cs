@@ -14,7 +14,7 @@ internal sealed record LayerNormOptions(float Epsilon) : LayerOptions;
 /// <c>[F]</c>. The columns of the panel (<c>T·ld</c>) run in the vector lanes. Runtime kernel:
 /// <c>Runtime/Kernels/LayerNorm.cs</c>.
 /// </summary>
-internal sealed class LayerNorm : LayerKind, ICSharpLayer
+internal sealed class LayerNorm : LayerKind, ICSharpLayer, ICSharpDecodeStep
 {
     public static readonly LayerNorm Instance = new();
     public override string Name => "LayerNorm";
@@ -68,6 +68,11 @@ internal sealed class LayerNorm : LayerKind, ICSharpLayer
             cw.Line($"MG.LayerNorm.Forward(ref ws.Ref({c.Input}), {Features(l)}, {Steps(l)} * ld, ref _arena.Ref({c.Tensor("weight")}), ref _arena.Ref({c.Tensor("bias")}), " +
                     $"{Text.Float(Eps(l))}, ref ws.Ref({c.Output}), ref ws.Ref({c.Scratch("stats")}), {w.Enum});");
     }
+
+    public bool CanStep(LayerPlan l) => l.InShape.IsSequence;
+
+    public void Step(CodeWriter cw, CSharpLayer c) =>
+        cw.Line($"MG.Decode.LayerNorm(ref ws.Ref({c.Input}), {Features(c.Layer)}, {Steps(c.Layer)}, t, ref _arena.Ref({c.Tensor("weight")}), ref _arena.Ref({c.Tensor("bias")}), {Text.Float(Eps(c.Layer))}, ref ws.Ref({c.Output}));");
 
     public void Backward(CodeWriter cw, CSharpLayer c, Width w)
     {

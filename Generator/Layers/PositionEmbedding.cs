@@ -11,7 +11,7 @@ namespace ModelGen.Generator.Layers;
 /// <c>weight [T, F]</c>, N(0, 1) as <c>nn.Embedding</c>. Backward: <c>dx = dy</c>, <c>dweight[t] += Σ_b dy[t, b]</c>.
 /// Runtime kernel: <c>Runtime/Kernels/Embedding.cs</c> (<c>AddPositions</c>).
 /// </summary>
-internal sealed class PositionEmbedding : LayerKind, ICSharpLayer
+internal sealed class PositionEmbedding : LayerKind, ICSharpLayer, ICSharpDecodeStep
 {
     public static readonly PositionEmbedding Instance = new();
     public override string Name => "PositionEmbedding";
@@ -44,6 +44,11 @@ internal sealed class PositionEmbedding : LayerKind, ICSharpLayer
         using (c.ForwardMethod(cw, w))
             cw.Line($"MG.Embedding.AddPositions(ref ws.Ref({c.Input}), ref _arena.Ref({c.Tensor("weight")}), {l.InShape[0]}, {l.InShape[1]}, ld, ref ws.Ref({c.Output}), {w.Enum});");
     }
+
+    public bool CanStep(LayerPlan l) => true;
+
+    public void Step(CodeWriter cw, CSharpLayer c) =>
+        cw.Line($"MG.Decode.Positions(ref ws.Ref({c.Input}), ref _arena.Ref({c.Tensor("weight")}), {c.Layer.InShape[1]}, {c.Layer.InShape[0]}, t, ref ws.Ref({c.Output}));");
 
     public void Backward(CodeWriter cw, CSharpLayer c, Width w)
     {

@@ -52,6 +52,9 @@ public static class Gelu
         for (; i < n; i++) Mem.Add(ref o, i) = Mem.Add(ref d, i) * Slope(tanh, Mem.Add(ref xs, i));
     }
 
+    /// <summary><c>gelu(x)</c> for one value, the formula of every width.</summary>
+    public static float Scalar(bool tanh, float x) => x * Cdf(tanh, x);
+
     /// <summary>erf by A&amp;S 7.1.26 (odd extension).</summary>
     public static float Erf(float x)
     {

@@ -127,6 +127,16 @@ public class TrainingToolkitTests
         Assert.Equal(0.5f, perStep.Rate(0, 100));
         var warm = new ConstantRate(0.4f).WithWarmup(4);                         // linear warm-up over 4 steps
         Assert.Equal(new[] { 0.1f, 0.2f, 0.3f, 0.4f, 0.4f }, Enumerable.Range(0, 5).Select(s => warm.Rate(0, s)));
+        var cos = new CosineDecay(0.5f, steps: 8, minimum: 0.1f);               // η_min + ½(η₀ − η_min)(1 + cos(π·t/8))
+        Assert.Equal(0.5f, cos.Rate(0, 0), 6);
+        Assert.Equal(0.3f, cos.Rate(0, 4), 6);                                    // half-way: the mean
+        Assert.Equal((float)(0.1 + 0.2 * (1 + Math.Cos(Math.PI / 8))), cos.Rate(0, 1), 6);
+        Assert.Equal(0.1f, cos.Rate(0, 8), 6);
+        Assert.Equal(0.1f, cos.Rate(3, 1000), 6);                                 // stays at the minimum
+        var gpt = new CosineDecay(1f, 10).WithWarmup(2);                          // warm-up, then cosine
+        Assert.Equal(0.5f, gpt.Rate(0, 0), 6);
+        Assert.Equal((float)(0.5 * (1 + Math.Cos(Math.PI / 10))), gpt.Rate(0, 1), 6);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new CosineDecay(1f, 0));
     }
 
     [Fact]

@@ -137,3 +137,97 @@ public sealed class TransformerTests
             }
     }
 }
+
+/// <summary>Incremental decoding with the KV cache: each appended token gives the logits <c>Predict</c> gives at that
+/// step, the cache's limits are errors that say what to do, and sampling follows its definition.</summary>
+public sealed class DecodingTests
+{
+    [Theory]
+    [InlineData(SimdWidth.Scalar)]
+    [InlineData(SimdWidth.V256)]
+    [InlineData(SimdWidth.V512)]
+    public void Each_appended_token_gives_the_logits_of_a_whole_forward(SimdWidth width)
+    {
+        if (!Simd.IsSupported(width)) return;
+        using var net = new GcGptBlock(4, 11) { Width = width };
+        const int T = 5, V = 7;
+        var rng = new Rng(2);
+        foreach (var t in net.Tensors.Where(t => !t.IsWeight))
+            for (int i = 0; i < t.Length; i++) net.Parameters[t.Offset + i] = (float)(rng.NextGaussian() * 0.3);
+        var tokens = Enumerable.Range(0, T).Select(_ => rng.NextInt(V)).ToArray();
+        var whole = new float[T * V];
+        net.Predict(tokens.Select(x => (float)x).ToArray(), whole);
+        Assert.Equal(T, net.ContextLength);
+        Assert.Equal(V, net.Vocabulary);
+        var logits = new float[V];
+        for (int step = 0; step < T; step++)
+        {
+            net.Append(tokens[step], logits);
+            Assert.Equal(step + 1, net.CachedTokens);
+            for (int v = 0; v < V; v++)
+                Assert.True(Math.Abs(logits[v] - whole[step * V + v]) <= 1e-5f * (1 + Math.Abs(whole[step * V + v])), $"step {step}, logit {v}: {logits[v]} vs {whole[step * V + v]}");
+        }
+        // Full: an error that says what to do; after ResetCache the same tokens give the same logits again.
+        var e = Assert.Throws<InvalidOperationException>(() => net.Append(0, logits));
+        Assert.Contains("ResetCache", e.Message);
+        net.ResetCache();
+        var again = new float[V];
+        net.Append(tokens[0], again);
+        Assert.Equal(whole.AsSpan(0, V).ToArray(), again.Select((x, i) => x).ToArray(), new Tolerance(1e-5f));
+        // Changed parameters make the cached keys and values stale.
+        net.Parameters[0] += 0.5f;
+        net.Step(new ModelGen.Training.Sgd(0f));
+        e = Assert.Throws<InvalidOperationException>(() => net.Append(1, logits));
+        Assert.Contains("parameters changed", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => { net.ResetCache(); net.Append(V, logits); });
+        Assert.Throws<ArgumentException>(() => net.Append(1, new float[V + 1]));
+    }
+
+    [Fact]
+    public void Appending_allocates_nothing()
+    {
+        using var net = new GcGptBlock(1, 5);
+        var logits = new float[7];
+        net.Append(1, logits);   // warm: the cache's workspace is made on first use
+        net.ResetCache();
+        net.Append(1, logits);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int t = 1; t < 5; t++) net.Append(t, logits);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void Sampling_follows_the_temperature_and_top_k()
+    {
+        float[] logits = { 1f, 3f, 2f, -1f, 3f - 1e-3f };
+        var rng = new Rng(8);
+        Assert.Equal(1, ModelGen.Text.Sampling.Sample(logits, 0f, 0, ref rng));   // greedy
+        Assert.Equal(1, ModelGen.Text.Sampling.Sample(logits, 1f, 1, ref rng));   // top-1
+        var counts = new int[logits.Length];
+        const int draws = 200_000;
+        for (int i = 0; i < draws; i++) counts[ModelGen.Text.Sampling.Sample(logits, 0.5f, 3, ref rng)]++;
+        Assert.Equal(0, counts[0] + counts[3]);   // outside the top 3
+        double z = new[] { 1, 2, 4 }.Sum(i => Math.Exp(logits[i] / 0.5));
+        foreach (int i in new[] { 1, 2, 4 })
+            Assert.True(Math.Abs(counts[i] / (double)draws - Math.Exp(logits[i] / 0.5) / z) < 0.005, $"token {i}: {counts[i] / (double)draws}");
+        Assert.Throws<ArgumentOutOfRangeException>(() => ModelGen.Text.Sampling.Sample(logits, -1f, 0, ref rng));
+    }
+
+    [Fact]
+    public void Generation_is_deterministic_for_a_seed_and_slides_past_the_context()
+    {
+        using var net = new GcGptBlock(1, 9);
+        var a = new int[12];
+        var b = new int[12];
+        ModelGen.Text.Sampling.Generate(net, new[] { 1, 2, 3 }, a, temperature: 1f, topK: 4, seed: 5);   // 3 + 12 > T = 5: slides
+        ModelGen.Text.Sampling.Generate(net, new[] { 1, 2, 3 }, b, temperature: 1f, topK: 4, seed: 5);
+        Assert.Equal(a, b);
+        Assert.All(a, x => Assert.InRange(x, 0, 6));
+    }
+}
+
+internal sealed class Tolerance(float tol) : System.Collections.Generic.IEqualityComparer<float>
+{
+    public bool Equals(float x, float y) => Math.Abs(x - y) <= tol * (1 + Math.Abs(y));
+    public int GetHashCode(float obj) => 0;
+}

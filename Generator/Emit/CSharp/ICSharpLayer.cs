@@ -53,6 +53,19 @@ internal interface ICSharpPack
     void Pack(CodeWriter cw, CSharpLayer c);
 }
 
+/// <summary>
+/// A kind that can compute one step of incremental decoding (a Transformer generating token by token): column <c>t</c>
+/// of its batch-1 output panel <c>[F, T]</c> from column t of its inputs (attention: from columns 0…t, the KV cache),
+/// in the body of <c>private void {Name}_Step(Workspace ws, int t, SimdWidth width)</c>.
+/// </summary>
+internal interface ICSharpDecodeStep
+{
+    /// <summary>Whether this layer, as declared, can run step by step (a dense layer only on a sequence).</summary>
+    bool CanStep(LayerPlan layer);
+
+    void Step(CodeWriter cw, CSharpLayer c);
+}
+
 /// <summary>A kind that folds into its producer for inference (<see cref="LayerKind.FoldsInto"/>): writes the statements
 /// that rebuild the producer's folded parameters (the producer's <c>folded</c> scratch) from both layers' tensors.</summary>
 internal interface ICSharpFold

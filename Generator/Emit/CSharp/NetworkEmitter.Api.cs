@@ -48,6 +48,62 @@ internal static partial class NetworkEmitter
 
     private static bool HasState(NetworkPlan p) => p.Layers.Any(l => l.Kind is ICSharpStateful);
 
+    /// <summary>A network that generates token by token with a KV cache: token ids in, an attention layer, a sequence
+    /// out, every layer able to compute one step (<see cref="ICSharpDecodeStep"/>).</summary>
+    internal static bool Decodable(NetworkPlan p) =>
+        p.InputShape.Rank == 1 && p.Layers[0].Kind is Layers.Embedding && p.Layers[p.Layers.Count - 1].OutShape.IsSequence &&
+        p.Layers.Any(l => l.Kind.ReadsEarlierSteps) && p.Layers.All(l => l.Kind is ICSharpDecodeStep s && s.CanStep(l));
+
+    /// <summary><c>IAutoregressive</c>: <c>Append</c> one token at a time, each step reusing the keys and values of the
+    /// earlier ones (kept in a workspace of its own, apart from <c>Forward</c>/<c>Predict</c>).</summary>
+    private static void EmitDecodeApi(CodeWriter cw, NetworkPlan p)
+    {
+        var last = p.Layers[p.Layers.Count - 1];
+        int steps = p.InputShape[0], vocabulary = last.OutShape[1], ids = ((Layers.EmbeddingOptions)p.Layers[0].Options).Vocabulary;
+        cw.Line($"/// <summary>The context: the most tokens the cache holds ({steps}).</summary>");
+        cw.Line(GeneratedCode);
+        cw.Line($"public int ContextLength => {steps};");
+        cw.Line($"/// <summary>Logits per step (the classes of the last layer, {vocabulary}).</summary>");
+        cw.Line(GeneratedCode);
+        cw.Line($"public int Vocabulary => {vocabulary};");
+        cw.Line("/// <summary>Tokens appended since the last <see cref=\"ResetCache\"/>.</summary>");
+        cw.Line(GeneratedCode);
+        cw.Line("public int CachedTokens => _cached;");
+        cw.Line("/// <summary>Empties the KV cache: the next <see cref=\"Append\"/> is step 0.</summary>");
+        cw.Line(GeneratedCode);
+        cw.Line("public void ResetCache() => _cached = 0;");
+        cw.Line();
+        cw.Line("/// <summary>Appends <paramref name=\"token\"/> at step <see cref=\"CachedTokens\"/> and writes the logits of the next token");
+        cw.Line("/// (what <c>Predict</c> gives at that step for the same tokens): each layer computes that one step, attention against");
+        cw.Line("/// the keys and values of the earlier steps, which stay cached. Allocates nothing. One thread at a time.</summary>");
+        cw.Line($"/// <exception cref=\"ArgumentOutOfRangeException\"><paramref name=\"token\"/> is not in [0, {ids}).</exception>");
+        cw.Line($"/// <exception cref=\"ArgumentException\"><paramref name=\"logits\"/> does not hold {vocabulary} floats.</exception>");
+        cw.Line($"/// <exception cref=\"InvalidOperationException\">The cache is full ({steps} tokens), the parameters changed since it was filled, or another thread is appending.</exception>");
+        cw.Line(GeneratedCode);
+        using (cw.Block("public void Append(int token, Span<float> logits)"))
+        {
+            cw.Line($"if ((uint)token >= {ids}u) throw new ArgumentOutOfRangeException(nameof(token), token, \"token ids are in [0, {ids})\");");
+            cw.Line($"if (logits.Length != {vocabulary}) throw new ArgumentException($\"logits holds {{logits.Length}} floats; a step has {vocabulary}\", nameof(logits));");
+            cw.Line($"if (_cached == {steps}) throw new InvalidOperationException(\"the cache holds {steps} tokens, the whole context: ResetCache, then append the tokens to keep\");");
+            cw.Line("if (global::System.Threading.Interlocked.Exchange(ref _decodeBusy, 1) != 0) throw new InvalidOperationException(\"another thread is appending to this model's cache\");");
+            using (cw.Block("try"))
+            {
+                cw.Line("if (_cached > 0 && _decodeVersion != _arena.Version) throw new InvalidOperationException(\"the parameters changed since the cache was filled: ResetCache and append the tokens again\");");
+                cw.Line("var ws = _decode ??= new Workspace(_layout);");
+                cw.Line("_decodeVersion = _arena.Version;");
+                cw.Line("int t = _cached;");
+                cw.Line($"ws.Ref({p.Buffers.Input} + t) = token;   // the input panel [1, {steps}]");
+                cw.Line("ws.Batch = 1; ws.N = 1; ws.Ld = 1; ws.Training = false;");
+                cw.Line("var width = _width;");
+                foreach (var l in p.Layers) cw.Line($"{GeneratedNames.StepMethod(l)}(ws, t, width);");
+                cw.Line($"for (int v = 0; v < {vocabulary}; v++) logits[v] = ws.Ref({p.Buffers.Layers[last.Index].Output} + (long)v * {steps} + t);");
+                cw.Line("_cached = t + 1;");
+            }
+            cw.Line("finally { global::System.Threading.Volatile.Write(ref _decodeBusy, 0); }");
+        }
+        cw.Line();
+    }
+
     /// <summary><c>Stateful</c> and <c>ResetStates</c>: streaming inference and truncated backpropagation through time.</summary>
     private static void EmitStateApi(CodeWriter cw, NetworkPlan p)
     {
@@ -263,6 +319,7 @@ internal static partial class NetworkEmitter
         }
         EmitGetActivation(cw, p, busy);
         EmitStateApi(cw, p);
+        if (Decodable(p)) EmitDecodeApi(cw, p);
         if (HasInputCheck(p))
         {
             cw.Line("/// <summary>The input's values that a layer cannot take (token ids that are not ids), named by sample and position.</summary>");
@@ -518,6 +575,12 @@ internal static partial class NetworkEmitter
             cw.Line(title + new string('─', System.Math.Max(4, 110 - title.Length)));
             foreach (var line in l.Kind.Math(l, p)) cw.Line("// " + line);
             foreach (var w in Width.All) { code.Forward(cw, ctx, w); cw.Line(); }
+            if (Decodable(p))
+            {
+                using (cw.Block($"private void {GeneratedNames.StepMethod(l)}(Workspace ws, int t, SimdWidth width)   // incremental decoding: column t of the batch-1 panels"))
+                    ((ICSharpDecodeStep)l.Kind).Step(cw, ctx);
+                cw.Line();
+            }
             if (p.Trainable)
                 foreach (var w in Width.All) { code.Backward(cw, ctx, w); cw.Line(); }
         }

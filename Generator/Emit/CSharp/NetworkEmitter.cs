@@ -20,7 +20,7 @@ internal static partial class NetworkEmitter
         var parts = new PartRegistry();
         var main = new CodeWriter();
         Header(main, p);
-        string ifaces = p.Trainable ? "global::ModelGen.ITrainableNetwork" : "global::ModelGen.INetwork";
+        string ifaces = (p.Trainable ? "global::ModelGen.ITrainableNetwork" : "global::ModelGen.INetwork") + (Decodable(p) ? ", global::ModelGen.IAutoregressive" : "");
         EmitClassDoc(main, p);
         using (main.Block($"partial class {p.ClassName} : {ifaces}"))
         {
@@ -148,6 +148,11 @@ internal static partial class NetworkEmitter
         cw.Line("private SimdWidth _width;");
         if (p.Trainable) cw.Line("private Rng _dropoutRng;   // the training-time random stream (dropout masks)");
         if (p.Layers.Any(l => l.Kind is ICSharpStateful)) cw.Line("private bool _stateful;   // recurrent layers carry their states from call to call");
+        if (Decodable(p))
+        {
+            cw.Line("private Workspace? _decode;   // incremental decoding: batch-1 panels [F, T] whose q/k/v columns are the KV cache");
+            cw.Line("private int _cached, _decodeVersion = -1, _decodeBusy;");
+        }
         if (p.Trainable) cw.Line("private readonly global::ModelGen.Training.OptimizerState _optimizerState = new();");
         if (p.Trainable && p.SparseTensors.Count > 0)
         {
@@ -332,7 +337,8 @@ internal static partial class NetworkEmitter
         }
         cw.Line("/// <summary>Frees the arena, the workspaces and the optimiser state. Not to be called while another thread uses the model.</summary>");
         cw.Line(GeneratedCode);
-        cw.Line(p.Trainable ? "public void Dispose() { _team?.Dispose(); _arena.Dispose(); _workspaces.Dispose(); _optimizerState.Dispose(); }" : "public void Dispose() { _team?.Dispose(); _arena.Dispose(); _workspaces.Dispose(); }");
+        string decode = Decodable(p) ? " _decode?.Dispose();" : "";
+        cw.Line(p.Trainable ? $"public void Dispose() {{ _team?.Dispose(); _arena.Dispose(); _workspaces.Dispose();{decode} _optimizerState.Dispose(); }}" : $"public void Dispose() {{ _team?.Dispose(); _arena.Dispose(); _workspaces.Dispose();{decode} }}");
         cw.Line();
     }
 }
