@@ -68,7 +68,8 @@ internal sealed class CausalSelfAttention : LayerKind, ICSharpLayer, ICSharpDeco
     }
 
     /// <summary>The floats of <c>MG.Attention.ScratchFloats(T, d, backward: true)</c> (the kernel checks it).</summary>
-    private static int Tiles(LayerPlan l) => 9 * T(l) * HeadDim(l) + T(l) + 2 * 64;
+    private static int Tiles(LayerPlan l) =>
+        System.Math.Max(System.Math.Max(4 * T(l) * HeadDim(l) + 64, 16 * (64 + HeadDim(l))), System.Math.Max(9 * T(l) * HeadDim(l) + T(l) + 2 * 64, 32 * T(l)));
     private static string Tiles(CSharpLayer c) => $"ws.Span({c.Scratch("attn")}, {Tiles(c.Layer)})";
 
     public void Forward(CodeWriter cw, CSharpLayer c, Width w)

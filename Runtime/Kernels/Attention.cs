@@ -25,14 +25,26 @@ public static class Attention
     /// <summary>Keys per tile of the online softmax.</summary>
     public const int KeyTile = 64;
 
-    /// <summary>Floats of scratch one call needs: the forward's tiles, or the backward's.</summary>
-    public static int ScratchFloats(int steps, int headDim, bool backward) => backward ? 9 * steps * headDim + steps + 2 * KeyTile : 4 * steps * headDim + KeyTile;
+    /// <summary>Floats of scratch one call needs: the forward's tiles, or (enough for both) the backward's.</summary>
+    public static int ScratchFloats(int steps, int headDim, bool backward)
+    {
+        int forward = Math.Max(4 * steps * headDim + KeyTile, 16 * (KeyTile + headDim));
+        return backward ? Math.Max(forward, Math.Max(9 * steps * headDim + steps + 2 * KeyTile, 32 * steps)) : forward;   // one scratch serves both
+    }
 
     /// <summary>The forward for samples <c>s0 … s1 − 1</c> (padding columns <c>n … ld − 1</c> of the output set to 0 by the
     /// part that owns sample 0).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(ref float qkv, int steps, int channels, int heads, int ld, int n, int s0, int s1, ref float o, ref float lse, Span<float> scratch, SimdWidth width)
     {
+        if (scratch.Length < ScratchFloats(steps, channels / heads, false)) throw new ArgumentException($"attention scratch holds {scratch.Length} floats, the forward needs {ScratchFloats(steps, channels / heads, false)}");
+        if (width == SimdWidth.V512 && (ld & 15) == 0 && (s0 & 15) == 0)
+        {
+            // The samples in the vector lanes: 16 columns at a time, read straight from the panels.
+            for (int b = s0; b < s1; b += 16) ForwardLanes512(ref qkv, steps, channels, heads, ld, b, ref o, ref lse, scratch);
+            if (s0 == 0) ClearPadding(ref o, channels, steps, ld, n);
+            return;
+        }
         int d = channels / heads, T = steps;
         if (scratch.Length < ScratchFloats(T, d, false)) throw new ArgumentException($"attention scratch holds {scratch.Length} floats, the forward needs {ScratchFloats(T, d, false)}");
         nint row = (nint)T * ld;
@@ -60,19 +72,16 @@ public static class Attention
                     var qt = q.Slice(t * d, d);
                     for (int u0 = 0; u0 <= t; u0 += KeyTile)
                     {
-                        int u1 = Math.Min(u0 + KeyTile, t + 1);
-                        Scores(qt, kT, T, u0, u1, p, width);
+                        int count = Math.Min(KeyTile, t + 1 - u0);
+                        Scores(qt, kT, T, u0, u0 + count, p, width);
                         float mt = m;
-                        for (int u = 0; u < u1 - u0; u++) mt = MathF.Max(mt, p[u]);
+                        for (int u = 0; u < count; u++) mt = MathF.Max(mt, p[u]);
                         float rescale = MathF.Exp(m - mt);   // 0 on the first tile (m = −∞)
-                        l *= rescale;
-                        VectorOps.Scale(acc, rescale, width);
-                        for (int u = 0; u < u1 - u0; u++)
-                        {
-                            float e = MathF.Exp(p[u] - mt);
-                            l += e;
-                            VectorOps.Axpy(e, v.Slice((u0 + u) * d, d), acc, width);
-                        }
+                        l = l * rescale + ExpShifted(p.Slice(0, count), mt, width);
+                        if (rescale != 1f) VectorOps.Scale(acc, rescale, width);
+                        ref float vr = ref Mem.Add(ref MemoryMarshal.GetReference(v), (nint)u0 * d);
+                        ref float ar = ref MemoryMarshal.GetReference(acc);
+                        WeightedRows(ref ar, ref vr, ref MemoryMarshal.GetReference(p), 1f, count, d, width);   // acc += Σ p_u·v_u
                         m = mt;
                     }
                     float inv = 1f / l;
@@ -84,33 +93,109 @@ public static class Attention
         if (s0 == 0) ClearPadding(ref o, channels, T, ld, n);
     }
 
-    /// <summary><c>p[u − u0] = q_t·k_u</c> for keys <c>u0 … u1 − 1</c>, q already scaled; kT is <c>[d, T]</c>.</summary>
+    /// <summary><c>p[u − u0] = q_t·k_u</c> for keys <c>u0 … u1 − 1</c>, q already scaled; kT is <c>[d, T]</c>. Four blocks of
+    /// keys at a time, so four independent chains of multiply-adds run in parallel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Scores(ReadOnlySpan<float> qt, ReadOnlySpan<float> kT, int T, int u0, int u1, Span<float> p, SimdWidth width)
     {
         int d = qt.Length, u = u0;
         ref float k = ref MemoryMarshal.GetReference(kT);
+        ref float q = ref MemoryMarshal.GetReference(qt);
         ref float ps = ref MemoryMarshal.GetReference(p);
         if (width == SimdWidth.V512)
+        {
+            for (; u + 64 <= u1; u += 64)
+            {
+                Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                for (int j = 0; j < d; j++)
+                {
+                    var qj = Vector512.Create(Mem.Add(ref q, j));
+                    ref float kj = ref Mem.Add(ref k, (nint)j * T + u);
+                    a0 = Vector512.FusedMultiplyAdd(qj, Mem.Load512(ref kj, 0), a0);
+                    a1 = Vector512.FusedMultiplyAdd(qj, Mem.Load512(ref kj, 16), a1);
+                    a2 = Vector512.FusedMultiplyAdd(qj, Mem.Load512(ref kj, 32), a2);
+                    a3 = Vector512.FusedMultiplyAdd(qj, Mem.Load512(ref kj, 48), a3);
+                }
+                ref float o = ref Mem.Add(ref ps, u - u0);
+                a0.StoreAt(ref o, 0); a1.StoreAt(ref o, 16); a2.StoreAt(ref o, 32); a3.StoreAt(ref o, 48);
+            }
             for (; u + 16 <= u1; u += 16)
             {
                 var a = Vector512<float>.Zero;
-                for (int j = 0; j < d; j++) a = Vector512.FusedMultiplyAdd(Vector512.Create(qt[j]), Mem.Load512(ref Mem.Add(ref k, (nint)j * T + u)), a);
+                for (int j = 0; j < d; j++) a = Vector512.FusedMultiplyAdd(Vector512.Create(Mem.Add(ref q, j)), Mem.Load512(ref Mem.Add(ref k, (nint)j * T + u)), a);
                 a.StoreAt(ref Mem.Add(ref ps, u - u0));
             }
+        }
         else if (width == SimdWidth.V256)
+        {
+            for (; u + 32 <= u1; u += 32)
+            {
+                Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                for (int j = 0; j < d; j++)
+                {
+                    var qj = Vector256.Create(Mem.Add(ref q, j));
+                    ref float kj = ref Mem.Add(ref k, (nint)j * T + u);
+                    a0 = Vector256.FusedMultiplyAdd(qj, Mem.Load256(ref kj, 0), a0);
+                    a1 = Vector256.FusedMultiplyAdd(qj, Mem.Load256(ref kj, 8), a1);
+                    a2 = Vector256.FusedMultiplyAdd(qj, Mem.Load256(ref kj, 16), a2);
+                    a3 = Vector256.FusedMultiplyAdd(qj, Mem.Load256(ref kj, 24), a3);
+                }
+                ref float o = ref Mem.Add(ref ps, u - u0);
+                a0.StoreAt(ref o, 0); a1.StoreAt(ref o, 8); a2.StoreAt(ref o, 16); a3.StoreAt(ref o, 24);
+            }
             for (; u + 8 <= u1; u += 8)
             {
                 var a = Vector256<float>.Zero;
-                for (int j = 0; j < d; j++) a = Vector256.FusedMultiplyAdd(Vector256.Create(qt[j]), Mem.Load256(ref Mem.Add(ref k, (nint)j * T + u)), a);
+                for (int j = 0; j < d; j++) a = Vector256.FusedMultiplyAdd(Vector256.Create(Mem.Add(ref q, j)), Mem.Load256(ref Mem.Add(ref k, (nint)j * T + u)), a);
                 a.StoreAt(ref Mem.Add(ref ps, u - u0));
             }
+        }
         for (; u < u1; u++)
         {
             float a = 0f;
-            for (int j = 0; j < d; j++) a = MathF.FusedMultiplyAdd(qt[j], Mem.Add(ref k, (nint)j * T + u), a);
+            for (int j = 0; j < d; j++) a = MathF.FusedMultiplyAdd(Mem.Add(ref q, j), Mem.Add(ref k, (nint)j * T + u), a);
             Mem.Add(ref ps, u - u0) = a;
         }
+    }
+
+    /// <summary><c>acc[0 … d) += a·Σ_u c_u·rows[u]</c> over <paramref name="count"/> rows of d: the weighted sum of values
+    /// (forward) or of keys (dq). With 512-bit vectors and d a multiple of 16 up to 64 the sums stay in registers, two
+    /// rows at a time in separate accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WeightedRows(ref float acc, ref float rows, ref float c, float a, int count, int d, SimdWidth width)
+    {
+        if (width == SimdWidth.V512 && (d & 15) == 0 && d <= 64)
+        {
+            Vector512<float> x0 = default, x1 = default, x2 = default, x3 = default, y0 = default, y1 = default, y2 = default, y3 = default;
+            int u = 0;
+            for (; u + 2 <= count; u += 2)
+            {
+                var c0 = Vector512.Create(Mem.Add(ref c, u) * a);
+                var c1 = Vector512.Create(Mem.Add(ref c, u + 1) * a);
+                ref float r0 = ref Mem.Add(ref rows, (nint)u * d);
+                ref float r1 = ref Mem.Add(ref rows, (nint)(u + 1) * d);
+                x0 = Vector512.FusedMultiplyAdd(c0, Mem.Load512(ref r0, 0), x0);
+                y0 = Vector512.FusedMultiplyAdd(c1, Mem.Load512(ref r1, 0), y0);
+                if (d > 16) { x1 = Vector512.FusedMultiplyAdd(c0, Mem.Load512(ref r0, 16), x1); y1 = Vector512.FusedMultiplyAdd(c1, Mem.Load512(ref r1, 16), y1); }
+                if (d > 32) { x2 = Vector512.FusedMultiplyAdd(c0, Mem.Load512(ref r0, 32), x2); y2 = Vector512.FusedMultiplyAdd(c1, Mem.Load512(ref r1, 32), y2); }
+                if (d > 48) { x3 = Vector512.FusedMultiplyAdd(c0, Mem.Load512(ref r0, 48), x3); y3 = Vector512.FusedMultiplyAdd(c1, Mem.Load512(ref r1, 48), y3); }
+            }
+            if (u < count)
+            {
+                var c0 = Vector512.Create(Mem.Add(ref c, u) * a);
+                ref float r0 = ref Mem.Add(ref rows, (nint)u * d);
+                x0 = Vector512.FusedMultiplyAdd(c0, Mem.Load512(ref r0, 0), x0);
+                if (d > 16) x1 = Vector512.FusedMultiplyAdd(c0, Mem.Load512(ref r0, 16), x1);
+                if (d > 32) x2 = Vector512.FusedMultiplyAdd(c0, Mem.Load512(ref r0, 32), x2);
+                if (d > 48) x3 = Vector512.FusedMultiplyAdd(c0, Mem.Load512(ref r0, 48), x3);
+            }
+            (Mem.Load512(ref acc, 0) + x0 + y0).StoreAt(ref acc, 0);
+            if (d > 16) (Mem.Load512(ref acc, 16) + x1 + y1).StoreAt(ref acc, 16);
+            if (d > 32) (Mem.Load512(ref acc, 32) + x2 + y2).StoreAt(ref acc, 32);
+            if (d > 48) (Mem.Load512(ref acc, 48) + x3 + y3).StoreAt(ref acc, 48);
+            return;
+        }
+        for (int u = 0; u < count; u++) RowAxpy(Mem.Add(ref c, u) * a, ref Mem.Add(ref rows, (nint)u * d), ref acc, d, width);
     }
 
     /// <summary>The backward for samples <c>s0 … s1 − 1 &lt; batch</c>: <c>dqkv</c> (stored, not added) from <c>do</c>, the
@@ -119,6 +204,13 @@ public static class Attention
     public static void Backward(ref float qkv, ref float o, ref float lse, ref float dout, int steps, int channels, int heads, int ld, int batch, int s0, int s1,
         ref float dqkv, Span<float> scratch, SimdWidth width)
     {
+        if (scratch.Length < ScratchFloats(steps, channels / heads, true)) throw new ArgumentException($"attention scratch holds {scratch.Length} floats, the backward needs {ScratchFloats(steps, channels / heads, true)}");
+        if (width == SimdWidth.V512 && (ld & 15) == 0 && (s0 & 15) == 0)
+        {
+            for (int b = s0; b < s1; b += 16) BackwardLanes512(ref qkv, ref o, ref lse, ref dout, steps, channels, heads, ld, b, ref dqkv, scratch);
+            if (s0 == 0) ClearPadding(ref dqkv, 3 * channels, steps, ld, batch);
+            return;
+        }
         int d = channels / heads, T = steps, td = T * d;
         if (scratch.Length < ScratchFloats(T, d, true)) throw new ArgumentException($"attention scratch holds {scratch.Length} floats, the backward needs {ScratchFloats(T, d, true)}");
         nint row = (nint)T * ld;
@@ -166,18 +258,26 @@ public static class Attention
                     var dqt = dq.Slice(t * d, d);
                     for (int u0 = 0; u0 <= t; u0 += KeyTile)
                     {
-                        int u1 = Math.Min(u0 + KeyTile, t + 1);
-                        Scores(qt, kT, T, u0, u1, p, width);    // q_t·k_u/√d
-                        Scores(gt, vT, T, u0, u1, dp, width);   // do_t·v_u
-                        for (int u = 0; u < u1 - u0; u++)
+                        int count = Math.Min(KeyTile, t + 1 - u0);
+                        Scores(qt, kT, T, u0, u0 + count, p, width);    // q_t·k_u/√d
+                        Scores(gt, vT, T, u0, u0 + count, dp, width);   // do_t·v_u
+                        ExpShifted(p.Slice(0, count), l, width);        // p_u = e^(s_u − lse_t)
+                        float dt = dD[t];
+                        ref float kr = ref Mem.Add(ref MemoryMarshal.GetReference(k), (nint)u0 * d);
+                        ref float dkr = ref Mem.Add(ref MemoryMarshal.GetReference(dk), (nint)u0 * d);
+                        ref float dvr = ref Mem.Add(ref MemoryMarshal.GetReference(dv), (nint)u0 * d);
+                        ref float dqr = ref MemoryMarshal.GetReference(dqt);
+                        ref float qr = ref MemoryMarshal.GetReference(qt);
+                        ref float gr = ref MemoryMarshal.GetReference(gt);
+                        for (int u = 0; u < count; u++)
                         {
-                            float pu = MathF.Exp(p[u] - l);
-                            float ds = pu * (dp[u] - dD[t]);
-                            int key = u0 + u;
-                            VectorOps.Axpy(ds * scale, k.Slice(key * d, d), dqt, width);
-                            VectorOps.Axpy(ds, qt, dk.Slice(key * d, d), width);   // qt carries the 1/√d already
-                            VectorOps.Axpy(pu, gt, dv.Slice(key * d, d), width);
+                            float pu = p[u], ds = pu * (dp[u] - dt);
+                            dp[u] = ds;
+                            nint at = (nint)u * d;
+                            RowAxpy(ds, ref qr, ref Mem.Add(ref dkr, at), d, width);            // dk_u += ds·q_t/√d (q_t scaled)
+                            RowAxpy(pu, ref gr, ref Mem.Add(ref dvr, at), d, width);            // dv_u += p_u·do_t
                         }
+                        WeightedRows(ref dqr, ref kr, ref MemoryMarshal.GetReference(dp), scale, count, d, width);   // dq_t += Σ ds_u·k_u/√d
                     }
                 }
                 for (int t = 0; t < T; t++)
@@ -192,6 +292,247 @@ public static class Attention
                 }
             }
         if (s0 == 0) ClearPadding(ref dqkv, 3 * channels, T, ld, batch);
+    }
+
+    /// <summary>
+    /// The forward for the 16 samples of columns <c>b … b + 15</c>, each lane one sample: every multiply-add does 16
+    /// samples' work and the q, k, v rows are read from the panel as they are (no copies). Per head and query, keys in
+    /// tiles of <see cref="KeyTile"/>: scores four keys at a time (independent chains), the online softmax per lane.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ForwardLanes512(ref float qkv, int T, int channels, int heads, int ld, int b, ref float o, ref float lse, Span<float> scratch)
+    {
+        int d = channels / heads;
+        nint row = (nint)T * ld;
+        var scale = Vector512.Create(1f / MathF.Sqrt(d));
+        ref float sc = ref MemoryMarshal.GetReference(scratch);      // scores of a tile [KeyTile][16]
+        ref float acc = ref Mem.Add(ref sc, KeyTile * 16);           // the output sums [d][16]
+        for (int h = 0; h < heads; h++)
+        {
+            ref float qh = ref Mem.Add(ref qkv, (nint)h * d * row + b);
+            ref float kh = ref Mem.Add(ref qkv, (nint)(channels + h * d) * row + b);
+            ref float vh = ref Mem.Add(ref qkv, (nint)(2 * channels + h * d) * row + b);
+            for (int t = 0; t < T; t++)
+            {
+                ref float qt = ref Mem.Add(ref qh, (nint)t * ld);
+                var m = Vector512.Create(float.NegativeInfinity);
+                var l = Vector512<float>.Zero;
+                for (int j = 0; j < d; j++) Vector512<float>.Zero.StoreAt(ref acc, (nuint)(j * 16));
+                for (int u0 = 0; u0 <= t; u0 += KeyTile)
+                {
+                    int count = Math.Min(KeyTile, t + 1 - u0);
+                    var mt = m;
+                    int u = 0;
+                    for (; u + 4 <= count; u += 4)
+                    {
+                        ref float k0 = ref Mem.Add(ref kh, (nint)(u0 + u) * ld);
+                        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                        for (int j = 0; j < d; j++)
+                        {
+                            var qj = Mem.Load512(ref qt, (nuint)(j * row));
+                            ref float kj = ref Mem.Add(ref k0, (nint)j * row);
+                            a0 = Vector512.FusedMultiplyAdd(qj, Mem.Load512(ref kj, 0), a0);
+                            a1 = Vector512.FusedMultiplyAdd(qj, Mem.Load512(ref kj, (nuint)ld), a1);
+                            a2 = Vector512.FusedMultiplyAdd(qj, Mem.Load512(ref kj, (nuint)(2 * ld)), a2);
+                            a3 = Vector512.FusedMultiplyAdd(qj, Mem.Load512(ref kj, (nuint)(3 * ld)), a3);
+                        }
+                        a0 *= scale; a1 *= scale; a2 *= scale; a3 *= scale;
+                        mt = Vector512.Max(mt, Vector512.Max(Vector512.Max(a0, a1), Vector512.Max(a2, a3)));
+                        a0.StoreAt(ref sc, (nuint)(u * 16)); a1.StoreAt(ref sc, (nuint)(u * 16 + 16));
+                        a2.StoreAt(ref sc, (nuint)(u * 16 + 32)); a3.StoreAt(ref sc, (nuint)(u * 16 + 48));
+                    }
+                    for (; u < count; u++)
+                    {
+                        ref float k0 = ref Mem.Add(ref kh, (nint)(u0 + u) * ld);
+                        var a = Vector512<float>.Zero;
+                        for (int j = 0; j < d; j++) a = Vector512.FusedMultiplyAdd(Mem.Load512(ref qt, (nuint)(j * row)), Mem.Load512(ref k0, (nuint)(j * row)), a);
+                        a *= scale;
+                        mt = Vector512.Max(mt, a);
+                        a.StoreAt(ref sc, (nuint)(u * 16));
+                    }
+                    var rescale = Vector512.Exp(m - mt);   // 0 on the first tile (m = −∞)
+                    l *= rescale;
+                    for (u = 0; u < count; u++)
+                    {
+                        var e = Vector512.Exp(Mem.Load512(ref sc, (nuint)(u * 16)) - mt);
+                        e.StoreAt(ref sc, (nuint)(u * 16));
+                        l += e;
+                    }
+                    for (int j = 0; j < d; j++)
+                    {
+                        ref float vj = ref Mem.Add(ref vh, (nint)j * row + (nint)u0 * ld);
+                        var x0 = Mem.Load512(ref acc, (nuint)(j * 16)) * rescale;
+                        var x1 = Vector512<float>.Zero;
+                        u = 0;
+                        for (; u + 2 <= count; u += 2)
+                        {
+                            x0 = Vector512.FusedMultiplyAdd(Mem.Load512(ref sc, (nuint)(u * 16)), Mem.Load512(ref vj, (nuint)(u * ld)), x0);
+                            x1 = Vector512.FusedMultiplyAdd(Mem.Load512(ref sc, (nuint)(u * 16 + 16)), Mem.Load512(ref vj, (nuint)((u + 1) * ld)), x1);
+                        }
+                        if (u < count) x0 = Vector512.FusedMultiplyAdd(Mem.Load512(ref sc, (nuint)(u * 16)), Mem.Load512(ref vj, (nuint)(u * ld)), x0);
+                        (x0 + x1).StoreAt(ref acc, (nuint)(j * 16));
+                    }
+                    m = mt;
+                }
+                var inv = Vector512<float>.One / l;
+                ref float ot = ref Mem.Add(ref o, (nint)h * d * row + (nint)t * ld + b);
+                for (int j = 0; j < d; j++) (Mem.Load512(ref acc, (nuint)(j * 16)) * inv).StoreAt(ref ot, (nuint)(j * row));
+                (m + Vector512.Log(l)).StoreAt(ref Mem.Add(ref lse, ((nint)h * T + t) * ld + b));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The backward for the 16 samples of columns <c>b … b + 15</c> in the vector lanes: per head and query, the keys'
+    /// probabilities recomputed from lse, then dq accumulated over the keys and dk, dv over the queries, straight into
+    /// the dqkv panel (zeroed here first for the head).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BackwardLanes512(ref float qkv, ref float o, ref float lse, ref float dout, int T, int channels, int heads, int ld, int b, ref float dqkv, Span<float> scratch)
+    {
+        int d = channels / heads;
+        nint row = (nint)T * ld;
+        float sc1 = 1f / MathF.Sqrt(d);
+        var scale = Vector512.Create(sc1);
+        ref float ds = ref MemoryMarshal.GetReference(scratch);      // ds of the keys 0…t [T][16]
+        ref float pp = ref Mem.Add(ref ds, (nint)T * 16);             // p of the keys 0…t [T][16]
+        for (int h = 0; h < heads; h++)
+        {
+            ref float qh = ref Mem.Add(ref qkv, (nint)h * d * row + b);
+            ref float kh = ref Mem.Add(ref qkv, (nint)(channels + h * d) * row + b);
+            ref float vh = ref Mem.Add(ref qkv, (nint)(2 * channels + h * d) * row + b);
+            ref float oh = ref Mem.Add(ref o, (nint)h * d * row + b);
+            ref float gh = ref Mem.Add(ref dout, (nint)h * d * row + b);
+            ref float dqh = ref Mem.Add(ref dqkv, (nint)h * d * row + b);
+            ref float dkh = ref Mem.Add(ref dqkv, (nint)(channels + h * d) * row + b);
+            ref float dvh = ref Mem.Add(ref dqkv, (nint)(2 * channels + h * d) * row + b);
+            for (int j = 0; j < d; j++)
+                for (int t = 0; t < T; t++)
+                {
+                    Vector512<float>.Zero.StoreAt(ref dkh, (nuint)(j * row + t * ld));
+                    Vector512<float>.Zero.StoreAt(ref dvh, (nuint)(j * row + t * ld));
+                }
+            for (int t = 0; t < T; t++)
+            {
+                ref float qt = ref Mem.Add(ref qh, (nint)t * ld);
+                ref float gt = ref Mem.Add(ref gh, (nint)t * ld);
+                var dt = Vector512<float>.Zero;   // D_t = do_t·o_t
+                for (int j = 0; j < d; j++) dt = Vector512.FusedMultiplyAdd(Mem.Load512(ref gt, (nuint)(j * row)), Mem.Load512(ref oh, (nuint)(j * row + t * ld)), dt);
+                var lt = Mem.Load512(ref lse, (nuint)((h * T + t) * ld + b));
+                // p_u = e^(q_t·k_u/√d − lse_t), ds_u = p_u·(do_t·v_u − D_t), two keys at a time.
+                int u = 0;
+                for (; u + 2 <= t + 1; u += 2)
+                {
+                    ref float k0 = ref Mem.Add(ref kh, (nint)u * ld);
+                    ref float v0 = ref Mem.Add(ref vh, (nint)u * ld);
+                    Vector512<float> s0 = default, s1 = default, e0 = default, e1 = default;
+                    for (int j = 0; j < d; j++)
+                    {
+                        var qj = Mem.Load512(ref qt, (nuint)(j * row));
+                        var gj = Mem.Load512(ref gt, (nuint)(j * row));
+                        s0 = Vector512.FusedMultiplyAdd(qj, Mem.Load512(ref k0, (nuint)(j * row)), s0);
+                        s1 = Vector512.FusedMultiplyAdd(qj, Mem.Load512(ref k0, (nuint)(j * row + ld)), s1);
+                        e0 = Vector512.FusedMultiplyAdd(gj, Mem.Load512(ref v0, (nuint)(j * row)), e0);
+                        e1 = Vector512.FusedMultiplyAdd(gj, Mem.Load512(ref v0, (nuint)(j * row + ld)), e1);
+                    }
+                    var p0 = Vector512.Exp(s0 * scale - lt);
+                    var p1 = Vector512.Exp(s1 * scale - lt);
+                    p0.StoreAt(ref pp, (nuint)(u * 16)); p1.StoreAt(ref pp, (nuint)(u * 16 + 16));
+                    (p0 * (e0 - dt)).StoreAt(ref ds, (nuint)(u * 16)); (p1 * (e1 - dt)).StoreAt(ref ds, (nuint)(u * 16 + 16));
+                }
+                for (; u <= t; u++)
+                {
+                    ref float k0 = ref Mem.Add(ref kh, (nint)u * ld);
+                    ref float v0 = ref Mem.Add(ref vh, (nint)u * ld);
+                    Vector512<float> s0 = default, e0 = default;
+                    for (int j = 0; j < d; j++)
+                    {
+                        s0 = Vector512.FusedMultiplyAdd(Mem.Load512(ref qt, (nuint)(j * row)), Mem.Load512(ref k0, (nuint)(j * row)), s0);
+                        e0 = Vector512.FusedMultiplyAdd(Mem.Load512(ref gt, (nuint)(j * row)), Mem.Load512(ref v0, (nuint)(j * row)), e0);
+                    }
+                    var p0 = Vector512.Exp(s0 * scale - lt);
+                    p0.StoreAt(ref pp, (nuint)(u * 16));
+                    (p0 * (e0 - dt)).StoreAt(ref ds, (nuint)(u * 16));
+                }
+                // dq_t = Σ_u ds_u·k_u/√d;  dk_u += ds_u·q_t/√d;  dv_u += p_u·do_t.
+                for (int j = 0; j < d; j++)
+                {
+                    ref float kj = ref Mem.Add(ref kh, (nint)j * row);
+                    ref float dkj = ref Mem.Add(ref dkh, (nint)j * row);
+                    ref float dvj = ref Mem.Add(ref dvh, (nint)j * row);
+                    var qj = Mem.Load512(ref qt, (nuint)(j * row)) * scale;
+                    var gj = Mem.Load512(ref gt, (nuint)(j * row));
+                    Vector512<float> x0 = default, x1 = default;
+                    u = 0;
+                    for (; u + 2 <= t + 1; u += 2)
+                    {
+                        var d0 = Mem.Load512(ref ds, (nuint)(u * 16));
+                        var d1 = Mem.Load512(ref ds, (nuint)(u * 16 + 16));
+                        x0 = Vector512.FusedMultiplyAdd(d0, Mem.Load512(ref kj, (nuint)(u * ld)), x0);
+                        x1 = Vector512.FusedMultiplyAdd(d1, Mem.Load512(ref kj, (nuint)((u + 1) * ld)), x1);
+                        Vector512.FusedMultiplyAdd(d0, qj, Mem.Load512(ref dkj, (nuint)(u * ld))).StoreAt(ref dkj, (nuint)(u * ld));
+                        Vector512.FusedMultiplyAdd(d1, qj, Mem.Load512(ref dkj, (nuint)((u + 1) * ld))).StoreAt(ref dkj, (nuint)((u + 1) * ld));
+                        Vector512.FusedMultiplyAdd(Mem.Load512(ref pp, (nuint)(u * 16)), gj, Mem.Load512(ref dvj, (nuint)(u * ld))).StoreAt(ref dvj, (nuint)(u * ld));
+                        Vector512.FusedMultiplyAdd(Mem.Load512(ref pp, (nuint)(u * 16 + 16)), gj, Mem.Load512(ref dvj, (nuint)((u + 1) * ld))).StoreAt(ref dvj, (nuint)((u + 1) * ld));
+                    }
+                    if (u <= t)
+                    {
+                        var d0 = Mem.Load512(ref ds, (nuint)(u * 16));
+                        x0 = Vector512.FusedMultiplyAdd(d0, Mem.Load512(ref kj, (nuint)(u * ld)), x0);
+                        Vector512.FusedMultiplyAdd(d0, qj, Mem.Load512(ref dkj, (nuint)(u * ld))).StoreAt(ref dkj, (nuint)(u * ld));
+                        Vector512.FusedMultiplyAdd(Mem.Load512(ref pp, (nuint)(u * 16)), gj, Mem.Load512(ref dvj, (nuint)(u * ld))).StoreAt(ref dvj, (nuint)(u * ld));
+                    }
+                    ((x0 + x1) * scale).StoreAt(ref dqh, (nuint)(j * row + t * ld));
+                }
+            }
+        }
+    }
+
+    /// <summary><c>x_i = e^(x_i − shift)</c> in place; returns <c>Σ x_i</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float ExpShifted(Span<float> x, float shift, SimdWidth width)
+    {
+        int n = x.Length, i = 0;
+        ref float a = ref MemoryMarshal.GetReference(x);
+        float sum = 0f;
+        if (width == SimdWidth.V512)
+        {
+            var acc = Vector512<float>.Zero;
+            for (var sh = Vector512.Create(shift); i + 16 <= n; i += 16)
+            {
+                var e = Vector512.Exp(Mem.Load512(ref a, (nuint)i) - sh);
+                e.StoreAt(ref a, (nuint)i);
+                acc += e;
+            }
+            sum = Vector512.Sum(acc);
+        }
+        else if (width == SimdWidth.V256)
+        {
+            var acc = Vector256<float>.Zero;
+            for (var sh = Vector256.Create(shift); i + 8 <= n; i += 8)
+            {
+                var e = Vector256.Exp(Mem.Load256(ref a, (nuint)i) - sh);
+                e.StoreAt(ref a, (nuint)i);
+                acc += e;
+            }
+            sum = Vector256.Sum(acc);
+        }
+        for (; i < n; i++) { float e = MathF.Exp(Mem.Add(ref a, i) - shift); Mem.Add(ref a, i) = e; sum += e; }
+        return sum;
+    }
+
+    /// <summary><c>y[0 … d) += a·x[0 … d)</c>, inlined into the loops over keys.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowAxpy(float a, ref float x, ref float y, int d, SimdWidth width)
+    {
+        int j = 0;
+        if (width == SimdWidth.V512)
+            for (var k = Vector512.Create(a); j + 16 <= d; j += 16)
+                Vector512.FusedMultiplyAdd(k, Mem.Load512(ref x, (nuint)j), Mem.Load512(ref y, (nuint)j)).StoreAt(ref y, (nuint)j);
+        else if (width == SimdWidth.V256)
+            for (var k = Vector256.Create(a); j + 8 <= d; j += 8)
+                Vector256.FusedMultiplyAdd(k, Mem.Load256(ref x, (nuint)j), Mem.Load256(ref y, (nuint)j)).StoreAt(ref y, (nuint)j);
+        for (; j < d; j++) Mem.Add(ref y, j) = MathF.FusedMultiplyAdd(a, Mem.Add(ref x, j), Mem.Add(ref y, j));
     }
 
     /// <summary>Zeros columns <c>t·ld + s</c>, <c>s ≥ n</c>, of a <c>[rows, T·ld]</c> panel.</summary>
