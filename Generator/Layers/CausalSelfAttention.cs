@@ -70,21 +70,20 @@ internal sealed class CausalSelfAttention : LayerKind, ICSharpLayer, ICSharpDeco
     /// <summary>The floats of <c>MG.Attention.ScratchFloats(T, d, backward: true)</c> (the kernel checks it).</summary>
     private static int Tiles(LayerPlan l) =>
         System.Math.Max(System.Math.Max(4 * T(l) * HeadDim(l) + 64, 16 * (64 + HeadDim(l))), System.Math.Max(9 * T(l) * HeadDim(l) + T(l) + 2 * 64, 32 * T(l)));
-    private static string Tiles(CSharpLayer c) => $"ws.Span({c.Scratch("attn")}, {Tiles(c.Layer)})";
+    private static string Tiles(CSharpLayer c, string workspace = "ws") => $"{workspace}.Span({c.Scratch("attn")}, {Tiles(c.Layer)})";
 
     public void Forward(CodeWriter cw, CSharpLayer c, Width w)
     {
         var l = c.Layer;
         using (c.ForwardMethod(cw, w))
-            cw.Line($"MG.Attention.Forward(ref ws.Ref({c.Input}), {T(l)}, {C(l)}, {Heads(l)}, ld, n, 0, n, ref ws.Ref({c.Output}), ref ws.Ref({c.Scratch("lse")}), {Tiles(c)}, {w.Enum});");
-    }
-
-    public bool CanStep(LayerPlan l) => true;
-
-    public void Step(CodeWriter cw, CSharpLayer c)
-    {
-        var l = c.Layer;
-        cw.Line($"MG.Decode.Attention(ref ws.Ref({c.Input}), {T(l)}, {C(l)}, {Heads(l)}, t, ref ws.Ref({c.Output}), ws.Span({c.Scratch("attn")}, {T(l)}), width);   // q of step t against the cached k, v of steps 0…t");
+            c.RunParts(cw, w, "Forward", CSharpLayer.ParallelUnits(Heads(l).ToString(), "n", l.Flops), "heads");
+        cw.Line();
+        using (c.PartMethod(cw, w, "Forward"))
+        {
+            cw.Line("int n = ws.N, ld = ws.Ld;");
+            cw.Line($"ThreadTeam.Split({Heads(l)}, 1, part, parts, out int h0, out int h1);   // this part's heads");
+            cw.Line($"MG.Attention.Forward(ref ws.Ref({c.Input}), {T(l)}, {C(l)}, {Heads(l)}, ld, n, h0, h1, ref ws.Ref({c.Output}), ref ws.Ref({c.Scratch("lse")}), {Tiles(c, "ts")}, {w.Enum});");
+        }
     }
 
     public void Backward(CodeWriter cw, CSharpLayer c, Width w)
@@ -94,8 +93,24 @@ internal sealed class CausalSelfAttention : LayerKind, ICSharpLayer, ICSharpDeco
         {
             if (c.InputGrad is null) { cw.Line("// no parameters and no gradient flows further down"); return; }
             using var guard = c.InputGradGuard(cw);
-            cw.Line($"MG.Attention.Backward(ref ws.Ref({c.Input}), ref ws.Ref({c.Output}), ref ws.Ref({c.Scratch("lse")}), ref ws.Ref({c.OutputGrad}), {T(l)}, {C(l)}, {Heads(l)}, ld, batch, 0, batch,");
-            cw.Line($"    ref ws.Ref({c.InputGrad}), {Tiles(c)}, {w.Enum});   // dqkv stored");
+            c.RunParts(cw, w, "Backward", CSharpLayer.ParallelUnits(Heads(l).ToString(), "batch", 3 * l.Flops), "heads");
         }
+        if (c.InputGrad is null) return;
+        cw.Line();
+        using (c.PartMethod(cw, w, "Backward"))
+        {
+            cw.Line("int batch = ws.Batch, ld = ws.Ld;");
+            cw.Line($"ThreadTeam.Split({Heads(l)}, 1, part, parts, out int h0, out int h1);   // this part's heads");
+            cw.Line($"MG.Attention.Backward(ref ws.Ref({c.Input}), ref ws.Ref({c.Output}), ref ws.Ref({c.Scratch("lse")}), ref ws.Ref({c.OutputGrad}), {T(l)}, {C(l)}, {Heads(l)}, ld, batch, h0, h1,");
+            cw.Line($"    ref ws.Ref({c.InputGrad}), {Tiles(c, "ts")}, {w.Enum});   // dqkv stored");
+        }
+    }
+
+    public bool CanStep(LayerPlan l) => true;
+
+    public void Step(CodeWriter cw, CSharpLayer c)
+    {
+        var l = c.Layer;
+        cw.Line($"MG.Decode.Attention(ref ws.Ref({c.Input}), {T(l)}, {C(l)}, {Heads(l)}, t, ref ws.Ref({c.Output}), ws.Span({c.Scratch("attn")}, {T(l)}), width);   // q of step t against the cached k, v of steps 0…t");
     }
 }

@@ -32,17 +32,17 @@ public static class Attention
         return backward ? Math.Max(forward, Math.Max(9 * steps * headDim + steps + 2 * KeyTile, 32 * steps)) : forward;   // one scratch serves both
     }
 
-    /// <summary>The forward for samples <c>s0 … s1 − 1</c> (padding columns <c>n … ld − 1</c> of the output set to 0 by the
-    /// part that owns sample 0).</summary>
+    /// <summary>The forward of heads <c>h0 … h1 − 1</c> (a thread's part; the heads are independent) for the n samples;
+    /// the padding columns <c>n … ld − 1</c> of those heads' output rows are set to 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Forward(ref float qkv, int steps, int channels, int heads, int ld, int n, int s0, int s1, ref float o, ref float lse, Span<float> scratch, SimdWidth width)
+    public static void Forward(ref float qkv, int steps, int channels, int heads, int ld, int n, int h0, int h1, ref float o, ref float lse, Span<float> scratch, SimdWidth width)
     {
         if (scratch.Length < ScratchFloats(steps, channels / heads, false)) throw new ArgumentException($"attention scratch holds {scratch.Length} floats, the forward needs {ScratchFloats(steps, channels / heads, false)}");
-        if (width == SimdWidth.V512 && (ld & 15) == 0 && (s0 & 15) == 0)
+        if (width == SimdWidth.V512 && (ld & 15) == 0)
         {
             // The samples in the vector lanes: 16 columns at a time, read straight from the panels.
-            for (int b = s0; b < s1; b += 16) ForwardLanes512(ref qkv, steps, channels, heads, ld, b, ref o, ref lse, scratch);
-            if (s0 == 0) ClearPadding(ref o, channels, steps, ld, n);
+            for (int b = 0; b < n; b += 16) ForwardLanes512(ref qkv, steps, channels, heads, ld, b, h0, h1, ref o, ref lse, scratch);
+            ClearPadding(ref o, 1, channels, channels / heads, h0, h1, steps, ld, n);
             return;
         }
         int d = channels / heads, T = steps;
@@ -54,8 +54,8 @@ public static class Attention
         var v = scratch.Slice(2 * T * d, T * d);
         var acc = scratch.Slice(3 * T * d, d);
         var p = scratch.Slice(4 * T * d, KeyTile);
-        for (int s = s0; s < s1; s++)
-            for (int h = 0; h < heads; h++)
+        for (int s = 0; s < n; s++)
+            for (int h = h0; h < h1; h++)
             {
                 for (int t = 0; t < T; t++)
                     for (int j = 0; j < d; j++)
@@ -90,7 +90,7 @@ public static class Attention
                     Mem.Add(ref lse, ((nint)h * T + t) * ld + s) = m + MathF.Log(l);
                 }
             }
-        if (s0 == 0) ClearPadding(ref o, channels, T, ld, n);
+        ClearPadding(ref o, 1, channels, d, h0, h1, T, ld, n);
     }
 
     /// <summary><c>p[u − u0] = q_t·k_u</c> for keys <c>u0 … u1 − 1</c>, q already scaled; kT is <c>[d, T]</c>. Four blocks of
@@ -198,17 +198,17 @@ public static class Attention
         for (int u = 0; u < count; u++) RowAxpy(Mem.Add(ref c, u) * a, ref Mem.Add(ref rows, (nint)u * d), ref acc, d, width);
     }
 
-    /// <summary>The backward for samples <c>s0 … s1 − 1 &lt; batch</c>: <c>dqkv</c> (stored, not added) from <c>do</c>, the
-    /// forward's input, output and <c>lse</c>; padding columns of dqkv set to 0 by the part that owns sample 0.</summary>
+    /// <summary>The backward of heads <c>h0 … h1 − 1</c> for the batch's samples: those heads' rows of <c>dqkv</c> (stored,
+    /// not added) from <c>do</c>, the forward's input, output and <c>lse</c>; their padding columns set to 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Backward(ref float qkv, ref float o, ref float lse, ref float dout, int steps, int channels, int heads, int ld, int batch, int s0, int s1,
+    public static void Backward(ref float qkv, ref float o, ref float lse, ref float dout, int steps, int channels, int heads, int ld, int batch, int h0, int h1,
         ref float dqkv, Span<float> scratch, SimdWidth width)
     {
         if (scratch.Length < ScratchFloats(steps, channels / heads, true)) throw new ArgumentException($"attention scratch holds {scratch.Length} floats, the backward needs {ScratchFloats(steps, channels / heads, true)}");
-        if (width == SimdWidth.V512 && (ld & 15) == 0 && (s0 & 15) == 0)
+        if (width == SimdWidth.V512 && (ld & 15) == 0)
         {
-            for (int b = s0; b < s1; b += 16) BackwardLanes512(ref qkv, ref o, ref lse, ref dout, steps, channels, heads, ld, b, ref dqkv, scratch);
-            if (s0 == 0) ClearPadding(ref dqkv, 3 * channels, steps, ld, batch);
+            for (int b = 0; b < batch; b += 16) BackwardLanes512(ref qkv, ref o, ref lse, ref dout, steps, channels, heads, ld, b, h0, h1, ref dqkv, scratch);
+            ClearPadding(ref dqkv, 3, channels, channels / heads, h0, h1, steps, ld, batch);
             return;
         }
         int d = channels / heads, T = steps, td = T * d;
@@ -227,8 +227,8 @@ public static class Attention
         var dD = scratch.Slice(9 * td, T);
         var dp = scratch.Slice(9 * td + T, KeyTile);
         var p = scratch.Slice(9 * td + T + KeyTile, KeyTile);
-        for (int s = s0; s < s1; s++)
-            for (int h = 0; h < heads; h++)
+        for (int s = 0; s < batch; s++)
+            for (int h = h0; h < h1; h++)
             {
                 for (int t = 0; t < T; t++)
                 {
@@ -291,7 +291,7 @@ public static class Attention
                     }
                 }
             }
-        if (s0 == 0) ClearPadding(ref dqkv, 3 * channels, T, ld, batch);
+        ClearPadding(ref dqkv, 3, channels, d, h0, h1, T, ld, batch);
     }
 
     /// <summary>
@@ -300,14 +300,14 @@ public static class Attention
     /// tiles of <see cref="KeyTile"/>: scores four keys at a time (independent chains), the online softmax per lane.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ForwardLanes512(ref float qkv, int T, int channels, int heads, int ld, int b, ref float o, ref float lse, Span<float> scratch)
+    private static void ForwardLanes512(ref float qkv, int T, int channels, int heads, int ld, int b, int h0, int h1, ref float o, ref float lse, Span<float> scratch)
     {
         int d = channels / heads;
         nint row = (nint)T * ld;
         var scale = Vector512.Create(1f / MathF.Sqrt(d));
         ref float sc = ref MemoryMarshal.GetReference(scratch);      // scores of a tile [KeyTile][16]
         ref float acc = ref Mem.Add(ref sc, KeyTile * 16);           // the output sums [d][16]
-        for (int h = 0; h < heads; h++)
+        for (int h = h0; h < h1; h++)
         {
             ref float qh = ref Mem.Add(ref qkv, (nint)h * d * row + b);
             ref float kh = ref Mem.Add(ref qkv, (nint)(channels + h * d) * row + b);
@@ -388,7 +388,7 @@ public static class Attention
     /// the dqkv panel (zeroed here first for the head).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BackwardLanes512(ref float qkv, ref float o, ref float lse, ref float dout, int T, int channels, int heads, int ld, int b, ref float dqkv, Span<float> scratch)
+    private static void BackwardLanes512(ref float qkv, ref float o, ref float lse, ref float dout, int T, int channels, int heads, int ld, int b, int h0, int h1, ref float dqkv, Span<float> scratch)
     {
         int d = channels / heads;
         nint row = (nint)T * ld;
@@ -396,7 +396,7 @@ public static class Attention
         var scale = Vector512.Create(sc1);
         ref float ds = ref MemoryMarshal.GetReference(scratch);      // ds of the keys 0…t [T][16]
         ref float pp = ref Mem.Add(ref ds, (nint)T * 16);             // p of the keys 0…t [T][16]
-        for (int h = 0; h < heads; h++)
+        for (int h = h0; h < h1; h++)
         {
             ref float qh = ref Mem.Add(ref qkv, (nint)h * d * row + b);
             ref float kh = ref Mem.Add(ref qkv, (nint)(channels + h * d) * row + b);
@@ -535,13 +535,15 @@ public static class Attention
         for (; j < d; j++) Mem.Add(ref y, j) = MathF.FusedMultiplyAdd(a, Mem.Add(ref x, j), Mem.Add(ref y, j));
     }
 
-    /// <summary>Zeros columns <c>t·ld + s</c>, <c>s ≥ n</c>, of a <c>[rows, T·ld]</c> panel.</summary>
-    private static void ClearPadding(ref float m, int rows, int T, int ld, int n)
+    /// <summary>Zeros columns <c>t·ld + s</c>, <c>s ≥ n</c>, of the rows of heads <c>h0 … h1 − 1</c> in each of the
+    /// <paramref name="parts"/> blocks of <paramref name="channels"/> rows (q, k, v) of a <c>[parts·C, T·ld]</c> panel.</summary>
+    private static void ClearPadding(ref float m, int parts, int channels, int d, int h0, int h1, int T, int ld, int n)
     {
         if (n >= ld) return;
         nint row = (nint)T * ld;
-        for (int r = 0; r < rows; r++)
-            for (int t = 0; t < T; t++)
-                for (int s = n; s < ld; s++) Mem.Add(ref m, r * row + (nint)t * ld + s) = 0f;
+        for (int part = 0; part < parts; part++)
+            for (int r = part * channels + h0 * d; r < part * channels + h1 * d; r++)
+                for (int t = 0; t < T; t++)
+                    for (int s = n; s < ld; s++) Mem.Add(ref m, r * row + (nint)t * ld + s) = 0f;
     }
 }

@@ -44,8 +44,8 @@ public class Adam : Optimizer
         if (WeightDecay > 0f)
         {
             float keep = 1f - LearningRate * WeightDecay;
-            foreach (var t in tensors)
-                if (t.IsWeight)
+            for (int k = 0; k < tensors.Count; k++)   // indexed: an interface foreach would allocate an enumerator every step
+                if (tensors[k] is { IsWeight: true } t)
                     foreach (ref float w in parameters.Slice(t.Offset, t.Length)) w *= keep;
         }
         // η·m̂/(√v̂ + ε) = [η·√(1−β₂ᵗ)/(1−β₁ᵗ)] · m / (√v + ε·√(1−β₂ᵗ)): the bias corrections fold into two scalars.

@@ -31,7 +31,7 @@ public class GradientCheckTests
         nameof(GcInputReaders), nameof(GcFlatInputReaders), nameof(GcLstm), nameof(GcLstmStacked), nameof(GcLstmOneStep), nameof(GcGru), nameof(GcGruLast),
         nameof(GcEmbedGru), nameof(GcEmbedLstmStacked), nameof(GcEmbedOneStep), nameof(GcEmbedPlain),
         nameof(GcCharLm), nameof(GcSeqDense), nameof(GcBiRecurrent), nameof(GcBiMasked), nameof(GcMasking),
-        nameof(GcGptBlock), nameof(GcAttentionSeq), nameof(GcLayerNorm),
+        nameof(GcGptBlock), nameof(GcAttentionSeq), nameof(GcLayerNorm), nameof(GcLongAttention),
     };
 
     /// <summary>The vocabulary of a model whose input is token ids (an embedding reads it), else 0.</summary>
@@ -122,6 +122,7 @@ public class GradientCheckTests
         nameof(GcGptBlock) => new GcGptBlock(32, 37),
         nameof(GcAttentionSeq) => new GcAttentionSeq(32, 38),
         nameof(GcLayerNorm) => new GcLayerNorm(32, 39),
+        nameof(GcLongAttention) => new GcLongAttention(32, 40),
         nameof(GcEmbedLstmStacked) => new GcEmbedLstmStacked(32, 29),
         nameof(GcEmbedOneStep) => new GcEmbedOneStep(32, 30),
         nameof(GcEmbedPlain) => new GcEmbedPlain(32, 31),
@@ -171,6 +172,7 @@ public class GradientCheckTests
         GcGptBlock m => new[] { m.Tok, m.Pos, m.Ln1, m.Qkv, m.Attn, m.Proj, m.Res1, m.Ln2, m.Fc, m.Act, m.Fc2, m.Res2, m.LnF, m.Head },
         GcAttentionSeq m => new[] { m.N, m.Qkv, m.A, m.G, m.Out },
         GcLayerNorm m => new[] { m.A, m.N, m.B, m.N2, m.C },
+        GcLongAttention m => new[] { m.Qkv, m.A, m.Proj, m.Res, m.N, m.Out },
         GcEmbedLstmStacked m => new[] { m.Embed, m.L1, m.L2, m.Out },
         GcEmbedOneStep m => new[] { m.Embed, m.R, m.Out },
         GcEmbedPlain m => new[] { m.Embed, m.G, m.R, m.Out },

@@ -603,3 +603,16 @@ public partial class GcLayerNorm
     [Mse] public partial Loss Loss { get; }
 }
 
+
+/// <summary>Attention over 70 steps (two key tiles of the online softmax) in a residual block, as a sequence of features.</summary>
+[Network(70, 4)]
+public partial class GcLongAttention
+{
+    [Dense(12)] public partial Layer Qkv { get; }
+    [CausalSelfAttention(2)] public partial Layer A { get; }
+    [Dense(4)] public partial Layer Proj { get; }
+    [Add("input")] public partial Layer Res { get; }
+    [LayerNorm] public partial Layer N { get; }
+    [Dense(3)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}

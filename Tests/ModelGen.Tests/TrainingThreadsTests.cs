@@ -81,6 +81,41 @@ public sealed class TrainingThreadsTests : IDisposable
         }
     }
 
+    /// <summary>Attention split by heads (and the dense, layer-norm layers around it by rows or samples): AdamW steps over
+    /// 70 steps of 2 heads at batch 17 and 16 give the one-thread parameters bit for bit, and allocate nothing.</summary>
+    [Theory]
+    [InlineData(SimdWidth.V512)]
+    [InlineData(SimdWidth.Scalar)]
+    public void Attention_training_over_threads_is_bitwise_the_single_thread_result(SimdWidth width)
+    {
+        if (!Simd.IsSupported(width)) return;
+        (float[] Params, float Loss, long Allocated) Run(int threads)
+        {
+            using var net = new GcLongAttention(17, 3) { Width = width, Threads = threads };
+            var adam = new AdamW(1e-2f);
+            float loss = 0f;
+            long allocated = 0;
+            foreach (var (batch, seed) in new[] { (17, 1), (16, 2), (17, 3), (17, 4) })
+            {
+                var x = Random(batch * GcLongAttention.InputSize, seed);
+                var labels = Enumerable.Range(0, batch * 70).Select(i => (i * 7 + seed) % 3).ToArray();
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                loss = net.TrainStep(x, labels, adam);
+                if (seed == 4) allocated = GC.GetAllocatedBytesForCurrentThread() - before;   // warm: the same batch ran before
+            }
+            return (net.Parameters.ToArray(), loss, allocated);
+        }
+        var one = Run(1);
+        foreach (int threads in new[] { 2, 3 })
+        {
+            var many = Run(threads);
+            Assert.Equal(one.Loss, many.Loss);
+            Assert.True(one.Params.AsSpan().SequenceEqual(many.Params), $"{width}: parameters after {threads}-thread training differ from one thread's");
+            Assert.Equal(0, many.Allocated);
+        }
+        Assert.Equal(0, one.Allocated);
+    }
+
     /// <summary>A training step over two threads allocates nothing once the team's scratch exists.</summary>
     [Fact]
     public void Training_over_threads_allocates_nothing_after_warm_up()

@@ -72,7 +72,7 @@ public sealed class TransformerTests
         o.AsSpan().Fill(float.NaN);
         var lse = new float[heads * T * ld];
         var scratch = new float[Attention.ScratchFloats(T, c / heads, backward: true)];
-        Attention.Forward(ref panel[0], T, c, heads, ld, n, 0, n, ref o[0], ref lse[0], scratch, width);
+        Attention.Forward(ref panel[0], T, c, heads, ld, n, 0, heads, ref o[0], ref lse[0], scratch, width);
         for (int s = 0; s < ld; s++)
         {
             var want = s < n ? Reference(samples[s], T, c, heads) : new double[T * c];
@@ -91,7 +91,7 @@ public sealed class TransformerTests
         }
         var dqkv = new float[f * T * ld];
         dqkv.AsSpan().Fill(float.NaN);
-        Attention.Backward(ref panel[0], ref o[0], ref lse[0], ref dout[0], T, c, heads, ld, n, 0, n, ref dqkv[0], scratch, width);
+        Attention.Backward(ref panel[0], ref o[0], ref lse[0], ref dout[0], T, c, heads, ld, n, 0, heads, ref dqkv[0], scratch, width);
         for (int k = 0; k < 60; k++)
         {
             int s = rng.NextInt(n), t = rng.NextInt(T), r = rng.NextInt(f);
