@@ -17,8 +17,8 @@ using TinyGpt;
 // of context (the first window: all), in bits per character. Then text is sampled with the KV cache at two
 // temperatures, and the weights saved for Samples/TinyGptAot.
 // Options: --steps N  --batch N  --lr X  --seed N  --threads N  --out FILE
-int steps = 1500, batch = 16, seed = 1, threads = 2;
-float lr = 3e-3f;
+int steps = 3500, batch = 16, seed = 1, threads = 2;
+float lr = 4e-3f;
 string output = "tiny-gpt.safetensors";
 for (int i = 0; i < args.Length; i++)
 {
