@@ -32,6 +32,16 @@ public static class Simd
     /// <summary>Rounds a batch up to the 16-column panels the batched kernels work on.</summary>
     public static int PanelWidth(int batch) => (batch + 15) & ~15;
 
+    /// <summary>Columns computed per step for a batch of a network whose every layer works on whole sequences (a
+    /// Transformer): the batch rounded up to 8 when the <c>steps·n</c> columns of a sequence panel are then a whole
+    /// number of 16-column blocks (what the matrix products need), else to 16 as <see cref="PanelWidth"/>. A batch of 8
+    /// over 128 steps computes 8 columns per step, not 16.</summary>
+    public static int SequencePanelWidth(int batch, int steps)
+    {
+        int n = (batch + 7) & ~7;
+        return (long)n * steps % 16 == 0 ? n : PanelWidth(batch);
+    }
+
     /// <summary>Row stride of a panel of <paramref name="columns"/> columns: an <b>odd</b> multiple of 16 floats.
     /// A stride of an even multiple (e.g. 256 floats = 1 KB) maps successive rows to a few L1 sets, so a
     /// kernel walking down a panel evicts its own data; an odd multiple of 64 bytes cycles through all 64 sets.</summary>

@@ -72,6 +72,10 @@ internal abstract class LayerKind
     /// panel is the KV cache of incremental decoding, so no activation memory is shared in such a network.</summary>
     public virtual bool ReadsEarlierSteps => false;
 
+    /// <summary>True when the kind's kernels put the samples of one step in the vector lanes in whole 16-column blocks
+    /// (recurrent layers, masks of padded steps): the network's panels then keep the batch rounded up to 16.</summary>
+    public virtual bool NeedsSixteenColumns => false;
+
     public override string ToString() => Name;
 }
 

@@ -17,6 +17,7 @@ internal sealed record MaskingOptions(float Value) : LayerOptions;
 internal sealed class Masking : LayerKind, ICSharpLayer
 {
     public static readonly Masking Instance = new();
+    public override bool NeedsSixteenColumns => true;
     public override string Name => "Masking";
 
     public override LayerOptions? Read(AttributeArgs a, LayerDiagnostics d)

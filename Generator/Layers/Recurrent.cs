@@ -22,6 +22,8 @@ internal sealed record RecurrentOptions(int Hidden, bool ReturnSequences, bool R
 /// </summary>
 internal abstract class RecurrentLayer : LayerKind, ICSharpLayer, ICSharpPack, ICSharpStateful
 {
+    public override bool NeedsSixteenColumns => true;
+
     public override bool HasWeights => true;
     public override bool ReadsMask => true;
     public override bool PassesMask(LayerPlan l) => Opt(l).ReturnSequences;

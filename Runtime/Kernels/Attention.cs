@@ -38,10 +38,13 @@ public static class Attention
     public static void Forward(ref float qkv, int steps, int channels, int heads, int ld, int n, int h0, int h1, ref float o, ref float lse, Span<float> scratch, SimdWidth width)
     {
         if (scratch.Length < ScratchFloats(steps, channels / heads, false)) throw new ArgumentException($"attention scratch holds {scratch.Length} floats, the forward needs {ScratchFloats(steps, channels / heads, false)}");
-        if (width == SimdWidth.V512 && (ld & 15) == 0)
+        if (width == SimdWidth.V512 && (ld & 15) == 0 || width != SimdWidth.Scalar && (ld & 7) == 0)
         {
-            // The samples in the vector lanes: 16 columns at a time, read straight from the panels.
-            for (int b = 0; b < n; b += 16) ForwardLanes512(ref qkv, steps, channels, heads, ld, b, h0, h1, ref o, ref lse, scratch);
+            // The samples in the vector lanes: 16 (or 8) columns at a time, read straight from the panels.
+            if (width == SimdWidth.V512 && (ld & 15) == 0)
+                for (int b = 0; b < n; b += 16) ForwardLanes512(ref qkv, steps, channels, heads, ld, b, h0, h1, ref o, ref lse, scratch);
+            else
+                for (int b = 0; b < n; b += 8) ForwardLanes256(ref qkv, steps, channels, heads, ld, b, h0, h1, ref o, ref lse, scratch);
             ClearPadding(ref o, 1, channels, channels / heads, h0, h1, steps, ld, n);
             return;
         }
@@ -205,9 +208,12 @@ public static class Attention
         ref float dqkv, Span<float> scratch, SimdWidth width)
     {
         if (scratch.Length < ScratchFloats(steps, channels / heads, true)) throw new ArgumentException($"attention scratch holds {scratch.Length} floats, the backward needs {ScratchFloats(steps, channels / heads, true)}");
-        if (width == SimdWidth.V512 && (ld & 15) == 0)
+        if (width == SimdWidth.V512 && (ld & 15) == 0 || width != SimdWidth.Scalar && (ld & 7) == 0)
         {
-            for (int b = 0; b < batch; b += 16) BackwardLanes512(ref qkv, ref o, ref lse, ref dout, steps, channels, heads, ld, b, h0, h1, ref dqkv, scratch);
+            if (width == SimdWidth.V512 && (ld & 15) == 0)
+                for (int b = 0; b < batch; b += 16) BackwardLanes512(ref qkv, ref o, ref lse, ref dout, steps, channels, heads, ld, b, h0, h1, ref dqkv, scratch);
+            else
+                for (int b = 0; b < batch; b += 8) BackwardLanes256(ref qkv, ref o, ref lse, ref dout, steps, channels, heads, ld, b, h0, h1, ref dqkv, scratch);
             ClearPadding(ref dqkv, 3, channels, channels / heads, h0, h1, steps, ld, batch);
             return;
         }
@@ -481,6 +487,201 @@ public static class Attention
                         x0 = Vector512.FusedMultiplyAdd(d0, Mem.Load512(ref kj, (nuint)(u * ld)), x0);
                         Vector512.FusedMultiplyAdd(d0, qj, Mem.Load512(ref dkj, (nuint)(u * ld))).StoreAt(ref dkj, (nuint)(u * ld));
                         Vector512.FusedMultiplyAdd(Mem.Load512(ref pp, (nuint)(u * 16)), gj, Mem.Load512(ref dvj, (nuint)(u * ld))).StoreAt(ref dvj, (nuint)(u * ld));
+                    }
+                    ((x0 + x1) * scale).StoreAt(ref dqh, (nuint)(j * row + t * ld));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ForwardLanes512"/> with 256-bit vectors: 8 samples per vector (the AVX2 path, and panels 8 columns
+    /// wide). The forward for the 8 samples of columns <c>b … b + 7</c>, each lane one sample: every multiply-add does 8
+    /// samples' work and the q, k, v rows are read from the panel as they are (no copies). Per head and query, keys in
+    /// tiles of <see cref="KeyTile"/>: scores four keys at a time (independent chains), the online softmax per lane.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ForwardLanes256(ref float qkv, int T, int channels, int heads, int ld, int b, int h0, int h1, ref float o, ref float lse, Span<float> scratch)
+    {
+        int d = channels / heads;
+        nint row = (nint)T * ld;
+        var scale = Vector256.Create(1f / MathF.Sqrt(d));
+        ref float sc = ref MemoryMarshal.GetReference(scratch);      // scores of a tile [KeyTile][8]
+        ref float acc = ref Mem.Add(ref sc, KeyTile * 8);           // the output sums [d][8]
+        for (int h = h0; h < h1; h++)
+        {
+            ref float qh = ref Mem.Add(ref qkv, (nint)h * d * row + b);
+            ref float kh = ref Mem.Add(ref qkv, (nint)(channels + h * d) * row + b);
+            ref float vh = ref Mem.Add(ref qkv, (nint)(2 * channels + h * d) * row + b);
+            for (int t = 0; t < T; t++)
+            {
+                ref float qt = ref Mem.Add(ref qh, (nint)t * ld);
+                var m = Vector256.Create(float.NegativeInfinity);
+                var l = Vector256<float>.Zero;
+                for (int j = 0; j < d; j++) Vector256<float>.Zero.StoreAt(ref acc, (nuint)(j * 8));
+                for (int u0 = 0; u0 <= t; u0 += KeyTile)
+                {
+                    int count = Math.Min(KeyTile, t + 1 - u0);
+                    var mt = m;
+                    int u = 0;
+                    for (; u + 4 <= count; u += 4)
+                    {
+                        ref float k0 = ref Mem.Add(ref kh, (nint)(u0 + u) * ld);
+                        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                        for (int j = 0; j < d; j++)
+                        {
+                            var qj = Mem.Load256(ref qt, (nuint)(j * row));
+                            ref float kj = ref Mem.Add(ref k0, (nint)j * row);
+                            a0 = Vector256.FusedMultiplyAdd(qj, Mem.Load256(ref kj, 0), a0);
+                            a1 = Vector256.FusedMultiplyAdd(qj, Mem.Load256(ref kj, (nuint)ld), a1);
+                            a2 = Vector256.FusedMultiplyAdd(qj, Mem.Load256(ref kj, (nuint)(2 * ld)), a2);
+                            a3 = Vector256.FusedMultiplyAdd(qj, Mem.Load256(ref kj, (nuint)(3 * ld)), a3);
+                        }
+                        a0 *= scale; a1 *= scale; a2 *= scale; a3 *= scale;
+                        mt = Vector256.Max(mt, Vector256.Max(Vector256.Max(a0, a1), Vector256.Max(a2, a3)));
+                        a0.StoreAt(ref sc, (nuint)(u * 8)); a1.StoreAt(ref sc, (nuint)(u * 8 + 8));
+                        a2.StoreAt(ref sc, (nuint)(u * 8 + 16)); a3.StoreAt(ref sc, (nuint)(u * 8 + 24));
+                    }
+                    for (; u < count; u++)
+                    {
+                        ref float k0 = ref Mem.Add(ref kh, (nint)(u0 + u) * ld);
+                        var a = Vector256<float>.Zero;
+                        for (int j = 0; j < d; j++) a = Vector256.FusedMultiplyAdd(Mem.Load256(ref qt, (nuint)(j * row)), Mem.Load256(ref k0, (nuint)(j * row)), a);
+                        a *= scale;
+                        mt = Vector256.Max(mt, a);
+                        a.StoreAt(ref sc, (nuint)(u * 8));
+                    }
+                    var rescale = Vector256.Exp(m - mt);   // 0 on the first tile (m = −∞)
+                    l *= rescale;
+                    for (u = 0; u < count; u++)
+                    {
+                        var e = Vector256.Exp(Mem.Load256(ref sc, (nuint)(u * 8)) - mt);
+                        e.StoreAt(ref sc, (nuint)(u * 8));
+                        l += e;
+                    }
+                    for (int j = 0; j < d; j++)
+                    {
+                        ref float vj = ref Mem.Add(ref vh, (nint)j * row + (nint)u0 * ld);
+                        var x0 = Mem.Load256(ref acc, (nuint)(j * 8)) * rescale;
+                        var x1 = Vector256<float>.Zero;
+                        u = 0;
+                        for (; u + 2 <= count; u += 2)
+                        {
+                            x0 = Vector256.FusedMultiplyAdd(Mem.Load256(ref sc, (nuint)(u * 8)), Mem.Load256(ref vj, (nuint)(u * ld)), x0);
+                            x1 = Vector256.FusedMultiplyAdd(Mem.Load256(ref sc, (nuint)(u * 8 + 8)), Mem.Load256(ref vj, (nuint)((u + 1) * ld)), x1);
+                        }
+                        if (u < count) x0 = Vector256.FusedMultiplyAdd(Mem.Load256(ref sc, (nuint)(u * 8)), Mem.Load256(ref vj, (nuint)(u * ld)), x0);
+                        (x0 + x1).StoreAt(ref acc, (nuint)(j * 8));
+                    }
+                    m = mt;
+                }
+                var inv = Vector256<float>.One / l;
+                ref float ot = ref Mem.Add(ref o, (nint)h * d * row + (nint)t * ld + b);
+                for (int j = 0; j < d; j++) (Mem.Load256(ref acc, (nuint)(j * 8)) * inv).StoreAt(ref ot, (nuint)(j * row));
+                (m + Vector256.Log(l)).StoreAt(ref Mem.Add(ref lse, ((nint)h * T + t) * ld + b));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The backward for the 8 samples of columns <c>b … b + 7</c> in the vector lanes: per head and query, the keys'
+    /// probabilities recomputed from lse, then dq accumulated over the keys and dk, dv over the queries, straight into
+    /// the dqkv panel (zeroed here first for the head).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BackwardLanes256(ref float qkv, ref float o, ref float lse, ref float dout, int T, int channels, int heads, int ld, int b, int h0, int h1, ref float dqkv, Span<float> scratch)
+    {
+        int d = channels / heads;
+        nint row = (nint)T * ld;
+        float sc1 = 1f / MathF.Sqrt(d);
+        var scale = Vector256.Create(sc1);
+        ref float ds = ref MemoryMarshal.GetReference(scratch);      // ds of the keys 0…t [T][8]
+        ref float pp = ref Mem.Add(ref ds, (nint)T * 8);             // p of the keys 0…t [T][8]
+        for (int h = h0; h < h1; h++)
+        {
+            ref float qh = ref Mem.Add(ref qkv, (nint)h * d * row + b);
+            ref float kh = ref Mem.Add(ref qkv, (nint)(channels + h * d) * row + b);
+            ref float vh = ref Mem.Add(ref qkv, (nint)(2 * channels + h * d) * row + b);
+            ref float oh = ref Mem.Add(ref o, (nint)h * d * row + b);
+            ref float gh = ref Mem.Add(ref dout, (nint)h * d * row + b);
+            ref float dqh = ref Mem.Add(ref dqkv, (nint)h * d * row + b);
+            ref float dkh = ref Mem.Add(ref dqkv, (nint)(channels + h * d) * row + b);
+            ref float dvh = ref Mem.Add(ref dqkv, (nint)(2 * channels + h * d) * row + b);
+            for (int j = 0; j < d; j++)
+                for (int t = 0; t < T; t++)
+                {
+                    Vector256<float>.Zero.StoreAt(ref dkh, (nuint)(j * row + t * ld));
+                    Vector256<float>.Zero.StoreAt(ref dvh, (nuint)(j * row + t * ld));
+                }
+            for (int t = 0; t < T; t++)
+            {
+                ref float qt = ref Mem.Add(ref qh, (nint)t * ld);
+                ref float gt = ref Mem.Add(ref gh, (nint)t * ld);
+                var dt = Vector256<float>.Zero;   // D_t = do_t·o_t
+                for (int j = 0; j < d; j++) dt = Vector256.FusedMultiplyAdd(Mem.Load256(ref gt, (nuint)(j * row)), Mem.Load256(ref oh, (nuint)(j * row + t * ld)), dt);
+                var lt = Mem.Load256(ref lse, (nuint)((h * T + t) * ld + b));
+                // p_u = e^(q_t·k_u/√d − lse_t), ds_u = p_u·(do_t·v_u − D_t), two keys at a time.
+                int u = 0;
+                for (; u + 2 <= t + 1; u += 2)
+                {
+                    ref float k0 = ref Mem.Add(ref kh, (nint)u * ld);
+                    ref float v0 = ref Mem.Add(ref vh, (nint)u * ld);
+                    Vector256<float> s0 = default, s1 = default, e0 = default, e1 = default;
+                    for (int j = 0; j < d; j++)
+                    {
+                        var qj = Mem.Load256(ref qt, (nuint)(j * row));
+                        var gj = Mem.Load256(ref gt, (nuint)(j * row));
+                        s0 = Vector256.FusedMultiplyAdd(qj, Mem.Load256(ref k0, (nuint)(j * row)), s0);
+                        s1 = Vector256.FusedMultiplyAdd(qj, Mem.Load256(ref k0, (nuint)(j * row + ld)), s1);
+                        e0 = Vector256.FusedMultiplyAdd(gj, Mem.Load256(ref v0, (nuint)(j * row)), e0);
+                        e1 = Vector256.FusedMultiplyAdd(gj, Mem.Load256(ref v0, (nuint)(j * row + ld)), e1);
+                    }
+                    var p0 = Vector256.Exp(s0 * scale - lt);
+                    var p1 = Vector256.Exp(s1 * scale - lt);
+                    p0.StoreAt(ref pp, (nuint)(u * 8)); p1.StoreAt(ref pp, (nuint)(u * 8 + 8));
+                    (p0 * (e0 - dt)).StoreAt(ref ds, (nuint)(u * 8)); (p1 * (e1 - dt)).StoreAt(ref ds, (nuint)(u * 8 + 8));
+                }
+                for (; u <= t; u++)
+                {
+                    ref float k0 = ref Mem.Add(ref kh, (nint)u * ld);
+                    ref float v0 = ref Mem.Add(ref vh, (nint)u * ld);
+                    Vector256<float> s0 = default, e0 = default;
+                    for (int j = 0; j < d; j++)
+                    {
+                        s0 = Vector256.FusedMultiplyAdd(Mem.Load256(ref qt, (nuint)(j * row)), Mem.Load256(ref k0, (nuint)(j * row)), s0);
+                        e0 = Vector256.FusedMultiplyAdd(Mem.Load256(ref gt, (nuint)(j * row)), Mem.Load256(ref v0, (nuint)(j * row)), e0);
+                    }
+                    var p0 = Vector256.Exp(s0 * scale - lt);
+                    p0.StoreAt(ref pp, (nuint)(u * 8));
+                    (p0 * (e0 - dt)).StoreAt(ref ds, (nuint)(u * 8));
+                }
+                // dq_t = Σ_u ds_u·k_u/√d;  dk_u += ds_u·q_t/√d;  dv_u += p_u·do_t.
+                for (int j = 0; j < d; j++)
+                {
+                    ref float kj = ref Mem.Add(ref kh, (nint)j * row);
+                    ref float dkj = ref Mem.Add(ref dkh, (nint)j * row);
+                    ref float dvj = ref Mem.Add(ref dvh, (nint)j * row);
+                    var qj = Mem.Load256(ref qt, (nuint)(j * row)) * scale;
+                    var gj = Mem.Load256(ref gt, (nuint)(j * row));
+                    Vector256<float> x0 = default, x1 = default;
+                    u = 0;
+                    for (; u + 2 <= t + 1; u += 2)
+                    {
+                        var d0 = Mem.Load256(ref ds, (nuint)(u * 8));
+                        var d1 = Mem.Load256(ref ds, (nuint)(u * 8 + 8));
+                        x0 = Vector256.FusedMultiplyAdd(d0, Mem.Load256(ref kj, (nuint)(u * ld)), x0);
+                        x1 = Vector256.FusedMultiplyAdd(d1, Mem.Load256(ref kj, (nuint)((u + 1) * ld)), x1);
+                        Vector256.FusedMultiplyAdd(d0, qj, Mem.Load256(ref dkj, (nuint)(u * ld))).StoreAt(ref dkj, (nuint)(u * ld));
+                        Vector256.FusedMultiplyAdd(d1, qj, Mem.Load256(ref dkj, (nuint)((u + 1) * ld))).StoreAt(ref dkj, (nuint)((u + 1) * ld));
+                        Vector256.FusedMultiplyAdd(Mem.Load256(ref pp, (nuint)(u * 8)), gj, Mem.Load256(ref dvj, (nuint)(u * ld))).StoreAt(ref dvj, (nuint)(u * ld));
+                        Vector256.FusedMultiplyAdd(Mem.Load256(ref pp, (nuint)(u * 8 + 8)), gj, Mem.Load256(ref dvj, (nuint)((u + 1) * ld))).StoreAt(ref dvj, (nuint)((u + 1) * ld));
+                    }
+                    if (u <= t)
+                    {
+                        var d0 = Mem.Load256(ref ds, (nuint)(u * 8));
+                        x0 = Vector256.FusedMultiplyAdd(d0, Mem.Load256(ref kj, (nuint)(u * ld)), x0);
+                        Vector256.FusedMultiplyAdd(d0, qj, Mem.Load256(ref dkj, (nuint)(u * ld))).StoreAt(ref dkj, (nuint)(u * ld));
+                        Vector256.FusedMultiplyAdd(Mem.Load256(ref pp, (nuint)(u * 8)), gj, Mem.Load256(ref dvj, (nuint)(u * ld))).StoreAt(ref dvj, (nuint)(u * ld));
                     }
                     ((x0 + x1) * scale).StoreAt(ref dqh, (nuint)(j * row + t * ld));
                 }

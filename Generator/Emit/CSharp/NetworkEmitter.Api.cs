@@ -48,6 +48,12 @@ internal static partial class NetworkEmitter
 
     private static bool HasState(NetworkPlan p) => p.Layers.Any(l => l.Kind is ICSharpStateful);
 
+    /// <summary>A network whose every layer reads and writes sequences of one length and none needs whole 16-column
+    /// blocks per step: its panels may be 8 columns wide per step (see <c>Simd.SequencePanelWidth</c>).</summary>
+    internal static bool NarrowPanels(NetworkPlan p) =>
+        !p.ImageInput && p.Layers.All(l => l.OutShape.IsSequence && (l.InShape.IsSequence || l.InShape.Rank == 1 && l.Kind is Layers.Embedding)
+            && l.OutShape[0] == p.Layers[0].OutShape[0] && !l.Kind.NeedsSixteenColumns);
+
     /// <summary>A network that generates token by token with a KV cache: token ids in, an attention layer, a sequence
     /// out, every layer able to compute one step (<see cref="ICSharpDecodeStep"/>).</summary>
     internal static bool Decodable(NetworkPlan p) =>
@@ -204,8 +210,16 @@ internal static partial class NetworkEmitter
         cw.Line("/// <summary>The forward pass into <paramref name=\"ws\"/>: parameters are only read, so calls on different workspaces may overlap.</summary>");
         using (cw.Block("private void RunForward(Workspace ws, ReadOnlySpan<float> input, int batch, bool training)"))
         {
-            cw.Line("int n = batch == 1 && !training ? 1 : global::ModelGen.Simd.PanelWidth(batch);   // columns computed");
-            cw.Line("int ld = global::ModelGen.Simd.PanelStride(n);                                     // row stride of every panel");
+            if (NarrowPanels(p))
+            {
+                cw.Line($"int n = batch == 1 && !training ? 1 : global::ModelGen.Simd.SequencePanelWidth(batch, {p.Layers[0].OutShape[0]});   // columns computed per step (every layer works on whole sequences)");
+                cw.Line("int ld = n;                                                                        // row stride of every step's block");
+            }
+            else
+            {
+                cw.Line("int n = batch == 1 && !training ? 1 : global::ModelGen.Simd.PanelWidth(batch);   // columns computed");
+                cw.Line("int ld = global::ModelGen.Simd.PanelStride(n);                                     // row stride of every panel");
+            }
             if (p.ImageInput)
             {
                 int c = p.InputShape[0], px = p.InputShape[1] * p.InputShape[2];
