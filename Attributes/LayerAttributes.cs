@@ -98,6 +98,11 @@ namespace ModelGen
 
         /// <summary>Number of outputs.</summary>
         public int Units { get; }
+
+        /// <summary>Weight tying (GPT-2's output head): this layer's <c>weight [units, in]</c> is the named earlier
+        /// layer's <c>weight</c> — an <c>[Embedding(units, in, Sparse = false)]</c> — one tensor, trained by both, saved once
+        /// under the embedding's name (PyTorch's <c>lm_head.weight = wte.weight</c>). The bias stays this layer's own.</summary>
+        public string? TiedTo { get; set; }
     }
 
     /// <summary>

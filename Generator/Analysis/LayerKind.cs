@@ -119,6 +119,9 @@ internal enum TensorRole
     Buffer,
     /// <summary>In the arena only: neither counted, saved nor trained (the zero bias of <c>Bias = false</c>).</summary>
     Hidden,
+    /// <summary>Another layer's tensor, shared (weight tying): that layer counts, saves, initialises and trains it; this
+    /// layer reads it and adds its gradient to the same place.</summary>
+    Tied,
 }
 
 internal enum TensorInit { Zeros, Ones, Weight, HeNormal, XavierUniform, Normal }
@@ -128,6 +131,9 @@ internal enum TensorInit { Zeros, Ones, Weight, HeNormal, XavierUniform, Normal 
 /// its update applied only in the rows used (<c>SparseRows</c> at run time).
 internal sealed record TensorSpec(string Name, EquatableArray<int> Shape, TensorRole Role, TensorInit Init, int FanIn = 0, int FanOut = 0, bool Sparse = false)
 {
+    /// <summary>The earlier layer whose tensor of the same name this one is (weight tying), or null.</summary>
+    public string? TiedTo { get; init; }
+
     public int Length { get { int s = 1; foreach (int d in Shape) s *= d; return s; } }
 }
 

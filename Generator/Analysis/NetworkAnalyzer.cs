@@ -110,6 +110,21 @@ internal static class NetworkAnalyzer
             var tensors = new List<TensorPlan>();
             foreach (var t in shape.Tensors)
             {
+                if (t.TiedTo is { } owner)
+                {
+                    int at = Resolve(layer, owner, names, self, diags);
+                    if (at < -1) return null;
+                    var shared = at < 0 ? null : layers[at].Tensors.FirstOrDefault(x => x.Local == t.Name);
+                    if (shared is null) { ld.Invalid($"TiedTo '{owner}': that layer has no '{t.Name}' to share"); return null; }
+                    if (!shared.Shape.Equals(t.Shape))
+                    {
+                        ld.Invalid($"TiedTo '{owner}': its {t.Name} is {shared.ShapeText}, this layer's would be [{string.Join(", ", t.Shape)}]; tie an Embedding(units, inputs) to a Dense(units) reading inputs features");
+                        return null;
+                    }
+                    if (shared.Sparse) { ld.Invalid($"TiedTo '{owner}': a tied table is updated whole by this layer each step; declare '{owner}' with Sparse = false"); return null; }
+                    tensors.Add(shared with { Role = TensorRole.Tied, L2 = 0f });
+                    continue;
+                }
                 var init = t.Init == TensorInit.Weight ? WeightInit(spec, self) : t.Init;
                 tensors.Add(new TensorPlan(layer.Name + "." + t.Name, t.Name, layer.Name + "_" + Pascal(t.Name), t.Shape, offset, t.Length, t.Role, init,
                     t.FanIn, t.FanOut, t.Role == TensorRole.Weight ? l2 : 0f, t.Sparse));

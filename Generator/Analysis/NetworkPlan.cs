@@ -20,7 +20,7 @@ internal sealed record TensorPlan(
     bool Sparse = false)
 {
     public bool Trainable => Role is TensorRole.Weight or TensorRole.Parameter;
-    public bool Saved => Role != TensorRole.Hidden;
+    public bool Saved => Role is not (TensorRole.Hidden or TensorRole.Tied);
     public string ShapeText => "[" + string.Join(", ", Shape) + "]";
 }
 
@@ -95,7 +95,8 @@ internal sealed record NetworkPlan(
     public long Flops => Layers.Sum(l => l.Flops);
     public LossKind LossKind => Trainable && Loss is not null ? Loss.Kind : LossKind.None;
     public bool ImageInput => InputShape.IsImage;
-    public IEnumerable<TensorPlan> Tensors => Layers.SelectMany(l => l.Tensors);
+    /// <summary>The network's tensors, each once (a tied tensor is its owner's).</summary>
+    public IEnumerable<TensorPlan> Tensors => Layers.SelectMany(l => l.Tensors).Where(t => t.Role != TensorRole.Tied);
     public string FullName => (Namespace.Length > 0 ? Namespace + "." : "") + ClassName;
 
     /// <summary>The tables updated row by row (<see cref="TensorPlan.Sparse"/>), in declaration order: index k is

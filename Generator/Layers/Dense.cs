@@ -7,7 +7,7 @@ using ModelGen.Generator.Model;
 
 namespace ModelGen.Generator.Layers;
 
-internal sealed record DenseOptions(int Units) : LayerOptions;
+internal sealed record DenseOptions(int Units, string? TiedTo = null) : LayerOptions;
 
 /// <summary>
 /// Dense: <c>y[o,b] = act(Σ_i W[o,i]·x[i,b] + bias[o])</c>, W in PyTorch's <c>[out, in]</c> layout.
@@ -21,7 +21,7 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep
     public override bool FusesActivation => true;
     public override bool HasWeights => true;
 
-    public override LayerOptions? Read(AttributeArgs a, LayerDiagnostics d) => new DenseOptions(a.Int(0, 0));
+    public override LayerOptions? Read(AttributeArgs a, LayerDiagnostics d) => new DenseOptions(a.Int(0, 0), a.NamedString("TiedTo"));
 
     public override LayerShape? Infer(LayerSpec s, IReadOnlyList<Shape> inputs, LayerDiagnostics d)
     {
@@ -37,14 +37,15 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep
         if (weights > int.MaxValue / 4) { d.Invalid($"{inF}×{o.Units} = {weights} weights is more than one arena can address"); return null; }
         return new LayerShape(seq ? Shape.Of(steps, o.Units) : Shape.Of(o.Units), EquatableArray.From(new[]
         {
-            new TensorSpec("weight", EquatableArray.From(new[] { o.Units, inF }), TensorRole.Weight, TensorInit.Weight, inF, o.Units),
+            new TensorSpec("weight", EquatableArray.From(new[] { o.Units, inF }), TensorRole.Weight, TensorInit.Weight, inF, o.Units) { TiedTo = o.TiedTo },
             new TensorSpec("bias", EquatableArray.From(new[] { o.Units }), TensorRole.Parameter, TensorInit.Zeros),
         }), 2 * weights * steps, o);
     }
 
     public override ReceptiveField ReceptiveField(LayerPlan layer, IReadOnlyList<ReceptiveField> inputs) => Analysis.ReceptiveField.Whole;
 
-    public override string Describe(LayerPlan l) => $"Dense({Units(l)}{(l.InShape.IsSequence ? ", every step" : "")})";
+    public override string Describe(LayerPlan l) =>
+        $"Dense({Units(l)}{(l.InShape.IsSequence ? ", every step" : "")}{(l.Tensor("weight").Role == TensorRole.Tied ? ", weight " + l.Tensor("weight").Name : "")})";
 
     public override IEnumerable<(string Key, double Value)> Hyperparameters(LayerPlan l) { yield return ("units", Units(l)); }
 

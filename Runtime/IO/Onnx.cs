@@ -383,22 +383,24 @@ public static class Onnx
             return name;
         }
 
-        private TensorInfo TensorOf(Layer l, string local)
+        /// <summary>The layer's tensor <paramref name="local"/>: its own (<c>Layer.local</c>), or a tied one (another layer's
+        /// <c>Owner.local</c>, listed with this layer).</summary>
+        private static TensorInfo TensorOf(Layer l, string local)
         {
             foreach (var c in l.Tensors) if (c.Name == l.Name + "." + local) return c;
+            foreach (var c in l.Tensors) if (c.Name.EndsWith("." + local, StringComparison.Ordinal)) return c;
             throw new NotSupportedException($"layer {l.Name} has no tensor '{local}' to export");
         }
+
+        private readonly HashSet<string> _initializers = new(StringComparer.Ordinal);
 
         private static int Opt(Layer l, string key) => (int)l.Options[key];
 
         /// <summary>The initializer of the layer's tensor <paramref name="local"/>, named as in safetensors.</summary>
         private string Weight(Layer l, string local)
         {
-            TensorInfo? t = null;
-            foreach (var c in l.Tensors) if (c.Name == l.Name + "." + local) t = c;
-            if (t is null) throw new NotSupportedException($"layer {l.Name} has no tensor '{local}' to export");
-            var data = _model.Parameters.Slice(t.Offset, t.Length);
-            Initializers.Add(Tensor(t.Name, t.Shape, data));
+            var t = TensorOf(l, local);
+            if (_initializers.Add(t.Name)) Initializers.Add(Tensor(t.Name, t.Shape, _model.Parameters.Slice(t.Offset, t.Length)));   // a tied tensor once
             return t.Name;
         }
 
@@ -412,7 +414,7 @@ public static class Onnx
             for (int o = 0; o < units; o++)
                 for (int i = 0; i < inputs; i++) data[i * units + o] = src[o * inputs + i];
             string name = t.Name + ".T";
-            Initializers.Add(Tensor(name, new[] { inputs, units }, data));
+            if (_initializers.Add(name)) Initializers.Add(Tensor(name, new[] { inputs, units }, data));
             return name;
         }
 

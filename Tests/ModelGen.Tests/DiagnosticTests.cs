@@ -63,6 +63,26 @@ public class DiagnosticTests
         Assert.Contains(words, d.GetMessage());
     }
 
+    /// <summary>The Transformer kinds and weight tying: heads that do not divide the channels, an input that is not a fused
+    /// projection, layer norm on an image, a tie to a table of another shape, to a sparse table, to a layer without a
+    /// weight, and to a layer that does not exist.</summary>
+    [Theory]
+    [InlineData("[Network(5)]", "[Embedding(10, 4)] public partial Layer E { get; } [Dense(12)] public partial Layer Q { get; } [CausalSelfAttention(3)] public partial Layer A { get; }", "MG0008", "A", "3 heads do not divide the 4 channels")]
+    [InlineData("[Network(5, 4)]", "[CausalSelfAttention(2)] public partial Layer A { get; }", "MG0014", "A", "fused projection [steps, 3·C]")]
+    [InlineData("[Network(5, 6)]", "[CausalSelfAttention(0)] public partial Layer A { get; }", "MG0007", "A", "heads")]
+    [InlineData("[Network(12)]", "[PositionEmbedding] public partial Layer A { get; }", "MG0014", "A", "sequence [steps, features]")]
+    [InlineData("[Network(3, 8, 8)]", "[LayerNorm] public partial Layer A { get; }", "MG0014", "A", "BatchNorm2D")]
+    [InlineData("[Network(5)]", "[LayerNorm(0)] public partial Layer A { get; }", "MG0008", "A", "epsilon > 0")]
+    [InlineData("[Network(5)]", "[Embedding(10, 4, Sparse = false)] public partial Layer E { get; } [Dense(9, TiedTo = nameof(E))] public partial Layer A { get; }", "MG0008", "A", "its weight is [10, 4], this layer's would be [9, 4]")]
+    [InlineData("[Network(5)]", "[Embedding(10, 4)] public partial Layer E { get; } [Dense(10, TiedTo = nameof(E))] public partial Layer A { get; }", "MG0008", "A", "Sparse = false")]
+    [InlineData("[Network(5)]", "[Embedding(10, 4, Sparse = false)] public partial Layer E { get; } [Gelu] public partial Layer G { get; } [Dense(10, TiedTo = nameof(G))] public partial Layer A { get; }", "MG0008", "A", "no 'weight' to share")]
+    [InlineData("[Network(5)]", "[Embedding(10, 4, Sparse = false)] public partial Layer E { get; } [Dense(10, TiedTo = \"Nope\")] public partial Layer A { get; }", "MG0019", "A", "not a layer of this network")]
+    public void Transformer_kinds_and_ties_report_what_is_wrong(string network, string members, string id, string at, string words)
+    {
+        var d = Single($"{network} public partial class Net {{ {members} [Mse] public partial Loss L {{ get; }} }}", id, at);
+        Assert.Contains(words, d.GetMessage());
+    }
+
     /// <summary>An embedding's padded steps read by a layer that would take them for data (Keras: "does not support masking").</summary>
     [Theory]
     [InlineData("[Embedding(10, 4, MaskZero = true)] public partial Layer E { get; } [Gelu] public partial Layer A { get; }", "A", "Gelu")]

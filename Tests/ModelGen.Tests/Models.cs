@@ -616,3 +616,17 @@ public partial class GcLongAttention
     [Dense(3)] public partial Layer Out { get; }
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }
+
+/// <summary>Weight tying: the head's weight is the token embedding's table (one tensor, gradients from both uses).</summary>
+[Network(4)]
+public partial class GcTiedGpt
+{
+    [Embedding(6, 5, Sparse = false)] public partial Layer Tok { get; }
+    [PositionEmbedding] public partial Layer Pos { get; }
+    [Dense(15)] public partial Layer Qkv { get; }
+    [CausalSelfAttention(1)] public partial Layer Attn { get; }
+    [Add(nameof(Pos))] public partial Layer Res { get; }
+    [LayerNorm] public partial Layer N { get; }
+    [Dense(6, TiedTo = nameof(Tok))] public partial Layer Head { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}

@@ -59,7 +59,7 @@ public sealed class OnnxTests : IDisposable
         nameof(GcConvRect), nameof(GcConvStride), nameof(GcStandalone), nameof(GcLeaky), nameof(GcSoftmaxFused), nameof(GcInputReaders),
         nameof(GcFlatInputReaders), nameof(ServeNet), nameof(GcDropout), nameof(GcWide), nameof(GcBce),
         nameof(GcLstm), nameof(GcLstmStacked), nameof(GcLstmOneStep), nameof(GcGru), nameof(GcGruLast),
-        nameof(GcEmbedPlain), nameof(GcCharLm), nameof(GcSeqDense), nameof(GcBiRecurrent), nameof(GcGptBlock), nameof(GcAttentionSeq), nameof(GcLayerNorm),
+        nameof(GcEmbedPlain), nameof(GcCharLm), nameof(GcSeqDense), nameof(GcBiRecurrent), nameof(GcGptBlock), nameof(GcAttentionSeq), nameof(GcLayerNorm), nameof(GcTiedGpt),
     }.Select(n => new object[] { n });
 
     private static INetwork Create(string name) => name switch

@@ -226,6 +226,41 @@ public sealed class DecodingTests
     }
 }
 
+/// <summary>Weight tying: one tensor, counted and saved once under the embedding's name, read by both layers.</summary>
+public sealed class TyingTests : IDisposable
+{
+    private readonly string _dir = System.IO.Directory.CreateTempSubdirectory("modelgen-tie-").FullName;
+    public void Dispose() => System.IO.Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void A_tied_head_shares_the_embedding_table()
+    {
+        using var net = new GcTiedGpt(3, 7);
+        Assert.DoesNotContain(net.Tensors, t => t.Name == "Head.weight");
+        Assert.Equal(GcTiedGpt.ParameterCount, net.Tensors.Where(t => !t.IsBuffer).Sum(t => t.Length));
+        Assert.Equal(6 * 5 + 4 * 5 + 15 * 5 + 15 + 5 + 5 + 6, GcTiedGpt.ParameterCount);   // Tok, Pos, Qkv, N, Head.bias
+        var head = net.Layers.Single(l => l.Name == "Head");
+        Assert.Equal("Tok.weight", Assert.Single(head.Tensors, t => t.Name.EndsWith(".weight", StringComparison.Ordinal)).Name);
+        // Changing the table changes the head's logits.
+        var x = new float[] { 1, 2, 3, 4 };
+        var y0 = new float[4 * 6];
+        var y1 = new float[4 * 6];
+        net.Predict(x, y0);
+        var tok = net.Tensors.Single(t => t.Name == "Tok.weight");
+        net.Parameters[tok.Offset + 5 * 5 + 2] += 1f;   // row 5 is never an input here: only the head reads it
+        net.Step(new ModelGen.Training.Sgd(0f));          // tell the model its parameters changed
+        net.Predict(x, y1);
+        for (int t = 0; t < 4; t++) Assert.NotEqual(y0[t * 6 + 5], y1[t * 6 + 5]);
+        // Saved once, loaded back whole.
+        string path = System.IO.Path.Combine(_dir, "tied.safetensors");
+        net.Save(path);
+        using var back = GcTiedGpt.FromFile(path, maxBatch: 3);
+        var y2 = new float[y1.Length];
+        back.Predict(x, y2);
+        Assert.Equal(y1, y2);
+    }
+}
+
 internal sealed class Tolerance(float tol) : System.Collections.Generic.IEqualityComparer<float>
 {
     public bool Equals(float x, float y) => Math.Abs(x - y) <= tol * (1 + Math.Abs(y));

@@ -234,7 +234,7 @@ internal static partial class NetworkEmitter
             foreach (var l in p.Layers)
             {
                 string inputs = string.Join(", ", l.Inputs.Select(i => "\"" + (i < 0 ? "(input)" : p.Layers[i].Name) + "\""));
-                string tensors = string.Join(", ", l.Tensors.Where(t => t.Saved).Select(t => $"s_tensors[{saved[t.Name]}]"));
+                string tensors = string.Join(", ", l.Tensors.Where(t => t.Saved || t.Role == TensorRole.Tied).Select(t => $"s_tensors[{saved[t.Name]}]"));   // a tied tensor: its owner's
                 var hyper = l.Kind.Hyperparameters(l).ToList();
                 string keys = string.Join(", ", hyper.Select(h => "\"" + h.Key + "\""));
                 string values = string.Join(", ", hyper.Select(h => Text.Num(h.Value)));

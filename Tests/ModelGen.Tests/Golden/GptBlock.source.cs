@@ -4,7 +4,8 @@ namespace Tour;
 
 /// <summary>A one-block character GPT (context 16, width 32, 4 heads): token and position embeddings, a pre-LN
 /// Transformer block (fused q/k/v projection, causal attention, output projection, residual; layer norm, MLP 4× with
-/// GELU, residual), a final layer norm and a next-token head at every step. Its golden file shows the new kinds.</summary>
+/// GELU, residual), a final layer norm and a next-token head at every step whose weight is the token table (tied). Its golden file
+/// shows the new kinds.</summary>
 [Network(16)]
 public partial class GptBlock
 {
@@ -21,6 +22,6 @@ public partial class GptBlock
     [Dense(32)] public partial Layer Fc2 { get; }
     [Add(nameof(Res1))] public partial Layer Res2 { get; }
     [LayerNorm] public partial Layer LnF { get; }
-    [Dense(40)] public partial Layer Head { get; }
+    [Dense(40, TiedTo = nameof(Tok))] public partial Layer Head { get; }
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }

@@ -43,7 +43,7 @@ internal sealed class ReferenceNet
             bool weighted = l.Type is LayerType.Dense or LayerType.Conv2D or LayerType.BatchNorm2D;
             string act = l.Activation == ActivationType.None ? "Identity" : l.Activation.ToString();
             var layer = new L(weighted, inF, outF, act, l.Alpha,
-                weighted ? tensors[l.Name + ".weight"].Offset : 0,
+                weighted ? Own(l, "weight").Offset : 0,
                 tensors.TryGetValue(l.Name + ".bias", out var bias) ? bias.Offset : -1, l.L2)
             {
                 InShape = l.InputShape.ToArray(), OutShape = l.OutputShape.ToArray(),
@@ -97,6 +97,10 @@ internal sealed class ReferenceNet
             _layers.Add(layer);
         }
     }
+
+    /// <summary>The layer's tensor <paramref name="local"/>: its own, or the one it is tied to (listed with the layer).</summary>
+    private static TensorInfo Own(Layer l, string local) =>
+        l.Tensors.FirstOrDefault(t => t.Name == l.Name + "." + local) ?? l.Tensors.First(t => t.Name.EndsWith("." + local, StringComparison.Ordinal));
 
     /// <summary>Forward in double: outputs [batch, out].</summary>
     public double[] Forward(double[] p, float[] x, int batch) => Forward(p, x.Select(v => (double)v).ToArray(), batch);
