@@ -42,9 +42,9 @@ public static class Attention
         {
             // The samples in the vector lanes: 16 (or 8) columns at a time, read straight from the panels.
             if (width == SimdWidth.V512 && (ld & 15) == 0)
-                for (int b = 0; b < n; b += 16) ForwardLanes512(ref qkv, steps, channels, heads, ld, b, h0, h1, ref o, ref lse, scratch);
+                for (int b = 0; b < n; b += 16) ForwardLanes<Vector512<float>, Lanes512>(ref qkv, steps, channels, heads, ld, b, h0, h1, ref o, ref lse, scratch);
             else
-                for (int b = 0; b < n; b += 8) ForwardLanes256(ref qkv, steps, channels, heads, ld, b, h0, h1, ref o, ref lse, scratch);
+                for (int b = 0; b < n; b += 8) ForwardLanes<Vector256<float>, Lanes256>(ref qkv, steps, channels, heads, ld, b, h0, h1, ref o, ref lse, scratch);
             ClearPadding(ref o, 1, channels, channels / heads, h0, h1, steps, ld, n);
             return;
         }
@@ -211,9 +211,9 @@ public static class Attention
         if (width == SimdWidth.V512 && (ld & 15) == 0 || width != SimdWidth.Scalar && (ld & 7) == 0)
         {
             if (width == SimdWidth.V512 && (ld & 15) == 0)
-                for (int b = 0; b < batch; b += 16) BackwardLanes512(ref qkv, ref o, ref lse, ref dout, steps, channels, heads, ld, b, h0, h1, ref dqkv, scratch);
+                for (int b = 0; b < batch; b += 16) BackwardLanes<Vector512<float>, Lanes512>(ref qkv, ref o, ref lse, ref dout, steps, channels, heads, ld, b, h0, h1, ref dqkv, scratch);
             else
-                for (int b = 0; b < batch; b += 8) BackwardLanes256(ref qkv, ref o, ref lse, ref dout, steps, channels, heads, ld, b, h0, h1, ref dqkv, scratch);
+                for (int b = 0; b < batch; b += 8) BackwardLanes<Vector256<float>, Lanes256>(ref qkv, ref o, ref lse, ref dout, steps, channels, heads, ld, b, h0, h1, ref dqkv, scratch);
             ClearPadding(ref dqkv, 3, channels, channels / heads, h0, h1, steps, ld, batch);
             return;
         }
@@ -301,18 +301,20 @@ public static class Attention
     }
 
     /// <summary>
-    /// The forward for the 16 samples of columns <c>b … b + 15</c>, each lane one sample: every multiply-add does 16
-    /// samples' work and the q, k, v rows are read from the panel as they are (no copies). Per head and query, keys in
-    /// tiles of <see cref="KeyTile"/>: scores four keys at a time (independent chains), the online softmax per lane.
+    /// The forward for the samples of columns <c>b … b + L − 1</c> (L = <typeparamref name="TL"/>'s lanes: 16 or 8), each lane
+    /// one sample: every multiply-add does L samples' work and the q, k, v rows are read from the panel as they are (no
+    /// copies). Per head and query, keys in tiles of <see cref="KeyTile"/>: scores four keys at a time (independent
+    /// chains), the online softmax per lane.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ForwardLanes512(ref float qkv, int T, int channels, int heads, int ld, int b, int h0, int h1, ref float o, ref float lse, Span<float> scratch)
+    private static void ForwardLanes<TV, TL>(ref float qkv, int T, int channels, int heads, int ld, int b, int h0, int h1, ref float o, ref float lse, Span<float> scratch)
+        where TV : struct where TL : struct, ILanes<TV>
     {
-        int d = channels / heads;
+        int d = channels / heads, L = TL.Count;
         nint row = (nint)T * ld;
-        var scale = Vector512.Create(1f / MathF.Sqrt(d));
-        ref float sc = ref MemoryMarshal.GetReference(scratch);      // scores of a tile [KeyTile][16]
-        ref float acc = ref Mem.Add(ref sc, KeyTile * 16);           // the output sums [d][16]
+        var scale = TL.Splat(1f / MathF.Sqrt(d));
+        ref float sc = ref MemoryMarshal.GetReference(scratch);      // scores of a tile [KeyTile][L]
+        ref float acc = ref Mem.Add(ref sc, KeyTile * L);            // the output sums [d][L]
         for (int h = h0; h < h1; h++)
         {
             ref float qh = ref Mem.Add(ref qkv, (nint)h * d * row + b);
@@ -321,9 +323,9 @@ public static class Attention
             for (int t = 0; t < T; t++)
             {
                 ref float qt = ref Mem.Add(ref qh, (nint)t * ld);
-                var m = Vector512.Create(float.NegativeInfinity);
-                var l = Vector512<float>.Zero;
-                for (int j = 0; j < d; j++) Vector512<float>.Zero.StoreAt(ref acc, (nuint)(j * 16));
+                var m = TL.Splat(float.NegativeInfinity);
+                var l = TL.Zero;
+                for (int j = 0; j < d; j++) TL.Store(TL.Zero, ref acc, (nuint)(j * L));
                 for (int u0 = 0; u0 <= t; u0 += KeyTile)
                 {
                     int count = Math.Min(KeyTile, t + 1 - u0);
@@ -332,76 +334,76 @@ public static class Attention
                     for (; u + 4 <= count; u += 4)
                     {
                         ref float k0 = ref Mem.Add(ref kh, (nint)(u0 + u) * ld);
-                        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                        TV a0 = TL.Zero, a1 = TL.Zero, a2 = TL.Zero, a3 = TL.Zero;
                         for (int j = 0; j < d; j++)
                         {
-                            var qj = Mem.Load512(ref qt, (nuint)(j * row));
+                            var qj = TL.Load(ref qt, (nuint)(j * row));
                             ref float kj = ref Mem.Add(ref k0, (nint)j * row);
-                            a0 = Vector512.FusedMultiplyAdd(qj, Mem.Load512(ref kj, 0), a0);
-                            a1 = Vector512.FusedMultiplyAdd(qj, Mem.Load512(ref kj, (nuint)ld), a1);
-                            a2 = Vector512.FusedMultiplyAdd(qj, Mem.Load512(ref kj, (nuint)(2 * ld)), a2);
-                            a3 = Vector512.FusedMultiplyAdd(qj, Mem.Load512(ref kj, (nuint)(3 * ld)), a3);
+                            a0 = TL.Fma(qj, TL.Load(ref kj, 0), a0);
+                            a1 = TL.Fma(qj, TL.Load(ref kj, (nuint)ld), a1);
+                            a2 = TL.Fma(qj, TL.Load(ref kj, (nuint)(2 * ld)), a2);
+                            a3 = TL.Fma(qj, TL.Load(ref kj, (nuint)(3 * ld)), a3);
                         }
-                        a0 *= scale; a1 *= scale; a2 *= scale; a3 *= scale;
-                        mt = Vector512.Max(mt, Vector512.Max(Vector512.Max(a0, a1), Vector512.Max(a2, a3)));
-                        a0.StoreAt(ref sc, (nuint)(u * 16)); a1.StoreAt(ref sc, (nuint)(u * 16 + 16));
-                        a2.StoreAt(ref sc, (nuint)(u * 16 + 32)); a3.StoreAt(ref sc, (nuint)(u * 16 + 48));
+                        a0 = TL.Mul(a0, scale); a1 = TL.Mul(a1, scale); a2 = TL.Mul(a2, scale); a3 = TL.Mul(a3, scale);
+                        mt = TL.Max(mt, TL.Max(TL.Max(a0, a1), TL.Max(a2, a3)));
+                        TL.Store(a0, ref sc, (nuint)(u * L)); TL.Store(a1, ref sc, (nuint)((u + 1) * L));
+                        TL.Store(a2, ref sc, (nuint)((u + 2) * L)); TL.Store(a3, ref sc, (nuint)((u + 3) * L));
                     }
                     for (; u < count; u++)
                     {
                         ref float k0 = ref Mem.Add(ref kh, (nint)(u0 + u) * ld);
-                        var a = Vector512<float>.Zero;
-                        for (int j = 0; j < d; j++) a = Vector512.FusedMultiplyAdd(Mem.Load512(ref qt, (nuint)(j * row)), Mem.Load512(ref k0, (nuint)(j * row)), a);
-                        a *= scale;
-                        mt = Vector512.Max(mt, a);
-                        a.StoreAt(ref sc, (nuint)(u * 16));
+                        var a = TL.Zero;
+                        for (int j = 0; j < d; j++) a = TL.Fma(TL.Load(ref qt, (nuint)(j * row)), TL.Load(ref k0, (nuint)(j * row)), a);
+                        a = TL.Mul(a, scale);
+                        mt = TL.Max(mt, a);
+                        TL.Store(a, ref sc, (nuint)(u * L));
                     }
-                    var rescale = Vector512.Exp(m - mt);   // 0 on the first tile (m = −∞)
-                    l *= rescale;
+                    var rescale = TL.Exp(TL.Sub(m, mt));   // 0 on the first tile (m = −∞)
+                    l = TL.Mul(l, rescale);
                     for (u = 0; u < count; u++)
                     {
-                        var e = Vector512.Exp(Mem.Load512(ref sc, (nuint)(u * 16)) - mt);
-                        e.StoreAt(ref sc, (nuint)(u * 16));
-                        l += e;
+                        var e = TL.Exp(TL.Sub(TL.Load(ref sc, (nuint)(u * L)), mt));
+                        TL.Store(e, ref sc, (nuint)(u * L));
+                        l = TL.Add(l, e);
                     }
                     for (int j = 0; j < d; j++)
                     {
                         ref float vj = ref Mem.Add(ref vh, (nint)j * row + (nint)u0 * ld);
-                        var x0 = Mem.Load512(ref acc, (nuint)(j * 16)) * rescale;
-                        var x1 = Vector512<float>.Zero;
+                        var x0 = TL.Mul(TL.Load(ref acc, (nuint)(j * L)), rescale);
+                        var x1 = TL.Zero;
                         u = 0;
                         for (; u + 2 <= count; u += 2)
                         {
-                            x0 = Vector512.FusedMultiplyAdd(Mem.Load512(ref sc, (nuint)(u * 16)), Mem.Load512(ref vj, (nuint)(u * ld)), x0);
-                            x1 = Vector512.FusedMultiplyAdd(Mem.Load512(ref sc, (nuint)(u * 16 + 16)), Mem.Load512(ref vj, (nuint)((u + 1) * ld)), x1);
+                            x0 = TL.Fma(TL.Load(ref sc, (nuint)(u * L)), TL.Load(ref vj, (nuint)(u * ld)), x0);
+                            x1 = TL.Fma(TL.Load(ref sc, (nuint)((u + 1) * L)), TL.Load(ref vj, (nuint)((u + 1) * ld)), x1);
                         }
-                        if (u < count) x0 = Vector512.FusedMultiplyAdd(Mem.Load512(ref sc, (nuint)(u * 16)), Mem.Load512(ref vj, (nuint)(u * ld)), x0);
-                        (x0 + x1).StoreAt(ref acc, (nuint)(j * 16));
+                        if (u < count) x0 = TL.Fma(TL.Load(ref sc, (nuint)(u * L)), TL.Load(ref vj, (nuint)(u * ld)), x0);
+                        TL.Store(TL.Add(x0, x1), ref acc, (nuint)(j * L));
                     }
                     m = mt;
                 }
-                var inv = Vector512<float>.One / l;
+                var inv = TL.Div(TL.Splat(1f), l);
                 ref float ot = ref Mem.Add(ref o, (nint)h * d * row + (nint)t * ld + b);
-                for (int j = 0; j < d; j++) (Mem.Load512(ref acc, (nuint)(j * 16)) * inv).StoreAt(ref ot, (nuint)(j * row));
-                (m + Vector512.Log(l)).StoreAt(ref Mem.Add(ref lse, ((nint)h * T + t) * ld + b));
+                for (int j = 0; j < d; j++) TL.Store(TL.Mul(TL.Load(ref acc, (nuint)(j * L)), inv), ref ot, (nuint)(j * row));
+                TL.Store(TL.Add(m, TL.Log(l)), ref Mem.Add(ref lse, ((nint)h * T + t) * ld + b), 0);
             }
         }
     }
 
     /// <summary>
-    /// The backward for the 16 samples of columns <c>b … b + 15</c> in the vector lanes: per head and query, the keys'
+    /// The backward for the samples of columns <c>b … b + L − 1</c> in the vector lanes: per head and query, the keys'
     /// probabilities recomputed from lse, then dq accumulated over the keys and dk, dv over the queries, straight into
     /// the dqkv panel (zeroed here first for the head).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BackwardLanes512(ref float qkv, ref float o, ref float lse, ref float dout, int T, int channels, int heads, int ld, int b, int h0, int h1, ref float dqkv, Span<float> scratch)
+    private static void BackwardLanes<TV, TL>(ref float qkv, ref float o, ref float lse, ref float dout, int T, int channels, int heads, int ld, int b, int h0, int h1, ref float dqkv, Span<float> scratch)
+        where TV : struct where TL : struct, ILanes<TV>
     {
-        int d = channels / heads;
+        int d = channels / heads, L = TL.Count;
         nint row = (nint)T * ld;
-        float sc1 = 1f / MathF.Sqrt(d);
-        var scale = Vector512.Create(sc1);
-        ref float ds = ref MemoryMarshal.GetReference(scratch);      // ds of the keys 0…t [T][16]
-        ref float pp = ref Mem.Add(ref ds, (nint)T * 16);             // p of the keys 0…t [T][16]
+        var scale = TL.Splat(1f / MathF.Sqrt(d));
+        ref float ds = ref MemoryMarshal.GetReference(scratch);      // ds of the keys 0…t [T][L]
+        ref float pp = ref Mem.Add(ref ds, (nint)T * L);              // p of the keys 0…t [T][L]
         for (int h = h0; h < h1; h++)
         {
             ref float qh = ref Mem.Add(ref qkv, (nint)h * d * row + b);
@@ -415,50 +417,50 @@ public static class Attention
             for (int j = 0; j < d; j++)
                 for (int t = 0; t < T; t++)
                 {
-                    Vector512<float>.Zero.StoreAt(ref dkh, (nuint)(j * row + t * ld));
-                    Vector512<float>.Zero.StoreAt(ref dvh, (nuint)(j * row + t * ld));
+                    TL.Store(TL.Zero, ref dkh, (nuint)(j * row + t * ld));
+                    TL.Store(TL.Zero, ref dvh, (nuint)(j * row + t * ld));
                 }
             for (int t = 0; t < T; t++)
             {
                 ref float qt = ref Mem.Add(ref qh, (nint)t * ld);
                 ref float gt = ref Mem.Add(ref gh, (nint)t * ld);
-                var dt = Vector512<float>.Zero;   // D_t = do_t·o_t
-                for (int j = 0; j < d; j++) dt = Vector512.FusedMultiplyAdd(Mem.Load512(ref gt, (nuint)(j * row)), Mem.Load512(ref oh, (nuint)(j * row + t * ld)), dt);
-                var lt = Mem.Load512(ref lse, (nuint)((h * T + t) * ld + b));
+                var dt = TL.Zero;   // D_t = do_t·o_t
+                for (int j = 0; j < d; j++) dt = TL.Fma(TL.Load(ref gt, (nuint)(j * row)), TL.Load(ref oh, (nuint)(j * row + t * ld)), dt);
+                var lt = TL.Load(ref lse, (nuint)((h * T + t) * ld + b));
                 // p_u = e^(q_t·k_u/√d − lse_t), ds_u = p_u·(do_t·v_u − D_t), two keys at a time.
                 int u = 0;
                 for (; u + 2 <= t + 1; u += 2)
                 {
                     ref float k0 = ref Mem.Add(ref kh, (nint)u * ld);
                     ref float v0 = ref Mem.Add(ref vh, (nint)u * ld);
-                    Vector512<float> s0 = default, s1 = default, e0 = default, e1 = default;
+                    TV s0 = TL.Zero, s1 = TL.Zero, e0 = TL.Zero, e1 = TL.Zero;
                     for (int j = 0; j < d; j++)
                     {
-                        var qj = Mem.Load512(ref qt, (nuint)(j * row));
-                        var gj = Mem.Load512(ref gt, (nuint)(j * row));
-                        s0 = Vector512.FusedMultiplyAdd(qj, Mem.Load512(ref k0, (nuint)(j * row)), s0);
-                        s1 = Vector512.FusedMultiplyAdd(qj, Mem.Load512(ref k0, (nuint)(j * row + ld)), s1);
-                        e0 = Vector512.FusedMultiplyAdd(gj, Mem.Load512(ref v0, (nuint)(j * row)), e0);
-                        e1 = Vector512.FusedMultiplyAdd(gj, Mem.Load512(ref v0, (nuint)(j * row + ld)), e1);
+                        var qj = TL.Load(ref qt, (nuint)(j * row));
+                        var gj = TL.Load(ref gt, (nuint)(j * row));
+                        s0 = TL.Fma(qj, TL.Load(ref k0, (nuint)(j * row)), s0);
+                        s1 = TL.Fma(qj, TL.Load(ref k0, (nuint)(j * row + ld)), s1);
+                        e0 = TL.Fma(gj, TL.Load(ref v0, (nuint)(j * row)), e0);
+                        e1 = TL.Fma(gj, TL.Load(ref v0, (nuint)(j * row + ld)), e1);
                     }
-                    var p0 = Vector512.Exp(s0 * scale - lt);
-                    var p1 = Vector512.Exp(s1 * scale - lt);
-                    p0.StoreAt(ref pp, (nuint)(u * 16)); p1.StoreAt(ref pp, (nuint)(u * 16 + 16));
-                    (p0 * (e0 - dt)).StoreAt(ref ds, (nuint)(u * 16)); (p1 * (e1 - dt)).StoreAt(ref ds, (nuint)(u * 16 + 16));
+                    var p0 = TL.Exp(TL.Sub(TL.Mul(s0, scale), lt));
+                    var p1 = TL.Exp(TL.Sub(TL.Mul(s1, scale), lt));
+                    TL.Store(p0, ref pp, (nuint)(u * L)); TL.Store(p1, ref pp, (nuint)((u + 1) * L));
+                    TL.Store(TL.Mul(p0, TL.Sub(e0, dt)), ref ds, (nuint)(u * L)); TL.Store(TL.Mul(p1, TL.Sub(e1, dt)), ref ds, (nuint)((u + 1) * L));
                 }
                 for (; u <= t; u++)
                 {
                     ref float k0 = ref Mem.Add(ref kh, (nint)u * ld);
                     ref float v0 = ref Mem.Add(ref vh, (nint)u * ld);
-                    Vector512<float> s0 = default, e0 = default;
+                    TV s0 = TL.Zero, e0 = TL.Zero;
                     for (int j = 0; j < d; j++)
                     {
-                        s0 = Vector512.FusedMultiplyAdd(Mem.Load512(ref qt, (nuint)(j * row)), Mem.Load512(ref k0, (nuint)(j * row)), s0);
-                        e0 = Vector512.FusedMultiplyAdd(Mem.Load512(ref gt, (nuint)(j * row)), Mem.Load512(ref v0, (nuint)(j * row)), e0);
+                        s0 = TL.Fma(TL.Load(ref qt, (nuint)(j * row)), TL.Load(ref k0, (nuint)(j * row)), s0);
+                        e0 = TL.Fma(TL.Load(ref gt, (nuint)(j * row)), TL.Load(ref v0, (nuint)(j * row)), e0);
                     }
-                    var p0 = Vector512.Exp(s0 * scale - lt);
-                    p0.StoreAt(ref pp, (nuint)(u * 16));
-                    (p0 * (e0 - dt)).StoreAt(ref ds, (nuint)(u * 16));
+                    var p0 = TL.Exp(TL.Sub(TL.Mul(s0, scale), lt));
+                    TL.Store(p0, ref pp, (nuint)(u * L));
+                    TL.Store(TL.Mul(p0, TL.Sub(e0, dt)), ref ds, (nuint)(u * L));
                 }
                 // dq_t = Σ_u ds_u·k_u/√d;  dk_u += ds_u·q_t/√d;  dv_u += p_u·do_t.
                 for (int j = 0; j < d; j++)
@@ -466,224 +468,29 @@ public static class Attention
                     ref float kj = ref Mem.Add(ref kh, (nint)j * row);
                     ref float dkj = ref Mem.Add(ref dkh, (nint)j * row);
                     ref float dvj = ref Mem.Add(ref dvh, (nint)j * row);
-                    var qj = Mem.Load512(ref qt, (nuint)(j * row)) * scale;
-                    var gj = Mem.Load512(ref gt, (nuint)(j * row));
-                    Vector512<float> x0 = default, x1 = default;
+                    var qj = TL.Mul(TL.Load(ref qt, (nuint)(j * row)), scale);
+                    var gj = TL.Load(ref gt, (nuint)(j * row));
+                    TV x0 = TL.Zero, x1 = TL.Zero;
                     u = 0;
                     for (; u + 2 <= t + 1; u += 2)
                     {
-                        var d0 = Mem.Load512(ref ds, (nuint)(u * 16));
-                        var d1 = Mem.Load512(ref ds, (nuint)(u * 16 + 16));
-                        x0 = Vector512.FusedMultiplyAdd(d0, Mem.Load512(ref kj, (nuint)(u * ld)), x0);
-                        x1 = Vector512.FusedMultiplyAdd(d1, Mem.Load512(ref kj, (nuint)((u + 1) * ld)), x1);
-                        Vector512.FusedMultiplyAdd(d0, qj, Mem.Load512(ref dkj, (nuint)(u * ld))).StoreAt(ref dkj, (nuint)(u * ld));
-                        Vector512.FusedMultiplyAdd(d1, qj, Mem.Load512(ref dkj, (nuint)((u + 1) * ld))).StoreAt(ref dkj, (nuint)((u + 1) * ld));
-                        Vector512.FusedMultiplyAdd(Mem.Load512(ref pp, (nuint)(u * 16)), gj, Mem.Load512(ref dvj, (nuint)(u * ld))).StoreAt(ref dvj, (nuint)(u * ld));
-                        Vector512.FusedMultiplyAdd(Mem.Load512(ref pp, (nuint)(u * 16 + 16)), gj, Mem.Load512(ref dvj, (nuint)((u + 1) * ld))).StoreAt(ref dvj, (nuint)((u + 1) * ld));
+                        var d0 = TL.Load(ref ds, (nuint)(u * L));
+                        var d1 = TL.Load(ref ds, (nuint)((u + 1) * L));
+                        x0 = TL.Fma(d0, TL.Load(ref kj, (nuint)(u * ld)), x0);
+                        x1 = TL.Fma(d1, TL.Load(ref kj, (nuint)((u + 1) * ld)), x1);
+                        TL.Store(TL.Fma(d0, qj, TL.Load(ref dkj, (nuint)(u * ld))), ref dkj, (nuint)(u * ld));
+                        TL.Store(TL.Fma(d1, qj, TL.Load(ref dkj, (nuint)((u + 1) * ld))), ref dkj, (nuint)((u + 1) * ld));
+                        TL.Store(TL.Fma(TL.Load(ref pp, (nuint)(u * L)), gj, TL.Load(ref dvj, (nuint)(u * ld))), ref dvj, (nuint)(u * ld));
+                        TL.Store(TL.Fma(TL.Load(ref pp, (nuint)((u + 1) * L)), gj, TL.Load(ref dvj, (nuint)((u + 1) * ld))), ref dvj, (nuint)((u + 1) * ld));
                     }
                     if (u <= t)
                     {
-                        var d0 = Mem.Load512(ref ds, (nuint)(u * 16));
-                        x0 = Vector512.FusedMultiplyAdd(d0, Mem.Load512(ref kj, (nuint)(u * ld)), x0);
-                        Vector512.FusedMultiplyAdd(d0, qj, Mem.Load512(ref dkj, (nuint)(u * ld))).StoreAt(ref dkj, (nuint)(u * ld));
-                        Vector512.FusedMultiplyAdd(Mem.Load512(ref pp, (nuint)(u * 16)), gj, Mem.Load512(ref dvj, (nuint)(u * ld))).StoreAt(ref dvj, (nuint)(u * ld));
+                        var d0 = TL.Load(ref ds, (nuint)(u * L));
+                        x0 = TL.Fma(d0, TL.Load(ref kj, (nuint)(u * ld)), x0);
+                        TL.Store(TL.Fma(d0, qj, TL.Load(ref dkj, (nuint)(u * ld))), ref dkj, (nuint)(u * ld));
+                        TL.Store(TL.Fma(TL.Load(ref pp, (nuint)(u * L)), gj, TL.Load(ref dvj, (nuint)(u * ld))), ref dvj, (nuint)(u * ld));
                     }
-                    ((x0 + x1) * scale).StoreAt(ref dqh, (nuint)(j * row + t * ld));
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// <see cref="ForwardLanes512"/> with 256-bit vectors: 8 samples per vector (the AVX2 path, and panels 8 columns
-    /// wide). The forward for the 8 samples of columns <c>b … b + 7</c>, each lane one sample: every multiply-add does 8
-    /// samples' work and the q, k, v rows are read from the panel as they are (no copies). Per head and query, keys in
-    /// tiles of <see cref="KeyTile"/>: scores four keys at a time (independent chains), the online softmax per lane.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ForwardLanes256(ref float qkv, int T, int channels, int heads, int ld, int b, int h0, int h1, ref float o, ref float lse, Span<float> scratch)
-    {
-        int d = channels / heads;
-        nint row = (nint)T * ld;
-        var scale = Vector256.Create(1f / MathF.Sqrt(d));
-        ref float sc = ref MemoryMarshal.GetReference(scratch);      // scores of a tile [KeyTile][8]
-        ref float acc = ref Mem.Add(ref sc, KeyTile * 8);           // the output sums [d][8]
-        for (int h = h0; h < h1; h++)
-        {
-            ref float qh = ref Mem.Add(ref qkv, (nint)h * d * row + b);
-            ref float kh = ref Mem.Add(ref qkv, (nint)(channels + h * d) * row + b);
-            ref float vh = ref Mem.Add(ref qkv, (nint)(2 * channels + h * d) * row + b);
-            for (int t = 0; t < T; t++)
-            {
-                ref float qt = ref Mem.Add(ref qh, (nint)t * ld);
-                var m = Vector256.Create(float.NegativeInfinity);
-                var l = Vector256<float>.Zero;
-                for (int j = 0; j < d; j++) Vector256<float>.Zero.StoreAt(ref acc, (nuint)(j * 8));
-                for (int u0 = 0; u0 <= t; u0 += KeyTile)
-                {
-                    int count = Math.Min(KeyTile, t + 1 - u0);
-                    var mt = m;
-                    int u = 0;
-                    for (; u + 4 <= count; u += 4)
-                    {
-                        ref float k0 = ref Mem.Add(ref kh, (nint)(u0 + u) * ld);
-                        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-                        for (int j = 0; j < d; j++)
-                        {
-                            var qj = Mem.Load256(ref qt, (nuint)(j * row));
-                            ref float kj = ref Mem.Add(ref k0, (nint)j * row);
-                            a0 = Vector256.FusedMultiplyAdd(qj, Mem.Load256(ref kj, 0), a0);
-                            a1 = Vector256.FusedMultiplyAdd(qj, Mem.Load256(ref kj, (nuint)ld), a1);
-                            a2 = Vector256.FusedMultiplyAdd(qj, Mem.Load256(ref kj, (nuint)(2 * ld)), a2);
-                            a3 = Vector256.FusedMultiplyAdd(qj, Mem.Load256(ref kj, (nuint)(3 * ld)), a3);
-                        }
-                        a0 *= scale; a1 *= scale; a2 *= scale; a3 *= scale;
-                        mt = Vector256.Max(mt, Vector256.Max(Vector256.Max(a0, a1), Vector256.Max(a2, a3)));
-                        a0.StoreAt(ref sc, (nuint)(u * 8)); a1.StoreAt(ref sc, (nuint)(u * 8 + 8));
-                        a2.StoreAt(ref sc, (nuint)(u * 8 + 16)); a3.StoreAt(ref sc, (nuint)(u * 8 + 24));
-                    }
-                    for (; u < count; u++)
-                    {
-                        ref float k0 = ref Mem.Add(ref kh, (nint)(u0 + u) * ld);
-                        var a = Vector256<float>.Zero;
-                        for (int j = 0; j < d; j++) a = Vector256.FusedMultiplyAdd(Mem.Load256(ref qt, (nuint)(j * row)), Mem.Load256(ref k0, (nuint)(j * row)), a);
-                        a *= scale;
-                        mt = Vector256.Max(mt, a);
-                        a.StoreAt(ref sc, (nuint)(u * 8));
-                    }
-                    var rescale = Vector256.Exp(m - mt);   // 0 on the first tile (m = −∞)
-                    l *= rescale;
-                    for (u = 0; u < count; u++)
-                    {
-                        var e = Vector256.Exp(Mem.Load256(ref sc, (nuint)(u * 8)) - mt);
-                        e.StoreAt(ref sc, (nuint)(u * 8));
-                        l += e;
-                    }
-                    for (int j = 0; j < d; j++)
-                    {
-                        ref float vj = ref Mem.Add(ref vh, (nint)j * row + (nint)u0 * ld);
-                        var x0 = Mem.Load256(ref acc, (nuint)(j * 8)) * rescale;
-                        var x1 = Vector256<float>.Zero;
-                        u = 0;
-                        for (; u + 2 <= count; u += 2)
-                        {
-                            x0 = Vector256.FusedMultiplyAdd(Mem.Load256(ref sc, (nuint)(u * 8)), Mem.Load256(ref vj, (nuint)(u * ld)), x0);
-                            x1 = Vector256.FusedMultiplyAdd(Mem.Load256(ref sc, (nuint)(u * 8 + 8)), Mem.Load256(ref vj, (nuint)((u + 1) * ld)), x1);
-                        }
-                        if (u < count) x0 = Vector256.FusedMultiplyAdd(Mem.Load256(ref sc, (nuint)(u * 8)), Mem.Load256(ref vj, (nuint)(u * ld)), x0);
-                        (x0 + x1).StoreAt(ref acc, (nuint)(j * 8));
-                    }
-                    m = mt;
-                }
-                var inv = Vector256<float>.One / l;
-                ref float ot = ref Mem.Add(ref o, (nint)h * d * row + (nint)t * ld + b);
-                for (int j = 0; j < d; j++) (Mem.Load256(ref acc, (nuint)(j * 8)) * inv).StoreAt(ref ot, (nuint)(j * row));
-                (m + Vector256.Log(l)).StoreAt(ref Mem.Add(ref lse, ((nint)h * T + t) * ld + b));
-            }
-        }
-    }
-
-    /// <summary>
-    /// The backward for the 8 samples of columns <c>b … b + 7</c> in the vector lanes: per head and query, the keys'
-    /// probabilities recomputed from lse, then dq accumulated over the keys and dk, dv over the queries, straight into
-    /// the dqkv panel (zeroed here first for the head).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BackwardLanes256(ref float qkv, ref float o, ref float lse, ref float dout, int T, int channels, int heads, int ld, int b, int h0, int h1, ref float dqkv, Span<float> scratch)
-    {
-        int d = channels / heads;
-        nint row = (nint)T * ld;
-        float sc1 = 1f / MathF.Sqrt(d);
-        var scale = Vector256.Create(sc1);
-        ref float ds = ref MemoryMarshal.GetReference(scratch);      // ds of the keys 0…t [T][8]
-        ref float pp = ref Mem.Add(ref ds, (nint)T * 8);             // p of the keys 0…t [T][8]
-        for (int h = h0; h < h1; h++)
-        {
-            ref float qh = ref Mem.Add(ref qkv, (nint)h * d * row + b);
-            ref float kh = ref Mem.Add(ref qkv, (nint)(channels + h * d) * row + b);
-            ref float vh = ref Mem.Add(ref qkv, (nint)(2 * channels + h * d) * row + b);
-            ref float oh = ref Mem.Add(ref o, (nint)h * d * row + b);
-            ref float gh = ref Mem.Add(ref dout, (nint)h * d * row + b);
-            ref float dqh = ref Mem.Add(ref dqkv, (nint)h * d * row + b);
-            ref float dkh = ref Mem.Add(ref dqkv, (nint)(channels + h * d) * row + b);
-            ref float dvh = ref Mem.Add(ref dqkv, (nint)(2 * channels + h * d) * row + b);
-            for (int j = 0; j < d; j++)
-                for (int t = 0; t < T; t++)
-                {
-                    Vector256<float>.Zero.StoreAt(ref dkh, (nuint)(j * row + t * ld));
-                    Vector256<float>.Zero.StoreAt(ref dvh, (nuint)(j * row + t * ld));
-                }
-            for (int t = 0; t < T; t++)
-            {
-                ref float qt = ref Mem.Add(ref qh, (nint)t * ld);
-                ref float gt = ref Mem.Add(ref gh, (nint)t * ld);
-                var dt = Vector256<float>.Zero;   // D_t = do_t·o_t
-                for (int j = 0; j < d; j++) dt = Vector256.FusedMultiplyAdd(Mem.Load256(ref gt, (nuint)(j * row)), Mem.Load256(ref oh, (nuint)(j * row + t * ld)), dt);
-                var lt = Mem.Load256(ref lse, (nuint)((h * T + t) * ld + b));
-                // p_u = e^(q_t·k_u/√d − lse_t), ds_u = p_u·(do_t·v_u − D_t), two keys at a time.
-                int u = 0;
-                for (; u + 2 <= t + 1; u += 2)
-                {
-                    ref float k0 = ref Mem.Add(ref kh, (nint)u * ld);
-                    ref float v0 = ref Mem.Add(ref vh, (nint)u * ld);
-                    Vector256<float> s0 = default, s1 = default, e0 = default, e1 = default;
-                    for (int j = 0; j < d; j++)
-                    {
-                        var qj = Mem.Load256(ref qt, (nuint)(j * row));
-                        var gj = Mem.Load256(ref gt, (nuint)(j * row));
-                        s0 = Vector256.FusedMultiplyAdd(qj, Mem.Load256(ref k0, (nuint)(j * row)), s0);
-                        s1 = Vector256.FusedMultiplyAdd(qj, Mem.Load256(ref k0, (nuint)(j * row + ld)), s1);
-                        e0 = Vector256.FusedMultiplyAdd(gj, Mem.Load256(ref v0, (nuint)(j * row)), e0);
-                        e1 = Vector256.FusedMultiplyAdd(gj, Mem.Load256(ref v0, (nuint)(j * row + ld)), e1);
-                    }
-                    var p0 = Vector256.Exp(s0 * scale - lt);
-                    var p1 = Vector256.Exp(s1 * scale - lt);
-                    p0.StoreAt(ref pp, (nuint)(u * 8)); p1.StoreAt(ref pp, (nuint)(u * 8 + 8));
-                    (p0 * (e0 - dt)).StoreAt(ref ds, (nuint)(u * 8)); (p1 * (e1 - dt)).StoreAt(ref ds, (nuint)(u * 8 + 8));
-                }
-                for (; u <= t; u++)
-                {
-                    ref float k0 = ref Mem.Add(ref kh, (nint)u * ld);
-                    ref float v0 = ref Mem.Add(ref vh, (nint)u * ld);
-                    Vector256<float> s0 = default, e0 = default;
-                    for (int j = 0; j < d; j++)
-                    {
-                        s0 = Vector256.FusedMultiplyAdd(Mem.Load256(ref qt, (nuint)(j * row)), Mem.Load256(ref k0, (nuint)(j * row)), s0);
-                        e0 = Vector256.FusedMultiplyAdd(Mem.Load256(ref gt, (nuint)(j * row)), Mem.Load256(ref v0, (nuint)(j * row)), e0);
-                    }
-                    var p0 = Vector256.Exp(s0 * scale - lt);
-                    p0.StoreAt(ref pp, (nuint)(u * 8));
-                    (p0 * (e0 - dt)).StoreAt(ref ds, (nuint)(u * 8));
-                }
-                // dq_t = Σ_u ds_u·k_u/√d;  dk_u += ds_u·q_t/√d;  dv_u += p_u·do_t.
-                for (int j = 0; j < d; j++)
-                {
-                    ref float kj = ref Mem.Add(ref kh, (nint)j * row);
-                    ref float dkj = ref Mem.Add(ref dkh, (nint)j * row);
-                    ref float dvj = ref Mem.Add(ref dvh, (nint)j * row);
-                    var qj = Mem.Load256(ref qt, (nuint)(j * row)) * scale;
-                    var gj = Mem.Load256(ref gt, (nuint)(j * row));
-                    Vector256<float> x0 = default, x1 = default;
-                    u = 0;
-                    for (; u + 2 <= t + 1; u += 2)
-                    {
-                        var d0 = Mem.Load256(ref ds, (nuint)(u * 8));
-                        var d1 = Mem.Load256(ref ds, (nuint)(u * 8 + 8));
-                        x0 = Vector256.FusedMultiplyAdd(d0, Mem.Load256(ref kj, (nuint)(u * ld)), x0);
-                        x1 = Vector256.FusedMultiplyAdd(d1, Mem.Load256(ref kj, (nuint)((u + 1) * ld)), x1);
-                        Vector256.FusedMultiplyAdd(d0, qj, Mem.Load256(ref dkj, (nuint)(u * ld))).StoreAt(ref dkj, (nuint)(u * ld));
-                        Vector256.FusedMultiplyAdd(d1, qj, Mem.Load256(ref dkj, (nuint)((u + 1) * ld))).StoreAt(ref dkj, (nuint)((u + 1) * ld));
-                        Vector256.FusedMultiplyAdd(Mem.Load256(ref pp, (nuint)(u * 8)), gj, Mem.Load256(ref dvj, (nuint)(u * ld))).StoreAt(ref dvj, (nuint)(u * ld));
-                        Vector256.FusedMultiplyAdd(Mem.Load256(ref pp, (nuint)(u * 8 + 8)), gj, Mem.Load256(ref dvj, (nuint)((u + 1) * ld))).StoreAt(ref dvj, (nuint)((u + 1) * ld));
-                    }
-                    if (u <= t)
-                    {
-                        var d0 = Mem.Load256(ref ds, (nuint)(u * 8));
-                        x0 = Vector256.FusedMultiplyAdd(d0, Mem.Load256(ref kj, (nuint)(u * ld)), x0);
-                        Vector256.FusedMultiplyAdd(d0, qj, Mem.Load256(ref dkj, (nuint)(u * ld))).StoreAt(ref dkj, (nuint)(u * ld));
-                        Vector256.FusedMultiplyAdd(Mem.Load256(ref pp, (nuint)(u * 8)), gj, Mem.Load256(ref dvj, (nuint)(u * ld))).StoreAt(ref dvj, (nuint)(u * ld));
-                    }
-                    ((x0 + x1) * scale).StoreAt(ref dqh, (nuint)(j * row + t * ld));
+                    TL.Store(TL.Mul(TL.Add(x0, x1), scale), ref dqh, (nuint)(j * row + t * ld));
                 }
             }
         }
