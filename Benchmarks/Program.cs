@@ -107,6 +107,33 @@ if (args.Contains("--layers-w2"))   // per-layer times of a W2 training step (re
     }
     return;
 }
+if (args.Contains("--layers-gpt"))   // per-layer times of a TinyGpt training step at batch 8 (reflection: a diagnostic, not a benchmark)
+{
+    var m = new TinyGpt.Gpt(8, 1);
+    var rng = new ModelGen.Rng(1);
+    var x = new float[8 * TinyGpt.Gpt.Context];
+    var labels = new int[x.Length];
+    for (int i = 0; i < x.Length; i++) { x[i] = rng.NextInt(TinyGpt.Gpt.Symbols); labels[i] = rng.NextInt(TinyGpt.Gpt.Symbols); }
+    for (int i = 0; i < 3; i++) ModelGen.NetworkExtensions.TrainStep(m, x, labels, new ModelGen.Training.AdamW(1e-3f));
+    m.ZeroGrad(); m.Forward(x, training: true); m.Backward(labels);
+    var flags = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance;
+    var ws = typeof(TinyGpt.Gpt).GetField("_main", flags)!.GetValue(m)!;
+    int n = ModelGen.Simd.SequencePanelWidth(8, TinyGpt.Gpt.Context);
+    var byKind = new System.Collections.Generic.Dictionary<string, (double F, double B)>();
+    foreach (var layer in m.Layers)
+    {
+        var f = typeof(TinyGpt.Gpt).GetMethod(layer.Name + "_Forward_V512", flags)!;
+        var b = typeof(TinyGpt.Gpt).GetMethod(layer.Name + "_Backward_V512", flags)!;
+        double T(Action a) { a(); var sw = Stopwatch.StartNew(); for (int i = 0; i < 5; i++) a(); return sw.Elapsed.TotalMilliseconds / 5; }
+        double tf = T(() => f.Invoke(m, new object[] { ws, n, n }));
+        double tb = T(() => b.Invoke(m, new object[] { ws, 8, n, n }));
+        string kind = layer.Type.ToString() + (layer.Type == ModelGen.LayerType.Dense ? "(" + layer.OutputShape[1] + ")" : "");
+        byKind[kind] = byKind.TryGetValue(kind, out var sum) ? (sum.F + tf, sum.B + tb) : (tf, tb);
+    }
+    foreach (var (kind, (tf, tb)) in byKind.OrderByDescending(k => k.Value.F + k.Value.B))
+        Console.WriteLine($"{kind,-22} forward {tf,7:F2} ms   backward {tb,7:F2} ms   (all layers of the kind)");
+    return;
+}
 if (args.Contains("--diag-w1"))
 {
     foreach (int th in new[] { 1, 2, 1, 2 })
