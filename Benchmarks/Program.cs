@@ -118,15 +118,15 @@ if (args.Contains("--layers-gpt"))   // per-layer times of a TinyGpt training st
     m.ZeroGrad(); m.Forward(x, training: true); m.Backward(labels);
     var flags = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance;
     var ws = typeof(TinyGpt.Gpt).GetField("_main", flags)!.GetValue(m)!;
-    int n = ModelGen.Simd.SequencePanelWidth(8, TinyGpt.Gpt.Context);
+    int n = ModelGen.Simd.SequencePanelWidth(8, TinyGpt.Gpt.Context), ld = ModelGen.Simd.SequenceStride(n, TinyGpt.Gpt.Context);
     var byKind = new System.Collections.Generic.Dictionary<string, (double F, double B)>();
     foreach (var layer in m.Layers)
     {
         var f = typeof(TinyGpt.Gpt).GetMethod(layer.Name + "_Forward_V512", flags)!;
         var b = typeof(TinyGpt.Gpt).GetMethod(layer.Name + "_Backward_V512", flags)!;
         double T(Action a) { a(); var sw = Stopwatch.StartNew(); for (int i = 0; i < 5; i++) a(); return sw.Elapsed.TotalMilliseconds / 5; }
-        double tf = T(() => f.Invoke(m, new object[] { ws, n, n }));
-        double tb = T(() => b.Invoke(m, new object[] { ws, 8, n, n }));
+        double tf = T(() => f.Invoke(m, new object[] { ws, n, ld }));
+        double tb = T(() => b.Invoke(m, new object[] { ws, 8, n, ld }));
         string kind = layer.Type.ToString() + (layer.Type == ModelGen.LayerType.Dense ? "(" + layer.OutputShape[1] + ")" : "");
         byKind[kind] = byKind.TryGetValue(kind, out var sum) ? (sum.F + tf, sum.B + tb) : (tf, tb);
     }

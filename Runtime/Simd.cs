@@ -42,6 +42,13 @@ public static class Simd
         return (long)n * steps % 16 == 0 ? n : PanelWidth(batch);
     }
 
+    /// <summary>The per-step stride of such a network's panels for <paramref name="n"/> columns: <c>n + 1</c> when the
+    /// sequence rows (<c>steps·ld</c> floats) stay whole 16-column blocks, else n. A row of a sequence panel spans every
+    /// step, so with 128 steps and n = 16 it is 8 KB: every row of a column would fall in the same L1 sets (a kernel
+    /// walking down a column evicts its own data); an odd stride spreads them over 8× more sets. Measured on the
+    /// attention kernel: ~25 % faster forward at T = 127 than at T = 128 for the same work.</summary>
+    public static int SequenceStride(int n, int steps) => n >= 8 && (long)(n + 1) * steps % 16 == 0 ? n + 1 : n;
+
     /// <summary>Row stride of a panel of <paramref name="columns"/> columns: an <b>odd</b> multiple of 16 floats.
     /// A stride of an even multiple (e.g. 256 floats = 1 KB) maps successive rows to a few L1 sets, so a
     /// kernel walking down a panel evicts its own data; an odd multiple of 64 bytes cycles through all 64 sets.</summary>

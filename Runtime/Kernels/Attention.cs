@@ -38,10 +38,12 @@ public static class Attention
     public static void Forward(ref float qkv, int steps, int channels, int heads, int ld, int n, int h0, int h1, ref float o, ref float lse, Span<float> scratch, SimdWidth width)
     {
         if (scratch.Length < ScratchFloats(steps, channels / heads, false)) throw new ArgumentException($"attention scratch holds {scratch.Length} floats, the forward needs {ScratchFloats(steps, channels / heads, false)}");
-        if (width == SimdWidth.V512 && (ld & 15) == 0 || width != SimdWidth.Scalar && (ld & 7) == 0)
+        // Lane blocks of 16 (or 8) columns from column 0 cover the n computed columns, inside each step's ld columns.
+        bool wide = width == SimdWidth.V512 && (n & 15) == 0 && n <= ld, narrow = width != SimdWidth.Scalar && (n & 7) == 0 && n <= ld;
+        if (wide || narrow)
         {
             // The samples in the vector lanes: 16 (or 8) columns at a time, read straight from the panels.
-            if (width == SimdWidth.V512 && (ld & 15) == 0)
+            if (wide)
                 for (int b = 0; b < n; b += 16) ForwardLanes<Vector512<float>, Lanes512>(ref qkv, steps, channels, heads, ld, b, h0, h1, ref o, ref lse, scratch);
             else
                 for (int b = 0; b < n; b += 8) ForwardLanes<Vector256<float>, Lanes256>(ref qkv, steps, channels, heads, ld, b, h0, h1, ref o, ref lse, scratch);
@@ -208,9 +210,11 @@ public static class Attention
         ref float dqkv, Span<float> scratch, SimdWidth width)
     {
         if (scratch.Length < ScratchFloats(steps, channels / heads, true)) throw new ArgumentException($"attention scratch holds {scratch.Length} floats, the backward needs {ScratchFloats(steps, channels / heads, true)}");
-        if (width == SimdWidth.V512 && (ld & 15) == 0 || width != SimdWidth.Scalar && (ld & 7) == 0)
+        // Lane blocks of 16 (or 8) columns from column 0 must stay inside each step's ld columns.
+        bool wide = width == SimdWidth.V512 && ((batch + 15) & ~15) <= ld, narrow = width != SimdWidth.Scalar && ((batch + 7) & ~7) <= ld;
+        if (wide || narrow)
         {
-            if (width == SimdWidth.V512 && (ld & 15) == 0)
+            if (wide)
                 for (int b = 0; b < batch; b += 16) BackwardLanes<Vector512<float>, Lanes512>(ref qkv, ref o, ref lse, ref dout, steps, channels, heads, ld, b, h0, h1, ref dqkv, scratch);
             else
                 for (int b = 0; b < batch; b += 8) BackwardLanes<Vector256<float>, Lanes256>(ref qkv, ref o, ref lse, ref dout, steps, channels, heads, ld, b, h0, h1, ref dqkv, scratch);

@@ -31,7 +31,7 @@ public class GradientCheckTests
         nameof(GcInputReaders), nameof(GcFlatInputReaders), nameof(GcLstm), nameof(GcLstmStacked), nameof(GcLstmOneStep), nameof(GcGru), nameof(GcGruLast),
         nameof(GcEmbedGru), nameof(GcEmbedLstmStacked), nameof(GcEmbedOneStep), nameof(GcEmbedPlain),
         nameof(GcCharLm), nameof(GcSeqDense), nameof(GcBiRecurrent), nameof(GcBiMasked), nameof(GcMasking),
-        nameof(GcGptBlock), nameof(GcAttentionSeq), nameof(GcLayerNorm), nameof(GcLongAttention), nameof(GcTiedGpt),
+        nameof(GcGptBlock), nameof(GcAttentionSeq), nameof(GcLayerNorm), nameof(GcLongAttention), nameof(GcTiedGpt), nameof(GcGpt16),
     };
 
     /// <summary>The vocabulary of a model whose input is token ids (an embedding reads it), else 0.</summary>
@@ -124,6 +124,7 @@ public class GradientCheckTests
         nameof(GcLayerNorm) => new GcLayerNorm(32, 39),
         nameof(GcLongAttention) => new GcLongAttention(32, 40),
         nameof(GcTiedGpt) => new GcTiedGpt(32, 41),
+        nameof(GcGpt16) => new GcGpt16(32, 42),
         nameof(GcEmbedLstmStacked) => new GcEmbedLstmStacked(32, 29),
         nameof(GcEmbedOneStep) => new GcEmbedOneStep(32, 30),
         nameof(GcEmbedPlain) => new GcEmbedPlain(32, 31),
@@ -175,6 +176,7 @@ public class GradientCheckTests
         GcLayerNorm m => new[] { m.A, m.N, m.B, m.N2, m.C },
         GcLongAttention m => new[] { m.Qkv, m.A, m.Proj, m.Res, m.N, m.Out },
         GcTiedGpt m => new[] { m.Tok, m.Pos, m.Qkv, m.Attn, m.Res, m.N, m.Head },
+        GcGpt16 m => new[] { m.Tok, m.Pos, m.N, m.Qkv, m.Attn, m.Res, m.G, m.Head },
         GcEmbedLstmStacked m => new[] { m.Embed, m.L1, m.L2, m.Out },
         GcEmbedOneStep m => new[] { m.Embed, m.R, m.Out },
         GcEmbedPlain m => new[] { m.Embed, m.G, m.R, m.Out },

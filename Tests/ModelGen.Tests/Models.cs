@@ -630,3 +630,19 @@ public partial class GcTiedGpt
     [Dense(6, TiedTo = nameof(Tok))] public partial Layer Head { get; }
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }
+
+/// <summary>A block over 16 steps: with a multiple of 16 steps the panels get a per-step stride of n + 1 (the rows off
+/// multiples of 4 KB), so the kernels run with padding columns between the steps.</summary>
+[Network(16)]
+public partial class GcGpt16
+{
+    [Embedding(5, 4, Sparse = false)] public partial Layer Tok { get; }
+    [PositionEmbedding] public partial Layer Pos { get; }
+    [LayerNorm] public partial Layer N { get; }
+    [Dense(12)] public partial Layer Qkv { get; }
+    [CausalSelfAttention(2)] public partial Layer Attn { get; }
+    [Add(nameof(Pos))] public partial Layer Res { get; }
+    [Gelu] public partial Layer G { get; }
+    [Dense(5, TiedTo = nameof(Tok))] public partial Layer Head { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}

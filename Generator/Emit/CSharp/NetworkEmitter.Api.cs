@@ -213,7 +213,7 @@ internal static partial class NetworkEmitter
             if (NarrowPanels(p))
             {
                 cw.Line($"int n = batch == 1 && !training ? 1 : global::ModelGen.Simd.SequencePanelWidth(batch, {p.Layers[0].OutShape[0]});   // columns computed per step (every layer works on whole sequences)");
-                cw.Line("int ld = n;                                                                        // row stride of every step's block");
+                cw.Line($"int ld = global::ModelGen.Simd.SequenceStride(n, {p.Layers[0].OutShape[0]});   // stride of every step's block (n + 1: sequence rows off 4 KB multiples)");
             }
             else
             {
