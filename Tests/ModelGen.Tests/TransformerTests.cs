@@ -226,6 +226,28 @@ public sealed class DecodingTests
     }
 }
 
+/// <summary>Training and predicting at exactly <c>maxBatch</c>, where the panels' per-step stride (n + 1) is widest: the
+/// workspace holds it (the checked build names any buffer overrun).</summary>
+public sealed class WidestPanelTests
+{
+    [Theory]
+    [InlineData(16)]
+    [InlineData(8)]
+    [InlineData(24)]
+    public void A_full_batch_fits_the_workspace(int maxBatch)
+    {
+        using var net = new GcGpt16(maxBatch, 1);
+        var rng = new Rng(3);
+        var x = Enumerable.Range(0, maxBatch * 16).Select(_ => (float)rng.NextInt(5)).ToArray();
+        var labels = Enumerable.Range(0, maxBatch * 16).Select(_ => rng.NextInt(5)).ToArray();
+        float loss = net.TrainStep(x, labels, new ModelGen.Training.AdamW(1e-3f));
+        Assert.True(float.IsFinite(loss));
+        var y = new float[maxBatch * 16 * 5];
+        net.Predict(x, y);
+        Assert.All(y, v => Assert.True(float.IsFinite(v)));
+    }
+}
+
 /// <summary>Weight tying: one tensor, counted and saved once under the embedding's name, read by both layers.</summary>
 public sealed class TyingTests : IDisposable
 {

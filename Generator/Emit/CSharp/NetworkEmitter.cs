@@ -205,7 +205,9 @@ internal static partial class NetworkEmitter
         {
             cw.Line("if (maxBatch < 1) throw new ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, \"maxBatch must be at least 1\");");
             cw.Line("_maxBatch = maxBatch;");
-            cw.Line("long ldMax = global::ModelGen.Simd.PanelStride(global::ModelGen.Simd.PanelWidth(maxBatch));");
+            cw.Line(NarrowPanels(p)
+                ? "long ldMax = global::ModelGen.Simd.PanelStride(global::ModelGen.Simd.PanelWidth(maxBatch)) + 1;   // + 1: SequenceStride's n + 1"
+                : "long ldMax = global::ModelGen.Simd.PanelStride(global::ModelGen.Simd.PanelWidth(maxBatch));");
             cw.Line($"var layout = new WorkspaceLayout(\"{p.ClassName}\");   // the batch-sized buffers of every workspace, 64-byte aligned");
             cw.Line("// Flat activations are panels [features, ldMax]; images are [maxBatch][channels][ldP] (ldP: pixels, padded).");
             foreach (var b in p.Buffers.Buffers)
