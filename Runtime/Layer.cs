@@ -23,7 +23,8 @@ public sealed class Layer
         InputShape = inputShape; OutputShape = outputShape; Inputs = inputs; Tensors = tensors; _gradBase = gradientBase;
         _options = new Dictionary<string, double>(StringComparer.Ordinal);
         for (int i = 0; i < optionNames.Length; i++) _options.Add(optionNames[i], optionValues[i]);
-        foreach (var t in tensors) ParameterCount += t.IsBuffer ? 0 : t.Length;
+        // A tied tensor (another layer's, listed here because this layer reads it) is counted by its owner.
+        foreach (var t in tensors) ParameterCount += t.IsBuffer || !t.Name.StartsWith(name + ".", StringComparison.Ordinal) ? 0 : t.Length;
     }
 
     /// <summary>The member's name.</summary>

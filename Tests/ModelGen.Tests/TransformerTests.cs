@@ -263,6 +263,8 @@ public sealed class TyingTests : IDisposable
         Assert.Equal(6 * 5 + 4 * 5 + 15 * 5 + 15 + 5 + 5 + 6, GcTiedGpt.ParameterCount);   // Tok, Pos, Qkv, N, Head.bias
         var head = net.Layers.Single(l => l.Name == "Head");
         Assert.Equal("Tok.weight", Assert.Single(head.Tensors, t => t.Name.EndsWith(".weight", StringComparison.Ordinal)).Name);
+        Assert.Equal(6, head.ParameterCount);   // its bias: the table is Tok's
+        Assert.Equal(GcTiedGpt.ParameterCount, net.Layers.Sum(l => l.ParameterCount));
         // Changing the table changes the head's logits.
         var x = new float[] { 1, 2, 3, 4 };
         var y0 = new float[4 * 6];
