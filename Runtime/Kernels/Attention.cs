@@ -107,60 +107,45 @@ public static class Attention
         ref float k = ref MemoryMarshal.GetReference(kT);
         ref float q = ref MemoryMarshal.GetReference(qt);
         ref float ps = ref MemoryMarshal.GetReference(p);
-        if (width == SimdWidth.V512)
-        {
-            for (; u + 64 <= u1; u += 64)
-            {
-                Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-                for (int j = 0; j < d; j++)
-                {
-                    var qj = Vector512.Create(Mem.Add(ref q, j));
-                    ref float kj = ref Mem.Add(ref k, (nint)j * T + u);
-                    a0 = Vector512.FusedMultiplyAdd(qj, Mem.Load512(ref kj, 0), a0);
-                    a1 = Vector512.FusedMultiplyAdd(qj, Mem.Load512(ref kj, 16), a1);
-                    a2 = Vector512.FusedMultiplyAdd(qj, Mem.Load512(ref kj, 32), a2);
-                    a3 = Vector512.FusedMultiplyAdd(qj, Mem.Load512(ref kj, 48), a3);
-                }
-                ref float o = ref Mem.Add(ref ps, u - u0);
-                a0.StoreAt(ref o, 0); a1.StoreAt(ref o, 16); a2.StoreAt(ref o, 32); a3.StoreAt(ref o, 48);
-            }
-            for (; u + 16 <= u1; u += 16)
-            {
-                var a = Vector512<float>.Zero;
-                for (int j = 0; j < d; j++) a = Vector512.FusedMultiplyAdd(Vector512.Create(Mem.Add(ref q, j)), Mem.Load512(ref Mem.Add(ref k, (nint)j * T + u)), a);
-                a.StoreAt(ref Mem.Add(ref ps, u - u0));
-            }
-        }
-        else if (width == SimdWidth.V256)
-        {
-            for (; u + 32 <= u1; u += 32)
-            {
-                Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-                for (int j = 0; j < d; j++)
-                {
-                    var qj = Vector256.Create(Mem.Add(ref q, j));
-                    ref float kj = ref Mem.Add(ref k, (nint)j * T + u);
-                    a0 = Vector256.FusedMultiplyAdd(qj, Mem.Load256(ref kj, 0), a0);
-                    a1 = Vector256.FusedMultiplyAdd(qj, Mem.Load256(ref kj, 8), a1);
-                    a2 = Vector256.FusedMultiplyAdd(qj, Mem.Load256(ref kj, 16), a2);
-                    a3 = Vector256.FusedMultiplyAdd(qj, Mem.Load256(ref kj, 24), a3);
-                }
-                ref float o = ref Mem.Add(ref ps, u - u0);
-                a0.StoreAt(ref o, 0); a1.StoreAt(ref o, 8); a2.StoreAt(ref o, 16); a3.StoreAt(ref o, 24);
-            }
-            for (; u + 8 <= u1; u += 8)
-            {
-                var a = Vector256<float>.Zero;
-                for (int j = 0; j < d; j++) a = Vector256.FusedMultiplyAdd(Vector256.Create(Mem.Add(ref q, j)), Mem.Load256(ref Mem.Add(ref k, (nint)j * T + u)), a);
-                a.StoreAt(ref Mem.Add(ref ps, u - u0));
-            }
-        }
+        if (width == SimdWidth.V512) u = ScoreVectors<Vector512<float>, Lanes512>(ref q, ref k, d, T, u0, u1, ref ps);
+        else if (width == SimdWidth.V256) u = ScoreVectors<Vector256<float>, Lanes256>(ref q, ref k, d, T, u0, u1, ref ps);
         for (; u < u1; u++)
         {
             float a = 0f;
             for (int j = 0; j < d; j++) a = MathF.FusedMultiplyAdd(Mem.Add(ref q, j), Mem.Add(ref k, (nint)j * T + u), a);
             Mem.Add(ref ps, u - u0) = a;
         }
+    }
+
+    /// <summary>The keys of <see cref="Scores"/> in whole vectors: four vectors of keys at a time, then one; returns the first
+    /// key left for the scalar tail.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ScoreVectors<TV, TL>(ref float q, ref float k, int d, int T, int u0, int u1, ref float ps)
+        where TV : struct where TL : struct, ILanes<TV>
+    {
+        int u = u0, L = TL.Count;
+        for (; u + 4 * L <= u1; u += 4 * L)
+        {
+            TV a0 = TL.Zero, a1 = TL.Zero, a2 = TL.Zero, a3 = TL.Zero;
+            for (int j = 0; j < d; j++)
+            {
+                var qj = TL.Splat(Mem.Add(ref q, j));
+                ref float kj = ref Mem.Add(ref k, (nint)j * T + u);
+                a0 = TL.Fma(qj, TL.Load(ref kj, 0), a0);
+                a1 = TL.Fma(qj, TL.Load(ref kj, (nuint)L), a1);
+                a2 = TL.Fma(qj, TL.Load(ref kj, (nuint)(2 * L)), a2);
+                a3 = TL.Fma(qj, TL.Load(ref kj, (nuint)(3 * L)), a3);
+            }
+            ref float o = ref Mem.Add(ref ps, u - u0);
+            TL.Store(a0, ref o, 0); TL.Store(a1, ref o, (nuint)L); TL.Store(a2, ref o, (nuint)(2 * L)); TL.Store(a3, ref o, (nuint)(3 * L));
+        }
+        for (; u + L <= u1; u += L)
+        {
+            var a = TL.Zero;
+            for (int j = 0; j < d; j++) a = TL.Fma(TL.Splat(Mem.Add(ref q, j)), TL.Load(ref Mem.Add(ref k, (nint)j * T + u), 0), a);
+            TL.Store(a, ref Mem.Add(ref ps, u - u0), 0);
+        }
+        return u;
     }
 
     /// <summary><c>acc[0 … d) += a·Σ_u c_u·rows[u]</c> over <paramref name="count"/> rows of d: the weighted sum of values

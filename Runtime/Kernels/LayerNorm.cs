@@ -22,42 +22,8 @@ public static class LayerNorm
     {
         int c = 0;
         float inv = 1f / features;
-        if (width == SimdWidth.V512)
-            for (; c + 16 <= cols; c += 16)
-            {
-                var sum = Vector512<float>.Zero;
-                for (int f = 0; f < features; f++) sum += Mem.Load512(ref Mem.Add(ref x, (nint)f * cols + c));
-                var mean = sum * inv;
-                var sq = Vector512<float>.Zero;
-                for (int f = 0; f < features; f++) { var d = Mem.Load512(ref Mem.Add(ref x, (nint)f * cols + c)) - mean; sq = Vector512.FusedMultiplyAdd(d, d, sq); }
-                var r = Vector512<float>.One / Vector512.Sqrt(sq * inv + Vector512.Create(eps));
-                for (int f = 0; f < features; f++)
-                {
-                    nint at = (nint)f * cols + c;
-                    var xh = (Mem.Load512(ref Mem.Add(ref x, at)) - mean) * r;
-                    Vector512.FusedMultiplyAdd(xh, Vector512.Create(Mem.Add(ref gamma, f)), Vector512.Create(Mem.Add(ref beta, f))).StoreAt(ref Mem.Add(ref y, at));
-                }
-                mean.StoreAt(ref Mem.Add(ref stats, c));
-                r.StoreAt(ref Mem.Add(ref stats, (nint)cols + c));
-            }
-        else if (width == SimdWidth.V256)
-            for (; c + 8 <= cols; c += 8)
-            {
-                var sum = Vector256<float>.Zero;
-                for (int f = 0; f < features; f++) sum += Mem.Load256(ref Mem.Add(ref x, (nint)f * cols + c));
-                var mean = sum * inv;
-                var sq = Vector256<float>.Zero;
-                for (int f = 0; f < features; f++) { var d = Mem.Load256(ref Mem.Add(ref x, (nint)f * cols + c)) - mean; sq = Vector256.FusedMultiplyAdd(d, d, sq); }
-                var r = Vector256<float>.One / Vector256.Sqrt(sq * inv + Vector256.Create(eps));
-                for (int f = 0; f < features; f++)
-                {
-                    nint at = (nint)f * cols + c;
-                    var xh = (Mem.Load256(ref Mem.Add(ref x, at)) - mean) * r;
-                    Vector256.FusedMultiplyAdd(xh, Vector256.Create(Mem.Add(ref gamma, f)), Vector256.Create(Mem.Add(ref beta, f))).StoreAt(ref Mem.Add(ref y, at));
-                }
-                mean.StoreAt(ref Mem.Add(ref stats, c));
-                r.StoreAt(ref Mem.Add(ref stats, (nint)cols + c));
-            }
+        if (width == SimdWidth.V512) c = ForwardLanes<Vector512<float>, Lanes512>(ref x, features, cols, ref gamma, ref beta, eps, ref y, ref stats);
+        else if (width == SimdWidth.V256) c = ForwardLanes<Vector256<float>, Lanes256>(ref x, features, cols, ref gamma, ref beta, eps, ref y, ref stats);
         for (; c < cols; c++)
         {
             float sum = 0f;
@@ -101,50 +67,8 @@ public static class LayerNorm
         if (Unsafe.IsNullRef(ref dx)) return;
         int col = 0;
         float inv = 1f / features;
-        if (width == SimdWidth.V512)
-            for (; col + 16 <= cols; col += 16)
-            {
-                var mean = Mem.Load512(ref Mem.Add(ref stats, col));
-                var r = Mem.Load512(ref Mem.Add(ref stats, (nint)cols + col));
-                Vector512<float> a = default, b = default;
-                for (int f = 0; f < features; f++)
-                {
-                    nint at = (nint)f * cols + col;
-                    var g = Mem.Load512(ref Mem.Add(ref dy, at)) * Mem.Add(ref gamma, f);
-                    a += g;
-                    b = Vector512.FusedMultiplyAdd(g, (Mem.Load512(ref Mem.Add(ref x, at)) - mean) * r, b);
-                }
-                a *= inv; b *= inv;
-                for (int f = 0; f < features; f++)
-                {
-                    nint at = (nint)f * cols + col;
-                    var g = Mem.Load512(ref Mem.Add(ref dy, at)) * Mem.Add(ref gamma, f);
-                    var xh = (Mem.Load512(ref Mem.Add(ref x, at)) - mean) * r;
-                    (r * (g - a - xh * b)).StoreAt(ref Mem.Add(ref dx, at));
-                }
-            }
-        else if (width == SimdWidth.V256)
-            for (; col + 8 <= cols; col += 8)
-            {
-                var mean = Mem.Load256(ref Mem.Add(ref stats, col));
-                var r = Mem.Load256(ref Mem.Add(ref stats, (nint)cols + col));
-                Vector256<float> a = default, b = default;
-                for (int f = 0; f < features; f++)
-                {
-                    nint at = (nint)f * cols + col;
-                    var g = Mem.Load256(ref Mem.Add(ref dy, at)) * Mem.Add(ref gamma, f);
-                    a += g;
-                    b = Vector256.FusedMultiplyAdd(g, (Mem.Load256(ref Mem.Add(ref x, at)) - mean) * r, b);
-                }
-                a *= inv; b *= inv;
-                for (int f = 0; f < features; f++)
-                {
-                    nint at = (nint)f * cols + col;
-                    var g = Mem.Load256(ref Mem.Add(ref dy, at)) * Mem.Add(ref gamma, f);
-                    var xh = (Mem.Load256(ref Mem.Add(ref x, at)) - mean) * r;
-                    (r * (g - a - xh * b)).StoreAt(ref Mem.Add(ref dx, at));
-                }
-            }
+        if (width == SimdWidth.V512) col = BackwardLanes<Vector512<float>, Lanes512>(ref dy, ref x, features, cols, ref gamma, ref stats, ref dx);
+        else if (width == SimdWidth.V256) col = BackwardLanes<Vector256<float>, Lanes256>(ref dy, ref x, features, cols, ref gamma, ref stats, ref dx);
         for (; col < cols; col++)
         {
             float mean = Mem.Add(ref stats, col), r = Mem.Add(ref stats, (nint)cols + col), a = 0f, b = 0f;
@@ -163,5 +87,63 @@ public static class LayerNorm
                 Mem.Add(ref dx, at) = r * (g - a - (Mem.Add(ref x, at) - mean) * r * b);
             }
         }
+    }
+
+    /// <summary>The forward of whole vectors of columns (16 or 8 at a time); returns the first column left for the scalar tail.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ForwardLanes<TV, TL>(ref float x, int features, int cols, ref float gamma, ref float beta, float eps, ref float y, ref float stats)
+        where TV : struct where TL : struct, ILanes<TV>
+    {
+        int c = 0, L = TL.Count;
+        var inv = TL.Splat(1f / features);
+        for (; c + L <= cols; c += L)
+        {
+            var sum = TL.Zero;
+            for (int f = 0; f < features; f++) sum = TL.Add(sum, TL.Load(ref x, (nuint)((nint)f * cols + c)));
+            var mean = TL.Mul(sum, inv);
+            var sq = TL.Zero;
+            for (int f = 0; f < features; f++) { var d = TL.Sub(TL.Load(ref x, (nuint)((nint)f * cols + c)), mean); sq = TL.Fma(d, d, sq); }
+            var r = TL.Div(TL.Splat(1f), TL.Sqrt(TL.Add(TL.Mul(sq, inv), TL.Splat(eps))));
+            for (int f = 0; f < features; f++)
+            {
+                nuint at = (nuint)((nint)f * cols + c);
+                var xh = TL.Mul(TL.Sub(TL.Load(ref x, at), mean), r);
+                TL.Store(TL.Fma(xh, TL.Splat(Mem.Add(ref gamma, f)), TL.Splat(Mem.Add(ref beta, f))), ref y, at);
+            }
+            TL.Store(mean, ref stats, (nuint)c);
+            TL.Store(r, ref stats, (nuint)(cols + c));
+        }
+        return c;
+    }
+
+    /// <summary>dx for whole vectors of columns; returns the first column left for the scalar tail.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int BackwardLanes<TV, TL>(ref float dy, ref float x, int features, int cols, ref float gamma, ref float stats, ref float dx)
+        where TV : struct where TL : struct, ILanes<TV>
+    {
+        int col = 0, L = TL.Count;
+        var inv = TL.Splat(1f / features);
+        for (; col + L <= cols; col += L)
+        {
+            var mean = TL.Load(ref stats, (nuint)col);
+            var r = TL.Load(ref stats, (nuint)(cols + col));
+            TV a = TL.Zero, b = TL.Zero;
+            for (int f = 0; f < features; f++)
+            {
+                nuint at = (nuint)((nint)f * cols + col);
+                var g = TL.Mul(TL.Load(ref dy, at), TL.Splat(Mem.Add(ref gamma, f)));
+                a = TL.Add(a, g);
+                b = TL.Fma(g, TL.Mul(TL.Sub(TL.Load(ref x, at), mean), r), b);
+            }
+            a = TL.Mul(a, inv); b = TL.Mul(b, inv);
+            for (int f = 0; f < features; f++)
+            {
+                nuint at = (nuint)((nint)f * cols + col);
+                var g = TL.Mul(TL.Load(ref dy, at), TL.Splat(Mem.Add(ref gamma, f)));
+                var xh = TL.Mul(TL.Sub(TL.Load(ref x, at), mean), r);
+                TL.Store(TL.Mul(r, TL.Sub(TL.Sub(g, a), TL.Mul(xh, b))), ref dx, at);
+            }
+        }
+        return col;
     }
 }
