@@ -64,12 +64,16 @@ internal sealed class CausalSelfAttention : LayerKind, ICSharpLayer, ICSharpDeco
     public override IEnumerable<ScratchRequest> Scratch(LayerPlan l, NetworkPlan p)
     {
         yield return new ScratchRequest("lse", BufferSize.Panel((long)Heads(l) * T(l)), ScratchScope.PerLayer, false, "log-sum-exp of each query's scores [heads·T, ld]");
-        yield return new ScratchRequest("attn", BufferSize.Floats(Tiles(l)), ScratchScope.Shared, false, "one head's q, k, v (and gradient) tiles [T, d]");
+        yield return new ScratchRequest("attn", BufferSize.Floats(Tiles(l)), ScratchScope.Shared, false, "one head's q, k, v (and do, dk, dv) packed [T, d, 8 samples]");
     }
 
     /// <summary>The floats of <c>MG.Attention.ScratchFloats(T, d, backward: true)</c> (the kernel checks it).</summary>
-    private static int Tiles(LayerPlan l) =>
-        System.Math.Max(System.Math.Max(4 * T(l) * HeadDim(l) + 64, 16 * (64 + HeadDim(l))), System.Math.Max(9 * T(l) * HeadDim(l) + T(l) + 2 * 64, 32 * T(l)));
+    private static int Tiles(LayerPlan l)
+    {
+        int t = T(l), d = HeadDim(l), tp = (t + 3) & ~3, r = 8 * d;   // the blocked kernels' steps padded to blocks of 4, rows of d·8
+        int forward = System.Math.Max(4 * t * d + 64, 3 * tp * r + 4 * r + 4 * 64 * 8 + 2 * 4 * 8);
+        return System.Math.Max(forward, System.Math.Max(9 * t * d + t + 2 * 64, 6 * tp * r + 4 * r + 2 * 4 * 4 * 8 + 2 * tp * 8));
+    }
     private static string Tiles(CSharpLayer c, string workspace = "ws") => $"{workspace}.Span({c.Scratch("attn")}, {Tiles(c.Layer)})";
 
     public void Forward(CodeWriter cw, CSharpLayer c, Width w)

@@ -12,8 +12,10 @@ namespace ModelGen.Kernels;
 /// <c>qkv [3C, T·ld]</c> (rows <c>0…C−1</c> the queries, then the keys, then the values; head h owns rows
 /// <c>h·d … h·d + d − 1</c> of each, <c>d = C / heads</c>; sample s of step t is column <c>t·ld + s</c>); the output is
 /// <c>o [C, T·ld]</c>, <c>o_t = Σ_{u ≤ t} softmax_u(q_t·k_u / √d)·v_u</c>.
-/// <para>Per sample and head, the head's queries, keys (also transposed) and values are copied into contiguous
-/// <c>[T, d]</c> tiles; each query runs over the keys in tiles of <see cref="KeyTile"/> with the online softmax (running
+/// <para>Batches in groups of 8 columns take the blocked kernels (<see cref="ForwardBlocked"/>): 8 samples in the lanes,
+/// blocks of 4 queries × 4 keys in registers, as a small GEMM. Otherwise (one sample, the scalar width), per sample and
+/// head, the head's queries, keys (also transposed) and values are copied into contiguous
+/// <c>[T, d]</c> tiles. Either way each query runs over the keys in tiles of <see cref="KeyTile"/> with the online softmax (running
 /// maximum m, running sum l, the output rescaled by <c>e^{m_old − m_new}</c> when m grows), so no <c>T×T</c> matrix is
 /// ever held. The forward keeps <c>lse_t = m + log l</c> per query (<c>[heads·T, ld]</c>); the backward recomputes the
 /// probabilities from it (FlashAttention-2): <c>p = e^{q·k/√d − lse}</c>, <c>D_t = do_t·o_t</c>,
@@ -28,8 +30,8 @@ public static class Attention
     /// <summary>Floats of scratch one call needs: the forward's tiles, or (enough for both) the backward's.</summary>
     public static int ScratchFloats(int steps, int headDim, bool backward)
     {
-        int forward = Math.Max(4 * steps * headDim + KeyTile, 16 * (KeyTile + headDim));
-        return backward ? Math.Max(forward, Math.Max(9 * steps * headDim + steps + 2 * KeyTile, 32 * steps)) : forward;   // one scratch serves both
+        int forward = Math.Max(4 * steps * headDim + KeyTile, BlockedFloats(steps, headDim, false));
+        return backward ? Math.Max(forward, Math.Max(9 * steps * headDim + steps + 2 * KeyTile, BlockedFloats(steps, headDim, true))) : forward;   // one scratch serves both
     }
 
     /// <summary>The forward of heads <c>h0 … h1 − 1</c> (a thread's part; the heads are independent) for the n samples;
@@ -38,15 +40,13 @@ public static class Attention
     public static void Forward(ref float qkv, int steps, int channels, int heads, int ld, int n, int h0, int h1, ref float o, ref float lse, Span<float> scratch, SimdWidth width)
     {
         if (scratch.Length < ScratchFloats(steps, channels / heads, false)) throw new ArgumentException($"attention scratch holds {scratch.Length} floats, the forward needs {ScratchFloats(steps, channels / heads, false)}");
-        // Lane blocks of 16 (or 8) columns from column 0 cover the n computed columns, inside each step's ld columns.
-        bool wide = width == SimdWidth.V512 && (n & 15) == 0 && n <= ld, narrow = width != SimdWidth.Scalar && (n & 7) == 0 && n <= ld;
-        if (wide || narrow)
+        // Groups of 8 columns from column 0 cover the n computed columns, inside each step's ld columns: the blocked kernel.
+        if (width != SimdWidth.Scalar && (n & 7) == 0 && n <= ld)
         {
-            // The samples in the vector lanes: 16 (or 8) columns at a time, read straight from the panels.
-            if (wide)
-                for (int b = 0; b < n; b += 16) ForwardLanes<Vector512<float>, Lanes512>(ref qkv, steps, channels, heads, ld, b, h0, h1, ref o, ref lse, scratch);
-            else
-                for (int b = 0; b < n; b += 8) ForwardLanes<Vector256<float>, Lanes256>(ref qkv, steps, channels, heads, ld, b, h0, h1, ref o, ref lse, scratch);
+            bool wide = width == SimdWidth.V512 && (channels / heads & 1) == 0;   // a packed row of d·8 floats in 512-bit registers
+            for (int b = 0; b < n; b += Group)
+                if (wide) ForwardBlocked<Vector512<float>, Lanes512>(ref qkv, steps, channels, heads, ld, b, h0, h1, ref o, ref lse, scratch);
+                else ForwardBlocked<Vector256<float>, Lanes256>(ref qkv, steps, channels, heads, ld, b, h0, h1, ref o, ref lse, scratch);
             ClearPadding(ref o, 1, channels, channels / heads, h0, h1, steps, ld, n);
             return;
         }
@@ -195,14 +195,13 @@ public static class Attention
         ref float dqkv, Span<float> scratch, SimdWidth width)
     {
         if (scratch.Length < ScratchFloats(steps, channels / heads, true)) throw new ArgumentException($"attention scratch holds {scratch.Length} floats, the backward needs {ScratchFloats(steps, channels / heads, true)}");
-        // Lane blocks of 16 (or 8) columns from column 0 must stay inside each step's ld columns.
-        bool wide = width == SimdWidth.V512 && ((batch + 15) & ~15) <= ld, narrow = width != SimdWidth.Scalar && ((batch + 7) & ~7) <= ld;
-        if (wide || narrow)
+        // Groups of 8 columns from column 0 must stay inside each step's ld columns: the blocked kernel.
+        if (width != SimdWidth.Scalar && ((batch + 7) & ~7) <= ld)
         {
-            if (wide)
-                for (int b = 0; b < batch; b += 16) BackwardLanes<Vector512<float>, Lanes512>(ref qkv, ref o, ref lse, ref dout, steps, channels, heads, ld, b, h0, h1, ref dqkv, scratch);
-            else
-                for (int b = 0; b < batch; b += 8) BackwardLanes<Vector256<float>, Lanes256>(ref qkv, ref o, ref lse, ref dout, steps, channels, heads, ld, b, h0, h1, ref dqkv, scratch);
+            bool wide = width == SimdWidth.V512 && (channels / heads & 1) == 0;
+            for (int b = 0; b < batch; b += Group)
+                if (wide) BackwardBlocked<Vector512<float>, Lanes512>(ref qkv, ref o, ref lse, ref dout, steps, channels, heads, ld, b, h0, h1, ref dqkv, scratch);
+                else BackwardBlocked<Vector256<float>, Lanes256>(ref qkv, ref o, ref lse, ref dout, steps, channels, heads, ld, b, h0, h1, ref dqkv, scratch);
             ClearPadding(ref dqkv, 3, channels, channels / heads, h0, h1, steps, ld, batch);
             return;
         }
@@ -289,199 +288,263 @@ public static class Attention
         ClearPadding(ref dqkv, 3, channels, d, h0, h1, T, ld, batch);
     }
 
+    /// <summary>Samples per lane group of the blocked kernels: one 256-bit register's worth.</summary>
+    private const int Group = 8;
+    /// <summary>Queries (and keys) per register block of the blocked kernels.</summary>
+    private const int Block = 4;
+
+    /// <summary>Steps rounded up to whole blocks.</summary>
+    private static int Padded(int steps) => (steps + Block - 1) & ~(Block - 1);
+
+    /// <summary>Floats the blocked kernels need: the head's q, k, v (and do, dk, dv) packed <c>[Tp, d, 8]</c>, the block's
+    /// output (or dq) rows, and the score tiles.</summary>
+    private static int BlockedFloats(int steps, int headDim, bool backward)
+    {
+        int tp = Padded(steps), r = Group * headDim;
+        return backward ? 6 * tp * r + Block * r + 2 * Block * Block * Group + 2 * tp * Group
+                        : 3 * tp * r + Block * r + Block * KeyTile * Group + 2 * Block * Group;
+    }
+
     /// <summary>
-    /// The forward for the samples of columns <c>b … b + L − 1</c> (L = <typeparamref name="TL"/>'s lanes: 16 or 8), each lane
-    /// one sample: every multiply-add does L samples' work and the q, k, v rows are read from the panel as they are (no
-    /// copies). Per head and query, keys in tiles of <see cref="KeyTile"/>: scores four keys at a time (independent
-    /// chains), the online softmax per lane.
+    /// The forward for the 8 samples of columns <c>b … b + 7</c>, blocked like a GEMM. Per head, q (scaled by 1/√d), k and v
+    /// are packed as <c>[Tp, d, 8]</c>: a step's row is d·8 contiguous floats, feature-major, so a 512-bit register holds
+    /// two features of the 8 samples and every multiply-add uses the whole register whatever the batch. Queries go in
+    /// blocks of 4 against keys in blocks of 4: the 16 scores of a block pair take 8 loads per 16 multiply-adds
+    /// (<see cref="Dot4x4"/>), and the 16 probabilities weight 4 value rows into 4 output rows the same way
+    /// (<see cref="Axpy4x4"/>). Keys run in tiles of <see cref="KeyTile"/> with the online softmax per query; the diagonal
+    /// block masks the keys after each query.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ForwardLanes<TV, TL>(ref float qkv, int T, int channels, int heads, int ld, int b, int h0, int h1, ref float o, ref float lse, Span<float> scratch)
+    private static void ForwardBlocked<TV, TL>(ref float qkv, int T, int channels, int heads, int ld, int b, int h0, int h1, ref float o, ref float lse, Span<float> scratch)
         where TV : struct where TL : struct, ILanes<TV>
     {
-        int d = channels / heads, L = TL.Count;
-        nint row = (nint)T * ld;
-        var scale = TL.Splat(1f / MathF.Sqrt(d));
-        ref float sc = ref MemoryMarshal.GetReference(scratch);      // scores of a tile [KeyTile][L]
-        ref float acc = ref Mem.Add(ref sc, KeyTile * L);            // the output sums [d][L]
+        int d = channels / heads, tp = Padded(T), R = Group * d;
+        nint row = (nint)T * ld, plane = (nint)tp * R;
+        ref float q = ref MemoryMarshal.GetReference(scratch);
+        ref float k = ref Mem.Add(ref q, plane);
+        ref float v = ref Mem.Add(ref k, plane);
+        ref float acc = ref Mem.Add(ref v, plane);                      // the block's output sums [Block][d·8]
+        ref float sc = ref Mem.Add(ref acc, Block * R);                 // scores, then e^(s − m) [Block][KeyTile][8]
+        ref float ml = ref Mem.Add(ref sc, Block * KeyTile * Group);    // running max m [Block][8], then running sum l [Block][8]
+        var ninf = Vector256.Create(float.NegativeInfinity);
         for (int h = h0; h < h1; h++)
         {
-            ref float qh = ref Mem.Add(ref qkv, (nint)h * d * row + b);
-            ref float kh = ref Mem.Add(ref qkv, (nint)(channels + h * d) * row + b);
-            ref float vh = ref Mem.Add(ref qkv, (nint)(2 * channels + h * d) * row + b);
-            for (int t = 0; t < T; t++)
+            nint qr = (nint)h * d * row + b;
+            Pack(ref Mem.Add(ref qkv, qr), row, ld, T, tp, d, 1f / MathF.Sqrt(d), ref q);
+            Pack(ref Mem.Add(ref qkv, (nint)(channels + h * d) * row + b), row, ld, T, tp, d, 1f, ref k);
+            Pack(ref Mem.Add(ref qkv, (nint)(2 * channels + h * d) * row + b), row, ld, T, tp, d, 1f, ref v);
+            for (int t0 = 0; t0 < T; t0 += Block)
             {
-                ref float qt = ref Mem.Add(ref qh, (nint)t * ld);
-                var m = TL.Splat(float.NegativeInfinity);
-                var l = TL.Zero;
-                for (int j = 0; j < d; j++) TL.Store(TL.Zero, ref acc, (nuint)(j * L));
-                for (int u0 = 0; u0 <= t; u0 += KeyTile)
+                ref float qb = ref Mem.Add(ref q, (nint)t0 * R);
+                MemoryMarshal.CreateSpan(ref acc, Block * R).Clear();
+                for (int i = 0; i < Block; i++)
                 {
-                    int count = Math.Min(KeyTile, t + 1 - u0);
-                    var mt = m;
-                    int u = 0;
-                    for (; u + 4 <= count; u += 4)
-                    {
-                        ref float k0 = ref Mem.Add(ref kh, (nint)(u0 + u) * ld);
-                        TV a0 = TL.Zero, a1 = TL.Zero, a2 = TL.Zero, a3 = TL.Zero;
-                        for (int j = 0; j < d; j++)
-                        {
-                            var qj = TL.Load(ref qt, (nuint)(j * row));
-                            ref float kj = ref Mem.Add(ref k0, (nint)j * row);
-                            a0 = TL.Fma(qj, TL.Load(ref kj, 0), a0);
-                            a1 = TL.Fma(qj, TL.Load(ref kj, (nuint)ld), a1);
-                            a2 = TL.Fma(qj, TL.Load(ref kj, (nuint)(2 * ld)), a2);
-                            a3 = TL.Fma(qj, TL.Load(ref kj, (nuint)(3 * ld)), a3);
-                        }
-                        a0 = TL.Mul(a0, scale); a1 = TL.Mul(a1, scale); a2 = TL.Mul(a2, scale); a3 = TL.Mul(a3, scale);
-                        mt = TL.Max(mt, TL.Max(TL.Max(a0, a1), TL.Max(a2, a3)));
-                        TL.Store(a0, ref sc, (nuint)(u * L)); TL.Store(a1, ref sc, (nuint)((u + 1) * L));
-                        TL.Store(a2, ref sc, (nuint)((u + 2) * L)); TL.Store(a3, ref sc, (nuint)((u + 3) * L));
-                    }
-                    for (; u < count; u++)
-                    {
-                        ref float k0 = ref Mem.Add(ref kh, (nint)(u0 + u) * ld);
-                        var a = TL.Zero;
-                        for (int j = 0; j < d; j++) a = TL.Fma(TL.Load(ref qt, (nuint)(j * row)), TL.Load(ref k0, (nuint)(j * row)), a);
-                        a = TL.Mul(a, scale);
-                        mt = TL.Max(mt, a);
-                        TL.Store(a, ref sc, (nuint)(u * L));
-                    }
-                    var rescale = TL.Exp(TL.Sub(m, mt));   // 0 on the first tile (m = −∞)
-                    l = TL.Mul(l, rescale);
-                    for (u = 0; u < count; u++)
-                    {
-                        var e = TL.Exp(TL.Sub(TL.Load(ref sc, (nuint)(u * L)), mt));
-                        TL.Store(e, ref sc, (nuint)(u * L));
-                        l = TL.Add(l, e);
-                    }
-                    for (int j = 0; j < d; j++)
-                    {
-                        ref float vj = ref Mem.Add(ref vh, (nint)j * row + (nint)u0 * ld);
-                        var x0 = TL.Mul(TL.Load(ref acc, (nuint)(j * L)), rescale);
-                        var x1 = TL.Zero;
-                        u = 0;
-                        for (; u + 2 <= count; u += 2)
-                        {
-                            x0 = TL.Fma(TL.Load(ref sc, (nuint)(u * L)), TL.Load(ref vj, (nuint)(u * ld)), x0);
-                            x1 = TL.Fma(TL.Load(ref sc, (nuint)((u + 1) * L)), TL.Load(ref vj, (nuint)((u + 1) * ld)), x1);
-                        }
-                        if (u < count) x0 = TL.Fma(TL.Load(ref sc, (nuint)(u * L)), TL.Load(ref vj, (nuint)(u * ld)), x0);
-                        TL.Store(TL.Add(x0, x1), ref acc, (nuint)(j * L));
-                    }
-                    m = mt;
+                    ninf.StoreAt(ref ml, (nuint)(i * Group));
+                    Vector256<float>.Zero.StoreAt(ref ml, (nuint)((Block + i) * Group));
                 }
-                var inv = TL.Div(TL.Splat(1f), l);
-                ref float ot = ref Mem.Add(ref o, (nint)h * d * row + (nint)t * ld + b);
-                for (int j = 0; j < d; j++) TL.Store(TL.Mul(TL.Load(ref acc, (nuint)(j * L)), inv), ref ot, (nuint)(j * row));
-                TL.Store(TL.Add(m, TL.Log(l)), ref Mem.Add(ref lse, ((nint)h * T + t) * ld + b), 0);
+                int end = t0 + Block;   // keys 0 … t0 + 3
+                for (int u0 = 0; u0 < end; u0 += KeyTile)
+                {
+                    int count = Math.Min(KeyTile, end - u0);
+                    for (int ub = 0; ub < count; ub += Block)
+                        Dot4x4<TV, TL>(ref qb, ref Mem.Add(ref k, (nint)(u0 + ub) * R), R, ref Mem.Add(ref sc, ub * Group), KeyTile);
+                    if (u0 + count == end)   // the diagonal block: key t0 + j comes after query t0 + i for j > i
+                        for (int i = 0; i < Block; i++)
+                            for (int j = i + 1; j < Block; j++) ninf.StoreAt(ref sc, (nuint)((i * KeyTile + count - Block + j) * Group));
+                    for (int i = 0; i < Block; i++)
+                    {
+                        ref float si = ref Mem.Add(ref sc, i * KeyTile * Group);
+                        var m = Mem.Load256(ref ml, (nuint)(i * Group));
+                        var mt = m;
+                        for (int u = 0; u < count; u++) mt = Vector256.Max(mt, Mem.Load256(ref si, (nuint)(u * Group)));
+                        var rescale = Vector256.Exp(m - mt);   // 0 on the first tile (m = −∞)
+                        var l = Mem.Load256(ref ml, (nuint)((Block + i) * Group)) * rescale;
+                        for (int u = 0; u < count; u++)
+                        {
+                            var e = Vector256.Exp(Mem.Load256(ref si, (nuint)(u * Group)) - mt);
+                            e.StoreAt(ref si, (nuint)(u * Group));
+                            l += e;
+                        }
+                        mt.StoreAt(ref ml, (nuint)(i * Group));
+                        l.StoreAt(ref ml, (nuint)((Block + i) * Group));
+                        if (u0 > 0) ScaleRow<TV, TL>(ref Mem.Add(ref acc, i * R), R, rescale);
+                    }
+                    for (int ub = 0; ub < count; ub += Block)   // acc_i += Σ_u e_iu·v_u
+                        Axpy4x4<TV, TL>(ref Mem.Add(ref sc, ub * Group), KeyTile, 1, ref Mem.Add(ref v, (nint)(u0 + ub) * R), R, ref acc);
+                }
+                for (int i = 0; i < Block && t0 + i < T; i++)
+                {
+                    var l = Mem.Load256(ref ml, (nuint)((Block + i) * Group));
+                    Unpack(ref Mem.Add(ref acc, i * R), d, Vector256<float>.One / l, ref Mem.Add(ref o, qr + (nint)(t0 + i) * ld), row);
+                    (Mem.Load256(ref ml, (nuint)(i * Group)) + Vector256.Log(l)).StoreAt(ref lse, (nuint)(((nint)h * T + t0 + i) * ld + b));
+                }
             }
         }
     }
 
     /// <summary>
-    /// The backward for the samples of columns <c>b … b + L − 1</c> in the vector lanes: per head and query, the keys'
-    /// probabilities recomputed from lse, then dq accumulated over the keys and dk, dv over the queries, straight into
-    /// the dqkv panel (zeroed here first for the head).
+    /// The backward for the 8 samples of columns <c>b … b + 7</c>, blocked as <see cref="ForwardBlocked"/>: per head, q, k,
+    /// v and do packed, dk and dv summed in packed rows; per block of 4 queries and each block of 4 keys up to the diagonal,
+    /// the 16 scores and the 16 <c>do_t·v_u</c> (<see cref="Dot4x4"/>), then p and ds, then dq, dk and dv each as one
+    /// 4×4 block update (<see cref="Axpy4x4"/>). The rows go back into the dqkv panel (stored, not added) at the end.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BackwardLanes<TV, TL>(ref float qkv, ref float o, ref float lse, ref float dout, int T, int channels, int heads, int ld, int b, int h0, int h1, ref float dqkv, Span<float> scratch)
+    private static void BackwardBlocked<TV, TL>(ref float qkv, ref float o, ref float lse, ref float dout, int T, int channels, int heads, int ld, int b, int h0, int h1, ref float dqkv, Span<float> scratch)
         where TV : struct where TL : struct, ILanes<TV>
     {
-        int d = channels / heads, L = TL.Count;
-        nint row = (nint)T * ld;
-        var scale = TL.Splat(1f / MathF.Sqrt(d));
-        ref float ds = ref MemoryMarshal.GetReference(scratch);      // ds of the keys 0…t [T][L]
-        ref float pp = ref Mem.Add(ref ds, (nint)T * L);              // p of the keys 0…t [T][L]
+        int d = channels / heads, tp = Padded(T), R = Group * d;
+        nint row = (nint)T * ld, plane = (nint)tp * R;
+        float scale = 1f / MathF.Sqrt(d);
+        ref float q = ref MemoryMarshal.GetReference(scratch);
+        ref float k = ref Mem.Add(ref q, plane);
+        ref float v = ref Mem.Add(ref k, plane);
+        ref float g = ref Mem.Add(ref v, plane);
+        ref float dk = ref Mem.Add(ref g, plane);
+        ref float dv = ref Mem.Add(ref dk, plane);
+        ref float dq = ref Mem.Add(ref dv, plane);                         // the query block's dq [Block][d·8]
+        ref float s = ref Mem.Add(ref dq, Block * R);                      // scores, then p [Block][Block][8]
+        ref float e = ref Mem.Add(ref s, Block * Block * Group);           // do_t·v_u, then ds [Block][Block][8]
+        ref float dd = ref Mem.Add(ref e, Block * Block * Group);          // D_t = do_t·o_t [Tp][8]
+        ref float ls = ref Mem.Add(ref dd, tp * Group);                    // lse_t [Tp][8]
         for (int h = h0; h < h1; h++)
         {
-            ref float qh = ref Mem.Add(ref qkv, (nint)h * d * row + b);
-            ref float kh = ref Mem.Add(ref qkv, (nint)(channels + h * d) * row + b);
-            ref float vh = ref Mem.Add(ref qkv, (nint)(2 * channels + h * d) * row + b);
-            ref float oh = ref Mem.Add(ref o, (nint)h * d * row + b);
-            ref float gh = ref Mem.Add(ref dout, (nint)h * d * row + b);
-            ref float dqh = ref Mem.Add(ref dqkv, (nint)h * d * row + b);
-            ref float dkh = ref Mem.Add(ref dqkv, (nint)(channels + h * d) * row + b);
-            ref float dvh = ref Mem.Add(ref dqkv, (nint)(2 * channels + h * d) * row + b);
-            for (int j = 0; j < d; j++)
-                for (int t = 0; t < T; t++)
+            nint qr = (nint)h * d * row + b, kr = (nint)(channels + h * d) * row + b, vr = (nint)(2 * channels + h * d) * row + b;
+            Pack(ref Mem.Add(ref qkv, qr), row, ld, T, tp, d, scale, ref q);
+            Pack(ref Mem.Add(ref qkv, kr), row, ld, T, tp, d, 1f, ref k);
+            Pack(ref Mem.Add(ref qkv, vr), row, ld, T, tp, d, 1f, ref v);
+            Pack(ref Mem.Add(ref dout, qr), row, ld, T, tp, d, 1f, ref g);
+            for (int t = 0; t < tp; t++)
+            {
+                Vector256<float> dt = default, lt = default;
+                if (t < T)
                 {
-                    TL.Store(TL.Zero, ref dkh, (nuint)(j * row + t * ld));
-                    TL.Store(TL.Zero, ref dvh, (nuint)(j * row + t * ld));
+                    for (int j = 0; j < d; j++)
+                    {
+                        nuint at = (nuint)(qr + j * row + (nint)t * ld);
+                        dt = Vector256.FusedMultiplyAdd(Mem.Load256(ref dout, at), Mem.Load256(ref o, at), dt);
+                    }
+                    lt = Mem.Load256(ref lse, (nuint)(((nint)h * T + t) * ld + b));
                 }
+                dt.StoreAt(ref dd, (nuint)(t * Group));
+                lt.StoreAt(ref ls, (nuint)(t * Group));
+            }
+            MemoryMarshal.CreateSpan(ref dk, (int)(2 * plane)).Clear();   // dk and dv
+            for (int t0 = 0; t0 < T; t0 += Block)
+            {
+                ref float qb = ref Mem.Add(ref q, (nint)t0 * R);
+                ref float gb = ref Mem.Add(ref g, (nint)t0 * R);
+                MemoryMarshal.CreateSpan(ref dq, Block * R).Clear();
+                for (int u0 = 0; u0 <= t0; u0 += Block)
+                {
+                    ref float kb = ref Mem.Add(ref k, (nint)u0 * R);
+                    Dot4x4<TV, TL>(ref qb, ref kb, R, ref s, Block);                          // q_t·k_u/√d
+                    Dot4x4<TV, TL>(ref gb, ref Mem.Add(ref v, (nint)u0 * R), R, ref e, Block);   // do_t·v_u
+                    for (int i = 0; i < Block; i++)
+                    {
+                        var lt = Mem.Load256(ref ls, (nuint)((t0 + i) * Group));
+                        var dt = Mem.Load256(ref dd, (nuint)((t0 + i) * Group));
+                        for (int j = 0; j < Block; j++)
+                        {
+                            nuint at = (nuint)((i * Block + j) * Group);
+                            var p = u0 + j > t0 + i || t0 + i >= T ? default : Vector256.Exp(Mem.Load256(ref s, at) - lt);
+                            p.StoreAt(ref s, at);
+                            (p * (Mem.Load256(ref e, at) - dt)).StoreAt(ref e, at);
+                        }
+                    }
+                    Axpy4x4<TV, TL>(ref e, Block, 1, ref kb, R, ref dq);                                // dq_i += Σ_j ds_ij·k_j
+                    Axpy4x4<TV, TL>(ref e, 1, Block, ref qb, R, ref Mem.Add(ref dk, (nint)u0 * R));   // dk_j += Σ_i ds_ij·q_i/√d
+                    Axpy4x4<TV, TL>(ref s, 1, Block, ref gb, R, ref Mem.Add(ref dv, (nint)u0 * R));   // dv_j += Σ_i p_ij·do_i
+                }
+                var unscale = Vector256.Create(scale);
+                for (int i = 0; i < Block && t0 + i < T; i++)
+                    Unpack(ref Mem.Add(ref dq, i * R), d, unscale, ref Mem.Add(ref dqkv, qr + (nint)(t0 + i) * ld), row);
+            }
             for (int t = 0; t < T; t++)
             {
-                ref float qt = ref Mem.Add(ref qh, (nint)t * ld);
-                ref float gt = ref Mem.Add(ref gh, (nint)t * ld);
-                var dt = TL.Zero;   // D_t = do_t·o_t
-                for (int j = 0; j < d; j++) dt = TL.Fma(TL.Load(ref gt, (nuint)(j * row)), TL.Load(ref oh, (nuint)(j * row + t * ld)), dt);
-                var lt = TL.Load(ref lse, (nuint)((h * T + t) * ld + b));
-                // p_u = e^(q_t·k_u/√d − lse_t), ds_u = p_u·(do_t·v_u − D_t), two keys at a time.
-                int u = 0;
-                for (; u + 2 <= t + 1; u += 2)
-                {
-                    ref float k0 = ref Mem.Add(ref kh, (nint)u * ld);
-                    ref float v0 = ref Mem.Add(ref vh, (nint)u * ld);
-                    TV s0 = TL.Zero, s1 = TL.Zero, e0 = TL.Zero, e1 = TL.Zero;
-                    for (int j = 0; j < d; j++)
-                    {
-                        var qj = TL.Load(ref qt, (nuint)(j * row));
-                        var gj = TL.Load(ref gt, (nuint)(j * row));
-                        s0 = TL.Fma(qj, TL.Load(ref k0, (nuint)(j * row)), s0);
-                        s1 = TL.Fma(qj, TL.Load(ref k0, (nuint)(j * row + ld)), s1);
-                        e0 = TL.Fma(gj, TL.Load(ref v0, (nuint)(j * row)), e0);
-                        e1 = TL.Fma(gj, TL.Load(ref v0, (nuint)(j * row + ld)), e1);
-                    }
-                    var p0 = TL.Exp(TL.Sub(TL.Mul(s0, scale), lt));
-                    var p1 = TL.Exp(TL.Sub(TL.Mul(s1, scale), lt));
-                    TL.Store(p0, ref pp, (nuint)(u * L)); TL.Store(p1, ref pp, (nuint)((u + 1) * L));
-                    TL.Store(TL.Mul(p0, TL.Sub(e0, dt)), ref ds, (nuint)(u * L)); TL.Store(TL.Mul(p1, TL.Sub(e1, dt)), ref ds, (nuint)((u + 1) * L));
-                }
-                for (; u <= t; u++)
-                {
-                    ref float k0 = ref Mem.Add(ref kh, (nint)u * ld);
-                    ref float v0 = ref Mem.Add(ref vh, (nint)u * ld);
-                    TV s0 = TL.Zero, e0 = TL.Zero;
-                    for (int j = 0; j < d; j++)
-                    {
-                        s0 = TL.Fma(TL.Load(ref qt, (nuint)(j * row)), TL.Load(ref k0, (nuint)(j * row)), s0);
-                        e0 = TL.Fma(TL.Load(ref gt, (nuint)(j * row)), TL.Load(ref v0, (nuint)(j * row)), e0);
-                    }
-                    var p0 = TL.Exp(TL.Sub(TL.Mul(s0, scale), lt));
-                    TL.Store(p0, ref pp, (nuint)(u * L));
-                    TL.Store(TL.Mul(p0, TL.Sub(e0, dt)), ref ds, (nuint)(u * L));
-                }
-                // dq_t = Σ_u ds_u·k_u/√d;  dk_u += ds_u·q_t/√d;  dv_u += p_u·do_t.
-                for (int j = 0; j < d; j++)
-                {
-                    ref float kj = ref Mem.Add(ref kh, (nint)j * row);
-                    ref float dkj = ref Mem.Add(ref dkh, (nint)j * row);
-                    ref float dvj = ref Mem.Add(ref dvh, (nint)j * row);
-                    var qj = TL.Mul(TL.Load(ref qt, (nuint)(j * row)), scale);
-                    var gj = TL.Load(ref gt, (nuint)(j * row));
-                    TV x0 = TL.Zero, x1 = TL.Zero;
-                    u = 0;
-                    for (; u + 2 <= t + 1; u += 2)
-                    {
-                        var d0 = TL.Load(ref ds, (nuint)(u * L));
-                        var d1 = TL.Load(ref ds, (nuint)((u + 1) * L));
-                        x0 = TL.Fma(d0, TL.Load(ref kj, (nuint)(u * ld)), x0);
-                        x1 = TL.Fma(d1, TL.Load(ref kj, (nuint)((u + 1) * ld)), x1);
-                        TL.Store(TL.Fma(d0, qj, TL.Load(ref dkj, (nuint)(u * ld))), ref dkj, (nuint)(u * ld));
-                        TL.Store(TL.Fma(d1, qj, TL.Load(ref dkj, (nuint)((u + 1) * ld))), ref dkj, (nuint)((u + 1) * ld));
-                        TL.Store(TL.Fma(TL.Load(ref pp, (nuint)(u * L)), gj, TL.Load(ref dvj, (nuint)(u * ld))), ref dvj, (nuint)(u * ld));
-                        TL.Store(TL.Fma(TL.Load(ref pp, (nuint)((u + 1) * L)), gj, TL.Load(ref dvj, (nuint)((u + 1) * ld))), ref dvj, (nuint)((u + 1) * ld));
-                    }
-                    if (u <= t)
-                    {
-                        var d0 = TL.Load(ref ds, (nuint)(u * L));
-                        x0 = TL.Fma(d0, TL.Load(ref kj, (nuint)(u * ld)), x0);
-                        TL.Store(TL.Fma(d0, qj, TL.Load(ref dkj, (nuint)(u * ld))), ref dkj, (nuint)(u * ld));
-                        TL.Store(TL.Fma(TL.Load(ref pp, (nuint)(u * L)), gj, TL.Load(ref dvj, (nuint)(u * ld))), ref dvj, (nuint)(u * ld));
-                    }
-                    TL.Store(TL.Mul(TL.Add(x0, x1), scale), ref dqh, (nuint)(j * row + t * ld));
-                }
+                Unpack(ref Mem.Add(ref dk, (nint)t * R), d, Vector256<float>.One, ref Mem.Add(ref dqkv, kr + (nint)t * ld), row);
+                Unpack(ref Mem.Add(ref dv, (nint)t * R), d, Vector256<float>.One, ref Mem.Add(ref dqkv, vr + (nint)t * ld), row);
             }
+        }
+    }
+
+    /// <summary><c>dst[t, j, 0…8) = f·src[j·row + t·ld + 0…8)</c> for the T steps; rows <c>T … Tp − 1</c> zero.</summary>
+    private static void Pack(ref float src, nint row, int ld, int T, int tp, int d, float f, ref float dst)
+    {
+        var factor = Vector256.Create(f);
+        for (int t = 0; t < T; t++)
+            for (int j = 0; j < d; j++)
+                (Mem.Load256(ref src, (nuint)(j * row + (nint)t * ld)) * factor).StoreAt(ref dst, (nuint)((t * d + j) * Group));
+        MemoryMarshal.CreateSpan(ref Mem.Add(ref dst, T * d * Group), (tp - T) * d * Group).Clear();
+    }
+
+    /// <summary><c>dst[j·row + 0…8) = f·src[j, 0…8)</c>: one packed step back into its panel column block.</summary>
+    private static void Unpack(ref float src, int d, Vector256<float> f, ref float dst, nint row)
+    {
+        for (int j = 0; j < d; j++) (Mem.Load256(ref src, (nuint)(j * Group)) * f).StoreAt(ref dst, (nuint)(j * row));
+    }
+
+    /// <summary><c>x[0…r) *= f</c>, f's 8 samples repeated across the register.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ScaleRow<TV, TL>(ref float x, int r, Vector256<float> f)
+        where TV : struct where TL : struct, ILanes<TV>
+    {
+        var fr = TL.Repeat8(f);
+        for (int c = 0; c < r; c += TL.Count) TL.Store(TL.Mul(TL.Load(ref x, (nuint)c), fr), ref x, (nuint)c);
+    }
+
+    /// <summary>
+    /// <c>out[(i·stride + j)·8 …] = Σ_c x_i[c]·y_j[c]</c> per sample for the 4 packed rows x_i and the 4 rows y_j (r floats
+    /// each, <c>[d, 8]</c>): 16 accumulators, 8 loads per 16 multiply-adds; a 512-bit register's two features are folded
+    /// at the end.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]   // its own method: inlined, the JIT spilled the 16 weights every iteration
+    private static void Dot4x4<TV, TL>(ref float x, ref float y, int r, ref float output, int stride)
+        where TV : struct where TL : struct, ILanes<TV>
+    {
+        TV a00 = TL.Zero, a01 = TL.Zero, a02 = TL.Zero, a03 = TL.Zero, a10 = TL.Zero, a11 = TL.Zero, a12 = TL.Zero, a13 = TL.Zero;
+        TV a20 = TL.Zero, a21 = TL.Zero, a22 = TL.Zero, a23 = TL.Zero, a30 = TL.Zero, a31 = TL.Zero, a32 = TL.Zero, a33 = TL.Zero;
+        nuint r1 = (nuint)r, r2 = 2 * r1, r3 = 3 * r1;
+        for (nuint c = 0; c < r1; c += (nuint)TL.Count)
+        {
+            var x0 = TL.Load(ref x, c); var x1 = TL.Load(ref x, r1 + c); var x2 = TL.Load(ref x, r2 + c); var x3 = TL.Load(ref x, r3 + c);
+            var y0 = TL.Load(ref y, c);
+            a00 = TL.Fma(x0, y0, a00); a10 = TL.Fma(x1, y0, a10); a20 = TL.Fma(x2, y0, a20); a30 = TL.Fma(x3, y0, a30);
+            var y1 = TL.Load(ref y, r1 + c);
+            a01 = TL.Fma(x0, y1, a01); a11 = TL.Fma(x1, y1, a11); a21 = TL.Fma(x2, y1, a21); a31 = TL.Fma(x3, y1, a31);
+            var y2 = TL.Load(ref y, r2 + c);
+            a02 = TL.Fma(x0, y2, a02); a12 = TL.Fma(x1, y2, a12); a22 = TL.Fma(x2, y2, a22); a32 = TL.Fma(x3, y2, a32);
+            var y3 = TL.Load(ref y, r3 + c);
+            a03 = TL.Fma(x0, y3, a03); a13 = TL.Fma(x1, y3, a13); a23 = TL.Fma(x2, y3, a23); a33 = TL.Fma(x3, y3, a33);
+        }
+        nuint s1 = (nuint)(stride * Group), s2 = 2 * s1, s3 = 3 * s1;
+        TL.Fold8(a00).StoreAt(ref output, 0); TL.Fold8(a01).StoreAt(ref output, 8); TL.Fold8(a02).StoreAt(ref output, 16); TL.Fold8(a03).StoreAt(ref output, 24);
+        TL.Fold8(a10).StoreAt(ref output, s1); TL.Fold8(a11).StoreAt(ref output, s1 + 8); TL.Fold8(a12).StoreAt(ref output, s1 + 16); TL.Fold8(a13).StoreAt(ref output, s1 + 24);
+        TL.Fold8(a20).StoreAt(ref output, s2); TL.Fold8(a21).StoreAt(ref output, s2 + 8); TL.Fold8(a22).StoreAt(ref output, s2 + 16); TL.Fold8(a23).StoreAt(ref output, s2 + 24);
+        TL.Fold8(a30).StoreAt(ref output, s3); TL.Fold8(a31).StoreAt(ref output, s3 + 8); TL.Fold8(a32).StoreAt(ref output, s3 + 16); TL.Fold8(a33).StoreAt(ref output, s3 + 24);
+    }
+
+    /// <summary>
+    /// <c>c_i[0…r) += Σ_j w_ij·y_j[0…r)</c> per sample for 4 rows c_i and 4 rows y_j, the weight of (i, j) the 8 samples at
+    /// <c>w[(i·si + j·sj)·8 …]</c> (transposed when si = 1): the 16 weights stay in registers, 8 loads and 4 stores per
+    /// 16 multiply-adds.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]   // its own method: inlined, the JIT spilled the 16 weights every iteration
+    private static void Axpy4x4<TV, TL>(ref float w, int si, int sj, ref float y, int r, ref float c)
+        where TV : struct where TL : struct, ILanes<TV>
+    {
+        nuint i1 = (nuint)(si * Group), i2 = 2 * i1, i3 = 3 * i1, j1 = (nuint)(sj * Group), j2 = 2 * j1, j3 = 3 * j1;
+        TV w00 = TL.Repeat8(Mem.Load256(ref w, 0)), w01 = TL.Repeat8(Mem.Load256(ref w, j1)), w02 = TL.Repeat8(Mem.Load256(ref w, j2)), w03 = TL.Repeat8(Mem.Load256(ref w, j3));
+        TV w10 = TL.Repeat8(Mem.Load256(ref w, i1)), w11 = TL.Repeat8(Mem.Load256(ref w, i1 + j1)), w12 = TL.Repeat8(Mem.Load256(ref w, i1 + j2)), w13 = TL.Repeat8(Mem.Load256(ref w, i1 + j3));
+        TV w20 = TL.Repeat8(Mem.Load256(ref w, i2)), w21 = TL.Repeat8(Mem.Load256(ref w, i2 + j1)), w22 = TL.Repeat8(Mem.Load256(ref w, i2 + j2)), w23 = TL.Repeat8(Mem.Load256(ref w, i2 + j3));
+        TV w30 = TL.Repeat8(Mem.Load256(ref w, i3)), w31 = TL.Repeat8(Mem.Load256(ref w, i3 + j1)), w32 = TL.Repeat8(Mem.Load256(ref w, i3 + j2)), w33 = TL.Repeat8(Mem.Load256(ref w, i3 + j3));
+        nuint r1 = (nuint)r, r2 = 2 * r1, r3 = 3 * r1;
+        for (nuint k = 0; k < r1; k += (nuint)TL.Count)
+        {
+            var y0 = TL.Load(ref y, k); var y1 = TL.Load(ref y, r1 + k); var y2 = TL.Load(ref y, r2 + k); var y3 = TL.Load(ref y, r3 + k);
+            TL.Store(TL.Fma(w03, y3, TL.Fma(w02, y2, TL.Fma(w01, y1, TL.Fma(w00, y0, TL.Load(ref c, k))))), ref c, k);
+            TL.Store(TL.Fma(w13, y3, TL.Fma(w12, y2, TL.Fma(w11, y1, TL.Fma(w10, y0, TL.Load(ref c, r1 + k))))), ref c, r1 + k);
+            TL.Store(TL.Fma(w23, y3, TL.Fma(w22, y2, TL.Fma(w21, y1, TL.Fma(w20, y0, TL.Load(ref c, r2 + k))))), ref c, r2 + k);
+            TL.Store(TL.Fma(w33, y3, TL.Fma(w32, y2, TL.Fma(w31, y1, TL.Fma(w30, y0, TL.Load(ref c, r3 + k))))), ref c, r3 + k);
         }
     }
 

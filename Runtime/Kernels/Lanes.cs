@@ -24,6 +24,11 @@ internal interface ILanes<TV> where TV : struct
     static abstract TV Exp(TV a);
     static abstract TV Log(TV a);
     static abstract TV Sqrt(TV a);
+    /// <summary>The 8 floats <paramref name="v"/> in every 8-float part of a register (the same 8 samples' value for each
+    /// feature the register holds).</summary>
+    static abstract TV Repeat8(Vector256<float> v);
+    /// <summary>The sum of the register's 8-float parts (partial sums over features folded into the 8 samples').</summary>
+    static abstract Vector256<float> Fold8(TV v);
 }
 
 /// <summary>16 floats (AVX-512).</summary>
@@ -43,6 +48,8 @@ internal readonly struct Lanes512 : ILanes<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Exp(Vector512<float> a) => Vector512.Exp(a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Log(Vector512<float> a) => Vector512.Log(a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Sqrt(Vector512<float> a) => Vector512.Sqrt(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Repeat8(Vector256<float> v) => Vector512.Create(v, v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Fold8(Vector512<float> v) => v.GetLower() + v.GetUpper();
 }
 
 /// <summary>8 floats (AVX2).</summary>
@@ -62,4 +69,6 @@ internal readonly struct Lanes256 : ILanes<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Exp(Vector256<float> a) => Vector256.Exp(a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Log(Vector256<float> a) => Vector256.Log(a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Sqrt(Vector256<float> a) => Vector256.Sqrt(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Repeat8(Vector256<float> v) => v;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Fold8(Vector256<float> v) => v;
 }
