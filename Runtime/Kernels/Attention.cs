@@ -357,11 +357,11 @@ public static class Attention
                         var m = Mem.Load256(ref ml, (nuint)(i * Group));
                         var mt = m;
                         for (int u = 0; u < count; u++) mt = Vector256.Max(mt, Mem.Load256(ref si, (nuint)(u * Group)));
-                        var rescale = Vector256.Exp(m - mt);   // 0 on the first tile (m = −∞)
+                        var rescale = VectorExp.Exp(m - mt);   // 0 on the first tile (m = −∞)
                         var l = Mem.Load256(ref ml, (nuint)((Block + i) * Group)) * rescale;
                         for (int u = 0; u < count; u++)
                         {
-                            var e = Vector256.Exp(Mem.Load256(ref si, (nuint)(u * Group)) - mt);
+                            var e = VectorExp.Exp(Mem.Load256(ref si, (nuint)(u * Group)) - mt);
                             e.StoreAt(ref si, (nuint)(u * Group));
                             l += e;
                         }
@@ -446,7 +446,7 @@ public static class Attention
                         for (int j = 0; j < Block; j++)
                         {
                             nuint at = (nuint)((i * Block + j) * Group);
-                            var p = u0 + j > t0 + i || t0 + i >= T ? default : Vector256.Exp(Mem.Load256(ref s, at) - lt);
+                            var p = u0 + j > t0 + i || t0 + i >= T ? default : VectorExp.Exp(Mem.Load256(ref s, at) - lt);
                             p.StoreAt(ref s, at);
                             (p * (Mem.Load256(ref e, at) - dt)).StoreAt(ref e, at);
                         }
@@ -560,7 +560,7 @@ public static class Attention
             var acc = Vector512<float>.Zero;
             for (var sh = Vector512.Create(shift); i + 16 <= n; i += 16)
             {
-                var e = Vector512.Exp(Mem.Load512(ref a, (nuint)i) - sh);
+                var e = VectorExp.Exp(Mem.Load512(ref a, (nuint)i) - sh);
                 e.StoreAt(ref a, (nuint)i);
                 acc += e;
             }
@@ -571,7 +571,7 @@ public static class Attention
             var acc = Vector256<float>.Zero;
             for (var sh = Vector256.Create(shift); i + 8 <= n; i += 8)
             {
-                var e = Vector256.Exp(Mem.Load256(ref a, (nuint)i) - sh);
+                var e = VectorExp.Exp(Mem.Load256(ref a, (nuint)i) - sh);
                 e.StoreAt(ref a, (nuint)i);
                 acc += e;
             }

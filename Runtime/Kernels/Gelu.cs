@@ -83,13 +83,13 @@ public static class Gelu
         var a = Vector512.Abs(x);
         var t = Vector512<float>.One / (Vector512<float>.One + a * P);
         var poly = ((((Vector512.Create(A5) * t + Vector512.Create(A4)) * t + Vector512.Create(A3)) * t + Vector512.Create(A2)) * t + Vector512.Create(A1)) * t;
-        return Vector512.CopySign(Vector512<float>.One - poly * Vector512.Exp(-(a * a)), x);
+        return Vector512.CopySign(Vector512<float>.One - poly * VectorExp.Exp(-(a * a)), x);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Tanh512(Vector512<float> u)
     {
-        var e = Vector512.Exp(Vector512.Abs(u) * -2f);
+        var e = VectorExp.Exp(Vector512.Abs(u) * -2f);
         return Vector512.CopySign((Vector512<float>.One - e) / (Vector512<float>.One + e), u);
     }
 
@@ -100,7 +100,7 @@ public static class Gelu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Slope512(bool tanh, Vector512<float> x)
     {
-        if (!tanh) return Cdf512(false, x) + x * InvSqrt2Pi * Vector512.Exp(x * x * -0.5f);
+        if (!tanh) return Cdf512(false, x) + x * InvSqrt2Pi * VectorExp.Exp(x * x * -0.5f);
         var t = Tanh512((x + x * x * x * C) * Sqrt2OverPi);
         return (Vector512<float>.One + t) * 0.5f + x * 0.5f * (Vector512<float>.One - t * t) * Sqrt2OverPi * (Vector512<float>.One + x * x * (3f * C));
     }
@@ -111,13 +111,13 @@ public static class Gelu
         var a = Vector256.Abs(x);
         var t = Vector256<float>.One / (Vector256<float>.One + a * P);
         var poly = ((((Vector256.Create(A5) * t + Vector256.Create(A4)) * t + Vector256.Create(A3)) * t + Vector256.Create(A2)) * t + Vector256.Create(A1)) * t;
-        return Vector256.CopySign(Vector256<float>.One - poly * Vector256.Exp(-(a * a)), x);
+        return Vector256.CopySign(Vector256<float>.One - poly * VectorExp.Exp(-(a * a)), x);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Tanh256(Vector256<float> u)
     {
-        var e = Vector256.Exp(Vector256.Abs(u) * -2f);
+        var e = VectorExp.Exp(Vector256.Abs(u) * -2f);
         return Vector256.CopySign((Vector256<float>.One - e) / (Vector256<float>.One + e), u);
     }
 
@@ -128,7 +128,7 @@ public static class Gelu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Slope256(bool tanh, Vector256<float> x)
     {
-        if (!tanh) return Cdf256(false, x) + x * InvSqrt2Pi * Vector256.Exp(x * x * -0.5f);
+        if (!tanh) return Cdf256(false, x) + x * InvSqrt2Pi * VectorExp.Exp(x * x * -0.5f);
         var t = Tanh256((x + x * x * x * C) * Sqrt2OverPi);
         return (Vector256<float>.One + t) * 0.5f + x * 0.5f * (Vector256<float>.One - t * t) * Sqrt2OverPi * (Vector256<float>.One + x * x * (3f * C));
     }
