@@ -429,4 +429,31 @@ namespace ModelGen
         /// <summary>Number of heads.</summary>
         public int Heads { get; }
     }
+
+    /// <summary>
+    /// A pre-LN Transformer block, GPT-2's (PyTorch's <c>nn.TransformerEncoderLayer(width, heads, norm_first=True)</c> with
+    /// a causal mask and GELU): <c>h = x + Proj(CausalSelfAttention(Qkv(LayerNorm(x))))</c>, then
+    /// <c>y = h + Fc2(Gelu(Fc(LayerNorm(h))))</c>, the MLP <see cref="FeedForward"/> wide (4·width by default). It reads
+    /// and writes a sequence <c>[steps, width]</c>. The generator expands it into ten layers named after the property P,
+    /// each listed in <c>Layers</c> with its parameters as if declared one by one: <c>PLn1</c> (LayerNorm), <c>PQkv</c>
+    /// (Dense 3·width), <c>PAttn</c> (CausalSelfAttention), <c>PProj</c> (Dense width), <c>PRes1</c> (Add), <c>PLn2</c>,
+    /// <c>PFc</c> (Dense), <c>PAct</c> (Gelu), <c>PFc2</c> (Dense width) and P itself, the second residual add — the
+    /// block's output, which later layers name. An <c>[L2]</c> on the block applies to its four Dense layers.
+    /// </summary>
+    public sealed class TransformerBlockAttribute : LayerAttribute
+    {
+        /// <param name="width">The model width C (the input's features per step).</param>
+        /// <param name="heads">Attention heads; must divide <paramref name="width"/>.</param>
+        public TransformerBlockAttribute(int width, int heads) { Width = width; Heads = heads; }
+        /// <summary>The model width C.</summary>
+        public int Width { get; }
+        /// <summary>Attention heads.</summary>
+        public int Heads { get; }
+        /// <summary>The MLP's hidden width; 0 (the default) takes 4 × <see cref="Width"/>.</summary>
+        public int FeedForward { get; set; }
+        /// <summary>The GELU's form: <c>"tanh"</c> (GPT-2's, the default) or <c>"none"</c> (exact).</summary>
+        public string Gelu { get; set; } = "tanh";
+        /// <summary>The layer norms' ε (PyTorch's default 1e-5).</summary>
+        public double Epsilon { get; set; } = 1e-5;
+    }
 }

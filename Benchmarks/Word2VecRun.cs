@@ -20,8 +20,8 @@ namespace ModelGen.Benchmarks;
 /// counts as it does). Both at <c>-iter 1</c> and <c>-iter 5</c>. The peer's newest word2vec.c never clears its end-of-file
 /// flag when it rewinds for the next epoch, so with <c>-iter 5</c> it trains about one epoch; the copy built here gets the
 /// one-line fix (<c>eof = 0;</c> beside the rewind, as the older code's <c>feof</c> test behaved), which changes nothing
-/// else, so its <c>-iter 5</c> is five epochs. The tool has no seed option: with one thread its runs are identical, with two
-/// they differ by scheduling. Every run also checks the formats both ways: <c>compute-accuracy</c> on ModelGen's binary
+/// else, so its <c>-iter 5</c> is five epochs. The tool has no seed option; the copy built here reads one from
+/// <c>W2V_SEED</c> (seed 1 is the tool unchanged), so both sides are averaged over the same seeds. Every run also checks the formats both ways: <c>compute-accuracy</c> on ModelGen's binary
 /// file counts what ModelGen's evaluation counts, and ModelGen's evaluation of the tool's file counts what
 /// <c>compute-accuracy</c> counts.
 /// </summary>
@@ -37,10 +37,7 @@ internal static class Word2VecRun
         string tmp = Directory.CreateTempSubdirectory("modelgen-w2v-bench-").FullName;
         try
         {
-            const string rewind = "      sentence_length = 0;\n      fseek(fi,";
-            string source = File.ReadAllText(Path.Combine(peer, "word2vec.c"));
-            if (!source.Contains(rewind, StringComparison.Ordinal)) throw new InvalidOperationException("word2vec.c: the epoch rewind to patch was not found");
-            File.WriteAllText(Path.Combine(tmp, "word2vec.c"), source.Replace(rewind, "      sentence_length = 0;\n      eof = 0;\n      fseek(fi,", StringComparison.Ordinal));
+            File.WriteAllText(Path.Combine(tmp, "word2vec.c"), Patch(File.ReadAllText(Path.Combine(peer, "word2vec.c"))));
             Sh("gcc", "-O3 -march=native -funroll-loops -pthread word2vec.c -o word2vec -lm", tmp);
             Sh("gcc", $"-O3 -march=native \"{Path.Combine(peer, "compute-accuracy.c")}\" -o compute-accuracy -lm", tmp);
             string data = Path.Combine(root, "Samples", "data", "text");
@@ -59,7 +56,7 @@ internal static class Word2VecRun
                         var m = new List<(double Speed, double Top1, double Family)>();
                         for (int s = 1; s <= seeds; s++)
                         {
-                            c.Add(RunTool(tmp, cbow, iter, threads));
+                            c.Add(RunTool(tmp, cbow, iter, threads, s));
                             CrossCheck(WordVectors.Load(Path.Combine(tmp, "vec.bin")), tmp, questions, "the tool's file read by ModelGen");
                             var v = Word2Vec.Train(lines, new Word2VecOptions
                             {
@@ -81,6 +78,20 @@ internal static class Word2VecRun
 
     private static int _agreements;
 
+    /// <summary>The two changes to the tool's source: the end-of-file flag cleared at each epoch's rewind, and a seed read
+    /// from <c>W2V_SEED</c> (default 1, which leaves the tool exactly as it is): the initial vectors' generator starts at
+    /// the seed instead of 1 and thread i's at <c>i + 7919·(seed − 1)</c> instead of i, so that its accuracy can be
+    /// averaged over seeds as ModelGen's is.</summary>
+    private static string Patch(string source)
+    {
+        string Replace(string text, string from, string to, string what) =>
+            text.Contains(from, StringComparison.Ordinal) ? text.Replace(from, to, StringComparison.Ordinal) : throw new InvalidOperationException($"word2vec.c: {what} to patch was not found");
+        source = Replace(source, "      sentence_length = 0;\n      fseek(fi,", "      sentence_length = 0;\n      eof = 0;\n      fseek(fi,", "the epoch rewind");
+        source = Replace(source, "  unsigned long long next_random = 1;\n", "  unsigned long long next_random = Seed();\n", "InitNet's generator");
+        source = Replace(source, "  unsigned long long next_random = (long long)id;\n", "  unsigned long long next_random = (long long)id + 7919ULL * (Seed() - 1);\n", "the threads' generator");
+        return Replace(source, "void InitNet() {", "static unsigned long long Seed() { const char *s = getenv(\"W2V_SEED\"); return s ? strtoull(s, 0, 10) : 1; }\n\nvoid InitNet() {", "InitNet");
+    }
+
     /// <summary>compute-accuracy on <c>vec.bin</c> and ModelGen's evaluation of <paramref name="v"/> (the same vectors)
     /// must count the same questions seen and right, section by section.</summary>
     private static void CrossCheck(WordVectors v, string dir, IReadOnlyList<string> questions, string what)
@@ -94,10 +105,11 @@ internal static class Word2VecRun
         _agreements++;
     }
 
-    private static (double Speed, double Top1, double Family) RunTool(string dir, bool cbow, int iter, int threads)
+    private static (double Speed, double Top1, double Family) RunTool(string dir, bool cbow, int iter, int threads, int seed)
     {
         string output = Sh(Path.Combine(dir, "word2vec"),
-            $"-train corpus.txt -output vec.bin -binary 1 -size 100 -window 5 -negative 5 -hs 0 -sample 1e-4 -min-count 5 -iter {iter} -threads {threads} -cbow {(cbow ? 1 : 0)}", dir);
+            $"-train corpus.txt -output vec.bin -binary 1 -size 100 -window 5 -negative 5 -hs 0 -sample 1e-4 -min-count 5 -iter {iter} -threads {threads} -cbow {(cbow ? 1 : 0)}", dir,
+            environment: ("W2V_SEED", seed.ToString(CultureInfo.InvariantCulture)));
         var speeds = Regex.Matches(output, @"Words/thread/sec:\s*([0-9.]+)k");
         double speed = speeds.Count > 0 ? double.Parse(speeds[^1].Groups[1].Value, CultureInfo.InvariantCulture) * 1000 : double.NaN;
         string acc = Sh(Path.Combine(dir, "compute-accuracy"), "vec.bin 30000", dir, File.ReadAllText(Path.Combine(dir, "questions.txt")));
@@ -108,9 +120,10 @@ internal static class Word2VecRun
             family.Success ? double.Parse(family.Groups[1].Value, CultureInfo.InvariantCulture) : double.NaN);
     }
 
-    private static string Sh(string file, string arguments, string dir, string? stdin = null)
+    private static string Sh(string file, string arguments, string dir, string? stdin = null, (string Name, string Value)? environment = null)
     {
         var psi = new ProcessStartInfo(file, arguments) { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin is not null };
+        if (environment is { } e) psi.Environment[e.Name] = e.Value;
         using var p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {file}");
         if (stdin is not null) { p.StandardInput.Write(stdin); p.StandardInput.Close(); }
         var err = p.StandardError.ReadToEndAsync();

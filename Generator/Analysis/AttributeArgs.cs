@@ -42,4 +42,9 @@ internal readonly struct AttributeArgs
     public float Float(int position, float fallback) =>
         _a.ConstructorArguments.Length > position && _a.ConstructorArguments[position].Value is { } v
             ? (float)Convert.ToDouble(v, System.Globalization.CultureInfo.InvariantCulture) : fallback;
+
+    /// <summary>A named float or double argument as float; <paramref name="fallback"/> when it is not given.</summary>
+    public float NamedFloat(string name, float fallback) =>
+        _a.NamedArguments.FirstOrDefault(a => a.Key == name).Value.Value is { } v
+            ? (float)Convert.ToDouble(v, System.Globalization.CultureInfo.InvariantCulture) : fallback;
 }

@@ -64,12 +64,23 @@ internal static class NetworkParser
             if (context.SemanticModel.GetDeclaredSymbol(propSyntax, ct) is not IPropertySymbol prop) continue;
             var parsed = ParseMember(prop, propSyntax, diags, members);
             if (parsed.Layer is not null) layers.Add(parsed.Layer);
+            if (parsed.Block is not null) layers.AddRange(TransformerBlock.Expand(parsed.Block, layers.Count == 0 ? "input" : layers[layers.Count - 1].Name));
             if (parsed.Loss is not null)
             {
                 if (loss is null) loss = parsed.Loss;
                 else diags.Add(DiagnosticInfo.Create(Descriptors.MultipleLosses, parsed.Loss.Location, type.Name, loss.Name, parsed.Loss.Name));
             }
         }
+
+        // A block's layers take names of their own (PLn1 …): one that another member has is an error, not a silent merge.
+        var declared = new HashSet<string>(members.Select(m => m.Name), StringComparer.Ordinal);
+        foreach (var layer in layers)
+            if (layer.Accessibility.Length == 0 && declared.Contains(layer.Name))
+            {
+                diags.Add(DiagnosticInfo.Create(Descriptors.InvalidArgument, layer.Location, layer.Name,
+                    "a [TransformerBlock] names one of its layers so, and another member of the class has that name; rename one of them"));
+                return new ParseResult(null, EquatableArray.From(diags));
+            }
 
         string ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : "";
         var spec = new NetworkSpec(ns, type.Name, EquatableArray.From(input), inferenceOnly, l2,
@@ -86,7 +97,7 @@ internal static class NetworkParser
         return arg.Value is int single ? new[] { single } : Array.Empty<int>();
     }
 
-    private readonly record struct Member(LayerSpec? Layer, LossSpec? Loss);
+    private readonly record struct Member(LayerSpec? Layer, LossSpec? Loss, BlockSpec? Block = null);
 
     private static Member ParseMember(IPropertySymbol prop, PropertyDeclarationSyntax syntax, List<DiagnosticInfo> diags, List<MemberStub> members)
     {
@@ -187,6 +198,23 @@ internal static class NetworkParser
             return default;
         }
 
+        if (layerAttrs.Count == 1 && layerAttrs[0].AttributeClass!.Name == TransformerBlock.AttributeName)
+        {
+            if (activationAttrs.Count > 0)
+            {
+                diags.Add(DiagnosticInfo.Create(Descriptors.ConflictingAttributes, loc, name, "[TransformerBlock] takes no activation (its MLP has its GELU)"));
+                return default;
+            }
+            float blockL2 = l2Attr is null ? float.NaN : ReadDouble(l2Attr, 0);
+            if (l2Attr is not null && (!(blockL2 >= 0f) || float.IsInfinity(blockL2)))
+            {
+                diags.Add(DiagnosticInfo.Create(Descriptors.InvalidArgument, loc, name, $"L2 lambda must be a finite number ≥ 0, got {Fmt(blockL2)}"));
+                return default;
+            }
+            string? blockInput = layerAttrs[0].NamedArguments.FirstOrDefault(a => a.Key == "Input").Value.Value as string;
+            var block = TransformerBlock.Read(new AttributeArgs(layerAttrs[0]), name, Accessibility(prop), blockL2, blockInput, new LayerDiagnostics(diags, name, loc));
+            return block is null ? default : new Member(null, null, block);
+        }
         LayerKind? layerKind = layerAttrs.Count == 0 ? LayerRegistry.StandaloneActivation : LayerRegistry.ByAttribute(layerAttrs[0].AttributeClass!.Name);
         if (layerKind is null)
         {

@@ -83,6 +83,24 @@ public class DiagnosticTests
         Assert.Contains(words, d.GetMessage());
     }
 
+    /// <summary>A <c>[TransformerBlock]</c>'s arguments out of range, a width other than its input's (reported at the
+    /// block, naming the layer where the shapes meet), an activation on it, and another member with the name of one of the
+    /// layers it adds.</summary>
+    [Theory]
+    [InlineData("[TransformerBlock(0, 2)] public partial Layer B { get; }", "MG0008", "B", "width must be positive, got 0")]
+    [InlineData("[TransformerBlock(8, 3)] public partial Layer B { get; }", "MG0008", "B", "divide the width 8, got 3")]
+    [InlineData("[TransformerBlock(8, 2, FeedForward = -1)] public partial Layer B { get; }", "MG0008", "B", "FeedForward")]
+    [InlineData("[TransformerBlock(8, 2, Gelu = \"erf\")] public partial Layer B { get; }", "MG0008", "B", "\"erf\"")]
+    [InlineData("[TransformerBlock(8, 2, Epsilon = 0)] public partial Layer B { get; }", "MG0008", "B", "Epsilon")]
+    [InlineData("[TransformerBlock(6, 2)] public partial Layer B { get; }", "MG0014", "B", "'E' is [5,8]")]
+    [InlineData("[TransformerBlock(8, 2), Relu] public partial Layer B { get; }", "MG0006", "B", "takes no activation")]
+    [InlineData("[TransformerBlock(8, 2)] public partial Layer B { get; } [Dense(8)] public partial Layer BFc { get; }", "MG0008", "B", "another member of the class has that name")]
+    public void Transformer_blocks_report_what_is_wrong(string members, string id, string at, string words)
+    {
+        var d = Single($"[Network(5)] public partial class Net {{ [Embedding(10, 8)] public partial Layer E {{ get; }} {members} [Mse] public partial Loss L {{ get; }} }}", id, at);
+        Assert.Contains(words, d.GetMessage());
+    }
+
     /// <summary>An embedding's padded steps read by a layer that would take them for data (Keras: "does not support masking").</summary>
     [Theory]
     [InlineData("[Embedding(10, 4, MaskZero = true)] public partial Layer E { get; } [Gelu] public partial Layer A { get; }", "A", "Gelu")]

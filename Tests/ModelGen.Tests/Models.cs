@@ -646,3 +646,37 @@ public partial class GcGpt16
     [Dense(5, TiedTo = nameof(Tok))] public partial Layer Head { get; }
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }
+
+/// <summary>A block declared with <c>[TransformerBlock]</c> (odd sizes: width 6, 2 heads of 3, MLP 10 wide, exact GELU,
+/// ε 1e-4) and an [L2] that reaches its layers with weights; <see cref="BlockExplicit"/> is the same network layer by layer.</summary>
+[Network(5)]
+public partial class BlockDeclared
+{
+    [Embedding(7, 6)] public partial Layer Tok { get; }
+    [PositionEmbedding] public partial Layer Pos { get; }
+    [TransformerBlock(6, 2, FeedForward = 10, Gelu = "none", Epsilon = 1e-4), L2(0.01)] public partial Layer B { get; }
+    [LayerNorm] public partial Layer LnF { get; }
+    [Dense(7)] public partial Layer Head { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
+/// <summary><see cref="BlockDeclared"/> written out: the ten layers the block expands into, under the names it gives them.</summary>
+[Network(5)]
+public partial class BlockExplicit
+{
+    [Embedding(7, 6)] public partial Layer Tok { get; }
+    [PositionEmbedding] public partial Layer Pos { get; }
+    [LayerNorm(1e-4)] public partial Layer BLn1 { get; }
+    [Dense(18), L2(0.01)] public partial Layer BQkv { get; }
+    [CausalSelfAttention(2)] public partial Layer BAttn { get; }
+    [Dense(6), L2(0.01)] public partial Layer BProj { get; }
+    [Add(nameof(Pos))] public partial Layer BRes1 { get; }
+    [LayerNorm(1e-4)] public partial Layer BLn2 { get; }
+    [Dense(10), L2(0.01)] public partial Layer BFc { get; }
+    [Gelu] public partial Layer BAct { get; }
+    [Dense(6), L2(0.01)] public partial Layer BFc2 { get; }
+    [Add(nameof(BRes1))] public partial Layer B { get; }
+    [LayerNorm] public partial Layer LnF { get; }
+    [Dense(7)] public partial Layer Head { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}

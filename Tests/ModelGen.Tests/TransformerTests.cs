@@ -287,6 +287,34 @@ public sealed class TyingTests : IDisposable
         back.Predict(x, y2);
         Assert.Equal(y1, y2);
     }
+
+    /// <summary>A <c>[TransformerBlock]</c> is its ten layers written out: the same layers, names, shapes and tensors, and
+    /// from the same parameters bit-identical predictions and training steps (its [L2] reaching the layers with weights),
+    /// at one sample and at three; the member itself is the block's output, the second residual add.</summary>
+    [Fact]
+    public void A_declared_block_is_its_ten_layers_written_out()
+    {
+        using var declared = new BlockDeclared(3, 1);
+        using var written = new BlockExplicit(3, 1);
+        Assert.Equal(written.Layers.Select(l => (l.Name, l.Type, string.Join(",", l.OutputShape), l.ParameterCount)),
+            declared.Layers.Select(l => (l.Name, l.Type, string.Join(",", l.OutputShape), l.ParameterCount)));
+        Assert.Equal(written.Tensors.Select(t => (t.Name, t.Offset, t.Length)), declared.Tensors.Select(t => (t.Name, t.Offset, t.Length)));
+        Assert.Equal(("B", LayerType.Add), (declared.B.Name, declared.B.Type));
+        var rng = new Rng(8);
+        for (int i = 0; i < declared.Parameters.Length; i++) declared.Parameters[i] = written.Parameters[i] = (float)(rng.NextGaussian() * 0.4);
+        foreach (int batch in new[] { 1, 3 })
+        {
+            var x = Enumerable.Range(0, batch * 5).Select(_ => (float)rng.NextInt(7)).ToArray();
+            var labels = Enumerable.Range(0, batch * 5).Select(_ => rng.NextInt(7)).ToArray();
+            float[] y1 = new float[batch * 35], y2 = new float[batch * 35];
+            declared.Predict(x, y1);
+            written.Predict(x, y2);
+            Assert.Equal(y2, y1);
+            NetworkExtensions.TrainStep(declared, x, labels, new ModelGen.Training.Sgd(0.1f));
+            NetworkExtensions.TrainStep(written, x, labels, new ModelGen.Training.Sgd(0.1f));
+            Assert.Equal(written.Parameters.ToArray(), declared.Parameters.ToArray());
+        }
+    }
 }
 
 internal sealed class Tolerance(float tol) : System.Collections.Generic.IEqualityComparer<float>
