@@ -67,7 +67,7 @@ public static class Word2Vec
         Simd.Validate(options.Width);
         var vocab = Vocab.Build(lines, options.MinCount);
         if (vocab.Count < 2) throw new ArgumentException($"no word occurs {options.MinCount} times or more", nameof(lines));
-        var corpus = vocab.Encode(lines);
+        var corpus = vocab.Encode(lines, out var lineStarts);
         int dim = options.Size;
         float alpha0 = options.Alpha ?? (options.Cbow ? 0.05f : 0.025f);
         var syn0 = new float[(long)vocab.Count * dim];
@@ -80,18 +80,23 @@ public static class Word2Vec
         long done = 0;
         var clock = Stopwatch.StartNew();
         var state = new Shared(syn0, syn1, table, vocab.Counts, trainWords, total, alpha0, options);
-        if (options.Threads == 1) Worker(state, corpus, 0, corpus.Length, options.Seed, ref done, clock);
+        if (options.Threads == 1) Worker(state, corpus, 0, trainWords, options.Seed, ref done, clock);
         else
         {
+            // As the tool splits its file: thread k starts at byte k/N of the text (here: the first line from there on)
+            // and each epoch reads trainWords/N words from there, or to the end — it may run into the next thread's part.
+            long bytes = 0;
+            var lineBytes = new long[lines.Count + 1];
+            for (int i = 0; i < lines.Count; i++) lineBytes[i + 1] = bytes += System.Text.Encoding.UTF8.GetByteCount(lines[i]) + 1;
             var threads = new Thread[options.Threads];
             for (int k = 0; k < threads.Length; k++)
             {
                 int part = k;
+                int line = Array.BinarySearch(lineBytes, bytes / threads.Length * part);
+                int start = lineStarts[Math.Min(line < 0 ? ~line : line, lines.Count)];
                 threads[k] = new Thread(() =>
-                {
-                    long lo = (long)corpus.Length * part / threads.Length, hi = (long)corpus.Length * (part + 1) / threads.Length;
-                    Worker(state, corpus, (int)lo, (int)hi, options.Seed + (ulong)part * 0x9E3779B97F4A7C15UL, ref done, clock);
-                }) { IsBackground = true, Name = $"word2vec {part}" };
+                    Worker(state, corpus, start, trainWords / threads.Length, options.Seed + (ulong)part * 0x9E3779B97F4A7C15UL, ref done, clock))
+                { IsBackground = true, Name = $"word2vec {part}" };
                 threads[k].Start();
             }
             foreach (var t in threads) t.Join();
@@ -120,7 +125,7 @@ public static class Word2Vec
     /// <summary>One thread's share of the corpus (ids, <c>−1</c> ends a line), every iteration. Optimised from the first
     /// call: it is one long loop, which tiered compilation would otherwise run unoptimised until on-stack replacement.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Worker(Shared s, int[] corpus, int lo, int hi, ulong seed, ref long done, Stopwatch clock)
+    private static void Worker(Shared s, int[] corpus, int start, long share, ulong seed, ref long done, Stopwatch clock)
     {
         var o = s.Options;
         int dim = o.Size, window = o.Window;
@@ -135,15 +140,17 @@ public static class Word2Vec
         float alpha = s.Alpha0;
         for (int iter = 0; iter < o.Iterations; iter++)
         {
-            int at = lo;
-            while (at < hi)
+            int at = start;
+            long read = 0;   // words of this epoch so far
+            while (at < corpus.Length && read < share)
             {
                 // A sentence: the next line's words (cut at MaxSentence), frequent ones subsampled.
                 int n = 0;
-                while (at < hi && n < MaxSentence)
+                while (at < corpus.Length && n < MaxSentence)
                 {
                     int w = corpus[at++];
                     local++;
+                    read++;
                     if (w < 0) break;
                     if (threshold > 0 && KeepProbability(s.Counts[w], threshold) < rng.NextDouble()) continue;
                     sentence[n++] = w;
@@ -283,15 +290,19 @@ public static class Word2Vec
 
         /// <summary>The corpus as ids, each line's words then <c>−1</c> (its <c>&lt;/s&gt;</c>, which ends a sentence);
         /// words outside the vocabulary are skipped.</summary>
-        public int[] Encode(IReadOnlyList<string> lines)
+        public int[] Encode(IReadOnlyList<string> lines, out int[] lineStarts)
         {
             var ids = new List<int>();
-            foreach (var line in lines)
+            lineStarts = new int[lines.Count + 1];
+            for (int i = 0; i < lines.Count; i++)
             {
+                var line = lines[i];
+                lineStarts[i] = ids.Count;
                 foreach (var w in Data.Vocabulary.Tokenize(line))
                     if (Ids.TryGetValue(w, out int id)) ids.Add(id);
                 ids.Add(-1);
             }
+            lineStarts[lines.Count] = ids.Count;
             return ids.ToArray();
         }
     }

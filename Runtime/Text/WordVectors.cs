@@ -50,7 +50,9 @@ public sealed class WordVectors
 
     private int Row(string word) => _ids.TryGetValue(word, out int i) ? i : throw new KeyNotFoundException($"'{word}' is not in the vocabulary of {Words.Length} words");
 
-    /// <summary>The vectors scaled to unit length (computed once).</summary>
+    /// <summary>The vectors scaled to unit length (computed once), in <c>compute-accuracy</c>'s float arithmetic: the
+    /// squares summed in order with fused multiply-adds (what gcc makes of its loop), the square root rounded to float,
+    /// each element divided by it — so that its evaluation and ours see the same bits.</summary>
     private float[] Unit()
     {
         if (_unit is not null) return _unit;
@@ -58,10 +60,44 @@ public sealed class WordVectors
         for (int i = 0; i < Words.Length; i++)
         {
             var row = u.AsSpan(i * Dimension, Dimension);
-            double len = Math.Sqrt(VectorOps.Dot(row, row, Simd.Best));
-            if (len > 0) foreach (ref float v in row) v = (float)(v / len);
+            float len = MathF.Sqrt(OrderedDot(row, row));
+            if (len > 0) foreach (ref float v in row) v /= len;
         }
         return _unit = u;
+    }
+
+    /// <summary><c>Σ x_i·y_i</c> summed in order with fused multiply-adds, as <c>compute-accuracy</c>'s loops compile.</summary>
+    private static float OrderedDot(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+    {
+        float sum = 0f;
+        for (int i = 0; i < x.Length; i++) sum = MathF.FusedMultiplyAdd(x[i], y[i], sum);
+        return sum;
+    }
+
+    /// <summary><c>compute-accuracy</c>'s answer to one question, bit for bit: the word (among the first
+    /// <paramref name="limit"/>, the question's three excluded) with the largest dot product with the query, the first of
+    /// equal ones, and none when no product is above 0 (its best distance starts at 0). The products are found with the
+    /// SIMD dot product, and those within 1e-4 of the largest (far above either sum's rounding) are recomputed in the
+    /// tool's order to choose between them. Returns the word's row, or −1.</summary>
+    private int Answer(float[] query, int x1, int x2, int x3, int limit, float[] scores)
+    {
+        var u = Unit();
+        float top = float.NegativeInfinity;
+        for (int i = 0; i < limit; i++)
+        {
+            if (i == x1 || i == x2 || i == x3) continue;
+            scores[i] = VectorOps.Dot(query, u.AsSpan(i * Dimension, Dimension), Simd.Best);
+            top = MathF.Max(top, scores[i]);
+        }
+        int best = -1;
+        float bestDistance = 0f;
+        for (int i = 0; i < limit; i++)
+        {
+            if (i == x1 || i == x2 || i == x3 || scores[i] < top - 1e-4f) continue;
+            float d = OrderedDot(query, u.AsSpan(i * Dimension, Dimension));
+            if (d > bestDistance) { bestDistance = d; best = i; }
+        }
+        return best;
     }
 
     /// <summary>The <paramref name="k"/> words nearest to <paramref name="word"/> by cosine (itself excluded).</summary>
@@ -116,6 +152,7 @@ public sealed class WordVectors
         int seen = 0, correct = 0, total = 0;
         void Close() { if (name.Length > 0 || total > 0) sections.Add(new AnalogySection(name, total, seen, correct)); }
         var q = new float[Dimension];
+        var scores = new float[limit];
         foreach (var line in questions)
         {
             if (line.StartsWith(':'))
@@ -133,8 +170,8 @@ public sealed class WordVectors
             if (!all) continue;
             seen++;
             for (int d = 0; d < Dimension; d++) q[d] = u[id[1] * Dimension + d] - u[id[0] * Dimension + d] + u[id[2] * Dimension + d];
-            var best = Best(q, 1, id[0], id[1], id[2], limit);
-            if (best.Count == 1 && best[0].Item1 == Words[id[3]]) correct++;
+            int answer = Answer(q, id[0], id[1], id[2], limit, scores);   // compared as the tool compares: upper-cased
+            if (answer >= 0 && string.Equals(Words[answer], Words[id[3]], StringComparison.OrdinalIgnoreCase)) correct++;
         }
         Close();
         return new AnalogyReport(sections);

@@ -23,7 +23,7 @@ public sealed class Word2VecTests : IDisposable
         Assert.Equal(new[] { "</s>", "a", "d", "b" }, v.Words);   // a 3, d 3 (ordinal tie), b 2; c and e dropped
         Assert.Equal(new long[] { 3, 3, 3, 2 }, v.Counts);        // one </s> per line
         Assert.Equal(11, v.TrainWords);
-        Assert.Equal(new[] { 3, 1, 1, -1, 1, 3, 2, 2, 2, -1, -1 }, v.Encode(lines));
+        Assert.Equal(new[] { 3, 1, 1, -1, 1, 3, 2, 2, 2, -1, -1 }, v.Encode(lines, out _));
     }
 
     [Fact]
