@@ -177,6 +177,32 @@ public sealed class Word2VecTests : IDisposable
         Assert.Equal(4, report.Seen);
     }
 
+    /// <summary>Ties and hopeless questions as compute-accuracy decides them: of two candidates with the same product the
+    /// first in the vocabulary wins (its loop replaces the best only on a larger one), and a question whose best product
+    /// is not above 0 has no answer (its best starts at 0) — even when the expected word is the largest of them.</summary>
+    [Fact]
+    public void The_analogy_evaluation_breaks_ties_and_answers_nothing_as_compute_accuracy_does()
+    {
+        string[] words = { "</s>", "a", "b", "c", "first", "second", "minus" };
+        float[] v =
+        {
+            0, 0, 1,
+            1, 0, 0,
+            1, 0, 0,   // b − a = 0: the query is c
+            0, 1, 0,
+            0.6f, 0.8f, 0,    // first and second: the same product with c
+            0.6f, 0.8f, 0,
+            0, -1, 0,
+        };
+        var wv = new WordVectors(words, v, 3);
+        var r = wv.EvaluateAnalogies(new[] { ": ties", "a b c first", "a b c second" });
+        Assert.Equal(1, r.Section("ties")!.Correct);   // "first" wins the tie
+        // Every candidate's product ≤ 0: no answer, so not even the expected word counts.
+        float[] w = { 0, -0.8f, 0.6f, 1, 0, 0, 1, 0, 0, 0, 1, 0, 0, -0.6f, 0.8f, 0, -1, 0 };   // d (−0.6) is the largest product
+        var none = new WordVectors(new[] { "</s>", "a", "b", "c", "d", "e" }, w, 3);
+        Assert.Equal(0, none.EvaluateAnalogies(new[] { ": none", "a b c d" }).Section("none")!.Correct);
+    }
+
     [Fact]
     public void Text_and_binary_files_round_trip_and_read_the_tools_layout()
     {
