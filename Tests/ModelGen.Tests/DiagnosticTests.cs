@@ -101,6 +101,29 @@ public class DiagnosticTests
         Assert.Contains(words, d.GetMessage());
     }
 
+    /// <summary>The generated code of a block: each added layer's banner says which block and part it is, the block's own
+    /// layer that it is the output, and the class gets no property for the parts.</summary>
+    [Fact]
+    public void A_blocks_layers_say_whose_parts_they_are_in_the_generated_code()
+    {
+        var r = GeneratorHarness.Run(Usings + @"
+[Network(5)] public partial class Net
+{
+    [Embedding(10, 8)] public partial Layer E { get; }
+    [TransformerBlock(8, 2)] public partial Layer B { get; }
+    [SoftmaxCrossEntropy] public partial Loss L { get; }
+}");
+        Assert.Empty(r.GeneratorDiagnostics);
+        string code = r.Source("Net.g.cs");
+        Assert.Contains("// ── BLn1: LayerNorm", code);
+        Assert.Contains("(TransformerBlock B, part 1 of 10)", code);
+        Assert.Contains("// ── BQkv: Dense(24", code);
+        Assert.Contains("(TransformerBlock B, part 9 of 10)", code);
+        Assert.Contains("(TransformerBlock B: its output)", code);
+        Assert.Contains("partial Layer B {", code);
+        Assert.DoesNotContain("partial Layer BQkv", code);
+    }
+
     /// <summary>An embedding's padded steps read by a layer that would take them for data (Keras: "does not support masking").</summary>
     [Theory]
     [InlineData("[Embedding(10, 4, MaskZero = true)] public partial Layer E { get; } [Gelu] public partial Layer A { get; }", "A", "Gelu")]

@@ -579,13 +579,27 @@ internal static partial class NetworkEmitter
         cw.Line();
     }
 
+    /// <summary>For a layer a <c>[TransformerBlock]</c> added (it has no member of its own), which block and which part;
+    /// for the block's own layer (the one after its parts), that it is the block's output; else nothing.</summary>
+    private static string BlockNote(NetworkPlan p, LayerPlan l)
+    {
+        if (l.Accessibility.Length == 0)
+        {
+            int first = l.Index, owner = l.Index;
+            while (first > 0 && p.Layers[first - 1].Accessibility.Length == 0) first--;
+            while (owner < p.Layers.Count - 1 && p.Layers[owner].Accessibility.Length == 0) owner++;
+            return $"(TransformerBlock {p.Layers[owner].Name}, part {l.Index - first + 1} of {owner - first + 1}) ";
+        }
+        return l.Index > 0 && p.Layers[l.Index - 1].Accessibility.Length == 0 ? $"(TransformerBlock {l.Name}: its output) " : "";
+    }
+
     private static void EmitLayers(CodeWriter cw, NetworkPlan p, GemmEmitter gemm, PartRegistry parts)
     {
         foreach (var l in p.Layers)
         {
             var ctx = new CSharpLayer(p, l, gemm, parts);
             var code = Code(l);
-            string title = $"// ── {l.Name}: {l.Description} {l.InShape} → {l.OutShape} ";
+            string title = $"// ── {l.Name}: {l.Description} {l.InShape} → {l.OutShape} {BlockNote(p, l)}";
             cw.Line(title + new string('─', System.Math.Max(4, 110 - title.Length)));
             foreach (var line in l.Kind.Math(l, p)) cw.Line("// " + line);
             foreach (var w in Width.All) { code.Forward(cw, ctx, w); cw.Line(); }
