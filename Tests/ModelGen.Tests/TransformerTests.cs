@@ -288,6 +288,56 @@ public sealed class TyingTests : IDisposable
         Assert.Equal(y1, y2);
     }
 
+    /// <summary>Two threads appending to (and, when it is full, resetting) one model's cache at once: each call either
+    /// does its work or says another thread is appending — never a corrupted cache or another error (a reset racing an
+    /// append once reached the attention step with a step index past the cache) — a Predict beside them is unaffected,
+    /// and afterwards the cache still gives a whole forward's logits.</summary>
+    [Fact]
+    public void Concurrent_appends_are_refused_with_a_clear_error_and_leave_the_cache_whole()
+    {
+        using var net = new GcGptBlock(1, 13);
+        const int T = 5, V = 7;
+        var tokens = new float[] { 1, 4, 2, 6, 3 };
+        var whole = new float[T * V];
+        net.Predict(tokens, whole);
+        int refused = 0, appended = 0;
+        var failures = new System.Collections.Concurrent.ConcurrentBag<Exception>();
+        var threads = Enumerable.Range(0, 2).Select(k => new System.Threading.Thread(() =>
+        {
+            var logits = new float[V];
+            for (int i = 0; i < 2000; i++)
+                try
+                {
+                    net.Append(k + 1, logits);
+                    System.Threading.Interlocked.Increment(ref appended);
+                }
+                catch (InvalidOperationException e) when (e.Message.Contains("another thread is appending"))
+                {
+                    System.Threading.Interlocked.Increment(ref refused);
+                }
+                catch (InvalidOperationException e) when (e.Message.Contains("ResetCache"))
+                {
+                    try { net.ResetCache(); }   // full: start again (refused too while the other thread appends)
+                    catch (InvalidOperationException f) when (f.Message.Contains("another thread is appending")) { System.Threading.Interlocked.Increment(ref refused); }
+                    catch (Exception f) { failures.Add(f); }
+                }
+                catch (Exception e) { failures.Add(e); }
+        })).ToArray();
+        foreach (var t in threads) t.Start();
+        var y = new float[T * V];
+        for (int i = 0; i < 50; i++) { net.Predict(tokens, y); Assert.Equal(whole, y); }   // Predict has its own workspace
+        foreach (var t in threads) t.Join();
+        Assert.Empty(failures);
+        Assert.True(appended > 0, "no append went through");
+        net.ResetCache();
+        var step = new float[V];
+        for (int t = 0; t < T; t++)
+        {
+            net.Append((int)tokens[t], step);
+            Assert.Equal(whole.AsSpan(t * V, V).ToArray(), step, new Tolerance(1e-5f));
+        }
+    }
+
     /// <summary>A <c>[TransformerBlock]</c> is its ten layers written out: the same layers, names, shapes and tensors, and
     /// from the same parameters bit-identical predictions and training steps (its [L2] reaching the layers with weights),
     /// at one sample and at three; the member itself is the block's output, the second residual add.</summary>

@@ -76,8 +76,14 @@ internal static partial class NetworkEmitter
         cw.Line(GeneratedCode);
         cw.Line("public int CachedTokens => _cached;");
         cw.Line("/// <summary>Empties the KV cache: the next <see cref=\"Append\"/> is step 0.</summary>");
+        cw.Line("/// <exception cref=\"InvalidOperationException\">Another thread is appending (the cache is one caller's at a time).</exception>");
         cw.Line(GeneratedCode);
-        cw.Line("public void ResetCache() => _cached = 0;");
+        using (cw.Block("public void ResetCache()"))
+        {
+            cw.Line("if (global::System.Threading.Interlocked.Exchange(ref _decodeBusy, 1) != 0) throw new InvalidOperationException(\"another thread is appending to this model's cache\");");
+            cw.Line("_cached = 0;");
+            cw.Line("global::System.Threading.Volatile.Write(ref _decodeBusy, 0);");
+        }
         cw.Line();
         cw.Line("/// <summary>Appends <paramref name=\"token\"/> at step <see cref=\"CachedTokens\"/> and writes the logits of the next token");
         cw.Line("/// (what <c>Predict</c> gives at that step for the same tokens): each layer computes that one step, attention against");
@@ -90,10 +96,10 @@ internal static partial class NetworkEmitter
         {
             cw.Line($"if ((uint)token >= {ids}u) throw new ArgumentOutOfRangeException(nameof(token), token, \"token ids are in [0, {ids})\");");
             cw.Line($"if (logits.Length != {vocabulary}) throw new ArgumentException($\"logits holds {{logits.Length}} floats; a step has {vocabulary}\", nameof(logits));");
-            cw.Line($"if (_cached == {steps}) throw new InvalidOperationException(\"the cache holds {steps} tokens, the whole context: ResetCache, then append the tokens to keep\");");
             cw.Line("if (global::System.Threading.Interlocked.Exchange(ref _decodeBusy, 1) != 0) throw new InvalidOperationException(\"another thread is appending to this model's cache\");");
             using (cw.Block("try"))
             {
+                cw.Line($"if (_cached == {steps}) throw new InvalidOperationException(\"the cache holds {steps} tokens, the whole context: ResetCache, then append the tokens to keep\");");
                 cw.Line("if (_cached > 0 && _decodeVersion != _arena.Version) throw new InvalidOperationException(\"the parameters changed since the cache was filled: ResetCache and append the tokens again\");");
                 cw.Line("var ws = _decode ??= new Workspace(_layout);");
                 cw.Line("_decodeVersion = _arena.Version;");
