@@ -136,7 +136,7 @@ internal static class NetworkAnalyzer
                 offset = RoundUp(offset + t.Length);
             }
             var plan = new LayerPlan(self, layer.Name, layer.Accessibility, layer.Kind, shape.Options, layer.Activation, layer.Alpha, l2,
-                shapes[0], shape.Output, EquatableArray.From(inputs.ToArray()), EquatableArray.From(tensors.ToArray()), shape.Flops, 0);
+                shapes[0], shape.Output, EquatableArray.From(inputs.ToArray()), EquatableArray.From(tensors.ToArray()), shape.Flops, 0, layer.Block);
             masked.Add(layer.Kind.MasksOutput(plan) || (inputs[0] >= 0 && masked[inputs[0]] && layer.Kind.PassesMask(plan)));
             var rf = layer.Kind.ReceptiveField(plan, inputs.Select(i => i < 0 ? ReceptiveField.Pixel : rfs[i]).ToArray());
             rfs.Add(rf);

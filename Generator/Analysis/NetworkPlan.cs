@@ -39,7 +39,8 @@ internal sealed record LayerPlan(
     EquatableArray<int> Inputs,   // producer of each input, −1 for the network input; [0] is the main input
     EquatableArray<TensorPlan> Tensors,
     long Flops,
-    int ReceptiveField)
+    int ReceptiveField,
+    string? Block = null)   // the [TransformerBlock] member this layer is a part of (its own name for the block's output)
 {
     public int In => InShape.Size;
     public int Out => OutShape.Size;

@@ -12,7 +12,8 @@ internal sealed record LayerSpec(
     float Alpha,
     float L2,            // NaN: the network's λ
     string? InputName,   // null: the layer declared before
-    LocationInfo? Location);
+    LocationInfo? Location,
+    string? Block = null);   // the [TransformerBlock] member that added it; such a layer has a member only when it is the block's output
 
 /// <summary>One <c>[Network]</c> class, as declared.</summary>
 internal sealed record NetworkSpec(

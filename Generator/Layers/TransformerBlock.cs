@@ -44,7 +44,7 @@ internal static class TransformerBlock
         string input = b.InputName ?? previous;
         LayerSpec Part(int index, LayerKind kind, LayerOptions options, string? inputName = null) =>
             new(index < Parts.Length ? b.Name + Parts[index] : b.Name, index < Parts.Length ? "" : b.Accessibility, kind, options,
-                ActivationKind.None, 0f, kind.HasWeights ? b.L2 : float.NaN, inputName, b.Location);
+                ActivationKind.None, 0f, kind.HasWeights ? b.L2 : float.NaN, inputName, b.Location, b.Name);
         yield return Part(0, LayerNorm.Instance, new LayerNormOptions(b.Epsilon), b.InputName);
         yield return Part(1, Dense.Instance, new DenseOptions(3 * b.Width));
         yield return Part(2, CausalSelfAttention.Instance, new CausalSelfAttentionOptions(b.Heads));

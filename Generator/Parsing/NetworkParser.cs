@@ -75,7 +75,7 @@ internal static class NetworkParser
         // A block's layers take names of their own (PLn1 …): one that another member has is an error, not a silent merge.
         var declared = new HashSet<string>(members.Select(m => m.Name), StringComparer.Ordinal);
         foreach (var layer in layers)
-            if (layer.Accessibility.Length == 0 && declared.Contains(layer.Name))
+            if (layer.Block is { } block && layer.Name != block && declared.Contains(layer.Name))
             {
                 diags.Add(DiagnosticInfo.Create(Descriptors.InvalidArgument, layer.Location, layer.Name,
                     "a [TransformerBlock] names one of its layers so, and another member of the class has that name; rename one of them"));

@@ -589,14 +589,10 @@ internal static partial class NetworkEmitter
     /// for the block's own layer (the one after its parts), that it is the block's output; else nothing.</summary>
     private static string BlockNote(NetworkPlan p, LayerPlan l)
     {
-        if (l.Accessibility.Length == 0)
-        {
-            int first = l.Index, owner = l.Index;
-            while (first > 0 && p.Layers[first - 1].Accessibility.Length == 0) first--;
-            while (owner < p.Layers.Count - 1 && p.Layers[owner].Accessibility.Length == 0) owner++;
-            return $"(TransformerBlock {p.Layers[owner].Name}, part {l.Index - first + 1} of {owner - first + 1}) ";
-        }
-        return l.Index > 0 && p.Layers[l.Index - 1].Accessibility.Length == 0 ? $"(TransformerBlock {l.Name}: its output) " : "";
+        if (l.Block is not { } block) return "";
+        if (l.Name == block) return $"(TransformerBlock {block}: its output) ";
+        int part = System.Array.IndexOf(Layers.TransformerBlock.Parts, l.Name.Substring(block.Length)) + 1;
+        return $"(TransformerBlock {block}, part {part} of {Layers.TransformerBlock.Parts.Length + 1}) ";
     }
 
     private static void EmitLayers(CodeWriter cw, NetworkPlan p, GemmEmitter gemm, PartRegistry parts)

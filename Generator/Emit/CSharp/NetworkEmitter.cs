@@ -255,7 +255,7 @@ internal static partial class NetworkEmitter
     {
         foreach (var l in p.Layers)
         {
-            if (l.Accessibility.Length == 0) continue;   // a layer a [TransformerBlock] adds: no member of its own
+            if (l.Block is { } block && l.Name != block) continue;   // a part a [TransformerBlock] adds: no member of its own
             cw.Line($"/// <summary>Layer {l.Index}: {l.Description}, {l.InShape} → {l.OutShape}, {Text.N0(l.ParameterCount)} parameters.</summary>");
             cw.Line(GeneratedCode);
             cw.Line($"{l.Accessibility} partial Layer {l.Name} {{ get => {GeneratedNames.LayerField(l)}; }}");
