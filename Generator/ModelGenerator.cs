@@ -42,8 +42,8 @@ public sealed class ModelGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(plans, static (spc, plan) =>
         {
             if (plan is null) return;
-            string main, kernels;
-            try { (main, kernels) = NetworkEmitter.Emit(plan); }
+            string main, kernels, cuda;
+            try { (main, kernels) = NetworkEmitter.Emit(plan); cuda = Emit.Ptx.CudaEmitter.Emit(plan, cw => NetworkEmitter.WriteHeader(cw, plan)); }
             catch (Exception e)
             {
                 spc.ReportDiagnostic(Diagnostic.Create(Descriptors.InternalError, null, plan.ClassName, "(emit)", e.GetType().Name + ": " + e.Message));
@@ -51,6 +51,7 @@ public sealed class ModelGenerator : IIncrementalGenerator
             }
             spc.AddSource(plan.FullName + ".g.cs", main);
             spc.AddSource(plan.FullName + ".Kernels.g.cs", kernels);
+            spc.AddSource(plan.FullName + ".Cuda.g.cs", cuda);
         });
         var stubs = analysed.Select(static (a, _) => a.Stub).WithTrackingName("Stub");
         context.RegisterSourceOutput(stubs, static (spc, stub) =>

@@ -16,6 +16,13 @@ internal sealed class CodeWriter
         return this;
     }
 
+    /// <summary>A line exactly as given, without indentation (the lines of a raw string literal).</summary>
+    public CodeWriter Raw(string text)
+    {
+        _sb.Append(text).Append('\n');
+        return this;
+    }
+
     /// <summary>Writes <paramref name="header"/>, an opening brace, and indents until the returned scope is disposed.</summary>
     public IDisposable Block(string header)
     {

@@ -2,13 +2,14 @@ using System.Collections.Generic;
 using ModelGen.Generator.Analysis;
 using ModelGen.Generator.Emit;
 using ModelGen.Generator.Emit.CSharp;
+using ModelGen.Generator.Emit.Ptx;
 using ModelGen.Generator.Model;
 
 namespace ModelGen.Generator.Layers;
 
 /// <summary>A standalone activation layer — a member with only <c>[Relu]</c>, <c>[Tanh]</c>… —:
 /// <c>y = f(x)</c> element-wise (softmax: per sample), no parameters.</summary>
-internal sealed class Activation : LayerKind, ICSharpLayer, ICSharpDecodeStep
+internal sealed class Activation : LayerKind, ICSharpLayer, ICSharpDecodeStep, IPtxLayer
 {
     public static readonly Activation Instance = new();
     public override string Name => "Activation";
@@ -77,5 +78,46 @@ internal sealed class Activation : LayerKind, ICSharpLayer, ICSharpDecodeStep
             else
                 cw.Line($"MG.Activations.Backward({Fused.Runtime(l.Activation)}, {Text.Float(l.Alpha)}, ws.Span({c.OutputGrad}, {c.Extent(true)}), ws.Span({c.Output}, {c.Extent(true)}), ws.Span({c.InputGrad}, {c.Extent(false)}), {w.Enum});");
         }
+    }
+
+    // ── PTX ────────────────────────────────────────────────────────────────────────────────────────────────────
+    // Element-wise: one thread per element of [batch, size]. Softmax: one thread per row of the last dimension.
+
+    private static int Row(LayerPlan l) => l.OutShape[l.OutShape.Rank - 1];
+
+    public void Forward(PtxLayer c)
+    {
+        var l = c.Layer;
+        if (l.Activation == ActivationKind.Softmax)
+        {
+            c.ForwardKernels.Add(PtxMath.SoftmaxRows(c.Name("Forward"), $"{l.Out / Row(l)} * n", Row(l), c.Input, c.Output));
+            return;
+        }
+        var k = PtxMath.PerElement(c.Name("Forward"), $"{l.Out} * n", new[] { "pX", "pY" }, new[] { c.Input, c.Output }, (k, g, i) =>
+            k.StoreGlobal(k.Element(g[1], i), PtxMath.Activate(k, l.Activation, l.Alpha, k.LoadGlobal(k.Element(g[0], i)))));
+        k.Banner.Add($"y = {Fused.Math(l.Activation, l.Alpha, "x")} element-wise over [n, {l.Out}]");
+        c.ForwardKernels.Add(k);
+    }
+
+    public void Backward(PtxLayer c)
+    {
+        var l = c.Layer;
+        if (c.InputGrad is null) return;
+        PtxKernel k;
+        if (l.Activation == ActivationKind.Softmax)
+            k = PtxMath.SoftmaxRowsBackward(c.Name("Backward"), $"{l.Out / Row(l)} * n", Row(l), c.Output, c.OutputGrad, c.InputGrad, accumulate: true);
+        else
+        {
+            k = PtxMath.PerElement(c.Name("Backward"), $"{l.Out} * n", new[] { "pY", "pDY", "pDX" }, new[] { c.Output, c.OutputGrad, c.InputGrad }, (k, g, i) =>
+            {
+                string dz = PtxMath.Derivative(k, l.Activation, l.Alpha, k.LoadGlobal(k.Element(g[0], i)), k.LoadGlobal(k.Element(g[1], i)));
+                string dxa = k.Element(g[2], i), sum = k.F();
+                k.Op($"add.f32 {sum}, {dz}, {k.LoadGlobal(dxa)}");
+                k.StoreGlobal(dxa, sum);
+            });
+            k.Banner.Add($"dx += {Fused.Derivative(l.Activation, l.Alpha).Replace("dz = ", "")} element-wise over [n, {l.Out}]");
+        }
+        k.OnlyForInputGradient = c.ReadsNetworkInput();
+        c.BackwardKernels.Add(k);
     }
 }

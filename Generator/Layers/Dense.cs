@@ -3,6 +3,7 @@ using ModelGen.Generator.Analysis;
 using ModelGen.Generator.Diagnostics;
 using ModelGen.Generator.Emit;
 using ModelGen.Generator.Emit.CSharp;
+using ModelGen.Generator.Emit.Ptx;
 using ModelGen.Generator.Model;
 
 namespace ModelGen.Generator.Layers;
@@ -14,7 +15,7 @@ internal sealed record DenseOptions(int Units, string? TiedTo = null) : LayerOpt
 /// Activations are feature-major panels <c>[features, ld]</c>, so the forward is <c>Yᵀ = W·Xᵀ</c> with the
 /// batch in the vector lanes; ReLU / leaky ReLU and the bias are fused into the kernel's store.
 /// </summary>
-internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep
+internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, IPtxLayer
 {
     public static readonly Dense Instance = new();
     public override string Name => "Dense";
@@ -184,5 +185,52 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep
                     c.Gemm.Emit(cw, w, new GemmCall("w", "1", In(l).ToString(), "dy", "ld", "dx", "ld", Units(l).ToString(), In(l), null, null, "MG.Epilogue.Store", "0f") { RowRange = ("i0", "i1") });
             }
         }
+    }
+
+    // ── PTX ────────────────────────────────────────────────────────────────────────────────────────────────────
+    // Sample-major on the GPU: X [rows, in], Y [rows, units] with rows = n (or T·n on a sequence, every step at once).
+
+    /// <summary>The GEMM row count: the batch, or T times it on a sequence (<see cref="GemmSpec"/>'s negative dims).</summary>
+    private static int Rows(LayerPlan l) => -Steps(l);
+
+    public void Forward(PtxLayer c)
+    {
+        var l = c.Layer;
+        bool softmax = l.Activation == ActivationKind.Softmax;
+        var g = new GemmSpec(Rows(l), Units(l), In(l), TransA: false, In(l), TransB: true, In(l), Units(l))
+        { Bias = GemmBias.PerColumn, Activation = softmax ? ActivationKind.None : l.Activation, Alpha = l.Alpha };
+        var k = PtxGemm.Kernel(c.Name("Forward"), g, c.Input, c.Tensor("weight"), c.Output, c.Tensor("bias"));
+        k.Banner.Insert(0, $"Y[{PtxGemm.Count(Rows(l)).Replace(" * ", "·")}, {Units(l)}] = {Fused.Math(softmax ? ActivationKind.None : l.Activation, l.Alpha, "X·Wᵀ + bias")}   (W [{Units(l)}, {In(l)}], PyTorch's layout)");
+        c.ForwardKernels.Add(k);
+        if (softmax) c.ForwardKernels.Add(PtxMath.SoftmaxRows(c.Name("Softmax"), PtxGemm.Count(Rows(l)), Units(l), c.Output, c.Output));
+    }
+
+    public void Backward(PtxLayer c)
+    {
+        var l = c.Layer;
+        string rows = PtxGemm.Count(Rows(l));
+        if (l.Activation == ActivationKind.Softmax)
+            c.BackwardKernels.Add(PtxMath.SoftmaxRowsBackward(c.Name("Dz"), rows, Units(l), c.Output, c.OutputGrad, c.OutputGrad, accumulate: false));
+        else if (l.Activation != ActivationKind.None)
+        {
+            var dz = PtxMath.PerElement(c.Name("Dz"), $"{Units(l)} * {rows}", new[] { "pY", "pDY" }, new[] { c.Output, c.OutputGrad }, (k, g, i) =>
+            {
+                string dya = k.Element(g[1], i);
+                k.StoreGlobal(dya, PtxMath.Derivative(k, l.Activation, l.Alpha, k.LoadGlobal(k.Element(g[0], i)), k.LoadGlobal(dya)));
+            });
+            dz.Banner.Add($"{Fused.Derivative(l.Activation, l.Alpha)}, in place over dy [{rows}, {Units(l)}]");
+            c.BackwardKernels.Add(dz);
+        }
+        c.BackwardKernels.Add(PtxMath.ColumnSumsAdd(c.Name("Dbias"), rows, Units(l), c.OutputGrad, c.Gradient("bias")));
+        var dw = PtxGemm.Kernel(c.Name("Dweight"), new GemmSpec(Units(l), In(l), Rows(l), TransA: true, Units(l), TransB: false, In(l), In(l)) { Accumulate = true },
+            c.OutputGrad, c.Input, c.Gradient("weight"), null);
+        dw.Banner.Insert(0, $"dW[{Units(l)}, {In(l)}] += dZᵀ·X   (dZ [{rows}, {Units(l)}], X [{rows}, {In(l)}])");
+        c.BackwardKernels.Add(dw);
+        if (c.InputGrad is null) return;
+        var dx = PtxGemm.Kernel(c.Name("Dx"), new GemmSpec(Rows(l), In(l), Units(l), TransA: false, Units(l), TransB: false, In(l), In(l)) { Accumulate = true },
+            c.OutputGrad, c.Tensor("weight"), c.InputGrad, null);
+        dx.Banner.Insert(0, $"dX[{rows}, {In(l)}] += dZ·W");
+        dx.OnlyForInputGradient = c.ReadsNetworkInput();
+        c.BackwardKernels.Add(dx);
     }
 }

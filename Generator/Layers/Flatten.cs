@@ -2,12 +2,14 @@ using System.Collections.Generic;
 using ModelGen.Generator.Analysis;
 using ModelGen.Generator.Emit;
 using ModelGen.Generator.Emit.CSharp;
+using ModelGen.Generator.Emit.Ptx;
 using ModelGen.Generator.Model;
 
 namespace ModelGen.Generator.Layers;
 
 /// <summary>Flatten: <c>[C, H, W] → [C·H·W]</c> in PyTorch's order (channel, row, column); image in, panel out.</summary>
-internal sealed class Flatten : LayerKind, ICSharpLayer
+/// On the GPU activations are sample-major <c>[batch, C, H, W]</c> already: the output is the input's buffer (no kernel).
+internal sealed class Flatten : LayerKind, ICSharpLayer, IPtxLayer, IPtxAlias
 {
     public static readonly Flatten Instance = new();
     public override string Name => "Flatten";
@@ -48,4 +50,8 @@ internal sealed class Flatten : LayerKind, ICSharpLayer
             cw.Line($"MG.Images.FromPanel(ref ws.Ref({c.OutputGrad}), ld, batch, {l.InShape[0]}, {l.InPixels}, {Geometry.LdP(l.InPixels)}, ref ws.Ref({c.InputGrad}));");
         }
     }
+
+    // ── PTX: nothing to do; the output and its gradient are the input's buffers (IPtxAlias) ──
+    void IPtxLayer.Forward(PtxLayer c) { }
+    void IPtxLayer.Backward(PtxLayer c) { }
 }

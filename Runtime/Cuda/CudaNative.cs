@@ -45,6 +45,29 @@ internal static partial class CudaNative
     [LibraryImport(Library, EntryPoint = "cuDeviceGetAttribute")] internal static partial int DeviceGetAttribute(out int value, int attribute, int device);
     [LibraryImport(Library, EntryPoint = "cuDeviceTotalMem_v2")] internal static partial int DeviceTotalMem(out nuint bytes, int device);
 
+    [LibraryImport(Library, EntryPoint = "cuDevicePrimaryCtxRetain")] internal static partial int DevicePrimaryCtxRetain(out IntPtr context, int device);
+    [LibraryImport(Library, EntryPoint = "cuDevicePrimaryCtxRelease_v2")] internal static partial int DevicePrimaryCtxRelease(int device);
+    [LibraryImport(Library, EntryPoint = "cuCtxSetCurrent")] internal static partial int CtxSetCurrent(IntPtr context);
+    [LibraryImport(Library, EntryPoint = "cuCtxSynchronize")] internal static partial int CtxSynchronize();
+    [LibraryImport(Library, EntryPoint = "cuMemAlloc_v2")] internal static partial int MemAlloc(out ulong address, nuint bytes);
+    [LibraryImport(Library, EntryPoint = "cuMemFree_v2")] internal static partial int MemFree(ulong address);
+    [LibraryImport(Library, EntryPoint = "cuMemcpyHtoD_v2")] internal static unsafe partial int MemcpyHtoD(ulong destination, void* source, nuint bytes);
+    [LibraryImport(Library, EntryPoint = "cuMemcpyDtoH_v2")] internal static unsafe partial int MemcpyDtoH(void* destination, ulong source, nuint bytes);
+    [LibraryImport(Library, EntryPoint = "cuMemsetD8_v2")] internal static partial int MemsetD8(ulong address, byte value, nuint count);
+    [LibraryImport(Library, EntryPoint = "cuModuleLoadDataEx")] internal static unsafe partial int ModuleLoadDataEx(out IntPtr module, byte* image, uint options, int* optionKeys, void** optionValues);
+    [LibraryImport(Library, EntryPoint = "cuModuleGetFunction", StringMarshalling = StringMarshalling.Utf8)] internal static partial int ModuleGetFunction(out IntPtr function, IntPtr module, string name);
+    [LibraryImport(Library, EntryPoint = "cuModuleUnload")] internal static partial int ModuleUnload(IntPtr module);
+    [LibraryImport(Library, EntryPoint = "cuLaunchKernel")]
+    internal static unsafe partial int LaunchKernel(IntPtr function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint blockZ, uint sharedBytes, IntPtr stream, void** args, void** extra);
+    [LibraryImport(Library, EntryPoint = "cuEventCreate")] internal static partial int EventCreate(out IntPtr evt, uint flags);
+    [LibraryImport(Library, EntryPoint = "cuEventRecord")] internal static partial int EventRecord(IntPtr evt, IntPtr stream);
+    [LibraryImport(Library, EntryPoint = "cuEventSynchronize")] internal static partial int EventSynchronize(IntPtr evt);
+    [LibraryImport(Library, EntryPoint = "cuEventElapsedTime")] internal static partial int EventElapsedTime(out float milliseconds, IntPtr start, IntPtr end);
+    [LibraryImport(Library, EntryPoint = "cuEventDestroy_v2")] internal static partial int EventDestroy(IntPtr evt);
+
+    /// <summary><c>CUjit_option</c>: info and error log buffers and their sizes, verbose logging.</summary>
+    internal const int JitInfoLogBuffer = 3, JitInfoLogBufferSize = 4, JitErrorLogBuffer = 5, JitErrorLogBufferSize = 6, JitLogVerbose = 12;
+
     /// <summary><c>CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR</c> / <c>_MINOR</c>, <c>MULTIPROCESSOR_COUNT</c>.</summary>
     internal const int ComputeCapabilityMajor = 75, ComputeCapabilityMinor = 76, MultiprocessorCount = 16;
 

@@ -14,6 +14,11 @@ public sealed class OptimizerState : IDisposable
     private Arena? _state;
     private long _step;
 
+    /// <summary>The optimiser the state belongs to (null: none yet).</summary>
+    internal Optimizer? Owner => _owner;
+    /// <summary>Counts takeovers (a new optimiser, a restored checkpoint), so that a copy elsewhere (a GPU twin's) knows when it is stale.</summary>
+    internal long Version { get; private set; }
+
     /// <summary>Updates so far with the current optimiser.</summary>
     public long StepCount => _step;
 
@@ -29,6 +34,7 @@ public sealed class OptimizerState : IDisposable
             _state = optimizer.StateSlots > 0 ? new Arena((long)optimizer.StateSlots * parameters.Length) : null;
             _owner = optimizer;
             _step = 0;
+            Version++;
         }
         _step++;
         var state = _state is null ? Span<float>.Empty : _state.Span(0, optimizer.StateSlots * parameters.Length);
@@ -56,6 +62,7 @@ public sealed class OptimizerState : IDisposable
             _state = optimizer.StateSlots > 0 ? new Arena((long)optimizer.StateSlots * parameters.Length) : null;
             _owner = optimizer;
             _step = 0;
+            Version++;
         }
         _step++;
         var w = Simd.Validate(width);
@@ -146,6 +153,7 @@ public sealed class OptimizerState : IDisposable
         if (_state is not null) slots.CopyTo(_state.Span(0, slots.Length));
         _owner = optimizer;
         _step = step;
+        Version++;
     }
 
     /// <summary>Frees the state.</summary>

@@ -1,0 +1,384 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using ModelGen.Generator.Analysis;
+using ModelGen.Generator.Emit.CSharp;
+using ModelGen.Generator.Model;
+
+namespace ModelGen.Generator.Emit.Ptx;
+
+/// <summary>
+/// The PTX backend: a <see cref="NetworkPlan"/> → the network's PTX module (every layer's kernels from its kind through
+/// <see cref="IPtxLayer"/>, the loss kernel, the optimiser kernels) and the GPU twin <c>{Class}.Cuda</c>, a nested class
+/// with the model's API whose methods are the launches in order. A network with a kind that has no PTX yet gets a
+/// twin whose constructor says which.
+/// </summary>
+internal static class CudaEmitter
+{
+    public const string Header = ".version 7.0\n.target sm_70\n.address_size 64\n";
+
+    /// <summary>Why the network has no GPU twin yet, or null when it has one.</summary>
+    public static string? Unsupported(NetworkPlan p)
+    {
+        var missing = p.Layers.Where(l => l.Kind is not IPtxLayer).Select(l => $"{l.Name} ({l.Kind.Name})").ToList();
+        if (missing.Count > 0) return "no PTX yet for layer " + string.Join(", ", missing);
+        if (p.Tensors.Any(t => t.Sparse)) return "no PTX yet for sparse embedding tables";
+        if (p.Trainable && p.Loss is { } loss && loss.TakesLabels && p.Layers[p.Layers.Count - 1].OutShape.IsSequence)
+            return "no PTX yet for a loss at every step of a sequence";
+        return null;
+    }
+
+    /// <summary>The kernels of the network in module order, with the layer each belongs to (−1: loss, −2: shared).</summary>
+    internal sealed class Module
+    {
+        public readonly List<(LayerPlan Layer, List<PtxKernel> Forward, List<PtxKernel> Backward)> Layers = new();
+        public PtxKernel? Loss;
+        public readonly List<PtxKernel> Shared = PtxOptimizers.All().ToList();
+        public readonly GpuPlan Gpu;
+
+        public Module(NetworkPlan p)
+        {
+            Gpu = new GpuPlan(p);
+            foreach (var l in p.Layers)
+            {
+                var c = new PtxLayer(p, l, Gpu);
+                var code = (IPtxLayer)l.Kind;
+                code.Forward(c);
+                if (p.Trainable) code.Backward(c);
+                Layers.Add((l, c.ForwardKernels, c.BackwardKernels));
+            }
+            if (p.Trainable && p.Loss is { } loss)
+            {
+                var last = p.Layers[p.Layers.Count - 1];
+                Loss = PtxLosses.Kernel(loss, last.Out, Gpu.OutputOf(last.Index), Gpu.GradOf(last.Index));
+            }
+        }
+
+        /// <summary>The network's own kernels (layers, loss) in the order of the twin's kernel table.</summary>
+        public IEnumerable<PtxKernel> Own => Layers.SelectMany(x => x.Forward.Concat(x.Backward)).Concat(Loss is null ? Enumerable.Empty<PtxKernel>() : new[] { Loss });
+
+        public string Text(NetworkPlan p)
+        {
+            var sb = new StringBuilder();
+            sb.Append("// ModelGen PTX for ").Append(p.FullName).Append(": every layer's forward and backward, the loss, the optimisers.\n");
+            sb.Append("// Activations sample-major [batch, size]; parameters in the host's layout (PyTorch's), gradients after them.\n");
+            sb.Append(Header).Append('\n');
+            foreach (var k in Own.Concat(Shared)) sb.Append(k.Text()).Append('\n');
+            return sb.ToString();
+        }
+    }
+
+    public static string Emit(NetworkPlan p, System.Action<CodeWriter> header)
+    {
+        var cw = new CodeWriter();
+        header(cw);
+        using (cw.Block($"partial class {p.ClassName}"))
+        {
+            string? why = Unsupported(p);
+            if (why is not null) Stub(cw, p, why);
+            else Twin(cw, p, new Module(p));
+        }
+        return cw.ToString();
+    }
+
+    private static void Stub(CodeWriter cw, NetworkPlan p, string why)
+    {
+        cw.Line($"/// <summary>The GPU twin of {p.ClassName}: not available for this network yet ({Xml(why)}).</summary>");
+        cw.Line(NetworkEmitter.GeneratedCode);
+        using (cw.Block("public sealed class Cuda"))
+        {
+            cw.Line($"/// <summary>Always throws: {Xml(why)}.</summary>");
+            cw.Line("/// <exception cref=\"NotSupportedException\">Always.</exception>");
+            cw.Line($"public Cuda(int maxBatch = 1, int seed = 0) => throw new NotSupportedException(\"{p.ClassName}.Cuda: {why}\");");
+        }
+    }
+
+    private static string Xml(string s) => s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+
+    private static void Twin(CodeWriter cw, NetworkPlan p, Module m)
+    {
+        var own = m.Own.ToList();
+        var index = own.Select((k, i) => (k, i)).ToDictionary(x => x.k, x => x.i);
+        string cls = p.ClassName;
+        bool train = p.Trainable;
+        var loss = p.Loss;
+        var last = p.Layers[p.Layers.Count - 1];
+
+        cw.Line($"/// <summary>");
+        cw.Line($"/// The GPU twin of {cls}: the same network, API and parameter layout, run by its PTX kernels through the CUDA");
+        cw.Line($"/// Driver API (<c>libcuda</c> only). <c>new {cls}.Cuda(maxBatch)</c> opens device 0 (it throws one clear message");
+        cw.Line($"/// when there is no driver or device); parameters and gradients live on the device and are copied to the host");
+        cw.Line($"/// model (<see cref=\"Host\"/>) when read, and back when changed there. Single-owner: calls are serialised.");
+        cw.Line($"/// </summary>");
+        cw.Line(NetworkEmitter.GeneratedCode);
+        using (cw.Block($"public sealed class Cuda : {(train ? "global::ModelGen.ITrainableNetwork" : "global::ModelGen.INetwork")}"))
+        {
+            cw.Line("/// <summary>The network's PTX module (UTF-8): a banner per kernel with its math and launch shape.</summary>");
+            cw.Line("public static ReadOnlySpan<byte> Ptx => \"\"\"");
+            foreach (var line in m.Text(p).TrimEnd('\n').Split('\n')) cw.Raw("    " + line);
+            cw.Raw("    \"\"\"u8;");
+            cw.Line();
+            cw.Line("/// <summary>The network's own kernels (layers, loss), in launch-table order; the module also has the shared mg_* kernels.</summary>");
+            cw.Line($"private static readonly string[] s_kernelNames = {{ {string.Join(", ", own.Select(k => "\"" + k.Name + "\""))} }};");
+            cw.Line("public static IReadOnlyList<string> KernelNames { get; } = s_kernelNames;");
+            cw.Line();
+            var buffers = m.Gpu.Buffers;
+            cw.Line("// The device arena, in floats: parameters [0, ParameterRegion), gradients [GradientBase, +ParameterRegion), then");
+            cw.Line("// per buffer [maxBatch, floats per sample], each 64-float aligned.");
+            foreach (var b in buffers) cw.Line($"private readonly long {b.Field};   // {b.Comment}");
+            cw.Line("private readonly long _dGradStart, _dGradEnd;   // the activation gradients, zeroed before each backward pass");
+            cw.Line($"private readonly {cls} _host;");
+            cw.Line("private readonly global::ModelGen.Cuda.CudaModel _m;");
+            cw.Line("private readonly int _maxBatch;");
+            cw.Line("private readonly object _gate = new();");
+            cw.Line("private int _batch;");
+            cw.Line("private bool _training;");
+            cw.Line();
+
+            cw.Line($"/// <summary>A twin on device 0 for batches of up to <paramref name=\"maxBatch\"/>, parameters initialised as <c>new {cls}(maxBatch, seed)</c>'s.</summary>");
+            cw.Line("/// <exception cref=\"InvalidOperationException\">No CUDA driver or device (the message says which and why).</exception>");
+            cw.Line("/// <exception cref=\"global::ModelGen.Cuda.CudaException\">The driver rejected a call (the module's JIT log included).</exception>");
+            cw.Line("public Cuda(int maxBatch = 1, int seed = 0) : this(global::ModelGen.Cuda.CudaDriver.Open(), true, maxBatch, seed) { }");
+            cw.Line();
+            cw.Line("/// <summary>A twin on <paramref name=\"backend\"/> (a device of the caller's choice, or the tests' PTX interpreter); the backend stays the caller's.</summary>");
+            cw.Line("public Cuda(global::ModelGen.Cuda.ICudaBackend backend, int maxBatch = 1, int seed = 0) : this(backend, false, maxBatch, seed) { }");
+            cw.Line();
+            using (cw.Block("private Cuda(global::ModelGen.Cuda.ICudaBackend backend, bool ownsBackend, int maxBatch, int seed)"))
+            {
+                cw.Line("ArgumentNullException.ThrowIfNull(backend);");
+                cw.Line("if (maxBatch < 1) { if (ownsBackend) backend.Dispose(); throw new ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, \"maxBatch must be at least 1\"); }");
+                cw.Line("_maxBatch = maxBatch;");
+                cw.Line($"_host = new {cls}(1, seed);");
+                cw.Line("long o = 2L * ParameterRegion;");
+                bool gradStarted = false;
+                foreach (var b in buffers)
+                {
+                    bool isGrad = b.Field.EndsWith("Grad") && b.Field != "_dInGrad";
+                    if (isGrad && !gradStarted) { cw.Line("_dGradStart = o;"); gradStarted = true; }
+                    cw.Line($"{b.Field} = o; o += Align((long)maxBatch * {b.PerSample});");
+                }
+                if (!gradStarted) cw.Line("_dGradStart = o;");
+                cw.Line("_dGradEnd = o;");
+                using (cw.Block("try"))
+                    cw.Line("_m = new global::ModelGen.Cuda.CudaModel(backend, ownsBackend, Ptx, s_kernelNames, o, ParameterRegion, GradientBase, () => _host.Parameters, " + (train ? "() => _host.Gradients" : "null") + ");");
+                using (cw.Block("catch"))
+                {
+                    cw.Line("_host.Dispose();");
+                    cw.Line("if (ownsBackend) backend.Dispose();");
+                    cw.Line("throw;");
+                }
+            }
+            cw.Line();
+            cw.Line("private static long Align(long floats) => (floats + 63) & ~63L;");
+            cw.Line();
+            Members(cw, p, train);
+            ForwardApi(cw, p, m, index);
+            if (train) TrainingApi(cw, p, m, index, loss!);
+            cw.Line("/// <summary>Frees the device memory (and the driver context when this twin opened it) and the host model.</summary>");
+            cw.Line("public void Dispose() { lock (_gate) { _m.Dispose(); _host.Dispose(); } }");
+        }
+    }
+
+    private static void Members(CodeWriter cw, NetworkPlan p, bool train)
+    {
+        string cls = p.ClassName;
+        cw.Line($"/// <summary>The host model this twin copies parameters to and from (made current when read): save it, or run it on the CPU.</summary>");
+        cw.Line($"public {cls} Host {{ get {{ lock (_gate) {{ _m.HostParameters(forWriting: true); return _host; }} }} }}");
+        cw.Line("/// <summary>What runs the kernels.</summary>");
+        cw.Line("public string Device => _m.Gpu.Description;");
+        cw.Line("int global::ModelGen.INetwork.InputSize => InputSize;");
+        cw.Line("int global::ModelGen.INetwork.OutputSize => OutputSize;");
+        cw.Line("int global::ModelGen.INetwork.ParameterCount => ParameterCount;");
+        cw.Line("/// <inheritdoc/>");
+        cw.Line("public int MaxBatch => _maxBatch;");
+        cw.Line("/// <summary>Ignored: the GPU runs every batch across its own cores.</summary>");
+        cw.Line("public int Threads { get => 1; set { } }");
+        cw.Line("/// <summary>The host model's code path (used by the host-side fallbacks).</summary>");
+        cw.Line("public global::ModelGen.SimdWidth Width { get => _host.Width; set => _host.Width = value; }");
+        cw.Line("/// <inheritdoc/>");
+        cw.Line("public IReadOnlyList<int> InputShape => _host.InputShape;");
+        cw.Line("/// <summary>The host model's layers, with the device's parameters copied in (changes made through them are uploaded).</summary>");
+        cw.Line("public IReadOnlyList<global::ModelGen.Layer> Layers { get { lock (_gate) { _m.HostParameters(forWriting: true); return _host.Layers; } } }");
+        cw.Line("/// <inheritdoc/>");
+        cw.Line("public IReadOnlyList<global::ModelGen.TensorInfo> Tensors => _host.Tensors;");
+        cw.Line("/// <summary>The parameters, copied from the device; changes are uploaded before the next launch.</summary>");
+        cw.Line("public Span<float> Parameters { get { lock (_gate) return _m.HostParameters(forWriting: true); } }");
+        cw.Line();
+    }
+
+    private static string Launch(PtxKernel k, int index, GpuPlan gpu)
+    {
+        var args = k.Launch.Args.Select(a => a.Kind switch
+        {
+            KernelArgKind.Pointer => $"_m.At({a.Expression})",
+            KernelArgKind.U32 => $"(uint)({a.Expression})",
+            _ => $"global::ModelGen.Cuda.CudaModel.F({a.Expression})",
+        });
+        return $"Launch({index}, {k.Launch.GridX}, {k.Launch.GridY}, {k.Launch.Block}, {k.SharedBytes}, stackalloc ulong[] {{ {string.Join(", ", args)} }});   // {k.Name}";
+    }
+
+    private static void ForwardApi(CodeWriter cw, NetworkPlan p, Module m, Dictionary<PtxKernel, int> index)
+    {
+        var last = p.Layers[p.Layers.Count - 1];
+        string output = m.Gpu.OutputOf(last.Index);
+        cw.Line("private void Launch(int kernel, long gridX, long gridY, int block, int shared, ReadOnlySpan<ulong> args) => _m.Launch(kernel, gridX, gridY, block, shared, args);");
+        cw.Line();
+        cw.Line("private int Batch(int floats, int perSample, string what)");
+        using (cw.Block(""))
+        {
+            cw.Line("if (floats == 0 || floats % perSample != 0) throw new ArgumentException($\"{what} holds {floats} floats, not a whole number of samples of {perSample}\");");
+            cw.Line("int n = floats / perSample;");
+            cw.Line("if (n > _maxBatch) throw new ArgumentException($\"{what} holds {n} samples; this twin was made for at most {_maxBatch} (maxBatch)\");");
+            cw.Line("return n;");
+        }
+        cw.Line();
+        cw.Line("/// <summary>The launches of the forward pass over <paramref name=\"n\"/> samples in <c>_dIn</c>.</summary>");
+        using (cw.Block("private void RunForward(int n)"))
+        {
+            foreach (var (l, fwd, _) in m.Layers)
+            {
+                cw.Line($"// {l.Name}: {l.Description} {l.InShape} → {l.OutShape}{(fwd.Count == 0 ? " — the input's buffer, no kernel" : "")}");
+                foreach (var k in fwd) cw.Line(Launch(k, index[k], m.Gpu));
+            }
+        }
+        cw.Line();
+        cw.Line("/// <inheritdoc/>");
+        using (cw.Block("public void Forward(ReadOnlySpan<float> input, bool training = false)"))
+        using (cw.Block("lock (_gate)"))
+        {
+            cw.Line("int n = Batch(input.Length, InputSize, \"input\");");
+            cw.Line("_m.ToDevice();");
+            cw.Line("_m.Upload(input, _dIn);");
+            cw.Line("RunForward(n);");
+            cw.Line("_batch = n; _training = training;");
+        }
+        cw.Line("/// <inheritdoc/>");
+        using (cw.Block("public void GetOutput(Span<float> output)"))
+        using (cw.Block("lock (_gate)"))
+        {
+            cw.Line("if (_batch == 0) throw new InvalidOperationException(\"call Forward before GetOutput\");");
+            cw.Line("if (output.Length != _batch * OutputSize) throw new ArgumentException($\"output holds {output.Length} floats; the last forward's {_batch} samples need {_batch * OutputSize}\", nameof(output));");
+            cw.Line($"_m.Download({output}, output);");
+        }
+        cw.Line("/// <inheritdoc/>");
+        using (cw.Block("public void Predict(ReadOnlySpan<float> input, Span<float> output)"))
+        using (cw.Block("lock (_gate)"))
+        {
+            cw.Line("int n = Batch(input.Length, InputSize, \"input\");");
+            cw.Line("if (output.Length != n * OutputSize) throw new ArgumentException($\"output holds {output.Length} floats; {n} samples need {n * OutputSize}\", nameof(output));");
+            cw.Line("_m.ToDevice();");
+            cw.Line("_m.Upload(input, _dIn);");
+            cw.Line("RunForward(n);");
+            cw.Line("_batch = n; _training = false;");
+            cw.Line($"_m.Download({output}, output);");
+        }
+        cw.Line("/// <inheritdoc/>");
+        using (cw.Block("public void GetActivation(string layer, Span<float> destination)"))
+        using (cw.Block("lock (_gate)"))
+        {
+            cw.Line("if (_batch == 0) throw new InvalidOperationException(\"call Forward before GetActivation\");");
+            cw.Line("long at; int size;");
+            using (cw.Block("switch (layer)"))
+            {
+                foreach (var l in p.Layers) cw.Line($"case \"{l.Name}\": at = {m.Gpu.OutputOf(l.Index)}; size = {l.Out}; break;");
+                cw.Line($"default: throw new ArgumentException($\"{p.ClassName} has no layer '{{layer}}'\", nameof(layer));");
+            }
+            cw.Line("if (destination.Length != _batch * size) throw new ArgumentException($\"destination holds {destination.Length} floats; {layer}'s output of {_batch} samples is {_batch * size}\", nameof(destination));");
+            cw.Line("_m.Download(at, destination);");
+        }
+        cw.Line();
+    }
+
+    private static void TrainingApi(CodeWriter cw, NetworkPlan p, Module m, Dictionary<PtxKernel, int> index, LossPlan loss)
+    {
+        var last = p.Layers[p.Layers.Count - 1];
+        bool labels = loss.TakesLabels;
+        string target = labels ? "ReadOnlySpan<int>" : "ReadOnlySpan<float>";
+        string other = labels ? "ReadOnlySpan<float>" : "ReadOnlySpan<int>";
+        string divisor = PtxLosses.PerElement(loss) ? $"(double)n * {last.Out}" : "n";
+        var regularised = p.Tensors.Where(t => t.L2 > 0f).ToList();
+
+        cw.Line($"/// <inheritdoc/>");
+        cw.Line($"public global::ModelGen.LossKind LossKind => global::ModelGen.LossKind.{loss.Kind};");
+        cw.Line("/// <summary>The gradients, copied from the device; changes are uploaded before the next launch.</summary>");
+        cw.Line("public Span<float> Gradients { get { lock (_gate) return _m.HostGradients(forWriting: true); } }");
+        cw.Line("/// <summary>The optimiser state (the device's, given to the host model's state object when read).</summary>");
+        cw.Line("public global::ModelGen.Training.OptimizerState OptimizerState { get { lock (_gate) return _m.OptimizerState(_host.OptimizerState); } }");
+        cw.Line("/// <inheritdoc/>");
+        cw.Line("public global::ModelGen.Rng TrainingRandom { get => _host.TrainingRandom; set => _host.TrainingRandom = value; }");
+        cw.Line("/// <inheritdoc/>");
+        cw.Line("public void ZeroGrad() { lock (_gate) _m.ZeroGradients(); }");
+        cw.Line("/// <summary>One optimiser update on the device (SGD, momentum, Nesterov, Adam, AdamW; any other optimiser on the host copies).</summary>");
+        cw.Line("public void Step(global::ModelGen.Training.Optimizer optimizer) { lock (_gate) _m.Step(optimizer, _host.OptimizerState, _host.Tensors, () => _host.Step(optimizer)); }");
+        cw.Line();
+
+        cw.Line($"/// <summary>The loss kernel over the last forward's {{n}} samples; returns the mean loss (plus the L2 penalty).</summary>");
+        using (cw.Block($"private float RunLoss({target} targets, int n)"))
+        {
+            if (labels) cw.Line($"global::ModelGen.Cuda.TwinChecks.Labels(targets, n, {last.Out});");
+            else cw.Line($"global::ModelGen.Cuda.TwinChecks.Targets(global::ModelGen.LossKind.{loss.Kind}, targets, n, {last.Out});");
+            cw.Line("_m.Upload(targets, _dTargets);");
+            cw.Line($"float scale = (float)(1.0 / ({divisor}));");
+            cw.Line(Launch(m.Loss!, index[m.Loss!], m.Gpu));
+            cw.Line($"float loss = _m.MeanLoss(_dLosses, n, {divisor});");
+            foreach (var t in regularised) cw.Line($"loss += _m.L2Penalty({t.Const}, {t.Length}, {Text.Float(t.L2)});   // {t.Name}");
+            cw.Line("return loss;");
+        }
+        cw.Line("/// <inheritdoc/>");
+        using (cw.Block($"public float ComputeLoss({target} {(labels ? "labels" : "targets")})"))
+        using (cw.Block("lock (_gate)"))
+        {
+            cw.Line("if (_batch == 0) throw new InvalidOperationException(\"call Forward before ComputeLoss\");");
+            cw.Line($"return RunLoss({(labels ? "labels" : "targets")}, _batch);");
+        }
+        cw.Line($"float global::ModelGen.ITrainableNetwork.ComputeLoss({other} targets) => throw new InvalidOperationException(\"{p.ClassName}'s loss is {loss.Kind}: it takes {(labels ? "integer class labels, not float targets" : "float targets, not class labels")}\");");
+        cw.Line("/// <inheritdoc/>");
+        cw.Line($"public float Backward({target} {(labels ? "labels" : "targets")}) => BackwardCore({(labels ? "labels" : "targets")}, default, false);");
+        cw.Line("/// <inheritdoc/>");
+        cw.Line($"public float Backward({target} {(labels ? "labels" : "targets")}, Span<float> inputGradient) => BackwardCore({(labels ? "labels" : "targets")}, inputGradient, true);");
+        cw.Line($"float global::ModelGen.ITrainableNetwork.Backward({other} targets) => throw new InvalidOperationException(\"{p.ClassName}'s loss is {loss.Kind}: it takes {(labels ? "integer class labels, not float targets" : "float targets, not class labels")}\");");
+        cw.Line($"float global::ModelGen.ITrainableNetwork.Backward({other} targets, Span<float> inputGradient) => throw new InvalidOperationException(\"{p.ClassName}'s loss is {loss.Kind}: it takes {(labels ? "integer class labels, not float targets" : "float targets, not class labels")}\");");
+        cw.Line();
+        using (cw.Block($"private float BackwardCore({target} targets, Span<float> inputGradient, bool withInputGradient)"))
+        using (cw.Block("lock (_gate)"))
+        {
+            cw.Line("if (!_training) throw new InvalidOperationException(\"call Forward(input, training: true) before Backward\");");
+            cw.Line("int n = _batch;");
+            cw.Line("if (withInputGradient && inputGradient.Length != n * InputSize) throw new ArgumentException($\"inputGradient holds {inputGradient.Length} floats; the last forward's {n} samples need {n * InputSize}\", nameof(inputGradient));");
+            cw.Line("_m.ToDevice();");
+            cw.Line("_m.Zero(_dGradStart, _dGradEnd - _dGradStart);");
+            cw.Line("if (withInputGradient) _m.Zero(_dInGrad, (long)n * InputSize);");
+            cw.Line("float loss = RunLoss(targets, n);");
+            foreach (var t in regularised) cw.Line($"_m.AddL2Gradient({t.Const}, {t.Length}, {Text.Float(2 * t.L2)});   // {t.Name}: dW += 2λ·W");
+            for (int i = m.Layers.Count - 1; i >= 0; i--)
+            {
+                var (l, _, bwd) = m.Layers[i];
+                cw.Line($"// {l.Name}: {l.Description}{(bwd.Count == 0 ? " — nothing to do" : "")}");
+                foreach (var k in bwd) cw.Line((k.OnlyForInputGradient ? "if (withInputGradient) " : "") + Launch(k, index[k], m.Gpu));
+            }
+            cw.Line("_m.GradientsChanged();");
+            cw.Line("if (withInputGradient) _m.Download(_dInGrad, inputGradient);");
+            cw.Line("return loss;");
+        }
+        cw.Line();
+        cw.Line("/// <summary>The first layer whose parameters, last output or gradients hold NaN or ±∞ (copied from the device), or null.</summary>");
+        using (cw.Block("public string? FindNonFinite()"))
+        using (cw.Block("lock (_gate)"))
+        {
+            cw.Line("var prm = _m.HostParameters(forWriting: false);");
+            cw.Line("var grd = _m.HostGradients(forWriting: false);");
+            foreach (var l in p.Layers.Where(l => l.Tensors.Any(t => t.Role != TensorRole.Tied)))
+                cw.Line($"if ({string.Join(" || ", l.Tensors.Where(t => t.Role != TensorRole.Tied).Select(t => $"!MG.Numerics.AllFinite(prm.Slice({t.Const}, {t.Length}))"))}) return \"{l.Name} (parameters)\";");
+            using (cw.Block("if (_batch > 0)"))
+            {
+                cw.Line("float[] tmp = new float[_batch * " + p.Layers.Max(l => l.Out) + "];");
+                foreach (var l in p.Layers)
+                    cw.Line($"_m.Download({m.Gpu.OutputOf(l.Index)}, tmp.AsSpan(0, _batch * {l.Out})); if (!MG.Numerics.AllFinite(tmp.AsSpan(0, _batch * {l.Out}))) return \"{l.Name} (output)\";");
+            }
+            foreach (var l in p.Layers.Where(l => l.Tensors.Any(t => t.Role != TensorRole.Tied)))
+                cw.Line($"if ({string.Join(" || ", l.Tensors.Where(t => t.Role != TensorRole.Tied).Select(t => $"!MG.Numerics.AllFinite(grd.Slice({t.Const}, {t.Length}))"))}) return \"{l.Name} (gradients)\";");
+            cw.Line("return null;");
+        }
+        cw.Line();
+    }
+}

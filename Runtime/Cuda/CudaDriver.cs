@@ -1,0 +1,155 @@
+using System;
+using System.Text;
+
+namespace ModelGen.Cuda;
+
+/// <summary>
+/// The CUDA Driver API as an <see cref="ICudaBackend"/>: one device's primary context (made current on the calling
+/// thread at every call, so any thread may use it), synchronous copies, launches on the default stream, modules
+/// JIT-compiled by the driver from PTX with the JIT's error and info logs put into the exception. Every
+/// <c>CUresult</c> is checked and reported with the driver's own name and text.
+/// </summary>
+public sealed class CudaDriver : ICudaBackend
+{
+    private readonly int _device;
+    private IntPtr _context;
+
+    private CudaDriver(CudaDevice device, IntPtr context, int handle)
+    {
+        Device = device; _context = context; _device = handle;
+    }
+
+    /// <summary>The device this backend runs on.</summary>
+    public CudaDevice Device { get; }
+
+    /// <inheritdoc/>
+    public string Description => Device.ToString();
+
+    /// <summary>Opens device <paramref name="ordinal"/>'s primary context.</summary>
+    /// <exception cref="InvalidOperationException">No driver or no such device: the message is <see cref="CudaStatus"/>'s.</exception>
+    public static CudaDriver Open(int ordinal = 0)
+    {
+        var status = CudaStatus.Query();
+        if (status.State != CudaState.Ready)
+            throw new InvalidOperationException("the CUDA path needs an NVIDIA GPU and its driver: " + status.Message);
+        if ((uint)ordinal >= (uint)status.Devices.Count)
+            throw new ArgumentOutOfRangeException(nameof(ordinal), ordinal, $"the driver reports {status.Devices.Count} device(s): {status.Message}");
+        CudaException.Check(CudaNative.DeviceGet(out int handle, ordinal), "cuDeviceGet");
+        CudaException.Check(CudaNative.DevicePrimaryCtxRetain(out var context, handle), "cuDevicePrimaryCtxRetain");
+        return new CudaDriver(status.Devices[ordinal], context, handle);
+    }
+
+    private void Current()
+    {
+        if (_context == IntPtr.Zero) throw new ObjectDisposedException(nameof(CudaDriver));
+        CudaException.Check(CudaNative.CtxSetCurrent(_context), "cuCtxSetCurrent");
+    }
+
+    /// <inheritdoc/>
+    public ulong Allocate(long bytes)
+    {
+        Current();
+        CudaException.Check(CudaNative.MemAlloc(out ulong address, (nuint)Math.Max(bytes, 4)), $"cuMemAlloc_v2 ({bytes} bytes)");
+        CudaException.Check(CudaNative.MemsetD8(address, 0, (nuint)Math.Max(bytes, 4)), "cuMemsetD8_v2");
+        return address;
+    }
+
+    /// <inheritdoc/>
+    public void Free(ulong address)
+    {
+        Current();
+        CudaException.Check(CudaNative.MemFree(address), "cuMemFree_v2");
+    }
+
+    /// <inheritdoc/>
+    public unsafe void Upload(ReadOnlySpan<byte> source, ulong destination)
+    {
+        if (source.IsEmpty) return;
+        Current();
+        fixed (byte* p = source) CudaException.Check(CudaNative.MemcpyHtoD(destination, p, (nuint)source.Length), "cuMemcpyHtoD_v2");
+    }
+
+    /// <inheritdoc/>
+    public unsafe void Download(ulong source, Span<byte> destination)
+    {
+        if (destination.IsEmpty) return;
+        Current();
+        fixed (byte* p = destination) CudaException.Check(CudaNative.MemcpyDtoH(p, source, (nuint)destination.Length), "cuMemcpyDtoH_v2");
+    }
+
+    /// <inheritdoc/>
+    public void Zero(ulong address, long bytes)
+    {
+        if (bytes <= 0) return;
+        Current();
+        CudaException.Check(CudaNative.MemsetD8(address, 0, (nuint)bytes), "cuMemsetD8_v2");
+    }
+
+    /// <inheritdoc/>
+    public unsafe nint LoadModule(ReadOnlySpan<byte> ptx)
+    {
+        Current();
+        const int LogSize = 16384;
+        var image = new byte[ptx.Length + 1];   // the driver reads a NUL-terminated image
+        ptx.CopyTo(image);
+        var info = new byte[LogSize];
+        var error = new byte[LogSize];
+        fixed (byte* img = image, pInfo = info, pError = error)
+        {
+            int* keys = stackalloc int[] { CudaNative.JitInfoLogBuffer, CudaNative.JitInfoLogBufferSize, CudaNative.JitErrorLogBuffer, CudaNative.JitErrorLogBufferSize, CudaNative.JitLogVerbose };
+            void** values = stackalloc void*[] { pInfo, (void*)LogSize, pError, (void*)LogSize, (void*)1 };
+            int r = CudaNative.ModuleLoadDataEx(out var module, img, 5, keys, values);
+            if (r != CudaNative.Success)
+                throw new CudaException("cuModuleLoadDataEx", r, "JIT error log: " + Text(error) + (Text(info).Length > 0 ? Environment.NewLine + "JIT info log: " + Text(info) : ""));
+            return module;
+        }
+    }
+
+    private static string Text(byte[] log)
+    {
+        int n = Array.IndexOf(log, (byte)0);
+        return Encoding.UTF8.GetString(log, 0, n < 0 ? log.Length : n).Trim();
+    }
+
+    /// <inheritdoc/>
+    public nint Kernel(nint module, string name)
+    {
+        Current();
+        CudaException.Check(CudaNative.ModuleGetFunction(out var f, module, name), $"cuModuleGetFunction ({name})");
+        return f;
+    }
+
+    /// <inheritdoc/>
+    public void UnloadModule(nint module)
+    {
+        Current();
+        CudaException.Check(CudaNative.ModuleUnload(module), "cuModuleUnload");
+    }
+
+    /// <inheritdoc/>
+    public unsafe void Launch(nint kernel, uint gridX, uint gridY, uint block, uint sharedBytes, ReadOnlySpan<ulong> args)
+    {
+        Current();
+        fixed (ulong* a = args)
+        {
+            void** p = stackalloc void*[Math.Max(args.Length, 1)];
+            for (int i = 0; i < args.Length; i++) p[i] = a + i;
+            CudaException.Check(CudaNative.LaunchKernel(kernel, gridX, gridY, 1, block, 1, 1, sharedBytes, IntPtr.Zero, p, null), "cuLaunchKernel");
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Synchronize()
+    {
+        Current();
+        CudaException.Check(CudaNative.CtxSynchronize(), "cuCtxSynchronize");
+    }
+
+    /// <summary>Releases the primary context.</summary>
+    public void Dispose()
+    {
+        if (_context == IntPtr.Zero) return;
+        _context = IntPtr.Zero;
+        CudaNative.DevicePrimaryCtxRelease(_device);
+    }
+}

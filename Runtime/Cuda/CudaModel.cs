@@ -1,0 +1,262 @@
+using System;
+using System.Collections.Generic;
+using System.ComponentModel;
+using System.Runtime.InteropServices;
+using ModelGen.Training;
+
+namespace ModelGen.Cuda;
+
+/// <summary>A host span the twin reads on demand (the host model's parameters or gradients).</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public delegate Span<float> HostSpan();
+
+/// <summary>
+/// The hand-written half of a generated GPU twin (<c>MyNet.Cuda</c>): the device arena (the parameter block and its
+/// gradients first, in the host's layout, then the batch-sized buffers), the loaded module and its kernels, the
+/// host copies of parameters and gradients kept in step with the device, the optimiser updates and the loss mean.
+/// The generated code adds the launches of its layers. Not for direct use.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed class CudaModel : IDisposable
+{
+    private readonly ICudaBackend _gpu;
+    private readonly bool _ownsBackend;
+    private readonly nint _module;
+    private readonly nint[] _kernels;
+    private readonly Dictionary<string, nint> _shared = new();
+    private readonly int _parameters;
+    private readonly long _gradientBase;
+    private readonly HostSpan _hostParameters;
+    private readonly HostSpan? _hostGradients;
+    private bool _hostParametersChanged = true, _deviceParametersChanged;
+    private bool _hostGradientsChanged, _deviceGradientsChanged;
+    private Optimizer? _optimizer;
+    private long _steps;
+    private ulong _state;
+    private float[] _losses = Array.Empty<float>();
+
+    /// <summary>Allocates <paramref name="arenaFloats"/> floats on <paramref name="gpu"/>, loads <paramref name="ptx"/> and
+    /// finds its kernels (<paramref name="kernels"/> by index, for the generated launches). Parameters start as the host's
+    /// and are uploaded before the first launch.</summary>
+    public CudaModel(ICudaBackend gpu, bool ownsBackend, ReadOnlySpan<byte> ptx, string[] kernels, long arenaFloats, int parameterRegion, long gradientBase,
+        HostSpan hostParameters, HostSpan? hostGradients)
+    {
+        ArgumentNullException.ThrowIfNull(gpu);
+        _gpu = gpu; _ownsBackend = ownsBackend;
+        _parameters = parameterRegion; _gradientBase = gradientBase;
+        _hostParameters = hostParameters; _hostGradients = hostGradients;
+        Base = gpu.Allocate(arenaFloats * 4);
+        try
+        {
+            _module = gpu.LoadModule(ptx);
+            _kernels = new nint[kernels.Length];
+            for (int i = 0; i < kernels.Length; i++) _kernels[i] = gpu.Kernel(_module, kernels[i]);
+            foreach (var name in new[] { "mg_Sgd", "mg_SgdMomentum", "mg_Adam", "mg_Scale", "mg_AddScaled" }) _shared[name] = gpu.Kernel(_module, name);
+        }
+        catch
+        {
+            if (_module != 0) gpu.UnloadModule(_module);
+            gpu.Free(Base);
+            throw;
+        }
+    }
+
+    /// <summary>The backend the kernels run on.</summary>
+    public ICudaBackend Gpu => _gpu;
+    private Span<float> Grads() => _hostGradients is null ? throw new InvalidOperationException("an inference-only network has no gradients") : _hostGradients();
+
+    /// <summary>The arena's device address.</summary>
+    public ulong Base { get; }
+
+    /// <summary>The device address of float <paramref name="offset"/> of the arena.</summary>
+    public ulong At(long offset) => Base + (ulong)offset * 4;
+
+    /// <summary>Copies floats to float offset <paramref name="offset"/> of the arena.</summary>
+    public void Upload(ReadOnlySpan<float> source, long offset) => _gpu.Upload(MemoryMarshal.AsBytes(source), At(offset));
+    /// <summary>Copies 32-bit integers (labels) to float offset <paramref name="offset"/> of the arena.</summary>
+    public void Upload(ReadOnlySpan<int> source, long offset) => _gpu.Upload(MemoryMarshal.AsBytes(source), At(offset));
+    /// <summary>Copies floats from float offset <paramref name="offset"/> of the arena.</summary>
+    public void Download(long offset, Span<float> destination) => _gpu.Download(At(offset), MemoryMarshal.AsBytes(destination));
+
+    /// <summary>A float argument's 8-byte slot.</summary>
+    public static ulong F(float value) => (uint)BitConverter.SingleToInt32Bits(value);
+
+    /// <summary>Launches kernel <paramref name="index"/> of the network.</summary>
+    public void Launch(int index, long gridX, long gridY, int block, int sharedBytes, ReadOnlySpan<ulong> args) =>
+        _gpu.Launch(_kernels[index], checked((uint)gridX), checked((uint)gridY), (uint)block, (uint)sharedBytes, args);
+
+    /// <summary>Grid size: blocks of <paramref name="block"/> threads for <paramref name="count"/> items (at least 1).</summary>
+    public static long Blocks(long count, int block) => Math.Max(1, (count + block - 1) / block);
+
+    // ── parameters and gradients: the host copies and the device's, each newer when the other side changed ──────
+
+    /// <summary>Before launches that read parameters or gradients: uploads what the host changed.</summary>
+    public void ToDevice()
+    {
+        if (_hostParametersChanged)
+        {
+            _gpu.Upload(_hostParameters().Slice(0, _parameters), At(0));
+            _hostParametersChanged = false;
+        }
+        if (_hostGradientsChanged)
+        {
+            _gpu.Upload(Grads().Slice(0, _parameters), At(_gradientBase));
+            _hostGradientsChanged = false;
+        }
+    }
+
+    /// <summary>The host's parameters, current; <paramref name="forWriting"/>: the caller may change them (uploaded before the next launch).</summary>
+    public Span<float> HostParameters(bool forWriting)
+    {
+        var host = _hostParameters().Slice(0, _parameters);
+        if (_deviceParametersChanged) { _gpu.Download(At(0), host); _deviceParametersChanged = false; }
+        if (forWriting) _hostParametersChanged = true;
+        return host;
+    }
+
+    /// <summary>The host's gradients, current (see <see cref="HostParameters"/>).</summary>
+    public Span<float> HostGradients(bool forWriting)
+    {
+        var host = Grads().Slice(0, _parameters);
+        if (_deviceGradientsChanged) { _gpu.Download(At(_gradientBase), host); _deviceGradientsChanged = false; }
+        if (forWriting) _hostGradientsChanged = true;
+        return host;
+    }
+
+    /// <summary>After launches that changed the gradients.</summary>
+    public void GradientsChanged() => _deviceGradientsChanged = true;
+
+    /// <summary>Zeroes the gradients on the device.</summary>
+    public void ZeroGradients()
+    {
+        _gpu.Zero(At(_gradientBase), 4L * _parameters);
+        _hostGradientsChanged = false;
+        _deviceGradientsChanged = true;
+    }
+
+    /// <summary>Sets <paramref name="floats"/> floats at <paramref name="offset"/> to zero.</summary>
+    public void Zero(long offset, long floats) => _gpu.Zero(At(offset), 4 * floats);
+
+    /// <summary>Adds <c>c·w</c> to the gradient of the tensor at <paramref name="offset"/> (an L2 term's gradient).</summary>
+    public void AddL2Gradient(int offset, int length, float c)
+    {
+        Span<ulong> a = stackalloc ulong[4] { At(offset), At(_gradientBase + offset), (uint)length, F(c) };
+        _gpu.Launch(_shared["mg_AddScaled"], (uint)Blocks(length, 256), 1, 256, 0, a);
+    }
+
+    /// <summary>The L2 penalty <c>λ·Σ w²</c> of the tensor at <paramref name="offset"/> (from the host copy, made current).</summary>
+    public float L2Penalty(int offset, int length, float lambda)
+    {
+        var w = HostParameters(forWriting: false).Slice(offset, length);
+        double s = 0;
+        foreach (float x in w) s += (double)x * x;
+        return (float)(lambda * s);
+    }
+
+    /// <summary>The mean of the first <paramref name="batch"/> per-sample losses at <paramref name="offset"/>, summed in
+    /// sample order, over <paramref name="divisor"/>.</summary>
+    public float MeanLoss(long offset, int batch, double divisor)
+    {
+        if (_losses.Length < batch) _losses = new float[batch];
+        _gpu.Download(At(offset), _losses.AsSpan(0, batch));
+        double total = 0;
+        for (int b = 0; b < batch; b++) total += _losses[b];
+        return (float)(total / divisor);
+    }
+
+    // ── the optimiser ────────────────────────────────────────────────────────────────────────────────────────
+
+    /// <summary>One update with <paramref name="optimizer"/>: SGD (plain, momentum, Nesterov) and Adam/AdamW run on the
+    /// device with their state there (taken from, and given back to, the host model's <see cref="OptimizerState"/> so that
+    /// checkpoints see it); any other optimiser runs on the host copies.</summary>
+    public void Step(Optimizer optimizer, OptimizerState hostState, IReadOnlyList<TensorInfo> tensors, Action hostStep)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        if (optimizer is not (Sgd or Adam))
+        {
+            HostParameters(forWriting: true);
+            HostGradients(forWriting: false);
+            hostStep();
+            return;
+        }
+        ToDevice();
+        int slots = optimizer.StateSlots;
+        if (!ReferenceEquals(optimizer, _optimizer) || hostState.Version != _stateVersion)
+        {
+            // A new optimiser, or the host's state was restored (a checkpoint): continue from the host's state.
+            if (_state != 0) { _gpu.Free(_state); _state = 0; }
+            if (slots > 0)
+            {
+                _state = _gpu.Allocate(4L * slots * _parameters);
+                if (ReferenceEquals(hostState.Owner, optimizer)) _gpu.Upload(hostState.ExportSlots(slots, _parameters), _state);
+            }
+            _steps = ReferenceEquals(hostState.Owner, optimizer) ? hostState.StepCount : 0;
+            _optimizer = optimizer;
+        }
+        _steps++;
+        uint n = (uint)_parameters, grid = (uint)Blocks(_parameters, 256);
+        ulong p = At(0), g = At(_gradientBase);
+        switch (optimizer)
+        {
+            case Sgd { Momentum: 0f } s:
+            {
+                Span<ulong> a = stackalloc ulong[4] { p, g, n, F(s.LearningRate) };
+                _gpu.Launch(_shared["mg_Sgd"], grid, 1, 256, 0, a);
+                break;
+            }
+            case Sgd s:
+            {
+                Span<ulong> a = stackalloc ulong[7] { p, g, _state, n, F(s.LearningRate), F(s.Momentum), F(s.Nesterov ? 1f : 0f) };
+                _gpu.Launch(_shared["mg_SgdMomentum"], grid, 1, 256, 0, a);
+                break;
+            }
+            case Adam adam:
+            {
+                if (adam.WeightDecay > 0f)
+                {
+                    Span<ulong> d = stackalloc ulong[3];
+                    foreach (var t in tensors)
+                        if (t.IsWeight)
+                        {
+                            d[0] = At(t.Offset); d[1] = (uint)t.Length; d[2] = F(1f - adam.LearningRate * adam.WeightDecay);
+                            _gpu.Launch(_shared["mg_Scale"], (uint)Blocks(t.Length, 256), 1, 256, 0, d);
+                        }
+                }
+                double c1 = 1 - Math.Pow(adam.Beta1, _steps), c2 = Math.Sqrt(1 - Math.Pow(adam.Beta2, _steps));
+                Span<ulong> a = stackalloc ulong[9] { p, g, _state, _state + 4UL * n, n, F((float)(adam.LearningRate * c2 / c1)), F((float)(adam.Epsilon * c2)), F(adam.Beta1), F(adam.Beta2) };
+                _gpu.Launch(_shared["mg_Adam"], grid, 1, 256, 0, a);
+                break;
+            }
+        }
+        _deviceParametersChanged = true;
+        _stateChanged = true;
+    }
+
+    private long _stateVersion = -1;
+    private bool _stateChanged;
+
+    /// <summary>Gives the device's optimiser state back to the host model's <paramref name="hostState"/> (for a checkpoint),
+    /// when the device changed it since.</summary>
+    public OptimizerState OptimizerState(OptimizerState hostState)
+    {
+        if (_stateChanged && _optimizer is not null)
+        {
+            int slots = _optimizer.StateSlots;
+            var exported = new float[(long)slots * _parameters];
+            if (slots > 0) _gpu.Download(_state, exported.AsSpan());
+            hostState.Restore(_optimizer, _steps, exported, _parameters);
+            _stateVersion = hostState.Version;
+            _stateChanged = false;
+        }
+        return hostState;
+    }
+
+    /// <summary>Frees the device memory and the module (and the backend when this model opened it).</summary>
+    public void Dispose()
+    {
+        if (_state != 0) { _gpu.Free(_state); _state = 0; }
+        _gpu.UnloadModule(_module);
+        _gpu.Free(Base);
+        if (_ownsBackend) _gpu.Dispose();
+    }
+}
