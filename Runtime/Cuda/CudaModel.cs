@@ -192,6 +192,7 @@ public sealed class CudaModel : IDisposable
             }
             _steps = ReferenceEquals(hostState.Owner, optimizer) ? hostState.StepCount : 0;
             _optimizer = optimizer;
+            _stateVersion = hostState.Version;
         }
         _steps++;
         uint n = (uint)_parameters, grid = (uint)Blocks(_parameters, 256);

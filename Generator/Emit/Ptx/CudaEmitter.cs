@@ -153,8 +153,7 @@ internal static class CudaEmitter
                 bool gradStarted = false;
                 foreach (var b in buffers)
                 {
-                    bool isGrad = b.Field.EndsWith("Grad") && b.Field != "_dInGrad";
-                    if (isGrad && !gradStarted) { cw.Line("_dGradStart = o;"); gradStarted = true; }
+                    if (b.IsGradient && !gradStarted) { cw.Line("_dGradStart = o;"); gradStarted = true; }
                     cw.Line($"{b.Field} = o; o += Align((long)maxBatch * {b.PerSample});");
                 }
                 if (!gradStarted) cw.Line("_dGradStart = o;");

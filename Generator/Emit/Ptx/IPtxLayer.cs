@@ -80,11 +80,12 @@ internal sealed class GpuPlan
         _p = p;
         Buffers.Add(new GpuBuffer("_dIn", p.InputSize, "the network input, [batch, " + p.InputSize + "]"));
         Buffers.Add(new GpuBuffer("_dInGrad", p.InputSize, "d loss / d input, when asked for"));
+        var grads = new List<GpuBuffer>();
         foreach (var l in p.Layers)
         {
             if (l.Kind is IPtxAlias) continue;
             Buffers.Add(new GpuBuffer(Out(l.Index), l.Out, $"{l.Name}'s output, [batch, {l.Out}]"));
-            if (p.Trainable) Buffers.Add(new GpuBuffer(Grad(l.Index), l.Out, $"d loss / d {l.Name}'s output"));
+            if (p.Trainable) grads.Add(new GpuBuffer(Grad(l.Index), l.Out, $"d loss / d {l.Name}'s output", IsGradient: true));
             if (l.Kind is IPtxScratch s)
                 foreach (var (name, perSample) in s.Scratch(l))
                 {
@@ -95,9 +96,10 @@ internal sealed class GpuPlan
         }
         Buffers.Add(new GpuBuffer("_dTargets", System.Math.Max(p.OutputSize, 1), "labels (int32) or targets, [batch, …]"));
         Buffers.Add(new GpuBuffer("_dLosses", 1, "per-sample loss, [batch]"));
+        Buffers.AddRange(grads);   // last and together: one memset clears them before a backward pass
     }
 
-    /// <summary>The batch-sized buffers in arena order (after parameters and gradients).</summary>
+    /// <summary>The batch-sized buffers in arena order (after parameters and gradients), the activation gradients last.</summary>
     public List<GpuBuffer> Buffers { get; } = new();
 
     public string OutputOf(int index) => index < 0 ? "_dIn" : Out(Resolve(index));
@@ -120,4 +122,4 @@ internal sealed class GpuPlan
 }
 
 /// <summary>A batch-sized device buffer: the twin's offset field, floats per sample, what it holds.</summary>
-internal sealed record GpuBuffer(string Field, int PerSample, string Comment);
+internal sealed record GpuBuffer(string Field, int PerSample, string Comment, bool IsGradient = false);

@@ -1,0 +1,261 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using ModelGen.Cuda;
+using ModelGen.Tests.Harness;
+using ModelGen.Tests.Models;
+using ModelGen.Training;
+using Xunit;
+
+namespace ModelGen.Tests;
+
+/// <summary>
+/// The GPU twins (<c>Model.Cuda</c>) run on the PTX interpreter and are compared with the C# path on the same
+/// parameters: outputs, losses, parameter and input gradients, optimiser updates, a whole <c>Trainer.Fit</c>. Every
+/// kernel launch goes through the generated launch code, so a wrong offset, grid or argument order fails here.
+/// </summary>
+public class CudaTwinTests
+{
+    private const double Tolerance = 1e-5;
+
+    /// <summary>Every test model with a GPU twin: the C# model and its twin on a backend, same seed.</summary>
+    public static readonly Dictionary<string, (Func<int, ITrainableNetwork> Cpu, Func<ICudaBackend, int, ITrainableNetwork> Gpu)> Twins = new()
+    {
+        ["GcRelu"] = (n => new GcRelu(n, 3), (b, n) => new GcRelu.Cuda(b, n, 3)),
+        ["GcLeaky"] = (n => new GcLeaky(n, 3), (b, n) => new GcLeaky.Cuda(b, n, 3)),
+        ["GcSigmoid"] = (n => new GcSigmoid(n, 3), (b, n) => new GcSigmoid.Cuda(b, n, 3)),
+        ["GcTanh"] = (n => new GcTanh(n, 3), (b, n) => new GcTanh.Cuda(b, n, 3)),
+        ["GcSoftmaxFused"] = (n => new GcSoftmaxFused(n, 3), (b, n) => new GcSoftmaxFused.Cuda(b, n, 3)),
+        ["GcStandalone"] = (n => new GcStandalone(n, 3), (b, n) => new GcStandalone.Cuda(b, n, 3)),
+        ["GcWide"] = (n => new GcWide(n, 3), (b, n) => new GcWide.Cuda(b, n, 3)),
+        ["GcMae"] = (n => new GcMae(n, 3), (b, n) => new GcMae.Cuda(b, n, 3)),
+        ["GcHuber"] = (n => new GcHuber(n, 3), (b, n) => new GcHuber.Cuda(b, n, 3)),
+        ["GcQuantile"] = (n => new GcQuantile(n, 3), (b, n) => new GcQuantile.Cuda(b, n, 3)),
+        ["GcBce"] = (n => new GcBce(n, 3), (b, n) => new GcBce.Cuda(b, n, 3)),
+        ["GcHinge"] = (n => new GcHinge(n, 3), (b, n) => new GcHinge.Cuda(b, n, 3)),
+        ["GcMultiHinge"] = (n => new GcMultiHinge(n, 3), (b, n) => new GcMultiHinge.Cuda(b, n, 3)),
+        ["GcL2"] = (n => new GcL2(n, 3), (b, n) => new GcL2.Cuda(b, n, 3)),
+    };
+
+    public static IEnumerable<object[]> TwinNames => Twins.Keys.Select(k => new object[] { k });
+
+    private static float[] Random(int count, int seed, float scale = 1f)
+    {
+        var rng = new System.Random(seed);
+        return Enumerable.Range(0, count).Select(_ => (float)(rng.NextDouble() * 2 - 1) * scale).ToArray();
+    }
+
+    internal static double RelL2(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double num = 0, den = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.False(float.IsNaN(actual[i]), $"NaN at {i}");
+            double d = (double)expected[i] - actual[i];
+            num += d * d; den += (double)expected[i] * expected[i];
+        }
+        return Math.Sqrt(num / Math.Max(den, 1e-30));
+    }
+
+    private static void Close(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what, double tol = Tolerance)
+    {
+        double e = RelL2(expected, actual);
+        Assert.True(e < tol, $"{what}: rel. L2 error {e:E2} (≥ {tol:E0})");
+    }
+
+    /// <summary>Labels or targets that the model's loss accepts.</summary>
+    private static (int[]? Labels, float[]? Targets) Targets(ITrainableNetwork m, int batch, int seed)
+    {
+        var rng = new System.Random(seed);
+        if (m.LossKind is LossKind.SoftmaxCrossEntropy or LossKind.MultiClassHinge)
+            return (Enumerable.Range(0, batch).Select(_ => rng.Next(m.OutputSize)).ToArray(), null);
+        var t = Enumerable.Range(0, batch * m.OutputSize).Select(_ => m.LossKind switch
+        {
+            LossKind.BinaryCrossEntropy => (float)rng.NextDouble(),
+            LossKind.Hinge => rng.Next(2) == 0 ? -1f : 1f,
+            _ => (float)(rng.NextDouble() * 2 - 1),
+        }).ToArray();
+        return (null, t);
+    }
+
+    private static float Backward(ITrainableNetwork m, (int[]? Labels, float[]? Targets) t, Span<float> inputGradient) =>
+        inputGradient.IsEmpty
+            ? (t.Labels is not null ? m.Backward(t.Labels) : m.Backward(t.Targets!))
+            : (t.Labels is not null ? m.Backward(t.Labels, inputGradient) : m.Backward(t.Targets!, inputGradient));
+
+    [Theory]
+    [MemberData(nameof(TwinNames))]
+    public void Twin_matches_the_CSharp_path_forward_backward_and_updates(string name)
+    {
+        var (cpuOf, gpuOf) = Twins[name];
+        foreach (int batch in new[] { 1, 3, 70 })
+        {
+            using var cpu = cpuOf(batch);
+            using var gpu = gpuOf(new PtxInterpreter(), batch);
+            Assert.Equal(cpu.Parameters.ToArray(), gpu.Parameters.ToArray());
+            var x = Random(batch * cpu.InputSize, 11 + batch);
+
+            var yc = new float[batch * cpu.OutputSize];
+            var yg = new float[batch * cpu.OutputSize];
+            cpu.Predict(x, yc);
+            gpu.Predict(x, yg);
+            Close(yc, yg, $"{name} batch {batch}: Predict");
+
+            var t = Targets(cpu, batch, 5 + batch);
+            cpu.Forward(x, training: true);
+            gpu.Forward(x, training: true);
+            var dxc = new float[batch * cpu.InputSize];
+            var dxg = new float[batch * cpu.InputSize];
+            cpu.ZeroGrad(); gpu.ZeroGrad();
+            float lc = Backward(cpu, t, dxc), lg = Backward(gpu, t, dxg);
+            Assert.True(Math.Abs(lc - lg) <= 1e-5 * Math.Max(1, Math.Abs(lc)), $"{name} batch {batch}: loss {lg} vs {lc}");
+            Close(cpu.Gradients, gpu.Gradients, $"{name} batch {batch}: parameter gradients");
+            Close(dxc, dxg, $"{name} batch {batch}: input gradient");
+            foreach (var layer in cpu.Layers)
+            {
+                var ac = new float[batch * layer.OutputShape.Aggregate(1, (a, b) => a * b)];
+                var ag = new float[batch * layer.OutputShape.Aggregate(1, (a, b) => a * b)];
+                cpu.GetActivation(layer.Name, ac);
+                gpu.GetActivation(layer.Name, ag);
+                Close(ac, ag, $"{name} batch {batch}: {layer.Name}'s output");
+            }
+
+            // Two updates of each optimiser on the device against the C# updates. Adam divides by √v: where a piecewise
+            // linear loss (MAE, hinge, quantile) makes a gradient element cancel to 0 on one path and to ±1e-10 on the
+            // other (summation order), it takes a full step on one and none on the other; those losses check SGD only.
+            bool smooth = cpu.LossKind is not (LossKind.Mae or LossKind.MultiClassHinge or LossKind.Hinge or LossKind.Quantile);
+            var optimizers = new List<Func<Optimizer>> { () => new Sgd(0.1f), () => new Sgd(0.05f, 0.9f, nesterov: true), () => new Sgd(0.05f, 0.5f) };
+            if (smooth) optimizers.AddRange(new Func<Optimizer>[] { () => new Adam(0.01f), () => new AdamW(0.01f, weightDecay: 0.1f) });
+            foreach (var make in optimizers)
+            {
+                Optimizer oc = make(), og = make();
+                for (int s = 0; s < 2; s++)
+                {
+                    cpu.Forward(x, training: true); gpu.Forward(x, training: true);
+                    cpu.ZeroGrad(); gpu.ZeroGrad();
+                    Backward(cpu, t, default); Backward(gpu, t, default);
+                    cpu.Step(oc); gpu.Step(og);
+                }
+                Close(cpu.Parameters, gpu.Parameters, $"{name} batch {batch}: parameters after two {oc.GetType().Name} steps");
+            }
+        }
+    }
+
+    [Fact]
+    public void Twin_of_the_sample_MLP_matches_across_tile_edges()
+    {
+        // 784 → 256 → 128 → 10 at batch 65: every GEMM has a partial 64-row tile and K not a multiple of 16 (784 = 49·16, 65).
+        using var cpu = new SampleMlp(65, 1);
+        var gpuBackend = new PtxInterpreter();
+        using var gpu = new SampleMlp.Cuda(gpuBackend, 65, 1);
+        var x = Random(65 * 784, 3);
+        var labels = Enumerable.Range(0, 65).Select(i => i % 10).ToArray();
+        cpu.Forward(x, true); gpu.Forward(x, true);
+        cpu.ZeroGrad(); gpu.ZeroGrad();
+        float lc = cpu.Backward(labels), lg = gpu.Backward(labels);
+        Assert.Equal(lc, lg, 4);
+        Close(cpu.Gradients, gpu.Gradients, "SampleMlp gradients");
+        Assert.DoesNotContain("Hidden1_Dx", gpuBackend.Launched);   // d loss / d input was not asked for
+    }
+
+    [Fact]
+    public void Trainer_fits_a_twin_as_it_fits_the_CSharp_model()
+    {
+        int n = 48;
+        var features = Random(n * 5, 9);
+        var labels = Enumerable.Range(0, n).Select(i => features[i * 5] + features[i * 5 + 1] > 0 ? 1 : features[i * 5 + 2] > 0 ? 2 : 0).ToArray();
+        var data = new ModelGen.Data.Dataset(features, 5, labels);
+        TrainOptions Options() => new() { Epochs = 3, BatchSize = 16, Optimizer = new Sgd(0.2f, 0.9f), Seed = 2, Log = null };
+        using var cpu = new GcRelu(16, 8);
+        using var gpu = new GcRelu.Cuda(new PtxInterpreter(), 16, 8);
+        var hc = Trainer.Fit(cpu, data, null, Options());
+        var hg = Trainer.Fit(gpu, data, null, Options());
+        Assert.Equal(hc.Epochs.Count, hg.Epochs.Count);
+        for (int e = 0; e < hc.Epochs.Count; e++) Assert.Equal(hc.Epochs[e].TrainLoss, hg.Epochs[e].TrainLoss, 4);
+        Close(cpu.Parameters, gpu.Parameters, "parameters after Fit", 1e-4);
+    }
+
+    [Fact]
+    public void Host_changes_reach_the_device_and_device_updates_reach_the_host()
+    {
+        using var gpu = new GcRelu.Cuda(new PtxInterpreter(), 2, 1);
+        using var cpu = new GcRelu(2, 1);
+        var x = Random(10, 1);
+        // Change a weight through Parameters: the next launch uses it.
+        gpu.Parameters[0] = 5f; cpu.Parameters[0] = 5f;
+        var yc = new float[8]; var yg = new float[8];
+        cpu.Predict(x, yc); gpu.Predict(x, yg);
+        Close(yc, yg, "after a host-side change");
+        // A device-side step shows in Parameters and in the host model.
+        gpu.Forward(x, true); gpu.ZeroGrad(); gpu.Backward(new[] { 1, 2 }); gpu.Step(new Sgd(0.5f));
+        cpu.Forward(x, true); cpu.ZeroGrad(); cpu.Backward(new[] { 1, 2 }); cpu.Step(new Sgd(0.5f));
+        Close(cpu.Parameters, gpu.Parameters, "after a device step");
+        Close(cpu.Parameters, gpu.Host.Parameters, "the host model after a device step");
+    }
+
+    [Fact]
+    public void Twin_rejects_bad_input_with_the_CSharp_paths_messages()
+    {
+        using var gpu = new GcRelu.Cuda(new PtxInterpreter(), 4, 1);
+        Assert.Contains("not a whole number of samples", Assert.Throws<ArgumentException>(() => gpu.Predict(new float[7], new float[4])).Message);
+        Assert.Contains("at most 4", Assert.Throws<ArgumentException>(() => gpu.Predict(new float[25], new float[20])).Message);
+        Assert.Throws<InvalidOperationException>(() => gpu.Backward(new[] { 0 }));
+        gpu.Forward(new float[10], training: true);
+        Assert.Contains("the network has 4 classes", Assert.Throws<ArgumentOutOfRangeException>(() => gpu.Backward(new[] { 0, 4 })).Message);
+        Assert.Contains("got 1 labels for a batch of 2", Assert.Throws<ArgumentException>(() => gpu.Backward(new[] { 0 })).Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new GcRelu.Cuda(new PtxInterpreter(), 0));
+    }
+
+    [Fact]
+    public void Without_a_GPU_the_twin_says_why_in_one_message()
+    {
+        var status = CudaStatus.Query();
+        if (status.State == CudaState.Ready) return;   // a GPU machine: the twins run for real there (gpu/check.sh)
+        var e = Assert.Throws<InvalidOperationException>(() => new GcRelu.Cuda(4));
+        Assert.Contains("the CUDA path needs an NVIDIA GPU and its driver", e.Message);
+        Assert.Contains(status.Message, e.Message);
+    }
+
+    [Fact]
+    public void A_network_with_a_kind_without_PTX_gets_a_twin_that_names_it()
+    {
+        var e = Assert.Throws<NotSupportedException>(() => new GcDropout.Cuda(2));
+        Assert.Contains("no PTX yet for layer", e.Message);
+        Assert.Contains("(Dropout)", e.Message);
+    }
+
+    [Fact]
+    public void Inference_only_twin_predicts()
+    {
+        using var cpu = new InferenceOnlyNet(5, 2);
+        using var gpu = new InferenceOnlyNet.Cuda(new PtxInterpreter(), 5, 2);
+        var x = Random(40, 2);
+        var yc = new float[10]; var yg = new float[10];
+        cpu.Predict(x, yc); gpu.Predict(x, yg);
+        Close(yc, yg, "InferenceOnlyNet");
+    }
+
+    [Fact]
+    public void Interpreter_finds_a_missing_barrier_and_an_access_outside_memory()
+    {
+        string ptx = Encoding.UTF8.GetString(GcWide.Cuda.Ptx);
+        // Drop the barrier after the staging of each K slice: the threads then read tiles others have not written.
+        int at = ptx.IndexOf("\tbar.sync 0;", ptx.IndexOf(".entry A_Forward", StringComparison.Ordinal), StringComparison.Ordinal);
+        string broken = ptx.Remove(at, "\tbar.sync 0;\n".Length);
+        var gpu = new PtxInterpreter();
+        var module = gpu.LoadModule(Encoding.UTF8.GetBytes(broken));
+        var k = gpu.Kernel(module, "A_Forward");
+        ulong mem = gpu.Allocate(4 * 100_000);
+        var e = Assert.Throws<InvalidOperationException>(() => gpu.Launch(k, 1, 1, 256, 8192, new ulong[] { mem, mem + 40_000, mem + 80_000, mem + 90_000, 3 }));
+        Assert.Contains("shared-memory race", e.Message);
+
+        var good = gpu.LoadModule(GcWide.Cuda.Ptx);
+        var ok = gpu.Kernel(good, "A_Forward");
+        ulong small = gpu.Allocate(4 * 50);   // far too small for 3 samples of 37 inputs and a [41, 37] weight
+        e = Assert.Throws<InvalidOperationException>(() => gpu.Launch(ok, 1, 1, 256, 8192, new ulong[] { small, small, small, small, 3 }));
+        Assert.Contains("outside every live allocation", e.Message);
+        Assert.Contains("A_Forward", e.Message);
+    }
+}
