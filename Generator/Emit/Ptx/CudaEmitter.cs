@@ -117,6 +117,8 @@ internal static class CudaEmitter
             cw.Line("public static ReadOnlySpan<byte> Ptx => \"\"\"");
             foreach (var line in m.Text(p).TrimEnd('\n').Split('\n')) cw.Raw("    " + line);
             cw.Raw("    \"\"\"u8;");
+            cw.Line("/// <summary>The PTX module as text (for tools: ptxas, a log).</summary>");
+            cw.Line("public static string PtxText => global::System.Text.Encoding.UTF8.GetString(Ptx);");
             cw.Line();
             cw.Line("/// <summary>The network's own kernels (layers, loss), in launch-table order; the module also has the shared mg_* kernels.</summary>");
             cw.Line($"private static readonly string[] s_kernelNames = {{ {string.Join(", ", own.Select(k => "\"" + k.Name + "\""))} }};");
