@@ -3,6 +3,7 @@ using ModelGen.Generator.Analysis;
 using ModelGen.Generator.Diagnostics;
 using ModelGen.Generator.Emit;
 using ModelGen.Generator.Emit.CSharp;
+using ModelGen.Generator.Emit.Ptx;
 using ModelGen.Generator.Model;
 
 namespace ModelGen.Generator.Layers;
@@ -14,7 +15,7 @@ internal sealed record AddOptions(string From) : LayerOptions
 
 /// <summary>Residual add <c>y = x + s</c>, s the output of an earlier layer. Backward: <c>dx = dy</c> and
 /// <c>ds = dy</c>; where a tensor feeds several layers the plan sums the contributions (see <see cref="BufferPlanner"/>).</summary>
-internal sealed class Add : LayerKind, ICSharpLayer, ICSharpDecodeStep
+internal sealed class Add : LayerKind, ICSharpLayer, ICSharpDecodeStep, IPtxLayer
 {
     public static readonly Add Instance = new();
     public override string Name => "Add";
@@ -65,5 +66,38 @@ internal sealed class Add : LayerKind, ICSharpLayer, ICSharpDecodeStep
                 if (c.InputGradOf(slot) is { } target)
                     using (c.InputGradGuard(cw, slot))
                         cw.Line($"ws.Span({c.OutputGrad}, {ext}).CopyTo(ws.Span({target}, {ext}));");
+    }
+
+    // ── PTX ────────────────────────────────────────────────────────────────────────────────────────────────────
+
+    public void Forward(PtxLayer c)
+    {
+        var l = c.Layer;
+        var k = PtxMath.PerElement(c.Name("Forward"), $"{l.Out} * n", new[] { "pX", "pS", "pY" }, new[] { c.InputOf(0), c.InputOf(1), c.Output }, (k, a, i) =>
+        {
+            string y = k.F();
+            k.Op($"add.f32 {y}, {k.LoadGlobal(k.Element(a[0], i))}, {k.LoadGlobal(k.Element(a[1], i))}");
+            k.StoreGlobal(k.Element(a[2], i), y);
+        });
+        k.Banner.Add($"y = x + s element-wise over [n, {l.Out}]");
+        c.ForwardKernels.Add(k);
+    }
+
+    public void Backward(PtxLayer c)
+    {
+        var l = c.Layer;
+        for (int slot = 0; slot < 2; slot++)
+        {
+            if (c.InputGradOf(slot) is not { } target) continue;
+            var k = PtxMath.PerElement(c.Name(slot == 0 ? "Dx" : "Ds"), $"{l.Out} * n", new[] { "pDY", "pDX" }, new[] { c.OutputGrad, target }, (k, a, i) =>
+            {
+                string dxa = k.Element(a[1], i), r = k.F();
+                k.Op($"add.f32 {r}, {k.LoadGlobal(k.Element(a[0], i))}, {k.LoadGlobal(dxa)}");
+                k.StoreGlobal(dxa, r);
+            });
+            k.Banner.Add($"d{(slot == 0 ? "x" : "s")} += dy element-wise over [n, {l.Out}]");
+            k.OnlyForInputGradient = c.ReadsNetworkInput(slot);
+            c.BackwardKernels.Add(k);
+        }
     }
 }

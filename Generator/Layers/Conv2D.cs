@@ -3,6 +3,7 @@ using ModelGen.Generator.Analysis;
 using ModelGen.Generator.Diagnostics;
 using ModelGen.Generator.Emit;
 using ModelGen.Generator.Emit.CSharp;
+using ModelGen.Generator.Emit.Ptx;
 using ModelGen.Generator.Model;
 
 namespace ModelGen.Generator.Layers;
@@ -18,7 +19,7 @@ internal sealed record Conv2DOptions(int Filters, int KH, int KW, int Stride, in
 /// gradient is an indirect convolution of padded dZ with the flipped, transposed weights for stride 1, else
 /// <c>dcol = Wᵀ·dZ</c> and col2im.
 /// </summary>
-internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields
+internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, IPtxLayer
 {
     public static readonly Conv2D Instance = new();
     public override string Name => "Conv2D";
@@ -357,5 +358,164 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields
                 c.Gemm.Emit(cw, w, new GemmCall(a, ars, "1", "dzT", o.ToString(), "dwT", o.ToString(), p.ToString(), k, o, null, "MG.Epilogue.Accumulate", "0f") { RowRange = ("k0", "k1") });
             }
         }
+    }
+
+    // ── PTX: implicit GEMMs (no im2col buffer), images sample-major [n, C, H, W] ───────────────────────────────────
+    // forward  per sample: Y_b[o, p] = Σ_k W[o, k] · X̃_b[k, p],  k = (c, u, v), p = (i, j), X̃ gathered from the image
+    // dW       over all samples: dW[o, k] += Σ_(b,p) dZ_b[o, p] · X̃_b[k, p]
+    // dX       per sample: dX_b[c, h, w] += Σ_(o,u,v) W[o, c, u, v] · dZ_b[o, (h + pad − u)/s, (w + pad − v)/s] where divisible
+
+    private readonly record struct ConvGeo(int C, int H, int W, int F, int Ho, int Wo, int KH, int KW, int S, int PH, int PW)
+    {
+        public int P => Ho * Wo;
+        public int HW => H * W;
+        public int Taps => KH * KW;
+        public int K => C * KH * KW;
+    }
+
+    private static ConvGeo G(LayerPlan l)
+    {
+        var o = Opt(l);
+        return new ConvGeo(l.InShape[0], l.InShape[1], l.InShape[2], o.Filters, l.OutShape[1], l.OutShape[2], o.KH, o.KW, o.Stride, o.PadH, o.PadW);
+    }
+
+    /// <summary>Element k = (c, u, v) of output pixel p = (i, j) of the image at <paramref name="image"/>: the input pixel
+    /// (i·s − pad + u, j·s − pad + v) of channel c, absent in the padding.</summary>
+    private static (string, string) Patch(PtxKernel k, ConvGeo g, string image, string p, string kk)
+    {
+        var (c, r) = PtxMath.DivRem(k, kk, g.Taps);
+        var (u, v) = PtxMath.DivRem(k, r, g.KW);
+        var (i, j) = PtxMath.DivRem(k, p, g.Wo);
+        string h = k.R(), w = k.R(), inH = k.P(), inW = k.P(), ok = k.P(), e = k.R();
+        k.Op($"mad.lo.s32 {h}, {i}, {g.S}, {u}");
+        k.Op($"sub.s32 {h}, {h}, {g.PH}");
+        k.Op($"mad.lo.s32 {w}, {j}, {g.S}, {v}");
+        k.Op($"sub.s32 {w}, {w}, {g.PW}");
+        k.Op($"setp.lt.u32 {inH}, {h}, {g.H}");   // unsigned: a row above the image (negative) is ≥ H too
+        k.Op($"setp.lt.u32 {inW}, {w}, {g.W}");
+        k.Op($"and.pred {ok}, {inH}, {inW}");
+        k.Op($"mad.lo.s32 {e}, {c}, {g.HW}, {w}");
+        k.Op($"mad.lo.s32 {e}, {h}, {g.W}, {e}");
+        return (k.Element(image, e), ok);
+    }
+
+    private static string True(PtxKernel k)
+    {
+        string t = k.P();
+        k.Op($"setp.eq.u32 {t}, 0, 0");
+        return t;
+    }
+
+    public void Forward(PtxLayer c)
+    {
+        var l = c.Layer;
+        var g = G(l);
+        var spec = new GemmSpec(g.F, g.P, g.K, TransA: false, g.K, TransB: false, 0, g.P)
+        {
+            Bias = GemmBias.PerRow, Activation = l.Activation, Alpha = l.Alpha,
+            GatherB = (k, image, p, kk) => Patch(k, g, image, p, kk),
+            PerSample = true, StrideB = (long)g.C * g.HW, StrideC = (long)g.F * g.P,
+            GatherText = $"B(k,p) = x[c, i·{g.S} − {g.PH} + u, j·{g.S} − {g.PW} + v]  (k = (c,u,v) of {g.C}×{g.KH}×{g.KW}, p = (i,j) of {g.Ho}×{g.Wo}; 0 in the padding)",
+        };
+        var k = PtxGemm.Kernel(c.Name("Forward"), spec, c.Tensor("weight"), c.Input, c.Output, c.Tensor("bias"));
+        k.Banner.Insert(0, $"Y[b, o, p] = {Fused.Math(l.Activation, l.Alpha, "Σ_k W[o, k]·X̃_b[k, p] + bias[o]")}   W [{g.F}, {g.C}, {g.KH}, {g.KW}] (PyTorch's layout)");
+        c.ForwardKernels.Add(k);
+    }
+
+    public void Backward(PtxLayer c)
+    {
+        var l = c.Layer;
+        var g = G(l);
+        if (l.Activation != ActivationKind.None)
+        {
+            var dz = PtxMath.PerElement(c.Name("Dz"), $"{g.F * g.P} * n", new[] { "pY", "pDY" }, new[] { c.Output, c.OutputGrad }, (k, a, i) =>
+            {
+                string dya = k.Element(a[1], i);
+                k.StoreGlobal(dya, PtxMath.Derivative(k, l.Activation, l.Alpha, k.LoadGlobal(k.Element(a[0], i)), k.LoadGlobal(dya)));
+            });
+            dz.Banner.Add($"{Fused.Derivative(l.Activation, l.Alpha)}, in place over dy [n, {g.F}, {g.Ho}, {g.Wo}]");
+            c.BackwardKernels.Add(dz);
+        }
+        if (l.Tensor("bias").Role != TensorRole.Hidden)
+            c.BackwardKernels.Add(PtxMath.ChannelSumsAdd(c.Name("Dbias"), g.F, g.P, c.OutputGrad, c.Gradient("bias")));
+
+        // dW: the reduction index q = (b, p) runs over every sample's pixels.
+        var dwSpec = new GemmSpec(g.F, g.K, -g.P, TransA: false, 0, TransB: false, 0, g.K)
+        {
+            Accumulate = true,
+            GatherA = (k, dzBase, o, q) =>
+            {
+                var (b, p) = PtxMath.DivRem(k, q, g.P);
+                string e = k.R();
+                k.Op($"mad.lo.s32 {e}, {b}, {g.F}, {o}");
+                k.Op($"mad.lo.s32 {e}, {e}, {g.P}, {p}");
+                return (k.Element(dzBase, e), True(k));
+            },
+            GatherB = (k, xBase, kk, q) =>
+            {
+                var (b, p) = PtxMath.DivRem(k, q, g.P);
+                string off = k.Rd(), img = k.Rd();
+                k.Op($"mul.wide.u32 {off}, {b}, {4L * g.C * g.HW}");
+                k.Op($"add.s64 {img}, {xBase}, {off}");
+                return Patch(k, g, img, p, kk);
+            },
+            GatherText = $"A(o, q) = dz[b, o, p], B(q, k) = x̃_b[k, p] with q = (b, p) over n × {g.P} pixels",
+        };
+        var dw = PtxGemm.Kernel(c.Name("Dweight"), dwSpec, c.OutputGrad, c.Input, c.Gradient("weight"), null);
+        dw.Banner.Insert(0, $"dW[{g.F}, {g.K}] += Σ_(b,p) dZ_b[o, p]·X̃_b[k, p]");
+        c.BackwardKernels.Add(dw);
+        if (c.InputGrad is null) return;
+
+        var dxSpec = new GemmSpec(g.C, g.HW, g.F * g.Taps, TransA: false, 0, TransB: false, 0, g.HW)
+        {
+            Accumulate = true, PerSample = true, StrideB = (long)g.F * g.P, StrideC = (long)g.C * g.HW,
+            GatherA = (k, w, ch, kk) =>
+            {
+                var (o, r) = PtxMath.DivRem(k, kk, g.Taps);
+                string e = k.R();
+                k.Op($"mad.lo.s32 {e}, {o}, {g.K}, {r}");
+                k.Op($"mad.lo.s32 {e}, {ch}, {g.Taps}, {e}");
+                return (k.Element(w, e), True(k));
+            },
+            GatherB = (k, dzBase, q, kk) =>
+            {
+                var (o, r) = PtxMath.DivRem(k, kk, g.Taps);
+                var (u, v) = PtxMath.DivRem(k, r, g.KW);
+                var (h, w) = PtxMath.DivRem(k, q, g.W);
+                string th = k.R(), tw = k.R(), ok = k.P(), t = k.P();
+                k.Op($"add.s32 {th}, {h}, {g.PH}");
+                k.Op($"sub.s32 {th}, {th}, {u}");
+                k.Op($"add.s32 {tw}, {w}, {g.PW}");
+                k.Op($"sub.s32 {tw}, {tw}, {v}");
+                k.Op($"setp.ge.s32 {ok}, {th}, 0");
+                k.Op($"setp.ge.s32 {t}, {tw}, 0");
+                k.Op($"and.pred {ok}, {ok}, {t}");
+                string i = th, j = tw;
+                if (g.S > 1)
+                {
+                    var (qi, ri) = PtxMath.DivRem(k, th, g.S);
+                    var (qj, rj) = PtxMath.DivRem(k, tw, g.S);
+                    string z = k.P();
+                    k.Op($"setp.eq.u32 {z}, {ri}, 0");
+                    k.Op($"and.pred {ok}, {ok}, {z}");
+                    k.Op($"setp.eq.u32 {z}, {rj}, 0");
+                    k.Op($"and.pred {ok}, {ok}, {z}");
+                    i = qi; j = qj;
+                }
+                string inI = k.P(), inJ = k.P(), e = k.R();
+                k.Op($"setp.lt.u32 {inI}, {i}, {g.Ho}");
+                k.Op($"setp.lt.u32 {inJ}, {j}, {g.Wo}");
+                k.Op($"and.pred {ok}, {ok}, {inI}");
+                k.Op($"and.pred {ok}, {ok}, {inJ}");
+                k.Op($"mad.lo.s32 {e}, {o}, {g.P}, {j}");
+                k.Op($"mad.lo.s32 {e}, {i}, {g.Wo}, {e}");
+                return (k.Element(dzBase, e), ok);
+            },
+            GatherText = $"A(c, k) = W[o, c, u, v], B(k, q) = dz_b[o, (h + {g.PH} − u)/{g.S}, (w + {g.PW} − v)/{g.S}] where whole and inside, k = (o,u,v), q = (h,w)",
+        };
+        var dx = PtxGemm.Kernel(c.Name("Dx"), dxSpec, c.Tensor("weight"), c.OutputGrad, c.InputGrad, null);
+        dx.Banner.Insert(0, $"dX_b[{g.C}, {g.H}·{g.W}] += Σ_(o,u,v) W[o, c, u, v]·dZ_b[o, i, j]   (the transposed convolution)");
+        dx.OnlyForInputGradient = c.ReadsNetworkInput();
+        c.BackwardKernels.Add(dx);
     }
 }

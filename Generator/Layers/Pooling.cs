@@ -3,6 +3,7 @@ using ModelGen.Generator.Analysis;
 using ModelGen.Generator.Diagnostics;
 using ModelGen.Generator.Emit;
 using ModelGen.Generator.Emit.CSharp;
+using ModelGen.Generator.Emit.Ptx;
 using ModelGen.Generator.Model;
 
 namespace ModelGen.Generator.Layers;
@@ -28,7 +29,7 @@ internal static class Pooling
 
 /// <summary>Max and average pooling over <c>size × size</c> windows: images in, images out, no parameters.
 /// The two kinds differ only in the reduction (<see cref="MaxPool2D"/>, <see cref="AvgPool2D"/>).</summary>
-internal abstract class WindowPool : LayerKind, ICSharpLayer
+internal abstract class WindowPool : LayerKind, ICSharpLayer, IPtxLayer
 {
     /// <summary><c>Max</c> or <c>Average</c>: the runtime's <c>MG.Pool</c> methods.</summary>
     protected abstract string Op { get; }
@@ -102,5 +103,132 @@ internal abstract class WindowPool : LayerKind, ICSharpLayer
                     ? $"MG.Pool.MaxBackward(ref ws.Ref({c.Input} + (long)b * {inStride}), ref ws.Ref({c.OutputGrad} + (long)b * {outStride}), {Geo(l)}, ref ws.Ref({c.InputGrad} + (long)b * {inStride}), {w.Enum});"
                     : $"MG.Pool.AverageBackward(ref ws.Ref({c.OutputGrad} + (long)b * {outStride}), {Geo(l)}, ref ws.Ref({c.InputGrad} + (long)b * {inStride}));");
         }
+    }
+
+    // ── PTX: one thread per output element forward; one per input element backward, which visits the windows that
+    //    contain its pixel (no atomics: the same sums for any launch) ──────────────────────────────────────────────
+
+    /// <summary>The window's reduction of output (i, j) of plane <paramref name="plane"/> (the value, and for max pooling
+    /// whether input (h, w) is its first maximum when <paramref name="h"/> is given).</summary>
+    private string Window(PtxKernel k, LayerPlan l, string x, string plane, string i, string j, string? h, string? w, out string? isArgmax)
+    {
+        var o = Opt(l);
+        int H = l.InShape[1], W = l.InShape[2];
+        string r0 = k.R(), c0 = k.R(), best = k.F();
+        k.Op($"mul.lo.s32 {r0}, {i}, {o.Stride}");
+        k.Op($"mul.lo.s32 {c0}, {j}, {o.Stride}");
+        isArgmax = null;
+        string? bestH = null, bestW = null;
+        if (Op == "Max") { bestH = k.R(); bestW = k.R(); }
+        for (int u = 0; u < o.Size; u++)
+            for (int v = 0; v < o.Size; v++)
+            {
+                string e = k.R();
+                k.Op($"add.s32 {e}, {r0}, {u}");
+                k.Op($"mad.lo.s32 {e}, {e}, {W}, {c0}");
+                if (v > 0) k.Op($"add.s32 {e}, {e}, {v}");
+                k.Op($"mad.lo.s32 {e}, {plane}, {H * W}, {e}");
+                string val = k.LoadGlobal(k.Element(x, e));
+                if (u == 0 && v == 0)
+                {
+                    k.Op($"mov.f32 {best}, {val}");
+                    if (bestH is not null) { k.Op($"mov.u32 {bestH}, 0"); k.Op($"mov.u32 {bestW}, 0"); }
+                    continue;
+                }
+                if (Op == "Max")
+                {
+                    string gt = k.P();
+                    k.Op($"setp.gt.f32 {gt}, {val}, {best}");   // strictly greater: the first maximum in row-major order stays
+                    k.Op(gt, $"mov.f32 {best}, {val}");
+                    k.Op(gt, $"mov.u32 {bestH}, {u}");
+                    k.Op(gt, $"mov.u32 {bestW}, {v}");
+                }
+                else k.Op($"add.f32 {best}, {best}, {val}");
+            }
+        if (Op != "Max") k.Op($"mul.f32 {best}, {best}, {PtxText.F(1f / (o.Size * o.Size))}");
+        if (Op == "Max" && h is not null)
+        {
+            string ah = k.R(), aw = k.R(), p1 = k.P(), p2 = k.P();
+            k.Op($"add.s32 {ah}, {r0}, {bestH}");
+            k.Op($"add.s32 {aw}, {c0}, {bestW}");
+            k.Op($"setp.eq.u32 {p1}, {ah}, {h}");
+            k.Op($"setp.eq.u32 {p2}, {aw}, {w}");
+            isArgmax = k.P();
+            k.Op($"and.pred {isArgmax}, {p1}, {p2}");
+        }
+        return best;
+    }
+
+    public void Forward(PtxLayer c)
+    {
+        var l = c.Layer;
+        int Ho = l.OutShape[1], Wo = l.OutShape[2];
+        var kernel = PtxMath.PerElement(c.Name("Forward"), $"{l.Out} * n", new[] { "pX", "pY" }, new[] { c.Input, c.Output }, (k, a, idx) =>
+        {
+            var (t, j) = PtxMath.DivRem(k, idx, Wo);
+            var (plane, i) = PtxMath.DivRem(k, t, Ho);
+            k.StoreGlobal(k.Element(a[1], idx), Window(k, l, a[0], plane, i, j, null, null, out _));
+        });
+        kernel.Banner.Add($"{(Op == "Max" ? "max" : "mean")} over {Opt(l).Size}×{Opt(l).Size} windows, stride {Opt(l).Stride}: [n, {l.InShape[0]}, {l.InShape[1]}, {l.InShape[2]}] → [n, {l.OutShape[0]}, {Ho}, {Wo}], one thread per output");
+        c.ForwardKernels.Add(kernel);
+    }
+
+    public void Backward(PtxLayer c)
+    {
+        var l = c.Layer;
+        if (c.InputGrad is null) return;
+        var o = Opt(l);
+        int H = l.InShape[1], W = l.InShape[2], Ho = l.OutShape[1], Wo = l.OutShape[2];
+        var kernel = PtxMath.PerElement(c.Name("Backward"), $"{l.In} * n", new[] { "pX", "pDY", "pDX" }, new[] { c.Input, c.OutputGrad, c.InputGrad }, (k, a, idx) =>
+        {
+            var (t, w) = PtxMath.DivRem(k, idx, W);
+            var (plane, h) = PtxMath.DivRem(k, t, H);
+            string sum = k.F();
+            k.Op($"mov.f32 {sum}, {PtxMath.Zero}");
+            // Output (i, j) covers (h, w) when h − u = i·s for a tap u in [0, size), 0 ≤ i < Ho (likewise w).
+            for (int u = 0; u < o.Size; u++)
+                for (int v = 0; v < o.Size; v++)
+                {
+                    string skip = k.NewLabel("window"), th = k.R(), tw = k.R(), p = k.P(), q = k.P();
+                    k.Op($"sub.s32 {th}, {h}, {u}");
+                    k.Op($"sub.s32 {tw}, {w}, {v}");
+                    k.Op($"setp.lt.s32 {p}, {th}, 0");
+                    k.Op($"setp.lt.s32 {q}, {tw}, 0");
+                    k.Op($"or.pred {p}, {p}, {q}");
+                    k.Op(p, $"bra {skip}");
+                    var (i, ri) = PtxMath.DivRem(k, th, o.Stride);
+                    var (j, rj) = PtxMath.DivRem(k, tw, o.Stride);
+                    if (o.Stride > 1)
+                    {
+                        k.Op($"setp.ne.u32 {p}, {ri}, 0");
+                        k.Op($"setp.ne.u32 {q}, {rj}, 0");
+                        k.Op($"or.pred {p}, {p}, {q}");
+                        k.Op(p, $"bra {skip}");
+                    }
+                    k.Op($"setp.ge.u32 {p}, {i}, {Ho}");
+                    k.Op($"setp.ge.u32 {q}, {j}, {Wo}");
+                    k.Op($"or.pred {p}, {p}, {q}");
+                    k.Op(p, $"bra {skip}");
+                    string e = k.R();
+                    k.Op($"mad.lo.s32 {e}, {plane}, {Ho}, {i}");
+                    k.Op($"mad.lo.s32 {e}, {e}, {Wo}, {j}");
+                    string dy = k.LoadGlobal(k.Element(a[1], e));
+                    if (Op == "Max")
+                    {
+                        Window(k, l, a[0], plane, i, j, h, w, out var isArgmax);
+                        k.Op(isArgmax!, $"add.f32 {sum}, {sum}, {dy}");
+                    }
+                    else k.Op($"fma.rn.f32 {sum}, {dy}, {PtxText.F(1f / (o.Size * o.Size))}, {sum}");
+                    k.Label(skip);
+                }
+            string dxa = k.Element(a[2], idx), r = k.F();
+            k.Op($"add.f32 {r}, {sum}, {k.LoadGlobal(dxa)}");
+            k.StoreGlobal(dxa, r);
+        });
+        kernel.Banner.Add(Op == "Max"
+            ? "dx[h,w] += Σ dy[i,j] over the windows whose first maximum is (h,w); one thread per input pixel"
+            : $"dx[h,w] += Σ dy[i,j] / {o.Size * o.Size} over the windows that contain (h,w); one thread per input pixel");
+        kernel.OnlyForInputGradient = c.ReadsNetworkInput();
+        c.BackwardKernels.Add(kernel);
     }
 }

@@ -127,14 +127,14 @@ public sealed class CudaDriver : ICudaBackend
     }
 
     /// <inheritdoc/>
-    public unsafe void Launch(nint kernel, uint gridX, uint gridY, uint block, uint sharedBytes, ReadOnlySpan<ulong> args)
+    public unsafe void Launch(nint kernel, uint gridX, uint gridY, uint gridZ, uint block, uint sharedBytes, ReadOnlySpan<ulong> args)
     {
         Current();
         fixed (ulong* a = args)
         {
             void** p = stackalloc void*[Math.Max(args.Length, 1)];
             for (int i = 0; i < args.Length; i++) p[i] = a + i;
-            CudaException.Check(CudaNative.LaunchKernel(kernel, gridX, gridY, 1, block, 1, 1, sharedBytes, IntPtr.Zero, p, null), "cuLaunchKernel");
+            CudaException.Check(CudaNative.LaunchKernel(kernel, gridX, gridY, gridZ, block, 1, 1, sharedBytes, IntPtr.Zero, p, null), "cuLaunchKernel");
         }
     }
 

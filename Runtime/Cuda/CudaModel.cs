@@ -82,8 +82,8 @@ public sealed class CudaModel : IDisposable
     public static ulong F(float value) => (uint)BitConverter.SingleToInt32Bits(value);
 
     /// <summary>Launches kernel <paramref name="index"/> of the network.</summary>
-    public void Launch(int index, long gridX, long gridY, int block, int sharedBytes, ReadOnlySpan<ulong> args) =>
-        _gpu.Launch(_kernels[index], checked((uint)gridX), checked((uint)gridY), (uint)block, (uint)sharedBytes, args);
+    public void Launch(int index, long gridX, long gridY, long gridZ, int block, int sharedBytes, ReadOnlySpan<ulong> args) =>
+        _gpu.Launch(_kernels[index], checked((uint)gridX), checked((uint)gridY), checked((uint)gridZ), (uint)block, (uint)sharedBytes, args);
 
     /// <summary>Grid size: blocks of <paramref name="block"/> threads for <paramref name="count"/> items (at least 1).</summary>
     public static long Blocks(long count, int block) => Math.Max(1, (count + block - 1) / block);
@@ -141,7 +141,7 @@ public sealed class CudaModel : IDisposable
     public void AddL2Gradient(int offset, int length, float c)
     {
         Span<ulong> a = stackalloc ulong[4] { At(offset), At(_gradientBase + offset), (uint)length, F(c) };
-        _gpu.Launch(_shared["mg_AddScaled"], (uint)Blocks(length, 256), 1, 256, 0, a);
+        _gpu.Launch(_shared["mg_AddScaled"], (uint)Blocks(length, 256), 1, 1, 256, 0, a);
     }
 
     /// <summary>The L2 penalty <c>λ·Σ w²</c> of the tensor at <paramref name="offset"/> (from the host copy, made current).</summary>
@@ -202,13 +202,13 @@ public sealed class CudaModel : IDisposable
             case Sgd { Momentum: 0f } s:
             {
                 Span<ulong> a = stackalloc ulong[4] { p, g, n, F(s.LearningRate) };
-                _gpu.Launch(_shared["mg_Sgd"], grid, 1, 256, 0, a);
+                _gpu.Launch(_shared["mg_Sgd"], grid, 1, 1, 256, 0, a);
                 break;
             }
             case Sgd s:
             {
                 Span<ulong> a = stackalloc ulong[7] { p, g, _state, n, F(s.LearningRate), F(s.Momentum), F(s.Nesterov ? 1f : 0f) };
-                _gpu.Launch(_shared["mg_SgdMomentum"], grid, 1, 256, 0, a);
+                _gpu.Launch(_shared["mg_SgdMomentum"], grid, 1, 1, 256, 0, a);
                 break;
             }
             case Adam adam:
@@ -220,12 +220,12 @@ public sealed class CudaModel : IDisposable
                         if (t.IsWeight)
                         {
                             d[0] = At(t.Offset); d[1] = (uint)t.Length; d[2] = F(1f - adam.LearningRate * adam.WeightDecay);
-                            _gpu.Launch(_shared["mg_Scale"], (uint)Blocks(t.Length, 256), 1, 256, 0, d);
+                            _gpu.Launch(_shared["mg_Scale"], (uint)Blocks(t.Length, 256), 1, 1, 256, 0, d);
                         }
                 }
                 double c1 = 1 - Math.Pow(adam.Beta1, _steps), c2 = Math.Sqrt(1 - Math.Pow(adam.Beta2, _steps));
                 Span<ulong> a = stackalloc ulong[9] { p, g, _state, _state + 4UL * n, n, F((float)(adam.LearningRate * c2 / c1)), F((float)(adam.Epsilon * c2)), F(adam.Beta1), F(adam.Beta2) };
-                _gpu.Launch(_shared["mg_Adam"], grid, 1, 256, 0, a);
+                _gpu.Launch(_shared["mg_Adam"], grid, 1, 1, 256, 0, a);
                 break;
             }
         }

@@ -38,8 +38,8 @@ public interface ICudaBackend : IDisposable
     /// <summary>Unloads a module.</summary>
     void UnloadModule(nint module);
 
-    /// <summary>Launches a kernel on a 2-D grid of 1-D blocks, in order after the launches and copies before it.</summary>
-    void Launch(nint kernel, uint gridX, uint gridY, uint block, uint sharedBytes, ReadOnlySpan<ulong> args);
+    /// <summary>Launches a kernel on a 3-D grid of 1-D blocks, in order after the launches and copies before it.</summary>
+    void Launch(nint kernel, uint gridX, uint gridY, uint gridZ, uint block, uint sharedBytes, ReadOnlySpan<ulong> args);
 
     /// <summary>Waits for every launch so far.</summary>
     void Synchronize();

@@ -215,14 +215,14 @@ internal static class CudaEmitter
             KernelArgKind.U32 => $"(uint)({a.Expression})",
             _ => $"global::ModelGen.Cuda.CudaModel.F({a.Expression})",
         });
-        return $"Launch({index}, {k.Launch.GridX}, {k.Launch.GridY}, {k.Launch.Block}, {k.SharedBytes}, stackalloc ulong[] {{ {string.Join(", ", args)} }});   // {k.Name}";
+        return $"Launch({index}, {k.Launch.GridX}, {k.Launch.GridY}, {k.Launch.GridZ}, {k.Launch.Block}, {k.SharedBytes}, stackalloc ulong[] {{ {string.Join(", ", args)} }});   // {k.Name}";
     }
 
     private static void ForwardApi(CodeWriter cw, NetworkPlan p, Module m, Dictionary<PtxKernel, int> index)
     {
         var last = p.Layers[p.Layers.Count - 1];
         string output = m.Gpu.OutputOf(last.Index);
-        cw.Line("private void Launch(int kernel, long gridX, long gridY, int block, int shared, ReadOnlySpan<ulong> args) => _m.Launch(kernel, gridX, gridY, block, shared, args);");
+        cw.Line("private void Launch(int kernel, long gridX, long gridY, long gridZ, int block, int shared, ReadOnlySpan<ulong> args) => _m.Launch(kernel, gridX, gridY, gridZ, block, shared, args);");
         cw.Line();
         cw.Line("private int Batch(int floats, int perSample, string what)");
         using (cw.Block(""))

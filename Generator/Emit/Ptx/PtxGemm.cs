@@ -23,7 +23,21 @@ internal sealed record GemmSpec(int M, int N, int K, bool TransA, int LdA, bool 
     public float Alpha { get; init; }
     /// <summary>C += the product (gradients accumulate) instead of C = .</summary>
     public bool Accumulate { get; init; }
+    /// <summary>An operand read through an index map instead of a matrix (a convolution's implicit im2col): given the
+    /// operand's base address, its row (m for A, n for B) and k, the address and whether the element exists (else 0).</summary>
+    public Gather? GatherA { get; init; }
+    public Gather? GatherB { get; init; }
+    /// <summary>One GEMM per sample (grid z = n): each operand's base moves by its stride (floats) per sample.</summary>
+    public bool PerSample { get; init; }
+    public long StrideA { get; init; }
+    public long StrideB { get; init; }
+    public long StrideC { get; init; }
+    /// <summary>How a gathered operand reads, for the banner.</summary>
+    public string? GatherText { get; init; }
 }
+
+/// <summary>Emits the address of element (row, k) of a gathered operand and a predicate that is true where it exists.</summary>
+internal delegate (string Address, string Valid) Gather(PtxKernel k, string baseAddress, string row, string kIndex);
 
 /// <summary>
 /// The tiled shared-memory GEMM every dense product and convolution lowers to: 64×64 output tiles per 256-thread
@@ -39,7 +53,7 @@ internal static class PtxGemm
     /// then the bias when it has one, then the batch <c>n</c>.</summary>
     public static PtxKernel Kernel(string name, GemmSpec g, string a, string b, string c, string? bias)
     {
-        var launch = new KernelLaunch(Blocks(g.N), Blocks(g.M), Threads);
+        var launch = new KernelLaunch(Blocks(g.N), Blocks(g.M), Threads) { GridZ = g.PerSample ? "n" : "1" };
         launch.Args.Add(KernelArg.Buffer(a));
         launch.Args.Add(KernelArg.Buffer(b));
         launch.Args.Add(KernelArg.Buffer(c));
@@ -47,7 +61,10 @@ internal static class PtxGemm
         launch.Args.Add(KernelArg.Count("n"));
         var k = new PtxKernel(name, launch);
         k.Banner.Add($"GEMM C[{Dim(g.M)},{Dim(g.N)}] {(g.Accumulate ? "+=" : "=")} {Epilogue(g)}   K = {Dim(g.K)}");
-        k.Banner.Add($"A(m,k) = A[{(g.TransA ? $"k·{g.LdA} + m" : $"m·{g.LdA} + k")}]   B(k,n) = B[{(g.TransB ? $"n·{g.LdB} + k" : $"k·{g.LdB} + n")}]   C(m,n) = C[m·{g.LdC} + n]");
+        string aText = g.GatherA is not null ? "gathered" : $"A[{(g.TransA ? $"k·{g.LdA} + m" : $"m·{g.LdA} + k")}]";
+        string bText = g.GatherB is not null ? "gathered" : $"B[{(g.TransB ? $"n·{g.LdB} + k" : $"k·{g.LdB} + n")}]";
+        k.Banner.Add($"A(m,k) = {aText}   B(k,n) = {bText}   C(m,n) = C[m·{g.LdC} + n]{(g.PerSample ? $"   one GEMM per sample (grid z): strides A {g.StrideA}, B {g.StrideB}, C {g.StrideC}" : "")}");
+        if (g.GatherText is not null) k.Banner.Add(g.GatherText);
         k.Banner.Add($"tiles {Tile}×{Tile}, K slices of {Slice} in shared memory, {Threads} threads × a 4×4 register block");
 
         string pa = k.Param("u64", "pA"), pb = k.Param("u64", "pB"), pc = k.Param("u64", "pC");
@@ -57,6 +74,18 @@ internal static class PtxGemm
         string? Bias = pbias is null ? null : k.GlobalPointer(pbias);
         string n = k.LoadU32(pn);
         string M = Operand(k, g.M, n), N = Operand(k, g.N, n), K = Operand(k, g.K, n);
+        if (g.PerSample)
+        {
+            string bz = k.R();
+            k.Op($"mov.u32 {bz}, %ctaid.z");
+            foreach (var (ptr, stride) in new[] { (A, g.StrideA), (B, g.StrideB), (C, g.StrideC) })
+                if (stride != 0)
+                {
+                    string off = k.Rd();
+                    k.Op($"mul.wide.u32 {off}, {bz}, {4 * stride}");
+                    k.Op($"add.s64 {ptr}, {ptr}, {off}");
+                }
+        }
 
         string smem = k.Shared(2 * Slice * Tile * 4);
         string tid = k.R(), tx = k.R(), ty = k.R(), bx = k.R(), by = k.R(), m0 = k.R(), n0 = k.R();
@@ -72,8 +101,8 @@ internal static class PtxGemm
         // 64×16 tile, walked along the operand's contiguous dimension so that a warp reads consecutive addresses.
         k.Comment("staging: per operand 4 elements per thread per slice, a running pointer each, zero past the edges");
         var stage = new List<Staged>();
-        for (int q = 0; q < 4; q++) stage.Add(Stage(k, smem, tid, q, m0, M, A, g.TransA, g.LdA, sharedBase: 0));
-        for (int q = 0; q < 4; q++) stage.Add(Stage(k, smem, tid, q, n0, N, B, !g.TransB, g.LdB, sharedBase: Slice * Tile * 4));
+        for (int q = 0; q < 4; q++) stage.Add(Stage(k, smem, tid, q, m0, M, A, g.TransA, g.LdA, sharedBase: 0, g.GatherA));
+        for (int q = 0; q < 4; q++) stage.Add(Stage(k, smem, tid, q, n0, N, B, !g.TransB, g.LdB, sharedBase: Slice * Tile * 4, g.GatherB));
 
         // Shared addresses the compute phase reads: As[kk][ty + 16i], Bs[kk][tx + 16j] (immediate offsets from these).
         string sa = k.R(), sb = k.R();
@@ -96,9 +125,18 @@ internal static class PtxGemm
             k.Op($"setp.lt.u32 {pk}, {kpos}, {K}");
             k.Op($"and.pred {pin}, {pk}, {s.InRange}");
             k.Op($"mov.f32 {v}, 0f00000000");
-            k.Op(pin, $"ld.global.f32 {v}, [{s.Pointer}]");
+            if (s.Gather is null)
+            {
+                k.Op(pin, $"ld.global.f32 {v}, [{s.Pointer}]");
+                k.Op($"add.s64 {s.Pointer}, {s.Pointer}, {s.StepBytes}");
+            }
+            else
+            {
+                var (addr, valid) = s.Gather(k, s.Pointer, s.Row, kpos);
+                k.Op($"and.pred {pin}, {pin}, {valid}");
+                k.Op(pin, $"ld.global.f32 {v}, [{addr}]");
+            }
             k.Op($"st.shared.f32 [{s.SharedAddress}], {v}");
-            k.Op($"add.s64 {s.Pointer}, {s.Pointer}, {s.StepBytes}");
         }
         k.Op("bar.sync 0");
         string[] av = { k.F(), k.F(), k.F(), k.F() }, bv = { k.F(), k.F(), k.F(), k.F() };
@@ -154,32 +192,37 @@ internal static class PtxGemm
 
     /// <summary>One staged element: its running global pointer, the bound check of its row/column, its index in the
     /// slice (added to k0 for the K check), where it goes in shared memory and how far the pointer moves per slice.</summary>
-    private sealed record Staged(string Pointer, string InRange, string SliceIndex, string SharedAddress, string StepBytes);
+    private sealed record Staged(string Pointer, string InRange, string SliceIndex, string SharedAddress, string StepBytes, string Row, Gather? Gather);
 
     /// <summary>Element q of this thread in an operand tile (rows r: A's m or B's n). Stored with K contiguous
     /// (element (r, kk) at <c>r·ld + kk</c>: A not transposed, B transposed), 16 consecutive threads read one row's 16
     /// K values; with the rows contiguous (<paramref name="rowsContiguous"/>: at <c>kk·ld + r</c>) 64 threads read one
     /// slice row.</summary>
-    private static Staged Stage(PtxKernel k, string smem, string tid, int q, string origin, string extent, string basePtr, bool rowsContiguous, int ld, int sharedBase)
+    private static Staged Stage(PtxKernel k, string smem, string tid, int q, string origin, string extent, string basePtr, bool rowsContiguous, int ld, int sharedBase, Gather? gather)
     {
-        bool kContiguous = !rowsContiguous;
+        // A gathered operand is read along the rows (64 consecutive rows per slice row), as an image's pixels lie.
+        bool kContiguous = gather is null && !rowsContiguous;
         string idx = k.R(), kk = k.R(), r = k.R(), row = k.R(), inRange = k.P();
         k.Op($"add.s32 {idx}, {tid}, {256 * q}");
         if (kContiguous) { k.Op($"and.b32 {kk}, {idx}, 15"); k.Op($"shr.u32 {r}, {idx}, 4"); }
         else { k.Op($"and.b32 {r}, {idx}, 63"); k.Op($"shr.u32 {kk}, {idx}, 6"); }
         k.Op($"add.s32 {row}, {origin}, {r}");
         k.Op($"setp.lt.u32 {inRange}, {row}, {extent}");
-        string e = k.R();
-        if (kContiguous) k.Op($"mad.lo.s32 {e}, {row}, {ld}, {kk}");
-        else k.Op($"mad.lo.s32 {e}, {kk}, {ld}, {row}");
-        string ptr = k.Element(basePtr, e);
+        string ptr = basePtr;
+        if (gather is null)
+        {
+            string e = k.R();
+            if (kContiguous) k.Op($"mad.lo.s32 {e}, {row}, {ld}, {kk}");
+            else k.Op($"mad.lo.s32 {e}, {kk}, {ld}, {row}");
+            ptr = k.Element(basePtr, e);
+        }
         string sh = k.R();
         k.Op($"mad.lo.s32 {sh}, {kk}, {Tile}, {r}");
         k.Op($"shl.b32 {sh}, {sh}, 2");
         k.Op($"add.s32 {sh}, {sh}, {smem}");
         if (sharedBase != 0) k.Op($"add.s32 {sh}, {sh}, {sharedBase}");
         long step = kContiguous ? Slice * 4L : (long)Slice * ld * 4;
-        return new Staged(ptr, inRange, kk, sh, PtxText.I(step));
+        return new Staged(ptr, inRange, kk, sh, PtxText.I(step), row, gather);
     }
 
     /// <summary>A dimension as an operand: an immediate, <c>n</c>'s register, or <c>t·n</c> computed once.</summary>

@@ -207,11 +207,13 @@ internal sealed class KernelLaunch
 
     public string GridX { get; }
     public string GridY { get; }
+    /// <summary>Grid z (one GEMM per sample: <c>n</c>), 1 by default.</summary>
+    public string GridZ { get; init; } = "1";
     public int Block { get; }
     public List<KernelArg> Args { get; } = new();
 
     /// <summary>A grid of enough <paramref name="block"/>-thread blocks to give each of <paramref name="count"/> items one thread.</summary>
     public static KernelLaunch PerItem(string count, int block = 256) => new($"global::ModelGen.Cuda.CudaModel.Blocks({count}, {block})", "1", block);
 
-    public string Describe() => $"grid ({GridX}, {GridY}), block {Block}";
+    public string Describe() => $"grid ({GridX}, {GridY}{(GridZ == "1" ? "" : ", " + GridZ)}), block {Block}";
 }

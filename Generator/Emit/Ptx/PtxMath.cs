@@ -220,4 +220,51 @@ internal static class PtxMath
         k.Label(done);
         return k;
     }
+
+    /// <summary><c>dst[c] += Σ_b Σ_p src[b, c, p]</c> over <c>[n, channels, pixels]</c> (a convolution's bias gradient), one
+    /// thread per channel, samples then pixels in order.</summary>
+    public static PtxKernel ChannelSumsAdd(string name, int channels, int pixels, string src, string dst)
+    {
+        var launch = KernelLaunch.PerItem(PtxText.I(channels));
+        launch.Args.Add(KernelArg.Buffer(src));
+        launch.Args.Add(KernelArg.Buffer(dst));
+        launch.Args.Add(KernelArg.Count("n"));
+        var k = new PtxKernel(name, launch);
+        k.Banner.Add($"dst[c] += Σ_b Σ_p src[b, c, p] over [n, {channels}, {pixels}], one thread per channel, in order");
+        string ps = k.Param("u64", "pSrc"), pd = k.Param("u64", "pDst"), pn = k.Param("u32", "n");
+        string gs = k.GlobalPointer(ps), gd = k.GlobalPointer(pd), n = k.LoadU32(pn);
+        string c = k.GlobalThreadIndex(), outside = k.P(), done = k.NewLabel("done");
+        k.Op($"setp.ge.u32 {outside}, {c}, {channels}");
+        k.Op(outside, $"bra {done}");
+        string sum = k.F();
+        k.Op($"mov.f32 {sum}, {Zero}");
+        k.For(n, b =>
+        {
+            string first = k.R();
+            k.Op($"mad.lo.s32 {first}, {b}, {channels}, {c}");
+            k.Op($"mul.lo.s32 {first}, {first}, {pixels}");
+            string a = k.Element(gs, first);
+            k.For(PtxText.I(pixels), _ =>
+            {
+                k.Op($"add.f32 {sum}, {sum}, {k.LoadGlobal(a)}");
+                k.Op($"add.s64 {a}, {a}, 4");
+            });
+        });
+        string da = k.Element(gd, c), t = k.F();
+        k.Op($"add.f32 {t}, {sum}, {k.LoadGlobal(da)}");
+        k.StoreGlobal(da, t);
+        k.Label(done);
+        return k;
+    }
+
+    /// <summary><c>q / d</c> and <c>q % d</c> of an unsigned register by a build-time constant.</summary>
+    public static (string Quotient, string Remainder) DivRem(PtxKernel k, string q, int d)
+    {
+        if (d == 1) return (q, "0");
+        if (q == "0") return ("0", "0");
+        string a = k.R(), b = k.R();
+        k.Op($"div.u32 {a}, {q}, {d}");
+        k.Op($"rem.u32 {b}, {q}, {d}");
+        return (a, b);
+    }
 }

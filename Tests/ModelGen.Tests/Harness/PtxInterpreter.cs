@@ -47,13 +47,27 @@ public sealed class PtxInterpreter : ICudaBackend
     public void Free(ulong address)
     {
         if (!_live.Remove(address)) throw new InvalidOperationException($"free of 0x{address:X}, which is not an allocation");
+        _hitStart = _hitEnd = 0;
     }
+
+    private ulong _hitStart, _hitEnd;   // the allocation the last access fell in: most accesses hit it again
 
     private int Check(ulong address, long bytes, string what)
     {
+        if (address >= _hitStart && address + (ulong)bytes <= _hitEnd) return (int)(address - Origin);
         foreach (var (start, size) in _live)
-            if (address >= start && address + (ulong)bytes <= start + (ulong)size) return (int)(address - Origin);
+            if (address >= start && address + (ulong)bytes <= start + (ulong)size)
+            {
+                _hitStart = start; _hitEnd = start + (ulong)size;
+                return (int)(address - Origin);
+            }
         throw new InvalidOperationException($"{what}: 0x{address:X} (+{bytes} bytes) is outside every live allocation");
+    }
+
+    private int CheckAccess(ulong a, Instr i, Entry k, int t, uint bx, uint by, uint bz)
+    {
+        if (a >= _hitStart && a + 4 <= _hitEnd) return (int)(a - Origin);
+        return Check(a, 4, $"{k.Name}, block ({bx},{by},{bz}), thread {t}, line {i.Line}: {i.Text}");
     }
 
     public void Upload(ReadOnlySpan<byte> source, ulong destination) => source.CopyTo(_memory.AsSpan(Check(destination, source.Length, "upload"), source.Length));
@@ -83,7 +97,7 @@ public sealed class PtxInterpreter : ICudaBackend
     private enum Op
     {
         LdParam, Cvta, Mov, MadLo, MulLo, Add, Sub, And, Or, Shr, Shl, Setp, AndPred, Selp, MulWide, LdGlobal, StGlobal, LdShared, StShared,
-        Bar, Fma, FAdd, FSub, FMul, FDiv, FMax, FMin, FNeg, FAbs, Rcp, Sqrt, Ex2, Lg2, Bra, Ret, CvtF32U32,
+        Bar, Div, Rem, Fma, FAdd, FSub, FMul, FDiv, FMax, FMin, FNeg, FAbs, Rcp, Sqrt, Ex2, Lg2, Bra, Ret, CvtF32U32,
     }
 
     private enum Kind { Reg, Imm, Special, Param, Symbol }
@@ -203,6 +217,8 @@ public sealed class PtxInterpreter : ICudaBackend
             "bar" => Op.Bar,
             "fma" => Op.Fma,
             "div" when ins.Type == "f32" => Op.FDiv,
+            "div" => Op.Div,
+            "rem" => Op.Rem,
             "max" when ins.Type == "f32" => Op.FMax,
             "min" when ins.Type == "f32" => Op.FMin,
             "neg" when ins.Type == "f32" => Op.FNeg,
@@ -227,7 +243,7 @@ public sealed class PtxInterpreter : ICudaBackend
         return r;
     }
 
-    private static readonly string[] s_special = { "%tid.x", "%ctaid.x", "%ctaid.y", "%ntid.x", "%nctaid.x", "%nctaid.y" };
+    private static readonly string[] s_special = { "%tid.x", "%ctaid.x", "%ctaid.y", "%ntid.x", "%nctaid.x", "%nctaid.y", "%ctaid.z" };
 
     private static Operand ParseOperand(string o, Entry k, Dictionary<string, int> regs)
     {
@@ -251,12 +267,12 @@ public sealed class PtxInterpreter : ICudaBackend
 
     // ── execution ────────────────────────────────────────────────────────────────────────────────────────────────
 
-    public void Launch(nint kernel, uint gridX, uint gridY, uint block, uint sharedBytes, ReadOnlySpan<ulong> args)
+    public void Launch(nint kernel, uint gridX, uint gridY, uint gridZ, uint block, uint sharedBytes, ReadOnlySpan<ulong> args)
     {
         var k = _kernels[(int)kernel - 1];
         if (args.Length != k.Params.Count) throw new InvalidOperationException($"{k.Name}: launched with {args.Length} arguments, declares {k.Params.Count}");
         if (sharedBytes != k.Shared) throw new InvalidOperationException($"{k.Name}: launched with {sharedBytes} bytes of shared memory, declares {k.Shared}");
-        if (block == 0 || block > 1024 || gridX == 0 || gridY == 0) throw new InvalidOperationException($"{k.Name}: launch shape ({gridX}, {gridY}) × {block} is invalid");
+        if (block == 0 || block > 1024 || gridX == 0 || gridY == 0 || gridZ == 0) throw new InvalidOperationException($"{k.Name}: launch shape ({gridX}, {gridY}) × {block} is invalid");
         Launched.Add(k.Name);
         var param = args.ToArray();
         var shared = new byte[Math.Max(k.Shared, 4)];
@@ -265,6 +281,7 @@ public sealed class PtxInterpreter : ICudaBackend
         var regs = new ulong[block][];
         var pc = new int[block];
         var state = new byte[block];   // 0 running, 1 at a barrier, 2 done
+        for (uint bz = 0; bz < gridZ; bz++)
         for (uint by = 0; by < gridY; by++)
             for (uint bx = 0; bx < gridX; bx++)
             {
@@ -275,7 +292,7 @@ public sealed class PtxInterpreter : ICudaBackend
                 while (true)
                 {
                     for (int t = 0; t < block; t++)
-                        if (state[t] == 0) Run(k, t, regs[t], ref pc[t], ref state[t], param, shared, writer, writeEpoch, reader, readEpoch, epoch, bx, by, block, gridX, gridY);
+                        if (state[t] == 0) Run(k, t, regs[t], ref pc[t], ref state[t], param, shared, writer, writeEpoch, reader, readEpoch, epoch, bx, by, bz, block, gridX, gridY);
                     int waiting = 0, done = 0;
                     for (int t = 0; t < block; t++) { if (state[t] == 1) waiting++; else if (state[t] == 2) done++; }
                     if (done == block) break;
@@ -292,7 +309,7 @@ public sealed class PtxInterpreter : ICudaBackend
     private static float Ftz(float f) => float.IsSubnormal(f) ? (f < 0 ? -0f : 0f) : f;
 
     private void Run(Entry k, int t, ulong[] r, ref int pc, ref byte state, ulong[] param, byte[] shared,
-        int[] writer, int[] writeEpoch, int[] reader, int[] readEpoch, int epoch, uint bx, uint by, uint block, uint gx, uint gy)
+        int[] writer, int[] writeEpoch, int[] reader, int[] readEpoch, int epoch, uint bx, uint by, uint bz, uint block, uint gx, uint gy)
     {
         var code = k.Code;
         while (true)
@@ -308,13 +325,13 @@ public sealed class PtxInterpreter : ICudaBackend
                 {
                     Kind.Reg => r[o.Reg],
                     Kind.Imm => o.Imm,
-                    Kind.Special => o.Reg switch { 0 => (ulong)t, 1 => bx, 2 => by, 3 => block, 4 => gx, _ => gy },
+                    Kind.Special => o.Reg switch { 0 => (ulong)t, 1 => bx, 2 => by, 3 => block, 4 => gx, 5 => gy, _ => bz },
                     Kind.Symbol => 0,
                     _ => param[o.Reg],
                 };
             }
             int D() => i.A[0].Reg;
-            string Where() => $"{k.Name}, block ({bx},{by}), thread {t}, line {i.Line}: {i.Text}";
+            string Where() => $"{k.Name}, block ({bx},{by},{bz}), thread {t}, line {i.Line}: {i.Text}";
             try
             {
                 switch (i.Op)
@@ -328,6 +345,8 @@ public sealed class PtxInterpreter : ICudaBackend
                     case Op.Add: r[D()] = i.Type is "s64" or "u64" ? S(1) + S(2) : (uint)(S(1) + S(2)); break;
                     case Op.Sub: r[D()] = i.Type is "s64" or "u64" ? S(1) - S(2) : (uint)(S(1) - S(2)); break;
                     case Op.And: r[D()] = S(1) & S(2); break;
+                    case Op.Div: r[D()] = i.Type == "s32" ? (uint)((int)S(1) / (int)S(2)) : (uint)S(1) / (uint)S(2); break;
+                    case Op.Rem: r[D()] = i.Type == "s32" ? (uint)((int)S(1) % (int)S(2)) : (uint)S(1) % (uint)S(2); break;
                     case Op.Or: r[D()] = S(1) | S(2); break;
                     case Op.Shr: r[D()] = (uint)S(1) >> (int)S(2); break;
                     case Op.Shl: r[D()] = i.Type == "b64" ? S(1) << (int)S(2) : (uint)((uint)S(1) << (int)S(2)); break;
@@ -358,20 +377,22 @@ public sealed class PtxInterpreter : ICudaBackend
                     case Op.LdGlobal:
                     {
                         ulong a = S(1) + (ulong)i.A[1].Offset;
-                        int at = Check(a, 4, Where());
+                        int at = CheckAccess(a, i, k, t, bx, by, bz);
                         r[D()] = BitConverter.ToUInt32(_memory, at);
                         break;
                     }
                     case Op.StGlobal:
                     {
                         ulong a = S(0) + (ulong)i.A[0].Offset;
-                        int at = Check(a, 4, Where());
+                        int at = CheckAccess(a, i, k, t, bx, by, bz);
                         BitConverter.TryWriteBytes(_memory.AsSpan(at, 4), (uint)S(1));
                         break;
                     }
                     case Op.LdShared:
                     {
-                        int w = SharedWord(S(1) + (ulong)i.A[1].Offset, shared, Where());
+                        ulong sa = S(1) + (ulong)i.A[1].Offset;
+                        if (sa % 4 != 0 || sa + 4 > (ulong)shared.Length) throw new InvalidOperationException($"{Where()}: shared address {sa} is outside the {shared.Length}-byte shared array (or unaligned)");
+                        int w = (int)(sa / 4);
                         if (writeEpoch[w] == epoch && writer[w] != t)
                             throw new InvalidOperationException($"shared-memory race: {Where()} reads word {w} that thread {writer[w]} wrote since the last bar.sync");
                         if (readEpoch[w] != epoch) { readEpoch[w] = epoch; reader[w] = t; }
@@ -381,7 +402,9 @@ public sealed class PtxInterpreter : ICudaBackend
                     }
                     case Op.StShared:
                     {
-                        int w = SharedWord(S(0) + (ulong)i.A[0].Offset, shared, Where());
+                        ulong sa = S(0) + (ulong)i.A[0].Offset;
+                        if (sa % 4 != 0 || sa + 4 > (ulong)shared.Length) throw new InvalidOperationException($"{Where()}: shared address {sa} is outside the {shared.Length}-byte shared array (or unaligned)");
+                        int w = (int)(sa / 4);
                         if (writeEpoch[w] == epoch && writer[w] != t)
                             throw new InvalidOperationException($"shared-memory race: {Where()} writes word {w} that thread {writer[w]} wrote since the last bar.sync");
                         if (readEpoch[w] == epoch && reader[w] != t)
@@ -413,10 +436,4 @@ public sealed class PtxInterpreter : ICudaBackend
         }
     }
 
-    private static int SharedWord(ulong address, byte[] shared, string where)
-    {
-        if (address % 4 != 0 || address + 4 > (ulong)shared.Length)
-            throw new InvalidOperationException($"{where}: shared address {address} is outside the {shared.Length}-byte shared array (or unaligned)");
-        return (int)(address / 4);
-    }
 }
