@@ -156,7 +156,7 @@ internal static class CudaEmitter
                 foreach (var b in buffers)
                 {
                     if (b.IsGradient && !gradStarted) { cw.Line("_dGradStart = o;"); gradStarted = true; }
-                    cw.Line($"{b.Field} = o; o += Align((long)maxBatch * {b.PerSample});");
+                    cw.Line($"{b.Field} = o; o += Align((long)maxBatch * {b.PerSample}{(b.Fixed > 0 ? " + " + b.Fixed : "")});");
                 }
                 if (!gradStarted) cw.Line("_dGradStart = o;");
                 cw.Line("_dGradEnd = o;");
@@ -234,12 +234,12 @@ internal static class CudaEmitter
         }
         cw.Line();
         cw.Line("/// <summary>The launches of the forward pass over <paramref name=\"n\"/> samples in <c>_dIn</c>.</summary>");
-        using (cw.Block("private void RunForward(int n)"))
+        using (cw.Block("private void RunForward(int n, bool training)"))
         {
             foreach (var (l, fwd, _) in m.Layers)
             {
                 cw.Line($"// {l.Name}: {l.Description} {l.InShape} → {l.OutShape}{(fwd.Count == 0 ? " — the input's buffer, no kernel" : "")}");
-                foreach (var k in fwd) cw.Line(Launch(k, index[k], m.Gpu));
+                foreach (var k in fwd) cw.Line((k.Condition is null ? "" : $"if ({k.Condition}) ") + Launch(k, index[k], m.Gpu));
             }
         }
         cw.Line();
@@ -250,7 +250,7 @@ internal static class CudaEmitter
             cw.Line("int n = Batch(input.Length, InputSize, \"input\");");
             cw.Line("_m.ToDevice();");
             cw.Line("_m.Upload(input, _dIn);");
-            cw.Line("RunForward(n);");
+            cw.Line("RunForward(n, training);");
             cw.Line("_batch = n; _training = training;");
         }
         cw.Line("/// <inheritdoc/>");
@@ -269,7 +269,7 @@ internal static class CudaEmitter
             cw.Line("if (output.Length != n * OutputSize) throw new ArgumentException($\"output holds {output.Length} floats; {n} samples need {n * OutputSize}\", nameof(output));");
             cw.Line("_m.ToDevice();");
             cw.Line("_m.Upload(input, _dIn);");
-            cw.Line("RunForward(n);");
+            cw.Line("RunForward(n, false);");
             cw.Line("_batch = n; _training = false;");
             cw.Line($"_m.Download({output}, output);");
         }

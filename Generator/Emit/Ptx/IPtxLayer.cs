@@ -59,10 +59,10 @@ internal sealed class PtxLayer
     public string Name(string what) => Layer.Name + "_" + what;
 }
 
-/// <summary>A kind that needs device scratch: floats per sample, by name.</summary>
+/// <summary>A kind that needs device scratch, by name: floats per sample plus a fixed number.</summary>
 internal interface IPtxScratch
 {
-    IEnumerable<(string Name, int PerSample)> Scratch(LayerPlan layer);
+    IEnumerable<(string Name, int PerSample, int Fixed)> Scratch(LayerPlan layer);
 }
 
 /// <summary>
@@ -87,11 +87,11 @@ internal sealed class GpuPlan
             Buffers.Add(new GpuBuffer(Out(l.Index), l.Out, $"{l.Name}'s output, [batch, {l.Out}]"));
             if (p.Trainable) grads.Add(new GpuBuffer(Grad(l.Index), l.Out, $"d loss / d {l.Name}'s output", IsGradient: true));
             if (l.Kind is IPtxScratch s)
-                foreach (var (name, perSample) in s.Scratch(l))
+                foreach (var (name, perSample, fixedSize) in s.Scratch(l))
                 {
                     string f = $"_d{l.Name}_{name}";
                     _scratch[(l.Index, name)] = f;
-                    Buffers.Add(new GpuBuffer(f, perSample, $"{l.Name}'s scratch {name}"));
+                    Buffers.Add(new GpuBuffer(f, perSample, $"{l.Name}'s scratch {name}") { Fixed = fixedSize });
                 }
         }
         Buffers.Add(new GpuBuffer("_dTargets", System.Math.Max(p.OutputSize, 1), "labels (int32) or targets, [batch, …]"));
@@ -122,4 +122,8 @@ internal sealed class GpuPlan
 }
 
 /// <summary>A batch-sized device buffer: the twin's offset field, floats per sample, what it holds.</summary>
-internal sealed record GpuBuffer(string Field, int PerSample, string Comment, bool IsGradient = false);
+internal sealed record GpuBuffer(string Field, int PerSample, string Comment, bool IsGradient = false)
+{
+    /// <summary>Floats besides the per-sample ones.</summary>
+    public int Fixed { get; init; }
+}

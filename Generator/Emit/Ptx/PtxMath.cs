@@ -267,4 +267,50 @@ internal static class PtxMath
         k.Op($"rem.u32 {b}, {q}, {d}");
         return (a, b);
     }
+
+    /// <summary>The sum of <paramref name="value"/> over a 256-thread block: a tree in shared memory (fixed order, so the
+    /// same total for any launch), returned in every thread; the array is free again when it returns.</summary>
+    public static string BlockSum(PtxKernel k, string smem, string tid, string value)
+    {
+        string addr = k.R();
+        k.Op($"shl.b32 {addr}, {tid}, 2");
+        k.Op($"add.s32 {addr}, {addr}, {smem}");
+        k.Op($"st.shared.f32 [{addr}], {value}");
+        k.Op("bar.sync 0");
+        for (int s = 128; s >= 1; s >>= 1)
+        {
+            string p = k.P(), skip = k.NewLabel("tree"), a = k.F(), b = k.F();
+            k.Op($"setp.ge.u32 {p}, {tid}, {s}");
+            k.Op(p, $"bra {skip}");
+            k.Op($"ld.shared.f32 {a}, [{addr}]");
+            k.Op($"ld.shared.f32 {b}, [{addr}+{4 * s}]");
+            k.Op($"add.f32 {a}, {a}, {b}");
+            k.Op($"st.shared.f32 [{addr}], {a}");
+            k.Label(skip);
+            k.Op("bar.sync 0");
+        }
+        string total = k.F();
+        k.Op($"ld.shared.f32 {total}, [{smem}]");
+        k.Op("bar.sync 0");
+        return total;
+    }
+
+    /// <summary>For a block per channel c of <c>[n, channels, pixels]</c>: each thread visits elements tid, tid + 256, … of the
+    /// channel's <paramref name="count"/> = n·pixels; <paramref name="body"/> gets the flat index of each.</summary>
+    public static void ChannelElements(PtxKernel k, string tid, string c, int channels, int pixels, string count, Action<string> body)
+    {
+        string e = k.R(), top = k.NewLabel("elem"), end = k.NewLabel("elems"), done = k.P();
+        k.Op($"mov.u32 {e}, {tid}");
+        k.Label(top);
+        k.Op($"setp.ge.u32 {done}, {e}, {count}");
+        k.Op(done, $"bra {end}");
+        var (b, q) = DivRem(k, e, pixels);
+        string flat = k.R();
+        k.Op($"mad.lo.s32 {flat}, {b}, {channels}, {c}");
+        k.Op($"mad.lo.s32 {flat}, {flat}, {pixels}, {q}");
+        body(flat);
+        k.Op($"add.s32 {e}, {e}, 256");
+        k.Op($"bra {top}");
+        k.Label(end);
+    }
 }
