@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using ModelGen.Generator.Analysis;
 using ModelGen.Generator.Emit;
 using ModelGen.Generator.Emit.CSharp;
+using ModelGen.Generator.Emit.Ptx;
 using ModelGen.Generator.Model;
 
 namespace ModelGen.Generator.Layers;
@@ -10,7 +11,7 @@ internal sealed record DropoutOptions(float Rate) : LayerOptions;
 
 /// <summary>Inverted dropout: <c>y = x ⊙ m</c>, <c>m = Bernoulli(1 − p) / (1 − p)</c> in training (mask kept for
 /// backward), <c>y = x</c> in inference. The mask comes from the model's seeded dropout generator.</summary>
-internal sealed class Dropout : LayerKind, ICSharpLayer, ICSharpDecodeStep
+internal sealed class Dropout : LayerKind, ICSharpLayer, ICSharpDecodeStep, IPtxLayer, IPtxScratch
 {
     public static readonly Dropout Instance = new();
     public override string Name => "Dropout";
@@ -87,5 +88,54 @@ internal sealed class Dropout : LayerKind, ICSharpLayer, ICSharpDecodeStep
             string ext = c.Extent(true);
             cw.Line($"MG.Elementwise.Multiply(ws.Span({c.OutputGrad}, {ext}), ws.Span({c.Scratch("mask")}, {ext}), ws.Span({c.InputGrad}, {ext}), {w.Enum});   // dx = dy ⊙ m");
         }
+    }
+
+    // ── PTX: the mask is drawn on the host from the model's dropout generator, in the C# path's order (so a twin and
+    //    its model drop the same units), uploaded, and applied element-wise ──────────────────────────────────────
+
+    public IEnumerable<(string Name, int PerSample, int Fixed)> Scratch(LayerPlan l) { yield return ("mask", l.Out, 0); }
+
+    public void Forward(PtxLayer c)
+    {
+        var l = c.Layer;
+        if (c.Network.Trainable)
+        {
+            var k = PtxMath.PerElement(c.Name("Forward"), $"{l.Out} * n", new[] { "pX", "pM", "pY" }, new[] { c.Input, c.Scratch("mask"), c.Output }, (k, a, i) =>
+            {
+                string y = k.F();
+                k.Op($"mul.f32 {y}, {k.LoadGlobal(k.Element(a[0], i))}, {k.LoadGlobal(k.Element(a[1], i))}");
+                k.StoreGlobal(k.Element(a[2], i), y);
+            });
+            k.Banner.Add($"training: y = x ⊙ m, m = 1/{Text.Num(1f - Rate(l))} or 0, drawn on the host (the C# path's order) and uploaded");
+            bool seq = l.OutShape.IsSequence;
+            string steps = seq ? l.OutShape[0].ToString() : "1", features = seq ? l.OutShape[1].ToString() : l.Out.ToString();
+            k.HostBefore.Add($"var mask = _m.HostScratch(n * {l.Out});");
+            k.HostBefore.Add("var rng = _host.TrainingRandom;");
+            k.HostBefore.Add($"global::ModelGen.Cuda.CudaModel.DropoutMask(ref rng, {Text.Float(Rate(l))}, n, {steps}, {features}, {(l.ImageOut ? "true" : "false")}, mask);");
+            k.HostBefore.Add("_host.TrainingRandom = rng;");
+            k.HostBefore.Add($"_m.Upload(mask, {c.Scratch("mask")});");
+            k.Condition = "training";
+            c.ForwardKernels.Add(k);
+        }
+        var copy = PtxMath.PerElement(c.Name("Identity"), $"{l.Out} * n", new[] { "pX", "pY" }, new[] { c.Input, c.Output }, (k, a, i) =>
+            k.StoreGlobal(k.Element(a[1], i), k.LoadGlobal(k.Element(a[0], i))));
+        copy.Banner.Add("inference: y = x");
+        if (c.Network.Trainable) copy.Condition = "!training";
+        c.ForwardKernels.Add(copy);
+    }
+
+    public void Backward(PtxLayer c)
+    {
+        var l = c.Layer;
+        if (c.InputGrad is null) return;
+        var k = PtxMath.PerElement(c.Name("Backward"), $"{l.Out} * n", new[] { "pDY", "pM", "pDX" }, new[] { c.OutputGrad, c.Scratch("mask"), c.InputGrad }, (k, a, i) =>
+        {
+            string dxa = k.Element(a[2], i), r = k.F();
+            k.Op($"fma.rn.f32 {r}, {k.LoadGlobal(k.Element(a[0], i))}, {k.LoadGlobal(k.Element(a[1], i))}, {k.LoadGlobal(dxa)}");
+            k.StoreGlobal(dxa, r);
+        });
+        k.Banner.Add("dx += dy ⊙ m");
+        k.OnlyForInputGradient = c.ReadsNetworkInput();
+        c.BackwardKernels.Add(k);
     }
 }

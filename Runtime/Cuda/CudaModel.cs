@@ -78,6 +78,35 @@ public sealed class CudaModel : IDisposable
     /// <summary>Copies floats from float offset <paramref name="offset"/> of the arena.</summary>
     public void Download(long offset, Span<float> destination) => _gpu.Download(At(offset), MemoryMarshal.AsBytes(destination));
 
+    private float[] _hostScratch = Array.Empty<float>();
+
+    /// <summary>A host array of at least <paramref name="floats"/> floats, reused from call to call (dropout masks).</summary>
+    public Span<float> HostScratch(int floats)
+    {
+        if (_hostScratch.Length < floats) _hostScratch = new float[floats];
+        return _hostScratch.AsSpan(0, floats);
+    }
+
+    /// <summary>
+    /// A dropout mask drawn exactly as the C# path draws it (<c>Kernels.Dropout.Forward</c> over its feature-major panels,
+    /// or sample-major images), written in the GPU's sample-major order: so a twin and its model, seeded alike, drop the
+    /// same units. <paramref name="steps"/> is 1 for vectors; <paramref name="image"/>: <paramref name="features"/> =
+    /// channels·pixels, drawn in memory order.
+    /// </summary>
+    public static void DropoutMask(ref Rng rng, float rate, int batch, int steps, int features, bool image, Span<float> mask)
+    {
+        float scale = 1f / (1f - rate);
+        if (image)
+        {
+            for (int i = 0; i < batch * features; i++) mask[i] = rng.NextFloat() >= rate ? scale : 0f;
+            return;
+        }
+        for (int f = 0; f < features; f++)
+            for (int t = 0; t < steps; t++)
+                for (int b = 0; b < batch; b++)
+                    mask[(b * steps + t) * features + f] = rng.NextFloat() >= rate ? scale : 0f;
+    }
+
     /// <summary>A float argument's 8-byte slot.</summary>
     public static ulong F(float value) => (uint)BitConverter.SingleToInt32Bits(value);
 

@@ -239,7 +239,15 @@ internal static class CudaEmitter
             foreach (var (l, fwd, _) in m.Layers)
             {
                 cw.Line($"// {l.Name}: {l.Description} {l.InShape} → {l.OutShape}{(fwd.Count == 0 ? " — the input's buffer, no kernel" : "")}");
-                foreach (var k in fwd) cw.Line((k.Condition is null ? "" : $"if ({k.Condition}) ") + Launch(k, index[k], m.Gpu));
+                foreach (var k in fwd)
+                {
+                    if (k.HostBefore.Count == 0) { cw.Line((k.Condition is null ? "" : $"if ({k.Condition}) ") + Launch(k, index[k], m.Gpu)); continue; }
+                    using (cw.Block(k.Condition is null ? "" : $"if ({k.Condition})"))
+                    {
+                        foreach (var line in k.HostBefore) cw.Line(line);
+                        cw.Line(Launch(k, index[k], m.Gpu));
+                    }
+                }
             }
         }
         cw.Line();

@@ -32,6 +32,8 @@ internal sealed class PtxKernel
     public List<string> Banner { get; } = new();
     /// <summary>Bytes of the kernel's one shared array (<c>smem</c>), 0 for none.</summary>
     public int SharedBytes { get; private set; }
+    /// <summary>C# statements the host runs before the launch (e.g. drawing and uploading a dropout mask).</summary>
+    public List<string> HostBefore { get; } = new();
     /// <summary>A C# condition over <c>training</c> under which the forward launches it (batch statistics or running ones), or null.</summary>
     public string? Condition { get; set; }
     /// <summary>The kernel only computes d loss / d network input: the host launches it only when that was asked for.</summary>
