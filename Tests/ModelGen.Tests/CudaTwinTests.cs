@@ -45,6 +45,8 @@ public class CudaTwinTests
         ["GcInputReaders"] = (n => new GcInputReaders(n, 3), (b, n) => new GcInputReaders.Cuda(b, n, 3)),
         ["GcBatchNorm"] = (n => new GcBatchNorm(n, 3), (b, n) => new GcBatchNorm.Cuda(b, n, 3)),
         ["GcDropout"] = (n => new GcDropout(n, 3), (b, n) => new GcDropout.Cuda(b, n, 3)),
+        ["GcGelu"] = (n => new GcGelu(n, 3), (b, n) => new GcGelu.Cuda(b, n, 3)),
+        ["TwinVectorNorm"] = (n => new TwinVectorNorm(n, 3), (b, n) => new TwinVectorNorm.Cuda(b, n, 3)),
     };
 
     public static IEnumerable<object[]> TwinNames => Twins.Keys.Select(k => new object[] { k });
@@ -241,14 +243,32 @@ public class CudaTwinTests
     }
 
     [Fact]
-    public void Inference_only_twin_predicts()
+    public void Inference_only_twins_predict()
     {
-        using var cpu = new InferenceOnlyNet(5, 2);
-        using var gpu = new InferenceOnlyNet.Cuda(new PtxInterpreter(), 5, 2);
-        var x = Random(40, 2);
-        var yc = new float[10]; var yg = new float[10];
-        cpu.Predict(x, yc); gpu.Predict(x, yg);
-        Close(yc, yg, "InferenceOnlyNet");
+        using (var cpu = new InferenceOnlyNet(5, 2))
+        using (var gpu = new InferenceOnlyNet.Cuda(new PtxInterpreter(), 5, 2))
+        {
+            var x = Random(40, 2);
+            var yc = new float[10]; var yg = new float[10];
+            cpu.Predict(x, yc); gpu.Predict(x, yg);
+            Close(yc, yg, "InferenceOnlyNet");
+        }
+        // A sequence: dense layers, LayerNorm and GELU on every step; batch 70 crosses the 64-row tiles (70·4 rows).
+        foreach (int batch in new[] { 1, 70 })
+        {
+            using var cpu = new TwinSequenceNorm(batch, 4);
+            using var gpu = new TwinSequenceNorm.Cuda(new PtxInterpreter(), batch, 4);
+            var x = Random(batch * 24, batch);
+            var yc = new float[batch * 12]; var yg = new float[batch * 12];
+            cpu.Predict(x, yc); gpu.Predict(x, yg);
+            Close(yc, yg, $"TwinSequenceNorm batch {batch}");
+            foreach (var layer in new[] { "G" })   // the C# model reuses A's and N's memory (inference only)
+            {
+                var ac = new float[batch * 40]; var ag = new float[batch * 40];
+                cpu.GetActivation(layer, ac); gpu.GetActivation(layer, ag);
+                Close(ac, ag, $"TwinSequenceNorm batch {batch}: {layer}");
+            }
+        }
     }
 
     [Fact]

@@ -680,3 +680,28 @@ public partial class BlockExplicit
     [Dense(7)] public partial Layer Head { get; }
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }
+
+// ── Issue 11: GPU twins ──────────────────────────────────────────────────────────────────────────────
+
+/// <summary>LayerNorm and GELU on every step of a sequence, dense layers applied per step (odd sizes: 4 steps of
+/// 6 → 10 → 3); inference only (a loss at every step has no PTX yet).</summary>
+[Network(4, 6, InferenceOnly = true)]
+public partial class TwinSequenceNorm
+{
+    [Dense(10)] public partial Layer A { get; }
+    [LayerNorm] public partial Layer N { get; }
+    [Gelu("tanh")] public partial Layer G { get; }
+    [Dense(3)] public partial Layer B { get; }
+}
+
+/// <summary>LayerNorm on vectors after an exact GELU, dropout between, classes at the end.</summary>
+[Network(9)]
+public partial class TwinVectorNorm
+{
+    [Dense(13)] public partial Layer A { get; }
+    [Gelu] public partial Layer G { get; }
+    [LayerNorm(1e-3f)] public partial Layer N { get; }
+    [Dropout(0.25)] public partial Layer D { get; }
+    [Dense(5)] public partial Layer B { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
