@@ -18,6 +18,24 @@ public static class TwinChecks
                 throw new ArgumentOutOfRangeException(nameof(labels), labels[b], $"label of sample {b} of this batch is {labels[b]}; the network has {classes} classes (0..{classes - 1})");
     }
 
+    /// <summary>One label per step (sample-major <c>[batch, steps]</c>), each a class or <c>IgnoreLabel</c> (−100); returns how many
+    /// steps are labelled (the mean's divisor).</summary>
+    public static int StepLabels(ReadOnlySpan<int> labels, int batch, int steps, int classes)
+    {
+        if (labels.Length != batch * steps)
+            throw new ArgumentException($"got {labels.Length} labels for a batch of {batch} samples × {steps} steps (one label per step, sample-major)", nameof(labels));
+        int counted = 0;
+        for (int i = 0; i < labels.Length; i++)
+        {
+            if (labels[i] == Kernels.Losses.IgnoreLabel) continue;
+            if ((uint)labels[i] >= (uint)classes)
+                throw new ArgumentOutOfRangeException(nameof(labels), labels[i],
+                    $"label of sample {i / steps}, step {i % steps} of this batch is {labels[i]}; the network has {classes} classes (0..{classes - 1}), or {Kernels.Losses.IgnoreLabel} to skip the step");
+            counted++;
+        }
+        return counted;
+    }
+
     /// <summary><c>batch × outputs</c> targets, in [0, 1] for binary cross-entropy and ±1 for the binary hinge.</summary>
     public static void Targets(LossKind kind, ReadOnlySpan<float> targets, int batch, int outputs)
     {

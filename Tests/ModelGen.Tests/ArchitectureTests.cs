@@ -78,10 +78,10 @@ public class ArchitectureTests
         foreach (var l in plan.Layers) known.Add(l.Name);
         if (plan.Loss is not null) known.Add(plan.Loss.Name);
         known.Add(plan.ClassName);   // the constructor
-        foreach (var file in new[] { model + ".g.cs", model + ".Kernels.g.cs" })
+        foreach (var file in new[] { model + ".g.cs", model + ".Kernels.g.cs", model + ".Cuda.g.cs" })
         {
             var root = CSharpSyntaxTree.ParseText(r.Source(file)).GetRoot();
-            var cls = root.DescendantNodes().OfType<ClassDeclarationSyntax>().Single();
+            var cls = root.DescendantNodes().OfType<ClassDeclarationSyntax>().First(c => c.Parent is not ClassDeclarationSyntax);   // the network's class, not its GPU twin
             foreach (var member in cls.Members)
             {
                 var names = member switch
@@ -90,6 +90,7 @@ public class ArchitectureTests
                     MethodDeclarationSyntax m when m.ExplicitInterfaceSpecifier is null => new[] { m.Identifier.Text },
                     PropertyDeclarationSyntax p when p.ExplicitInterfaceSpecifier is null => new[] { p.Identifier.Text },
                     ConstructorDeclarationSyntax c => new[] { c.Identifier.Text },
+                    ClassDeclarationSyntax nested => new[] { nested.Identifier.Text },   // the GPU twin, Cuda
                     _ => Array.Empty<string>(),
                 };
                 foreach (var n in names)

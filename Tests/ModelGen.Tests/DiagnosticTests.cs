@@ -296,6 +296,7 @@ public class DiagnosticTests
     [InlineData("GetActivation")]
     [InlineData("input")]   // the network input's name in Input = "input"
     [InlineData("Input")]   // would share the input's buffer names
+    [InlineData("Cuda")]    // the GPU twin, a nested class
     public void MG0013_layer_name_collides_with_generated_member(string name) =>
         Single($"[Network(4)] public partial class Net {{ [Dense(2)] public partial Layer {name} {{ get; }} [Mse] public partial Loss L {{ get; }} }}", "MG0013", name);
 

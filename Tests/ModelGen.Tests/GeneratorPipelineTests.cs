@@ -22,6 +22,7 @@ public class GeneratorPipelineTests
         Assert.Empty(r.CompileDiagnostics);
         Golden.Verify("MnistMlp.g.cs.txt", r.Source("MnistMlp.g.cs"));
         Golden.Verify("MnistMlp.Kernels.g.cs.txt", r.Source("MnistMlp.Kernels.g.cs"));
+        Golden.Verify("MnistMlp.Cuda.g.cs.txt", r.Source("MnistMlp.Cuda.g.cs"));
     }
 
     [Fact]

@@ -36,14 +36,21 @@ public class ServingTests
             start.SignalAndWait();
             for (int warm = 0; warm < 3; warm++)
                 for (int i = 0; i < inputs.Length; i++) net.Predict(inputs[i], outputs[i]);
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int c = 0; c < callsPerThread; c++)
+            // Up to three measured windows, the least kept: an allocation per call shows in every window, while a one-time
+            // allocation on this thread (the JIT tiering a method up late on a loaded machine) shows in one only.
+            long least = long.MaxValue;
+            for (int window = 0; window < 3 && least > 0; window++)
             {
-                int i = (c + t) % inputs.Length;
-                net.Predict(inputs[i], outputs[i]);
-                if (!outputs[i].AsSpan().SequenceEqual(expected[i])) Interlocked.Increment(ref wrong);
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                for (int c = 0; c < callsPerThread; c++)
+                {
+                    int i = (c + t) % inputs.Length;
+                    net.Predict(inputs[i], outputs[i]);
+                    if (!outputs[i].AsSpan().SequenceEqual(expected[i])) Interlocked.Increment(ref wrong);
+                }
+                least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
             }
-            Interlocked.Add(ref allocated, GC.GetAllocatedBytesForCurrentThread() - before);
+            Interlocked.Add(ref allocated, least);
         }, TaskCreationOptions.LongRunning)).ToArray();
         Task.WaitAll(tasks);
         Assert.Equal(0, wrong);

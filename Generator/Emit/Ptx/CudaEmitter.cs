@@ -23,8 +23,8 @@ internal static class CudaEmitter
         var missing = p.Layers.Where(l => l.Kind is not IPtxLayer).Select(l => $"{l.Name} ({l.Kind.Name})").ToList();
         if (missing.Count > 0) return "no PTX yet for layer " + string.Join(", ", missing);
         if (p.Tensors.Any(t => t.Sparse)) return "no PTX yet for sparse embedding tables";
-        if (p.Trainable && p.Loss is { } loss && loss.TakesLabels && p.Layers[p.Layers.Count - 1].OutShape.IsSequence)
-            return "no PTX yet for a loss at every step of a sequence";
+        if (p.Trainable && p.Loss is { } loss && loss.Kind == LossKind.MultiClassHinge && p.Layers[p.Layers.Count - 1].OutShape.IsSequence)
+            return "no PTX yet for a multi-class hinge at every step of a sequence";
         return null;
     }
 
@@ -50,7 +50,9 @@ internal static class CudaEmitter
             if (p.Trainable && p.Loss is { } loss)
             {
                 var last = p.Layers[p.Layers.Count - 1];
-                Loss = PtxLosses.Kernel(loss, last.Out, Gpu.OutputOf(last.Index), Gpu.GradOf(last.Index));
+                Loss = last.OutShape.IsSequence
+                    ? PtxLosses.Kernel(loss, last.OutShape[1], Gpu.OutputOf(last.Index), Gpu.GradOf(last.Index), last.OutShape[0])
+                    : PtxLosses.Kernel(loss, last.Out, Gpu.OutputOf(last.Index), Gpu.GradOf(last.Index));
             }
         }
 
@@ -321,15 +323,24 @@ internal static class CudaEmitter
         cw.Line("public void Step(global::ModelGen.Training.Optimizer optimizer) { lock (_gate) _m.Step(optimizer, _host.OptimizerState, _host.Tensors, () => _host.Step(optimizer)); }");
         cw.Line();
 
+        bool perStep = labels && last.OutShape.IsSequence;
+        int steps = perStep ? last.OutShape[0] : 1;
+        if (perStep)
+        {
+            cw.Line("/// <summary>One class label per step of the output sequence (sample-major [batch, steps]; −100 skips a step).</summary>");
+            cw.Line($"public int LabelsPerSample => {steps};");
+        }
         cw.Line($"/// <summary>The loss kernel over the last forward's {{n}} samples; returns the mean loss (plus the L2 penalty).</summary>");
         using (cw.Block($"private float RunLoss({target} targets, int n)"))
         {
-            if (labels) cw.Line($"global::ModelGen.Cuda.TwinChecks.Labels(targets, n, {last.Out});");
+            if (perStep) cw.Line($"int counted = global::ModelGen.Cuda.TwinChecks.StepLabels(targets, n, {steps}, {last.OutShape[1]});");
+            else if (labels) cw.Line($"global::ModelGen.Cuda.TwinChecks.Labels(targets, n, {last.Out});");
             else cw.Line($"global::ModelGen.Cuda.TwinChecks.Targets(global::ModelGen.LossKind.{loss.Kind}, targets, n, {last.Out});");
             cw.Line("_m.Upload(targets, _dTargets);");
-            cw.Line($"float scale = (float)(1.0 / ({divisor}));");
+            string div = perStep ? "System.Math.Max(counted, 1)" : divisor;
+            cw.Line($"float scale = (float)(1.0 / ({div}));");
             cw.Line(Launch(m.Loss!, index[m.Loss!], m.Gpu));
-            cw.Line($"float loss = _m.MeanLoss(_dLosses, n, {divisor});");
+            cw.Line(perStep ? $"float loss = counted == 0 ? 0f : _m.MeanLoss(_dLosses, {steps} * n, counted);" : $"float loss = _m.MeanLoss(_dLosses, n, {divisor});");
             foreach (var t in regularised) cw.Line($"loss += _m.L2Penalty({t.Const}, {t.Length}, {Text.Float(t.L2)});   // {t.Name}");
             cw.Line("return loss;");
         }

@@ -94,8 +94,10 @@ internal sealed class GpuPlan
                     Buffers.Add(new GpuBuffer(f, perSample, $"{l.Name}'s scratch {name}") { Fixed = fixedSize });
                 }
         }
+        var last = p.Layers[p.Layers.Count - 1];
+        int steps = last.OutShape.IsSequence ? last.OutShape[0] : 1;
         Buffers.Add(new GpuBuffer("_dTargets", System.Math.Max(p.OutputSize, 1), "labels (int32) or targets, [batch, …]"));
-        Buffers.Add(new GpuBuffer("_dLosses", 1, "per-sample loss, [batch]"));
+        Buffers.Add(new GpuBuffer("_dLosses", steps, "per-sample (per-step) loss, [batch, steps]"));
         Buffers.AddRange(grads);   // last and together: one memset clears them before a backward pass
     }
 

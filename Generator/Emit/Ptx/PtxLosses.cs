@@ -14,16 +14,18 @@ internal static class PtxLosses
 {
     public static bool Supports(LossPlan loss) => loss.Kind != LossKind.None;
 
-    /// <summary>The kernel <c>Loss</c>: arguments output, output gradient, labels/targets, losses, scale, n.</summary>
-    public static PtxKernel Kernel(LossPlan loss, int outputs, string output, string grad)
+    /// <summary>The kernel <c>Loss</c>: arguments output, output gradient, labels/targets, losses, scale, n. With
+    /// <paramref name="steps"/> &gt; 1 (softmax cross-entropy at every step of a sequence) a thread per (sample, step) row
+    /// of <paramref name="outputs"/> classes, n·steps rows; a step labelled −100 adds nothing and gets no gradient.</summary>
+    public static PtxKernel Kernel(LossPlan loss, int outputs, string output, string grad, int steps = 1)
     {
-        var launch = KernelLaunch.PerItem("n", 128);
+        var launch = KernelLaunch.PerItem(steps > 1 ? $"{steps} * n" : "n", 128);
         launch.Args.Add(KernelArg.Buffer(output));
         launch.Args.Add(KernelArg.Buffer(grad));
         launch.Args.Add(KernelArg.Buffer("_dTargets"));
         launch.Args.Add(KernelArg.Buffer("_dLosses"));
         launch.Args.Add(KernelArg.Float("scale"));
-        launch.Args.Add(KernelArg.Count("n"));
+        launch.Args.Add(KernelArg.Count(steps > 1 ? $"{steps} * n" : "n"));
         var k = new PtxKernel("Loss", launch);
         string py = k.Param("u64", "pY"), pg = k.Param("u64", "pGrad"), pt = k.Param("u64", "pTargets"), pl = k.Param("u64", "pLosses");
         string ps = k.Param("f32", "scale"), pn = k.Param("u32", "n");
@@ -37,6 +39,22 @@ internal static class PtxLosses
         string total;
         switch (loss.Kind)
         {
+            case LossKind.SoftmaxCrossEntropy when steps > 1:
+            {
+                string label = Label(k, T, b), ignored = k.P(), skip = k.NewLabel("ignored"), end = k.NewLabel("labelled");
+                total = k.F();
+                k.Op($"setp.eq.s32 {ignored}, {label}, -100");
+                k.Op(ignored, $"bra {skip}");
+                k.Op($"mov.f32 {total}, {SoftmaxCrossEntropy(k, outputs, ya, ga, label, scale)}");
+                k.Op($"bra {end}");
+                k.Label(skip);
+                k.Op($"mov.f32 {total}, {PtxMath.Zero}");
+                string zero = k.F();
+                k.Op($"mov.f32 {zero}, {PtxMath.Zero}");
+                k.For(PtxText.I(outputs), c => k.StoreGlobal(k.Element(ga, c), zero));
+                k.Label(end);
+                break;
+            }
             case LossKind.SoftmaxCrossEntropy: total = SoftmaxCrossEntropy(k, outputs, ya, ga, Label(k, T, b), scale); break;
             case LossKind.MultiClassHinge: total = MultiClassHinge(k, outputs, ya, ga, Label(k, T, b), scale); break;
             default: total = Elementwise(k, loss, outputs, ya, ga, k.Element(T, first), scale); break;
@@ -44,7 +62,8 @@ internal static class PtxLosses
         k.StoreGlobal(k.Element(L, b), total);
         k.Label(done);
         k.Banner.Add(Math(loss, outputs));
-        k.Banner.Add("one thread per sample; losses[b] summed on the host in sample order");
+        k.Banner.Add(steps > 1 ? $"one thread per (sample, step) of {steps} steps; a label −100 skips its step; losses summed on the host in order"
+            : "one thread per sample; losses[b] summed on the host in sample order");
         return k;
     }
 
