@@ -4,7 +4,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using Cifar;
 using Mnist;
+using MnistCnn;
 using ModelGen;
 using ModelGen.Cuda;
 using ModelGen.Data;
@@ -23,6 +25,9 @@ var status = CudaStatus.Query();
 Say($"- CUDA: {status}");
 File.WriteAllText(Path.Combine(outDir, "ptx", "MnistMlp.ptx"), MnistMlp.Cuda.PtxText);
 File.WriteAllText(Path.Combine(outDir, "ptx", "Gemm4096.ptx"), Gemm4096.Cuda.PtxText);
+File.WriteAllText(Path.Combine(outDir, "ptx", "LeNet.ptx"), LeNet.Cuda.PtxText);
+File.WriteAllText(Path.Combine(outDir, "ptx", "W2.ptx"), W2.Cuda.PtxText);
+File.WriteAllText(Path.Combine(outDir, "ptx", "ResNet20Gray.ptx"), ResNet20Gray.Cuda.PtxText);
 if (status.State != CudaState.Ready) { Say("- no GPU: nothing more to check"); Save(); return 2; }
 
 int failures = 0;
@@ -50,6 +55,11 @@ foreach (int batch in new[] { 1, 37, 256 })
     Say($"- MnistMlp batch {batch}: output {e1:E1}, gradients {e2:E1}, input gradient {e3:E1} — {(ok ? "PASS" : "FAIL")}");
 }
 
+// ── Numerics of the CNNs (LeNet, W2, ResNet-20) ──
+Compare("LeNet", b => new LeNet(b, 3), b => new LeNet.Cuda(driver, b, 3), 16);
+Compare("W2", b => new W2(b, 3), b => new W2.Cuda(driver, b, 3), 8);
+Compare("ResNet20Gray", b => new ResNet20Gray(b, 3), b => new ResNet20Gray.Cuda(driver, b, 3), 8);
+
 // ── MNIST training on the GPU ──
 string dir = Path.Combine(AppContext.BaseDirectory, "data", "mnist");
 var train = Idx.Load(Path.Combine(dir, "train-images-idx3-ubyte.gz"), Path.Combine(dir, "train-labels-idx1-ubyte.gz"));
@@ -61,6 +71,35 @@ using (var model = new MnistMlp.Cuda(driver, 256, 42))
     double perEpoch = sw.Elapsed.TotalSeconds / 5;
     var last = h.Epochs[^1];
     Say($"- MNIST MLP on the GPU: 5 epochs, {perEpoch:F2} s/epoch, test accuracy {last.TestAccuracy:P2}");
+}
+
+using (var cnn = new LeNet.Cuda(driver, 256, 42))
+{
+    var sw = Stopwatch.StartNew();
+    var h = Trainer.Fit(cnn, train, test, new TrainOptions { Epochs = 3, BatchSize = 64, Optimizer = new Sgd(0.05f, 0.9f), Seed = 42, Log = null });
+    var last = h.Epochs[^1];
+    if (last.TestAccuracy < 0.99f) failures++;
+    Say($"- MNIST LeNet on the GPU: 3 epochs, {sw.Elapsed.TotalSeconds / 3:F2} s/epoch, test accuracy {last.TestAccuracy:P2} (target ≥ 99 %)");
+}
+
+// ── W2 training step, GPU against the C# path on this machine's CPU (batch 256) ──
+{
+    const int b = 256;
+    var rng = new Random(5);
+    var x = Enumerable.Range(0, b * 3 * 32 * 32).Select(_ => (float)rng.NextDouble()).ToArray();
+    var y = Enumerable.Range(0, b).Select(_ => rng.Next(10)).ToArray();
+    double Step(ITrainableNetwork m, int reps)
+    {
+        var opt = new Sgd(0.01f, 0.9f);
+        m.Forward(x, true); m.ZeroGrad(); m.Backward(y); m.Step(opt);
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < reps; i++) { m.Forward(x, true); m.ZeroGrad(); m.Backward(y); m.Step(opt); }
+        return sw.Elapsed.TotalSeconds / reps;
+    }
+    using var gpuW2 = new W2.Cuda(driver, b, 1);
+    using var cpuW2 = new W2(b, 1);
+    double g = Step(gpuW2, 10), c = Step(cpuW2, 2);
+    Say(string.Create(CultureInfo.InvariantCulture, $"- W2 training step, batch {b}: GPU {g * 1e3:F2} ms, CPU {c * 1e3:F1} ms ({Environment.ProcessorCount} cores): {c / g:F1}× (target ≥ 20×)"));
 }
 
 // ── Throughput (host overhead and the input upload included; kernels synchronised) ──
@@ -79,6 +118,24 @@ void Throughput(string what, int batch, int inputs, Func<float[], int, Action> m
     for (int i = 0; i < reps; i++) run();
     double s = sw.Elapsed.TotalSeconds / reps;
     Say(string.Create(CultureInfo.InvariantCulture, $"- {what}: {s * 1e3:F2} ms, {flops / s / 1e12:F2} TFLOP/s"));
+}
+
+void Compare(string name, Func<int, ITrainableNetwork> cpuOf, Func<int, ITrainableNetwork> gpuOf, int batch)
+{
+    using var cpu = cpuOf(batch);
+    using var gpu = gpuOf(batch);
+    var rng = new Random(batch);
+    var x = Enumerable.Range(0, batch * cpu.InputSize).Select(_ => (float)rng.NextDouble()).ToArray();
+    var labels = Enumerable.Range(0, batch).Select(_ => rng.Next(cpu.OutputSize)).ToArray();
+    var yc = new float[batch * cpu.OutputSize];
+    var yg = Enumerable.Repeat(float.NaN, batch * cpu.OutputSize).ToArray();
+    cpu.Predict(x, yc); gpu.Predict(x, yg);
+    cpu.Forward(x, true); gpu.Forward(x, true); cpu.ZeroGrad(); gpu.ZeroGrad();
+    cpu.Backward(labels); gpu.Backward(labels);
+    double e1 = RelL2(yc, yg), e2 = RelL2(cpu.Gradients, gpu.Gradients);
+    bool ok = e1 < 1e-4 && e2 < 1e-4;
+    if (!ok) failures++;
+    Say($"- {name} batch {batch}: output {e1:E1}, gradients {e2:E1} — {(ok ? "PASS" : "FAIL")}");
 }
 
 static double RelL2(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
