@@ -145,6 +145,31 @@ public sealed class CudaDriver : ICudaBackend
         CudaException.Check(CudaNative.CtxSynchronize(), "cuCtxSynchronize");
     }
 
+    /// <summary>Device time of <paramref name="work"/>'s launches in milliseconds, between two events recorded on the
+    /// default stream around it (the host's own time in <paramref name="work"/> is not counted unless it stalls the GPU).</summary>
+    public float Time(Action work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        Current();
+        CudaException.Check(CudaNative.EventCreate(out var start, 0), "cuEventCreate");
+        try
+        {
+            CudaException.Check(CudaNative.EventCreate(out var end, 0), "cuEventCreate");
+            try
+            {
+                CudaException.Check(CudaNative.EventRecord(start, IntPtr.Zero), "cuEventRecord");
+                work();
+                Current();
+                CudaException.Check(CudaNative.EventRecord(end, IntPtr.Zero), "cuEventRecord");
+                CudaException.Check(CudaNative.EventSynchronize(end), "cuEventSynchronize");
+                CudaException.Check(CudaNative.EventElapsedTime(out float ms, start, end), "cuEventElapsedTime");
+                return ms;
+            }
+            finally { CudaNative.EventDestroy(end); }
+        }
+        finally { CudaNative.EventDestroy(start); }
+    }
+
     /// <summary>Releases the primary context.</summary>
     public void Dispose()
     {

@@ -218,6 +218,12 @@ public class CudaTwinTests
         cpu.Forward(x, true); cpu.ZeroGrad(); cpu.Backward(new[] { 1, 2 }); cpu.Step(new Sgd(0.5f));
         Close(cpu.Parameters, gpu.Parameters, "after a device step");
         Close(cpu.Parameters, gpu.Host.Parameters, "the host model after a device step");
+        // RepeatForward runs the kernels again on the input on the device, with the parameters as they are now.
+        gpu.Parameters[1] = -3f; cpu.Parameters[1] = -3f;
+        gpu.RepeatForward();
+        gpu.GetOutput(yg);
+        cpu.Predict(x, yc);
+        Close(yc, yg, "RepeatForward after a host-side change");
     }
 
     [Fact]

@@ -263,6 +263,14 @@ internal static class CudaEmitter
             cw.Line("RunForward(n, training);");
             cw.Line("_batch = n; _training = training;");
         }
+        cw.Line("/// <summary>Runs the last forward again on the input already on the device (no copies): for timing the kernels.</summary>");
+        using (cw.Block("public void RepeatForward()"))
+        using (cw.Block("lock (_gate)"))
+        {
+            cw.Line("if (_batch == 0) throw new InvalidOperationException(\"call Forward before RepeatForward\");");
+            cw.Line("_m.ToDevice();");
+            cw.Line("RunForward(_batch, _training);");
+        }
         cw.Line("/// <inheritdoc/>");
         using (cw.Block("public void GetOutput(Span<float> output)"))
         using (cw.Block("lock (_gate)"))
