@@ -43,11 +43,18 @@ public sealed class ModelGenerator : IIncrementalGenerator
         {
             if (plan is null) return;
             string main, kernels, cuda;
-            try { (main, kernels) = NetworkEmitter.Emit(plan); cuda = Emit.Ptx.CudaEmitter.Emit(plan, cw => NetworkEmitter.WriteHeader(cw, plan)); }
+            try { (main, kernels) = NetworkEmitter.Emit(plan); }
             catch (Exception e)
             {
                 spc.ReportDiagnostic(Diagnostic.Create(Descriptors.InternalError, null, plan.ClassName, "(emit)", e.GetType().Name + ": " + e.Message));
                 return;
+            }
+            // The PTX backend apart: a failure there costs the GPU twin (a stub that says why, and MG0099), never the C# code.
+            try { cuda = Emit.Ptx.CudaEmitter.Emit(plan, cw => NetworkEmitter.WriteHeader(cw, plan)); }
+            catch (Exception e)
+            {
+                spc.ReportDiagnostic(Diagnostic.Create(Descriptors.InternalError, null, plan.ClassName, "(PTX)", e.GetType().Name + ": " + e.Message));
+                cuda = Emit.Ptx.CudaEmitter.EmitStub(plan, cw => NetworkEmitter.WriteHeader(cw, plan), "the PTX backend failed: " + e.GetType().Name);
             }
             spc.AddSource(plan.FullName + ".g.cs", main);
             spc.AddSource(plan.FullName + ".Kernels.g.cs", kernels);

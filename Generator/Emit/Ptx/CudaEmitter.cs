@@ -83,6 +83,15 @@ internal static class CudaEmitter
         return cw.ToString();
     }
 
+    /// <summary>The twin of a network whose PTX could not be made: its constructor says why.</summary>
+    public static string EmitStub(NetworkPlan p, System.Action<CodeWriter> header, string why)
+    {
+        var cw = new CodeWriter();
+        header(cw);
+        using (cw.Block($"partial class {p.ClassName}")) Stub(cw, p, why);
+        return cw.ToString();
+    }
+
     private static void Stub(CodeWriter cw, NetworkPlan p, string why)
     {
         cw.Line($"/// <summary>The GPU twin of {p.ClassName}: not available for this network yet ({Xml(why)}).</summary>");
