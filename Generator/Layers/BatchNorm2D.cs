@@ -249,16 +249,7 @@ internal sealed class BatchNorm2D : LayerKind, ICSharpLayer, ICSharpFold, IPtxLa
     {
         var l = c.Layer;
         int C = l.OutShape[0], P = l.OutPixels;
-        if (l.Activation != ActivationKind.None)
-        {
-            var dz = PtxMath.PerElement(c.Name("Dz"), $"{l.Out} * n", new[] { "pY", "pDY" }, new[] { c.Output, c.OutputGrad }, (k, a, i) =>
-            {
-                string dya = k.Element(a[1], i);
-                k.StoreGlobal(dya, PtxMath.Derivative(k, l.Activation, l.Alpha, k.LoadGlobal(k.Element(a[0], i)), k.LoadGlobal(dya)));
-            });
-            dz.Banner.Add($"{Fused.Derivative(l.Activation, l.Alpha)}, in place over dy");
-            c.BackwardKernels.Add(dz);
-        }
+        c.ActivationGradient($"{l.Out} * n", $"[n, {C}, {l.OutShape[1]}, {l.OutShape[2]}]");
         var dp = PerChannel(c, "Dparams", new[] { "pX", "pDY", "pStats", "pDGamma", "pDBeta", "pSums" },
             new[] { c.Input, c.OutputGrad, c.Scratch("stats"), c.Gradient("weight"), c.Gradient("bias"), c.Scratch("sums") }, (k, g, smem, tid, ch, count) =>
         {

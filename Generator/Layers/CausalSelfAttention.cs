@@ -282,37 +282,27 @@ internal sealed class CausalSelfAttention : LayerKind, ICSharpLayer, ICSharpDeco
                 k.Op($"mul.f32 {acc}, {acc}, {PtxText.F(scale)}");
                 k.Op($"bra {done}");
             }
+            // dk_s = Σ_(t'≥s) ds[t',s]·q_t'/√d and dv_s = Σ_(t'≥s) p[t',s]·do_t': the same walk down column s of a [T, T] block.
+            void DownColumn(string weights, string other, int width, string col)
+            {
+                string count = k.R();
+                k.Op($"sub.s32 {count}, {t}, {s}");
+                k.For(count, i =>
+                {
+                    string q = k.R(), e = k.R();
+                    k.Op($"add.s32 {q}, {s}, {i}");
+                    k.Op($"mad.lo.s32 {e}, {q}, {t}, {s}");
+                    k.Op($"add.s32 {e}, {e}, {block}");
+                    k.Op($"fma.rn.f32 {acc}, {k.LoadGlobal(k.Element(weights, e))}, {k.LoadGlobal(At(k, other, b, q, t, width, col))}, {acc}");
+                });
+            }
             k.Label(kLabel);
             k.Op("!" + isK, $"bra {vLabel}");
-            {
-                // dk_s = Σ_(t'≥s) ds[t',s]·q_t'/√d
-                string count = k.R();
-                k.Op($"sub.s32 {count}, {t}, {s}");
-                k.For(count, i =>
-                {
-                    string q = k.R(), e = k.R();
-                    k.Op($"add.s32 {q}, {s}, {i}");
-                    k.Op($"mad.lo.s32 {e}, {q}, {t}, {s}");
-                    k.Op($"add.s32 {e}, {e}, {block}");
-                    k.Op($"fma.rn.f32 {acc}, {k.LoadGlobal(k.Element(a[2], e))}, {k.LoadGlobal(At(k, a[0], b, q, t, 3 * chans, ch))}, {acc}");
-                });
-                k.Op($"mul.f32 {acc}, {acc}, {PtxText.F(scale)}");
-                k.Op($"bra {done}");
-            }
+            DownColumn(a[2], a[0], 3 * chans, ch);
+            k.Op($"mul.f32 {acc}, {acc}, {PtxText.F(scale)}");
+            k.Op($"bra {done}");
             k.Label(vLabel);
-            {
-                // dv_s = Σ_(t'≥s) p[t',s]·do_t'
-                string count = k.R();
-                k.Op($"sub.s32 {count}, {t}, {s}");
-                k.For(count, i =>
-                {
-                    string q = k.R(), e = k.R();
-                    k.Op($"add.s32 {q}, {s}, {i}");
-                    k.Op($"mad.lo.s32 {e}, {q}, {t}, {s}");
-                    k.Op($"add.s32 {e}, {e}, {block}");
-                    k.Op($"fma.rn.f32 {acc}, {k.LoadGlobal(k.Element(a[1], e))}, {k.LoadGlobal(At(k, a[3], b, q, t, chans, ch))}, {acc}");
-                });
-            }
+            DownColumn(a[1], a[3], chans, ch);
             k.Label(done);
             string dxa = k.Element(a[4], idx), r = k.F();
             k.Op($"add.f32 {r}, {acc}, {k.LoadGlobal(dxa)}");

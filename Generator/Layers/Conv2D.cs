@@ -426,16 +426,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, IPtx
     {
         var l = c.Layer;
         var g = G(l);
-        if (l.Activation != ActivationKind.None)
-        {
-            var dz = PtxMath.PerElement(c.Name("Dz"), $"{g.F * g.P} * n", new[] { "pY", "pDY" }, new[] { c.Output, c.OutputGrad }, (k, a, i) =>
-            {
-                string dya = k.Element(a[1], i);
-                k.StoreGlobal(dya, PtxMath.Derivative(k, l.Activation, l.Alpha, k.LoadGlobal(k.Element(a[0], i)), k.LoadGlobal(dya)));
-            });
-            dz.Banner.Add($"{Fused.Derivative(l.Activation, l.Alpha)}, in place over dy [n, {g.F}, {g.Ho}, {g.Wo}]");
-            c.BackwardKernels.Add(dz);
-        }
+        c.ActivationGradient($"{g.F * g.P} * n", $"[n, {g.F}, {g.Ho}, {g.Wo}]");
         if (l.Tensor("bias").Role != TensorRole.Hidden)
             c.BackwardKernels.Add(PtxMath.ChannelSumsAdd(c.Name("Dbias"), g.F, g.P, c.OutputGrad, c.Gradient("bias")));
 

@@ -211,16 +211,7 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, IPtxLa
         string rows = PtxGemm.Count(Rows(l));
         if (l.Activation == ActivationKind.Softmax)
             c.BackwardKernels.Add(PtxMath.SoftmaxRowsBackward(c.Name("Dz"), rows, Units(l), c.Output, c.OutputGrad, c.OutputGrad, accumulate: false));
-        else if (l.Activation != ActivationKind.None)
-        {
-            var dz = PtxMath.PerElement(c.Name("Dz"), $"{Units(l)} * {rows}", new[] { "pY", "pDY" }, new[] { c.Output, c.OutputGrad }, (k, g, i) =>
-            {
-                string dya = k.Element(g[1], i);
-                k.StoreGlobal(dya, PtxMath.Derivative(k, l.Activation, l.Alpha, k.LoadGlobal(k.Element(g[0], i)), k.LoadGlobal(dya)));
-            });
-            dz.Banner.Add($"{Fused.Derivative(l.Activation, l.Alpha)}, in place over dy [{rows}, {Units(l)}]");
-            c.BackwardKernels.Add(dz);
-        }
+        else c.ActivationGradient($"{Units(l)} * {rows}", $"[{rows}, {Units(l)}]");
         c.BackwardKernels.Add(PtxMath.ColumnSumsAdd(c.Name("Dbias"), rows, Units(l), c.OutputGrad, c.Gradient("bias")));
         var dw = PtxGemm.Kernel(c.Name("Dweight"), new GemmSpec(Units(l), In(l), Rows(l), TransA: true, Units(l), TransB: false, In(l), In(l)) { Accumulate = true },
             c.OutputGrad, c.Input, c.Gradient("weight"), null);

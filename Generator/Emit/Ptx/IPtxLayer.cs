@@ -57,6 +57,21 @@ internal sealed class PtxLayer
 
     /// <summary>A kernel name unique in the module: <c>{Layer}_{what}</c>.</summary>
     public string Name(string what) => Layer.Name + "_" + what;
+
+    /// <summary>For a kind with a fused element-wise activation: <c>dz = dy ⊙ act'(y)</c> in place over the output gradient
+    /// (<paramref name="count"/> elements, a C# expression over n), as the kernel <c>{Layer}_Dz</c>; nothing without one.</summary>
+    public void ActivationGradient(string count, string shape)
+    {
+        var l = Layer;
+        if (l.Activation == Model.ActivationKind.None) return;
+        var dz = PtxMath.PerElement(Name("Dz"), count, new[] { "pY", "pDY" }, new[] { Output, OutputGrad }, (k, a, i) =>
+        {
+            string dya = k.Element(a[1], i);
+            k.StoreGlobal(dya, PtxMath.Derivative(k, l.Activation, l.Alpha, k.LoadGlobal(k.Element(a[0], i)), k.LoadGlobal(dya)));
+        });
+        dz.Banner.Add($"{Layers.Fused.Derivative(l.Activation, l.Alpha)}, in place over dy {shape}");
+        BackwardKernels.Add(dz);
+    }
 }
 
 /// <summary>A kind that needs device scratch, by name: floats per sample plus a fixed number.</summary>
