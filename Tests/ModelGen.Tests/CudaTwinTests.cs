@@ -227,6 +227,29 @@ public class CudaTwinTests
     }
 
     [Fact]
+    public void Two_threads_on_one_twin_get_their_own_results()
+    {
+        // Calls on one twin are serialised (one device arena): each thread's Predict returns its own batch's output.
+        using var gpu = new GcWide.Cuda(new PtxInterpreter(), 5, 2);
+        using var cpu = new GcWide(5, 2);
+        var inputs = new[] { Random(3 * 37, 1), Random(5 * 37, 2) };
+        var expected = inputs.Select(x => { var y = new float[x.Length / 37 * 19]; cpu.Predict(x, y); return y; }).ToArray();
+        var errors = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var threads = Enumerable.Range(0, 2).Select(t => new System.Threading.Thread(() =>
+        {
+            var y = new float[expected[t].Length];
+            for (int i = 0; i < 4; i++)
+            {
+                gpu.Predict(inputs[t], y);
+                if (RelL2(expected[t], y) >= Tolerance) errors.Add($"thread {t}, call {i}");
+            }
+        })).ToList();
+        threads.ForEach(th => th.Start());
+        threads.ForEach(th => th.Join());
+        Assert.Empty(errors);
+    }
+
+    [Fact]
     public void Twin_rejects_bad_input_with_the_CSharp_paths_messages()
     {
         using var gpu = new GcRelu.Cuda(new PtxInterpreter(), 4, 1);

@@ -263,14 +263,17 @@ internal static class CudaEmitter
         }
         cw.Line();
         cw.Line("/// <inheritdoc/>");
-        using (cw.Block("public void Forward(ReadOnlySpan<float> input, bool training = false)"))
-        using (cw.Block("lock (_gate)"))
+        cw.Line("public void Forward(ReadOnlySpan<float> input, bool training = false) { lock (_gate) Run(input, training); }");
+        cw.Line();
+        cw.Line("/// <summary>Uploads <paramref name=\"input\"/> and runs the forward; returns the batch.</summary>");
+        using (cw.Block("private int Run(ReadOnlySpan<float> input, bool training)"))
         {
             cw.Line("int n = Batch(input.Length, InputSize, \"input\");");
             cw.Line("_m.ToDevice();");
             cw.Line("_m.Upload(input, _dIn);");
             cw.Line("RunForward(n, training);");
             cw.Line("_batch = n; _training = training;");
+            cw.Line("return n;");
         }
         cw.Line("/// <summary>Runs the last forward again on the input already on the device (no copies): for timing the kernels.</summary>");
         using (cw.Block("public void RepeatForward()"))
@@ -294,10 +297,7 @@ internal static class CudaEmitter
         {
             cw.Line("int n = Batch(input.Length, InputSize, \"input\");");
             cw.Line("if (output.Length != n * OutputSize) throw new ArgumentException($\"output holds {output.Length} floats; {n} samples need {n * OutputSize}\", nameof(output));");
-            cw.Line("_m.ToDevice();");
-            cw.Line("_m.Upload(input, _dIn);");
-            cw.Line("RunForward(n, false);");
-            cw.Line("_batch = n; _training = false;");
+            cw.Line("Run(input, training: false);");
             cw.Line($"_m.Download({output}, output);");
         }
         cw.Line("/// <inheritdoc/>");
