@@ -23,7 +23,7 @@ public sealed class CudaModel : IDisposable
     private readonly bool _ownsBackend;
     private readonly nint _module;
     private readonly nint[] _kernels;
-    private readonly Dictionary<string, nint> _shared = new();
+    private readonly nint _sgd, _sgdMomentum, _adam, _scale, _addScaled;   // the module's shared mg_* kernels
     private readonly int _parameters;
     private readonly long _gradientBase;
     private readonly HostSpan _hostParameters;
@@ -51,7 +51,11 @@ public sealed class CudaModel : IDisposable
             _module = gpu.LoadModule(ptx);
             _kernels = new nint[kernels.Length];
             for (int i = 0; i < kernels.Length; i++) _kernels[i] = gpu.Kernel(_module, kernels[i]);
-            foreach (var name in new[] { "mg_Sgd", "mg_SgdMomentum", "mg_Adam", "mg_Scale", "mg_AddScaled" }) _shared[name] = gpu.Kernel(_module, name);
+            _sgd = gpu.Kernel(_module, "mg_Sgd");
+            _sgdMomentum = gpu.Kernel(_module, "mg_SgdMomentum");
+            _adam = gpu.Kernel(_module, "mg_Adam");
+            _scale = gpu.Kernel(_module, "mg_Scale");
+            _addScaled = gpu.Kernel(_module, "mg_AddScaled");
         }
         catch
         {
@@ -170,7 +174,7 @@ public sealed class CudaModel : IDisposable
     public void AddL2Gradient(int offset, int length, float c)
     {
         Span<ulong> a = stackalloc ulong[4] { At(offset), At(_gradientBase + offset), (uint)length, F(c) };
-        _gpu.Launch(_shared["mg_AddScaled"], (uint)Blocks(length, 256), 1, 1, 256, 0, a);
+        _gpu.Launch(_addScaled, (uint)Blocks(length, 256), 1, 1, 256, 0, a);
     }
 
     /// <summary>The L2 penalty <c>λ·Σ w²</c> of the tensor at <paramref name="offset"/> (from the host copy, made current).</summary>
@@ -231,13 +235,13 @@ public sealed class CudaModel : IDisposable
             case Sgd { Momentum: 0f } s:
             {
                 Span<ulong> a = stackalloc ulong[4] { p, g, n, F(s.LearningRate) };
-                _gpu.Launch(_shared["mg_Sgd"], grid, 1, 1, 256, 0, a);
+                _gpu.Launch(_sgd, grid, 1, 1, 256, 0, a);
                 break;
             }
             case Sgd s:
             {
                 Span<ulong> a = stackalloc ulong[7] { p, g, _state, n, F(s.LearningRate), F(s.Momentum), F(s.Nesterov ? 1f : 0f) };
-                _gpu.Launch(_shared["mg_SgdMomentum"], grid, 1, 1, 256, 0, a);
+                _gpu.Launch(_sgdMomentum, grid, 1, 1, 256, 0, a);
                 break;
             }
             case Adam adam:
@@ -245,16 +249,16 @@ public sealed class CudaModel : IDisposable
                 if (adam.WeightDecay > 0f)
                 {
                     Span<ulong> d = stackalloc ulong[3];
-                    foreach (var t in tensors)
-                        if (t.IsWeight)
+                    for (int i = 0; i < tensors.Count; i++)   // indexed: an interface foreach would allocate every step
+                        if (tensors[i] is { IsWeight: true } t)
                         {
                             d[0] = At(t.Offset); d[1] = (uint)t.Length; d[2] = F(1f - adam.LearningRate * adam.WeightDecay);
-                            _gpu.Launch(_shared["mg_Scale"], (uint)Blocks(t.Length, 256), 1, 1, 256, 0, d);
+                            _gpu.Launch(_scale, (uint)Blocks(t.Length, 256), 1, 1, 256, 0, d);
                         }
                 }
                 double c1 = 1 - Math.Pow(adam.Beta1, _steps), c2 = Math.Sqrt(1 - Math.Pow(adam.Beta2, _steps));
                 Span<ulong> a = stackalloc ulong[9] { p, g, _state, _state + 4UL * n, n, F((float)(adam.LearningRate * c2 / c1)), F((float)(adam.Epsilon * c2)), F(adam.Beta1), F(adam.Beta2) };
-                _gpu.Launch(_shared["mg_Adam"], grid, 1, 1, 256, 0, a);
+                _gpu.Launch(_adam, grid, 1, 1, 256, 0, a);
                 break;
             }
         }
