@@ -86,23 +86,26 @@ if (Array.IndexOf(args, "--aot-startup") is int at and >= 0)   // --aot-startup 
 if (args.Contains("--parts")) { Parts.Run(); return; }
 if (args.Contains("--layers-w2"))   // per-layer times of a W2 training step (reflection: a diagnostic, not a benchmark)
 {
-    var m = new Cifar.W2(32, 1) { Threads = args.Contains("x2") ? 2 : 1 };   // `--layers-w2 x2`: over two threads
+    bool infer = args.Contains("infer");   // `--layers-w2 infer`: the forward layers of batch-64 inference
+    int batch = infer ? 64 : 32;
+    var m = new Cifar.W2(batch, 1) { Threads = args.Contains("x2") ? 2 : 1 };   // `--layers-w2 x2`: over two threads
     var rng = new ModelGen.Rng(1);
-    var x = new float[32 * 3072];
+    var x = new float[batch * 3072];
     for (int i = 0; i < x.Length; i++) x[i] = rng.NextFloat();
-    var labels = new int[32];
+    var labels = new int[batch];
     for (int i = 0; i < 3; i++) ModelGen.NetworkExtensions.TrainStep(m, x, labels, new ModelGen.Training.Sgd(0.01f));
-    m.ZeroGrad(); m.Forward(x, training: true); m.Backward(labels);
+    if (infer) m.Forward(x, training: false);
+    else { m.ZeroGrad(); m.Forward(x, training: true); m.Backward(labels); }
     var flags = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance;
     var ws = typeof(Cifar.W2).GetField("_main", flags)!.GetValue(m)!;   // the model's own workspace, as Forward/Backward left it
     foreach (var name in new[] { "Conv1", "Conv2", "Pool1", "Conv3", "Conv4", "Pool2", "Flat", "Hidden", "Logits" })
     {
         var f = typeof(Cifar.W2).GetMethod(name + "_Forward_V512", flags)!;
         var b = typeof(Cifar.W2).GetMethod(name + "_Backward_V512", flags)!;
-        int ld = ModelGen.Simd.PanelStride(32);
+        int ld = ModelGen.Simd.PanelStride(batch);
         double T(Action a) { a(); var sw = Stopwatch.StartNew(); for (int i = 0; i < 5; i++) a(); return sw.Elapsed.TotalMilliseconds / 5; }
-        double tf = T(() => f.Invoke(m, new object[] { ws, 32, ld }));
-        double tb = T(() => b.Invoke(m, new object[] { ws, 32, 32, ld }));
+        double tf = T(() => f.Invoke(m, new object[] { ws, batch, ld }));
+        double tb = infer ? 0 : T(() => b.Invoke(m, new object[] { ws, batch, batch, ld }));
         Console.WriteLine($"{name,-8} forward {tf,7:F2} ms   backward {tb,7:F2} ms");
     }
     return;

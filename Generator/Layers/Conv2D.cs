@@ -102,6 +102,11 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, IPtx
     /// <summary>The input gradient of a stride-1 convolution is itself a stride-1 convolution of dZ (padded by
     /// KH−1−PH, KW−1−PW) with the flipped, transposed weights — run indirect too, no dcol and no col2im.</summary>
     public static bool IndirectBackward(LayerPlan l) => IsIndirect(l) && Opt(l).PadH <= Opt(l).KH - 1 && Opt(l).PadW <= Opt(l).KW - 1;
+    /// <summary>A stride-1 convolution whose output rows are whole vectors (width a multiple of 16) writes its output
+    /// directly, a tile being a few output rows × one vector of pixels: no wide buffer, no compaction.</summary>
+    public static bool RowsDirect(LayerPlan l) => IsIndirect(l) && l.OutShape[2] % 16 == 0;
+    /// <summary>The same for the input gradient's convolution (rows of the input image).</summary>
+    public static bool RowsDirectBack(LayerPlan l) => IndirectBackward(l) && l.InShape[2] % 16 == 0;
     /// <summary>Pixels of the wide order up to the last output pixel: the reduction of the im2col-free weight gradient.</summary>
     private static int PWide(LayerPlan l) => (l.OutShape[1] - 1) * Wp(l) + l.OutShape[2];
     private static int Hq(LayerPlan l) => l.InShape[1] + Opt(l).KH - 1;
@@ -148,13 +153,13 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, IPtx
         if (IsIndirect(l))
         {
             yield return new ScratchRequest("xpad", BufferSize.Floats((long)C(l) * Hp(l) * Wp(l) + LdWide(l)), ScratchScope.Shared, false, "zero-padded input of a stride-1 convolution");
-            yield return new ScratchRequest("wide", BufferSize.Floats((long)O(l) * LdWide(l)), ScratchScope.Shared, false, "wide output of a stride-1 convolution (row stride Wp)");
+            if (!RowsDirect(l)) yield return new ScratchRequest("wide", BufferSize.Floats((long)O(l) * LdWide(l)), ScratchScope.Shared, false, "wide output of a stride-1 convolution (row stride Wp)");
         }
         if (FlipsBack(l))
         {
             yield return new ScratchRequest("wflip", BufferSize.Floats(l.Tensor("weight").Length), ScratchScope.Shared, true, "weights flipped and transposed, [C, O·KH·KW]");
             yield return new ScratchRequest("dzpad", BufferSize.Floats((long)O(l) * Hq(l) * Wq(l) + LdWideX(l)), ScratchScope.Shared, true, "padded dz");
-            yield return new ScratchRequest("dxwide", BufferSize.Floats((long)C(l) * LdWideX(l)), ScratchScope.Shared, true, "wide dx");
+            if (!RowsDirectBack(l)) yield return new ScratchRequest("dxwide", BufferSize.Floats((long)C(l) * LdWideX(l)), ScratchScope.Shared, true, "wide dx");
         }
     }
 
@@ -224,15 +229,25 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, IPtx
         {
             int ldWide = LdWide(l);
             cw.Line($"ref float xpad = ref ts.Ref({c.Scratch("xpad")});   // [{C(l)}, {Hp(l)}·{Wp(l)}] zero-padded input");
-            cw.Line($"ref float wide = ref ts.Ref({c.Scratch("wide")});   // [{O(l)}, {ldWide}]: output pixel (i, j) at column i·{Wp(l)} + j");
+            bool direct = RowsDirect(l);
+            if (!direct) cw.Line($"ref float wide = ref ts.Ref({c.Scratch("wide")});   // [{O(l)}, {ldWide}]: output pixel (i, j) at column i·{Wp(l)} + j");
             cw.Line($"ref int offs = ref {Offsets(l)}[0];   // row of step k = (c,u,v): c·{Hp(l) * Wp(l)} + u·{Wp(l)} + v");
             using (cw.Block("for (int b = b0; b < b1; b++)"))
             {
                 cw.Line($"ref float x = ref ws.Ref({c.Input} + (long)b * {C(l) * ldIn});   // [{C(l)}, {ldIn}] one sample");
                 cw.Line($"ref float y = ref ws.Ref({output} + (long)b * {O(l) * ldOut});   // [{O(l)}, {ldOut}]");
                 cw.Line($"MG.Im2Col.Pad(ref x, {C(l)}, {l.InShape[1]}, {l.InShape[2]}, {ldIn}, {o.PadH}, {o.PadW}, ref xpad, {ldWide});");
-                c.Gemm.Emit(cw, w, new GemmCall("w", K(l).ToString(), "1", "xpad", "0", "wide", ldWide.ToString(), K(l).ToString(), O(l), WideCols(l.OutShape[1], Wp(l), l.OutShape[2]), "bias", epi, Text.Float(alpha)) { BOffsets = "offs" });
-                cw.Line($"MG.Im2Col.Compact(ref wide, {O(l)}, {l.OutShape[1]}, {Wp(l)}, {l.OutShape[2]}, {ldWide}, ref y, {ldOut});");
+                var gemm = new GemmCall("w", K(l).ToString(), "1", "xpad", "0", "wide", ldWide.ToString(), K(l).ToString(), O(l), WideCols(l.OutShape[1], Wp(l), l.OutShape[2]), "bias", epi, Text.Float(alpha)) { BOffsets = "offs" };
+                if (direct)
+                {
+                    cw.Line($"// output rows of {l.OutShape[2]} pixels are whole vectors: each tile stores into y directly (pixel (i, j) at column i·{l.OutShape[2]} + j, read from xpad column i·{Wp(l)} + j)");
+                    c.Gemm.Emit(cw, w, gemm with { C = "y", Ldc = ldOut.ToString(), Image = (l.OutShape[1], l.OutShape[2], Wp(l)) });
+                }
+                else
+                {
+                    c.Gemm.Emit(cw, w, gemm);
+                    cw.Line($"MG.Im2Col.Compact(ref wide, {O(l)}, {l.OutShape[1]}, {Wp(l)}, {l.OutShape[2]}, {ldWide}, ref y, {ldOut});");
+                }
             }
             return;
         }
@@ -282,7 +297,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, IPtx
                 {
                     cw.Line($"ref float wflip = ref ws.Ref({c.Scratch("wflip")});   // [{C(l)}, {o}·{opt.KH}·{opt.KW}]");
                     cw.Line($"ref float dzpad = ref ts.Ref({c.Scratch("dzpad")});   // [{o}, {Hq(l)}·{Wq(l)}]: dz padded by {opt.KH - 1 - opt.PadH}, {opt.KW - 1 - opt.PadW}");
-                    cw.Line($"ref float dxwide = ref ts.Ref({c.Scratch("dxwide")});   // [{C(l)}, {LdWideX(l)}]");
+                    if (!RowsDirectBack(l)) cw.Line($"ref float dxwide = ref ts.Ref({c.Scratch("dxwide")});   // [{C(l)}, {LdWideX(l)}]");
                     cw.Line($"ref int doffs = ref {GradOffsets(l)}[0];");
                 }
                 using (cw.Block("for (int b = b0; b < b1; b++)"))
@@ -305,10 +320,16 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, IPtx
                         else if (flip)
                         {
                             int kb = KBack(l);
-                            cw.Line($"// dx = stride-1 convolution of dz (padded) with the flipped, transposed weights [{C(l)}, {kb}]: an indirect GEMM, then compaction");
+                            cw.Line($"// dx = stride-1 convolution of dz (padded) with the flipped, transposed weights [{C(l)}, {kb}]: an indirect GEMM" + (RowsDirectBack(l) ? ", tiles of whole rows stored into dx" : ", then compaction"));
                             cw.Line($"MG.Im2Col.Pad(ref dy, {o}, {l.OutShape[1]}, {l.OutShape[2]}, {ldOut}, {opt.KH - 1 - opt.PadH}, {opt.KW - 1 - opt.PadW}, ref dzpad, {LdWideX(l)});");
-                            c.Gemm.Emit(cw, w, new GemmCall("wflip", kb.ToString(), "1", "dzpad", "0", "dxwide", LdWideX(l).ToString(), kb.ToString(), C(l), WideCols(l.InShape[1], Wq(l), l.InShape[2]), null, "MG.Epilogue.Store", "0f") { BOffsets = "doffs" });
-                            cw.Line($"MG.Im2Col.Compact(ref dxwide, {C(l)}, {l.InShape[1]}, {Wq(l)}, {l.InShape[2]}, {LdWideX(l)}, ref dx, {ldIn});");
+                            var gemm = new GemmCall("wflip", kb.ToString(), "1", "dzpad", "0", "dxwide", LdWideX(l).ToString(), kb.ToString(), C(l), WideCols(l.InShape[1], Wq(l), l.InShape[2]), null, "MG.Epilogue.Store", "0f") { BOffsets = "doffs" };
+                            if (RowsDirectBack(l))
+                                c.Gemm.Emit(cw, w, gemm with { C = "dx", Ldc = ldIn.ToString(), Image = (l.InShape[1], l.InShape[2], Wq(l)) });
+                            else
+                            {
+                                c.Gemm.Emit(cw, w, gemm);
+                                cw.Line($"MG.Im2Col.Compact(ref dxwide, {C(l)}, {l.InShape[1]}, {Wq(l)}, {l.InShape[2]}, {LdWideX(l)}, ref dx, {ldIn});");
+                            }
                         }
                         else
                         {

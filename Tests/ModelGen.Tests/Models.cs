@@ -313,6 +313,22 @@ public partial class GcConvChannels
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }
 
+/// <summary>Stride-1 convolutions whose output rows are whole vectors (widths 32 and 16): their tiles are a few output
+/// rows × one vector of pixels, stored straight into the output — odd row counts leave a tile of fewer rows; the input
+/// gradients of the non-first layers run the same way over the input's rows; in ≠ out channels throughout.</summary>
+[Network(2, 5, 32)]
+public partial class GcConvRows
+{
+    [Conv2D(3, 3, padding: 1), Tanh] public partial Layer C1 { get; }                       // 2 → 3, [3,5,32]: 5 rows of two vectors
+    [Conv2D(4, 3, padding: 1), Relu] public partial Layer C2 { get; }                       // 3 → 4, input gradient over rows of 32
+    [MaxPool2D(2)] public partial Layer P { get; }                                          // [4,2,16]
+    [Conv2D(3, 1, KernelHeight = 1, KernelWidth = 3, Same = true)] public partial Layer C3 { get; }   // 4 → 3, [3,2,16]
+    [Conv2D(2, 3, padding: 1, KernelHeight = 2), Tanh] public partial Layer C4 { get; }     // 3 → 2, [2,3,16]: 3 rows of one vector
+    [Flatten] public partial Layer F { get; }
+    [Dense(3)] public partial Layer D { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
 // ── Issue 8: serving ─────────────────────────────────────────────────────────────────────────────────
 
 /// <summary>An inference-only CNN a service would run: BatchNorm folded, a residual add, memory reused between layers.</summary>

@@ -25,6 +25,18 @@ internal sealed record GemmCall(
     /// a[offsets[r] + p·Aks]</c>, Ars unused) — the weight gradient of a stride-1 convolution reads shifted rows of
     /// the padded image, no im2col.</summary>
     public string? AOffsets { get; init; }
+
+    /// <summary>Indirect B over an image (with <see cref="BOffsets"/>): the columns are the pixels of an output image of
+    /// <c>Ho</c> rows × <c>Wo</c> (a multiple of 16), C's pixel (i, j) at column <c>i·Wo + j</c> of a row of C, B's at
+    /// <c>i·Wp + j</c> (the padded input's row pitch). A tile is NV output rows × one vector of pixels: it never straddles
+    /// an image row, so the output needs no "wide" buffer and no compaction, and no lane computes a padding column.
+    /// <see cref="Cols"/> and <see cref="Ldb"/> are unused.</summary>
+    public (int Ho, int Wo, int Wp)? Image { get; init; }
+
+    /// <summary>For indirect B: the distance between the B vectors of a tile, and between its C vectors (null: one vector
+    /// width, the vectors side by side).</summary>
+    public string? BVectorStride { get; init; }
+    public string? CVectorStride { get; init; }
 }
 
 /// <summary>Emits the tile loops of a <see cref="GemmCall"/> for one width: full MR-row tiles, then the
@@ -42,6 +54,11 @@ internal sealed class GemmEmitter
 
     public void Emit(CodeWriter cw, Width w, GemmCall g)
     {
+        if (g.Image is { } image)
+        {
+            EmitImage(cw, w, g, image.Ho, image.Wo, image.Wp);
+            return;
+        }
         if (w.IsScalar)
         {
             cw.Line(ScalarCall(g, "0", g.Cols?.ToString() ?? "n"));
@@ -84,6 +101,41 @@ internal sealed class GemmEmitter
             cw.Line(ScalarCall(g, col.ToString(), after.ToString()));
     }
 
+    /// <summary>Tiles of NV output rows × one vector of pixels (B's vectors <c>Wp</c> apart, C's <c>Wo</c>), then the rows
+    /// left over in one tile of fewer vectors; the scalar width runs each output row as one product.</summary>
+    private void EmitImage(CodeWriter cw, Width w, GemmCall g, int ho, int wo, int wp)
+    {
+        if (w.IsScalar)
+        {
+            using (cw.Block($"for (int i = 0; i < {ho}; i++)   // output row i: B from column i·{wp}, C from column i·{wo}"))
+                cw.Line(ScalarCall(g with { B = $"MG.Mem.Add(ref {g.B}, i * {wp})", C = $"MG.Mem.Add(ref {g.C}, i * {wo})", Ldb = "0", Image = null }, "0", wo.ToString()));
+            return;
+        }
+        var strided = g with { BVectorStride = wp.ToString(), CVectorStride = wo.ToString() };
+        int full = ho / w.NVMax * w.NVMax, rest = ho - full;
+        bool oneVector = wo == w.Lanes;   // a row is one vector: no loop over its columns
+        void Tiles(int nv, string row, string comment)
+        {
+            string Col(int pitch)
+            {
+                string first = row == "i" ? $"i * {pitch}" : (int.Parse(row) * pitch).ToString();   // column of the tile's first row
+                return oneVector ? first : first == "0" ? "j" : first + " + j";
+            }
+            if (oneVector) EmitRows(cw, w, strided, nv, Col(wo), Col(wp));
+            else
+                using (cw.Block($"for (int j = 0; j < {wo}; j += {w.Lanes}){comment}"))
+                    EmitRows(cw, w, strided, nv, Col(wo), Col(wp));
+        }
+        if (full > 0)
+            using (cw.Block($"for (int i = 0; i < {full}; i += {w.NVMax})   // output rows i … i + {w.NVMax - 1}, one vector of each"))
+                Tiles(w.NVMax, "i", "");
+        if (rest > 0)
+        {
+            if (oneVector) cw.Line($"// the last {(rest == 1 ? "row" : rest + " rows")}");
+            Tiles(rest, full.ToString(), oneVector ? "" : $"   // the last {(rest == 1 ? "row" : rest + " rows")}");
+        }
+    }
+
     /// <summary>The scalar kernel on columns <c>[col, col + cols)</c> of the call's rows (or of its row range).</summary>
     private static string ScalarCall(GemmCall g, string col, string cols)
     {
@@ -103,7 +155,8 @@ internal sealed class GemmEmitter
             : $"MG.Gemm.ScalarIndirect(ref {a}, {g.Ars}, {g.Aks}, ref {b}, ref {g.BOffsets}, ref {c}, {g.Ldc}, {g.K}, {rows}, {cols}, ref {bias}, {g.Epi}, {g.Alpha});";
     }
 
-    private void EmitRows(CodeWriter cw, Width w, GemmCall g, int nv, string j)
+    /// <summary>The row tiles at C column <paramref name="j"/> (and B column <paramref name="bj"/>, when they differ).</summary>
+    private void EmitRows(CodeWriter cw, Width w, GemmCall g, int nv, string j, string? bj = null)
     {
         int full = g.Rows / w.MR * w.MR, rem = g.Rows - full;
         string x = g.BOffsets is not null ? ":X" : g.AOffsets is not null ? ":A" : "";
@@ -112,23 +165,24 @@ internal sealed class GemmEmitter
         {
             _kernels.Add($"{w.Name}:{w.MR}:{nv}{x}");
             using (cw.Block($"for (int r = {start}; r < {end}; r += {w.MR})"))
-                cw.Line(Call(w, g, w.MR, nv, "r", j));
+                cw.Line(Call(w, g, w.MR, nv, "r", j, bj ?? j));
         }
         if (rem > 0)
         {
             _kernels.Add($"{w.Name}:{rem}:{nv}{x}");
-            cw.Line((g.RowRange is { } range ? $"if ({range.End} == {g.Rows}) " : "") + Call(w, g, rem, nv, full.ToString(), j));
+            cw.Line((g.RowRange is { } range ? $"if ({range.End} == {g.Rows}) " : "") + Call(w, g, rem, nv, full.ToString(), j, bj ?? j));
         }
     }
 
-    private static string Call(Width w, GemmCall g, int mr, int nv, string r, string j)
+    private static string Call(Width w, GemmCall g, int mr, int nv, string r, string j, string bj)
     {
         string bias = g.Bias is null ? "Unsafe.NullRef<float>()" : $"MG.Mem.Add(ref {g.Bias}, {r})";
-        string bArgs = g.BOffsets is null ? $"ref MG.Mem.Add(ref {g.B}, {j}), {g.Ldb}" : $"ref MG.Mem.Add(ref {g.B}, {j}), ref {g.BOffsets}";
+        string bArgs = g.BOffsets is null ? $"ref MG.Mem.Add(ref {g.B}, {bj}), {g.Ldb}" : $"ref MG.Mem.Add(ref {g.B}, {bj}), ref {g.BOffsets}, {g.BVectorStride ?? w.Lanes.ToString()}";
+        string cvs = g.BOffsets is null ? "" : $", {g.CVectorStride ?? w.Lanes.ToString()}";
         if (g.AOffsets is not null)
             return $"{KernelName(w, mr, nv, indirectA: true)}(ref {g.A}, ref MG.Mem.Add(ref {g.AOffsets}, {r}), {g.Aks}, {bArgs}, " +
                    $"ref MG.Mem.Add(ref {g.C}, {r} * {g.Ldc} + {j}), {g.Ldc}, {g.K}, ref {bias}, {g.Epi}, {g.Alpha});";
         return $"{KernelName(w, mr, nv, g.BOffsets is not null)}(ref MG.Mem.Add(ref {g.A}, {r} * {g.Ars}), {g.Ars}, {g.Aks}, {bArgs}, " +
-               $"ref MG.Mem.Add(ref {g.C}, {r} * {g.Ldc} + {j}), {g.Ldc}, {g.K}, ref {bias}, {g.Epi}, {g.Alpha});";
+               $"ref MG.Mem.Add(ref {g.C}, {r} * {g.Ldc} + {j}), {g.Ldc}{cvs}, {g.K}, ref {bias}, {g.Epi}, {g.Alpha});";
     }
 }

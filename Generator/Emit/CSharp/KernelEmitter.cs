@@ -27,12 +27,13 @@ internal static class KernelEmitter
         string bRow = indirect ? "boff[p]" : "p·ldb";
         string aRow = indirectA ? "aoff[r]" : "r·ars";
         cw.Line($"/// <summary>{mr}×{nv * w.Lanes} tile, {w.Name}: <c>C[r, 0..{nv * w.Lanes}) (epi)= Σ_p A[{aRow} + p·aks] · B[{bRow} + 0..{nv * w.Lanes})</c>, r &lt; {mr}; {mr * nv} accumulators."
-            + (indirect ? " B's rows come from an offset table (shifted rows of a padded image)." : "")
+            + (indirect ? " B's rows come from an offset table (shifted rows of a padded image); B's vectors lie bvs apart, C's cvs apart (side by side, or one per output row)." : "")
             + (indirectA ? " A's rows come from an offset table (shifted rows of a padded image)." : "") + "</summary>");
         cw.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        string bParams = indirect ? "ref float b, ref int boff" : "ref float b, nint ldb";
+        string bParams = indirect ? "ref float b, ref int boff, nint bvs" : "ref float b, nint ldb";
+        string cParams = indirect ? "ref float c, nint ldc, nint cvs" : "ref float c, nint ldc";
         string aParams = indirectA ? "ref float a, ref int aoff, nint aks" : "ref float a, nint ars, nint aks";
-        using (cw.Block($"private static void {GemmEmitter.KernelName(w, mr, nv, indirect, indirectA)}({aParams}, {bParams}, ref float c, nint ldc, int k, ref float bias, Epilogue epi, float alpha)"))
+        using (cw.Block($"private static void {GemmEmitter.KernelName(w, mr, nv, indirect, indirectA)}({aParams}, {bParams}, {cParams}, int k, ref float bias, Epilogue epi, float alpha)"))
         {
             for (int r = 0; r < mr; r++)
                 cw.Line(indirectA ? $"ref float a{r} = ref MG.Mem.Add(ref a, (nint)MG.Mem.Add(ref aoff, {r}));"
@@ -46,7 +47,8 @@ internal static class KernelEmitter
             {
                 if (indirect) cw.Line("nint bi = MG.Mem.Add(ref boff, p);");
                 for (int v = 0; v < nv; v++)
-                    cw.Line(v == 0 ? $"var b0 = MG.Mem.Load{w.Lanes * 32}(ref b, (nuint)bi);" : $"var b{v} = MG.Mem.Load{w.Lanes * 32}(ref b, (nuint)(bi + {v * w.Lanes}));");
+                    cw.Line(v == 0 ? $"var b0 = MG.Mem.Load{w.Lanes * 32}(ref b, (nuint)bi);"
+                        : $"var b{v} = MG.Mem.Load{w.Lanes * 32}(ref b, (nuint)(bi + {(indirect ? (v == 1 ? "bvs" : v + " * bvs") : (v * w.Lanes).ToString())}));");
                 for (int r = 0; r < mr; r++)
                 {
                     cw.Line($"{(r == 0 ? "var " : "")}s = {V}.Create(MG.Mem.Add(ref a{r}, ai));");
@@ -59,7 +61,8 @@ internal static class KernelEmitter
                 cw.Line($"float bias{r} = MG.Epilogues.BiasOf(ref bias, {r}, epi);");
                 for (int v = 0; v < nv; v++)
                 {
-                    string dst = r == 0 && v == 0 ? "ref c" : $"ref MG.Mem.Add(ref c, {(r == 0 ? "" : (r == 1 ? "ldc" : r + " * ldc"))}{(r > 0 && v > 0 ? " + " : "")}{(v > 0 ? (v * w.Lanes).ToString() : "")})";
+                    string col = v == 0 ? "" : indirect ? (v == 1 ? "cvs" : v + " * cvs") : (v * w.Lanes).ToString();
+                    string dst = r == 0 && v == 0 ? "ref c" : $"ref MG.Mem.Add(ref c, {(r == 0 ? "" : (r == 1 ? "ldc" : r + " * ldc"))}{(r > 0 && v > 0 ? " + " : "")}{col})";
                     cw.Line($"MG.Epilogues.Apply(c{r}_{v}, {dst}, bias{r}, epi, alpha);");
                 }
             }
