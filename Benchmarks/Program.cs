@@ -98,6 +98,13 @@ if (args.Contains("--layers-w2"))   // per-layer times of a W2 training step (re
     else { m.ZeroGrad(); m.Forward(x, training: true); m.Backward(labels); }
     var flags = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance;
     var ws = typeof(Cifar.W2).GetField("_main", flags)!.GetValue(m)!;   // the model's own workspace, as Forward/Backward left it
+    var pt = new double[9];   // the FMA peak now: the host's speed moves between runs, so each layer is also given as % of it
+    for (int i = 0; i < pt.Length; i++) { var sw = Stopwatch.StartNew(); Peak.Run(PeakBenchmarks.Iterations * 10); pt[i] = sw.Elapsed.TotalSeconds; }
+    Array.Sort(pt);
+    double peak = PeakBenchmarks.Iterations * 10 * 16 * 32.0 / pt[4] / 1e9;
+    Console.WriteLine($"FMA peak {peak:F0} GFLOP/s");
+    var flops = new System.Collections.Generic.Dictionary<string, double>   // forward FLOPs per sample (W2.Summary)
+        { ["Conv1"] = 1_769_472, ["Conv2"] = 18_874_368, ["Conv3"] = 9_437_184, ["Conv4"] = 18_874_368, ["Hidden"] = 2_097_152, ["Logits"] = 5_120 };
     foreach (var name in new[] { "Conv1", "Conv2", "Pool1", "Conv3", "Conv4", "Pool2", "Flat", "Hidden", "Logits" })
     {
         var f = typeof(Cifar.W2).GetMethod(name + "_Forward_V512", flags)!;
@@ -106,7 +113,16 @@ if (args.Contains("--layers-w2"))   // per-layer times of a W2 training step (re
         double T(Action a) { a(); var sw = Stopwatch.StartNew(); for (int i = 0; i < 5; i++) a(); return sw.Elapsed.TotalMilliseconds / 5; }
         double tf = T(() => f.Invoke(m, new object[] { ws, batch, ld }));
         double tb = infer ? 0 : T(() => b.Invoke(m, new object[] { ws, batch, batch, ld }));
-        Console.WriteLine($"{name,-8} forward {tf,7:F2} ms   backward {tb,7:F2} ms");
+        double gf = (flops.TryGetValue(name, out var fl) ? fl : 0) * batch / tf / 1e6;
+        Console.WriteLine($"{name,-8} forward {tf,7:F2} ms" + (gf > 1 ? $" ({gf:F0} GFLOP/s, {100 * gf / peak:F0} % of peak)" : "") + $"   backward {tb,7:F2} ms");
+    }
+    if (infer)   // the whole call, for the time outside the layers (input layout, output copy)
+    {
+        var y = new float[batch * 10];
+        var t = new double[21];
+        for (int i = 0; i < t.Length; i++) { var sw = Stopwatch.StartNew(); m.Predict(x, y); t[i] = sw.Elapsed.TotalMilliseconds; }
+        Array.Sort(t);
+        Console.WriteLine($"Predict  whole call {t[10],7:F2} ms (median of 21)");
     }
     return;
 }
