@@ -26,8 +26,11 @@ internal static class KernelEmitter
         string V = w.Vector, T = $"{V}<float>";
         string bRow = indirect ? "boff[p]" : "p·ldb";
         string aRow = indirectA ? "aoff[r]" : "r·ars";
-        cw.Line($"/// <summary>{mr}×{nv * w.Lanes} tile, {w.Name}: <c>C[r, 0..{nv * w.Lanes}) (epi)= Σ_p A[{aRow} + p·aks] · B[{bRow} + 0..{nv * w.Lanes})</c>, r &lt; {mr}; {mr * nv} accumulators."
-            + (indirect ? " B's rows come from an offset table (shifted rows of a padded image); B's vectors lie bvs apart, C's cvs apart (side by side, or one per output row)." : "")
+        string math = indirect
+            ? $"C[r, v·cvs + 0..{w.Lanes}) (epi)= Σ_p A[{aRow} + p·aks] · B[{bRow} + v·bvs + 0..{w.Lanes})</c>, r &lt; {mr}, v &lt; {nv}"
+            : $"C[r, 0..{nv * w.Lanes}) (epi)= Σ_p A[{aRow} + p·aks] · B[{bRow} + 0..{nv * w.Lanes})</c>, r &lt; {mr}";
+        cw.Line($"/// <summary>{mr}×{nv * w.Lanes} tile, {w.Name}: <c>{math}; {mr * nv} accumulators."
+            + (indirect ? $" B's rows come from an offset table (shifted rows of a padded image); the tile's vectors lie side by side (bvs = cvs = {w.Lanes}) or one per output row (bvs = the padded row pitch, cvs = the output row width)." : "")
             + (indirectA ? " A's rows come from an offset table (shifted rows of a padded image)." : "") + "</summary>");
         cw.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         string bParams = indirect ? "ref float b, ref int boff, nint bvs" : "ref float b, nint ldb";
