@@ -354,11 +354,13 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, IPtx
                 cw.Line($"ref float dwT = ref ws.Ref({c.Scratch("dwT")});   // [{k}, {o}]: dWᵀ summed over the batch, samples in order");
                 cw.Line($"ref float xpad = ref ts.Ref({c.Scratch("xpad")});   // [{C(l)}, {Hp(l)}·{wp}] zero-padded input");
                 cw.Line($"ref int offs = ref {Offsets(l)}[0];   // row of X̃ for k = (c,u,v): c·{Hp(l) * wp} + u·{wp} + v");
+                int taps = opt.KH * opt.KW, plane = Hp(l) * wp;
+                cw.Line($"int c0 = k0 / {taps}, c1 = (k1 - 1) / {taps} + 1;   // the input channels these rows read: only they are padded");
                 using (cw.Block("for (int b = 0; b < ws.Batch; b++)"))
                 {
                     cw.Line($"ref float x = ref ws.Ref({c.Input} + (long)b * {C(l) * ldIn});");
                     cw.Line($"ref float dy = ref ws.Ref({c.OutputGrad} + (long)b * {o * ldOut});   // dz, [{o}, {ldOut}]");
-                    cw.Line($"MG.Im2Col.Pad(ref x, {C(l)}, {l.InShape[1]}, {l.InShape[2]}, {ldIn}, {opt.PadH}, {opt.PadW}, ref xpad, 0);");
+                    cw.Line($"MG.Im2Col.Pad(ref MG.Mem.Add(ref x, c0 * {ldIn}), c1 - c0, {l.InShape[1]}, {l.InShape[2]}, {ldIn}, {opt.PadH}, {opt.PadW}, ref MG.Mem.Add(ref xpad, c0 * {plane}), 0);");
                     cw.Line($"MG.Layout.TransposeWide(ref dy, {o}, {l.OutShape[1]}, {l.OutShape[2]}, {ldOut}, {wp}, ref dzT, {w.Enum});");
                     cw.Line($"// dWᵀ[k,o] += Σ_q xpad[offs[k] + q]·dzᵀ[q,o], q over the {pw} wide pixels   (the filters fill the vector lanes)");
                     c.Gemm.Emit(cw, w, new GemmCall("xpad", "0", "1", "dzT", o.ToString(), "dwT", o.ToString(), pw.ToString(), k, o, null, "MG.Epilogue.Accumulate", "0f") { RowRange = ("k0", "k1"), AOffsets = "offs" });
