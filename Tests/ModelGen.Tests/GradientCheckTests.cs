@@ -158,7 +158,7 @@ public class GradientCheckTests
         GcBatchNorm m => new[] { m.C1, m.N1, m.C2, m.N2, m.F, m.Out },
         GcGelu m => new[] { m.A, m.G1, m.B, m.G2, m.C },
         GcConvChannels m => new[] { m.C1, m.Up, m.Down, m.Equal, m.Point, m.Strided, m.F, m.D },
-        GcConvRows m => new[] { m.C1, m.C2, m.P, m.C3, m.C4, m.F, m.D },
+        GcConvRows m => new[] { m.C1, m.C2, m.P, m.C3, m.C4, m.C5, m.F, m.D },
         GcInputReaders m => new[] { m.A, m.Sum, m.C, m.Proj, m.Sum2, m.F, m.Out },
         GcFlatInputReaders m => new[] { m.A, m.S, m.Q, m.P, m.T, m.Out },
         SmallLeNet m => new[] { m.Conv1, m.Pool1, m.Conv2, m.Pool2, m.Flat, m.Hidden, m.Logits },

@@ -324,6 +324,7 @@ public partial class GcConvRows
     [MaxPool2D(2)] public partial Layer P { get; }                                          // [4,2,16]
     [Conv2D(3, 1, KernelHeight = 1, KernelWidth = 3, Same = true)] public partial Layer C3 { get; }   // 4 → 3, [3,2,16]
     [Conv2D(2, 3, padding: 1, KernelHeight = 2), Tanh] public partial Layer C4 { get; }     // 3 → 2, [2,3,16]: 3 rows of one vector
+    [Conv2D(3, 1, KernelHeight = 3, KernelWidth = 1), Relu] public partial Layer C5 { get; } // 2 → 3, [3,1,16]: one row only
     [Flatten] public partial Layer F { get; }
     [Dense(3)] public partial Layer D { get; }
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
