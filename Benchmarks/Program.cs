@@ -111,6 +111,12 @@ if (args.Contains("--layers-w2"))   // per-layer times of a W2 training step (re
         var b = typeof(Cifar.W2).GetMethod(name + "_Backward_V512", flags)!;
         int ld = ModelGen.Simd.PanelStride(batch);
         double T(Action a) { a(); var sw = Stopwatch.StartNew(); for (int i = 0; i < 5; i++) a(); return sw.Elapsed.TotalMilliseconds / 5; }
+        if (args.FirstOrDefault(a => a.StartsWith("repeat=")) is { } rep)   // `repeat=Conv1`: that layer's forward for ~3 s, for perf record
+        {
+            if (rep != "repeat=" + name) continue;
+            var sw3 = Stopwatch.StartNew();
+            while (sw3.ElapsedMilliseconds < 3000) f.Invoke(m, new object[] { ws, batch, ld });
+        }
         double tf = T(() => f.Invoke(m, new object[] { ws, batch, ld }));
         double tb = infer ? 0 : T(() => b.Invoke(m, new object[] { ws, batch, batch, ld }));
         double gf = (flops.TryGetValue(name, out var fl) ? fl : 0) * batch / tf / 1e6;
