@@ -114,11 +114,12 @@ internal sealed class GemmEmitter
         var strided = g with { BVectorStride = wp.ToString(), CVectorStride = wo.ToString() };
         int full = ho / w.NVMax * w.NVMax, rest = ho - full;
         bool oneVector = wo == w.Lanes;   // a row is one vector: no loop over its columns
-        void Tiles(int nv, string row, string comment)
+        // the tiles of output rows `row` … (null: the loop's i) at C column Col(wo) and B column Col(wp)
+        void Tiles(int nv, int? row, string comment)
         {
             string Col(int pitch)
             {
-                string first = row == "i" ? $"i * {pitch}" : (int.Parse(row) * pitch).ToString();   // column of the tile's first row
+                string first = row is int r ? (r * pitch).ToString() : $"i * {pitch}";   // column of the tile's first row
                 return oneVector ? first : first == "0" ? "j" : first + " + j";
             }
             if (oneVector) EmitRows(cw, w, strided, nv, Col(wo), Col(wp));
@@ -128,11 +129,11 @@ internal sealed class GemmEmitter
         }
         if (full > 0)
             using (cw.Block($"for (int i = 0; i < {full}; i += {w.NVMax})   // output rows i … i + {w.NVMax - 1}, one vector of each"))
-                Tiles(w.NVMax, "i", "");
+                Tiles(w.NVMax, null, "");
         if (rest > 0)
         {
             if (oneVector) cw.Line($"// the last {(rest == 1 ? "row" : rest + " rows")}");
-            Tiles(rest, full.ToString(), oneVector ? "" : $"   // the last {(rest == 1 ? "row" : rest + " rows")}");
+            Tiles(rest, full, oneVector ? "" : $"   // the last {(rest == 1 ? "row" : rest + " rows")}");
         }
     }
 
