@@ -159,6 +159,18 @@ if (args.Contains("--layers-gpt"))   // per-layer times of a TinyGpt training st
         Console.WriteLine($"{kind,-22} forward {tf,7:F2} ms   backward {tb,7:F2} ms   (all layers of the kind)");
     return;
 }
+if (args.Contains("--profile-w1b1"))   // batch-1 W1 Predict for ~3 s, for perf record; prints the median call
+{
+    var b = new W1Benchmarks();
+    b.Setup();
+    var t = new double[200_000];
+    int n = 0;
+    var sw = Stopwatch.StartNew();
+    while (sw.ElapsedMilliseconds < 3000 && n < t.Length) { long a = Stopwatch.GetTimestamp(); b.ModelGen_Batch1(); t[n++] = (Stopwatch.GetTimestamp() - a) * 1e6 / Stopwatch.Frequency; }
+    Array.Sort(t, 0, n);
+    Console.WriteLine($"W1 batch 1: median {t[n / 2]:F2} us over {n} calls");
+    return;
+}
 if (args.Contains("--diag-w1"))
 {
     foreach (int th in new[] { 1, 2, 1, 2 })
