@@ -15,7 +15,7 @@ internal sealed record DenseOptions(int Units, string? TiedTo = null) : LayerOpt
 /// Activations are feature-major panels <c>[features, ld]</c>, so the forward is <c>Yᵀ = W·Xᵀ</c> with the
 /// batch in the vector lanes; ReLU / leaky ReLU and the bias are fused into the kernel's store.
 /// </summary>
-internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICSharpPack, IPtxLayer
+internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, IPtxLayer
 {
     public static readonly Dense Instance = new();
     public override string Name => "Dense";
@@ -77,22 +77,9 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
         yield return $"params  : {Text.N0(l.ParameterCount)} (W {Text.N0(In(l) * Units(l))} + bias {Text.N0(Units(l))})   FLOPs/sample: {Text.N0(l.Flops)}";
     }
 
-    /// <summary>Batch 1 on AVX-512 reads W packed in blocks of 8 rows (one contiguous stream, <c>MG.Gemm.PackGemv</c>),
-    /// packed once per parameter version into each workspace; needs a multiple of 16 inputs.</summary>
-    private static bool PacksGemv(LayerPlan l) => !l.InShape.IsSequence && In(l) % 16 == 0;
-
-    public void Pack(CodeWriter cw, CSharpLayer c)
-    {
-        var l = c.Layer;
-        if (PacksGemv(l))
-            cw.Line($"MG.Gemm.PackGemv(ref _arena.Ref({c.Tensor("weight")}), {In(l)}, {Units(l)}, ref ws.Ref({c.Scratch("wgemv")}));   // {l.Name}: W in blocks of 8 rows for the batch-1 product");
-    }
-
     /// <summary>The weight gradient needs the input sample-major; the network input is kept that way already.</summary>
     public override IEnumerable<ScratchRequest> Scratch(LayerPlan l, NetworkPlan p)
     {
-        if (PacksGemv(l))
-            yield return new ScratchRequest("wgemv", BufferSize.Floats((long)(Units(l) + 7) / 8 * 8 * In(l)), ScratchScope.PerLayer, false, "batch 1: W packed in blocks of 8 rows (once per parameter version)");
         if (l.InputIndex >= 0 || p.ImageInput || l.InShape.IsSequence)
             yield return new ScratchRequest("xs", BufferSize.Panel(l.In), ScratchScope.Shared, TrainingOnly: true, "a dense layer's input transposed to [batch, in]");
     }
@@ -122,10 +109,7 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
                 using (cw.Block("if (n == 1)"))
                 {
                     Locals(cw, c);
-                    if (w == Width.V512 && PacksGemv(l))
-                        cw.Line($"MG.Gemm.GemvPackedV512(ref ws.Ref({c.Scratch("wgemv")}), {In(l)}, ref x, ref y, {Units(l)}, ref bias, {epi}, {alpha});   // batch 1: stream W once, packed in blocks of 8 rows");
-                    else
-                        cw.Line($"MG.Gemm.Gemv{w.Name}(ref w, {In(l)}, ref x, ref y, {Units(l)}, ref bias, {epi}, {alpha});   // batch 1: stream W once");
+                    cw.Line($"MG.Gemm.Gemv{w.Name}(ref w, {In(l)}, ref x, ref y, {Units(l)}, ref bias, {epi}, {alpha});   // batch 1: stream W once");
                 }
             using (cw.Block(w.IsScalar && !l.InShape.IsSequence ? "" : "else"))
                 c.RunParts(cw, w, "Forward", CSharpLayer.ParallelUnits($"{(Units(l) + w.MR - 1) / w.MR}", "n", 2L * In(l) * Units(l) * Steps(l)), $"row blocks of Y [{Units(l)}, n]");

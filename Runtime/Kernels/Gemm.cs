@@ -1,7 +1,5 @@
-using System;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace ModelGen.Kernels;
@@ -148,67 +146,6 @@ public static class Gemm
             Finish(Vector256.Sum(c0), ref w0, 0, k, kv, ref x, ref y, o, ref bias, epi, alpha);
         }
     }
-
-    /// <summary>Floats of <see cref="PackGemv"/>'s layout for a [rows, k] matrix: whole blocks of 8 rows.</summary>
-    public static int PackedGemvSize(int rows, int k) => (rows + 7) / 8 * 8 * k;
-
-    /// <summary>
-    /// Packs W [rows, k] (k a multiple of 16) for <see cref="GemvPackedV512"/>: per block of 8 rows, per 16 columns,
-    /// the 8 rows' 16 floats side by side — <c>packed[ob·k + i·8 + r·16 + t] = W[ob + r, i + t]</c> — so the batch-1
-    /// product reads one contiguous stream instead of 8 rows at once (rows past the end are zero).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void PackGemv(ref float w, int k, int rows, ref float packed)
-    {
-        if (k % 16 != 0) throw new ArgumentException($"the packed batch-1 layout needs a multiple of 16 columns, not {k}", nameof(k));
-        for (int ob = 0; ob < rows; ob += 8)
-            for (int i = 0; i < k; i += 16)
-                for (int r = 0; r < 8; r++)
-                {
-                    ref float dst = ref Mem.Add(ref packed, (nint)ob * k + i * 8 + r * 16);
-                    if (ob + r < rows) Mem.Copy(ref Mem.Add(ref w, (nint)(ob + r) * k + i), ref dst, 16);
-                    else MemoryMarshal.CreateSpan(ref dst, 16).Clear();
-                }
-    }
-
-    /// <summary>Batch-1 forward, AVX-512, on the weights packed by <see cref="PackGemv"/>: <c>y[o] = epi(Σ_i W[o,i]·x[i])</c>,
-    /// k a multiple of 16. Eight rows per pass, read as one contiguous stream (measured 27 % faster than eight row
-    /// streams for the MNIST MLP, whose weights are read from L2).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void GemvPackedV512(ref float packed, int k, ref float x, ref float y, int rows, ref float bias, Epilogue epi, float alpha)
-    {
-        for (int o = 0; o < rows; o += 8)
-        {
-            ref float w0 = ref Mem.Add(ref packed, (nint)o * k);
-            Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
-            nint at = 0;
-            for (int i = 0; i < k; i += 16, at += 128)
-            {
-                var xv = Mem.Load512(ref x, (nuint)i);
-                c0 = Vector512.FusedMultiplyAdd(Mem.Load512(ref w0, (nuint)at), xv, c0);
-                c1 = Vector512.FusedMultiplyAdd(Mem.Load512(ref w0, (nuint)(at + 16)), xv, c1);
-                c2 = Vector512.FusedMultiplyAdd(Mem.Load512(ref w0, (nuint)(at + 32)), xv, c2);
-                c3 = Vector512.FusedMultiplyAdd(Mem.Load512(ref w0, (nuint)(at + 48)), xv, c3);
-                c4 = Vector512.FusedMultiplyAdd(Mem.Load512(ref w0, (nuint)(at + 64)), xv, c4);
-                c5 = Vector512.FusedMultiplyAdd(Mem.Load512(ref w0, (nuint)(at + 80)), xv, c5);
-                c6 = Vector512.FusedMultiplyAdd(Mem.Load512(ref w0, (nuint)(at + 96)), xv, c6);
-                c7 = Vector512.FusedMultiplyAdd(Mem.Load512(ref w0, (nuint)(at + 112)), xv, c7);
-            }
-            int n = Math.Min(8, rows - o);
-            GemvStore(Vector512.Sum(c0), ref y, o, ref bias, epi, alpha);
-            if (n > 1) GemvStore(Vector512.Sum(c1), ref y, o + 1, ref bias, epi, alpha);
-            if (n > 2) GemvStore(Vector512.Sum(c2), ref y, o + 2, ref bias, epi, alpha);
-            if (n > 3) GemvStore(Vector512.Sum(c3), ref y, o + 3, ref bias, epi, alpha);
-            if (n > 4) GemvStore(Vector512.Sum(c4), ref y, o + 4, ref bias, epi, alpha);
-            if (n > 5) GemvStore(Vector512.Sum(c5), ref y, o + 5, ref bias, epi, alpha);
-            if (n > 6) GemvStore(Vector512.Sum(c6), ref y, o + 6, ref bias, epi, alpha);
-            if (n > 7) GemvStore(Vector512.Sum(c7), ref y, o + 7, ref bias, epi, alpha);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void GemvStore(float acc, ref float y, int o, ref float bias, Epilogue epi, float alpha)
-        => Epilogues.Apply(acc, ref Mem.Add(ref y, o), Epilogues.BiasOf(ref bias, o, epi), epi, alpha);
 
     /// <summary>Adds the scalar tail <c>i ∈ [kv, k)</c> of row <c>o + r</c> and stores through the epilogue.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -297,7 +297,7 @@ internal static partial class NetworkEmitter
         cw.Line("public Span<float> Parameters { get { _arena.Touch(); return _arena.Span(0, ParameterRegion); } }");
         if (p.Layers.Any(l => l.Kind is ICSharpPack))
         {
-            cw.Line("/// <summary>Rebuilds the packed weights of the batch-1 paths (recurrent, dense) held in <paramref name=\"ws\"/> (each workspace");
+            cw.Line("/// <summary>Rebuilds the packed weights of the batch-1 recurrent path held in <paramref name=\"ws\"/> (each workspace");
             cw.Line("/// holds its own copy, as with folded weights).</summary>");
             using (cw.Block("private void PackWeights(Workspace ws)"))
             {
