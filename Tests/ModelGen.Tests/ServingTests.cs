@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -17,6 +18,50 @@ public class ServingTests
     {
         var rng = new Rng((ulong)seed);
         return Enumerable.Range(0, n).Select(_ => (float)rng.NextGaussian()).ToArray();
+    }
+
+    /// <summary>Batch 1 runs its own kernels (matrix-vector products, and packed weight copies where a kind keeps them):
+    /// after weights are written through <c>Parameters</c>, after a training step and after a load, a batch-1 Predict
+    /// must agree with the batch-2 (matrix-product) path on the new weights — a stale copy would give the old outputs.
+    /// (It caught a packed dense layout whose version check was removed, in an experiment since reverted.)</summary>
+    [Theory]
+    [InlineData(SimdWidth.V512)]
+    [InlineData(SimdWidth.V256)]
+    [InlineData(SimdWidth.Scalar)]
+    public void Batch_1_uses_the_current_weights_after_every_change(SimdWidth width)
+    {
+        if (!Simd.IsSupported(width)) return;
+        using var net = new SampleMlp(4, 31) { Width = width };
+        var x = Random(2 * 784, 5);
+        var labels = new[] { 3, 7 };
+        void Agree(string after)
+        {
+            var y2 = new float[20];
+            net.Predict(x, y2);
+            var y1 = new float[10];
+            net.Predict(x.AsSpan(0, 784), y1);
+            for (int i = 0; i < 10; i++)
+                Assert.True(Math.Abs(y1[i] - y2[i]) <= 1e-4f * (1 + Math.Abs(y2[i])), $"{after}: logit {i} batch 1 {y1[i]} vs batch 2 {y2[i]}");
+        }
+        Agree("first call");
+        var before = new float[10];
+        net.Predict(x.AsSpan(0, 784), before);
+        var parameters = net.Parameters;
+        for (int i = 0; i < parameters.Length; i++) parameters[i] *= 1.5f;   // every weight
+        var changed = new float[10];
+        net.Predict(x.AsSpan(0, 784), changed);
+        Assert.NotEqual(before, changed);
+        Agree("a weight written through Parameters");
+        net.TrainStep(x, labels, new ModelGen.Training.Sgd(0.1f));
+        Agree("a training step");
+        var path = Path.Combine(Path.GetTempPath(), $"mg-batch1-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            using (var other = new SampleMlp(4, 99)) other.Save(path);
+            net.Load(path);
+            Agree("a load");
+        }
+        finally { File.Delete(path); }
     }
 
     /// <summary>Inputs of batch 1 (the matrix-vector path) and of odd batches, their single-thread outputs, then many
