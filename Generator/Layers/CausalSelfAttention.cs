@@ -140,6 +140,16 @@ internal sealed class CausalSelfAttention : LayerKind, ICSharpLayer, ICSharpDeco
     }
 
     /// <summary>The address of feature <paramref name="col"/> of step <paramref name="t"/> of sample <paramref name="b"/> in a [n, T, width] tensor.</summary>
+    /// <summary><c>Σ_j x[j]·y[j]</c> over the <paramref name="d"/> features of one head (x, y: addresses of their
+    /// first feature), unrolled, in a new register.</summary>
+    private static string Dot(PtxKernel k, string x, string y, int d)
+    {
+        string dot = k.F();
+        k.Op($"mov.f32 {dot}, {PtxMath.Zero}");
+        for (int j = 0; j < d; j++) k.Op($"fma.rn.f32 {dot}, {k.LoadGlobal(x, 4 * j)}, {k.LoadGlobal(y, 4 * j)}, {dot}");
+        return dot;
+    }
+
     private static string At(PtxKernel k, string baseAddress, string b, string t, int steps, int width, string col)
     {
         string e = k.R();
@@ -168,9 +178,7 @@ internal sealed class CausalSelfAttention : LayerKind, ICSharpLayer, ICSharpDeco
             k.Op($"add.s32 {count}, {q}, 1");
             k.For(count, u =>
             {
-                string ka = At(k, a[0], b, u, t, 3 * chans, kc), dot = k.F();
-                k.Op($"mov.f32 {dot}, {PtxMath.Zero}");
-                for (int j = 0; j < d; j++) k.Op($"fma.rn.f32 {dot}, {k.LoadGlobal(qa, 4 * j)}, {k.LoadGlobal(ka, 4 * j)}, {dot}");
+                string dot = Dot(k, qa, At(k, a[0], b, u, t, 3 * chans, kc), d);
                 k.Op($"mul.f32 {dot}, {dot}, {PtxText.F(scale)}");
                 k.StoreGlobal(k.Element(pa, u), dot);
                 k.Op($"max.f32 {max}, {max}, {dot}");
@@ -238,9 +246,7 @@ internal sealed class CausalSelfAttention : LayerKind, ICSharpLayer, ICSharpDeco
             // dp_u = do_t·v_u (kept in ds for now), D = Σ_u p_u·dp_u
             k.For(count, u =>
             {
-                string va = At(k, a[0], b, u, t, 3 * chans, vc), dp = k.F();
-                k.Op($"mov.f32 {dp}, {PtxMath.Zero}");
-                for (int j = 0; j < d; j++) k.Op($"fma.rn.f32 {dp}, {k.LoadGlobal(dya, 4 * j)}, {k.LoadGlobal(va, 4 * j)}, {dp}");
+                string dp = Dot(k, dya, At(k, a[0], b, u, t, 3 * chans, vc), d);
                 k.StoreGlobal(k.Element(dsa, u), dp);
                 k.Op($"fma.rn.f32 {D}, {k.LoadGlobal(k.Element(pa, u))}, {dp}, {D}");
             });
