@@ -26,7 +26,9 @@ public sealed class OrtRunner : IDisposable
             InterOpNumThreads = 1,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
         };
+        var sw = System.Diagnostics.Stopwatch.StartNew();
         _session = new InferenceSession(path, options);
+        SessionMilliseconds = sw.Elapsed.TotalMilliseconds;
         File.Delete(path);
         var shape = new long[model.InputShape.Count + 1];
         shape[0] = batch;
@@ -35,6 +37,9 @@ public sealed class OrtRunner : IDisposable
         _output = OrtValue.CreateTensorValueFromMemory(y, new long[] { batch, model.OutputSize });
         _outputNames = new[] { model.Layers[model.Layers.Count - 1].Name };
     }
+
+    /// <summary>The time <c>new InferenceSession</c> took (graph load and optimisation, kernel creation).</summary>
+    public double SessionMilliseconds { get; }
 
     public void Run() => _session.Run(_run, _inputNames, new[] { _input }, _outputNames, new[] { _output });
 

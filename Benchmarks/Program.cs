@@ -48,22 +48,50 @@ if (Array.IndexOf(args, "--rss") is int r and >= 0)   // --rss <w1|w2> <modelgen
 if (args.Contains("--cold"))   // the first Predict of a fresh process (JIT of the generated code) against ONNX Runtime's first Run
 {
     bool w2 = args.Contains("w2");
+    var jitc = System.Runtime.JitInfo.GetCompilationTime(currentThread: true);
+    var swc = Stopwatch.StartNew();
     ModelGen.INetwork model = w2 ? new Cifar.W2(maxBatch: 1, seed: 1) : new Mnist.MnistMlp(maxBatch: 1, seed: 1);
+    double construct = swc.Elapsed.TotalMilliseconds;
+    double constructJit = (System.Runtime.JitInfo.GetCompilationTime(currentThread: true) - jitc).TotalMilliseconds;
+    swc.Restart();
+    using (ModelGen.INetwork again = w2 ? new Cifar.W2(maxBatch: 1, seed: 2) : new Mnist.MnistMlp(maxBatch: 1, seed: 2)) { }
+    double constructAgain = swc.Elapsed.TotalMilliseconds;
     var x = new float[model.InputSize];
     var y = new float[model.OutputSize];
     var oy = new float[model.OutputSize];
     using var ort = new ModelGen.Benchmarks.OrtRunner(model, 1, 1, x, oy);   // session created (graph optimised) before timing, as the model is
+    var jit0 = System.Runtime.JitInfo.GetCompilationTime(currentThread: true);
+    long methods0 = System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: true);
     var sw = Stopwatch.StartNew();
     model.Predict(x, y);
     double first = sw.Elapsed.TotalMilliseconds;
+    double jit = (System.Runtime.JitInfo.GetCompilationTime(currentThread: true) - jit0).TotalMilliseconds;
+    long methods = System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: true) - methods0;
     sw.Restart();
     model.Predict(x, y);
     double second = sw.Elapsed.TotalMilliseconds;
     sw.Restart();
     ort.Run();
     double ortFirst = sw.Elapsed.TotalMilliseconds;
-    Console.WriteLine($"{(w2 ? "W2" : "W1")} batch 1, fresh process: ModelGen first Predict {first:F2} ms (second {second:F3} ms), ONNX Runtime first Run {ortFirst:F2} ms");
+    Console.WriteLine($"{(w2 ? "W2" : "W1")} batch 1, fresh process: ModelGen first Predict {first:F2} ms ({jit:F2} ms JIT of {methods} methods; second {second:F3} ms), ONNX Runtime first Run {ortFirst:F2} ms; construction: ModelGen {construct:F2} ms ({constructJit:F2} ms JIT; a second model {constructAgain:F2} ms), ONNX Runtime session {ort.SessionMilliseconds:F2} ms");
     model.Dispose();
+    return;
+}
+if (args.Contains("--cold-methods"))   // JIT time of each generated method compiled alone, in order (reflection: a diagnostic)
+{
+    bool w2 = args.Contains("w2");
+    var t = w2 ? typeof(Cifar.W2) : typeof(Mnist.MnistMlp);
+    var flags = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.DeclaredOnly;
+    var pre = args.Contains("pre") ? new[] { typeof(ModelGen.Kernels.Gemm) } : Array.Empty<Type>();
+    foreach (var type in pre.Concat(new[] { t }))
+    foreach (var mi in type.GetMethods(flags))
+    {
+        if (mi.IsAbstract || mi.ContainsGenericParameters || !(mi.Name.Contains("V512") || mi.Name.Contains("Forward"))) continue;
+        var j0 = System.Runtime.JitInfo.GetCompilationTime(true);
+        var sw = Stopwatch.StartNew();
+        System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(mi.MethodHandle);
+        Console.WriteLine($"{(System.Runtime.JitInfo.GetCompilationTime(true) - j0).TotalMilliseconds,7:F2} ms JIT ({sw.Elapsed.TotalMilliseconds,7:F2} wall)  {type.Name}.{mi.Name}");
+    }
     return;
 }
 if (Array.IndexOf(args, "--aot-startup") is int at and >= 0)   // --aot-startup <MnistAot binary> <weights>: spawn → first inference → exit

@@ -244,6 +244,20 @@ internal static partial class NetworkEmitter
             EmitDispatch(cw, p, backward: false);
         }
         cw.Line();
+        cw.Line("/// <summary>Runs the inference path once on zeros, at batch 1 and at <c>min(maxBatch, 17)</c> (two 16-column panels), so");
+        cw.Line("/// that the JIT compiles it while the model is built — as ONNX Runtime prepares its kernels when a session is created —");
+        cw.Line("/// and the first <see cref=\"Predict\"/> runs at full speed. Leaves no trace: no forward has run as far as");
+        cw.Line("/// <c>GetOutput</c> and <c>Backward</c> are concerned, and <c>Stateful</c> starts from zero states when turned on.</summary>");
+        using (cw.Block("private void WarmUp()"))
+        {
+            cw.Line("int batch = Math.Min(_maxBatch, 17);");
+            cw.Line("var input = new float[batch * InputSize];   // zeros: a valid input of every kind (token id 0 included)");
+            cw.Line("var output = new float[batch * OutputSize];");
+            cw.Line("Predict(input.AsSpan(0, InputSize), output.AsSpan(0, OutputSize));");
+            cw.Line("if (batch > 1) Predict(input, output);");
+            cw.Line("_main.Batch = 0;   // in the model's own workspace (the one Predict rents first)");
+        }
+        cw.Line();
         cw.Line("/// <summary>Copies the last <see cref=\"Forward\"/>'s outputs, row-major <c>[batch, OutputSize]</c>.</summary>");
         cw.Line("/// <exception cref=\"InvalidOperationException\">No forward has run yet, or another thread is using the model's own workspace.</exception>");
         cw.Line("/// <exception cref=\"ArgumentException\"><paramref name=\"output\"/> does not hold exactly <c>batch × OutputSize</c> floats.</exception>");

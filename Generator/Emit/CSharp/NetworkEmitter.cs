@@ -247,6 +247,7 @@ internal static partial class NetworkEmitter
                 cw.Line($"    new string[] {{ {keys} }}, new double[] {{ {values} }}, GradientBase);");
             }
             cw.Line($"_layers = new[] {{ {string.Join(", ", p.Layers.Select(GeneratedNames.LayerField))} }};");
+            cw.Line("if (global::System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeCompiled) WarmUp();   // JIT: compile the inference path now (NativeAOT: compiled already)");
         }
         cw.Line();
     }
