@@ -170,7 +170,7 @@ internal static class NetworkAnalyzer
         return nextRelu ? TensorInit.HeNormal : TensorInit.XavierUniform;
     }
 
-    /// <summary>MG0013: a layer or loss name that equals a member the generated class declares.</summary>
+    /// <summary>MG0013: a layer, loss or other (non-method) member of the class whose name equals a member the generated class declares.</summary>
     private static void CheckNames(NetworkSpec spec, NetworkPlan plan, List<DiagnosticInfo> diags)
     {
         var generated = GeneratedNames.Of(plan);
@@ -179,6 +179,9 @@ internal static class NetworkAnalyzer
                 diags.Add(DiagnosticInfo.Create(Descriptors.ReservedName, layer.Location, layer.Name));
         if (spec.Loss is not null && generated.Contains(spec.Loss.Name))
             diags.Add(DiagnosticInfo.Create(Descriptors.ReservedName, spec.Loss.Location, spec.Loss.Name));
+        foreach (var member in spec.OwnMembers)
+            if (generated.Contains(member.Name))
+                diags.Add(DiagnosticInfo.Create(Descriptors.ReservedName, member.Location, member.Name));
     }
 
     private static void CheckLoss(LossSpec loss, LayerPlan last, List<DiagnosticInfo> diags)

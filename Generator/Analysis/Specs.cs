@@ -25,7 +25,8 @@ internal sealed record NetworkSpec(
     EquatableArray<LayerSpec> Layers,
     LossSpec? Loss,
     EquatableArray<MemberStub> Members,
-    LocationInfo? Location);
+    LocationInfo? Location,
+    EquatableArray<OwnMember> OwnMembers);
 
 /// <summary>What the parser hands on: a spec when the declaration could be read, and its diagnostics.</summary>
 internal sealed record ParseResult(NetworkSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics);

@@ -63,8 +63,8 @@ internal static class Descriptors
         "Loss '{0}' ({1}) does not fit the output of layer '{2}' [{3}]: {4}");
 
     public static readonly DiagnosticDescriptor ReservedName = Error("MG0013",
-        "Layer name collides with a generated member",
-        "Member name '{0}' collides with a member that ModelGen generates for the network; rename the layer");
+        "Member name collides with a generated member",
+        "Member name '{0}' collides with a member that ModelGen generates for the network; rename it");
 
     public static readonly DiagnosticDescriptor ShapeMismatch = Error("MG0014",
         "Shape mismatch",

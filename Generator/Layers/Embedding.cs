@@ -4,6 +4,7 @@ using ModelGen.Generator.Analysis;
 using ModelGen.Generator.Diagnostics;
 using ModelGen.Generator.Emit;
 using ModelGen.Generator.Emit.CSharp;
+using ModelGen.Generator.Emit.Ptx;
 using ModelGen.Generator.Model;
 
 namespace ModelGen.Generator.Layers;
@@ -17,9 +18,10 @@ internal sealed record EmbeddingOptions(int Vocabulary, int Dimension, bool Mask
 /// <c>weight [V, D]</c>, N(0, 1) as PyTorch. Backward adds each step's output gradient to its id's row; a sparse table
 /// records the rows (<c>SparseRows</c>) so that <c>ZeroGrad</c> and the optimiser touch only those. With MaskZero, id 0
 /// is padding: zero output, no gradient, and a mask panel <c>[T, ld]</c> that the recurrent layers above read.
-/// Runtime kernel: <c>Runtime/Kernels/Embedding.cs</c>.
+/// Runtime kernel: <c>Runtime/Kernels/Embedding.cs</c>. PTX (dense tables without MaskZero): a gather forward, and a
+/// backward with one thread per column of the table that walks the tokens in order (no atomics: the C# path's order).
 /// </summary>
-internal sealed class Embedding : LayerKind, ICSharpLayer, ICSharpInputCheck, ICSharpDecodeStep
+internal sealed class Embedding : LayerKind, ICSharpLayer, ICSharpInputCheck, ICSharpDecodeStep, IPtxLayer
 {
     public static readonly Embedding Instance = new();
     public override string Name => "Embedding";
@@ -130,5 +132,62 @@ internal sealed class Embedding : LayerKind, ICSharpLayer, ICSharpInputCheck, IC
                 using (c.InputGradGuard(cw))
                     cw.Line($"ws.Span({c.InputGrad}, {c.Extent(false)}).Clear();   // ids are not differentiable: d loss / d input = 0");
         }
+    }
+
+    // ── PTX: the ids arrive as floats [batch, T] (checked on the host first); the output is sample-major [batch, T, D].
+    //    MaskZero has no PTX yet: its padding only matters to the recurrent layers above it, which have none either. ──
+
+    /// <summary>The id at float address <paramref name="at"/> as an integer (a whole number, checked on entry).</summary>
+    private static string Id(PtxKernel k, string at)
+    {
+        string id = k.R();
+        k.Op($"cvt.rzi.s32.f32 {id}, {k.LoadGlobal(at)}");
+        return id;
+    }
+
+    public void Forward(PtxLayer c)
+    {
+        var o = Opt(c.Layer);
+        int t = T(c.Layer), dim = o.Dimension;
+        var k = PtxMath.PerElement(c.Name("Forward"), $"{t * dim} * n", new[] { "pIds", "pW", "pY" }, new[] { c.Input, c.Tensor("weight"), c.Output }, (k, a, i) =>
+        {
+            string row = k.R(), d = k.R(), at = k.R();
+            k.Op($"div.u32 {row}, {i}, {dim}");
+            k.Op($"rem.u32 {d}, {i}, {dim}");
+            string id = Id(k, k.Element(a[0], row));
+            k.Op($"mad.lo.s32 {at}, {id}, {dim}, {d}");
+            k.StoreGlobal(k.Element(a[2], i), k.LoadGlobal(k.Element(a[1], at)));
+        });
+        k.Banner.Add($"y[s, t, :] = W[id(s, t), :], W [{o.Vocabulary}, {dim}]; one thread per output element");
+        c.ForwardKernels.Add(k);
+    }
+
+    public void Backward(PtxLayer c)
+    {
+        // The ids are not differentiable: nothing is added to an input gradient (the caller's is zeroed).
+        var o = Opt(c.Layer);
+        int dim = o.Dimension;
+        string rows = $"{T(c.Layer)} * n";
+        var launch = KernelLaunch.PerItem(PtxText.I(dim));
+        foreach (var arg in new[] { c.Input, c.OutputGrad, c.Gradient("weight") }) launch.Args.Add(KernelArg.Buffer(arg));
+        launch.Args.Add(KernelArg.Count(rows));
+        var k = new PtxKernel(c.Name("Dweight"), launch);
+        var g = new[] { "pIds", "pDY", "pDW" }.Select(p => k.GlobalPointer(k.Param("u64", p))).ToArray();
+        string count = k.LoadU32(k.Param("u32", "rows")), d = k.GlobalThreadIndex(), outside = k.P(), done = k.NewLabel("done");
+        k.Op($"setp.ge.u32 {outside}, {d}, {dim}");
+        k.Op(outside, $"bra {done}");
+        k.For(count, row =>
+        {
+            string id = Id(k, k.Element(g[0], row));
+            string e = k.R(), w = k.R(), sum = k.F();
+            k.Op($"mad.lo.s32 {e}, {row}, {dim}, {d}");
+            k.Op($"mad.lo.s32 {w}, {id}, {dim}, {d}");
+            string wa = k.Element(g[2], w);
+            k.Op($"add.f32 {sum}, {k.LoadGlobal(wa)}, {k.LoadGlobal(k.Element(g[1], e))}");
+            k.StoreGlobal(wa, sum);
+        });
+        k.Label(done);
+        k.Banner.Add($"dW[id(s, t), d] += dy[s, t, d]; one thread per column d of {dim}, the {rows} tokens in order");
+        c.BackwardKernels.Add(k);
     }
 }

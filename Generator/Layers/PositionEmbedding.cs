@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using ModelGen.Generator.Analysis;
 using ModelGen.Generator.Emit;
 using ModelGen.Generator.Emit.CSharp;
+using ModelGen.Generator.Emit.Ptx;
 using ModelGen.Generator.Model;
 
 namespace ModelGen.Generator.Layers;
@@ -11,7 +12,7 @@ namespace ModelGen.Generator.Layers;
 /// <c>weight [T, F]</c>, N(0, 1) as <c>nn.Embedding</c>. Backward: <c>dx = dy</c>, <c>dweight[t] += Σ_b dy[t, b]</c>.
 /// Runtime kernel: <c>Runtime/Kernels/Embedding.cs</c> (<c>AddPositions</c>).
 /// </summary>
-internal sealed class PositionEmbedding : LayerKind, ICSharpLayer, ICSharpDecodeStep
+internal sealed class PositionEmbedding : LayerKind, ICSharpLayer, ICSharpDecodeStep, IPtxLayer
 {
     public static readonly PositionEmbedding Instance = new();
     public override string Name => "PositionEmbedding";
@@ -60,5 +61,65 @@ internal sealed class PositionEmbedding : LayerKind, ICSharpLayer, ICSharpDecode
                 using (c.InputGradGuard(cw))
                     cw.Line($"ws.Span({c.OutputGrad}, {c.Extent(true)}).CopyTo(ws.Span({c.InputGrad}, {c.Extent(false)}));   // dx = dy");
         }
+    }
+
+    // ── PTX: sample-major [batch, T, F]; W [T, F] ──────────────────────────────────────────────────────────────────────
+
+    public void Forward(PtxLayer c)
+    {
+        int size = c.Layer.Out;
+        var k = PtxMath.PerElement(c.Name("Forward"), $"{size} * n", new[] { "pX", "pW", "pY" }, new[] { c.Input, c.Tensor("weight"), c.Output }, (k, a, i) =>
+        {
+            string j = k.R(), y = k.F();
+            k.Op($"rem.u32 {j}, {i}, {size}");
+            k.Op($"add.f32 {y}, {k.LoadGlobal(k.Element(a[0], i))}, {k.LoadGlobal(k.Element(a[1], j))}");
+            k.StoreGlobal(k.Element(a[2], i), y);
+        });
+        k.Banner.Add($"y[s, t, f] = x[s, t, f] + W[t, f] over [n, {c.Layer.InShape[0]}, {c.Layer.InShape[1]}]; one thread per element");
+        c.ForwardKernels.Add(k);
+    }
+
+    public void Backward(PtxLayer c)
+    {
+        int size = c.Layer.Out;
+        c.BackwardKernels.Add(WeightGradient(c, size));
+        if (c.InputGrad is null) return;
+        var dx = PtxMath.PerElement(c.Name("Dx"), $"{size} * n", new[] { "pDY", "pDX" }, new[] { c.OutputGrad, c.InputGrad }, (k, a, i) =>
+        {
+            string at = k.Element(a[1], i), r = k.F();
+            k.Op($"add.f32 {r}, {k.LoadGlobal(k.Element(a[0], i))}, {k.LoadGlobal(at)}");
+            k.StoreGlobal(at, r);
+        });
+        dx.Banner.Add($"dx += dy element-wise over [n, {size}]");
+        dx.OnlyForInputGradient = c.ReadsNetworkInput();
+        c.BackwardKernels.Add(dx);
+    }
+
+    /// <summary><c>dW[j] += Σ_s dy[s, j]</c>: one thread per element j of W, the samples in order.</summary>
+    private static PtxKernel WeightGradient(PtxLayer c, int size)
+    {
+        var launch = KernelLaunch.PerItem(PtxText.I(size));
+        launch.Args.Add(KernelArg.Buffer(c.OutputGrad));
+        launch.Args.Add(KernelArg.Buffer(c.Gradient("weight")));
+        launch.Args.Add(KernelArg.Count("n"));
+        var k = new PtxKernel(c.Name("Dweight"), launch);
+        string dy = k.GlobalPointer(k.Param("u64", "pDY")), dw = k.GlobalPointer(k.Param("u64", "pDW"));
+        string count = k.LoadU32(k.Param("u32", "samples")), j = k.GlobalThreadIndex(), outside = k.P(), done = k.NewLabel("done");
+        k.Op($"setp.ge.u32 {outside}, {j}, {size}");
+        k.Op(outside, $"bra {done}");
+        string sum = k.F();
+        k.Op($"mov.f32 {sum}, {PtxMath.Zero}");
+        k.For(count, s =>
+        {
+            string e = k.R();
+            k.Op($"mad.lo.s32 {e}, {s}, {size}, {j}");
+            k.Op($"add.f32 {sum}, {sum}, {k.LoadGlobal(k.Element(dy, e))}");
+        });
+        string wa = k.Element(dw, j), t = k.F();
+        k.Op($"add.f32 {t}, {sum}, {k.LoadGlobal(wa)}");
+        k.StoreGlobal(wa, t);
+        k.Label(done);
+        k.Banner.Add($"dW[t, f] += Σ_s dy[s, t, f], W [{c.Layer.InShape[0]}, {c.Layer.InShape[1]}]; one thread per element of W, the samples in order");
+        return k;
     }
 }

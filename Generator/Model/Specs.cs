@@ -39,3 +39,7 @@ internal sealed record LossSpec(string Name, string Accessibility, LossKind Kind
 /// <summary>A <c>partial Layer</c> / <c>partial Loss</c> property the class declares, kept even when its attributes are
 /// wrong: a declaration with errors still gets these bodies, so the user sees ModelGen's errors and not one CS9248 per member.</summary>
 internal sealed record MemberStub(string Name, string Accessibility, bool IsLoss);
+
+/// <summary>Another member the user's class declares (a field, property, event or nested type — not a method, which may
+/// overload a generated one): its name must not be one the generated class declares (MG0013).</summary>
+internal sealed record OwnMember(string Name, LocationInfo? Location);

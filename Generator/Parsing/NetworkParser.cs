@@ -82,9 +82,20 @@ internal static class NetworkParser
                 return new ParseResult(null, EquatableArray.From(diags));
             }
 
+        // The class's other members that cannot overload (fields, properties, events, nested types), in every partial
+        // declaration: one named like a generated member is MG0013, not a C# error inside the generated code.
+        var own = new List<OwnMember>();
+        foreach (var m in type.GetMembers())
+        {
+            if (m.IsImplicitlyDeclared || m is IMethodSymbol) continue;
+            if (m is IPropertySymbol { Type: var t } && t.ToDisplayString() is "ModelGen.Layer" or "ModelGen.Loss") continue;
+            if (m is not (IFieldSymbol or IPropertySymbol or IEventSymbol or INamedTypeSymbol)) continue;
+            own.Add(new OwnMember(m.Name, LocationInfo.From(m.Locations.FirstOrDefault(l => l.IsInSource))));
+        }
+
         string ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : "";
         var spec = new NetworkSpec(ns, type.Name, EquatableArray.From(input), inferenceOnly, l2,
-            EquatableArray.From(layers), loss, EquatableArray.From(members), classLoc);
+            EquatableArray.From(layers), loss, EquatableArray.From(members), classLoc, EquatableArray.From(own));
         return new ParseResult(spec, EquatableArray.From(diags));
     }
 

@@ -28,6 +28,7 @@ File.WriteAllText(Path.Combine(outDir, "ptx", "Gemm4096.ptx"), Gemm4096.Cuda.Ptx
 File.WriteAllText(Path.Combine(outDir, "ptx", "LeNet.ptx"), LeNet.Cuda.PtxText);
 File.WriteAllText(Path.Combine(outDir, "ptx", "W2.ptx"), W2.Cuda.PtxText);
 File.WriteAllText(Path.Combine(outDir, "ptx", "ResNet20Gray.ptx"), ResNet20Gray.Cuda.PtxText);
+File.WriteAllText(Path.Combine(outDir, "ptx", "GptCheck.ptx"), GptCheck.Cuda.PtxText);
 if (status.State != CudaState.Ready) { Say("- no GPU: nothing more to check"); Save(); return 2; }
 
 int failures = 0;
@@ -59,6 +60,9 @@ foreach (int batch in new[] { 1, 37, 256 })
 Compare("LeNet", b => new LeNet(b, 3), b => new LeNet.Cuda(driver, b, 3), 16);
 Compare("W2", b => new W2(b, 3), b => new W2.Cuda(driver, b, 3), 8);
 Compare("ResNet20Gray", b => new ResNet20Gray(b, 3), b => new ResNet20Gray.Cuda(driver, b, 3), 8);
+// The Transformer kinds (embeddings, layer norm, attention, GELU, dropout off in inference, a tied head): token ids in,
+// a class per step out.
+Compare("GptCheck", b => new GptCheck(b, 3), b => new GptCheck.Cuda(driver, b, 3), 5, tokens: GptCheck.Symbols);
 
 // ── MNIST training on the GPU ──
 string dir = Path.Combine(AppContext.BaseDirectory, "data", "mnist");
@@ -122,13 +126,14 @@ void Throughput(string what, int batch, int inputs, Func<float[], int, Action> m
     Say(string.Create(CultureInfo.InvariantCulture, $"- {what}: {s * 1e3:F2} ms device time per forward ({wall * 1e3:F2} ms wall), {flops / s / 1e12:F2} TFLOP/s"));
 }
 
-void Compare(string name, Func<int, ITrainableNetwork> cpuOf, Func<int, ITrainableNetwork> gpuOf, int batch)
+void Compare(string name, Func<int, ITrainableNetwork> cpuOf, Func<int, ITrainableNetwork> gpuOf, int batch, int tokens = 0)
 {
     using var cpu = cpuOf(batch);
     using var gpu = gpuOf(batch);
     var rng = new Random(batch);
-    var x = Enumerable.Range(0, batch * cpu.InputSize).Select(_ => (float)rng.NextDouble()).ToArray();
-    var labels = Enumerable.Range(0, batch).Select(_ => rng.Next(cpu.OutputSize)).ToArray();
+    var x = Enumerable.Range(0, batch * cpu.InputSize).Select(_ => tokens > 0 ? rng.Next(tokens) : (float)rng.NextDouble()).ToArray();
+    int per = cpu.LabelsPerSample;
+    var labels = Enumerable.Range(0, batch * per).Select(_ => rng.Next(cpu.OutputSize / per)).ToArray();
     var yc = new float[batch * cpu.OutputSize];
     var yg = Enumerable.Repeat(float.NaN, batch * cpu.OutputSize).ToArray();
     cpu.Predict(x, yc); gpu.Predict(x, yg);
@@ -152,4 +157,19 @@ static double RelL2(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
 public partial class Gemm4096
 {
     [Dense(4096)] public partial Layer Out { get; }
+}
+
+/// <summary>The Transformer kinds on the GPU: a two-block character GPT (width 96, 3 heads of 32, 64 steps) whose head
+/// shares the token table.</summary>
+[Network(64)]
+public partial class GptCheck
+{
+    public const int Symbols = 50;
+    [Embedding(Symbols, 96, Sparse = false)] public partial Layer Tok { get; }
+    [PositionEmbedding] public partial Layer Pos { get; }
+    [TransformerBlock(96, 3)] public partial Layer B0 { get; }
+    [TransformerBlock(96, 3)] public partial Layer B1 { get; }
+    [LayerNorm] public partial Layer LnF { get; }
+    [Dense(Symbols, TiedTo = nameof(Tok))] public partial Layer Head { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }

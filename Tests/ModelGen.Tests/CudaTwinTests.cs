@@ -49,7 +49,18 @@ public class CudaTwinTests
         ["TwinVectorNorm"] = (n => new TwinVectorNorm(n, 3), (b, n) => new TwinVectorNorm.Cuda(b, n, 3)),
         ["GcLayerNorm"] = (n => new GcLayerNorm(n, 3), (b, n) => new GcLayerNorm.Cuda(b, n, 3)),
         ["GcAttentionSeq"] = (n => new GcAttentionSeq(n, 3), (b, n) => new GcAttentionSeq.Cuda(b, n, 3)),
+        ["TwinTokens"] = (n => new TwinTokens(n, 3), (b, n) => new TwinTokens.Cuda(b, n, 3)),
+        ["GcTiedGpt"] = (n => new GcTiedGpt(n, 3), (b, n) => new GcTiedGpt.Cuda(b, n, 3)),
+        ["GcGpt16"] = (n => new GcGpt16(n, 3), (b, n) => new GcGpt16.Cuda(b, n, 3)),
     };
+
+    /// <summary>The input of a twin test: token ids for an embedding (every id, some repeated within a sample and across
+    /// samples: rows of the table gradient collect several tokens); else uniform in [−1, 1].</summary>
+    private static float[] InputOf(string name, int count, int seed) =>
+        Vocabulary.TryGetValue(name, out int v) ? Enumerable.Range(0, count).Select(i => (float)((i * 7 + seed) % v)).ToArray() : Random(count, seed);
+
+    /// <summary>The token models' vocabularies (the embedding GcTiedGpt and GcGpt16 tie to their heads).</summary>
+    private static readonly Dictionary<string, int> Vocabulary = new() { ["TwinTokens"] = 11, ["GcTiedGpt"] = 6, ["GcGpt16"] = 5 };
 
     public static IEnumerable<object[]> TwinNames => Twins.Keys.Select(k => new object[] { k });
 
@@ -115,7 +126,7 @@ public class CudaTwinTests
             using var cpu = cpuOf(batch);
             using var gpu = gpuOf(new PtxInterpreter(), batch);
             Assert.Equal(cpu.Parameters.ToArray(), gpu.Parameters.ToArray());
-            var x = Random(batch * cpu.InputSize, 11 + batch);
+            var x = InputOf(name, batch * cpu.InputSize, 11 + batch);
 
             var yc = new float[batch * cpu.OutputSize];
             var yg = new float[batch * cpu.OutputSize];
@@ -260,6 +271,14 @@ public class CudaTwinTests
         Assert.Contains("the network has 4 classes", Assert.Throws<ArgumentOutOfRangeException>(() => gpu.Backward(new[] { 0, 4 })).Message);
         Assert.Contains("got 1 labels for a batch of 2", Assert.Throws<ArgumentException>(() => gpu.Backward(new[] { 0 })).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new GcRelu.Cuda(new PtxInterpreter(), 0));
+        // A token id outside the table: the host's check, before the device would gather a row outside the table.
+        using var tokens = new TwinTokens.Cuda(new PtxInterpreter(), 2, 1);
+        var ids = new float[12];
+        ids[8] = 11;
+        var m = Assert.Throws<ArgumentException>(() => tokens.Predict(ids, new float[2 * 24])).Message;
+        Assert.Contains("Tok: sample 1, step 2 holds 11, which is not a token id", m);
+        ids[8] = 2.5f;
+        Assert.Contains("not a token id", Assert.Throws<ArgumentException>(() => tokens.Forward(ids, training: true)).Message);
     }
 
     [Fact]

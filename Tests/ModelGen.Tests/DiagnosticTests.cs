@@ -300,6 +300,33 @@ public class DiagnosticTests
     public void MG0013_layer_name_collides_with_generated_member(string name) =>
         Single($"[Network(4)] public partial class Net {{ [Dense(2)] public partial Layer {name} {{ get; }} [Mse] public partial Loss L {{ get; }} }}", "MG0013", name);
 
+    /// <summary>The class's own members that cannot overload — a constant, a property, a field, a nested type, an event —
+    /// named like a generated member: MG0013 at the member, not a C# error inside the generated code (a GPU check's
+    /// <c>const int Vocabulary</c> on a token model was CS0102 in generated code before).</summary>
+    [Theory]
+    [InlineData("public const int Vocabulary = 5;", "Vocabulary")]
+    [InlineData("public string Summary => \"mine\";", "Summary")]
+    [InlineData("private float[] _arena = new float[1];", "_arena")]
+    [InlineData("public sealed class Cuda { }", "Cuda")]
+    [InlineData("public event System.Action? Threads;", "Threads")]
+    public void MG0013_another_member_collides_with_generated_member(string member, string name)
+    {
+        var d = Single($"[Network(4)] public partial class Net {{ {member} [Dense(2)] public partial Layer A {{ get; }} [Mse] public partial Loss L {{ get; }} }}", "MG0013", name);
+        Assert.Contains("rename it", d.GetMessage());
+    }
+
+    /// <summary>Methods may overload the generated ones (a convenience <c>Predict(float[])</c>), and members with names of
+    /// their own are the user's business: no diagnostic, and the class compiles.</summary>
+    [Fact]
+    public void Own_members_with_other_names_or_overloads_compile()
+    {
+        var r = GeneratorHarness.Run(Usings + "[Network(4)] public partial class Net { public const int Classes = 2; private readonly string _label = \"x\"; public string Label => _label; " +
+            "public float[] Predict(float[] x) { var y = new float[x.Length / InputSize * OutputSize]; Predict(x, y); return y; } " +
+            "[Dense(Classes)] public partial Layer A { get; } [Mse] public partial Loss L { get; } }");
+        Assert.Empty(r.GeneratorDiagnostics);
+        Assert.Empty(r.Output.GetDiagnostics().Where(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error));
+    }
+
     [Fact]
     public void MG0014_dense_on_a_multi_dimensional_input() =>
         Single("[Network(1, 28, 28)] public partial class Net { [Dense(2)] public partial Layer A { get; } [Mse] public partial Loss L { get; } }", "MG0014", "A");

@@ -722,3 +722,15 @@ public partial class TwinVectorNorm
     [Dense(5)] public partial Layer B { get; }
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }
+
+/// <summary>GPU twin: token ids through an embedding, a learned position embedding, layer norm and a head at every step
+/// (a class per step): the gather, the in-order table gradient and the position sums.</summary>
+[Network(6)]
+public partial class TwinTokens
+{
+    [Embedding(11, 5, Sparse = false)] public partial Layer Tok { get; }
+    [PositionEmbedding] public partial Layer Pos { get; }
+    [LayerNorm] public partial Layer N { get; }
+    [Dense(4)] public partial Layer Head { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}

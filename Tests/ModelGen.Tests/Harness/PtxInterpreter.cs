@@ -97,7 +97,7 @@ public sealed class PtxInterpreter : ICudaBackend
     private enum Op
     {
         LdParam, Cvta, Mov, MadLo, MulLo, Add, Sub, And, Or, Shr, Shl, Setp, AndPred, Selp, MulWide, LdGlobal, StGlobal, LdShared, StShared,
-        Bar, Div, Rem, Fma, FAdd, FSub, FMul, FDiv, FMax, FMin, FNeg, FAbs, Rcp, Sqrt, Ex2, Lg2, Bra, Ret, CvtF32U32,
+        Bar, Div, Rem, Fma, FAdd, FSub, FMul, FDiv, FMax, FMin, FNeg, FAbs, Rcp, Sqrt, Ex2, Lg2, Bra, Ret, CvtF32U32, CvtS32F32,
     }
 
     private enum Kind { Reg, Imm, Special, Param, Symbol }
@@ -198,6 +198,7 @@ public sealed class PtxInterpreter : ICudaBackend
             "st" when parts[1] == "shared" => Op.StShared,
             "cvta" => Op.Cvta,
             "cvt" when opcode == "cvt.rn.f32.u32" => Op.CvtF32U32,
+            "cvt" when opcode == "cvt.rzi.s32.f32" => Op.CvtS32F32,
             "mov" => Op.Mov,
             "mad" => Op.MadLo,
             "mul" when parts[1] == "lo" => Op.MulLo,
@@ -353,6 +354,7 @@ public sealed class PtxInterpreter : ICudaBackend
                     case Op.AndPred: r[D()] = (S(1) != 0 && S(2) != 0) ? 1UL : 0UL; break;
                     case Op.Selp: r[D()] = S(3) != 0 ? S(1) : S(2); break;
                     case Op.CvtF32U32: r[D()] = B((uint)S(1)); break;
+                    case Op.CvtS32F32: r[D()] = (uint)(int)MathF.Truncate(F(S(1))); break;   // toward zero (ids are whole numbers)
                     case Op.Setp:
                     {
                         bool v;
