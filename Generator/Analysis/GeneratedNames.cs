@@ -22,7 +22,7 @@ internal static class GeneratedNames
         "Layers", "Forward", "Predict", "GetOutput", "Backward", "ComputeLoss", "ZeroGrad", "Step", "Dispose", "LossKind",
         "FindNonFinite", "SeedDropout", "FoldBatchNorm", "GetActivation", "PredictProbabilities", "TrainingRandom", "Threads", "FromFile",
         "input",   // the network input's name in Input = "input" (and the parameter name of Forward/Predict)
-        "Input",   // its buffers: a layer named Input would get _inputOut and _inputGrad
+        "Input",   // its buffers: a layer named Input would get _inputOut and _inputGrad (the GPU twin: _dInputGrad, the network input's)
         // private plumbing
         "ParameterRegion", "GradientBase", "s_tensors", "s_loss", "_arena", "_main", "_workspaces", "_team", "_predictShare", "PredictShare", "_runPart", "RunPart", "TryParallel", "_layout", "PackWeights", "_layers", "s_inputShape", "InputShape", "_maxBatch", "_width",
         "_dropoutRng", "_optimizerState", "_sparseTables", "CheckInput", "_stateful", "Stateful", "ResetStates", "SetState", "GetState", "LabelsPerSample", "FoldBatchNorms", "Penalty", "BatchOf", "EnterMain", "RunForward", "CopyOutput", "WarmUp",

@@ -18,9 +18,9 @@ internal sealed record RecurrentOptions(int Hidden, bool ReturnSequences, bool R
 /// projection and the recurrent product as GEMMs of the model's micro-kernels, then one element-wise cell pass
 /// (<c>Runtime/Kernels/Recurrent.cs</c>); backward through time step by step, then the weight and bias gradients as
 /// single GEMMs and sums over all <c>T·ld</c> columns (the cells zero the padding columns' gradients). A kind supplies
-/// its gates, its cell calls and its banner.
+/// its gates, its cell calls and its banner. The PTX is in <c>Recurrent.Ptx.cs</c>.
 /// </summary>
-internal abstract class RecurrentLayer : LayerKind, ICSharpLayer, ICSharpPack, ICSharpStateful
+internal abstract partial class RecurrentLayer : LayerKind, ICSharpLayer, ICSharpPack, ICSharpStateful
 {
     public override bool NeedsSixteenColumns => true;
 

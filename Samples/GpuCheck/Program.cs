@@ -29,6 +29,7 @@ File.WriteAllText(Path.Combine(outDir, "ptx", "LeNet.ptx"), LeNet.Cuda.PtxText);
 File.WriteAllText(Path.Combine(outDir, "ptx", "W2.ptx"), W2.Cuda.PtxText);
 File.WriteAllText(Path.Combine(outDir, "ptx", "ResNet20Gray.ptx"), ResNet20Gray.Cuda.PtxText);
 File.WriteAllText(Path.Combine(outDir, "ptx", "GptCheck.ptx"), GptCheck.Cuda.PtxText);
+File.WriteAllText(Path.Combine(outDir, "ptx", "RnnCheck.ptx"), RnnCheck.Cuda.PtxText);
 if (status.State != CudaState.Ready) { Say("- no GPU: nothing more to check"); Save(); return 2; }
 
 int failures = 0;
@@ -63,6 +64,8 @@ Compare("ResNet20Gray", b => new ResNet20Gray(b, 3), b => new ResNet20Gray.Cuda(
 // The Transformer kinds (embeddings, layer norm, attention, GELU, dropout off in inference, a tied head): token ids in,
 // a class per step out.
 Compare("GptCheck", b => new GptCheck(b, 3), b => new GptCheck.Cuda(driver, b, 3), 5, tokens: GptCheck.Symbols);
+// The recurrent kinds: LSTM over every step, a bidirectional GRU, an RNN, backward through 32 steps.
+Compare("RnnCheck", b => new RnnCheck(b, 3), b => new RnnCheck.Cuda(driver, b, 3), 9);
 
 // ── MNIST training on the GPU ──
 string dir = Path.Combine(AppContext.BaseDirectory, "data", "mnist");
@@ -171,5 +174,17 @@ public partial class GptCheck
     [TransformerBlock(96, 3)] public partial Layer B1 { get; }
     [LayerNorm] public partial Layer LnF { get; }
     [Dense(Symbols, TiedTo = nameof(Tok))] public partial Layer Head { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
+/// <summary>The recurrent kinds on the GPU: W3's LSTM (64 features, hidden 128, 32 steps) returning every step, a
+/// bidirectional GRU and a ReLU RNN on top, a class per sample.</summary>
+[Network(32, 64)]
+public partial class RnnCheck
+{
+    [Lstm(128, ReturnSequences = true)] public partial Layer L { get; }
+    [Gru(48, ReturnSequences = true, Bidirectional = true)] public partial Layer G { get; }
+    [Rnn(40, Nonlinearity = "relu")] public partial Layer R { get; }
+    [Dense(10)] public partial Layer Out { get; }
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }

@@ -52,6 +52,14 @@ public class CudaTwinTests
         ["TwinTokens"] = (n => new TwinTokens(n, 3), (b, n) => new TwinTokens.Cuda(b, n, 3)),
         ["GcTiedGpt"] = (n => new GcTiedGpt(n, 3), (b, n) => new GcTiedGpt.Cuda(b, n, 3)),
         ["GcGpt16"] = (n => new GcGpt16(n, 3), (b, n) => new GcGpt16.Cuda(b, n, 3)),
+        ["GcLstm"] = (n => new GcLstm(n, 3), (b, n) => new GcLstm.Cuda(b, n, 3)),
+        ["GcLstmStacked"] = (n => new GcLstmStacked(n, 3), (b, n) => new GcLstmStacked.Cuda(b, n, 3)),
+        ["GcLstmOneStep"] = (n => new GcLstmOneStep(n, 3), (b, n) => new GcLstmOneStep.Cuda(b, n, 3)),
+        ["GcLstmLong"] = (n => new GcLstmLong(n, 3), (b, n) => new GcLstmLong.Cuda(b, n, 3)),
+        ["GcGru"] = (n => new GcGru(n, 3), (b, n) => new GcGru.Cuda(b, n, 3)),
+        ["GcGruLast"] = (n => new GcGruLast(n, 3), (b, n) => new GcGruLast.Cuda(b, n, 3)),
+        ["GcSeqDense"] = (n => new GcSeqDense(n, 3), (b, n) => new GcSeqDense.Cuda(b, n, 3)),
+        ["GcBiRecurrent"] = (n => new GcBiRecurrent(n, 3), (b, n) => new GcBiRecurrent.Cuda(b, n, 3)),
     };
 
     /// <summary>The input of a twin test: token ids for an embedding (every id, some repeated within a sample and across
@@ -294,9 +302,10 @@ public class CudaTwinTests
     [Fact]
     public void A_network_with_a_kind_without_PTX_gets_a_twin_that_names_it()
     {
-        var e = Assert.Throws<NotSupportedException>(() => new GcLstm.Cuda(2));
-        Assert.Contains("no PTX yet for layer", e.Message);
-        Assert.Contains("(Lstm)", e.Message);
+        var e = Assert.Throws<NotSupportedException>(() => new GcMasking.Cuda(2));
+        Assert.Contains("no PTX yet for layer Pad (Masking)", e.Message);
+        Assert.Contains("masked (padded) steps", Assert.Throws<NotSupportedException>(() => new GcEmbedGruDense.Cuda(2)).Message);
+        Assert.Contains("sparse embedding tables", Assert.Throws<NotSupportedException>(() => new GcCharLm.Cuda(2)).Message);
     }
 
     [Fact]

@@ -230,6 +230,26 @@ internal static class CudaEmitter
         return $"Launch({index}, {k.Launch.GridX}, {k.Launch.GridY}, {k.Launch.GridZ}, {k.Launch.Block}, {k.SharedBytes}, stackalloc ulong[] {{ {string.Join(", ", args)} }});   // {k.Name}";
     }
 
+    /// <summary>The call of a step loop's method, at the first kernel of the loop (the others are in the method).</summary>
+    private static void LoopCall(CodeWriter cw, List<PtxKernel> kernels, PtxKernel k)
+    {
+        int at = kernels.IndexOf(k);
+        if (at > 0 && kernels[at - 1].Loop == k.Loop) return;
+        cw.Line($"for (int k = 0; k < {k.Loop!.Count}; k++) {k.Loop.Method}(n, k);   // {k.Loop.Comment}");
+    }
+
+    /// <summary>Each step loop's launches as a method of their own (<c>stackalloc</c>'d arguments stay out of the loop).</summary>
+    private static void LoopMethods(CodeWriter cw, IEnumerable<PtxKernel> kernels, Dictionary<PtxKernel, int> index, GpuPlan gpu)
+    {
+        foreach (var group in kernels.GroupBy(k => k.Loop!))
+        {
+            cw.Line($"/// <summary>{Xml(group.Key.Comment)}: the launches of step k.</summary>");
+            using (cw.Block($"private void {group.Key.Method}(int n, int k)"))
+                foreach (var k in group) cw.Line(Launch(k, index[k], gpu));
+            cw.Line();
+        }
+    }
+
     private static void ForwardApi(CodeWriter cw, NetworkPlan p, Module m, Dictionary<PtxKernel, int> index)
     {
         var last = p.Layers[p.Layers.Count - 1];
@@ -245,7 +265,7 @@ internal static class CudaEmitter
             cw.Line("return n;");
         }
         cw.Line();
-        cw.Line("/// <summary>The launches of the forward pass over <paramref name=\"n\"/> samples in <c>_dIn</c>.</summary>");
+        cw.Line("/// <summary>The launches of the forward pass over <paramref name=\"n\"/> samples in <c>_dInput</c>.</summary>");
         using (cw.Block("private void RunForward(int n, bool training)"))
         {
             foreach (var (l, fwd, _) in m.Layers)
@@ -253,6 +273,7 @@ internal static class CudaEmitter
                 cw.Line($"// {l.Name}: {l.Description} {l.InShape} → {l.OutShape}{(fwd.Count == 0 ? " — the input's buffer, no kernel" : "")}");
                 foreach (var k in fwd)
                 {
+                    if (k.Loop is { } loop) { LoopCall(cw, fwd, k); continue; }
                     if (k.HostBefore.Count == 0) { cw.Line((k.Condition is null ? "" : $"if ({k.Condition}) ") + Launch(k, index[k], m.Gpu)); continue; }
                     using (cw.Block(k.Condition is null ? "" : $"if ({k.Condition})"))
                     {
@@ -263,6 +284,7 @@ internal static class CudaEmitter
             }
         }
         cw.Line();
+        LoopMethods(cw, m.Own.Where(k => k.Loop is not null), index, m.Gpu);
         cw.Line("/// <inheritdoc/>");
         cw.Line("public void Forward(ReadOnlySpan<float> input, bool training = false) { lock (_gate) Run(input, training); }");
         cw.Line();
@@ -272,7 +294,7 @@ internal static class CudaEmitter
             cw.Line("int n = Batch(input.Length, InputSize, \"input\");");
             if (p.Layers.Any(l => l.Kind is ICSharpInputCheck)) cw.Line($"{p.ClassName}.CheckInput(input);   // token ids: the host's check and message, before the device gathers rows");
             cw.Line("_m.ToDevice();");
-            cw.Line("_m.Upload(input, _dIn);");
+            cw.Line("_m.Upload(input, _dInput);");
             cw.Line("RunForward(n, training);");
             cw.Line("_batch = n; _training = training;");
             cw.Line("return n;");
@@ -386,17 +408,19 @@ internal static class CudaEmitter
             cw.Line("if (withInputGradient && inputGradient.Length != n * InputSize) throw new ArgumentException($\"inputGradient holds {inputGradient.Length} floats; the last forward's {n} samples need {n * InputSize}\", nameof(inputGradient));");
             cw.Line("_m.ToDevice();");
             cw.Line("_m.Zero(_dGradStart, _dGradEnd - _dGradStart);");
-            cw.Line("if (withInputGradient) _m.Zero(_dInGrad, (long)n * InputSize);");
+            cw.Line("if (withInputGradient) _m.Zero(_dInputGrad, (long)n * InputSize);");
             cw.Line("float loss = RunLoss(targets, n);");
             foreach (var t in regularised) cw.Line($"_m.AddL2Gradient({t.Const}, {t.Length}, {Text.Float(2 * t.L2)});   // {t.Name}: dW += 2λ·W");
             for (int i = m.Layers.Count - 1; i >= 0; i--)
             {
                 var (l, _, bwd) = m.Layers[i];
                 cw.Line($"// {l.Name}: {l.Description}{(bwd.Count == 0 ? " — nothing to do" : "")}");
-                foreach (var k in bwd) cw.Line((k.OnlyForInputGradient ? "if (withInputGradient) " : "") + Launch(k, index[k], m.Gpu));
+                foreach (var k in bwd)
+                    if (k.Loop is not null) LoopCall(cw, bwd, k);
+                    else cw.Line((k.OnlyForInputGradient ? "if (withInputGradient) " : "") + Launch(k, index[k], m.Gpu));
             }
             cw.Line("_m.GradientsChanged();");
-            cw.Line("if (withInputGradient) _m.Download(_dInGrad, inputGradient);");
+            cw.Line("if (withInputGradient) _m.Download(_dInputGrad, inputGradient);");
             cw.Line("return loss;");
         }
         cw.Line();

@@ -93,8 +93,8 @@ internal sealed class GpuPlan
     public GpuPlan(NetworkPlan p)
     {
         _p = p;
-        Buffers.Add(new GpuBuffer("_dIn", p.InputSize, "the network input, [batch, " + p.InputSize + "]"));
-        Buffers.Add(new GpuBuffer("_dInGrad", p.InputSize, "d loss / d input, when asked for"));
+        Buffers.Add(new GpuBuffer("_dInput", p.InputSize, "the network input, [batch, " + p.InputSize + "]"));
+        Buffers.Add(new GpuBuffer("_dInputGrad", p.InputSize, "d loss / d input, when asked for"));
         var grads = new List<GpuBuffer>();
         foreach (var l in p.Layers)
         {
@@ -119,8 +119,8 @@ internal sealed class GpuPlan
     /// <summary>The batch-sized buffers in arena order (after parameters and gradients), the activation gradients last.</summary>
     public List<GpuBuffer> Buffers { get; } = new();
 
-    public string OutputOf(int index) => index < 0 ? "_dIn" : Out(Resolve(index));
-    public string GradOf(int index) => index < 0 ? "_dInGrad" : Grad(Resolve(index));
+    public string OutputOf(int index) => index < 0 ? "_dInput" : Out(Resolve(index));
+    public string GradOf(int index) => index < 0 ? "_dInputGrad" : Grad(Resolve(index));
     public string ScratchOf(int index, string name) => _scratch[(index, name)];
 
     /// <summary>Whether a gradient flows to input <paramref name="slot"/> of <paramref name="layer"/>: always into a layer's
@@ -134,8 +134,8 @@ internal sealed class GpuPlan
         return index;
     }
 
-    private string Out(int index) => index < 0 ? "_dIn" : $"_d{_p.Layers[index].Name}Out";
-    private string Grad(int index) => index < 0 ? "_dInGrad" : $"_d{_p.Layers[index].Name}Grad";
+    private string Out(int index) => index < 0 ? "_dInput" : $"_d{_p.Layers[index].Name}Out";
+    private string Grad(int index) => index < 0 ? "_dInputGrad" : $"_d{_p.Layers[index].Name}Grad";
 }
 
 /// <summary>A batch-sized device buffer: the twin's offset field, floats per sample, what it holds.</summary>

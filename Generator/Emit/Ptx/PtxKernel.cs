@@ -38,6 +38,9 @@ internal sealed class PtxKernel
     public string? Condition { get; set; }
     /// <summary>The kernel only computes d loss / d network input: the host launches it only when that was asked for.</summary>
     public bool OnlyForInputGradient { get; set; }
+    /// <summary>The host launches it once per step of a loop (a recurrence): consecutive kernels with the same loop run
+    /// in one <c>for (int k = 0; k &lt; Count; k++)</c>, each launch's arguments may use <c>k</c>; null: launched once.</summary>
+    public HostLoop? Loop { get; set; }
 
     /// <summary>Declares the next parameter (a pointer <c>.u64</c>, a count <c>.u32</c> or a scalar <c>.f32</c>) and returns its name.</summary>
     public string Param(string type, string name)
@@ -221,3 +224,7 @@ internal sealed class KernelLaunch
 
     public string Describe() => $"grid ({GridX}, {GridY}{(GridZ == "1" ? "" : ", " + GridZ)}), block {Block}";
 }
+
+/// <summary>A host-side loop over the steps of a recurrence (see <see cref="PtxKernel.Loop"/>): its launches go into one
+/// method of the twin, <c>{Method}(n, k)</c>, called for k = 0…Count−1.</summary>
+internal sealed record HostLoop(string Method, int Count, string Comment);

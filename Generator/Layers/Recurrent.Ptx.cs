@@ -1,0 +1,406 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using ModelGen.Generator.Analysis;
+using ModelGen.Generator.Emit.Ptx;
+using ModelGen.Generator.Model;
+
+namespace ModelGen.Generator.Layers;
+
+/// <summary>
+/// The PTX of LSTM, GRU and the Elman RNN (one or two directions; masked sequences have none yet). On the GPU the
+/// sequence is sample-major <c>[n, T, F]</c>, so the input projection of every step is one GEMM over the <c>T·n</c>
+/// rows; the recurrence is a host loop of one launch per step (a thread per sample and hidden unit, the recurrent
+/// product a dot product over <c>W_hh</c>'s row), and backward through time two launches per step (the cell's
+/// gate gradients, then <c>dh_(t−1) = W_hhᵀ·dGₕ</c> per sample and unit). The weight gradients are GEMMs over every
+/// step at once (<c>dW_hh</c> against the states shifted by one step), the bias gradients column sums in order; no
+/// atomics, so every launch sums in the same order.
+/// </summary>
+internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
+{
+    /// <summary>Per sample and direction: the gates of every step [T, G·H] (activated; in backward their gradients), GRU's
+    /// <c>W_hh·h + b_hh</c> [T, G·H], the states [T, H], LSTM's cells [T, H], the states shifted one step [T, H] (for
+    /// dW_hh), and the running dh and dc [H].</summary>
+    public IEnumerable<(string Name, int PerSample, int Fixed)> Scratch(LayerPlan l)
+    {
+        int t = T(l), h = H(l), g = Gates * h;
+        foreach (bool reverse in Directions(l))
+        {
+            string sfx = reverse ? "_reverse" : "";
+            yield return ("pg" + sfx, t * g, 0);
+            if (SeparateHidden) yield return ("phg" + sfx, t * g, 0);
+            yield return ("ph" + sfx, t * h, 0);
+            if (HasCell) yield return ("pc" + sfx, t * h, 0);
+            yield return ("pprev" + sfx, t * h, 0);
+            yield return ("pdh" + sfx, h, 0);
+            if (HasCell) yield return ("pdc" + sfx, h, 0);
+        }
+    }
+
+    public void Forward(PtxLayer c)
+    {
+        foreach (bool reverse in Directions(c.Layer)) ForwardDirection(c, reverse);
+    }
+
+    public void Backward(PtxLayer c)
+    {
+        foreach (bool reverse in Directions(c.Layer)) BackwardDirection(c, reverse);
+    }
+
+    private void ForwardDirection(PtxLayer c, bool reverse)
+    {
+        var l = c.Layer;
+        int t = T(l), f = F(l), h = H(l), g = Gates * h, dirsH = (Opt(l).Bidirectional ? 2 : 1) * h;
+        string sfx = reverse ? "_reverse" : "", dir = reverse ? " (reverse)" : "";
+        string W(string local) => c.Tensor(local + sfx);
+
+        var proj = PtxGemm.Kernel(c.Name("Proj" + sfx), new GemmSpec(-t, g, f, TransA: false, f, TransB: true, f, g) { Bias = GemmBias.PerColumn },
+            c.Input, W("weight_ih_l0"), c.Scratch("pg" + sfx), W("bias_ih_l0"));
+        proj.Banner.Insert(0, $"Gᵢ[{t}·n, {g}] = X·W_ihᵀ + b_ih: the input projection of every step at once{dir}");
+        c.ForwardKernels.Add(proj);
+
+        var loop = new HostLoop(c.Name("ForwardSteps" + sfx), t, $"{l.Name}{dir}: the recurrence, one launch per step");
+        var args = new List<string> { c.Scratch("pg" + sfx), c.Scratch("ph" + sfx), W("weight_hh_l0"), W("bias_hh_l0") };
+        if (HasCell) args.Add(c.Scratch("pc" + sfx));
+        if (SeparateHidden) args.Add(c.Scratch("phg" + sfx));
+        var forward = StepKernel(c.Name("Step" + sfx), h, t, reverse, backward: false, args, (k, p, step, s, j, first, row, prev) =>
+        {
+            // a_q = Gᵢ[row, qH + j] (+ b_hh unless kept apart) + W_hh[qH + j, :]·h_(t−1): the G pre-activations of unit j
+            string gRow = k.R(), hPrev = k.R();
+            k.Op($"mul.lo.s32 {gRow}, {row}, {g}");
+            k.Op($"mul.lo.s32 {hPrev}, {prev}, {h}");
+            var acc = new string[Gates];
+            for (int q = 0; q < Gates; q++)
+            {
+                acc[q] = k.F();
+                string u = k.R();
+                k.Op($"add.s32 {u}, {j}, {q * h}");
+                string b = k.LoadGlobal(k.Element(p[3], u));
+                if (SeparateHidden) k.Op($"mov.f32 {acc[q]}, {b}");
+                else k.Op($"add.f32 {acc[q]}, {k.LoadGlobal(k.Element(k.Element(p[0], gRow), u))}, {b}");
+            }
+            string skip = k.NewLabel("first");
+            k.Op(first, $"bra {skip}");
+            string hp = k.Element(p[1], hPrev);
+            k.For(PtxText.I(h), kk =>
+            {
+                string x = k.LoadGlobal(k.Element(hp, kk));
+                for (int q = 0; q < Gates; q++)
+                {
+                    string w = k.R();
+                    k.Op($"mad.lo.s32 {w}, {j}, {h}, {kk}");
+                    k.Op($"add.s32 {w}, {w}, {q * h * h}");
+                    k.Op($"fma.rn.f32 {acc[q]}, {k.LoadGlobal(k.Element(p[2], w))}, {x}, {acc[q]}");
+                }
+            });
+            k.Label(skip);
+            string stAt = k.R();
+            k.Op($"mad.lo.s32 {stAt}, {row}, {h}, {j}");
+            string prevAt = k.R();
+            k.Op($"add.s32 {prevAt}, {hPrev}, {j}");
+            CellForward(k, p, acc, gRow, j, h, first, stAt, prevAt, l);
+        });
+        forward.Loop = loop;
+        forward.Banner.Add(CellBanner(l) + $"{dir}; one thread per sample and hidden unit, one launch per step");
+        c.ForwardKernels.Add(forward);
+
+        // The output: every step's state, or the last step's (the reverse direction's last is step 0), at this direction's columns.
+        bool seq = Opt(l).ReturnSequences;
+        var copy = PtxMath.PerElement(c.Name("Out" + sfx), seq ? $"{t * h} * n" : $"{h} * n", new[] { "pH", "pY" }, new[] { c.Scratch("ph" + sfx), c.Output }, (k, a, i) =>
+        {
+            string row = k.R(), j = k.R(), y = k.R(), from = k.R();
+            k.Op($"div.u32 {row}, {i}, {h}");
+            k.Op($"rem.u32 {j}, {i}, {h}");
+            k.Op($"mad.lo.s32 {y}, {row}, {dirsH}, {j}");
+            if (reverse) k.Op($"add.s32 {y}, {y}, {h}");
+            if (seq) k.Op($"mov.u32 {from}, {i}");
+            else
+            {
+                k.Op($"mad.lo.s32 {from}, {row}, {t * h}, {j}");
+                if (!reverse) k.Op($"add.s32 {from}, {from}, {(t - 1) * h}");
+            }
+            k.StoreGlobal(k.Element(a[1], y), k.LoadGlobal(k.Element(a[0], from)));
+        });
+        copy.Banner.Add(seq ? $"y[s, t, {(reverse ? $"{h} + " : "")}j] = h_t[s, j] of every step{dir}" : $"y[s, {(reverse ? $"{h} + " : "")}j] = h[s, j] of the last step{(reverse ? " of the reverse direction (t = 0)" : "")}");
+        c.ForwardKernels.Add(copy);
+    }
+
+    private void BackwardDirection(PtxLayer c, bool reverse)
+    {
+        var l = c.Layer;
+        int t = T(l), f = F(l), h = H(l), g = Gates * h, dirsH = (Opt(l).Bidirectional ? 2 : 1) * h;
+        bool seq = Opt(l).ReturnSequences;
+        string sfx = reverse ? "_reverse" : "", dir = reverse ? " (reverse)" : "";
+        string W(string local) => c.Tensor(local + sfx);
+        string dG = c.Scratch("pg" + sfx), dGh = SeparateHidden ? c.Scratch("phg" + sfx) : dG;
+
+        var zero = PtxMath.PerElement(c.Name("Dstart" + sfx), $"{h} * n", HasCell ? new[] { "pDH", "pDC" } : new[] { "pDH" },
+            HasCell ? new[] { c.Scratch("pdh" + sfx), c.Scratch("pdc" + sfx) } : new[] { c.Scratch("pdh" + sfx) }, (k, a, i) =>
+        {
+            foreach (var p in a) k.StoreGlobal(k.Element(p, i), PtxMath.Zero);
+        });
+        zero.Banner.Add($"dh = 0{(HasCell ? ", dc = 0" : "")} before the last step{dir}");
+        c.BackwardKernels.Add(zero);
+
+        // Step k of backward is step t = T−1−k of the forward order (the reverse direction: t = k).
+        var loop = new HostLoop(c.Name("BackwardSteps" + sfx), t, $"{l.Name}{dir}: backward through time, two launches per step");
+        var args = new List<string> { dG, c.Scratch("ph" + sfx), c.OutputGrad, c.Scratch("pdh" + sfx) };
+        if (HasCell) { args.Add(c.Scratch("pc" + sfx)); args.Add(c.Scratch("pdc" + sfx)); }
+        if (SeparateHidden) args.Add(dGh);
+        var cell = StepKernel(c.Name("Dcell" + sfx), h, t, reverse, backward: true, args, (k, p, step, s, j, first, row, prev) =>
+        {
+            string dh = k.F(), dhAt = k.R();
+            k.Op($"mad.lo.s32 {dhAt}, {s}, {h}, {j}");
+            string dhp = k.Element(p[3], dhAt);
+            k.Op($"mov.f32 {dh}, {k.LoadGlobal(dhp)}");
+            // + dy of this step: every step's output, or only the last step's (backward's step 0)
+            string y = k.R();
+            k.Op($"mad.lo.s32 {y}, {(seq ? row : s)}, {dirsH}, {j}");
+            if (reverse) k.Op($"add.s32 {y}, {y}, {h}");
+            string noDy = k.NewLabel("nody");
+            if (!seq)
+            {
+                string later = k.P();
+                k.Op($"setp.ne.u32 {later}, {step}, 0");
+                k.Op(later, $"bra {noDy}");
+            }
+            k.Op($"add.f32 {dh}, {dh}, {k.LoadGlobal(k.Element(p[2], y))}");
+            k.Label(noDy);
+            string gRow = k.R(), stAt = k.R(), prevAt = k.R();
+            k.Op($"mul.lo.s32 {gRow}, {row}, {g}");
+            k.Op($"mad.lo.s32 {stAt}, {row}, {h}, {j}");
+            k.Op($"mad.lo.s32 {prevAt}, {prev}, {h}, {j}");
+            CellBackward(k, p, gRow, j, h, first, stAt, prevAt, dh, dhp, dhAt, l);
+        });
+        cell.Loop = loop;
+        cell.Banner.Add(CellBackwardBanner(l) + $"{dir}; one thread per sample and hidden unit");
+        c.BackwardKernels.Add(cell);
+
+        var rec = StepKernel(c.Name("Dstate" + sfx), h, t, reverse, backward: true, new List<string> { dGh, W("weight_hh_l0"), c.Scratch("pdh" + sfx) }, (k, p, step, s, j, first, row, prev) =>
+        {
+            // dh_(t−1)[s, j] = W_hh[:, j]·dGₕ[row, :] (+ the direct path GRU's cell left in dh)
+            string gRow = k.R(), sum = k.F(), at = k.R();
+            k.Op($"mul.lo.s32 {gRow}, {row}, {g}");
+            string ga = k.Element(p[0], gRow);
+            k.Op($"mov.f32 {sum}, {PtxMath.Zero}");
+            k.For(PtxText.I(g), u =>
+            {
+                string w = k.R();
+                k.Op($"mad.lo.s32 {w}, {u}, {h}, {j}");
+                k.Op($"fma.rn.f32 {sum}, {k.LoadGlobal(k.Element(p[1], w))}, {k.LoadGlobal(k.Element(ga, u))}, {sum}");
+            });
+            k.Op($"mad.lo.s32 {at}, {s}, {h}, {j}");
+            string dha = k.Element(p[2], at);
+            if (SeparateHidden) k.Op($"add.f32 {sum}, {sum}, {k.LoadGlobal(dha)}");
+            k.StoreGlobal(dha, sum);
+        });
+        rec.Loop = loop;
+        rec.Banner.Add($"dh_(t−1)[s, j] = Σ_u W_hh[u, j]·dGₕ[s, t, u] over the {g} gate rows{(SeparateHidden ? " + dh⊙z (left by the cell)" : "")}{dir}; one thread per sample and unit");
+        c.BackwardKernels.Add(rec);
+
+        // The states each step read: h_(t−1), zero at the direction's first step.
+        var shifted = PtxMath.PerElement(c.Name("Hprev" + sfx), $"{t * h} * n", new[] { "pH", "pP" }, new[] { c.Scratch("ph" + sfx), c.Scratch("pprev" + sfx) }, (k, a, i) =>
+        {
+            string step = k.R(), firstStep = k.P(), v = k.F(), from = k.R(), done = k.NewLabel("zero");
+            k.Op($"div.u32 {step}, {i}, {h}");
+            k.Op($"rem.u32 {step}, {step}, {t}");
+            k.Op($"mov.f32 {v}, {PtxMath.Zero}");
+            k.Op($"setp.eq.u32 {firstStep}, {step}, {(reverse ? t - 1 : 0)}");
+            k.Op(firstStep, $"bra {done}");
+            k.Op(reverse ? $"add.s32 {from}, {i}, {h}" : $"sub.s32 {from}, {i}, {h}");
+            k.Op($"ld.global.f32 {v}, [{k.Element(a[0], from)}]");
+            k.Label(done);
+            k.StoreGlobal(k.Element(a[1], i), v);
+        });
+        shifted.Banner.Add($"Hₚ[s, t] = h_(t{(reverse ? "+" : "−")}1)[s], 0 at t = {(reverse ? t - 1 : 0)}{dir}");
+        c.BackwardKernels.Add(shifted);
+
+        string rows = $"{t} * n";
+        c.BackwardKernels.Add(PtxMath.ColumnSumsAdd(c.Name("Dbih" + sfx), rows, g, dG, c.Gradient("bias_ih_l0" + sfx)));
+        c.BackwardKernels.Add(PtxMath.ColumnSumsAdd(c.Name("Dbhh" + sfx), rows, g, dGh, c.Gradient("bias_hh_l0" + sfx)));
+        var dwih = PtxGemm.Kernel(c.Name("Dwih" + sfx), new GemmSpec(g, f, -t, TransA: true, g, TransB: false, f, f) { Accumulate = true },
+            dG, c.Input, c.Gradient("weight_ih_l0" + sfx), null);
+        dwih.Banner.Insert(0, $"dW_ih[{g}, {f}] += dGᵢᵀ·X over the {t}·n rows{dir}");
+        c.BackwardKernels.Add(dwih);
+        var dwhh = PtxGemm.Kernel(c.Name("Dwhh" + sfx), new GemmSpec(g, h, -t, TransA: true, g, TransB: false, h, h) { Accumulate = true },
+            dGh, c.Scratch("pprev" + sfx), c.Gradient("weight_hh_l0" + sfx), null);
+        dwhh.Banner.Insert(0, $"dW_hh[{g}, {h}] += dGₕᵀ·Hₚ over the {t}·n rows{dir}");
+        c.BackwardKernels.Add(dwhh);
+        if (c.InputGrad is null) return;
+        var dx = PtxGemm.Kernel(c.Name("Dx" + sfx), new GemmSpec(-t, f, g, TransA: false, g, TransB: false, f, f) { Accumulate = true },
+            dG, W("weight_ih_l0"), c.InputGrad, null);
+        dx.Banner.Insert(0, $"dX[{t}·n, {f}] += dGᵢ·W_ih{dir}");
+        dx.OnlyForInputGradient = c.ReadsNetworkInput();
+        c.BackwardKernels.Add(dx);
+    }
+
+    /// <summary>Per-step body: the pointers, the step register, sample s, unit j, the predicate "first step of the
+    /// direction", the row <c>s·T + t</c> of step t and the row of the step before it (in the direction's order).</summary>
+    private delegate void StepBody(PtxKernel k, string[] pointers, string step, string s, string j, string first, string row, string prev);
+
+    /// <summary>A kernel of one step (the launch's <c>k</c>): one thread per sample and hidden unit. Forward step k is
+    /// t = k (reverse: T−1−k); backward step k is t = T−1−k (reverse: k).</summary>
+    private static PtxKernel StepKernel(string name, int h, int steps, bool reverse, bool backward, List<string> args, StepBody body)
+    {
+        var launch = KernelLaunch.PerItem($"{h} * n");
+        foreach (var a in args) launch.Args.Add(KernelArg.Buffer(a));
+        launch.Args.Add(KernelArg.Count("k"));
+        launch.Args.Add(KernelArg.Count($"{h} * n"));
+        var k = new PtxKernel(name, launch);
+        var ps = args.Select((_, i) => k.Param("u64", "p" + i)).ToArray();
+        string pStep = k.Param("u32", "step"), pCount = k.Param("u32", "count");
+        var g = ps.Select(k.GlobalPointer).ToArray();
+        string step = k.LoadU32(pStep), count = k.LoadU32(pCount), i = k.GlobalThreadIndex(), outside = k.P(), done = k.NewLabel("done");
+        k.Op($"setp.ge.u32 {outside}, {i}, {count}");
+        k.Op(outside, $"bra {done}");
+        string s = k.R(), j = k.R(), t = k.R(), row = k.R(), prev = k.R(), first = k.P();
+        k.Op($"div.u32 {s}, {i}, {h}");
+        k.Op($"rem.u32 {j}, {i}, {h}");
+        if (backward != reverse)
+        {
+            string last = k.R();
+            k.Op($"mov.u32 {last}, {steps - 1}");
+            k.Op($"sub.s32 {t}, {last}, {step}");
+        }
+        else k.Op($"mov.u32 {t}, {step}");
+        k.Op($"setp.eq.u32 {first}, {t}, {(reverse ? steps - 1 : 0)}");
+        k.Op($"mad.lo.s32 {row}, {s}, {steps}, {t}");
+        k.Op(reverse ? $"add.s32 {prev}, {row}, 1" : $"sub.s32 {prev}, {row}, 1");
+        body(k, g, step, s, j, first, row, prev);
+        k.Label(done);
+        return k;
+    }
+
+    /// <summary><c>v = first ? 0 : p[at]</c>: the previous step's value, never read at the first step.</summary>
+    private static string Previous(PtxKernel k, string pointer, string at, string first)
+    {
+        string v = k.F(), skip = k.NewLabel("zero");
+        k.Op($"mov.f32 {v}, {PtxMath.Zero}");
+        k.Op(first, $"bra {skip}");
+        k.Op($"ld.global.f32 {v}, [{k.Element(pointer, at)}]");
+        k.Label(skip);
+        return v;
+    }
+
+    /// <summary>The address of gate q of unit j in the gate row at <paramref name="rowAt"/>.</summary>
+    private static string Gate(PtxKernel k, string rowAt, int q, string j, int h)
+    {
+        string u = k.R();
+        k.Op($"add.s32 {u}, {j}, {q * h}");
+        return k.Element(rowAt, u);
+    }
+
+    private static string Sub(PtxKernel k, string a, string b) { string r = k.F(); k.Op($"sub.f32 {r}, {a}, {b}"); return r; }
+    private static string Mul(PtxKernel k, string a, string b) { string r = k.F(); k.Op($"mul.f32 {r}, {a}, {b}"); return r; }
+    private static string OneMinus(PtxKernel k, string a) => Sub(k, PtxMath.One, a);
+
+    /// <summary>The cell from the pre-activations <paramref name="acc"/> of unit j (pointers: G, H, W_hh, b_hh, then C
+    /// or GRU's Gₕ): stores the activated gates, the state (and cell).</summary>
+    private void CellForward(PtxKernel k, string[] p, string[] acc, string gRow, string j, int h, string first, string stAt, string prevAt, LayerPlan l)
+    {
+        string gAt = k.Element(p[0], gRow);
+        switch (Gates)
+        {
+            case 4:   // LSTM: i f g o
+            {
+                string i = PtxMath.Activate(k, ActivationKind.Sigmoid, 0, acc[0]), f = PtxMath.Activate(k, ActivationKind.Sigmoid, 0, acc[1]);
+                string gg = PtxMath.Activate(k, ActivationKind.Tanh, 0, acc[2]), o = PtxMath.Activate(k, ActivationKind.Sigmoid, 0, acc[3]);
+                foreach (var (q, v) in new[] { (0, i), (1, f), (2, gg), (3, o) }) k.StoreGlobal(Gate(k, gAt, q, j, h), v);
+                string cPrev = Previous(k, p[4], prevAt, first), ig = Mul(k, i, gg), c = k.F();
+                k.Op($"fma.rn.f32 {c}, {f}, {cPrev}, {ig}");
+                string hv = Mul(k, o, PtxMath.Activate(k, ActivationKind.Tanh, 0, c));
+                k.StoreGlobal(k.Element(p[4], stAt), c);
+                k.StoreGlobal(k.Element(p[1], stAt), hv);
+                break;
+            }
+            case 3:   // GRU: r z n; acc is W_hh·h + b_hh, kept for backward
+            {
+                string hgAt = k.Element(p[4], gRow);
+                var gi = new string[3];
+                for (int q = 0; q < 3; q++)
+                {
+                    k.StoreGlobal(Gate(k, hgAt, q, j, h), acc[q]);
+                    gi[q] = k.LoadGlobal(Gate(k, gAt, q, j, h));
+                }
+                string ar = k.F(), az = k.F(), an = k.F();
+                k.Op($"add.f32 {ar}, {gi[0]}, {acc[0]}");
+                k.Op($"add.f32 {az}, {gi[1]}, {acc[1]}");
+                string r = PtxMath.Activate(k, ActivationKind.Sigmoid, 0, ar), z = PtxMath.Activate(k, ActivationKind.Sigmoid, 0, az);
+                k.Op($"fma.rn.f32 {an}, {r}, {acc[2]}, {gi[2]}");
+                string n = PtxMath.Activate(k, ActivationKind.Tanh, 0, an);
+                string hp = Previous(k, p[1], prevAt, first), hv = k.F();
+                k.Op($"fma.rn.f32 {hv}, {z}, {Sub(k, hp, n)}, {n}");   // (1 − z)·n + z·h_(t−1)
+                foreach (var (q, v) in new[] { (0, r), (1, z), (2, n) }) k.StoreGlobal(Gate(k, gAt, q, j, h), v);
+                k.StoreGlobal(k.Element(p[1], stAt), hv);
+                break;
+            }
+            default:   // RNN
+            {
+                string hv = PtxMath.Activate(k, Opt(l).Relu ? ActivationKind.Relu : ActivationKind.Tanh, 0, acc[0]);
+                k.StoreGlobal(k.Element(p[1], stAt), hv);
+                break;
+            }
+        }
+    }
+
+    /// <summary>The cell's backward for unit j given dh (pointers: dG = G, H, dy, dh, then C and dc, or GRU's Gₕ): stores
+    /// the gate gradients in place over the gates (GRU: also dGₕ), and the state gradient that skips the recurrent
+    /// product (LSTM: dc·f; GRU: dh·z in dh).</summary>
+    private void CellBackward(PtxKernel k, string[] p, string gRow, string j, int h, string first, string stAt, string prevAt, string dh, string dhp, string dhAt, LayerPlan l)
+    {
+        string gAt = k.Element(p[0], gRow);
+        switch (Gates)
+        {
+            case 4:
+            {
+                var a = Enumerable.Range(0, 4).Select(q => Gate(k, gAt, q, j, h)).ToArray();
+                string i = k.LoadGlobal(a[0]), f = k.LoadGlobal(a[1]), gg = k.LoadGlobal(a[2]), o = k.LoadGlobal(a[3]);
+                string c = k.LoadGlobal(k.Element(p[4], stAt)), cPrev = Previous(k, p[4], prevAt, first);
+                string tc = PtxMath.Activate(k, ActivationKind.Tanh, 0, c);
+                string dcAt = k.Element(p[5], dhAt), dc = k.F();
+                k.Op($"fma.rn.f32 {dc}, {PtxMath.Derivative(k, ActivationKind.Tanh, 0, tc, Mul(k, dh, o))}, {PtxMath.One}, {k.LoadGlobal(dcAt)}");   // dc + dh·o·(1 − tanh²c)
+                k.StoreGlobal(a[0], PtxMath.Derivative(k, ActivationKind.Sigmoid, 0, i, Mul(k, dc, gg)));
+                k.StoreGlobal(a[1], PtxMath.Derivative(k, ActivationKind.Sigmoid, 0, f, Mul(k, dc, cPrev)));
+                k.StoreGlobal(a[2], PtxMath.Derivative(k, ActivationKind.Tanh, 0, gg, Mul(k, dc, i)));
+                k.StoreGlobal(a[3], PtxMath.Derivative(k, ActivationKind.Sigmoid, 0, o, Mul(k, dh, tc)));
+                k.StoreGlobal(dcAt, Mul(k, dc, f));
+                break;
+            }
+            case 3:
+            {
+                var a = Enumerable.Range(0, 3).Select(q => Gate(k, gAt, q, j, h)).ToArray();
+                string hgAt = k.Element(p[4], gRow);
+                var ah = Enumerable.Range(0, 3).Select(q => Gate(k, hgAt, q, j, h)).ToArray();
+                string r = k.LoadGlobal(a[0]), z = k.LoadGlobal(a[1]), n = k.LoadGlobal(a[2]), hn = k.LoadGlobal(ah[2]);
+                string hp = Previous(k, p[1], prevAt, first);
+                string dn = PtxMath.Derivative(k, ActivationKind.Tanh, 0, n, Mul(k, dh, OneMinus(k, z)));
+                string dz = PtxMath.Derivative(k, ActivationKind.Sigmoid, 0, z, Mul(k, dh, Sub(k, hp, n)));
+                string dr = PtxMath.Derivative(k, ActivationKind.Sigmoid, 0, r, Mul(k, dn, hn));
+                k.StoreGlobal(a[0], dr); k.StoreGlobal(a[1], dz); k.StoreGlobal(a[2], dn);
+                k.StoreGlobal(ah[0], dr); k.StoreGlobal(ah[1], dz); k.StoreGlobal(ah[2], Mul(k, dn, r));
+                k.StoreGlobal(dhp, Mul(k, dh, z));
+                break;
+            }
+            default:
+            {
+                string hv = k.LoadGlobal(k.Element(p[1], stAt));
+                k.StoreGlobal(Gate(k, gAt, 0, j, h), PtxMath.Derivative(k, Opt(l).Relu ? ActivationKind.Relu : ActivationKind.Tanh, 0, hv, dh));
+                break;
+            }
+        }
+    }
+
+    private string CellBanner(LayerPlan l) => Gates switch
+    {
+        4 => "[i f g o] = [σ σ tanh σ](Gᵢ + b_hh + W_hh·h_(t−1)), c_t = f⊙c_(t−1) + i⊙g, h_t = o⊙tanh c_t",
+        3 => "Gₕ = W_hh·h_(t−1) + b_hh; r = σ(Gᵢr + Gₕr), z = σ(Gᵢz + Gₕz), n = tanh(Gᵢn + r⊙Gₕn), h_t = (1 − z)⊙n + z⊙h_(t−1)",
+        _ => $"h_t = {(Opt(l).Relu ? "relu" : "tanh")}(Gᵢ + b_hh + W_hh·h_(t−1))",
+    };
+
+    private string CellBackwardBanner(LayerPlan l) => Gates switch
+    {
+        4 => "dh = dh_(t) + dy_t; dc += dh⊙o⊙(1 − tanh²c); dG = [dc⊙g⊙i(1−i), dc⊙c_(t−1)⊙f(1−f), dc⊙i⊙(1−g²), dh⊙tanh c⊙o(1−o)]; dc ← dc⊙f",
+        3 => "dn̂ = dh⊙(1−z)⊙(1−n²), dẑ = dh⊙(h_(t−1) − n)⊙z(1−z), dr̂ = dn̂⊙Gₕn⊙r(1−r); dGᵢ = [dr̂ dẑ dn̂], dGₕ = [dr̂ dẑ dn̂⊙r]; dh ← dh⊙z",
+        _ => $"dG = dh⊙{(Opt(l).Relu ? "[h > 0]" : "(1 − h²)")}",
+    };
+}
