@@ -18,10 +18,10 @@ internal sealed record EmbeddingOptions(int Vocabulary, int Dimension, bool Mask
 /// <c>weight [V, D]</c>, N(0, 1) as PyTorch. Backward adds each step's output gradient to its id's row; a sparse table
 /// records the rows (<c>SparseRows</c>) so that <c>ZeroGrad</c> and the optimiser touch only those. With MaskZero, id 0
 /// is padding: zero output, no gradient, and a mask panel <c>[T, ld]</c> that the recurrent layers above read.
-/// Runtime kernel: <c>Runtime/Kernels/Embedding.cs</c>. PTX (dense tables without MaskZero): a gather forward, and a
-/// backward with one thread per column of the table that walks the tokens in order (no atomics: the C# path's order).
+/// Runtime kernel: <c>Runtime/Kernels/Embedding.cs</c>. PTX (dense tables): a gather forward, and a backward with one
+/// thread per column of the table that walks the tokens in order (no atomics: the C# path's order).
 /// </summary>
-internal sealed class Embedding : LayerKind, ICSharpLayer, ICSharpInputCheck, ICSharpDecodeStep, IPtxLayer
+internal sealed class Embedding : LayerKind, ICSharpLayer, ICSharpInputCheck, ICSharpDecodeStep, IPtxLayer, IPtxScratch
 {
     public static readonly Embedding Instance = new();
     public override string Name => "Embedding";
@@ -134,8 +134,13 @@ internal sealed class Embedding : LayerKind, ICSharpLayer, ICSharpInputCheck, IC
         }
     }
 
-    // ── PTX: the ids arrive as floats [batch, T] (checked on the host first); the output is sample-major [batch, T, D].
-    //    MaskZero has no PTX yet: its padding only matters to the recurrent layers above it, which have none either. ──
+    // ── PTX: the ids arrive as floats [batch, T] (checked on the host first); the output is sample-major [batch, T, D];
+    //    with MaskZero the mask [batch, T] the recurrent layers above read ────────────────────────────────────────────
+
+    public IEnumerable<(string Name, int PerSample, int Fixed)> Scratch(LayerPlan l)
+    {
+        if (Opt(l).MaskZero) yield return ("mask", T(l), 0);
+    }
 
     /// <summary>The id at float address <paramref name="at"/> as an integer (a whole number, checked on entry).</summary>
     private static string Id(PtxKernel k, string at)
@@ -149,16 +154,29 @@ internal sealed class Embedding : LayerKind, ICSharpLayer, ICSharpInputCheck, IC
     {
         var o = Opt(c.Layer);
         int t = T(c.Layer), dim = o.Dimension;
-        var k = PtxMath.PerElement(c.Name("Forward"), $"{t * dim} * n", new[] { "pIds", "pW", "pY" }, new[] { c.Input, c.Tensor("weight"), c.Output }, (k, a, i) =>
+        var k = PtxMath.PerElement(c.Name("Forward"), $"{t * dim} * n", o.MaskZero ? new[] { "pIds", "pW", "pY", "pMask" } : new[] { "pIds", "pW", "pY" },
+            o.MaskZero ? new[] { c.Input, c.Tensor("weight"), c.Output, c.Scratch("mask") } : new[] { c.Input, c.Tensor("weight"), c.Output }, (k, a, i) =>
         {
             string row = k.R(), d = k.R(), at = k.R();
             k.Op($"div.u32 {row}, {i}, {dim}");
             k.Op($"rem.u32 {d}, {i}, {dim}");
             string id = Id(k, k.Element(a[0], row));
             k.Op($"mad.lo.s32 {at}, {id}, {dim}, {d}");
-            k.StoreGlobal(k.Element(a[2], i), k.LoadGlobal(k.Element(a[1], at)));
+            string v = k.LoadGlobal(k.Element(a[1], at));
+            if (o.MaskZero)
+            {
+                string pad = k.P(), notFirst = k.P(), m = k.F(), skip = k.NewLabel("mask");
+                k.Op($"setp.eq.s32 {pad}, {id}, 0");
+                k.Op($"selp.f32 {v}, {PtxMath.Zero}, {v}, {pad}");
+                k.Op($"setp.ne.u32 {notFirst}, {d}, 0");
+                k.Op(notFirst, $"bra {skip}");
+                k.Op($"selp.f32 {m}, {PtxMath.Zero}, {PtxMath.One}, {pad}");
+                k.StoreGlobal(k.Element(a[3], row), m);
+                k.Label(skip);
+            }
+            k.StoreGlobal(k.Element(a[2], i), v);
         });
-        k.Banner.Add($"y[s, t, :] = W[id(s, t), :], W [{o.Vocabulary}, {dim}]; one thread per output element");
+        k.Banner.Add($"y[s, t, :] = W[id(s, t), :], W [{o.Vocabulary}, {dim}]{(o.MaskZero ? "; id 0 is padding: y = 0, mask[s, t] = 0 (written by the thread of d = 0)" : "")}; one thread per output element");
         c.ForwardKernels.Add(k);
     }
 
@@ -178,16 +196,23 @@ internal sealed class Embedding : LayerKind, ICSharpLayer, ICSharpInputCheck, IC
         k.Op(outside, $"bra {done}");
         k.For(count, row =>
         {
-            string id = Id(k, k.Element(g[0], row));
+            string id = Id(k, k.Element(g[0], row)), skip = o.MaskZero ? k.NewLabel("pad") : "";
+            if (o.MaskZero)
+            {
+                string pad = k.P();
+                k.Op($"setp.eq.s32 {pad}, {id}, 0");
+                k.Op(pad, $"bra {skip}");
+            }
             string e = k.R(), w = k.R(), sum = k.F();
             k.Op($"mad.lo.s32 {e}, {row}, {dim}, {d}");
             k.Op($"mad.lo.s32 {w}, {id}, {dim}, {d}");
             string wa = k.Element(g[2], w);
             k.Op($"add.f32 {sum}, {k.LoadGlobal(wa)}, {k.LoadGlobal(k.Element(g[1], e))}");
             k.StoreGlobal(wa, sum);
+            if (o.MaskZero) k.Label(skip);
         });
         k.Label(done);
-        k.Banner.Add($"dW[id(s, t), d] += dy[s, t, d]; one thread per column d of {dim}, the {rows} tokens in order");
+        k.Banner.Add($"dW[id(s, t), d] += dy[s, t, d]{(o.MaskZero ? " (padding skipped)" : "")}; one thread per column d of {dim}, the {rows} tokens in order");
         c.BackwardKernels.Add(k);
     }
 }

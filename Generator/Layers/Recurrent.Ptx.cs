@@ -8,7 +8,7 @@ using ModelGen.Generator.Model;
 namespace ModelGen.Generator.Layers;
 
 /// <summary>
-/// The PTX of LSTM, GRU and the Elman RNN (one or two directions; masked sequences have none yet). On the GPU the
+/// The PTX of LSTM, GRU and the Elman RNN (one or two directions, padded steps carried through). On the GPU the
 /// sequence is sample-major <c>[n, T, F]</c>, so the input projection of every step is one GEMM over the <c>T·n</c>
 /// rows; the recurrence is a host loop of one launch per step (a thread per sample and hidden unit, the recurrent
 /// product a dot product over <c>W_hh</c>'s row), and backward through time two launches per step (the cell's
@@ -42,6 +42,21 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
         foreach (bool reverse in Directions(c.Layer)) ForwardDirection(c, reverse);
     }
 
+    /// <summary>The padding mask <c>[n, T]</c> (1 data, 0 padding) of the embedding or Masking layer below, or null.</summary>
+    private static string? MaskOf(PtxLayer c)
+    {
+        int src = c.Network.MaskSource(c.Layer);
+        return src < 0 ? null : c.Gpu.ScratchOf(src, "mask");
+    }
+
+    /// <summary>Branches to <paramref name="label"/> when step <paramref name="row"/> of the sequence is padding.</summary>
+    private static void IfPadded(PtxKernel k, string maskPointer, string row, string label)
+    {
+        string pad = k.P();
+        k.Op($"setp.eq.f32 {pad}, {k.LoadGlobal(k.Element(maskPointer, row))}, {PtxMath.Zero}");
+        k.Op(pad, $"bra {label}");
+    }
+
     public void Backward(PtxLayer c)
     {
         foreach (bool reverse in Directions(c.Layer)) BackwardDirection(c, reverse);
@@ -63,8 +78,12 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
         var args = new List<string> { c.Scratch("pg" + sfx), c.Scratch("ph" + sfx), W("weight_hh_l0"), W("bias_hh_l0") };
         if (HasCell) args.Add(c.Scratch("pc" + sfx));
         if (SeparateHidden) args.Add(c.Scratch("phg" + sfx));
+        string? mask = MaskOf(c);
+        if (mask is not null) args.Add(mask);
         var forward = StepKernel(c.Name("Step" + sfx), h, t, reverse, backward: false, args, (k, p, step, s, j, first, row, prev) =>
         {
+            string? carry = mask is null ? null : k.NewLabel("padded"), end = k.NewLabel("stored");
+            if (carry is not null) IfPadded(k, p[p.Length - 1], row, carry);
             // a_q = Gᵢ[row, qH + j] (+ b_hh unless kept apart) + W_hh[qH + j, :]·h_(t−1): the G pre-activations of unit j
             string gRow = k.R(), hPrev = k.R();
             k.Op($"mul.lo.s32 {gRow}, {row}, {g}");
@@ -99,14 +118,26 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
             string prevAt = k.R();
             k.Op($"add.s32 {prevAt}, {hPrev}, {j}");
             CellForward(k, p, acc, gRow, j, h, first, stAt, prevAt, l);
+            if (carry is null) return;
+            // A padded step: the state (and cell) stay as they were; its gates get no gradient in backward.
+            k.Op($"bra {end}");
+            k.Label(carry);
+            string at = k.R(), before = k.R();
+            k.Op($"mad.lo.s32 {at}, {row}, {h}, {j}");
+            k.Op($"mad.lo.s32 {before}, {prev}, {h}, {j}");
+            k.StoreGlobal(k.Element(p[1], at), Previous(k, p[1], before, first));
+            if (HasCell) k.StoreGlobal(k.Element(p[4], at), Previous(k, p[4], before, first));
+            k.Label(end);
         });
         forward.Loop = loop;
-        forward.Banner.Add(CellBanner(l) + $"{dir}; one thread per sample and hidden unit, one launch per step");
+        forward.Banner.Add(CellBanner(l) + $"{dir}{(mask is null ? "" : "; a padded step carries h (and c) unchanged")}; one thread per sample and hidden unit, one launch per step");
         c.ForwardKernels.Add(forward);
 
         // The output: every step's state, or the last step's (the reverse direction's last is step 0), at this direction's columns.
         bool seq = Opt(l).ReturnSequences;
-        var copy = PtxMath.PerElement(c.Name("Out" + sfx), seq ? $"{t * h} * n" : $"{h} * n", new[] { "pH", "pY" }, new[] { c.Scratch("ph" + sfx), c.Output }, (k, a, i) =>
+        bool zeros = seq && mask is not null;
+        var copy = PtxMath.PerElement(c.Name("Out" + sfx), seq ? $"{t * h} * n" : $"{h} * n", zeros ? new[] { "pH", "pY", "pMask" } : new[] { "pH", "pY" },
+            zeros ? new[] { c.Scratch("ph" + sfx), c.Output, mask! } : new[] { c.Scratch("ph" + sfx), c.Output }, (k, a, i) =>
         {
             string row = k.R(), j = k.R(), y = k.R(), from = k.R();
             k.Op($"div.u32 {row}, {i}, {h}");
@@ -119,9 +150,16 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
                 k.Op($"mad.lo.s32 {from}, {row}, {t * h}, {j}");
                 if (!reverse) k.Op($"add.s32 {from}, {from}, {(t - 1) * h}");
             }
-            k.StoreGlobal(k.Element(a[1], y), k.LoadGlobal(k.Element(a[0], from)));
+            string v = k.LoadGlobal(k.Element(a[0], from));
+            if (zeros)
+            {
+                string real = k.P();
+                k.Op($"setp.ne.f32 {real}, {k.LoadGlobal(k.Element(a[2], row))}, {PtxMath.Zero}");
+                k.Op($"selp.f32 {v}, {v}, {PtxMath.Zero}, {real}");
+            }
+            k.StoreGlobal(k.Element(a[1], y), v);
         });
-        copy.Banner.Add(seq ? $"y[s, t, {(reverse ? $"{h} + " : "")}j] = h_t[s, j] of every step{dir}" : $"y[s, {(reverse ? $"{h} + " : "")}j] = h[s, j] of the last step{(reverse ? " of the reverse direction (t = 0)" : "")}");
+        copy.Banner.Add(seq ? $"y[s, t, {(reverse ? $"{h} + " : "")}j] = h_t[s, j] of every step{(zeros ? " (0 at padded steps)" : "")}{dir}" : $"y[s, {(reverse ? $"{h} + " : "")}j] = h[s, j] of the last step{(reverse ? " of the reverse direction (t = 0)" : "")}");
         c.ForwardKernels.Add(copy);
     }
 
@@ -147,8 +185,11 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
         var args = new List<string> { dG, c.Scratch("ph" + sfx), c.OutputGrad, c.Scratch("pdh" + sfx) };
         if (HasCell) { args.Add(c.Scratch("pc" + sfx)); args.Add(c.Scratch("pdc" + sfx)); }
         if (SeparateHidden) args.Add(dGh);
+        string? mask = MaskOf(c);
+        if (mask is not null) args.Add(mask);
         var cell = StepKernel(c.Name("Dcell" + sfx), h, t, reverse, backward: true, args, (k, p, step, s, j, first, row, prev) =>
         {
+            string? padded = mask is null ? null : k.NewLabel("padded"), end = k.NewLabel("stored");
             string dh = k.F(), dhAt = k.R();
             k.Op($"mad.lo.s32 {dhAt}, {s}, {h}, {j}");
             string dhp = k.Element(p[3], dhAt);
@@ -164,20 +205,39 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
                 k.Op($"setp.ne.u32 {later}, {step}, 0");
                 k.Op(later, $"bra {noDy}");
             }
+            else if (padded is not null) IfPadded(k, p[p.Length - 1], row, noDy);   // a padded step's output is a constant 0
             k.Op($"add.f32 {dh}, {dh}, {k.LoadGlobal(k.Element(p[2], y))}");
             k.Label(noDy);
             string gRow = k.R(), stAt = k.R(), prevAt = k.R();
             k.Op($"mul.lo.s32 {gRow}, {row}, {g}");
             k.Op($"mad.lo.s32 {stAt}, {row}, {h}, {j}");
             k.Op($"mad.lo.s32 {prevAt}, {prev}, {h}, {j}");
+            if (padded is not null) IfPadded(k, p[p.Length - 1], row, padded);
             CellBackward(k, p, gRow, j, h, first, stAt, prevAt, dh, dhp, dhAt, l);
+            if (padded is null) return;
+            // A padded step: dh (and dc) pass to the step before unchanged; its gates get no gradient.
+            k.Op($"bra {end}");
+            k.Label(padded);
+            k.StoreGlobal(dhp, dh);
+            string ga = k.Element(p[0], gRow);
+            for (int q = 0; q < Gates; q++) k.StoreGlobal(Gate(k, ga, q, j, h), PtxMath.Zero);
+            if (SeparateHidden)
+            {
+                string ha = k.Element(p[p.Length - 2], gRow);
+                for (int q = 0; q < Gates; q++) k.StoreGlobal(Gate(k, ha, q, j, h), PtxMath.Zero);
+            }
+            k.Label(end);
         });
         cell.Loop = loop;
-        cell.Banner.Add(CellBackwardBanner(l) + $"{dir}; one thread per sample and hidden unit");
+        cell.Banner.Add(CellBackwardBanner(l) + $"{dir}{(mask is null ? "" : "; a padded step passes dh (and dc) on and gets dG = 0")}; one thread per sample and hidden unit");
         c.BackwardKernels.Add(cell);
 
-        var rec = StepKernel(c.Name("Dstate" + sfx), h, t, reverse, backward: true, new List<string> { dGh, W("weight_hh_l0"), c.Scratch("pdh" + sfx) }, (k, p, step, s, j, first, row, prev) =>
+        var recArgs = new List<string> { dGh, W("weight_hh_l0"), c.Scratch("pdh" + sfx) };
+        if (mask is not null) recArgs.Add(mask);
+        var rec = StepKernel(c.Name("Dstate" + sfx), h, t, reverse, backward: true, recArgs, (k, p, step, s, j, first, row, prev) =>
         {
+            string? padded = mask is null ? null : k.NewLabel("padded");
+            if (padded is not null) IfPadded(k, p[3], row, padded);   // dh passed the step: it stays
             // dh_(t−1)[s, j] = W_hh[:, j]·dGₕ[row, :] (+ the direct path GRU's cell left in dh)
             string gRow = k.R(), sum = k.F(), at = k.R();
             k.Op($"mul.lo.s32 {gRow}, {row}, {g}");
@@ -193,6 +253,7 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
             string dha = k.Element(p[2], at);
             if (SeparateHidden) k.Op($"add.f32 {sum}, {sum}, {k.LoadGlobal(dha)}");
             k.StoreGlobal(dha, sum);
+            if (padded is not null) k.Label(padded);
         });
         rec.Loop = loop;
         rec.Banner.Add($"dh_(t−1)[s, j] = Σ_u W_hh[u, j]·dGₕ[s, t, u] over the {g} gate rows{(SeparateHidden ? " + dh⊙z (left by the cell)" : "")}{dir}; one thread per sample and unit");

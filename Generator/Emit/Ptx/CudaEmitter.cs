@@ -23,7 +23,6 @@ internal static class CudaEmitter
         var missing = p.Layers.Where(l => l.Kind is not IPtxLayer).Select(l => $"{l.Name} ({l.Kind.Name})").ToList();
         if (missing.Count > 0) return "no PTX yet for layer " + string.Join(", ", missing);
         if (p.Tensors.Any(t => t.Sparse)) return "no PTX yet for sparse embedding tables";
-        if (p.Layers.Any(l => l.Kind.MasksOutput(l))) return "no PTX yet for masked (padded) steps";
         if (p.Trainable && p.Loss is { } loss && loss.Kind == LossKind.MultiClassHinge && p.Layers[p.Layers.Count - 1].OutShape.IsSequence)
             return "no PTX yet for a multi-class hinge at every step of a sequence";
         return null;

@@ -288,7 +288,7 @@ public sealed class PtxInterpreter : ICudaBackend
             {
                 Array.Clear(shared);
                 Array.Fill(writeEpoch, -1); Array.Fill(readEpoch, -1);
-                for (int t = 0; t < block; t++) { regs[t] = new ulong[k.Registers]; pc[t] = 0; state[t] = 0; }
+                for (int t = 0; t < block; t++) { regs[t] = new ulong[k.Registers]; Array.Fill(regs[t], Unwritten); pc[t] = 0; state[t] = 0; }
                 int epoch = 0;
                 while (true)
                 {
@@ -305,6 +305,11 @@ public sealed class PtxInterpreter : ICudaBackend
             }
     }
 
+    /// <summary>Every register's value before its first write: no 32-bit result (stored zero-extended) and no address can
+    /// equal it, so reading it is reading a register no instruction on the thread's path has written — an error
+    /// (a value computed on one branch and used on another).</summary>
+    private const ulong Unwritten = 0xBAD0_BAD0_BAD0_BAD0UL;
+
     private static float F(ulong bits) => BitConverter.Int32BitsToSingle((int)(uint)bits);
     private static ulong B(float f) => (uint)BitConverter.SingleToInt32Bits(f);
     private static float Ftz(float f) => float.IsSubnormal(f) ? (f < 0 ? -0f : 0f) : f;
@@ -318,13 +323,14 @@ public sealed class PtxInterpreter : ICudaBackend
             if (pc >= code.Count) { state = 2; return; }
             var i = code[pc++];
             Instructions++;
+            if (i.Pred >= 0 && r[i.Pred] == Unwritten) throw new InvalidOperationException($"{k.Name}, block ({bx},{by},{bz}), thread {t}, line {i.Line}: {i.Text}: its predicate was never written on this thread's path");
             if (i.Pred >= 0 && ((r[i.Pred] != 0) == i.Negate)) continue;
             ulong S(int n)
             {
                 ref var o = ref i.A[n];
                 return o.Kind switch
                 {
-                    Kind.Reg => r[o.Reg],
+                    Kind.Reg => r[o.Reg] != Unwritten ? r[o.Reg] : throw new InvalidOperationException($"{k.Name}, block ({bx},{by},{bz}), thread {t}, line {i.Line}: {i.Text}: reads a register never written on this thread's path"),
                     Kind.Imm => o.Imm,
                     Kind.Special => o.Reg switch { 0 => (ulong)t, 1 => bx, 2 => by, 3 => block, 4 => gx, 5 => gy, _ => bz },
                     Kind.Symbol => 0,
