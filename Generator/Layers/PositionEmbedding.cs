@@ -82,7 +82,8 @@ internal sealed class PositionEmbedding : LayerKind, ICSharpLayer, ICSharpDecode
     public void Backward(PtxLayer c)
     {
         int size = c.Layer.Out;
-        c.BackwardKernels.Add(WeightGradient(c, size));
+        // dW[t, f] += Σ_s dy[s, t, f]: W is one row of T·F, so this is a column sum over the n samples, in order
+        c.BackwardKernels.Add(PtxMath.ColumnSumsAdd(c.Name("Dweight"), "n", size, c.OutputGrad, c.Gradient("weight")));
         if (c.InputGrad is null) return;
         var dx = PtxMath.PerElement(c.Name("Dx"), $"{size} * n", new[] { "pDY", "pDX" }, new[] { c.OutputGrad, c.InputGrad }, (k, a, i) =>
         {
@@ -93,33 +94,5 @@ internal sealed class PositionEmbedding : LayerKind, ICSharpLayer, ICSharpDecode
         dx.Banner.Add($"dx += dy element-wise over [n, {size}]");
         dx.OnlyForInputGradient = c.ReadsNetworkInput();
         c.BackwardKernels.Add(dx);
-    }
-
-    /// <summary><c>dW[j] += Σ_s dy[s, j]</c>: one thread per element j of W, the samples in order.</summary>
-    private static PtxKernel WeightGradient(PtxLayer c, int size)
-    {
-        var launch = KernelLaunch.PerItem(PtxText.I(size));
-        launch.Args.Add(KernelArg.Buffer(c.OutputGrad));
-        launch.Args.Add(KernelArg.Buffer(c.Gradient("weight")));
-        launch.Args.Add(KernelArg.Count("n"));
-        var k = new PtxKernel(c.Name("Dweight"), launch);
-        string dy = k.GlobalPointer(k.Param("u64", "pDY")), dw = k.GlobalPointer(k.Param("u64", "pDW"));
-        string count = k.LoadU32(k.Param("u32", "samples")), j = k.GlobalThreadIndex(), outside = k.P(), done = k.NewLabel("done");
-        k.Op($"setp.ge.u32 {outside}, {j}, {size}");
-        k.Op(outside, $"bra {done}");
-        string sum = k.F();
-        k.Op($"mov.f32 {sum}, {PtxMath.Zero}");
-        k.For(count, s =>
-        {
-            string e = k.R();
-            k.Op($"mad.lo.s32 {e}, {s}, {size}, {j}");
-            k.Op($"add.f32 {sum}, {sum}, {k.LoadGlobal(k.Element(dy, e))}");
-        });
-        string wa = k.Element(dw, j), t = k.F();
-        k.Op($"add.f32 {t}, {sum}, {k.LoadGlobal(wa)}");
-        k.StoreGlobal(wa, t);
-        k.Label(done);
-        k.Banner.Add($"dW[t, f] += Σ_s dy[s, t, f], W [{c.Layer.InShape[0]}, {c.Layer.InShape[1]}]; one thread per element of W, the samples in order");
-        return k;
     }
 }
