@@ -203,7 +203,7 @@ internal static partial class NetworkEmitter
             cw.Line("catch { model.Dispose(); throw; }");
         }
         cw.Line();
-        using (cw.Block($"private {p.ClassName}(int maxBatch, int seed, bool initialize)"))
+        using (cw.Block($"private {p.ClassName}(int maxBatch, int seed, bool initialize, bool warmUp = true)"))
         {
             cw.Line("if (maxBatch < 1) throw new ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, \"maxBatch must be at least 1\");");
             cw.Line("_maxBatch = maxBatch;");
@@ -247,7 +247,7 @@ internal static partial class NetworkEmitter
                 cw.Line($"    new string[] {{ {keys} }}, new double[] {{ {values} }}, GradientBase);");
             }
             cw.Line($"_layers = new[] {{ {string.Join(", ", p.Layers.Select(GeneratedNames.LayerField))} }};");
-            cw.Line("if (global::System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeCompiled) WarmUp();   // JIT: compile the inference path now (NativeAOT: compiled already)");
+            cw.Line("if (warmUp && global::System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeCompiled) WarmUp();   // JIT: compile the inference path now (NativeAOT: compiled already; the GPU twin's host model: never run)");
         }
         cw.Line();
     }

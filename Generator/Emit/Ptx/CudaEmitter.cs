@@ -161,7 +161,7 @@ internal static class CudaEmitter
                 cw.Line("ArgumentNullException.ThrowIfNull(backend);");
                 cw.Line("if (maxBatch < 1) { if (ownsBackend) backend.Dispose(); throw new ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, \"maxBatch must be at least 1\"); }");
                 cw.Line("_maxBatch = maxBatch;");
-                cw.Line($"_host = new {cls}(1, seed);");
+                cw.Line($"_host = new {cls}(1, seed, initialize: true, warmUp: false);   // parameters and checks only: its CPU inference path is not compiled");
                 cw.Line("long o = 2L * ParameterRegion;");
                 bool gradStarted = false;
                 foreach (var b in buffers)
