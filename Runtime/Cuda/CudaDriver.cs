@@ -5,14 +5,17 @@ namespace ModelGen.Cuda;
 
 /// <summary>
 /// The CUDA Driver API as an <see cref="ICudaBackend"/>: one device's primary context (made current on the calling
-/// thread at every call, so any thread may use it), synchronous copies, launches on the default stream, modules
-/// JIT-compiled by the driver from PTX with the JIT's error and info logs put into the exception. Every
-/// <c>CUresult</c> is checked and reported with the driver's own name and text.
+/// thread at every call, so any thread may use it), launches and memsets on a stream of this backend's own (a
+/// blocking stream: the synchronous copies, which run on the legacy default stream, wait for its work and it for
+/// theirs), graphs recorded from it by stream capture, modules JIT-compiled by the driver from PTX with the JIT's error
+/// and info logs put into the exception. Every <c>CUresult</c> is checked and reported with the driver's own name
+/// and text.
 /// </summary>
 public sealed class CudaDriver : ICudaBackend
 {
     private readonly int _device;
     private IntPtr _context;
+    private IntPtr _stream;
 
     private CudaDriver(CudaDevice device, IntPtr context, int handle)
     {
@@ -36,7 +39,18 @@ public sealed class CudaDriver : ICudaBackend
             throw new ArgumentOutOfRangeException(nameof(ordinal), ordinal, $"the driver reports {status.Devices.Count} device(s): {status.Message}");
         CudaException.Check(CudaNative.DeviceGet(out int handle, ordinal), "cuDeviceGet");
         CudaException.Check(CudaNative.DevicePrimaryCtxRetain(out var context, handle), "cuDevicePrimaryCtxRetain");
-        return new CudaDriver(status.Devices[ordinal], context, handle);
+        var driver = new CudaDriver(status.Devices[ordinal], context, handle);
+        try
+        {
+            driver.Current();
+            CudaException.Check(CudaNative.StreamCreate(out driver._stream, 0), "cuStreamCreate");   // 0: CU_STREAM_DEFAULT, blocking
+        }
+        catch
+        {
+            driver.Dispose();
+            throw;
+        }
+        return driver;
     }
 
     private void Current()
@@ -82,7 +96,7 @@ public sealed class CudaDriver : ICudaBackend
     {
         if (bytes <= 0) return;
         Current();
-        CudaException.Check(CudaNative.MemsetD8(address, 0, (nuint)bytes), "cuMemsetD8_v2");
+        CudaException.Check(CudaNative.MemsetD8Async(address, 0, (nuint)bytes, _stream), "cuMemsetD8Async");
     }
 
     /// <inheritdoc/>
@@ -134,7 +148,7 @@ public sealed class CudaDriver : ICudaBackend
         {
             void** p = stackalloc void*[Math.Max(args.Length, 1)];
             for (int i = 0; i < args.Length; i++) p[i] = a + i;
-            CudaException.Check(CudaNative.LaunchKernel(kernel, gridX, gridY, gridZ, block, 1, 1, sharedBytes, IntPtr.Zero, p, null), "cuLaunchKernel");
+            CudaException.Check(CudaNative.LaunchKernel(kernel, gridX, gridY, gridZ, block, 1, 1, sharedBytes, _stream, p, null), "cuLaunchKernel");
         }
     }
 
@@ -145,8 +159,42 @@ public sealed class CudaDriver : ICudaBackend
         CudaException.Check(CudaNative.CtxSynchronize(), "cuCtxSynchronize");
     }
 
-    /// <summary>Device time of <paramref name="work"/>'s launches in milliseconds, between two events recorded on the
-    /// default stream around it (the host's own time in <paramref name="work"/> is not counted unless it stalls the GPU).</summary>
+    /// <inheritdoc/>
+    public void BeginCapture()
+    {
+        Current();
+        CudaException.Check(CudaNative.StreamBeginCapture(_stream, CudaNative.CaptureModeThreadLocal), "cuStreamBeginCapture_v2");
+    }
+
+    /// <inheritdoc/>
+    public nint EndCapture()
+    {
+        Current();
+        CudaException.Check(CudaNative.StreamEndCapture(_stream, out var graph), "cuStreamEndCapture");
+        try
+        {
+            CudaException.Check(CudaNative.GraphInstantiateWithFlags(out var exec, graph, 0), "cuGraphInstantiateWithFlags");
+            return exec;
+        }
+        finally { CudaNative.GraphDestroy(graph); }   // the executable graph keeps what it needs
+    }
+
+    /// <inheritdoc/>
+    public void LaunchGraph(nint graph)
+    {
+        Current();
+        CudaException.Check(CudaNative.GraphLaunch(graph, _stream), "cuGraphLaunch");
+    }
+
+    /// <inheritdoc/>
+    public void DestroyGraph(nint graph)
+    {
+        Current();
+        CudaException.Check(CudaNative.GraphExecDestroy(graph), "cuGraphExecDestroy");
+    }
+
+    /// <summary>Device time of <paramref name="work"/>'s launches in milliseconds, between two events recorded on this
+    /// backend's stream around it (the host's own time in <paramref name="work"/> is not counted unless it stalls the GPU).</summary>
     public float Time(Action work)
     {
         ArgumentNullException.ThrowIfNull(work);
@@ -157,10 +205,10 @@ public sealed class CudaDriver : ICudaBackend
             CudaException.Check(CudaNative.EventCreate(out var end, 0), "cuEventCreate");
             try
             {
-                CudaException.Check(CudaNative.EventRecord(start, IntPtr.Zero), "cuEventRecord");
+                CudaException.Check(CudaNative.EventRecord(start, _stream), "cuEventRecord");
                 work();
                 Current();
-                CudaException.Check(CudaNative.EventRecord(end, IntPtr.Zero), "cuEventRecord");
+                CudaException.Check(CudaNative.EventRecord(end, _stream), "cuEventRecord");
                 CudaException.Check(CudaNative.EventSynchronize(end), "cuEventSynchronize");
                 CudaException.Check(CudaNative.EventElapsedTime(out float ms, start, end), "cuEventElapsedTime");
                 return ms;
@@ -170,10 +218,16 @@ public sealed class CudaDriver : ICudaBackend
         finally { CudaNative.EventDestroy(start); }
     }
 
-    /// <summary>Releases the primary context.</summary>
+    /// <summary>Destroys the stream and releases the primary context.</summary>
     public void Dispose()
     {
         if (_context == IntPtr.Zero) return;
+        if (_stream != IntPtr.Zero)
+        {
+            CudaNative.CtxSetCurrent(_context);
+            CudaNative.StreamDestroy(_stream);
+            _stream = IntPtr.Zero;
+        }
         _context = IntPtr.Zero;
         CudaNative.DevicePrimaryCtxRelease(_device);
     }

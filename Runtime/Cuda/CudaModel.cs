@@ -118,6 +118,89 @@ public sealed class CudaModel : IDisposable
     public void Launch(int index, long gridX, long gridY, long gridZ, int block, int sharedBytes, ReadOnlySpan<ulong> args) =>
         _gpu.Launch(_kernels[index], checked((uint)gridX), checked((uint)gridY), checked((uint)gridZ), (uint)block, (uint)sharedBytes, args);
 
+    // ── graphs: each pass's launches recorded once per shape and replayed with one call ──────────────────────────
+
+    private readonly Dictionary<long, nint> _graphs = new();
+    private readonly Dictionary<long, int> _uses = new();
+    private bool _capturing;
+
+    /// <summary>At most this many graphs per twin (a shape past them runs its launches one by one).</summary>
+    public const int MaxGraphs = 64;
+
+    /// <summary>Whether the passes are recorded as graphs (CUDA graphs: one launch for a whole forward or backward pass of
+    /// a shape seen before, instead of one per kernel). On by default; off, every kernel is launched by itself.</summary>
+    public bool UseGraphs
+    {
+        get => _useGraphs;
+        set
+        {
+            if (!value) DestroyGraphs();
+            _useGraphs = value;
+        }
+    }
+    private bool _useGraphs = true;
+
+    /// <summary>Graphs recorded so far; their launches so far (for tests and logs).</summary>
+    public int GraphsRecorded { get; private set; }
+    /// <inheritdoc cref="GraphsRecorded"/>
+    public long GraphLaunches { get; private set; }
+
+    /// <summary>
+    /// Before the launches of a pass whose shape is <paramref name="key"/> (the pass, the batch and the flags its launches
+    /// depend on; everything else they read lies in device memory). Returns false when the pass's graph ran (the caller
+    /// launches nothing); true when the caller must issue the launches and then call <see cref="Recorded"/>: run one by
+    /// one, or — the second time a shape is seen — recorded into its graph, which <see cref="Recorded"/> then runs.
+    /// The caller's host work (copies, masks drawn on the host) comes before: nothing but launches and memsets may be
+    /// recorded.
+    /// </summary>
+    public bool Record(long key)
+    {
+        if (!_useGraphs) return true;
+        if (_graphs.TryGetValue(key, out var graph))
+        {
+            _gpu.LaunchGraph(graph);
+            GraphLaunches++;
+            return false;
+        }
+        int uses = _uses.TryGetValue(key, out int u) ? u + 1 : 1;
+        _uses[key] = uses;
+        if (uses >= 2 && _graphs.Count < MaxGraphs)
+        {
+            _gpu.BeginCapture();
+            _capturing = true;
+        }
+        return true;
+    }
+
+    /// <summary>After the launches <see cref="Record"/> asked for: ends a recording and runs the new graph.</summary>
+    public void Recorded(long key)
+    {
+        if (!_capturing) return;
+        _capturing = false;
+        var graph = _gpu.EndCapture();
+        _graphs.Add(key, graph);
+        GraphsRecorded++;
+        _gpu.LaunchGraph(graph);
+        GraphLaunches++;
+    }
+
+    /// <summary>When the launches after <see cref="Record"/> failed: ends a recording without keeping it.</summary>
+    public void Abandon()
+    {
+        if (!_capturing) return;
+        _capturing = false;
+        try { _gpu.DestroyGraph(_gpu.EndCapture()); }
+        catch (CudaException) { }   // an invalidated capture ends with an error; the launch's own error is the one to report
+        catch (InvalidOperationException) { }
+    }
+
+    private void DestroyGraphs()
+    {
+        foreach (var graph in _graphs.Values) _gpu.DestroyGraph(graph);
+        _graphs.Clear();
+        _uses.Clear();
+    }
+
     /// <summary>Grid size: blocks of <paramref name="block"/> threads for <paramref name="count"/> items (at least 1).</summary>
     public static long Blocks(long count, int block) => Math.Max(1, (count + block - 1) / block);
 
@@ -184,6 +267,18 @@ public sealed class CudaModel : IDisposable
         double s = 0;
         foreach (float x in w) s += (double)x * x;
         return (float)(lambda * s);
+    }
+
+    private int _lossScaleBits = -1;   // a NaN: the first scale is always written
+
+    /// <summary>Writes the loss kernel's scale to float <paramref name="offset"/> of the arena, when it differs from the
+    /// one written last (a batch of the same size and count needs no copy).</summary>
+    public void LossScale(long offset, float scale)
+    {
+        int bits = BitConverter.SingleToInt32Bits(scale);
+        if (bits == _lossScaleBits) return;
+        _gpu.Upload(MemoryMarshal.AsBytes(new ReadOnlySpan<float>(in scale)), At(offset));
+        _lossScaleBits = bits;
     }
 
     /// <summary>The mean of the first <paramref name="batch"/> per-sample losses at <paramref name="offset"/>, summed in
@@ -289,6 +384,7 @@ public sealed class CudaModel : IDisposable
     public void Dispose()
     {
         if (_state != 0) { _gpu.Free(_state); _state = 0; }
+        DestroyGraphs();
         _gpu.UnloadModule(_module);
         _gpu.Free(Base);
         if (_ownsBackend) _gpu.Dispose();

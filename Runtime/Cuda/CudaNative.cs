@@ -59,6 +59,15 @@ internal static partial class CudaNative
     [LibraryImport(Library, EntryPoint = "cuModuleUnload")] internal static partial int ModuleUnload(IntPtr module);
     [LibraryImport(Library, EntryPoint = "cuLaunchKernel")]
     internal static unsafe partial int LaunchKernel(IntPtr function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint blockZ, uint sharedBytes, IntPtr stream, void** args, void** extra);
+    [LibraryImport(Library, EntryPoint = "cuMemsetD8Async")] internal static partial int MemsetD8Async(ulong address, byte value, nuint count, IntPtr stream);
+    [LibraryImport(Library, EntryPoint = "cuStreamCreate")] internal static partial int StreamCreate(out IntPtr stream, uint flags);
+    [LibraryImport(Library, EntryPoint = "cuStreamDestroy_v2")] internal static partial int StreamDestroy(IntPtr stream);
+    [LibraryImport(Library, EntryPoint = "cuStreamBeginCapture_v2")] internal static partial int StreamBeginCapture(IntPtr stream, int mode);
+    [LibraryImport(Library, EntryPoint = "cuStreamEndCapture")] internal static partial int StreamEndCapture(IntPtr stream, out IntPtr graph);
+    [LibraryImport(Library, EntryPoint = "cuGraphInstantiateWithFlags")] internal static partial int GraphInstantiateWithFlags(out IntPtr exec, IntPtr graph, ulong flags);
+    [LibraryImport(Library, EntryPoint = "cuGraphLaunch")] internal static partial int GraphLaunch(IntPtr exec, IntPtr stream);
+    [LibraryImport(Library, EntryPoint = "cuGraphExecDestroy")] internal static partial int GraphExecDestroy(IntPtr exec);
+    [LibraryImport(Library, EntryPoint = "cuGraphDestroy")] internal static partial int GraphDestroy(IntPtr graph);
     [LibraryImport(Library, EntryPoint = "cuEventCreate")] internal static partial int EventCreate(out IntPtr evt, uint flags);
     [LibraryImport(Library, EntryPoint = "cuEventRecord")] internal static partial int EventRecord(IntPtr evt, IntPtr stream);
     [LibraryImport(Library, EntryPoint = "cuEventSynchronize")] internal static partial int EventSynchronize(IntPtr evt);
@@ -70,6 +79,9 @@ internal static partial class CudaNative
 
     /// <summary><c>CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR</c> / <c>_MINOR</c>, <c>MULTIPROCESSOR_COUNT</c>.</summary>
     internal const int ComputeCapabilityMajor = 75, ComputeCapabilityMinor = 76, MultiprocessorCount = 16;
+
+    /// <summary><c>CU_STREAM_CAPTURE_MODE_THREAD_LOCAL</c>: only the capturing thread is kept from unsafe calls.</summary>
+    internal const int CaptureModeThreadLocal = 1;
 
     /// <summary><c>CUDA_SUCCESS</c>, <c>CUDA_ERROR_NO_DEVICE</c>.</summary>
     internal const int Success = 0, NoDevice = 100;

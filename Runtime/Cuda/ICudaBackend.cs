@@ -43,6 +43,22 @@ public interface ICudaBackend : IDisposable
 
     /// <summary>Waits for every launch so far.</summary>
     void Synchronize();
+
+    // ── graphs: a recorded sequence of launches and memsets, replayed with one call ──────────────────────────────
+
+    /// <summary>Starts recording (CUDA stream capture): the launches and <see cref="Zero"/>s that follow are not run but
+    /// recorded, with their arguments as they are now, until <see cref="EndCapture"/>. Copies, allocations and
+    /// synchronisation are errors while recording (the driver forbids them in a capture).</summary>
+    void BeginCapture();
+
+    /// <summary>Ends the recording started by <see cref="BeginCapture"/>: the recorded work as a graph ready to launch.</summary>
+    nint EndCapture();
+
+    /// <summary>Runs a graph's launches and memsets, in order after the work before it.</summary>
+    void LaunchGraph(nint graph);
+
+    /// <summary>Frees a graph made by <see cref="EndCapture"/>.</summary>
+    void DestroyGraph(nint graph);
 }
 
 /// <summary>Typed copies over <see cref="ICudaBackend"/>'s byte copies.</summary>

@@ -195,6 +195,72 @@ public class CudaTwinTests
         }
     }
 
+    [Theory]
+    [InlineData("GcDropout")]      // dropout masks drawn on the host before each recorded forward
+    [InlineData("GcSeqDense")]     // a GRU's step loop; labels per step, a different number skipped (−100) in each batch
+    [InlineData("GcBatchNorm")]    // batch statistics in training, running ones in inference: two forward graphs
+    [InlineData("GcL2")]           // L2 gradient launches inside the backward graph, the penalty on the host
+    public void Graphs_replay_each_pass_bit_for_bit_as_the_launches_one_by_one(string name)
+    {
+        var (cpuOf, gpuOf) = Twins[name];
+        var recorded = new PtxInterpreter();
+        var eager = new PtxInterpreter();
+        const int batch = 3;
+        using var g = gpuOf(recorded, batch);
+        using var e = gpuOf(eager, batch);
+        using var cpu = cpuOf(batch);
+        ((dynamic)e).UseGraphs = false;
+        var rng = new System.Random(4);
+        Optimizer og = new Adam(0.01f, epsilon: 1e-3f), oe = new Adam(0.01f, epsilon: 1e-3f), oc = new Adam(0.01f, epsilon: 1e-3f);
+        var yg = new float[batch * g.OutputSize]; var ye = new float[batch * e.OutputSize];
+        var dxg = new float[batch * g.InputSize]; var dxe = new float[batch * e.InputSize];
+        for (int step = 0; step < 5; step++)
+        {
+            // New inputs and targets every step: the graphs read them from device memory, not from their recording.
+            var x = InputOf(name, batch * g.InputSize, 20 + step);
+            var t = Targets(g, batch, 30 + step);
+            if (t.Labels is { } labels && g.LabelsPerSample > 1)
+                for (int i = 0; i < labels.Length; i++) if (rng.Next(3) == 0) labels[i] = -100;
+            g.Forward(x, training: true); e.Forward(x, training: true); cpu.Forward(x, training: true);
+            g.ZeroGrad(); e.ZeroGrad(); cpu.ZeroGrad();
+            bool input = step % 2 == 1;   // with and without d loss / d input: two backward graphs
+            float lg = Backward(g, t, input ? dxg : default), le = Backward(e, t, input ? dxe : default), lc = Backward(cpu, t, default);
+            Assert.Equal(le, lg);
+            Assert.True(Math.Abs(lc - lg) <= 1e-5 * Math.Max(1, Math.Abs(lc)), $"{name} step {step}: loss {lg} vs the C# path's {lc}");
+            if (input) Assert.Equal(dxe, dxg);
+            Assert.Equal(e.Gradients.ToArray(), g.Gradients.ToArray());
+            Close(cpu.Gradients, g.Gradients, $"{name} step {step}: gradients against the C# path");
+            g.Step(og); e.Step(oe); cpu.Step(oc);
+            Assert.Equal(e.Parameters.ToArray(), g.Parameters.ToArray());
+            g.Predict(x, yg); e.Predict(x, ye);
+            Assert.Equal(ye, yg);
+        }
+        Assert.Equal(0, eager.GraphLaunches);
+        // Forward (training), backward with and without the input gradient, inference: each recorded at its second use.
+        Assert.True(recorded.GraphLaunches >= 10, $"{recorded.GraphLaunches} graph launches");
+    }
+
+    [Fact]
+    public void A_graph_refuses_host_work_inside_the_recording()
+    {
+        // The interpreter holds a recording to the driver's rule: a copy while recording is an error, so a twin that put
+        // an upload among its recorded launches fails here, not only on a GPU.
+        var gpu = new PtxInterpreter();
+        ulong a = gpu.Allocate(64);
+        gpu.BeginCapture();
+        gpu.Zero(a, 64);
+        Assert.Contains("while recording a graph", Assert.Throws<InvalidOperationException>(() => gpu.Upload(new byte[4], a)).Message);
+        Assert.Contains("while recording a graph", Assert.Throws<InvalidOperationException>(() => gpu.Download(a, new byte[4])).Message);
+        var graph = gpu.EndCapture();
+        gpu.Upload(new byte[] { 1, 2, 3, 4 }, a);
+        gpu.LaunchGraph(graph);   // the recorded memset runs now, not when it was recorded
+        var back = new byte[4];
+        gpu.Download(a, back);
+        Assert.Equal(new byte[4], back);
+        gpu.DestroyGraph(graph);
+        Assert.Throws<InvalidOperationException>(() => gpu.LaunchGraph(graph));
+    }
+
     [Fact]
     public void Twin_of_the_sample_MLP_matches_across_tile_edges()
     {

@@ -167,7 +167,7 @@ internal static class CudaEmitter
                 foreach (var b in buffers)
                 {
                     if (b.IsGradient && !gradStarted) { cw.Line("_dGradStart = o;"); gradStarted = true; }
-                    cw.Line($"{b.Field} = o; o += Align((long)maxBatch * {b.PerSample}{(b.Fixed > 0 ? " + " + b.Fixed : "")});");
+                    cw.Line($"{b.Field} = o; o += Align({(b.PerSample == 0 ? b.Fixed.ToString() : $"(long)maxBatch * {b.PerSample}{(b.Fixed > 0 ? " + " + b.Fixed : "")}")});");
                 }
                 if (!gradStarted) cw.Line("_dGradStart = o;");
                 cw.Line("_dGradEnd = o;");
@@ -205,6 +205,9 @@ internal static class CudaEmitter
         cw.Line("public int MaxBatch => _maxBatch;");
         cw.Line("/// <summary>Ignored: the GPU runs every batch across its own cores.</summary>");
         cw.Line("public int Threads { get => 1; set { } }");
+        cw.Line("/// <summary>Whether each pass is recorded as a CUDA graph the second time its shape is seen and replayed with one launch");
+        cw.Line("/// after that (on by default); off, every kernel is launched by itself.</summary>");
+        cw.Line("public bool UseGraphs { get { lock (_gate) return _m.UseGraphs; } set { lock (_gate) _m.UseGraphs = value; } }");
         cw.Line("/// <summary>The host model's code path (used by the host-side fallbacks).</summary>");
         cw.Line("public global::ModelGen.SimdWidth Width { get => _host.Width; set => _host.Width = value; }");
         cw.Line("/// <inheritdoc/>");
@@ -227,6 +230,18 @@ internal static class CudaEmitter
             _ => $"global::ModelGen.Cuda.CudaModel.F({a.Expression})",
         });
         return $"Launch({index}, {k.Launch.GridX}, {k.Launch.GridY}, {k.Launch.GridZ}, {k.Launch.Block}, {k.SharedBytes}, stackalloc ulong[] {{ {string.Join(", ", args)} }});   // {k.Name}";
+    }
+
+    /// <summary>A pass's launches through the model's graph cache: run, recorded, or replayed.</summary>
+    private static void Replay(CodeWriter cw, string key, string launches)
+    {
+        cw.Line($"long key = GraphKey({key});");
+        using (cw.Block("if (_m.Record(key))"))
+        {
+            cw.Line($"try {{ {launches}; }}");
+            cw.Line("catch { _m.Abandon(); throw; }");
+            cw.Line("_m.Recorded(key);");
+        }
     }
 
     /// <summary>The call of a step loop's method, at the first kernel of the loop (the others are in the method).</summary>
@@ -264,8 +279,21 @@ internal static class CudaEmitter
             cw.Line("return n;");
         }
         cw.Line();
-        cw.Line("/// <summary>The launches of the forward pass over <paramref name=\"n\"/> samples in <c>_dInput</c>.</summary>");
+        cw.Line("/// <summary>A recorded pass's graph key: the pass, the batch and the flag its launches depend on.</summary>");
+        cw.Line("private static long GraphKey(int pass, int n, bool flag) => ((long)n << 3) | ((long)pass << 1) | (flag ? 1L : 0L);");
+        cw.Line();
+        var hosted = m.Layers.SelectMany(x => x.Forward).Where(k => k.HostBefore.Count > 0).ToList();
+        cw.Line("/// <summary>The forward pass over <paramref name=\"n\"/> samples in <c>_dInput</c>: " + (hosted.Count > 0 ? "the host's part (dropout masks, drawn in layer order), then " : "") + "the launches (replayed as a graph for a shape seen before).</summary>");
         using (cw.Block("private void RunForward(int n, bool training)"))
+        {
+            foreach (var k in hosted)
+                using (cw.Block(k.Condition is null ? "" : $"if ({k.Condition})"))
+                    foreach (var line in k.HostBefore) cw.Line(line);
+            Replay(cw, "0, n, training", "LaunchForward(n, training)");
+        }
+        cw.Line();
+        cw.Line("/// <summary>The launches of the forward pass (nothing else: they may be recorded into a graph).</summary>");
+        using (cw.Block("private void LaunchForward(int n, bool training)"))
         {
             foreach (var (l, fwd, _) in m.Layers)
             {
@@ -273,12 +301,7 @@ internal static class CudaEmitter
                 foreach (var k in fwd)
                 {
                     if (k.Loop is { } loop) { LoopCall(cw, fwd, k); continue; }
-                    if (k.HostBefore.Count == 0) { cw.Line((k.Condition is null ? "" : $"if ({k.Condition}) ") + Launch(k, index[k], m.Gpu)); continue; }
-                    using (cw.Block(k.Condition is null ? "" : $"if ({k.Condition})"))
-                    {
-                        foreach (var line in k.HostBefore) cw.Line(line);
-                        cw.Line(Launch(k, index[k], m.Gpu));
-                    }
+                    cw.Line((k.Condition is null ? "" : $"if ({k.Condition}) ") + Launch(k, index[k], m.Gpu));
                 }
             }
         }
@@ -370,19 +393,30 @@ internal static class CudaEmitter
             cw.Line("/// <summary>One class label per step of the output sequence (sample-major [batch, steps]; −100 skips a step).</summary>");
             cw.Line($"public int LabelsPerSample => {steps};");
         }
-        cw.Line($"/// <summary>The loss kernel over the last forward's {{n}} samples; returns the mean loss (plus the L2 penalty).</summary>");
-        using (cw.Block($"private float RunLoss({target} targets, int n)"))
+        cw.Line("/// <summary>Checks and uploads the labels or targets of <paramref name=\"n\"/> samples and the loss kernel's scale; returns what the mean is over.</summary>");
+        using (cw.Block($"private double UploadTargets({target} targets, int n)"))
         {
             if (perStep) cw.Line($"int counted = global::ModelGen.Cuda.TwinChecks.StepLabels(targets, n, {steps}, {last.OutShape[1]});");
             else if (labels) cw.Line($"global::ModelGen.Cuda.TwinChecks.Labels(targets, n, {last.Out});");
             else cw.Line($"global::ModelGen.Cuda.TwinChecks.Targets(global::ModelGen.LossKind.{loss.Kind}, targets, n, {last.Out});");
             cw.Line("_m.Upload(targets, _dTargets);");
             string div = perStep ? "System.Math.Max(counted, 1)" : divisor;
-            cw.Line($"float scale = (float)(1.0 / ({div}));");
-            cw.Line(Launch(m.Loss!, index[m.Loss!], m.Gpu));
-            cw.Line(perStep ? $"float loss = counted == 0 ? 0f : _m.MeanLoss(_dLosses, {steps} * n, counted);" : $"float loss = _m.MeanLoss(_dLosses, n, {divisor});");
+            cw.Line($"_m.LossScale(_dLossScale, (float)(1.0 / ({div})));");
+            cw.Line($"return {(perStep ? "counted" : divisor)};");
+        }
+        cw.Line("/// <summary>The mean of the per-sample losses the loss kernel wrote (plus the L2 penalty).</summary>");
+        using (cw.Block("private float MeanLoss(int n, double over)"))
+        {
+            cw.Line(perStep ? $"float loss = over == 0 ? 0f : _m.MeanLoss(_dLosses, {steps} * n, over);" : "float loss = _m.MeanLoss(_dLosses, n, over);");
             foreach (var t in regularised) cw.Line($"loss += _m.L2Penalty({t.Const}, {t.Length}, {Text.Float(t.L2)});   // {t.Name}");
             cw.Line("return loss;");
+        }
+        cw.Line($"/// <summary>The loss kernel over the last forward's {{n}} samples; returns the mean loss (plus the L2 penalty).</summary>");
+        using (cw.Block($"private float RunLoss({target} targets, int n)"))
+        {
+            cw.Line("double over = UploadTargets(targets, n);");
+            cw.Line(Launch(m.Loss!, index[m.Loss!], m.Gpu));
+            cw.Line("return MeanLoss(n, over);");
         }
         cw.Line("/// <inheritdoc/>");
         using (cw.Block($"public float ComputeLoss({target} {(labels ? "labels" : "targets")})"))
@@ -406,9 +440,20 @@ internal static class CudaEmitter
             cw.Line("int n = _batch;");
             cw.Line("if (withInputGradient && inputGradient.Length != n * InputSize) throw new ArgumentException($\"inputGradient holds {inputGradient.Length} floats; the last forward's {n} samples need {n * InputSize}\", nameof(inputGradient));");
             cw.Line("_m.ToDevice();");
+            cw.Line("double over = UploadTargets(targets, n);");
+            Replay(cw, "1, n, withInputGradient", "LaunchBackward(n, withInputGradient)");
+            cw.Line("float loss = MeanLoss(n, over);");
+            cw.Line("_m.GradientsChanged();");
+            cw.Line("if (withInputGradient) _m.Download(_dInputGrad, inputGradient);");
+            cw.Line("return loss;");
+        }
+        cw.Line();
+        cw.Line("/// <summary>The launches of the backward pass, the loss kernel first (nothing else: they may be recorded into a graph).</summary>");
+        using (cw.Block("private void LaunchBackward(int n, bool withInputGradient)"))
+        {
             cw.Line("_m.Zero(_dGradStart, _dGradEnd - _dGradStart);");
             cw.Line("if (withInputGradient) _m.Zero(_dInputGrad, (long)n * InputSize);");
-            cw.Line("float loss = RunLoss(targets, n);");
+            cw.Line(Launch(m.Loss!, index[m.Loss!], m.Gpu));
             foreach (var t in regularised) cw.Line($"_m.AddL2Gradient({t.Const}, {t.Length}, {Text.Float(2 * t.L2)});   // {t.Name}: dW += 2λ·W");
             for (int i = m.Layers.Count - 1; i >= 0; i--)
             {
@@ -418,9 +463,6 @@ internal static class CudaEmitter
                     if (k.Loop is not null) LoopCall(cw, bwd, k);
                     else cw.Line((k.OnlyForInputGradient ? "if (withInputGradient) " : "") + Launch(k, index[k], m.Gpu));
             }
-            cw.Line("_m.GradientsChanged();");
-            cw.Line("if (withInputGradient) _m.Download(_dInputGrad, inputGradient);");
-            cw.Line("return loss;");
         }
         cw.Line();
         cw.Line("/// <summary>The first layer whose parameters, last output or gradients hold NaN or ±∞ (copied from the device), or null.</summary>");

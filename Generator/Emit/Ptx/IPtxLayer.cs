@@ -113,6 +113,7 @@ internal sealed class GpuPlan
         int steps = last.OutShape.IsSequence ? last.OutShape[0] : 1;
         Buffers.Add(new GpuBuffer("_dTargets", System.Math.Max(p.OutputSize, 1), "labels (int32) or targets, [batch, …]"));
         Buffers.Add(new GpuBuffer("_dLosses", steps, "per-sample (per-step) loss, [batch, steps]"));
+        if (p.Trainable) Buffers.Add(new GpuBuffer("_dLossScale", 0, "the loss kernel's scale (1 / what the mean is over)") { Fixed = 1 });
         Buffers.AddRange(grads);   // last and together: one memset clears them before a backward pass
     }
 

@@ -14,7 +14,9 @@ internal static class PtxLosses
 {
     public static bool Supports(LossPlan loss) => loss.Kind != LossKind.None;
 
-    /// <summary>The kernel <c>Loss</c>: arguments output, output gradient, labels/targets, losses, scale, n. With
+    /// <summary>The kernel <c>Loss</c>: arguments output, output gradient, labels/targets, losses, the scale (a float in
+    /// device memory, written by the host before the pass: a recorded graph reads each batch's, e.g. 1 over the
+    /// labelled steps), n. With
     /// <paramref name="steps"/> &gt; 1 (softmax cross-entropy at every step of a sequence) a thread per (sample, step) row
     /// of <paramref name="outputs"/> classes, n·steps rows; a step labelled −100 adds nothing and gets no gradient.</summary>
     public static PtxKernel Kernel(LossPlan loss, int outputs, string output, string grad, int steps = 1)
@@ -24,13 +26,13 @@ internal static class PtxLosses
         launch.Args.Add(KernelArg.Buffer(grad));
         launch.Args.Add(KernelArg.Buffer("_dTargets"));
         launch.Args.Add(KernelArg.Buffer("_dLosses"));
-        launch.Args.Add(KernelArg.Float("scale"));
+        launch.Args.Add(KernelArg.Buffer("_dLossScale"));
         launch.Args.Add(KernelArg.Count(steps > 1 ? $"{steps} * n" : "n"));
         var k = new PtxKernel("Loss", launch);
         string py = k.Param("u64", "pY"), pg = k.Param("u64", "pGrad"), pt = k.Param("u64", "pTargets"), pl = k.Param("u64", "pLosses");
-        string ps = k.Param("f32", "scale"), pn = k.Param("u32", "n");
+        string ps = k.Param("u64", "pScale"), pn = k.Param("u32", "n");
         string Y = k.GlobalPointer(py), G = k.GlobalPointer(pg), T = k.GlobalPointer(pt), L = k.GlobalPointer(pl);
-        string scale = k.LoadF32(ps), n = k.LoadU32(pn), b = k.GlobalThreadIndex(), outside = k.P(), done = k.NewLabel("done");
+        string scale = k.LoadGlobal(k.GlobalPointer(ps)), n = k.LoadU32(pn), b = k.GlobalThreadIndex(), outside = k.P(), done = k.NewLabel("done");
         k.Op($"setp.ge.u32 {outside}, {b}, {n}");
         k.Op(outside, $"bra {done}");
         string first = k.R();

@@ -32,8 +32,52 @@ public sealed class PtxInterpreter : ICudaBackend
     /// <summary>Kernels launched so far, by name.</summary>
     public List<string> Launched { get; } = new();
 
+    // ── graphs: the launches and memsets between BeginCapture and EndCapture, kept with their arguments' values ──
+
+    private List<Action>? _capture;
+    private readonly List<List<Action>?> _graphs = new();
+
+    /// <summary>Graphs launched so far.</summary>
+    public int GraphLaunches { get; private set; }
+
+    private void NotCapturing(string what)
+    {
+        // The driver's rule (CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED): a synchronous copy, allocation or synchronisation
+        // cannot be part of a graph, and a graph replays none of the host's work.
+        if (_capture is not null) throw new InvalidOperationException($"{what} while recording a graph: only launches and memsets can be recorded");
+    }
+
+    public void BeginCapture()
+    {
+        if (_capture is not null) throw new InvalidOperationException("a graph is being recorded already");
+        _capture = new List<Action>();
+    }
+
+    public nint EndCapture()
+    {
+        if (_capture is null) throw new InvalidOperationException("EndCapture without BeginCapture");
+        _graphs.Add(_capture);
+        _capture = null;
+        return _graphs.Count;
+    }
+
+    public void LaunchGraph(nint graph)
+    {
+        NotCapturing("a graph launch");
+        var work = _graphs[(int)graph - 1] ?? throw new InvalidOperationException($"graph {graph} was destroyed");
+        GraphLaunches++;
+        foreach (var step in work) step();
+    }
+
+    public void DestroyGraph(nint graph)
+    {
+        if (_graphs[(int)graph - 1] is null) throw new InvalidOperationException($"graph {graph} destroyed twice");
+        _graphs[(int)graph - 1] = null;
+    }
+
     public ulong Allocate(long bytes)
     {
+        NotCapturing("an allocation");
         ulong a = _top;
         long size = Math.Max(bytes, 4);
         _top += (ulong)((size + 255) & ~255L);
@@ -46,6 +90,7 @@ public sealed class PtxInterpreter : ICudaBackend
 
     public void Free(ulong address)
     {
+        NotCapturing("a free");
         if (!_live.Remove(address)) throw new InvalidOperationException($"free of 0x{address:X}, which is not an allocation");
         _hitStart = _hitEnd = 0;
     }
@@ -70,9 +115,23 @@ public sealed class PtxInterpreter : ICudaBackend
         return Check(a, 4, $"{k.Name}, block ({bx},{by},{bz}), thread {t}, line {i.Line}: {i.Text}");
     }
 
-    public void Upload(ReadOnlySpan<byte> source, ulong destination) => source.CopyTo(_memory.AsSpan(Check(destination, source.Length, "upload"), source.Length));
-    public void Download(ulong source, Span<byte> destination) => _memory.AsSpan(Check(source, destination.Length, "download"), destination.Length).CopyTo(destination);
-    public void Zero(ulong address, long bytes) => _memory.AsSpan(Check(address, bytes, "zero"), (int)bytes).Clear();
+    public void Upload(ReadOnlySpan<byte> source, ulong destination)
+    {
+        NotCapturing("an upload");
+        source.CopyTo(_memory.AsSpan(Check(destination, source.Length, "upload"), source.Length));
+    }
+
+    public void Download(ulong source, Span<byte> destination)
+    {
+        NotCapturing("a download");
+        _memory.AsSpan(Check(source, destination.Length, "download"), destination.Length).CopyTo(destination);
+    }
+
+    public void Zero(ulong address, long bytes)
+    {
+        if (_capture is not null) { _capture.Add(() => Zero(address, bytes)); return; }
+        _memory.AsSpan(Check(address, bytes, "zero"), (int)bytes).Clear();
+    }
 
     public nint LoadModule(ReadOnlySpan<byte> ptx)
     {
@@ -89,7 +148,7 @@ public sealed class PtxInterpreter : ICudaBackend
     }
 
     public void UnloadModule(nint module) { }
-    public void Synchronize() { }
+    public void Synchronize() => NotCapturing("a synchronisation");
     public void Dispose() { }
 
     // ── parsing ──────────────────────────────────────────────────────────────────────────────────────────────────
@@ -270,6 +329,12 @@ public sealed class PtxInterpreter : ICudaBackend
 
     public void Launch(nint kernel, uint gridX, uint gridY, uint gridZ, uint block, uint sharedBytes, ReadOnlySpan<ulong> args)
     {
+        if (_capture is not null)
+        {
+            var values = args.ToArray();   // the arguments as they are now, as the driver records them
+            _capture.Add(() => Launch(kernel, gridX, gridY, gridZ, block, sharedBytes, values));
+            return;
+        }
         var k = _kernels[(int)kernel - 1];
         if (args.Length != k.Params.Count) throw new InvalidOperationException($"{k.Name}: launched with {args.Length} arguments, declares {k.Params.Count}");
         if (sharedBytes != k.Shared) throw new InvalidOperationException($"{k.Name}: launched with {sharedBytes} bytes of shared memory, declares {k.Shared}");
