@@ -140,6 +140,7 @@ internal sealed class Embedding : LayerKind, ICSharpLayer, ICSharpInputCheck, IC
     public IEnumerable<(string Name, int PerSample, int Fixed)> Scratch(LayerPlan l)
     {
         if (Opt(l).MaskZero) yield return ("mask", T(l), 0);
+        if (Opt(l).Sparse) yield return ("rows", 0, Opt(l).Vocabulary);   // a flag per row: used since the last ZeroGrad
     }
 
     /// <summary>The id at float address <paramref name="at"/> as an integer (a whole number, checked on entry).</summary>
@@ -186,6 +187,27 @@ internal sealed class Embedding : LayerKind, ICSharpLayer, ICSharpInputCheck, IC
         var o = Opt(c.Layer);
         int dim = o.Dimension;
         string rows = $"{T(c.Layer)} * n";
+        if (o.Sparse)
+        {
+            // The rows used, for ZeroGrad and the optimiser (which update only these): every token's thread writes 1 to its
+            // row's flag, several the same 1 to the same word, which is a write of one value whatever the order.
+            var mark = PtxMath.PerElement(c.Name("Rows"), rows, new[] { "pIds", "pRows" }, new[] { c.Input, c.Scratch("rows") }, (k, a, i) =>
+            {
+                string id = Id(k, k.Element(a[0], i)), skip = k.NewLabel("pad");
+                if (o.MaskZero)
+                {
+                    string pad = k.P();
+                    k.Op($"setp.eq.s32 {pad}, {id}, 0");
+                    k.Op(pad, $"bra {skip}");
+                }
+                string one = k.F();
+                k.Op($"mov.f32 {one}, {PtxMath.One}");
+                k.StoreGlobal(k.Element(a[1], id), one);
+                k.Label(skip);
+            });
+            mark.Banner.Add($"rows[id(s, t)] = 1{(o.MaskZero ? " (padding skipped)" : "")}: the table's rows used since the last ZeroGrad, which clears them; one thread per token");
+            c.BackwardKernels.Add(mark);
+        }
         var launch = KernelLaunch.PerItem(PtxText.I(dim));
         foreach (var arg in new[] { c.Input, c.OutputGrad, c.Gradient("weight") }) launch.Args.Add(KernelArg.Buffer(arg));
         launch.Args.Add(KernelArg.Count(rows));

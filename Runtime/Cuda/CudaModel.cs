@@ -28,6 +28,9 @@ public sealed class CudaModel : IDisposable
     private readonly long _gradientBase;
     private readonly HostSpan _hostParameters;
     private readonly HostSpan? _hostGradients;
+    private readonly SparseRows[]? _sparse;
+    private readonly long[]? _sparseFlags;
+    private readonly (int Start, int Length, int Table)[] _segments;
     private bool _hostParametersChanged = true, _deviceParametersChanged;
     private bool _hostGradientsChanged, _deviceGradientsChanged;
     private Optimizer? _optimizer;
@@ -38,13 +41,21 @@ public sealed class CudaModel : IDisposable
     /// <summary>Allocates <paramref name="arenaFloats"/> floats on <paramref name="gpu"/>, loads <paramref name="ptx"/> and
     /// finds its kernels (<paramref name="kernels"/> by index, for the generated launches). Parameters start as the host's
     /// and are uploaded before the first launch.</summary>
+    /// <remarks><paramref name="sparse"/>: the host model's sparse tables, and <paramref name="sparseFlags"/> the float offset
+    /// in the arena of each one's row flags (one float per row, set by the backward kernels for the rows a batch used):
+    /// their gradients are cleared with the flags at <see cref="ZeroGradients"/>, and the optimiser updates only the
+    /// flagged rows.</remarks>
     public CudaModel(ICudaBackend gpu, bool ownsBackend, ReadOnlySpan<byte> ptx, string[] kernels, long arenaFloats, int parameterRegion, long gradientBase,
-        HostSpan hostParameters, HostSpan? hostGradients)
+        HostSpan hostParameters, HostSpan? hostGradients, SparseRows[]? sparse = null, long[]? sparseFlags = null)
     {
         ArgumentNullException.ThrowIfNull(gpu);
+        if ((sparse?.Length ?? 0) != (sparseFlags?.Length ?? 0)) throw new ArgumentException("one row-flag offset per sparse table", nameof(sparseFlags));
         _gpu = gpu; _ownsBackend = ownsBackend;
         _parameters = parameterRegion; _gradientBase = gradientBase;
         _hostParameters = hostParameters; _hostGradients = hostGradients;
+        _sparse = sparse is { Length: > 0 } ? sparse : null;
+        _sparseFlags = _sparse is null ? null : sparseFlags;
+        _segments = Segments(_sparse, parameterRegion);
         Base = gpu.Allocate(arenaFloats * 4);
         try
         {
@@ -63,6 +74,27 @@ public sealed class CudaModel : IDisposable
             gpu.Free(Base);
             throw;
         }
+    }
+
+    /// <summary>The parameter block cut at the sparse tables (table −1: a dense range), in order.</summary>
+    private static (int, int, int)[] Segments(SparseRows[]? sparse, int length)
+    {
+        if (sparse is null) return new[] { (0, length, -1) };
+        var order = new int[sparse.Length];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        Array.Sort(order, (a, b) => sparse[a].Offset.CompareTo(sparse[b].Offset));
+        var list = new List<(int, int, int)>();
+        int at = 0;
+        foreach (int i in order)
+        {
+            var t = sparse[i];
+            if (t.Offset < at || t.Offset + t.Length > length) throw new ArgumentException($"sparse table {t.Name} overlaps another or lies outside the {length} parameters");
+            if (t.Offset > at) list.Add((at, t.Offset - at, -1));
+            list.Add((t.Offset, t.Length, i));
+            at = t.Offset + t.Length;
+        }
+        if (at < length) list.Add((at, length - at, -1));
+        return list.ToArray();
     }
 
     /// <summary>The backend the kernels run on.</summary>
@@ -246,6 +278,8 @@ public sealed class CudaModel : IDisposable
     public void ZeroGradients()
     {
         _gpu.Zero(At(_gradientBase), 4L * _parameters);
+        if (_sparse is not null)
+            for (int i = 0; i < _sparse.Length; i++) _gpu.Zero(At(_sparseFlags![i]), 4L * _sparse[i].Rows);
         _hostGradientsChanged = false;
         _deviceGradientsChanged = true;
     }
@@ -304,6 +338,7 @@ public sealed class CudaModel : IDisposable
         {
             HostParameters(forWriting: true);
             HostGradients(forWriting: false);
+            MarkHostRows();
             hostStep();
             return;
         }
@@ -323,42 +358,74 @@ public sealed class CudaModel : IDisposable
             _stateVersion = hostState.Version;
         }
         _steps++;
-        uint n = (uint)_parameters, grid = (uint)Blocks(_parameters, 256);
-        ulong p = At(0), g = At(_gradientBase);
+        if (optimizer is Adam { WeightDecay: > 0f } decayed)
+        {
+            Span<ulong> d = stackalloc ulong[5];
+            for (int i = 0; i < tensors.Count; i++)   // indexed: an interface foreach would allocate every step
+                if (tensors[i] is { IsWeight: true } t)
+                {
+                    int table = TableAt(t.Offset);
+                    d[0] = At(t.Offset); d[1] = (uint)t.Length; d[2] = F(1f - decayed.LearningRate * decayed.WeightDecay);
+                    d[3] = table < 0 ? 0 : At(_sparseFlags![table]); d[4] = table < 0 ? 0u : (uint)_sparse![table].RowLength;
+                    _gpu.Launch(_scale, (uint)Blocks(t.Length, 256), 1, 1, 256, 0, d);
+                }
+        }
+        // The parameter block in segments (the dense ranges between sparse tables, and each table), each segment's
+        // optimiser slots one after the other: the host's OptimizerState layout, so checkpoints move either way.
+        foreach (var (start, length, table) in _segments)
+            Update(optimizer, start, length, table);
+        _deviceParametersChanged = true;
+        _stateChanged = true;
+    }
+
+    private void Update(Optimizer optimizer, int start, int length, int table)
+    {
+        uint n = (uint)length, grid = (uint)Blocks(length, 256);
+        ulong p = At(start), g = At(_gradientBase + start), state = _state + 4UL * (ulong)optimizer.StateSlots * (ulong)start;
+        ulong rows = table < 0 ? 0 : At(_sparseFlags![table]), rowLength = table < 0 ? 0u : (uint)_sparse![table].RowLength;
         switch (optimizer)
         {
             case Sgd { Momentum: 0f } s:
             {
-                Span<ulong> a = stackalloc ulong[4] { p, g, n, F(s.LearningRate) };
+                Span<ulong> a = stackalloc ulong[6] { p, g, n, F(s.LearningRate), rows, rowLength };
                 _gpu.Launch(_sgd, grid, 1, 1, 256, 0, a);
                 break;
             }
             case Sgd s:
             {
-                Span<ulong> a = stackalloc ulong[7] { p, g, _state, n, F(s.LearningRate), F(s.Momentum), F(s.Nesterov ? 1f : 0f) };
+                Span<ulong> a = stackalloc ulong[9] { p, g, state, n, F(s.LearningRate), F(s.Momentum), F(s.Nesterov ? 1f : 0f), rows, rowLength };
                 _gpu.Launch(_sgdMomentum, grid, 1, 1, 256, 0, a);
                 break;
             }
             case Adam adam:
             {
-                if (adam.WeightDecay > 0f)
-                {
-                    Span<ulong> d = stackalloc ulong[3];
-                    for (int i = 0; i < tensors.Count; i++)   // indexed: an interface foreach would allocate every step
-                        if (tensors[i] is { IsWeight: true } t)
-                        {
-                            d[0] = At(t.Offset); d[1] = (uint)t.Length; d[2] = F(1f - adam.LearningRate * adam.WeightDecay);
-                            _gpu.Launch(_scale, (uint)Blocks(t.Length, 256), 1, 1, 256, 0, d);
-                        }
-                }
                 double c1 = 1 - Math.Pow(adam.Beta1, _steps), c2 = Math.Sqrt(1 - Math.Pow(adam.Beta2, _steps));
-                Span<ulong> a = stackalloc ulong[9] { p, g, _state, _state + 4UL * n, n, F((float)(adam.LearningRate * c2 / c1)), F((float)(adam.Epsilon * c2)), F(adam.Beta1), F(adam.Beta2) };
+                Span<ulong> a = stackalloc ulong[11] { p, g, state, state + 4UL * n, n, F((float)(adam.LearningRate * c2 / c1)), F((float)(adam.Epsilon * c2)), F(adam.Beta1), F(adam.Beta2), rows, rowLength };
                 _gpu.Launch(_adam, grid, 1, 1, 256, 0, a);
                 break;
             }
         }
-        _deviceParametersChanged = true;
-        _stateChanged = true;
+    }
+
+    /// <summary>The host tables' rows set to the rows the device's backward passes flagged (for an update on the host).</summary>
+    private void MarkHostRows()
+    {
+        if (_sparse is null) return;
+        for (int i = 0; i < _sparse.Length; i++)
+        {
+            var flags = HostScratch(_sparse[i].Rows);
+            Download(_sparseFlags![i], flags);
+            _sparse[i].Forget();
+            for (int r = 0; r < flags.Length; r++) if (flags[r] != 0f) _sparse[i].Mark(r);
+        }
+    }
+
+    /// <summary>The sparse table that starts at parameter <paramref name="offset"/>, or −1.</summary>
+    private int TableAt(int offset)
+    {
+        if (_sparse is null) return -1;
+        for (int i = 0; i < _sparse.Length; i++) if (_sparse[i].Offset == offset) return i;
+        return -1;
     }
 
     private long _stateVersion = -1;

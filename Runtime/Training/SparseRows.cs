@@ -56,6 +56,13 @@ public sealed class SparseRows
         for (int r = 0; r < Rows; r++) Mark(r);
     }
 
+    /// <summary>Forgets the touched rows without clearing gradients (a GPU twin sets them from its device's flags).</summary>
+    internal void Forget()
+    {
+        foreach (int r in Touched) _marked[r] = false;
+        Count = 0;
+    }
+
     /// <summary>Zeroes the touched rows of <paramref name="gradients"/> (the model's whole gradient block) and forgets them.</summary>
     public void ClearGradients(Span<float> gradients)
     {

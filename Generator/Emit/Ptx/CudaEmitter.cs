@@ -22,9 +22,6 @@ internal static class CudaEmitter
     {
         var missing = p.Layers.Where(l => l.Kind is not IPtxLayer).Select(l => $"{l.Name} ({l.Kind.Name})").ToList();
         if (missing.Count > 0) return "no PTX yet for layer " + string.Join(", ", missing);
-        if (p.Tensors.Any(t => t.Sparse)) return "no PTX yet for sparse embedding tables";
-        if (p.Trainable && p.Loss is { } loss && loss.Kind == LossKind.MultiClassHinge && p.Layers[p.Layers.Count - 1].OutShape.IsSequence)
-            return "no PTX yet for a multi-class hinge at every step of a sequence";
         return null;
     }
 
@@ -171,8 +168,10 @@ internal static class CudaEmitter
                 }
                 if (!gradStarted) cw.Line("_dGradStart = o;");
                 cw.Line("_dGradEnd = o;");
+                var sparse = train ? p.SparseTensors : new List<TensorPlan>();
+                string tables = sparse.Count == 0 ? "" : ", _host._sparseTables, new[] { " + string.Join(", ", sparse.Select(t => m.Gpu.ScratchOf(p.Layers.First(l => l.Tensors.Contains(t)).Index, "rows"))) + " }";
                 using (cw.Block("try"))
-                    cw.Line("_m = new global::ModelGen.Cuda.CudaModel(backend, ownsBackend, Ptx, s_kernelNames, o, ParameterRegion, GradientBase, () => _host.Parameters, " + (train ? "() => _host.Gradients" : "null") + ");");
+                    cw.Line("_m = new global::ModelGen.Cuda.CudaModel(backend, ownsBackend, Ptx, s_kernelNames, o, ParameterRegion, GradientBase, () => _host.Parameters, " + (train ? "() => _host.Gradients" : "null") + tables + ");");
                 using (cw.Block("catch"))
                 {
                     cw.Line("_host.Dispose();");

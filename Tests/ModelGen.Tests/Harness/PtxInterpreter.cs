@@ -439,6 +439,11 @@ public sealed class PtxInterpreter : ICudaBackend
                             int a = (int)S(1), b = (int)S(2);
                             v = i.Cmp switch { "lt" => a < b, "le" => a <= b, "gt" => a > b, "ge" => a >= b, "eq" => a == b, "ne" => a != b, _ => throw new FormatException(i.Cmp) };
                         }
+                        else if (i.Type is "u64" or "s64")
+                        {
+                            ulong a = S(1), b = S(2);
+                            v = i.Cmp switch { "eq" => a == b, "ne" => a != b, _ => throw new FormatException($"setp.{i.Cmp}.{i.Type} is not in the emitted subset") };
+                        }
                         else
                         {
                             uint a = (uint)S(1), b = (uint)S(2);
