@@ -160,6 +160,36 @@ if (args.Contains("--layers-w2"))   // per-layer times of a W2 training step (re
     }
     return;
 }
+if (args.Contains("--parts-w2"))   // each split phase of a W2 training step's layers: one part of 1, then parts 0 and 1 of 2 on this thread
+{
+    const int batch = 32;
+    var m = new Cifar.W2(args.Contains("max64") ? 64 : batch, 1);
+    var rng = new ModelGen.Rng(1);
+    var x = new float[batch * 3072];
+    for (int i = 0; i < x.Length; i++) x[i] = rng.NextFloat();
+    var labels = new int[batch];
+    for (int i = 0; i < 3; i++) ModelGen.NetworkExtensions.TrainStep(m, x, labels, new ModelGen.Training.Sgd(0.01f));
+    m.ZeroGrad(); m.Forward(x, training: true); m.Backward(labels);
+    var flags = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance;
+    var ws = typeof(Cifar.W2).GetField("_main", flags)!.GetValue(m)!;
+    double T(Action a) { a(); a(); var t = new double[7]; for (int r = 0; r < t.Length; r++) { var sw = Stopwatch.StartNew(); a(); t[r] = sw.Elapsed.TotalMilliseconds; } Array.Sort(t); return t[3]; }
+    foreach (var method in typeof(Cifar.W2).GetMethods(flags).Where(mi => mi.Name.Contains("Part_V512")).OrderBy(mi => mi.MetadataToken))
+    {
+        double one = T(() => method.Invoke(m, new object[] { ws, ws, 0, 1 }));
+        double p0 = T(() => method.Invoke(m, new object[] { ws, ws, 0, 2 }));
+        double p1 = T(() => method.Invoke(m, new object[] { ws, ws, 1, 2 }));
+        Console.WriteLine($"{method.Name,-28} one part {one,6:F2} ms   two parts {p0,6:F2} + {p1,6:F2} ms   (sum / one: {(p0 + p1) / one:F2})");
+    }
+    foreach (int threads in new[] { 1, 2 })
+    {
+        m.Threads = threads;
+        var opt = new ModelGen.Training.Sgd(0.01f, 0.9f);
+        double f = T(() => m.Forward(x, training: true)), b = T(() => m.Backward(labels)), z = T(() => m.ZeroGrad()), st = T(() => m.Step(opt));
+        double all = T(() => ModelGen.NetworkExtensions.TrainStep(m, x, labels, opt));
+        Console.WriteLine($"{threads} thread(s): forward {f:F2} ms, backward {b:F2} ms, ZeroGrad {z:F2} ms, Step (momentum) {st:F2} ms; TrainStep {all:F2} ms");
+    }
+    return;
+}
 if (args.Contains("--layers-gpt"))   // per-layer times of a TinyGpt training step at batch 8 (reflection: a diagnostic, not a benchmark)
 {
     var m = new TinyGpt.Gpt(8, 1);

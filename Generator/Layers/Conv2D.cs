@@ -150,6 +150,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, IPtx
         else if (!IsPointwise(l) && !IndirectBackward(l)) yield return new ScratchRequest("col", BufferSize.Floats(col), ScratchScope.Shared, true, "dcol [K, ldP] of one sample");
         yield return new ScratchRequest("dzT", BufferSize.Floats((long)(IsIndirect(l) ? PWide(l) : l.OutPixels) * O(l)), ScratchScope.Shared, true, "dZᵀ [P, O] of one sample (wide pixel order for stride 1)");
         yield return new ScratchRequest("dwT", BufferSize.Floats((long)K(l) * O(l)), ScratchScope.Shared, true, "dWᵀ [K, O] summed over the batch");
+        if (Opt(l).Bias) yield return new ScratchRequest("dbs", BufferSize.Images(O(l)), ScratchScope.Shared, true, "each sample's Σ_p dz[o,p] [batch, O], added in sample order");
         if (IsIndirect(l))
         {
             yield return new ScratchRequest("xpad", BufferSize.Floats((long)C(l) * Hp(l) * Wp(l) + LdWide(l)), ScratchScope.Shared, false, "zero-padded input of a stride-1 convolution");
@@ -276,7 +277,9 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, IPtx
                     cw.Line($"MG.Im2Col.FlipTranspose(ref _arena.Ref({c.Tensor("weight")}), {o}, {C(l)}, {opt.KH}, {opt.KW}, ref ws.Ref({c.Scratch("wflip")}));   // [{C(l)}, {o}·{opt.KH}·{opt.KW}]: W flipped and transposed");
             if (perSample)
                 c.RunParts(cw, w, "Backward", CSharpLayer.ParallelUnits("batch", "batch", c.InputGrad is null ? 32L * o * ldOut : l.Flops, bySample: true), "samples: " + (l.Activation != ActivationKind.None ? "dz, " : "") + (c.InputGrad is not null ? "dx" : ""));
-            if (opt.Bias)
+            if (opt.Bias && perSample)
+                cw.Line($"MG.Reductions.AddRows(ref ws.Ref({c.Scratch("dbs")}), batch, {o}, ref _arena.Ref(GradientBase + {c.Tensor("bias")}));   // dbias[o] += Σ_p dz[o,p], the samples' sums in order");
+            else if (opt.Bias)
             {
                 cw.Line($"ref float db = ref _arena.Ref(GradientBase + {c.Tensor("bias")});");
                 using (cw.Block("for (int b = 0; b < batch; b++)   // dbias[o] += Σ_p dz[o,p], samples in order"))
@@ -308,6 +311,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, IPtx
                         string dySpan = $"ws.Span({c.OutputGrad} + (long)b * {o * ldOut}, {o * ldOut})";
                         cw.Line($"MG.Activations.Backward({Fused.Runtime(l.Activation)}, {Text.Float(l.Alpha)}, {dySpan}, ws.Span({c.Output} + (long)b * {o * ldOut}, {o * ldOut}), {dySpan}, {w.Enum});");
                     }
+                    if (opt.Bias) cw.Line($"MG.Reductions.RowSums(ref dy, {o}, {ldOut}, {p}, ref ws.Ref({c.Scratch("dbs")} + (long)b * {o}), {w.Enum});   // this sample's Σ_p dz[o,p]");
                     if (c.InputGrad is not null)
                     using (c.InputGradGuard(cw))
                     {

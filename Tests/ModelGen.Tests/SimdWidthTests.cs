@@ -220,6 +220,23 @@ public class SimdWidthTests
             Reductions.AddRowSums(ref m[0], 3, ld, batch, ref sv[0], width);
             AssertClose(ss, sv, $"row sums batch={batch}");
         }
+        // A convolution's bias gradient split by samples: each sample's row sums (a thread's part), then added in sample
+        // order — bitwise what adding the row sums sample after sample gives, at every width.
+        for (int samples = 1; samples <= 5; samples++)
+            foreach (int pixels in new[] { 1, 15, 16, 17, 100 })
+            {
+                int o = 3, ld = pixels + 5;
+                var dz = Enumerable.Range(0, samples * o * ld).Select(_ => (float)rng.NextGaussian()).ToArray();
+                var parts = new float[samples * o];
+                float[] direct = { 0.5f, -1f, 2f }, split = { 0.5f, -1f, 2f };
+                for (int b = 0; b < samples; b++)
+                {
+                    Reductions.AddRowSums(ref dz[b * o * ld], o, ld, pixels, ref direct[0], width);
+                    Reductions.RowSums(ref dz[b * o * ld], o, ld, pixels, ref parts[b * o], width);
+                }
+                Reductions.AddRows(ref parts[0], samples, o, ref split[0]);
+                Assert.Equal(direct, split);
+            }
     }
 }
 
