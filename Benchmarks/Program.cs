@@ -186,6 +186,10 @@ if (args.Contains("--parts-w2"))   // each split phase of a W2 training step's l
         var opt = new ModelGen.Training.Sgd(0.01f, 0.9f);
         double f = T(() => m.Forward(x, training: true)), b = T(() => m.Backward(labels)), z = T(() => m.ZeroGrad()), st = T(() => m.Step(opt));
         double all = T(() => ModelGen.NetworkExtensions.TrainStep(m, x, labels, opt));
+        long bytes = GC.GetTotalAllocatedBytes(precise: true);
+        for (int i = 0; i < 20; i++) ModelGen.NetworkExtensions.TrainStep(m, x, labels, opt);
+        bytes = GC.GetTotalAllocatedBytes(precise: true) - bytes;
+        Console.WriteLine($"{threads} thread(s): {bytes / 20.0:F0} bytes allocated per step, all threads");
         Console.WriteLine($"{threads} thread(s): forward {f:F2} ms, backward {b:F2} ms, ZeroGrad {z:F2} ms, Step (momentum) {st:F2} ms; TrainStep {all:F2} ms");
     }
     return;

@@ -35,7 +35,19 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
             yield return ("pdh" + sfx, h, 0);
             if (HasCell) yield return ("pdc" + sfx, h, 0);
         }
+        if (!Carries(l)) yield break;
+        yield return ("h0", h, 0);          // this call's initial state [n, H]: zero, or the carried one (Stateful)
+        yield return ("carried", h, 0);     // the final state per sample index, the next Stateful call's start
+        if (HasCell) { yield return ("c0", h, 0); yield return ("carriedc", h, 0); }
     }
+
+    /// <summary>Whether the layer's (forward) direction starts from a state of its own, <c>h0</c> (and <c>c0</c>): zero, or the
+    /// state the last call left when the twin is Stateful. A bidirectional layer cannot stream (the host says why).</summary>
+    private bool Carries(LayerPlan l) => NoStreaming(l) is null;
+
+    /// <summary>The initial-state buffers a direction's step kernels read at its first step, or null (zero, not stored).</summary>
+    private string[]? Initial(PtxLayer c, bool reverse) =>
+        reverse || !Carries(c.Layer) ? null : HasCell ? new[] { c.Scratch("h0"), c.Scratch("c0") } : new[] { c.Scratch("h0") };
 
     public void Forward(PtxLayer c)
     {
@@ -74,13 +86,36 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
         proj.Banner.Insert(0, $"Gᵢ[{t}·n, {g}] = X·W_ihᵀ + b_ih: the input projection of every step at once{dir}");
         c.ForwardKernels.Add(proj);
 
+        var init = Initial(c, reverse);
+        if (init is not null)
+        {
+            // h0 (c0): the carried state of each sample index when Stateful, else zero.
+            var from = HasCell ? new[] { c.Scratch("carried"), c.Scratch("carriedc") } : new[] { c.Scratch("carried") };
+            var carry = PtxMath.PerElement(c.Name("Carry"), $"{h} * n", HasCell ? new[] { "pH", "pC", "pH0", "pC0" } : new[] { "pH", "pH0" }, from.Concat(init).ToArray(), (k, a, i) =>
+            {
+                for (int q = 0; q < init.Length; q++) k.StoreGlobal(k.Element(a[init.Length + q], i), k.LoadGlobal(k.Element(a[q], i)));
+            });
+            carry.Banner.Add($"Stateful: h0[s, j] = carried[s, j]{(HasCell ? " (and c0 = the carried c)" : "")}, the state the last call left for sample index s");
+            carry.Condition = "_stateful";
+            c.ForwardKernels.Add(carry);
+            var zero = PtxMath.PerElement(c.Name("Zero0"), $"{h} * n", HasCell ? new[] { "pH0", "pC0" } : new[] { "pH0" }, init, (k, a, i) =>
+            {
+                string z = k.F();
+                k.Op($"mov.f32 {z}, {PtxMath.Zero}");
+                foreach (var q in a) k.StoreGlobal(k.Element(q, i), z);
+            });
+            zero.Banner.Add($"h0 = 0{(HasCell ? ", c0 = 0" : "")}: every call starts from the zero state (not Stateful)");
+            zero.Condition = "!_stateful";
+            c.ForwardKernels.Add(zero);
+        }
+
         var loop = new HostLoop(c.Name("ForwardSteps" + sfx), t, $"{l.Name}{dir}: the recurrence, one launch per step");
         var args = new List<string> { c.Scratch("pg" + sfx), c.Scratch("ph" + sfx), W("weight_hh_l0"), W("bias_hh_l0") };
         if (HasCell) args.Add(c.Scratch("pc" + sfx));
         if (SeparateHidden) args.Add(c.Scratch("phg" + sfx));
         string? mask = MaskOf(c);
         if (mask is not null) args.Add(mask);
-        var forward = StepKernel(c.Name("Step" + sfx), h, t, reverse, backward: false, args, (k, p, step, s, j, first, row, prev) =>
+        var forward = StepKernel(c.Name("Step" + sfx), h, t, reverse, backward: false, args, init, (k, p, step, s, j, first, row, prev, i0) =>
         {
             string? carry = mask is null ? null : k.NewLabel("padded"), end = k.NewLabel("stored");
             if (carry is not null) IfPadded(k, p[p.Length - 1], row, carry);
@@ -99,8 +134,16 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
                 else k.Op($"add.f32 {acc[q]}, {k.LoadGlobal(k.Element(k.Element(p[0], gRow), u))}, {b}");
             }
             string skip = k.NewLabel("first");
-            k.Op(first, $"bra {skip}");
             string hp = k.Element(p[1], hPrev);
+            if (i0 is null) k.Op(first, $"bra {skip}");   // h_(−1) = 0: no recurrent product
+            else
+            {
+                // h_(−1) = h0[s]: the first step's product reads the initial state
+                string sRow = k.R(), initial = k.Rd();
+                k.Op($"mul.lo.s32 {sRow}, {s}, {h}");
+                k.Op($"selp.b64 {initial}, {k.Element(i0[0], sRow)}, {hp}, {first}");
+                hp = initial;
+            }
             k.For(PtxText.I(h), kk =>
             {
                 string x = k.LoadGlobal(k.Element(hp, kk));
@@ -117,7 +160,8 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
             k.Op($"mad.lo.s32 {stAt}, {row}, {h}, {j}");
             string prevAt = k.R();
             k.Op($"add.s32 {prevAt}, {hPrev}, {j}");
-            CellForward(k, p, acc, gRow, j, h, first, stAt, prevAt, l);
+            var start = new Start(i0, s, j, h);
+            CellForward(k, p, acc, gRow, j, h, first, stAt, prevAt, l, start);
             if (carry is null) return;
             // A padded step: the state (and cell) stay as they were; its gates get no gradient in backward.
             k.Op($"bra {end}");
@@ -125,8 +169,8 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
             string at = k.R(), before = k.R();
             k.Op($"mad.lo.s32 {at}, {row}, {h}, {j}");
             k.Op($"mad.lo.s32 {before}, {prev}, {h}, {j}");
-            k.StoreGlobal(k.Element(p[1], at), Previous(k, p[1], before, first));
-            if (HasCell) k.StoreGlobal(k.Element(p[4], at), Previous(k, p[4], before, first));
+            k.StoreGlobal(k.Element(p[1], at), Previous(k, p[1], before, first, start.H));
+            if (HasCell) k.StoreGlobal(k.Element(p[4], at), Previous(k, p[4], before, first, start.C));
             k.Label(end);
         });
         forward.Loop = loop;
@@ -161,6 +205,32 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
         });
         copy.Banner.Add(seq ? $"y[s, t, {(reverse ? $"{h} + " : "")}j] = h_t[s, j] of every step{(zeros ? " (0 at padded steps)" : "")}{dir}" : $"y[s, {(reverse ? $"{h} + " : "")}j] = h[s, j] of the last step{(reverse ? " of the reverse direction (t = 0)" : "")}");
         c.ForwardKernels.Add(copy);
+        if (init is null) return;
+        var from2 = HasCell ? new[] { c.Scratch("ph"), c.Scratch("pc") } : new[] { c.Scratch("ph") };
+        var to = HasCell ? new[] { c.Scratch("carried"), c.Scratch("carriedc") } : new[] { c.Scratch("carried") };
+        var keep = PtxMath.PerElement(c.Name("Keep"), $"{h} * n", HasCell ? new[] { "pH", "pC", "pCarried", "pCarriedC" } : new[] { "pH", "pCarried" }, from2.Concat(to).ToArray(), (k, a, i) =>
+        {
+            string sample = k.R(), j = k.R(), last = k.R();
+            k.Op($"div.u32 {sample}, {i}, {h}");
+            k.Op($"rem.u32 {j}, {i}, {h}");
+            k.Op($"mad.lo.s32 {last}, {sample}, {t * h}, {j}");
+            k.Op($"add.s32 {last}, {last}, {(t - 1) * h}");
+            for (int q = 0; q < from2.Length; q++) k.StoreGlobal(k.Element(a[from2.Length + q], i), k.LoadGlobal(k.Element(a[q], last)));
+        });
+        keep.Banner.Add($"Stateful: carried[s, j] = h_(T−1)[s, j]{(HasCell ? " (and c)" : "")}, where the next call starts (a padded end carried it there)");
+        keep.Condition = "_stateful";
+        c.ForwardKernels.Add(keep);
+    }
+
+    /// <summary>Where a direction's first step finds h_(−1) (and c_(−1)): the initial-state buffers at sample s, or zero.</summary>
+    private sealed class Start
+    {
+        public Start(string[]? init, string s, string j, int h) { Init = init; S = s; J = j; Hidden = h; }
+        public readonly string[]? Init;
+        public readonly string S, J;
+        public readonly int Hidden;
+        public (Start, int)? H => Init is null ? null : (this, 0);
+        public (Start, int)? C => Init is null || Init.Length < 2 ? null : (this, 1);
     }
 
     private void BackwardDirection(PtxLayer c, bool reverse)
@@ -187,7 +257,7 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
         if (SeparateHidden) args.Add(dGh);
         string? mask = MaskOf(c);
         if (mask is not null) args.Add(mask);
-        var cell = StepKernel(c.Name("Dcell" + sfx), h, t, reverse, backward: true, args, (k, p, step, s, j, first, row, prev) =>
+        var cell = StepKernel(c.Name("Dcell" + sfx), h, t, reverse, backward: true, args, Initial(c, reverse), (k, p, step, s, j, first, row, prev, i0) =>
         {
             string? padded = mask is null ? null : k.NewLabel("padded"), end = k.NewLabel("stored");
             string dh = k.F(), dhAt = k.R();
@@ -213,7 +283,7 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
             k.Op($"mad.lo.s32 {stAt}, {row}, {h}, {j}");
             k.Op($"mad.lo.s32 {prevAt}, {prev}, {h}, {j}");
             if (padded is not null) IfPadded(k, p[p.Length - 1], row, padded);
-            CellBackward(k, p, gRow, j, h, first, stAt, prevAt, dh, dhp, dhAt, l);
+            CellBackward(k, p, gRow, j, h, first, stAt, prevAt, dh, dhp, dhAt, l, new Start(i0, s, j, h));
             if (padded is null) return;
             // A padded step: dh (and dc) pass to the step before unchanged; its gates get no gradient.
             k.Op($"bra {end}");
@@ -234,7 +304,7 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
 
         var recArgs = new List<string> { dGh, W("weight_hh_l0"), c.Scratch("pdh" + sfx) };
         if (mask is not null) recArgs.Add(mask);
-        var rec = StepKernel(c.Name("Dstate" + sfx), h, t, reverse, backward: true, recArgs, (k, p, step, s, j, first, row, prev) =>
+        var rec = StepKernel(c.Name("Dstate" + sfx), h, t, reverse, backward: true, recArgs, null, (k, p, step, s, j, first, row, prev, _) =>
         {
             string? padded = mask is null ? null : k.NewLabel("padded");
             if (padded is not null) IfPadded(k, p[3], row, padded);   // dh passed the step: it stays
@@ -259,21 +329,35 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
         rec.Banner.Add($"dh_(t−1)[s, j] = Σ_u W_hh[u, j]·dGₕ[s, t, u] over the {g} gate rows{(SeparateHidden ? " + dh⊙z (left by the cell)" : "")}{dir}; one thread per sample and unit");
         c.BackwardKernels.Add(rec);
 
-        // The states each step read: h_(t−1), zero at the direction's first step.
-        var shifted = PtxMath.PerElement(c.Name("Hprev" + sfx), $"{t * h} * n", new[] { "pH", "pP" }, new[] { c.Scratch("ph" + sfx), c.Scratch("pprev" + sfx) }, (k, a, i) =>
+        // The states each step read: h_(t−1), at the direction's first step zero or the initial state h0.
+        var h0 = Initial(c, reverse)?[0];
+        var shifted = PtxMath.PerElement(c.Name("Hprev" + sfx), $"{t * h} * n", h0 is null ? new[] { "pH", "pP" } : new[] { "pH", "pP", "pH0" },
+            h0 is null ? new[] { c.Scratch("ph" + sfx), c.Scratch("pprev" + sfx) } : new[] { c.Scratch("ph" + sfx), c.Scratch("pprev" + sfx), h0 }, (k, a, i) =>
         {
             string step = k.R(), firstStep = k.P(), v = k.F(), from = k.R(), done = k.NewLabel("zero");
             k.Op($"div.u32 {step}, {i}, {h}");
             k.Op($"rem.u32 {step}, {step}, {t}");
             k.Op($"mov.f32 {v}, {PtxMath.Zero}");
             k.Op($"setp.eq.u32 {firstStep}, {step}, {(reverse ? t - 1 : 0)}");
-            k.Op(firstStep, $"bra {done}");
+            if (h0 is not null)
+            {
+                // step 0 read h0[s]: s = i / (T·H), j = i mod H
+                string sample = k.R(), j = k.R(), at = k.R(), normal = k.NewLabel("normal");
+                k.Op("!" + firstStep, $"bra {normal}");
+                k.Op($"div.u32 {sample}, {i}, {t * h}");
+                k.Op($"rem.u32 {j}, {i}, {h}");
+                k.Op($"mad.lo.s32 {at}, {sample}, {h}, {j}");
+                k.Op($"ld.global.f32 {v}, [{k.Element(a[2], at)}]");
+                k.Op($"bra {done}");
+                k.Label(normal);
+            }
+            else k.Op(firstStep, $"bra {done}");
             k.Op(reverse ? $"add.s32 {from}, {i}, {h}" : $"sub.s32 {from}, {i}, {h}");
             k.Op($"ld.global.f32 {v}, [{k.Element(a[0], from)}]");
             k.Label(done);
             k.StoreGlobal(k.Element(a[1], i), v);
         });
-        shifted.Banner.Add($"Hₚ[s, t] = h_(t{(reverse ? "+" : "−")}1)[s], 0 at t = {(reverse ? t - 1 : 0)}{dir}");
+        shifted.Banner.Add($"Hₚ[s, t] = h_(t{(reverse ? "+" : "−")}1)[s], {(h0 is null ? "0" : "h0[s]")} at t = {(reverse ? t - 1 : 0)}{dir}");
         c.BackwardKernels.Add(shifted);
 
         string rows = $"{t} * n";
@@ -297,20 +381,23 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
 
     /// <summary>Per-step body: the pointers, the step register, sample s, unit j, the predicate "first step of the
     /// direction", the row <c>s·T + t</c> of step t and the row of the step before it (in the direction's order).</summary>
-    private delegate void StepBody(PtxKernel k, string[] pointers, string step, string s, string j, string first, string row, string prev);
+    private delegate void StepBody(PtxKernel k, string[] pointers, string step, string s, string j, string first, string row, string prev, string[]? initial);
 
     /// <summary>A kernel of one step (the launch's <c>k</c>): one thread per sample and hidden unit. Forward step k is
     /// t = k (reverse: T−1−k); backward step k is t = T−1−k (reverse: k).</summary>
-    private static PtxKernel StepKernel(string name, int h, int steps, bool reverse, bool backward, List<string> args, StepBody body)
+    private static PtxKernel StepKernel(string name, int h, int steps, bool reverse, bool backward, List<string> args, string[]? initial, StepBody body)
     {
         var launch = KernelLaunch.PerItem($"{h} * n");
         foreach (var a in args) launch.Args.Add(KernelArg.Buffer(a));
+        foreach (var a in initial ?? Array.Empty<string>()) launch.Args.Add(KernelArg.Buffer(a));
         launch.Args.Add(KernelArg.Count("k"));
         launch.Args.Add(KernelArg.Count($"{h} * n"));
         var k = new PtxKernel(name, launch);
         var ps = args.Select((_, i) => k.Param("u64", "p" + i)).ToArray();
+        var pi = (initial ?? Array.Empty<string>()).Select((_, i) => k.Param("u64", "pInit" + i)).ToArray();
         string pStep = k.Param("u32", "step"), pCount = k.Param("u32", "count");
         var g = ps.Select(k.GlobalPointer).ToArray();
+        string[]? gi = initial is null ? null : pi.Select(k.GlobalPointer).ToArray();
         string step = k.LoadU32(pStep), count = k.LoadU32(pCount), i = k.GlobalThreadIndex(), outside = k.P(), done = k.NewLabel("done");
         k.Op($"setp.ge.u32 {outside}, {i}, {count}");
         k.Op(outside, $"bra {done}");
@@ -327,9 +414,25 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
         k.Op($"setp.eq.u32 {first}, {t}, {(reverse ? steps - 1 : 0)}");
         k.Op($"mad.lo.s32 {row}, {s}, {steps}, {t}");
         k.Op(reverse ? $"add.s32 {prev}, {row}, 1" : $"sub.s32 {prev}, {row}, 1");
-        body(k, g, step, s, j, first, row, prev);
+        body(k, g, step, s, j, first, row, prev, gi);
         k.Label(done);
         return k;
+    }
+
+    /// <summary><c>v = first ? initial[s, j] : p[at]</c> (<paramref name="start"/>: which initial-state buffer), or
+    /// <c>first ? 0 : p[at]</c> for a direction that starts from zero.</summary>
+    private static string Previous(PtxKernel k, string pointer, string at, string first, (Start Start, int Which)? start)
+    {
+        if (start is not { } st) return Previous(k, pointer, at, first);
+        string v = k.F(), initial = k.NewLabel("initial"), done = k.NewLabel("previous"), idx = k.R();
+        k.Op(first, $"bra {initial}");
+        k.Op($"ld.global.f32 {v}, [{k.Element(pointer, at)}]");
+        k.Op($"bra {done}");
+        k.Label(initial);
+        k.Op($"mad.lo.s32 {idx}, {st.Start.S}, {st.Start.Hidden}, {st.Start.J}");
+        k.Op($"ld.global.f32 {v}, [{k.Element(st.Start.Init![st.Which], idx)}]");
+        k.Label(done);
+        return v;
     }
 
     /// <summary><c>v = first ? 0 : p[at]</c>: the previous step's value, never read at the first step.</summary>
@@ -357,7 +460,7 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
 
     /// <summary>The cell from the pre-activations <paramref name="acc"/> of unit j (pointers: G, H, W_hh, b_hh, then C
     /// or GRU's Gₕ): stores the activated gates, the state (and cell).</summary>
-    private void CellForward(PtxKernel k, string[] p, string[] acc, string gRow, string j, int h, string first, string stAt, string prevAt, LayerPlan l)
+    private void CellForward(PtxKernel k, string[] p, string[] acc, string gRow, string j, int h, string first, string stAt, string prevAt, LayerPlan l, Start start)
     {
         string gAt = k.Element(p[0], gRow);
         switch (Gates)
@@ -367,7 +470,7 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
                 string i = PtxMath.Activate(k, ActivationKind.Sigmoid, 0, acc[0]), f = PtxMath.Activate(k, ActivationKind.Sigmoid, 0, acc[1]);
                 string gg = PtxMath.Activate(k, ActivationKind.Tanh, 0, acc[2]), o = PtxMath.Activate(k, ActivationKind.Sigmoid, 0, acc[3]);
                 foreach (var (q, v) in new[] { (0, i), (1, f), (2, gg), (3, o) }) k.StoreGlobal(Gate(k, gAt, q, j, h), v);
-                string cPrev = Previous(k, p[4], prevAt, first), ig = Mul(k, i, gg), c = k.F();
+                string cPrev = Previous(k, p[4], prevAt, first, start.C), ig = Mul(k, i, gg), c = k.F();
                 k.Op($"fma.rn.f32 {c}, {f}, {cPrev}, {ig}");
                 string hv = Mul(k, o, PtxMath.Activate(k, ActivationKind.Tanh, 0, c));
                 k.StoreGlobal(k.Element(p[4], stAt), c);
@@ -389,7 +492,7 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
                 string r = PtxMath.Activate(k, ActivationKind.Sigmoid, 0, ar), z = PtxMath.Activate(k, ActivationKind.Sigmoid, 0, az);
                 k.Op($"fma.rn.f32 {an}, {r}, {acc[2]}, {gi[2]}");
                 string n = PtxMath.Activate(k, ActivationKind.Tanh, 0, an);
-                string hp = Previous(k, p[1], prevAt, first), hv = k.F();
+                string hp = Previous(k, p[1], prevAt, first, start.H), hv = k.F();
                 k.Op($"fma.rn.f32 {hv}, {z}, {Sub(k, hp, n)}, {n}");   // (1 − z)·n + z·h_(t−1)
                 foreach (var (q, v) in new[] { (0, r), (1, z), (2, n) }) k.StoreGlobal(Gate(k, gAt, q, j, h), v);
                 k.StoreGlobal(k.Element(p[1], stAt), hv);
@@ -407,7 +510,7 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
     /// <summary>The cell's backward for unit j given dh (pointers: dG = G, H, dy, dh, then C and dc, or GRU's Gₕ): stores
     /// the gate gradients in place over the gates (GRU: also dGₕ), and the state gradient that skips the recurrent
     /// product (LSTM: dc·f; GRU: dh·z in dh).</summary>
-    private void CellBackward(PtxKernel k, string[] p, string gRow, string j, int h, string first, string stAt, string prevAt, string dh, string dhp, string dhAt, LayerPlan l)
+    private void CellBackward(PtxKernel k, string[] p, string gRow, string j, int h, string first, string stAt, string prevAt, string dh, string dhp, string dhAt, LayerPlan l, Start start)
     {
         string gAt = k.Element(p[0], gRow);
         switch (Gates)
@@ -416,7 +519,7 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
             {
                 var a = Enumerable.Range(0, 4).Select(q => Gate(k, gAt, q, j, h)).ToArray();
                 string i = k.LoadGlobal(a[0]), f = k.LoadGlobal(a[1]), gg = k.LoadGlobal(a[2]), o = k.LoadGlobal(a[3]);
-                string c = k.LoadGlobal(k.Element(p[4], stAt)), cPrev = Previous(k, p[4], prevAt, first);
+                string c = k.LoadGlobal(k.Element(p[4], stAt)), cPrev = Previous(k, p[4], prevAt, first, start.C);
                 string tc = PtxMath.Activate(k, ActivationKind.Tanh, 0, c);
                 string dcAt = k.Element(p[5], dhAt), dc = k.F();
                 k.Op($"fma.rn.f32 {dc}, {PtxMath.Derivative(k, ActivationKind.Tanh, 0, tc, Mul(k, dh, o))}, {PtxMath.One}, {k.LoadGlobal(dcAt)}");   // dc + dh·o·(1 − tanh²c)
@@ -433,7 +536,7 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
                 string hgAt = k.Element(p[4], gRow);
                 var ah = Enumerable.Range(0, 3).Select(q => Gate(k, hgAt, q, j, h)).ToArray();
                 string r = k.LoadGlobal(a[0]), z = k.LoadGlobal(a[1]), n = k.LoadGlobal(a[2]), hn = k.LoadGlobal(ah[2]);
-                string hp = Previous(k, p[1], prevAt, first);
+                string hp = Previous(k, p[1], prevAt, first, start.H);
                 string dn = PtxMath.Derivative(k, ActivationKind.Tanh, 0, n, Mul(k, dh, OneMinus(k, z)));
                 string dz = PtxMath.Derivative(k, ActivationKind.Sigmoid, 0, z, Mul(k, dh, Sub(k, hp, n)));
                 string dr = PtxMath.Derivative(k, ActivationKind.Sigmoid, 0, r, Mul(k, dn, hn));

@@ -250,6 +250,85 @@ public class CudaTwinTests
         Assert.True(recorded.GraphLaunches >= 10, $"{recorded.GraphLaunches} graph launches");
     }
 
+    [Theory]
+    [InlineData("GcLstm")]       // h and the cell carried
+    [InlineData("GcGru")]        // a GRU, a tanh RNN and a ReLU RNN stacked: every layer carries its state
+    [InlineData("GcEmbedGru")]   // padding (which carries the state) at the start, inside and at the end of a piece
+    public void Stateful_twins_carry_the_state_from_call_to_call_as_the_CSharp_path(string name)
+    {
+        var (cpuOf, gpuOf) = Twins[name];
+        using var cpu = cpuOf(3);
+        using var gpu = gpuOf(new PtxInterpreter(), 3);
+        StateOps c = StateOps.Of(cpu), g = StateOps.Of(gpu);
+        c.SetStateful(true); g.SetStateful(true);
+        Optimizer oc = new Adam(0.01f, epsilon: 1e-3f), og = new Adam(0.01f, epsilon: 1e-3f);
+        // Consecutive pieces, the batch changing between them (the state is kept per sample index), training on some
+        // (truncated BPTT: the carried state is a constant, and W_hh's gradient includes the first step's product).
+        foreach (var (batch, seed, train) in new[] { (3, 1, true), (2, 2, false), (3, 3, true), (3, 4, true) })
+        {
+            var x = InputOf(name, batch * cpu.InputSize, seed);
+            var yc = new float[batch * cpu.OutputSize]; var yg = new float[batch * cpu.OutputSize];
+            if (!train) { cpu.Predict(x, yc); gpu.Predict(x, yg); Close(yc, yg, $"{name} piece {seed}: Predict"); continue; }
+            cpu.Forward(x, true); gpu.Forward(x, true);
+            cpu.GetOutput(yc); gpu.GetOutput(yg);
+            Close(yc, yg, $"{name} piece {seed}: output");
+            var t = Targets(cpu, batch, seed);
+            cpu.ZeroGrad(); gpu.ZeroGrad();
+            Backward(cpu, t, default); Backward(gpu, t, default);
+            Close(cpu.Gradients, gpu.Gradients, $"{name} piece {seed}: gradients");
+            cpu.Step(oc); gpu.Step(og);
+        }
+        // The carried states themselves, and a state set from outside.
+        foreach (var layer in cpu.Layers.Where(l => l.Type is LayerType.Lstm or LayerType.Gru or LayerType.Rnn))
+        {
+            int h = layer.OutputShape[^1];
+            bool lstm = layer.Type == LayerType.Lstm;
+            float[] hc = new float[3 * h], hg = new float[3 * h], cc = new float[lstm ? 3 * h : 0], cg = new float[lstm ? 3 * h : 0];
+            c.Get(layer.Name, hc, cc); g.Get(layer.Name, hg, cg);
+            Close(hc, hg, $"{name}: {layer.Name}'s carried h");
+            if (lstm) Close(cc, cg, $"{name}: {layer.Name}'s carried cell");
+            var set = Random(2 * h, 9);
+            var setCell = lstm ? Random(2 * h, 10) : Array.Empty<float>();
+            c.Set(layer.Name, set, setCell); g.Set(layer.Name, set, setCell);
+        }
+        var xs = InputOf(name, 2 * cpu.InputSize, 11);
+        var ys = new float[2 * cpu.OutputSize]; var zs = new float[2 * cpu.OutputSize];
+        cpu.Predict(xs, ys); gpu.Predict(xs, zs);
+        Close(ys, zs, $"{name}: Predict from a state set from outside");
+        // ResetStates: the next piece starts from zero, as without Stateful.
+        c.Reset(); g.Reset();
+        cpu.Predict(xs, ys); gpu.Predict(xs, zs);
+        Close(ys, zs, $"{name}: Predict after ResetStates");
+        g.SetStateful(false);
+        var fresh = new float[zs.Length];
+        gpu.Predict(xs, fresh);
+        Assert.Equal(zs, fresh);
+        var e = Assert.Throws<InvalidOperationException>(() => g.Set(cpu.Layers.First(l => l.Type is LayerType.Lstm or LayerType.Gru).Name, new float[3], Array.Empty<float>()));
+        Assert.Contains("set Stateful = true first", e.Message);
+    }
+
+    /// <summary>The Stateful surface of the recurrent test models and their twins (no interface carries it).</summary>
+    private sealed record StateOps(Action<bool> SetStateful, Action Reset, Action<string, float[], float[]> Set, Action<string, float[], float[]> Get)
+    {
+        public static StateOps Of(ITrainableNetwork m) => m switch
+        {
+            GcLstm n => new(v => n.Stateful = v, n.ResetStates, (l, h, c) => n.SetState(l, h, c), (l, h, c) => n.GetState(l, h, c)),
+            GcLstm.Cuda n => new(v => n.Stateful = v, n.ResetStates, (l, h, c) => n.SetState(l, h, c), (l, h, c) => n.GetState(l, h, c)),
+            GcGru n => new(v => n.Stateful = v, n.ResetStates, (l, h, c) => n.SetState(l, h, c), (l, h, c) => n.GetState(l, h, c)),
+            GcGru.Cuda n => new(v => n.Stateful = v, n.ResetStates, (l, h, c) => n.SetState(l, h, c), (l, h, c) => n.GetState(l, h, c)),
+            GcEmbedGru n => new(v => n.Stateful = v, n.ResetStates, (l, h, c) => n.SetState(l, h, c), (l, h, c) => n.GetState(l, h, c)),
+            GcEmbedGru.Cuda n => new(v => n.Stateful = v, n.ResetStates, (l, h, c) => n.SetState(l, h, c), (l, h, c) => n.GetState(l, h, c)),
+            _ => throw new ArgumentException(m.GetType().Name),
+        };
+    }
+
+    [Fact]
+    public void A_bidirectional_twin_refuses_Stateful_with_the_hosts_reason()
+    {
+        using var gpu = new GcBiRecurrent.Cuda(new PtxInterpreter(), 2, 1);
+        Assert.Contains("is bidirectional", Assert.Throws<NotSupportedException>(() => gpu.Stateful = true).Message);
+    }
+
     /// <summary>A user's optimiser (not one the device knows): it runs on the host copies.</summary>
     private sealed class SignDescent : Optimizer
     {

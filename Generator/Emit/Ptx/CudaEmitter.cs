@@ -183,6 +183,7 @@ internal static class CudaEmitter
             cw.Line("private static long Align(long floats) => (floats + 63) & ~63L;");
             cw.Line();
             Members(cw, p, train);
+            StateApi(cw, p, m);
             ForwardApi(cw, p, m, index);
             if (train) TrainingApi(cw, p, m, index, loss!);
             cw.Line("/// <summary>Frees the device memory (and the driver context when this twin opened it) and the host model.</summary>");
@@ -219,6 +220,74 @@ internal static class CudaEmitter
         cw.Line("public Span<float> Parameters { get { lock (_gate) return _m.HostParameters(forWriting: true); } }");
         cw.Line();
     }
+
+    /// <summary><c>Stateful</c>, <c>ResetStates</c>, <c>SetState</c>, <c>GetState</c>: the host model's, over the carried states in
+    /// the device arena (<c>carried</c> [maxBatch, H] per recurrent layer, LSTM's <c>carriedc</c> too).</summary>
+    private static void StateApi(CodeWriter cw, NetworkPlan p, Module m)
+    {
+        var layers = p.Layers.Where(l => l.Kind is ICSharpStateful).ToList();
+        if (layers.Count == 0) return;
+        var why = layers.Select(l => ((ICSharpStateful)l.Kind).NoStreaming(l)).FirstOrDefault(r => r is not null);
+        cw.Line(why is null ? "private bool _stateful;" : "private readonly bool _stateful = false;   // a bidirectional layer cannot carry its state");
+        cw.Line($"/// <summary>As <see cref=\"{p.ClassName}.Stateful\"/>: every forward starts each recurrent layer from the state the previous call");
+        cw.Line("/// left for the same sample index (kept on the device); turning it on starts from zero states.</summary>");
+        using (cw.Block("public bool Stateful"))
+        {
+            cw.Line("get { lock (_gate) return _stateful; }");
+            if (why is not null) cw.Line($"set {{ if (value) throw new NotSupportedException(\"{why}\"); }}");
+            else cw.Line("set { lock (_gate) { if (value && !_stateful) ResetStates(); _stateful = value; } }");
+        }
+        cw.Line("/// <summary>Zeroes the states carried between calls (the start of new streams).</summary>");
+        using (cw.Block("public void ResetStates()"))
+        using (cw.Block("lock (_gate)"))
+            foreach (var l in layers)
+                foreach (var name in new[] { "carried", "carriedc" })
+                    if (m.Gpu.TryScratchOf(l.Index, name) is { } f)
+                        cw.Line($"_m.Zero({f}, (long)_maxBatch * {Hidden(m, f)});   // {l.Name}");
+        foreach (bool set in new[] { true, false })
+        {
+            cw.Line(set
+                ? $"/// <summary>As <see cref=\"{p.ClassName}.SetState\"/>: the state a recurrent layer starts the next call from (<c>Stateful</c> must be on).</summary>"
+                : $"/// <summary>As <see cref=\"{p.ClassName}.GetState\"/>: the state a recurrent layer ended the last <c>Stateful</c> call with.</summary>");
+            using (cw.Block(set ? "public void SetState(string layer, ReadOnlySpan<float> h, ReadOnlySpan<float> cell = default)" : "public void GetState(string layer, Span<float> h, Span<float> cell = default)"))
+            using (cw.Block("lock (_gate)"))
+            {
+                if (set) cw.Line("if (!_stateful) throw new InvalidOperationException(\"set Stateful = true first: only a Stateful model starts a call from a carried state\");");
+                using (cw.Block("switch (layer)"))
+                {
+                    foreach (var l in layers)
+                    {
+                        string? hf = m.Gpu.TryScratchOf(l.Index, "carried"), cf = m.Gpu.TryScratchOf(l.Index, "carriedc");
+                        using (cw.Block($"case \"{l.Name}\":"))
+                        {
+                            if (hf is null) { cw.Line($"throw new NotSupportedException(\"{((ICSharpStateful)l.Kind).NoStreaming(l)}\");"); continue; }
+                            int h = Hidden(m, hf);
+                            cw.Line($"if (h.Length % {h} != 0 || h.Length / {h} > _maxBatch)");
+                            cw.Line($"    throw new ArgumentException($\"{l.Name}'s state is [samples, {h}] for at most {{_maxBatch}} samples; h holds {{h.Length}} floats\", nameof(h));");
+                            if (cf is not null)
+                            {
+                                cw.Line("if (cell.Length != h.Length)");
+                                cw.Line($"    throw new ArgumentException($\"{l.Name} is an LSTM: its cell state is as long as h ({{h.Length}} floats); cell holds {{cell.Length}}\", nameof(cell));");
+                            }
+                            else
+                            {
+                                cw.Line("if (cell.Length != 0)");
+                                cw.Line($"    throw new ArgumentException(\"{l.Name} ({l.Kind.Name}) has no cell state: pass an empty span\", nameof(cell));");
+                            }
+                            cw.Line(set ? $"_m.Upload(h, {hf});" : $"_m.Download({hf}, h);");
+                            if (cf is not null) cw.Line(set ? $"_m.Upload(cell, {cf});" : $"_m.Download({cf}, cell);");
+                            cw.Line("return;");
+                        }
+                    }
+                    cw.Line("default:");
+                    cw.Line($"    throw new ArgumentException($\"{p.ClassName} has no recurrent layer named '{{layer}}'; its recurrent layers are {string.Join(", ", layers.Select(l => l.Name))}\", nameof(layer));");
+                }
+            }
+        }
+        cw.Line();
+    }
+
+    private static int Hidden(Module m, string field) => m.Gpu.Buffers.First(b => b.Field == field).PerSample;
 
     private static string Launch(PtxKernel k, int index, GpuPlan gpu)
     {
@@ -278,8 +347,8 @@ internal static class CudaEmitter
             cw.Line("return n;");
         }
         cw.Line();
-        cw.Line("/// <summary>A recorded pass's graph key: the pass, the batch and the flag its launches depend on.</summary>");
-        cw.Line("private static long GraphKey(int pass, int n, bool flag) => ((long)n << 3) | ((long)pass << 1) | (flag ? 1L : 0L);");
+        cw.Line("/// <summary>A recorded pass's graph key: the pass, the batch and the flags its launches depend on.</summary>");
+        cw.Line("private static long GraphKey(int pass, int n, int flags) => ((long)n << 4) | ((long)pass << 2) | (long)flags;");
         cw.Line();
         var hosted = m.Layers.SelectMany(x => x.Forward).Where(k => k.HostBefore.Count > 0).ToList();
         cw.Line("/// <summary>The forward pass over <paramref name=\"n\"/> samples in <c>_dInput</c>: " + (hosted.Count > 0 ? "the host's part (dropout masks, drawn in layer order), then " : "") + "the launches (replayed as a graph for a shape seen before).</summary>");
@@ -288,7 +357,7 @@ internal static class CudaEmitter
             foreach (var k in hosted)
                 using (cw.Block(k.Condition is null ? "" : $"if ({k.Condition})"))
                     foreach (var line in k.HostBefore) cw.Line(line);
-            Replay(cw, "0, n, training", "LaunchForward(n, training)");
+            Replay(cw, "0, n, (training ? 1 : 0)" + (p.Layers.Any(l => l.Kind is ICSharpStateful) ? " | (_stateful ? 2 : 0)" : ""), "LaunchForward(n, training)");
         }
         cw.Line();
         cw.Line("/// <summary>The launches of the forward pass (nothing else: they may be recorded into a graph).</summary>");
@@ -440,7 +509,7 @@ internal static class CudaEmitter
             cw.Line("if (withInputGradient && inputGradient.Length != n * InputSize) throw new ArgumentException($\"inputGradient holds {inputGradient.Length} floats; the last forward's {n} samples need {n * InputSize}\", nameof(inputGradient));");
             cw.Line("_m.ToDevice();");
             cw.Line("double over = UploadTargets(targets, n);");
-            Replay(cw, "1, n, withInputGradient", "LaunchBackward(n, withInputGradient)");
+            Replay(cw, "1, n, withInputGradient ? 1 : 0", "LaunchBackward(n, withInputGradient)");
             cw.Line("float loss = MeanLoss(n, over);");
             cw.Line("_m.GradientsChanged();");
             cw.Line("if (withInputGradient) _m.Download(_dInputGrad, inputGradient);");

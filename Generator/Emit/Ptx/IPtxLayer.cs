@@ -123,6 +123,7 @@ internal sealed class GpuPlan
     public string OutputOf(int index) => index < 0 ? "_dInput" : Out(Resolve(index));
     public string GradOf(int index) => index < 0 ? "_dInputGrad" : Grad(Resolve(index));
     public string ScratchOf(int index, string name) => _scratch[(index, name)];
+    public string? TryScratchOf(int index, string name) => _scratch.TryGetValue((index, name), out var f) ? f : null;
 
     /// <summary>Whether a gradient flows to input <paramref name="slot"/> of <paramref name="layer"/>: always into a layer's
     /// output in a trainable network; into the network input only when the caller asks (guarded at run time).</summary>
