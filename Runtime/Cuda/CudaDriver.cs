@@ -5,9 +5,10 @@ namespace ModelGen.Cuda;
 
 /// <summary>
 /// The CUDA Driver API as an <see cref="ICudaBackend"/>: one device's primary context (made current on the calling
-/// thread at every call, so any thread may use it), launches and memsets on a stream of this backend's own (a
-/// blocking stream: the synchronous copies, which run on the legacy default stream, wait for its work and it for
-/// theirs), graphs recorded from it by stream capture, modules JIT-compiled by the driver from PTX with the JIT's error
+/// thread at every call, so any thread may use it), all work — copies, memsets, launches, graphs — in order on one
+/// non-blocking stream of this backend's own (so no other user of the legacy default stream, another backend's copy
+/// included, is implicitly ordered with it or breaks one of its graph recordings), graphs recorded from it by stream
+/// capture, modules JIT-compiled by the driver from PTX with the JIT's error
 /// and info logs put into the exception. Every <c>CUresult</c> is checked and reported with the driver's own name
 /// and text.
 /// </summary>
@@ -43,7 +44,7 @@ public sealed class CudaDriver : ICudaBackend
         try
         {
             driver.Current();
-            CudaException.Check(CudaNative.StreamCreate(out driver._stream, 0), "cuStreamCreate");   // 0: CU_STREAM_DEFAULT, blocking
+            CudaException.Check(CudaNative.StreamCreate(out driver._stream, CudaNative.StreamNonBlocking), "cuStreamCreate");
         }
         catch
         {
@@ -64,7 +65,7 @@ public sealed class CudaDriver : ICudaBackend
     {
         Current();
         CudaException.Check(CudaNative.MemAlloc(out ulong address, (nuint)Math.Max(bytes, 4)), $"cuMemAlloc_v2 ({bytes} bytes)");
-        CudaException.Check(CudaNative.MemsetD8(address, 0, (nuint)Math.Max(bytes, 4)), "cuMemsetD8_v2");
+        CudaException.Check(CudaNative.MemsetD8Async(address, 0, (nuint)Math.Max(bytes, 4), _stream), "cuMemsetD8Async");
         return address;
     }
 
@@ -72,6 +73,7 @@ public sealed class CudaDriver : ICudaBackend
     public void Free(ulong address)
     {
         Current();
+        CudaException.Check(CudaNative.StreamSynchronize(_stream), "cuStreamSynchronize");   // no launch still reads it
         CudaException.Check(CudaNative.MemFree(address), "cuMemFree_v2");
     }
 
@@ -80,7 +82,8 @@ public sealed class CudaDriver : ICudaBackend
     {
         if (source.IsEmpty) return;
         Current();
-        fixed (byte* p = source) CudaException.Check(CudaNative.MemcpyHtoD(destination, p, (nuint)source.Length), "cuMemcpyHtoD_v2");
+        // From pageable memory the driver stages the bytes before it returns: the caller may reuse its buffer at once.
+        fixed (byte* p = source) CudaException.Check(CudaNative.MemcpyHtoDAsync(destination, p, (nuint)source.Length, _stream), "cuMemcpyHtoDAsync_v2");
     }
 
     /// <inheritdoc/>
@@ -88,7 +91,11 @@ public sealed class CudaDriver : ICudaBackend
     {
         if (destination.IsEmpty) return;
         Current();
-        fixed (byte* p = destination) CudaException.Check(CudaNative.MemcpyDtoH(p, source, (nuint)destination.Length), "cuMemcpyDtoH_v2");
+        fixed (byte* p = destination)
+        {
+            CudaException.Check(CudaNative.MemcpyDtoHAsync(p, source, (nuint)destination.Length, _stream), "cuMemcpyDtoHAsync_v2");
+            CudaException.Check(CudaNative.StreamSynchronize(_stream), "cuStreamSynchronize");   // the bytes are the caller's when this returns
+        }
     }
 
     /// <inheritdoc/>
@@ -156,7 +163,7 @@ public sealed class CudaDriver : ICudaBackend
     public void Synchronize()
     {
         Current();
-        CudaException.Check(CudaNative.CtxSynchronize(), "cuCtxSynchronize");
+        CudaException.Check(CudaNative.StreamSynchronize(_stream), "cuStreamSynchronize");
     }
 
     /// <inheritdoc/>

@@ -51,14 +51,14 @@ internal static partial class CudaNative
     [LibraryImport(Library, EntryPoint = "cuCtxSynchronize")] internal static partial int CtxSynchronize();
     [LibraryImport(Library, EntryPoint = "cuMemAlloc_v2")] internal static partial int MemAlloc(out ulong address, nuint bytes);
     [LibraryImport(Library, EntryPoint = "cuMemFree_v2")] internal static partial int MemFree(ulong address);
-    [LibraryImport(Library, EntryPoint = "cuMemcpyHtoD_v2")] internal static unsafe partial int MemcpyHtoD(ulong destination, void* source, nuint bytes);
-    [LibraryImport(Library, EntryPoint = "cuMemcpyDtoH_v2")] internal static unsafe partial int MemcpyDtoH(void* destination, ulong source, nuint bytes);
-    [LibraryImport(Library, EntryPoint = "cuMemsetD8_v2")] internal static partial int MemsetD8(ulong address, byte value, nuint count);
     [LibraryImport(Library, EntryPoint = "cuModuleLoadDataEx")] internal static unsafe partial int ModuleLoadDataEx(out IntPtr module, byte* image, uint options, int* optionKeys, void** optionValues);
     [LibraryImport(Library, EntryPoint = "cuModuleGetFunction", StringMarshalling = StringMarshalling.Utf8)] internal static partial int ModuleGetFunction(out IntPtr function, IntPtr module, string name);
     [LibraryImport(Library, EntryPoint = "cuModuleUnload")] internal static partial int ModuleUnload(IntPtr module);
     [LibraryImport(Library, EntryPoint = "cuLaunchKernel")]
     internal static unsafe partial int LaunchKernel(IntPtr function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint blockZ, uint sharedBytes, IntPtr stream, void** args, void** extra);
+    [LibraryImport(Library, EntryPoint = "cuMemcpyHtoDAsync_v2")] internal static unsafe partial int MemcpyHtoDAsync(ulong destination, void* source, nuint bytes, IntPtr stream);
+    [LibraryImport(Library, EntryPoint = "cuMemcpyDtoHAsync_v2")] internal static unsafe partial int MemcpyDtoHAsync(void* destination, ulong source, nuint bytes, IntPtr stream);
+    [LibraryImport(Library, EntryPoint = "cuStreamSynchronize")] internal static partial int StreamSynchronize(IntPtr stream);
     [LibraryImport(Library, EntryPoint = "cuMemsetD8Async")] internal static partial int MemsetD8Async(ulong address, byte value, nuint count, IntPtr stream);
     [LibraryImport(Library, EntryPoint = "cuStreamCreate")] internal static partial int StreamCreate(out IntPtr stream, uint flags);
     [LibraryImport(Library, EntryPoint = "cuStreamDestroy_v2")] internal static partial int StreamDestroy(IntPtr stream);
@@ -79,6 +79,9 @@ internal static partial class CudaNative
 
     /// <summary><c>CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR</c> / <c>_MINOR</c>, <c>MULTIPROCESSOR_COUNT</c>.</summary>
     internal const int ComputeCapabilityMajor = 75, ComputeCapabilityMinor = 76, MultiprocessorCount = 16;
+
+    /// <summary><c>CU_STREAM_NON_BLOCKING</c>: a stream that does not synchronise with the legacy default stream.</summary>
+    internal const uint StreamNonBlocking = 1;
 
     /// <summary><c>CU_STREAM_CAPTURE_MODE_THREAD_LOCAL</c>: only the capturing thread is kept from unsafe calls.</summary>
     internal const int CaptureModeThreadLocal = 1;

@@ -20,7 +20,8 @@ public interface ICudaBackend : IDisposable
     /// <summary>Frees an allocation made by <see cref="Allocate"/>.</summary>
     void Free(ulong address);
 
-    /// <summary>Copies host bytes to the device (synchronous).</summary>
+    /// <summary>Copies host bytes to the device, in order with the work before and after it; the source may be reused as
+    /// soon as this returns.</summary>
     void Upload(ReadOnlySpan<byte> source, ulong destination);
 
     /// <summary>Copies device bytes to the host (waits for the launches before it).</summary>
