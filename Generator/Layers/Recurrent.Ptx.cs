@@ -169,8 +169,8 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
             string at = k.R(), before = k.R();
             k.Op($"mad.lo.s32 {at}, {row}, {h}, {j}");
             k.Op($"mad.lo.s32 {before}, {prev}, {h}, {j}");
-            k.StoreGlobal(k.Element(p[1], at), Previous(k, p[1], before, first, start.H));
-            if (HasCell) k.StoreGlobal(k.Element(p[4], at), Previous(k, p[4], before, first, start.C));
+            k.StoreGlobal(k.Element(p[1], at), Previous(k, p[1], before, first, start, cell: false));
+            if (HasCell) k.StoreGlobal(k.Element(p[4], at), Previous(k, p[4], before, first, start, cell: true));
             k.Label(end);
         });
         forward.Loop = loop;
@@ -222,15 +222,12 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
         c.ForwardKernels.Add(keep);
     }
 
-    /// <summary>Where a direction's first step finds h_(−1) (and c_(−1)): the initial-state buffers at sample s, or zero.</summary>
-    private sealed class Start
+    /// <summary>Where a direction's first step finds h_(−1) (and c_(−1)): the initial-state buffers at sample s, or zero
+    /// (<see cref="Init"/> null).</summary>
+    private sealed record Start(string[]? Init, string S, string J, int Hidden)
     {
-        public Start(string[]? init, string s, string j, int h) { Init = init; S = s; J = j; Hidden = h; }
-        public readonly string[]? Init;
-        public readonly string S, J;
-        public readonly int Hidden;
-        public (Start, int)? H => Init is null ? null : (this, 0);
-        public (Start, int)? C => Init is null || Init.Length < 2 ? null : (this, 1);
+        /// <summary>The initial h (or, <paramref name="cell"/>, c) buffer, or null.</summary>
+        public string? Of(bool cell) => Init is null ? null : cell ? Init[1] : Init[0];
     }
 
     private void BackwardDirection(PtxLayer c, bool reverse)
@@ -419,18 +416,18 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
         return k;
     }
 
-    /// <summary><c>v = first ? initial[s, j] : p[at]</c> (<paramref name="start"/>: which initial-state buffer), or
+    /// <summary><c>v = first ? initial[s, j] : p[at]</c> (the initial h, or <paramref name="cell"/> c, of <paramref name="start"/>), or
     /// <c>first ? 0 : p[at]</c> for a direction that starts from zero.</summary>
-    private static string Previous(PtxKernel k, string pointer, string at, string first, (Start Start, int Which)? start)
+    private static string Previous(PtxKernel k, string pointer, string at, string first, Start start, bool cell)
     {
-        if (start is not { } st) return Previous(k, pointer, at, first);
+        if (start.Of(cell) is not { } initialBuffer) return Previous(k, pointer, at, first);
         string v = k.F(), initial = k.NewLabel("initial"), done = k.NewLabel("previous"), idx = k.R();
         k.Op(first, $"bra {initial}");
         k.Op($"ld.global.f32 {v}, [{k.Element(pointer, at)}]");
         k.Op($"bra {done}");
         k.Label(initial);
-        k.Op($"mad.lo.s32 {idx}, {st.Start.S}, {st.Start.Hidden}, {st.Start.J}");
-        k.Op($"ld.global.f32 {v}, [{k.Element(st.Start.Init![st.Which], idx)}]");
+        k.Op($"mad.lo.s32 {idx}, {start.S}, {start.Hidden}, {start.J}");
+        k.Op($"ld.global.f32 {v}, [{k.Element(initialBuffer, idx)}]");
         k.Label(done);
         return v;
     }
@@ -470,7 +467,7 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
                 string i = PtxMath.Activate(k, ActivationKind.Sigmoid, 0, acc[0]), f = PtxMath.Activate(k, ActivationKind.Sigmoid, 0, acc[1]);
                 string gg = PtxMath.Activate(k, ActivationKind.Tanh, 0, acc[2]), o = PtxMath.Activate(k, ActivationKind.Sigmoid, 0, acc[3]);
                 foreach (var (q, v) in new[] { (0, i), (1, f), (2, gg), (3, o) }) k.StoreGlobal(Gate(k, gAt, q, j, h), v);
-                string cPrev = Previous(k, p[4], prevAt, first, start.C), ig = Mul(k, i, gg), c = k.F();
+                string cPrev = Previous(k, p[4], prevAt, first, start, cell: true), ig = Mul(k, i, gg), c = k.F();
                 k.Op($"fma.rn.f32 {c}, {f}, {cPrev}, {ig}");
                 string hv = Mul(k, o, PtxMath.Activate(k, ActivationKind.Tanh, 0, c));
                 k.StoreGlobal(k.Element(p[4], stAt), c);
@@ -492,7 +489,7 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
                 string r = PtxMath.Activate(k, ActivationKind.Sigmoid, 0, ar), z = PtxMath.Activate(k, ActivationKind.Sigmoid, 0, az);
                 k.Op($"fma.rn.f32 {an}, {r}, {acc[2]}, {gi[2]}");
                 string n = PtxMath.Activate(k, ActivationKind.Tanh, 0, an);
-                string hp = Previous(k, p[1], prevAt, first, start.H), hv = k.F();
+                string hp = Previous(k, p[1], prevAt, first, start, cell: false), hv = k.F();
                 k.Op($"fma.rn.f32 {hv}, {z}, {Sub(k, hp, n)}, {n}");   // (1 − z)·n + z·h_(t−1)
                 foreach (var (q, v) in new[] { (0, r), (1, z), (2, n) }) k.StoreGlobal(Gate(k, gAt, q, j, h), v);
                 k.StoreGlobal(k.Element(p[1], stAt), hv);
@@ -519,7 +516,7 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
             {
                 var a = Enumerable.Range(0, 4).Select(q => Gate(k, gAt, q, j, h)).ToArray();
                 string i = k.LoadGlobal(a[0]), f = k.LoadGlobal(a[1]), gg = k.LoadGlobal(a[2]), o = k.LoadGlobal(a[3]);
-                string c = k.LoadGlobal(k.Element(p[4], stAt)), cPrev = Previous(k, p[4], prevAt, first, start.C);
+                string c = k.LoadGlobal(k.Element(p[4], stAt)), cPrev = Previous(k, p[4], prevAt, first, start, cell: true);
                 string tc = PtxMath.Activate(k, ActivationKind.Tanh, 0, c);
                 string dcAt = k.Element(p[5], dhAt), dc = k.F();
                 k.Op($"fma.rn.f32 {dc}, {PtxMath.Derivative(k, ActivationKind.Tanh, 0, tc, Mul(k, dh, o))}, {PtxMath.One}, {k.LoadGlobal(dcAt)}");   // dc + dh·o·(1 − tanh²c)
@@ -536,7 +533,7 @@ internal abstract partial class RecurrentLayer : IPtxLayer, IPtxScratch
                 string hgAt = k.Element(p[4], gRow);
                 var ah = Enumerable.Range(0, 3).Select(q => Gate(k, hgAt, q, j, h)).ToArray();
                 string r = k.LoadGlobal(a[0]), z = k.LoadGlobal(a[1]), n = k.LoadGlobal(a[2]), hn = k.LoadGlobal(ah[2]);
-                string hp = Previous(k, p[1], prevAt, first, start.H);
+                string hp = Previous(k, p[1], prevAt, first, start, cell: false);
                 string dn = PtxMath.Derivative(k, ActivationKind.Tanh, 0, n, Mul(k, dh, OneMinus(k, z)));
                 string dz = PtxMath.Derivative(k, ActivationKind.Sigmoid, 0, z, Mul(k, dh, Sub(k, hp, n)));
                 string dr = PtxMath.Derivative(k, ActivationKind.Sigmoid, 0, r, Mul(k, dn, hn));

@@ -183,16 +183,25 @@ internal abstract partial class RecurrentLayer : LayerKind, ICSharpLayer, ICShar
 
     public void CopyState(CodeWriter cw, CSharpLayer c, bool set)
     {
-        int h = H(c.Layer);
-        string name = c.Layer.Name;
-        cw.Line($"if (h.Length % {h} != 0 || h.Length / {h} > _maxBatch)");
-        cw.Line($"    throw new ArgumentException($\"{name}'s state is [samples, {h}] for at most {{_maxBatch}} samples; h holds {{h.Length}} floats\", nameof(h));");
+        CheckStateSpans(cw, c.Layer, h: true);
         cw.Line(set ? $"h.CopyTo(_main.Span({c.Scratch("carried")}, h.Length));" : $"_main.Span({c.Scratch("carried")}, h.Length).CopyTo(h);");
-        if (HasCell)
+        CheckStateSpans(cw, c.Layer, h: false);
+        if (HasCell) cw.Line(set ? $"cell.CopyTo(_main.Span({c.Scratch("carriedc")}, cell.Length));" : $"_main.Span({c.Scratch("carriedc")}, cell.Length).CopyTo(cell);");
+    }
+
+    public void CheckStateSpans(CodeWriter cw, LayerPlan l, bool h)
+    {
+        int hidden = H(l);
+        string name = l.Name;
+        if (h)
+        {
+            cw.Line($"if (h.Length % {hidden} != 0 || h.Length / {hidden} > _maxBatch)");
+            cw.Line($"    throw new ArgumentException($\"{name}'s state is [samples, {hidden}] for at most {{_maxBatch}} samples; h holds {{h.Length}} floats\", nameof(h));");
+        }
+        else if (HasCell)
         {
             cw.Line("if (cell.Length != h.Length)");
             cw.Line($"    throw new ArgumentException($\"{name} is an LSTM: its cell state is as long as h ({{h.Length}} floats); cell holds {{cell.Length}}\", nameof(cell));");
-            cw.Line(set ? $"cell.CopyTo(_main.Span({c.Scratch("carriedc")}, cell.Length));" : $"_main.Span({c.Scratch("carriedc")}, cell.Length).CopyTo(cell);");
         }
         else
         {

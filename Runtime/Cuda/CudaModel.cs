@@ -55,7 +55,7 @@ public sealed class CudaModel : IDisposable
         _hostParameters = hostParameters; _hostGradients = hostGradients;
         _sparse = sparse is { Length: > 0 } ? sparse : null;
         _sparseFlags = _sparse is null ? null : sparseFlags;
-        _segments = Segments(_sparse, parameterRegion);
+        _segments = _sparse is null ? new[] { (0, parameterRegion, -1) } : SparseRows.Segments(_sparse, parameterRegion);   // the host's state layout
         Base = gpu.Allocate(arenaFloats * 4);
         try
         {
@@ -74,27 +74,6 @@ public sealed class CudaModel : IDisposable
             gpu.Free(Base);
             throw;
         }
-    }
-
-    /// <summary>The parameter block cut at the sparse tables (table −1: a dense range), in order.</summary>
-    private static (int, int, int)[] Segments(SparseRows[]? sparse, int length)
-    {
-        if (sparse is null) return new[] { (0, length, -1) };
-        var order = new int[sparse.Length];
-        for (int i = 0; i < order.Length; i++) order[i] = i;
-        Array.Sort(order, (a, b) => sparse[a].Offset.CompareTo(sparse[b].Offset));
-        var list = new List<(int, int, int)>();
-        int at = 0;
-        foreach (int i in order)
-        {
-            var t = sparse[i];
-            if (t.Offset < at || t.Offset + t.Length > length) throw new ArgumentException($"sparse table {t.Name} overlaps another or lies outside the {length} parameters");
-            if (t.Offset > at) list.Add((at, t.Offset - at, -1));
-            list.Add((t.Offset, t.Length, i));
-            at = t.Offset + t.Length;
-        }
-        if (at < length) list.Add((at, length - at, -1));
-        return list.ToArray();
     }
 
     /// <summary>The backend the kernels run on.</summary>

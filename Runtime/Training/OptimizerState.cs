@@ -104,19 +104,13 @@ public sealed class OptimizerState : IDisposable
         public SegmentPlan(SparseRows[] sparse, IReadOnlyList<TensorInfo> tensors, int length)
         {
             Sparse = sparse; Tensors = tensors; Length = length;
-            var tables = new List<SparseRows>(sparse);
-            tables.Sort((a, b) => a.Offset.CompareTo(b.Offset));
-            int at = 0;
-            foreach (var t in tables)
+            foreach (var (start, count, table) in SparseRows.Segments(sparse, length))
             {
-                if (t.Offset < at || t.Offset + t.Length > length)
-                    throw new ArgumentException($"sparse table {t.Name} [{t.Offset}, {t.Offset + t.Length}) overlaps another or lies outside the {length} parameters");
-                if (t.Offset > at) Segments.Add(Dense(at, t.Offset - at));
+                if (table < 0) { Segments.Add(Dense(start, count)); continue; }
+                var t = sparse[table];
                 var info = FindTensor(t);
                 Segments.Add(new Segment(t.Offset, t.Length, t, new[] { info with { Offset = 0, Length = t.RowLength, Shape = new[] { t.RowLength } } }));
-                at = t.Offset + t.Length;
             }
-            if (at < length) Segments.Add(Dense(at, length - at));
         }
 
         private TensorInfo FindTensor(SparseRows t)

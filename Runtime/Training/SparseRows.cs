@@ -56,6 +56,30 @@ public sealed class SparseRows
         for (int r = 0; r < Rows; r++) Mark(r);
     }
 
+    /// <summary>The parameter block of <paramref name="length"/> floats cut at the sparse <paramref name="tables"/>: the dense
+    /// ranges between them (<c>Table</c> −1) and each table (<c>Table</c> its index in <paramref name="tables"/>), in
+    /// parameter order. The optimiser state is laid out by these segments, on the host and on a GPU twin alike.</summary>
+    /// <exception cref="ArgumentException">Tables overlap, or one lies outside the block.</exception>
+    internal static (int Start, int Length, int Table)[] Segments(SparseRows[] tables, int length)
+    {
+        var order = new int[tables.Length];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        Array.Sort(order, (a, b) => tables[a].Offset.CompareTo(tables[b].Offset));
+        var list = new System.Collections.Generic.List<(int, int, int)>(2 * tables.Length + 1);
+        int at = 0;
+        foreach (int i in order)
+        {
+            var t = tables[i];
+            if (t.Offset < at || t.Offset + t.Length > length)
+                throw new ArgumentException($"sparse table {t.Name} [{t.Offset}, {t.Offset + t.Length}) overlaps another or lies outside the {length} parameters");
+            if (t.Offset > at) list.Add((at, t.Offset - at, -1));
+            list.Add((t.Offset, t.Length, i));
+            at = t.Offset + t.Length;
+        }
+        if (at < length) list.Add((at, length - at, -1));
+        return list.ToArray();
+    }
+
     /// <summary>Forgets the touched rows without clearing gradients (a GPU twin sets them from its device's flags).</summary>
     internal void Forget()
     {

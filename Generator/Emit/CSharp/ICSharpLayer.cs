@@ -43,6 +43,10 @@ internal interface ICSharpStateful
     /// <summary>Statements that copy the spans <c>h</c> and <c>cell</c> (sample-major <c>[samples, hidden]</c>) into the
     /// carried state (<paramref name="set"/>) or out of it, after checking their lengths.</summary>
     void CopyState(CodeWriter cw, CSharpLayer c, bool set);
+
+    /// <summary>Statements that check the span <c>h</c> (<paramref name="h"/>) or <c>cell</c> of a state copy against the
+    /// layer's state shape and <c>_maxBatch</c>, with the messages every backend gives (the host model and its GPU twin).</summary>
+    void CheckStateSpans(CodeWriter cw, LayerPlan layer, bool h);
 }
 
 /// <summary>A kind whose batch-1 inference path reads its weights packed in another layout (a recurrent layer's

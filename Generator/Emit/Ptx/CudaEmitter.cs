@@ -261,19 +261,9 @@ internal static class CudaEmitter
                         using (cw.Block($"case \"{l.Name}\":"))
                         {
                             if (hf is null) { cw.Line($"throw new NotSupportedException(\"{((ICSharpStateful)l.Kind).NoStreaming(l)}\");"); continue; }
-                            int h = Hidden(m, hf);
-                            cw.Line($"if (h.Length % {h} != 0 || h.Length / {h} > _maxBatch)");
-                            cw.Line($"    throw new ArgumentException($\"{l.Name}'s state is [samples, {h}] for at most {{_maxBatch}} samples; h holds {{h.Length}} floats\", nameof(h));");
-                            if (cf is not null)
-                            {
-                                cw.Line("if (cell.Length != h.Length)");
-                                cw.Line($"    throw new ArgumentException($\"{l.Name} is an LSTM: its cell state is as long as h ({{h.Length}} floats); cell holds {{cell.Length}}\", nameof(cell));");
-                            }
-                            else
-                            {
-                                cw.Line("if (cell.Length != 0)");
-                                cw.Line($"    throw new ArgumentException(\"{l.Name} ({l.Kind.Name}) has no cell state: pass an empty span\", nameof(cell));");
-                            }
+                            var st = (ICSharpStateful)l.Kind;
+                            st.CheckStateSpans(cw, l, h: true);
+                            st.CheckStateSpans(cw, l, h: false);
                             cw.Line(set ? $"_m.Upload(h, {hf});" : $"_m.Download({hf}, h);");
                             if (cf is not null) cw.Line(set ? $"_m.Upload(cell, {cf});" : $"_m.Download({cf}, cell);");
                             cw.Line("return;");
