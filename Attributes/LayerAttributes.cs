@@ -322,6 +322,23 @@ namespace ModelGen
         public bool Same { get; set; }
         /// <summary>False drops the bias (as PyTorch's <c>bias=False</c>, usual before a BatchNorm, whose β takes its place).</summary>
         public bool Bias { get; set; } = true;
+        /// <summary>How the CPU code computes the convolution; by default the generator chooses per layer (see
+        /// <see cref="ConvAlgorithm"/>) and the layer's banner and the model summary say which.</summary>
+        public ConvAlgorithm Algorithm { get; set; }
+    }
+
+    /// <summary>How a convolution's CPU code computes its products.</summary>
+    public enum ConvAlgorithm
+    {
+        /// <summary>The generator chooses: <see cref="Winograd"/> for a 3×3 stride-1 convolution with at least 16 input
+        /// and 16 output channels, else <see cref="Direct"/>.</summary>
+        Auto,
+        /// <summary>A GEMM over the 3×3·C products of every output (im2col-free for stride 1).</summary>
+        Direct,
+        /// <summary>Winograd's F(2×2, 3×3): 16 multiplications per 2×2 output tile and channel pair instead of 36, at the
+        /// price of transforming the input and output tiles (3×3 stride-1 kernels only). Outputs differ from the direct
+        /// product by rounding (relative error ~1e-6).</summary>
+        Winograd,
     }
 
     /// <summary>Max pooling over <c>size × size</c> windows: <c>y = max</c>; the gradient goes to the maximum only

@@ -111,21 +111,81 @@ if (Array.IndexOf(args, "--aot-startup") is int at and >= 0)   // --aot-startup 
     Console.WriteLine($"NativeAOT MnistAot spawn → first inference → exit: median {times[15]:F1} ms, p10 {times[3]:F1} ms, max {times[30]:F1} ms");
     return;
 }
+if (args.Contains("--ab-w2"))   // W2 with and without Winograd (and ONNX Runtime), calls interleaved: on a noisy host the ratios of neighbouring calls hold
+{
+    var c = new W2Benchmarks();
+    c.Setup();
+    var cases = new (string Name, Action Run)[]
+    {
+        ("ModelGen b1", c.ModelGen_Batch1), ("direct b1", c.ModelGenDirect_Batch1), ("ORT b1", c.Ort_Batch1),
+        ("ModelGen b64", c.ModelGen_Batch64), ("direct b64", c.ModelGenDirect_Batch64), ("ORT b64", c.Ort_Batch64),
+        ("ModelGen train32", () => c.ModelGen_Train32()), ("direct train32", () => c.ModelGenDirect_Train32()),
+    };
+    int rounds = 40;
+    var times = cases.Select(_ => new System.Collections.Generic.List<double>()).ToArray();
+    for (int round = 0; round < rounds + 3; round++)
+        for (int i = 0; i < cases.Length; i++)
+        {
+            int reps = cases[i].Name.Contains("b1") ? 20 : 1;
+            long t0 = Stopwatch.GetTimestamp();
+            for (int k = 0; k < reps; k++) cases[i].Run();
+            if (round >= 3) times[i].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds / reps);
+        }
+    double Median(System.Collections.Generic.IEnumerable<double> v) { var a = v.OrderBy(x => x).ToArray(); return a[a.Length / 2]; }
+    for (int i = 0; i < cases.Length; i++) Console.WriteLine($"{cases[i].Name,-18} median {Median(times[i]),9:F3} ms");
+    foreach (var (a, b) in new[] { (0, 1), (0, 2), (3, 4), (3, 5), (6, 7) })
+        Console.WriteLine($"{cases[a].Name} / {cases[b].Name}: median of per-round ratios {Median(times[a].Zip(times[b], (x, y) => x / y)):F3}");
+    return;
+}
+if (args.Contains("--ab-conv"))   // one 3×3 convolution, Winograd against direct, batch 32, calls interleaved
+{
+    var pairs = new (string Name, ModelGen.INetwork W, ModelGen.INetwork D)[]
+    {
+        ("8 channels 32×32", new Conv8W(32, 1), new Conv8D(32, 1)),
+        ("16 channels 32×32", new Conv16W(32, 1), new Conv16D(32, 1)),
+        ("128 channels 8×8", new Conv128W(32, 1), new Conv128D(32, 1)),
+    };
+    foreach (var (name, w, d) in pairs)
+    {
+        w.Parameters.CopyTo(d.Parameters);
+        var x = new float[32 * w.InputSize];
+        var rng = new ModelGen.Rng(1);
+        for (int i = 0; i < x.Length; i++) x[i] = rng.NextFloat();
+        var y = new float[32 * w.OutputSize];
+        var ratios = new System.Collections.Generic.List<double>();
+        for (int round = 0; round < 43; round++)
+        {
+            long t0 = Stopwatch.GetTimestamp(); w.Predict(x, y); double tw = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            t0 = Stopwatch.GetTimestamp(); d.Predict(x, y); double td = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            if (round >= 3) ratios.Add(tw / td);
+        }
+        ratios.Sort();
+        Console.WriteLine($"{name}: Winograd / direct, median of per-round ratios {ratios[ratios.Count / 2]:F3}");
+    }
+    return;
+}
 if (args.Contains("--parts")) { Parts.Run(); return; }
 if (args.Contains("--layers-w2"))   // per-layer times of a W2 training step (reflection: a diagnostic, not a benchmark)
 {
     bool infer = args.Contains("infer");   // `--layers-w2 infer`: the forward layers of batch-64 inference
     int batch = infer ? 64 : 32;
-    var m = new Cifar.W2(batch, 1) { Threads = args.Contains("x2") ? 2 : 1 };   // `--layers-w2 x2`: over two threads
+    int threads = args.Contains("x2") ? 2 : 1;   // `--layers-w2 x2`: over two threads
+    // `--layers-w2 direct`: W2 with its convolutions direct beside it, each layer of the two timed in turn
+    var models = new System.Collections.Generic.List<ModelGen.ITrainableNetwork> { new Cifar.W2(batch, 1) { Threads = threads } };
+    if (args.Contains("direct")) models.Add(new W2Direct(batch, 1) { Threads = threads });
     var rng = new ModelGen.Rng(1);
     var x = new float[batch * 3072];
     for (int i = 0; i < x.Length; i++) x[i] = rng.NextFloat();
     var labels = new int[batch];
-    for (int i = 0; i < 3; i++) ModelGen.NetworkExtensions.TrainStep(m, x, labels, new ModelGen.Training.Sgd(0.01f));
-    if (infer) m.Forward(x, training: false);
-    else { m.ZeroGrad(); m.Forward(x, training: true); m.Backward(labels); }
     var flags = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance;
-    var ws = typeof(Cifar.W2).GetField("_main", flags)!.GetValue(m)!;   // the model's own workspace, as Forward/Backward left it
+    var workspaces = new System.Collections.Generic.List<object>();
+    foreach (var m in models)
+    {
+        for (int i = 0; i < 3; i++) ModelGen.NetworkExtensions.TrainStep(m, x, labels, new ModelGen.Training.Sgd(0.01f));
+        if (infer) m.Forward(x, training: false);
+        else { m.ZeroGrad(); m.Forward(x, training: true); m.Backward(labels); }
+        workspaces.Add(m.GetType().GetField("_main", flags)!.GetValue(m)!);   // the model's own workspace, as Forward/Backward left it
+    }
     var pt = new double[9];   // the FMA peak now: the host's speed moves between runs, so each layer is also given as % of it
     for (int i = 0; i < pt.Length; i++) { var sw = Stopwatch.StartNew(); Peak.Run(PeakBenchmarks.Iterations * 10); pt[i] = sw.Elapsed.TotalSeconds; }
     Array.Sort(pt);
@@ -134,30 +194,35 @@ if (args.Contains("--layers-w2"))   // per-layer times of a W2 training step (re
     var flops = new System.Collections.Generic.Dictionary<string, double>   // forward FLOPs per sample (W2.Summary)
         { ["Conv1"] = 1_769_472, ["Conv2"] = 18_874_368, ["Conv3"] = 9_437_184, ["Conv4"] = 18_874_368, ["Hidden"] = 2_097_152, ["Logits"] = 5_120 };
     foreach (var name in new[] { "Conv1", "Conv2", "Pool1", "Conv3", "Conv4", "Pool2", "Flat", "Hidden", "Logits" })
-    {
-        var f = typeof(Cifar.W2).GetMethod(name + "_Forward_V512", flags)!;
-        var b = typeof(Cifar.W2).GetMethod(name + "_Backward_V512", flags)!;
-        int ld = ModelGen.Simd.PanelStride(batch);
-        double T(Action a) { a(); var sw = Stopwatch.StartNew(); for (int i = 0; i < 5; i++) a(); return sw.Elapsed.TotalMilliseconds / 5; }
-        if (args.FirstOrDefault(a => a.StartsWith("repeat=")) is { } rep)   // `repeat=Conv1`: that layer's forward for ~3 s, for perf record
+        for (int k = 0; k < models.Count; k++)
         {
-            if (rep != "repeat=" + name) continue;
-            var sw3 = Stopwatch.StartNew();
-            while (sw3.ElapsedMilliseconds < 3000) f.Invoke(m, new object[] { ws, batch, ld });
+            var m = models[k];
+            var ws = workspaces[k];
+            var f = m.GetType().GetMethod(name + "_Forward_V512", flags)!;
+            var b = m.GetType().GetMethod(name + "_Backward_V512", flags)!;
+            int ld = ModelGen.Simd.PanelStride(batch);
+            double T(Action a) { a(); var sw = Stopwatch.StartNew(); for (int i = 0; i < 5; i++) a(); return sw.Elapsed.TotalMilliseconds / 5; }
+            if (args.FirstOrDefault(a => a.StartsWith("repeat=")) is { } rep)   // `repeat=Conv1`: that layer's forward for ~3 s, for perf record
+            {
+                if (rep != "repeat=" + name) continue;
+                var sw3 = Stopwatch.StartNew();
+                while (sw3.ElapsedMilliseconds < 3000) f.Invoke(m, new object[] { ws, batch, ld });
+            }
+            double tf = T(() => f.Invoke(m, new object[] { ws, batch, ld }));
+            double tb = infer ? 0 : T(() => b.Invoke(m, new object[] { ws, batch, batch, ld }));
+            double gf = (flops.TryGetValue(name, out var fl) ? fl : 0) * batch / tf / 1e6;
+            string who = models.Count > 1 ? (k == 0 ? " " : "d") : "";
+            Console.WriteLine($"{name,-8}{who} forward {tf,7:F2} ms" + (gf > 1 ? $" ({gf:F0} GFLOP/s, {100 * gf / peak:F0} % of peak)" : "") + $"   backward {tb,7:F2} ms");
         }
-        double tf = T(() => f.Invoke(m, new object[] { ws, batch, ld }));
-        double tb = infer ? 0 : T(() => b.Invoke(m, new object[] { ws, batch, batch, ld }));
-        double gf = (flops.TryGetValue(name, out var fl) ? fl : 0) * batch / tf / 1e6;
-        Console.WriteLine($"{name,-8} forward {tf,7:F2} ms" + (gf > 1 ? $" ({gf:F0} GFLOP/s, {100 * gf / peak:F0} % of peak)" : "") + $"   backward {tb,7:F2} ms");
-    }
     if (infer)   // the whole call, for the time outside the layers (input layout, output copy)
-    {
-        var y = new float[batch * 10];
-        var t = new double[21];
-        for (int i = 0; i < t.Length; i++) { var sw = Stopwatch.StartNew(); m.Predict(x, y); t[i] = sw.Elapsed.TotalMilliseconds; }
-        Array.Sort(t);
-        Console.WriteLine($"Predict  whole call {t[10],7:F2} ms (median of 21)");
-    }
+        foreach (var m in models)
+        {
+            var y = new float[batch * 10];
+            var t = new double[21];
+            for (int i = 0; i < t.Length; i++) { var sw = Stopwatch.StartNew(); m.Predict(x, y); t[i] = sw.Elapsed.TotalMilliseconds; }
+            Array.Sort(t);
+            Console.WriteLine($"Predict {m.GetType().Name} whole call {t[10],7:F2} ms (median of 21)");
+        }
     return;
 }
 if (args.Contains("--parts-w2"))   // each split phase of a W2 training step's layers: one part of 1, then parts 0 and 1 of 2 on this thread
@@ -315,6 +380,9 @@ internal static class Quick
         Console.WriteLine(Cifar.W2.Summary);
         Time("W2 ModelGen batch 1", c.ModelGen_Batch1, 200);
         Time("W2 ModelGen batch 64", c.ModelGen_Batch64, 10);
+        Time("W2 ModelGen direct b1", c.ModelGenDirect_Batch1, 200);
+        Time("W2 ModelGen direct b64", c.ModelGenDirect_Batch64, 10);
+        Time("W2 ModelGen direct train 32", () => c.ModelGenDirect_Train32(), 10);
         Time("W2 ModelGen train 32", () => c.ModelGen_Train32(), 10);
         Time("W2 ModelGen x2 train 32", () => c.ModelGen_Train32_2Threads(), 10);
         Time("W2 Torch batch 1", c.Torch_Batch1, 50);

@@ -20,6 +20,7 @@ public class W2Benchmarks
     private optim.Optimizer _torchSgd = null!;
     private OrtRunner _ort1 = null!, _ort64 = null!, _ort64x2 = null!;
     private Cifar.W2 _model2 = null!, _train2 = null!;
+    private W2Direct _direct = null!;
     private float[] _oy1 = null!, _oy64 = null!;
 
     [GlobalSetup]
@@ -52,10 +53,12 @@ public class W2Benchmarks
         _ort64x2 = new OrtRunner(_model, 64, 2, _x64, _oy64);
         _model2 = new Cifar.W2(maxBatch: 64, seed: 1) { Threads = 2 };   // the same weights, two threads
         _train2 = new Cifar.W2(maxBatch: 64, seed: 1) { Threads = 2 };   // trains over two threads
+        _direct = new W2Direct(maxBatch: 64, seed: 1);                     // the same weights, no Winograd
+        _model.Parameters.CopyTo(_direct.Parameters);
     }
 
     [GlobalCleanup]
-    public void Cleanup() { _model.Dispose(); _model2.Dispose(); _train2.Dispose(); _ort1.Dispose(); _ort64.Dispose(); _ort64x2.Dispose(); }
+    public void Cleanup() { _model.Dispose(); _model2.Dispose(); _direct.Dispose(); _train2.Dispose(); _ort1.Dispose(); _ort64.Dispose(); _ort64x2.Dispose(); }
 
     [Benchmark(Description = "(b) ModelGen 2 threads: W2 inference batch 64")]
     public void ModelGen_Batch64_2Threads() => _model2.Predict(_x64, _y64);
@@ -71,6 +74,15 @@ public class W2Benchmarks
 
     [Benchmark(Description = "(a) ModelGen: W2 inference batch 1")]
     public void ModelGen_Batch1() => _model.Predict(_x1, _y1);
+
+    [Benchmark(Description = "(a) ModelGen, convolutions direct (no Winograd): W2 inference batch 1")]
+    public void ModelGenDirect_Batch1() => _direct.Predict(_x1, _y1);
+
+    [Benchmark(Description = "(b) ModelGen, convolutions direct (no Winograd): W2 inference batch 64")]
+    public void ModelGenDirect_Batch64() => _direct.Predict(_x64, _y64);
+
+    [Benchmark(Description = "(c) ModelGen, convolutions direct (no Winograd): W2 train step batch 32")]
+    public float ModelGenDirect_Train32() => _direct.TrainStep(_x32, _labels32, _sgd);
 
     [Benchmark(Description = "(a) TorchSharp: W2 inference batch 1")]
     public void Torch_Batch1() { using var m = torch.inference_mode(); using var y = _torch.forward(_t1); }

@@ -106,7 +106,7 @@ internal static class BufferPlanner
             {
                 string field = "_" + Camel(l.Name) + "Folded";
                 var folded = layers[foldInto[l.Index]];
-                long len = l.Tensors.Sum(t => (long)t.Length);
+                long len = l.Tensors.Sum(t => (long)t.Length) + l.Kind.FoldedExtra(l);
                 Add(new Buffer(field, One(BufferSize.Floats(len)), $"{l.Name}'s weight and bias with {folded.Name} folded in (inference)"));
                 scratch[l.Index].Add(new ScratchRef("folded", field));
             }

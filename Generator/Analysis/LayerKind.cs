@@ -57,6 +57,10 @@ internal abstract class LayerKind
     /// <paramref name="producer"/>, whose only reader it is (BatchNorm into the convolution before it).</summary>
     public virtual bool FoldsInto(LayerPlan producer, LayerPlan self) => false;
 
+    /// <summary>Floats the producer's folded copy holds beyond its folded tensors (a Winograd convolution's transformed
+    /// filters, rebuilt with the fold).</summary>
+    public virtual long FoldedExtra(LayerPlan producer) => 0;
+
     /// <summary>True when the layer's output carries a mask of padded steps (an embedding with <c>MaskZero</c>).</summary>
     public virtual bool MasksOutput(LayerPlan layer) => false;
 

@@ -79,6 +79,7 @@ internal sealed class BatchNorm2D : LayerKind, ICSharpLayer, ICSharpFold, IPtxLa
         string folded = conv.Scratch("folded");
         cw.Line($"MG.BatchNorm.Fold(ref _arena.Ref({w.Const}), ref _arena.Ref({conv.Tensor("bias")}), {o}, {k}, ref _arena.Ref({c.Tensor("weight")}), ref _arena.Ref({c.Tensor("bias")}), " +
             $"ref _arena.Ref({c.Tensor("running_mean")}), ref _arena.Ref({c.Tensor("running_var")}), {Text.Float(Opt(c.Layer).Epsilon)}, ref ws.Ref({folded}), ref ws.Ref({folded} + {w.Length}));");
+        Conv2D.PackFolded(cw, conv);
     }
 
     private static string Args(CSharpLayer c)

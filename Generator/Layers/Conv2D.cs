@@ -9,7 +9,7 @@ using ModelGen.Generator.Model;
 namespace ModelGen.Generator.Layers;
 
 /// <summary>Conv2D's options; after inference <c>Same</c> is resolved into the paddings.</summary>
-internal sealed record Conv2DOptions(int Filters, int KH, int KW, int Stride, int PadH, int PadW, bool Same, bool Bias) : LayerOptions;
+internal sealed record Conv2DOptions(int Filters, int KH, int KW, int Stride, int PadH, int PadW, bool Same, bool Bias, int Algorithm = Conv2D.Auto) : LayerOptions;
 
 /// <summary>
 /// Conv2D as a GEMM with the output pixels in the vector lanes, PyTorch's <c>[out, in, kh, kw]</c> weights used as
@@ -19,9 +19,11 @@ internal sealed record Conv2DOptions(int Filters, int KH, int KW, int Stride, in
 /// gradient is an indirect convolution of padded dZ with the flipped, transposed weights for stride 1, else
 /// <c>dcol = Wᵀ·dZ</c> and col2im.
 /// </summary>
-internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, IPtxLayer
+internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSharpPack, IPtxLayer
 {
     public static readonly Conv2D Instance = new();
+    // ConvAlgorithm's values
+    public const int Auto = 0, Direct = 1, Winograd = 2;
     public override string Name => "Conv2D";
     public override bool FusesActivation => true;
     public override bool HasWeights => true;
@@ -30,7 +32,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, IPtx
     {
         int k = a.Int(1, 0), kh = a.NamedInt("KernelHeight", 0), kw = a.NamedInt("KernelWidth", 0);
         int pad = a.Int(3, 0);
-        return new Conv2DOptions(a.Int(0, 0), kh != 0 ? kh : k, kw != 0 ? kw : k, a.Int(2, 1), pad, pad, a.NamedBool("Same", false), a.NamedBool("Bias", true));
+        return new Conv2DOptions(a.Int(0, 0), kh != 0 ? kh : k, kw != 0 ? kw : k, a.Int(2, 1), pad, pad, a.NamedBool("Same", false), a.NamedBool("Bias", true), a.NamedInt("Algorithm", Auto));
     }
 
     public override LayerShape? Infer(LayerSpec s, IReadOnlyList<Shape> inputs, LayerDiagnostics d)
@@ -49,6 +51,14 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, IPtx
         }
         if (!Fused.CheckAlpha(s, d)) return null;
         int c = x[0];
+        bool threeByThree = o.KH == 3 && o.KW == 3 && o.Stride == 1;
+        int algorithm = o.Algorithm;
+        if (algorithm is < Auto or > Winograd) { d.Invalid($"Algorithm {algorithm} is not a ConvAlgorithm (Auto, Direct or Winograd)"); return null; }
+        if (algorithm == Winograd && !threeByThree) { d.Invalid($"Algorithm = ConvAlgorithm.Winograd needs a 3x3 kernel with stride 1; this one is {o.KH}x{o.KW} with stride {o.Stride}"); return null; }
+        // Winograd F(2×2, 3×3) does 16 multiplications per 2×2 tile and channel pair where the direct product does 36;
+        // its transforms cost per channel and its products are short (K = C), so it pays from 16 channels on (measured,
+        // `Benchmarks --ab-conv`: 8 channels break even, 16 gain ~8 %, 128 ~33 %).
+        if (algorithm == Auto) algorithm = threeByThree && c >= 16 && o.Filters >= 16 ? Winograd : Direct;
         int? ho = Pooling.OutputSize(d, "height", x[1], o.KH, o.Stride, padH);
         int? wo = Pooling.OutputSize(d, "width", x[2], o.KW, o.Stride, padW);
         if (ho is null || wo is null) return null;
@@ -59,7 +69,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, IPtx
         {
             new TensorSpec("weight", EquatableArray.From(new[] { o.Filters, c, o.KH, o.KW }), TensorRole.Weight, TensorInit.Weight, c * o.KH * o.KW, o.Filters * o.KH * o.KW),
             bias,
-        }), 2 * weights * ho.Value * wo.Value, o with { PadH = padH, PadW = padW, Same = false });
+        }), 2 * weights * ho.Value * wo.Value, o with { PadH = padH, PadW = padW, Same = false, Algorithm = algorithm });
     }
 
     public override ReceptiveField ReceptiveField(LayerPlan l, IReadOnlyList<ReceptiveField> inputs)
@@ -71,7 +81,8 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, IPtx
     {
         var o = Opt(l);
         return $"Conv2D({o.Filters}, {(o.KH == o.KW ? o.KH.ToString() : o.KH + "x" + o.KW)}" + (o.Stride != 1 ? $", stride {o.Stride}" : "")
-            + (o.PadH != 0 || o.PadW != 0 ? $", pad {(o.PadH == o.PadW ? o.PadH.ToString() : o.PadH + "x" + o.PadW)}" : "") + (o.Bias ? "" : ", no bias") + ")";
+            + (o.PadH != 0 || o.PadW != 0 ? $", pad {(o.PadH == o.PadW ? o.PadH.ToString() : o.PadH + "x" + o.PadW)}" : "") + (o.Bias ? "" : ", no bias")
+            + (o.Algorithm == Winograd ? ", Winograd" : "") + ")";
     }
 
     public override IEnumerable<(string Key, double Value)> Hyperparameters(LayerPlan l)
@@ -109,6 +120,27 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, IPtx
     public static bool RowsDirectBack(LayerPlan l) => IndirectBackward(l) && l.InShape[2] % 16 == 0;
     /// <summary>Pixels of the wide order up to the last output pixel: the reduction of the im2col-free weight gradient.</summary>
     private static int PWide(LayerPlan l) => (l.OutShape[1] - 1) * Wp(l) + l.OutShape[2];
+
+    // Winograd F(2×2, 3×3): the tiles, and the sizes of the runtime's Winograd.Ld / Columns / ScratchFloats (a test
+    // checks that both agree).
+    public static bool IsWinograd(LayerPlan l) => Opt(l).Algorithm == Winograd;
+    private static int Tiles(int outputs) => (outputs + 1) / 2;
+    internal static int WinogradLd(int tb, int tw) => ((tb * tw + 15) & ~15) + 16;
+    internal static int WinogradColumns(int tb, int tw) => (tb * tw + 15) & ~15;
+    internal static int WinogradScratch(int tb, int tw) => 4 * (2 * tb + 2) * (((tw + 15) & ~15) + 16);
+
+    /// <summary>Tile rows per block: a sample's tiles are transformed, multiplied and transformed back a block at a time,
+    /// so that the block's transformed input and products (16·(ci + co) floats per tile) stay within ~256 KB of the
+    /// cache (at least 32 tiles: two vectors of GEMM columns); the blocks split the tile rows evenly.</summary>
+    internal static int WinogradBlockRows(int ci, int co, int th, int tw)
+    {
+        int rows = System.Math.Max(1, System.Math.Max(32, 131072 / (16 * (ci + co))) / tw);
+        int blocks = (th + rows - 1) / rows;
+        return (th + blocks - 1) / blocks;
+    }
+    internal static int WinogradPlane(int rows, int ld) => rows * ld + 16;
+    private static long FilterTransforms(LayerPlan l) => 16L * O(l) * C(l);
+    public override long FoldedExtra(LayerPlan l) => IsWinograd(l) ? FilterTransforms(l) : 0;
     private static int Hq(LayerPlan l) => l.InShape[1] + Opt(l).KH - 1;
     private static int Wq(LayerPlan l) => l.InShape[2] + Opt(l).KW - 1;
     private static int LdWideX(LayerPlan l) => Geometry.LdP(l.InShape[1] * Wq(l));
@@ -116,7 +148,9 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, IPtx
     /// <c>(rows − 1)·stride + cols − 1</c> — rounded up to whole vectors (the padding columns past it are never computed).</summary>
     private static int WideCols(int rows, int stride, int cols) => ((rows - 1) * stride + cols + 15) / 16 * 16;
     /// <summary>The input gradient runs as an indirect convolution (and there is an input gradient).</summary>
-    private static bool FlipsBack(LayerPlan l) => IndirectBackward(l);
+    private static bool FlipsBack(LayerPlan l) => IndirectBackward(l) && !IsWinograd(l);
+    /// <summary>The input gradient, a stride-1 3×3 convolution of dz padded by 2 − P, by Winograd as the forward.</summary>
+    public static bool WinogradBack(LayerPlan l) => IsWinograd(l) && IndirectBackward(l);
 
     public override IEnumerable<string> Math(LayerPlan l, NetworkPlan p)
     {
@@ -124,7 +158,13 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, IPtx
         string z = $"Σ_(c,u,v) W[o,c,u,v]·x[c, i·{o.Stride}+u−{o.PadH}, j·{o.Stride}+v−{o.PadW}] + bias[o]";
         yield return $"forward : y[o,i,j] = {Fused.Math(l.Activation, l.Alpha, z)}";
         yield return $"          x:{l.InShape} W:[{O(l)},{C(l)},{o.KH},{o.KW}] y:{l.OutShape}   out = (in + 2P − F)/S + 1";
-        yield return "          " + (IsPointwise(l) ? $"1×1: Y[{O(l)},{l.OutPixels}] = W[{O(l)},{C(l)}]·X, a plain GEMM on the image"
+        int th = Tiles(l.OutShape[1]), tw = Tiles(l.OutShape[2]);
+        if (IsWinograd(l))
+        {
+            yield return "          as Winograd F(2×2, 3×3): each 2×2 output tile y = Aᵀ·[Σ_c U[o,c] ⊙ V[c]]·A, U = G·g·Gᵀ (4×4 per filter, once per parameter version), V = Bᵀ·d·B (the tile's 4×4 padded input patch);";
+            yield return $"          the sums over c are 16 GEMMs M[ξ][{O(l)},{th * tw}] = U[ξ][{O(l)},{C(l)}]·V[ξ][{C(l)},{th * tw}] over the {th}×{tw} tiles: 16 multiplications per tile and channel pair instead of 36";
+        }
+        else yield return "          " + (IsPointwise(l) ? $"1×1: Y[{O(l)},{l.OutPixels}] = W[{O(l)},{C(l)}]·X, a plain GEMM on the image"
             : IsIndirect(l) ? $"as GEMM Y[{O(l)},{l.OutPixels}] = W[{O(l)},{K(l)}]·X̃, X̃'s rows shifted rows of the zero-padded image (offset table, no im2col)"
             : $"as GEMM Y[{O(l)},{l.OutPixels}] = W[{O(l)},{K(l)}]·col[{K(l)},{l.OutPixels}], col = im2col(x)");
         yield return $"backward: {Fused.Derivative(l.Activation, l.Alpha)};" + (o.Bias ? " dbias[o] += Σ_(b,i,j) dz;" : "")
@@ -132,6 +172,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, IPtx
                 : $" dWᵀ += {(IsPointwise(l) ? "X" : "col")}·dZᵀ (filters in the lanes)");
         if (p.Trainable)
             yield return (l.InputIndex >= 0 ? "          " : "          (d loss / d input, when asked) ") + (IsPointwise(l) ? "dx = Wᵀ·dZ"
+                : WinogradBack(l) ? $"dx = stride-1 conv of dz padded by ({2 - o.PadH},{2 - o.PadW}) with W flipped and transposed [{C(l)},{O(l)},3,3], by Winograd F(2×2, 3×3) as the forward"
                 : IndirectBackward(l) ? $"dx = stride-1 conv of dz padded by ({o.KH - 1 - o.PadH},{o.KW - 1 - o.PadW}) with W flipped and transposed [{C(l)},{O(l)},{o.KH},{o.KW}] (indirect GEMM)"
                 : "dx = col2im(Wᵀ·dZ)");
         if (l.L2 > 0f) yield return Fused.L2Line(l);
@@ -153,8 +194,26 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, IPtx
         if (Opt(l).Bias) yield return new ScratchRequest("dbs", BufferSize.Images(O(l)), ScratchScope.Shared, true, "each sample's Σ_p dz[o,p] [batch, O], added in sample order");
         if (IsIndirect(l))
         {
-            yield return new ScratchRequest("xpad", BufferSize.Floats((long)C(l) * Hp(l) * Wp(l) + LdWide(l)), ScratchScope.Shared, false, "zero-padded input of a stride-1 convolution");
-            if (!RowsDirect(l)) yield return new ScratchRequest("wide", BufferSize.Floats((long)O(l) * LdWide(l)), ScratchScope.Shared, false, "wide output of a stride-1 convolution (row stride Wp)");
+            // a Winograd forward reads neither; the weight gradient reads the padded input
+            yield return new ScratchRequest("xpad", BufferSize.Floats((long)C(l) * Hp(l) * Wp(l) + LdWide(l)), ScratchScope.Shared, IsWinograd(l), "zero-padded input of a stride-1 convolution");
+            if (!RowsDirect(l) && !IsWinograd(l)) yield return new ScratchRequest("wide", BufferSize.Floats((long)O(l) * LdWide(l)), ScratchScope.Shared, false, "wide output of a stride-1 convolution (row stride Wp)");
+        }
+        if (IsWinograd(l))
+        {
+            int th = Tiles(l.OutShape[1]), tw = Tiles(l.OutShape[2]), tb = WinogradBlockRows(C(l), O(l), th, tw), ld = WinogradLd(tb, tw);
+            yield return new ScratchRequest("wino", BufferSize.Floats(FilterTransforms(l)), ScratchScope.PerLayer, false, $"the filters transformed, U[ξ] = G·g·Gᵀ, [16][{O(l)}, {C(l)}] (once per parameter version)");
+            yield return new ScratchRequest("winov", BufferSize.Floats(16L * WinogradPlane(C(l), ld)), ScratchScope.Shared, false, "Winograd: one sample's input tiles transformed, V[ξ] = Bᵀ·d·B, [16][C, tiles]");
+            yield return new ScratchRequest("winom", BufferSize.Floats(16L * WinogradPlane(O(l), ld)), ScratchScope.Shared, false, "Winograd: one sample's 16 products M[ξ] = U[ξ]·V[ξ], [16][O, tiles]");
+            yield return new ScratchRequest("winot", BufferSize.Floats(WinogradScratch(tb, tw)), ScratchScope.Shared, false, "Winograd: the transforms' rows (even/odd split of the padded input)");
+        }
+        if (WinogradBack(l))
+        {
+            // the input gradient: dz's O channels in, the C input channels out, over the input image's tiles
+            int th = Tiles(l.InShape[1]), tw = Tiles(l.InShape[2]), tb = WinogradBlockRows(O(l), C(l), th, tw), ld = WinogradLd(tb, tw);
+            yield return new ScratchRequest("winoback", BufferSize.Floats(FilterTransforms(l)), ScratchScope.Shared, true, "Winograd: the rotated, transposed filters transformed for an input gradient, [16][C, O]");
+            yield return new ScratchRequest("winov", BufferSize.Floats(16L * WinogradPlane(O(l), ld)), ScratchScope.Shared, true, "Winograd: one sample's input tiles transformed, V[ξ] = Bᵀ·d·B, [16][C, tiles]");
+            yield return new ScratchRequest("winom", BufferSize.Floats(16L * WinogradPlane(C(l), ld)), ScratchScope.Shared, true, "Winograd: one sample's 16 products M[ξ] = U[ξ]·V[ξ], [16][O, tiles]");
+            yield return new ScratchRequest("winot", BufferSize.Floats(WinogradScratch(tb, tw)), ScratchScope.Shared, true, "Winograd: the transforms' rows (even/odd split of the padded input)");
         }
         if (FlipsBack(l))
         {
@@ -172,6 +231,22 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, IPtx
         if (IsIndirect(l)) yield return Offsets(l);
         if (FlipsBack(l)) yield return GradOffsets(l);
     }
+
+    public string? PackWhen(LayerPlan l) => IsWinograd(l) ? "" : null;
+
+    public void Pack(CodeWriter cw, CSharpLayer c) =>
+        cw.Line($"MG.Winograd.Filters(ref _arena.Ref({c.Tensor("weight")}), {O(c.Layer)}, {C(c.Layer)}, false, ref ws.Ref({c.Scratch("wino")}));   // {c.Layer.Name}: U[ξ] = G·g·Gᵀ, [16][{O(c.Layer)}, {C(c.Layer)}]");
+
+    /// <summary>After a BatchNorm folded into <paramref name="c"/>: the folded filters' transforms, behind the folded
+    /// weight and bias.</summary>
+    public static void PackFolded(CodeWriter cw, CSharpLayer c)
+    {
+        if (!IsWinograd(c.Layer)) return;
+        string folded = c.Scratch("folded");
+        cw.Line($"MG.Winograd.Filters(ref ws.Ref({folded}), {O(c.Layer)}, {C(c.Layer)}, false, ref ws.Ref({FoldedTransforms(c)}));   // {c.Layer.Name}: the folded filters' U[ξ]");
+    }
+
+    private static string FoldedTransforms(CSharpLayer c) => $"{c.Scratch("folded")} + {c.Layer.Tensor("weight").Length + O(c.Layer)}";
 
     public void Fields(CodeWriter cw, CSharpLayer c)
     {
@@ -205,12 +280,12 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, IPtx
                 using (cw.Block("if (!ws.Training && FoldBatchNorm)"))
                 {
                     cw.Line($"// inference: {bn.Name} folded in (W' = s·W, b' = s·(b − mean) + β, s = γ/√(var + ε)), writing {bn.Name}'s output");
-                    Body(cw, c, w, $"ws.Ref({folded})", $"ws.Ref({folded} + {l.Tensor("weight").Length})", c.OutputOf(bn.Index), Fused.Epilogue(bn.Activation), bn.Alpha);
+                    Body(cw, c, w, IsWinograd(l) ? $"ws.Ref({FoldedTransforms(c)})" : $"ws.Ref({folded})", $"ws.Ref({folded} + {l.Tensor("weight").Length})", c.OutputOf(bn.Index), Fused.Epilogue(bn.Activation), bn.Alpha);
                 }
                 using (cw.Block("else"))
-                    Body(cw, c, w, $"_arena.Ref({c.Tensor("weight")})", $"_arena.Ref({c.Tensor("bias")})", c.Output, Fused.Epilogue(l.Activation), l.Alpha);
+                    Body(cw, c, w, Weights(c), $"_arena.Ref({c.Tensor("bias")})", c.Output, Fused.Epilogue(l.Activation), l.Alpha);
             }
-            else Body(cw, c, w, $"_arena.Ref({c.Tensor("weight")})", $"_arena.Ref({c.Tensor("bias")})", c.Output, Fused.Epilogue(l.Activation), l.Alpha);
+            else Body(cw, c, w, Weights(c), $"_arena.Ref({c.Tensor("bias")})", c.Output, Fused.Epilogue(l.Activation), l.Alpha);
             if (l.Activation is ActivationKind.Sigmoid or ActivationKind.Tanh)
             {
                 string span = $"ws.Span({c.Output} + (long)b0 * {stride}, (b1 - b0) * {stride})";
@@ -219,11 +294,19 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, IPtx
         }
     }
 
+    // The forward's weights: PyTorch's [O, C, KH, KW] as they are, or their Winograd transforms.
+    private static string Weights(CSharpLayer c) => IsWinograd(c.Layer) ? $"ws.Ref({c.Scratch("wino")})" : $"_arena.Ref({c.Tensor("weight")})";
+
     private static void Body(CodeWriter cw, CSharpLayer c, Width w, string weights, string bias, string output, string epi, float alpha)
     {
         var l = c.Layer;
         var o = Opt(l);
         int ldIn = Geometry.LdP(l.InPixels), ldOut = Geometry.LdP(l.OutPixels);
+        if (IsWinograd(l))
+        {
+            WinogradBody(cw, c, w, weights, bias, c.Input, C(l), l.InShape[1], l.InShape[2], ldIn, o.PadH, o.PadW, output, O(l), l.OutShape[1], l.OutShape[2], ldOut, epi, alpha);
+            return;
+        }
         cw.Line($"ref float w = ref {weights};   // [{O(l)}, {K(l)}] = [{O(l)}, {C(l)}·{o.KH}·{o.KW}]");
         cw.Line($"ref float bias = ref {bias};");
         if (IsIndirect(l))
@@ -263,6 +346,59 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, IPtx
         }
     }
 
+    /// <summary>A stride-1 3×3 convolution of the images at <paramref name="input"/> ([ci, h, w] each) into those at
+    /// <paramref name="output"/> ([co, ho, wo]) by Winograd F(2×2, 3×3), samples b0…b1: per sample the input tiles'
+    /// transforms, 16 GEMMs with the filter transforms <paramref name="u"/> ([16][co, ci]), the output tiles' transforms
+    /// with the epilogue.</summary>
+    private static void WinogradBody(CodeWriter cw, CSharpLayer c, Width w, string u, string bias, string input, int ci, int h, int wi, int ldIn, int ph, int pw,
+        string output, int co, int ho, int wo, int ldOut, string epi, float alpha)
+    {
+        WinogradLocals(cw, c, u, bias, ci, co, ho, wo);
+        using (cw.Block("for (int b = b0; b < b1; b++)"))
+        {
+            cw.Line($"ref float x = ref ws.Ref({input} + (long)b * {ci * ldIn});   // [{ci}, {ldIn}] one sample");
+            cw.Line($"ref float y = ref ws.Ref({output} + (long)b * {co * ldOut});   // [{co}, {ldOut}]");
+            WinogradSample(cw, c, w, "x", ci, h, wi, ldIn, ph, pw, "y", co, ho, wo, ldOut, epi, alpha);
+        }
+    }
+
+    /// <summary>The locals of <see cref="WinogradSample"/>: the filter transforms, the bias, the per-part scratch.</summary>
+    private static void WinogradLocals(CodeWriter cw, CSharpLayer c, string u, string bias, int ci, int co, int ho, int wo)
+    {
+        int th = Tiles(ho), tw = Tiles(wo), ld = WinogradLd(WinogradBlockRows(ci, co, th, tw), tw);
+        cw.Line($"ref float u = ref {u};   // [16][{co}, {ci}]: U[ξ] = G·g·Gᵀ");
+        cw.Line($"ref float bias = ref {bias};");
+        cw.Line($"ref float v = ref ts.Ref({c.Scratch("winov")});   // [16][{ci}, {ld}] (planes {WinogradPlane(ci, ld)} apart): V[ξ] = Bᵀ·d·B of a block's tiles, tile t in the lanes");
+        cw.Line($"ref float m = ref ts.Ref({c.Scratch("winom")});   // [16][{co}, {ld}] (planes {WinogradPlane(co, ld)} apart): M[ξ] = U[ξ]·V[ξ]");
+        cw.Line($"ref float rows = ref ts.Ref({c.Scratch("winot")});");
+    }
+
+    /// <summary>One sample's stride-1 3×3 convolution <paramref name="x"/> ([ci, h, w]) → <paramref name="y"/> ([co, ho, wo]),
+    /// a block of tile rows at a time: the input tiles' transforms, 16 GEMMs, the output tiles' transforms with the epilogue.</summary>
+    private static void WinogradSample(CodeWriter cw, CSharpLayer c, Width w, string x, int ci, int h, int wi, int ldIn, int ph, int pw,
+        string y, int co, int ho, int wo, int ldOut, string epi, float alpha)
+    {
+        int th = Tiles(ho), tw = Tiles(wo), tb = WinogradBlockRows(ci, co, th, tw), ld = WinogradLd(tb, tw), cols = WinogradColumns(tb, tw);
+        string t0 = "0", t1 = th.ToString();
+        System.IDisposable? loop = null;
+        if (tb < th)
+        {
+            loop = cw.Block($"for (int t0 = 0; t0 < {th}; t0 += {tb})   // blocks of {tb} of the {th} tile rows ({tw} tiles each), their operands kept in the cache");
+            cw.Line($"int t1 = Math.Min(t0 + {tb}, {th});");
+            t0 = "t0"; t1 = "t1";
+        }
+        cw.Line($"MG.Winograd.Input(ref {x}, {ci}, {h}, {wi}, {ldIn}, {ph}, {pw}, {tw}, {t0}, {t1}, ref v, {ld}, ref rows, {w.Enum});");
+        using (cw.Block("for (int xi = 0; xi < 16; xi++)   // M[ξ] = U[ξ]·V[ξ], ξ = 4a + b of the 4×4 transform"))
+        {
+            cw.Line($"ref float ux = ref MG.Mem.Add(ref u, xi * {co * ci});");
+            cw.Line($"ref float vx = ref MG.Mem.Add(ref v, xi * {WinogradPlane(ci, ld)});");
+            cw.Line($"ref float mx = ref MG.Mem.Add(ref m, xi * {WinogradPlane(co, ld)});");
+            c.Gemm.Emit(cw, w, new GemmCall("ux", ci.ToString(), "1", "vx", ld.ToString(), "mx", ld.ToString(), ci.ToString(), co, cols, null, "MG.Epilogue.Store", "0f"));
+        }
+        cw.Line($"MG.Winograd.Output(ref m, {co}, {ld}, {tw}, {t0}, {t1}, {ho}, {wo}, ref {y}, {ldOut}, ref bias, {epi}, {Text.Float(alpha)}, ref rows, {w.Enum});   // y = Aᵀ·M·A, then the epilogue");
+        loop?.Dispose();
+    }
+
     public void Backward(CodeWriter cw, CSharpLayer c, Width w)
     {
         var l = c.Layer;
@@ -272,6 +408,9 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, IPtx
         bool perSample = l.Activation != ActivationKind.None || c.InputGrad is not null;
         using (c.BackwardMethod(cw, w))
         {
+            if (WinogradBack(l) && c.InputGrad is not null)
+                using (c.InputGradGuard(cw))
+                    cw.Line($"MG.Winograd.Filters(ref _arena.Ref({c.Tensor("weight")}), {o}, {C(l)}, true, ref ws.Ref({c.Scratch("winoback")}));   // [16][{C(l)}, {o}]: the transforms of W rotated by 180°, transposed");
             if (flip)
                 using (c.InputGradGuard(cw))
                     cw.Line($"MG.Im2Col.FlipTranspose(ref _arena.Ref({c.Tensor("weight")}), {o}, {C(l)}, {opt.KH}, {opt.KW}, ref ws.Ref({c.Scratch("wflip")}));   // [{C(l)}, {o}·{opt.KH}·{opt.KW}]: W flipped and transposed");
@@ -295,7 +434,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, IPtx
             {
                 cw.Line("ThreadTeam.Split(ws.Batch, 1, part, parts, out int b0, out int b1);   // this part's samples");
                 cw.Line($"ref float w = ref _arena.Ref({c.Tensor("weight")});   // [{o}, {k}]");
-                if (!IsPointwise(l) && !flip && c.InputGrad is not null) cw.Line($"ref float col = ref ts.Ref({c.Scratch("col")});   // [{k}, {ldOut}]: dcol");
+                if (!IsPointwise(l) && !flip && !WinogradBack(l) && c.InputGrad is not null) cw.Line($"ref float col = ref ts.Ref({c.Scratch("col")});   // [{k}, {ldOut}]: dcol");
                 if (flip)
                 {
                     cw.Line($"ref float wflip = ref ws.Ref({c.Scratch("wflip")});   // [{C(l)}, {o}·{opt.KH}·{opt.KW}]");
@@ -320,6 +459,15 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, IPtx
                         {
                             cw.Line("// dx[c,p] = Σ_o W[o,c]·dz[o,p]");
                             c.Gemm.Emit(cw, w, new GemmCall("w", "1", k.ToString(), "dy", ldOut.ToString(), "dx", ldIn.ToString(), o.ToString(), k, ldOut, null, "MG.Epilogue.Store", "0f"));
+                        }
+                        else if (WinogradBack(l))
+                        {
+                            cw.Line($"// dx = stride-1 convolution of dz padded by ({2 - opt.PadH},{2 - opt.PadW}) with W rotated by 180° and transposed [{C(l)},{o},3,3], by Winograd F(2×2, 3×3)");
+                            using (cw.Block(""))
+                            {
+                                WinogradLocals(cw, c, $"ws.Ref({c.Scratch("winoback")})", "Unsafe.NullRef<float>()", o, C(l), l.InShape[1], l.InShape[2]);
+                                WinogradSample(cw, c, w, "dy", o, l.OutShape[1], l.OutShape[2], ldOut, 2 - opt.PadH, 2 - opt.PadW, "dx", C(l), l.InShape[1], l.InShape[2], ldIn, "MG.Epilogue.Store", 0f);
+                            }
                         }
                         else if (flip)
                         {

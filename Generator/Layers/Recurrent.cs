@@ -239,6 +239,8 @@ internal abstract partial class RecurrentLayer : LayerKind, ICSharpLayer, ICShar
     /// kernel with one "row" per gate and the hidden units in the vector lanes.</summary>
     protected abstract void CellForward1(CodeWriter cw, RecurrentDir c, Width w);
 
+    public string? PackWhen(LayerPlan layer) => "n == 1";
+
     public void Pack(CodeWriter cw, CSharpLayer layer)
     {
         foreach (bool reverse in Directions(layer.Layer)) Pack(cw, new RecurrentDir(layer, reverse));

@@ -78,7 +78,7 @@ public class ConvTests
         Assert.Empty(r.CompileDiagnostics);
         Assert.Contains("public const int ParameterCount = 138357544;", r.Source("Vgg16.g.cs"));
         Assert.Contains("public const int ParameterCount = 61100840;", r.Source("AlexNet.g.cs"));
-        Assert.Contains("Conv5_3  Conv2D(512, 3, pad 1), Relu  [512,14,14]", r.Source("Vgg16.g.cs"));
+        Assert.Contains("Conv5_3  Conv2D(512, 3, pad 1, Winograd), Relu  [512,14,14]", r.Source("Vgg16.g.cs"));
     }
 
     /// <summary>ResNet-20/56 for CIFAR (no conv biases, BatchNorm, projection shortcuts): the usual 272,474 / 855,770.</summary>

@@ -42,6 +42,9 @@ public class DiagnosticTests
     [InlineData("[Network(5, 3)]", "[Lstm(4, ReturnSequences = true)] public partial Layer A { get; }", "MG0012", "L", "sequence [5,4]")]
     [InlineData("[Network(12)]", "[Masking] public partial Layer A { get; }", "MG0014", "A", "a sequence [steps, features]")]
     [InlineData("[Network(5, 3)]", "[Masking(double.NaN)] public partial Layer A { get; }", "MG0008", "A", "NaN")]
+    [InlineData("[Network(8, 9, 9)]", "[Conv2D(8, 5, padding: 2, Algorithm = ConvAlgorithm.Winograd)] public partial Layer A { get; }", "MG0008", "A", "needs a 3x3 kernel with stride 1; this one is 5x5 with stride 1")]
+    [InlineData("[Network(8, 9, 9)]", "[Conv2D(8, 3, stride: 2, Algorithm = ConvAlgorithm.Winograd)] public partial Layer A { get; }", "MG0008", "A", "3x3 with stride 2")]
+    [InlineData("[Network(8, 9, 9)]", "[Conv2D(8, 3, Algorithm = (ConvAlgorithm)7)] public partial Layer A { get; }", "MG0008", "A", "Algorithm 7 is not a ConvAlgorithm")]
     public void Recurrent_layers_report_what_is_wrong(string network, string member, string id, string at, string words)
     {
         var d = Single($"{network} public partial class Net {{ {member} [Mse] public partial Loss L {{ get; }} }}", id, at);

@@ -330,6 +330,37 @@ public partial class GcConvRows
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }
 
+/// <summary>Winograd F(2×2, 3×3) convolutions (asked for: the generator picks it itself from 16 channels on) that are not
+/// the first layer, in ≠ out channels, odd output sizes (a last tile half used; 5 tiles a row, so a vector of tiles
+/// spans tile rows), no padding and padding 2, a BatchNorm after one (folded for inference into its transformed
+/// filters), and the epilogues LeakyReLU, none and sigmoid. Small enough for the central differences.</summary>
+[Network(2, 5, 9)]
+public partial class GcWinograd
+{
+    [Conv2D(3, 3, padding: 1), Tanh] public partial Layer C0 { get; }                                             // [3,5,9], direct
+    [Conv2D(4, 3, padding: 1, Algorithm = ConvAlgorithm.Winograd), LeakyRelu(0.1f)] public partial Layer C1 { get; }   // [4,5,9]
+    [Conv2D(3, 3, Bias = false, Algorithm = ConvAlgorithm.Winograd)] public partial Layer C2 { get; }               // [3,3,7]
+    [BatchNorm2D, Relu] public partial Layer N { get; }
+    [Conv2D(2, 3, padding: 2, Algorithm = ConvAlgorithm.Winograd), Sigmoid] public partial Layer C3 { get; }        // [2,5,9]
+    [Flatten] public partial Layer F { get; }
+    [Dense(3)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
+/// <summary><see cref="GcWinograd"/> with every convolution direct: the reference its outputs are compared with.</summary>
+[Network(2, 5, 9)]
+public partial class GcWinogradDirect
+{
+    [Conv2D(3, 3, padding: 1), Tanh] public partial Layer C0 { get; }
+    [Conv2D(4, 3, padding: 1), LeakyRelu(0.1f)] public partial Layer C1 { get; }
+    [Conv2D(3, 3, Bias = false)] public partial Layer C2 { get; }
+    [BatchNorm2D, Relu] public partial Layer N { get; }
+    [Conv2D(2, 3, padding: 2), Sigmoid] public partial Layer C3 { get; }
+    [Flatten] public partial Layer F { get; }
+    [Dense(3)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
 // ── Issue 8: serving ─────────────────────────────────────────────────────────────────────────────────
 
 /// <summary>An inference-only CNN a service would run: BatchNorm folded, a residual add, memory reused between layers.</summary>
@@ -362,12 +393,12 @@ public partial class ServeNetTrainable
 // ── Issue 9: training over threads ───────────────────────────────────────────────────────────────────
 
 /// <summary>Every product path large enough to be split over threads at batch 64: indirect 3×3 convolutions with in ≠ out
-/// channels (the first has no input gradient), a 1×1, a strided one (im2col, col2im), a sigmoid epilogue, dense layers.</summary>
+/// channels (the first has no input gradient; the second by Winograd), a 1×1, a strided one (im2col, col2im), a sigmoid epilogue, dense layers.</summary>
 [Network(3, 16, 16)]
 public partial class ThreadNet
 {
     [Conv2D(8, 3, padding: 1), Relu] public partial Layer C1 { get; }                  // [8,16,16]
-    [Conv2D(12, 3, padding: 1), Sigmoid] public partial Layer C2 { get; }              // [12,16,16]
+    [Conv2D(12, 3, padding: 1, Algorithm = ConvAlgorithm.Winograd), Sigmoid] public partial Layer C2 { get; }   // [12,16,16]
     [Conv2D(6, 1)] public partial Layer Point { get; }                                 // [6,16,16]
     [Conv2D(10, 3, stride: 2, padding: 1), Relu] public partial Layer Strided { get; } // [10,8,8]
     [Flatten] public partial Layer F { get; }

@@ -49,10 +49,15 @@ internal interface ICSharpStateful
     void CheckStateSpans(CodeWriter cw, LayerPlan layer, bool h);
 }
 
-/// <summary>A kind whose batch-1 inference path reads its weights packed in another layout (a recurrent layer's
-/// transposed weights), rebuilt in each workspace once per parameter version, as the folded weights are.</summary>
+/// <summary>A kind whose forward reads its weights packed in another layout (a recurrent layer's transposed weights for
+/// batch 1, a Winograd convolution's transformed filters), rebuilt in each workspace once per parameter version, as
+/// the folded weights are.</summary>
 internal interface ICSharpPack
 {
+    /// <summary>When the layer's forward reads packed weights: null never, <c>"n == 1"</c> on the batch-1 path only,
+    /// <c>""</c> always.</summary>
+    string? PackWhen(LayerPlan layer);
+
     /// <summary>Statements that rebuild the layer's packed weights in workspace <c>ws</c> (run when the parameters changed).</summary>
     void Pack(CodeWriter cw, CSharpLayer c);
 }

@@ -240,7 +240,9 @@ internal static partial class NetworkEmitter
             if (HasState(p)) cw.Line("ws.Carried = _stateful;   // Stateful: the recurrent layers start from the last call's final states");
             if (p.Trainable && p.Tensors.Any(t => t.Role == TensorRole.Buffer)) cw.Line("if (training) _arena.Touch();   // the running statistics move");
             if (p.Buffers.Folds.Any()) cw.Line("if (!training && FoldBatchNorm && ws.FoldedVersion != _arena.Version) FoldBatchNorms(ws);");
-            if (p.Layers.Any(l => l.Kind is ICSharpPack)) cw.Line("if (n == 1 && ws.PackedVersion != _arena.Version) PackWeights(ws);   // batch 1: recurrent weights transposed");
+            var packs = p.Layers.Select(l => (l.Kind as ICSharpPack)?.PackWhen(l)).Where(w => w is not null).ToList();
+            if (packs.Contains("")) cw.Line("if (ws.PackedVersion != _arena.Version) PackWeights(ws);   // weights packed once per parameter version (Winograd filter transforms)");
+            else if (packs.Count > 0) cw.Line("if (n == 1 && ws.PackedVersion != _arena.Version) PackWeights(ws);   // batch 1: recurrent weights transposed");
             EmitDispatch(cw, p, backward: false);
         }
         cw.Line();

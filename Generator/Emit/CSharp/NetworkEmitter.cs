@@ -296,14 +296,16 @@ internal static partial class NetworkEmitter
         cw.Line("/// <summary>All parameters, one contiguous block.</summary>");
         cw.Line(GeneratedCode);
         cw.Line("public Span<float> Parameters { get { _arena.Touch(); return _arena.Span(0, ParameterRegion); } }");
-        if (p.Layers.Any(l => l.Kind is ICSharpPack))
+        if (p.Layers.Any(l => l.Kind is ICSharpPack pack && pack.PackWhen(l) is not null))
         {
-            cw.Line("/// <summary>Rebuilds the packed weights of the batch-1 recurrent path held in <paramref name=\"ws\"/> (each workspace");
+            cw.Line(p.Layers.Any(l => l.Kind is ICSharpPack pack && pack.PackWhen(l) == "")
+                ? "/// <summary>Rebuilds the packed weights held in <paramref name=\"ws\"/>, the Winograd filter transforms among them (each workspace"
+                : "/// <summary>Rebuilds the packed weights of the batch-1 recurrent path held in <paramref name=\"ws\"/> (each workspace");
             cw.Line("/// holds its own copy, as with folded weights).</summary>");
             using (cw.Block("private void PackWeights(Workspace ws)"))
             {
                 foreach (var l in p.Layers)
-                    if (l.Kind is ICSharpPack pack) pack.Pack(cw, new CSharpLayer(p, l, new GemmEmitter()));
+                    if (l.Kind is ICSharpPack pack && pack.PackWhen(l) is not null) pack.Pack(cw, new CSharpLayer(p, l, new GemmEmitter()));
                 cw.Line("ws.PackedVersion = _arena.Version;");
             }
         }

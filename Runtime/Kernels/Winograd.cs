@@ -1,0 +1,376 @@
+using System;
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace ModelGen.Kernels;
+
+/// <summary>
+/// Winograd's minimal filtering F(2×2, 3×3) for a stride-1 3×3 convolution (Lavin &amp; Gray, 2015): each 2×2 output
+/// tile is <c>Y = Aᵀ[U ⊙ V]A</c> with <c>U = G g Gᵀ</c> (the filter, 4×4) and <c>V = Bᵀ d B</c> (the tile's 4×4 input
+/// patch), summed over the input channels — 16 multiplications per tile and channel pair instead of 36, so the
+/// layer's products become 16 GEMMs <c>M[ξ][O, T] = U[ξ][O, C]·V[ξ][C, T]</c>, one per position ξ = 4a + b of the
+/// 4×4 transform, T the tiles:
+/// <code>
+///   Bᵀ = | 1  0 −1  0 |     G = | 1    0    0  |     Aᵀ = | 1  1  1  0 |
+///        | 0  1  1  0 |         | ½    ½    ½  |          | 0  1 −1 −1 |
+///        | 0 −1  1  0 |         | ½   −½    ½  |
+///        | 0  1  0 −1 |         | 0    0    1  |
+/// </code>
+/// The transforms hold only ±1 and ½, so they add no rounding of their own beyond the sums (the error stays near that
+/// of the direct product; the tests bound it). Tiles run in the vector lanes, <c>t = ti·tw + tj</c> for tile row ti and
+/// column tj; the input is read through an even/odd split of each padded row so that the four columns a tile reads are
+/// four contiguous vectors.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class Winograd
+{
+    /// <summary>Tiles along a side of <paramref name="outputs"/> output pixels (the last tile of an odd size is half used).</summary>
+    public static int Tiles(int outputs) => (outputs + 1) / 2;
+
+    /// <summary>The row stride of a transformed operand <c>[16][rows][ld]</c> holding blocks of <paramref name="tb"/> tile rows
+    /// of <paramref name="tw"/> tiles: the tiles rounded up to a vector of 16, plus one vector that the last tile row's
+    /// unused lanes may write.</summary>
+    public static int Ld(int tb, int tw) => ((tb * tw + 15) & ~15) + 16;
+
+    /// <summary>The distance between the 16 planes ξ of a transformed operand of <paramref name="rows"/> rows: one vector
+    /// more than the plane, so that the 16 vectors a tile writes (or reads) do not all fall into the same L1 set when
+    /// the plane is a multiple of 4 KB.</summary>
+    public static int Plane(int rows, int ld) => rows * ld + 16;
+
+    /// <summary>Columns computed by the products of a block: its tiles rounded up to 16.</summary>
+    public static int Columns(int tb, int tw) => (tb * tw + 15) & ~15;
+
+    /// <summary>Length of the scratch of <see cref="Input"/> and <see cref="Output"/> for blocks of <paramref name="tb"/> tile rows.</summary>
+    public static int ScratchFloats(int tb, int tw) => 4 * (2 * tb + 2) * Half(tw);
+
+    // Half-row length of the even/odd split: a vector past the last tile column, so a tile vector reads in bounds.
+    private static int Half(int tw) => ((tw + 15) & ~15) + 16;
+
+    /// <summary>
+    /// The filter transforms <c>u[ξ][r, c] = (G g Gᵀ)[ξ]</c>, ξ = 4a + b. Forward: <c>g = w[r, c]</c> of weights
+    /// <c>w[rows][cols][3][3]</c> (PyTorch's <c>[O, C, 3, 3]</c>). Input gradient (<paramref name="flip"/>): u is
+    /// <c>[16][cols][rows]</c> and <c>g = w[r, c]</c> rotated by 180°, the filters of the transposed convolution.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Filters(ref float w, int rows, int cols, bool flip, ref float u)
+    {
+        nint plane = (nint)rows * cols;
+        Span<float> g = stackalloc float[9];
+        Span<float> t = stackalloc float[12];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+            {
+                ref float src = ref Mem.Add(ref w, ((nint)r * cols + c) * 9);
+                for (int i = 0; i < 9; i++) g[i] = Mem.Add(ref src, flip ? 8 - i : i);
+                // G·g: 4×3, column by column
+                for (int x = 0; x < 3; x++)
+                {
+                    float g0 = g[x], g1 = g[3 + x], g2 = g[6 + x];
+                    t[x] = g0;
+                    t[3 + x] = 0.5f * (g0 + g1 + g2);
+                    t[6 + x] = 0.5f * (g0 - g1 + g2);
+                    t[9 + x] = g2;
+                }
+                // (G·g)·Gᵀ: 4×4, row by row
+                nint at = flip ? (nint)c * rows + r : (nint)r * cols + c;
+                for (int a = 0; a < 4; a++)
+                {
+                    float h0 = t[3 * a], h1 = t[3 * a + 1], h2 = t[3 * a + 2];
+                    Mem.Add(ref u, (4 * a) * plane + at) = h0;
+                    Mem.Add(ref u, (4 * a + 1) * plane + at) = 0.5f * (h0 + h1 + h2);
+                    Mem.Add(ref u, (4 * a + 2) * plane + at) = 0.5f * (h0 - h1 + h2);
+                    Mem.Add(ref u, (4 * a + 3) * plane + at) = h2;
+                }
+            }
+    }
+
+    /// <summary>
+    /// The input transforms of the tile rows <c>[ti0, ti1)</c> of one sample: <c>v[ξ][c, t] = (Bᵀ d B)[ξ]</c>, d the 4×4
+    /// patch of channel c at padded rows <c>2ti…2ti+3</c> and columns <c>2tj…2tj+3</c> of the image <c>x[c][ldIn]</c>
+    /// (h × w) zero-padded by (ph, pw), <c>t = (ti − ti0)·tw + tj</c>; row stride <paramref name="ldV"/> (<see cref="Ld"/>),
+    /// planes ξ <see cref="Plane"/><c>(c, ldV)</c> apart.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Input(ref float x, int c, int h, int w, nint ldIn, int ph, int pw, int tw, int ti0, int ti1, ref float v, int ldV, ref float scratch, SimdWidth width)
+    {
+        nint plane = Plane(c, ldV);
+        int rows = 2 * (ti1 - ti0) + 2, half = Half(tw), top = 2 * ti0 - ph;   // padded row r of the block is image row top + r
+        ref float even = ref scratch;                                       // [rows, half]: padded columns 0, 2, 4, …
+        ref float odd = ref Mem.Add(ref scratch, (nint)rows * half);        // [rows, half]: padded columns 1, 3, 5, …
+        ref float padded = ref Mem.Add(ref scratch, 2 * (nint)rows * half); // [rows, 2·half]: the channel zero-padded
+        // Only the image's pixels are written into the padded channel, the same ones for every channel: its zeros stay.
+        MemoryMarshal.CreateSpan(ref padded, 2 * rows * half).Clear();
+        int r0 = Math.Clamp(-top, 0, rows), r1 = Math.Clamp(h - top, r0, rows);   // the block's rows that hold image rows
+        width = Lanes(width, tw);
+        for (int ci = 0; ci < c; ci++)
+        {
+            // All rows are copied before any is split: a split reads whole vectors across the copy's stores, which the
+            // store buffer cannot forward, so it reads them once they have reached the cache.
+            for (int r = r0; r < r1; r++)
+                CopyRow(ref Mem.Add(ref x, ci * ldIn + (nint)(top + r) * w), ref Mem.Add(ref padded, (nint)r * 2 * half + pw), w);
+            if (ci == 0)
+                for (int r = 0; r < rows; r++)
+                    if (r < r0 || r >= r1) Deinterleave(ref Mem.Add(ref padded, (nint)r * 2 * half), half, ref Mem.Add(ref even, (nint)r * half), ref Mem.Add(ref odd, (nint)r * half), width);
+            for (int r = r0; r < r1; r++)
+                Deinterleave(ref Mem.Add(ref padded, (nint)r * 2 * half), half, ref Mem.Add(ref even, (nint)r * half), ref Mem.Add(ref odd, (nint)r * half), width);
+            ref float vc = ref Mem.Add(ref v, (nint)ci * ldV);
+            for (int ti = 0; ti < ti1 - ti0; ti++)
+            {
+                ref float e = ref Mem.Add(ref even, (nint)2 * ti * half);
+                ref float o = ref Mem.Add(ref odd, (nint)2 * ti * half);
+                ref float vt = ref Mem.Add(ref vc, ti * tw);
+                if (width == SimdWidth.V512) for (int tj = 0; tj < tw; tj += 16) Input512(ref Mem.Add(ref e, tj), ref Mem.Add(ref o, tj), half, ref Mem.Add(ref vt, tj), plane);
+                else if (width == SimdWidth.V256) for (int tj = 0; tj < tw; tj += 8) Input256(ref Mem.Add(ref e, tj), ref Mem.Add(ref o, tj), half, ref Mem.Add(ref vt, tj), plane);
+                else for (int tj = 0; tj < tw; tj++) Input1(ref Mem.Add(ref e, tj), ref Mem.Add(ref o, tj), half, ref Mem.Add(ref vt, tj), plane);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The output transforms of the tile rows <c>[ti0, ti1)</c> of one sample: <c>y[o, 2ti + a, 2tj + b] = epi((Aᵀ M A)[a, b])</c>
+    /// for the pixels inside the ho × wo image <c>y[o][ldOut]</c>, from the products <c>m[ξ][o, t]</c>,
+    /// <c>t = (ti − ti0)·tw + tj</c> (row stride <paramref name="ldM"/>, planes ξ <see cref="Plane"/><c>(o, ldM)</c> apart). <paramref name="epi"/>: Store, or Bias / BiasRelu / BiasLeakyRelu with <c>bias[o]</c>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Output(ref float m, int o, int ldM, int tw, int ti0, int ti1, int ho, int wo, ref float y, nint ldOut, ref float bias, Epilogue epi, float alpha, ref float scratch, SimdWidth width)
+    {
+        if (epi == Epilogue.Accumulate) throw new ArgumentException("the Winograd output transform stores; it does not accumulate", nameof(epi));
+        width = Lanes(width, tw);
+        int lanes = (int)width, half = Half(tw);
+        ref float r0 = ref scratch;                              // output rows 2ti and 2ti + 1 when they are not stored in place
+        ref float r1 = ref Mem.Add(ref scratch, 2 * (nint)half);
+        bool inPlace = wo == 2 * tw && tw % lanes == 0;          // whole vectors of tiles fill whole output rows
+        nint plane = Plane(o, ldM);
+        for (int oi = 0; oi < o; oi++)
+        {
+            float b = epi >= Epilogue.Bias ? Mem.Add(ref bias, oi) : 0f;
+            ref float mo = ref Mem.Add(ref m, (nint)oi * ldM);
+            ref float yo = ref Mem.Add(ref y, oi * ldOut);
+            for (int ti = ti0; ti < ti1; ti++)
+            {
+                bool second = 2 * ti + 1 < ho;
+                ref float y0 = ref inPlace ? ref Mem.Add(ref yo, 2 * ti * wo) : ref r0;
+                ref float y1 = ref inPlace && second ? ref Mem.Add(ref yo, (2 * ti + 1) * wo) : ref r1;
+                ref float mt = ref Mem.Add(ref mo, (ti - ti0) * tw);
+                if (width == SimdWidth.V512) for (int tj = 0; tj < tw; tj += 16) Output512(ref Mem.Add(ref mt, tj), plane, ref Mem.Add(ref y0, 2 * tj), ref Mem.Add(ref y1, 2 * tj), b, epi, alpha);
+                else if (width == SimdWidth.V256) for (int tj = 0; tj < tw; tj += 8) Output256(ref Mem.Add(ref mt, tj), plane, ref Mem.Add(ref y0, 2 * tj), ref Mem.Add(ref y1, 2 * tj), b, epi, alpha);
+                else for (int tj = 0; tj < tw; tj++) Output1(ref Mem.Add(ref mt, tj), plane, ref Mem.Add(ref y0, 2 * tj), ref Mem.Add(ref y1, 2 * tj), b, epi, alpha);
+                if (inPlace) continue;
+                Mem.Copy(ref r0, ref Mem.Add(ref yo, 2 * ti * wo), wo);
+                if (second) Mem.Copy(ref r1, ref Mem.Add(ref yo, (2 * ti + 1) * wo), wo);
+            }
+        }
+    }
+
+    // Rows of 8 tiles or fewer fill a 256-bit vector: 512-bit transforms would leave half their lanes idle.
+    private static SimdWidth Lanes(SimdWidth width, int tw) => width == SimdWidth.V512 && tw % 16 is > 0 and <= 8 ? SimdWidth.V256 : width;
+
+    // A short row (an image row of a few vectors): a call to memmove would cost more than the copy.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRow(ref float src, ref float dst, int n)
+    {
+        int k = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; k + 8 <= n; k += 8) Mem.Load256(ref src, (nuint)k).StoreAt(ref dst, (nuint)k);
+        for (; k < n; k++) Mem.Add(ref dst, k) = Mem.Add(ref src, k);
+    }
+
+    // ── the even/odd split of a padded row ────────────────────────────────────────────────────────────────────────
+
+    private static readonly int[] s_evenIndex = { 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30 };
+    private static readonly int[] s_loIndex = { 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23 };
+
+    /// <summary><c>even[k] = row[2k]</c>, <c>odd[k] = row[2k + 1]</c> for k &lt; half (a multiple of 16).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Deinterleave(ref float row, int half, ref float even, ref float odd, SimdWidth width)
+    {
+        if (width == SimdWidth.V512)
+        {
+            var ie = Vector512.Create(s_evenIndex);
+            var io = ie + Vector512<int>.One;
+            for (int k = 0; k < half; k += 16)
+            {
+                var a = Mem.Load512(ref row, (nuint)(2 * k));
+                var b = Mem.Load512(ref row, (nuint)(2 * k + 16));
+                Avx512F.PermuteVar16x32x2(a, ie, b).StoreAt(ref even, (nuint)k);
+                Avx512F.PermuteVar16x32x2(a, io, b).StoreAt(ref odd, (nuint)k);
+            }
+        }
+        else if (width == SimdWidth.V256)
+            for (int k = 0; k < half; k += 8)
+            {
+                var a = Mem.Load256(ref row, (nuint)(2 * k));
+                var b = Mem.Load256(ref row, (nuint)(2 * k + 8));
+                // [a0 a2 b0 b2 | a4 a6 b4 b6], then the 64-bit pairs in order: [a0 a2 a4 a6 b0 b2 b4 b6]
+                Avx2.Permute4x64(Avx.Shuffle(a, b, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle().StoreAt(ref even, (nuint)k);
+                Avx2.Permute4x64(Avx.Shuffle(a, b, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle().StoreAt(ref odd, (nuint)k);
+            }
+        else
+            for (int k = 0; k < half; k++)
+            {
+                Mem.Add(ref even, k) = Mem.Add(ref row, 2 * k);
+                Mem.Add(ref odd, k) = Mem.Add(ref row, 2 * k + 1);
+            }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> L512(ref float m, nint at) => Mem.Load512(ref Mem.Add(ref m, at));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> L256(ref float m, nint at) => Mem.Load256(ref Mem.Add(ref m, at));
+
+    // ── input transform of a vector of tiles: row r of d is (E[r][tj], O[r][tj], E[r][tj+1], O[r][tj+1]) ─────────────
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Row512(ref float e, ref float o, out Vector512<float> p0, out Vector512<float> p1, out Vector512<float> p2, out Vector512<float> p3)
+    {
+        var d0 = Mem.Load512(ref e); var d1 = Mem.Load512(ref o);
+        var d2 = Mem.Load512(ref e, 1); var d3 = Mem.Load512(ref o, 1);
+        p0 = d0 - d2; p1 = d1 + d2; p2 = d2 - d1; p3 = d1 - d3;   // (d·B)[r, ·]
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Input512(ref float e, ref float o, int half, ref float v, nint plane)
+    {
+        Row512(ref e, ref o, out var a0, out var a1, out var a2, out var a3);
+        Row512(ref Mem.Add(ref e, half), ref Mem.Add(ref o, half), out var b0, out var b1, out var b2, out var b3);
+        Row512(ref Mem.Add(ref e, 2 * half), ref Mem.Add(ref o, 2 * half), out var c0, out var c1, out var c2, out var c3);
+        Row512(ref Mem.Add(ref e, 3 * half), ref Mem.Add(ref o, 3 * half), out var d0, out var d1, out var d2, out var d3);
+        // Bᵀ·(d·B): rows r0 − r2, r1 + r2, r2 − r1, r1 − r3
+        (a0 - c0).StoreAt(ref v); (a1 - c1).StoreAt(ref Mem.Add(ref v, plane)); (a2 - c2).StoreAt(ref Mem.Add(ref v, 2 * plane)); (a3 - c3).StoreAt(ref Mem.Add(ref v, 3 * plane));
+        (b0 + c0).StoreAt(ref Mem.Add(ref v, 4 * plane)); (b1 + c1).StoreAt(ref Mem.Add(ref v, 5 * plane)); (b2 + c2).StoreAt(ref Mem.Add(ref v, 6 * plane)); (b3 + c3).StoreAt(ref Mem.Add(ref v, 7 * plane));
+        (c0 - b0).StoreAt(ref Mem.Add(ref v, 8 * plane)); (c1 - b1).StoreAt(ref Mem.Add(ref v, 9 * plane)); (c2 - b2).StoreAt(ref Mem.Add(ref v, 10 * plane)); (c3 - b3).StoreAt(ref Mem.Add(ref v, 11 * plane));
+        (b0 - d0).StoreAt(ref Mem.Add(ref v, 12 * plane)); (b1 - d1).StoreAt(ref Mem.Add(ref v, 13 * plane)); (b2 - d2).StoreAt(ref Mem.Add(ref v, 14 * plane)); (b3 - d3).StoreAt(ref Mem.Add(ref v, 15 * plane));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Row256(ref float e, ref float o, out Vector256<float> p0, out Vector256<float> p1, out Vector256<float> p2, out Vector256<float> p3)
+    {
+        var d0 = Mem.Load256(ref e); var d1 = Mem.Load256(ref o);
+        var d2 = Mem.Load256(ref e, 1); var d3 = Mem.Load256(ref o, 1);
+        p0 = d0 - d2; p1 = d1 + d2; p2 = d2 - d1; p3 = d1 - d3;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Input256(ref float e, ref float o, int half, ref float v, nint plane)
+    {
+        Row256(ref e, ref o, out var a0, out var a1, out var a2, out var a3);
+        Row256(ref Mem.Add(ref e, half), ref Mem.Add(ref o, half), out var b0, out var b1, out var b2, out var b3);
+        Row256(ref Mem.Add(ref e, 2 * half), ref Mem.Add(ref o, 2 * half), out var c0, out var c1, out var c2, out var c3);
+        (a0 - c0).StoreAt(ref v); (a1 - c1).StoreAt(ref Mem.Add(ref v, plane)); (a2 - c2).StoreAt(ref Mem.Add(ref v, 2 * plane)); (a3 - c3).StoreAt(ref Mem.Add(ref v, 3 * plane));
+        (b0 + c0).StoreAt(ref Mem.Add(ref v, 4 * plane)); (b1 + c1).StoreAt(ref Mem.Add(ref v, 5 * plane)); (b2 + c2).StoreAt(ref Mem.Add(ref v, 6 * plane)); (b3 + c3).StoreAt(ref Mem.Add(ref v, 7 * plane));
+        (c0 - b0).StoreAt(ref Mem.Add(ref v, 8 * plane)); (c1 - b1).StoreAt(ref Mem.Add(ref v, 9 * plane)); (c2 - b2).StoreAt(ref Mem.Add(ref v, 10 * plane)); (c3 - b3).StoreAt(ref Mem.Add(ref v, 11 * plane));
+        Row256(ref Mem.Add(ref e, 3 * half), ref Mem.Add(ref o, 3 * half), out var d0, out var d1, out var d2, out var d3);
+        (b0 - d0).StoreAt(ref Mem.Add(ref v, 12 * plane)); (b1 - d1).StoreAt(ref Mem.Add(ref v, 13 * plane)); (b2 - d2).StoreAt(ref Mem.Add(ref v, 14 * plane)); (b3 - d3).StoreAt(ref Mem.Add(ref v, 15 * plane));
+    }
+
+    private static void Row1(ref float e, ref float o, out float p0, out float p1, out float p2, out float p3)
+    {
+        float d0 = e, d1 = o, d2 = Mem.Add(ref e, 1), d3 = Mem.Add(ref o, 1);
+        p0 = d0 - d2; p1 = d1 + d2; p2 = d2 - d1; p3 = d1 - d3;
+    }
+
+    private static void Input1(ref float e, ref float o, int half, ref float v, nint plane)
+    {
+        Row1(ref e, ref o, out var a0, out var a1, out var a2, out var a3);
+        Row1(ref Mem.Add(ref e, half), ref Mem.Add(ref o, half), out var b0, out var b1, out var b2, out var b3);
+        Row1(ref Mem.Add(ref e, 2 * half), ref Mem.Add(ref o, 2 * half), out var c0, out var c1, out var c2, out var c3);
+        Row1(ref Mem.Add(ref e, 3 * half), ref Mem.Add(ref o, 3 * half), out var d0, out var d1, out var d2, out var d3);
+        v = a0 - c0; Mem.Add(ref v, plane) = a1 - c1; Mem.Add(ref v, 2 * plane) = a2 - c2; Mem.Add(ref v, 3 * plane) = a3 - c3;
+        Mem.Add(ref v, 4 * plane) = b0 + c0; Mem.Add(ref v, 5 * plane) = b1 + c1; Mem.Add(ref v, 6 * plane) = b2 + c2; Mem.Add(ref v, 7 * plane) = b3 + c3;
+        Mem.Add(ref v, 8 * plane) = c0 - b0; Mem.Add(ref v, 9 * plane) = c1 - b1; Mem.Add(ref v, 10 * plane) = c2 - b2; Mem.Add(ref v, 11 * plane) = c3 - b3;
+        Mem.Add(ref v, 12 * plane) = b0 - d0; Mem.Add(ref v, 13 * plane) = b1 - d1; Mem.Add(ref v, 14 * plane) = b2 - d2; Mem.Add(ref v, 15 * plane) = b3 - d3;
+    }
+
+    // ── output transform of a vector of tiles: (q0, q1) = Aᵀ·M, then y[a, ·] = q_a·A, interleaved into the two rows ──
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Output512(ref float m, nint plane, ref float y0, ref float y1, float bias, Epilogue epi, float alpha)
+    {
+        // Aᵀ·M, per column b of the 4×4: q0 = m[0,b] + m[1,b] + m[2,b], q1 = m[1,b] − m[2,b] − m[3,b]
+        var m4 = L512(ref m, 4 * plane); var m5 = L512(ref m, 5 * plane); var m6 = L512(ref m, 6 * plane); var m7 = L512(ref m, 7 * plane);
+        var m8 = L512(ref m, 8 * plane); var m9 = L512(ref m, 9 * plane); var m10 = L512(ref m, 10 * plane); var m11 = L512(ref m, 11 * plane);
+        var q00 = L512(ref m, 0) + m4 + m8; var q01 = L512(ref m, plane) + m5 + m9; var q02 = L512(ref m, 2 * plane) + m6 + m10; var q03 = L512(ref m, 3 * plane) + m7 + m11;
+        var q10 = m4 - m8 - L512(ref m, 12 * plane); var q11 = m5 - m9 - L512(ref m, 13 * plane); var q12 = m6 - m10 - L512(ref m, 14 * plane); var q13 = m7 - m11 - L512(ref m, 15 * plane);
+        // ·A: y[a,0] = q_a0 + q_a1 + q_a2, y[a,1] = q_a1 − q_a2 − q_a3; the two columns interleaved into output row 2ti + a
+        var lo = Vector512.Create(s_loIndex);
+        var hi = lo + Vector512.Create(8);
+        var z00 = Act(q00 + q01 + q02, bias, epi, alpha); var z01 = Act(q01 - q02 - q03, bias, epi, alpha);
+        Avx512F.PermuteVar16x32x2(z00, lo, z01).StoreAt(ref y0); Avx512F.PermuteVar16x32x2(z00, hi, z01).StoreAt(ref y0, 16);
+        var z10 = Act(q10 + q11 + q12, bias, epi, alpha); var z11 = Act(q11 - q12 - q13, bias, epi, alpha);
+        Avx512F.PermuteVar16x32x2(z10, lo, z11).StoreAt(ref y1); Avx512F.PermuteVar16x32x2(z10, hi, z11).StoreAt(ref y1, 16);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Output256(ref float m, nint plane, ref float y0, ref float y1, float bias, Epilogue epi, float alpha)
+    {
+        var m4 = L256(ref m, 4 * plane); var m5 = L256(ref m, 5 * plane); var m6 = L256(ref m, 6 * plane); var m7 = L256(ref m, 7 * plane);
+        var m8 = L256(ref m, 8 * plane); var m9 = L256(ref m, 9 * plane); var m10 = L256(ref m, 10 * plane); var m11 = L256(ref m, 11 * plane);
+        var q00 = L256(ref m, 0) + m4 + m8; var q01 = L256(ref m, plane) + m5 + m9; var q02 = L256(ref m, 2 * plane) + m6 + m10; var q03 = L256(ref m, 3 * plane) + m7 + m11;
+        var q10 = m4 - m8 - L256(ref m, 12 * plane); var q11 = m5 - m9 - L256(ref m, 13 * plane); var q12 = m6 - m10 - L256(ref m, 14 * plane); var q13 = m7 - m11 - L256(ref m, 15 * plane);
+        Interleave(Act(q00 + q01 + q02, bias, epi, alpha), Act(q01 - q02 - q03, bias, epi, alpha), ref y0);
+        Interleave(Act(q10 + q11 + q12, bias, epi, alpha), Act(q11 - q12 - q13, bias, epi, alpha), ref y1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Interleave(Vector256<float> a, Vector256<float> b, ref float dst)
+    {
+        var l = Avx.UnpackLow(a, b);    // [a0 b0 a1 b1 | a4 b4 a5 b5]
+        var h = Avx.UnpackHigh(a, b);   // [a2 b2 a3 b3 | a6 b6 a7 b7]
+        Avx.Permute2x128(l, h, 0x20).StoreAt(ref dst);
+        Avx.Permute2x128(l, h, 0x31).StoreAt(ref dst, 8);
+    }
+
+    private static void Output1(ref float m, nint plane, ref float y0, ref float y1, float bias, Epilogue epi, float alpha)
+    {
+        float m4 = Mem.Add(ref m, 4 * plane), m5 = Mem.Add(ref m, 5 * plane), m6 = Mem.Add(ref m, 6 * plane), m7 = Mem.Add(ref m, 7 * plane);
+        float m8 = Mem.Add(ref m, 8 * plane), m9 = Mem.Add(ref m, 9 * plane), m10 = Mem.Add(ref m, 10 * plane), m11 = Mem.Add(ref m, 11 * plane);
+        float q00 = m + m4 + m8, q01 = Mem.Add(ref m, plane) + m5 + m9, q02 = Mem.Add(ref m, 2 * plane) + m6 + m10, q03 = Mem.Add(ref m, 3 * plane) + m7 + m11;
+        float q10 = m4 - m8 - Mem.Add(ref m, 12 * plane), q11 = m5 - m9 - Mem.Add(ref m, 13 * plane), q12 = m6 - m10 - Mem.Add(ref m, 14 * plane), q13 = m7 - m11 - Mem.Add(ref m, 15 * plane);
+        y0 = Act(q00 + q01 + q02, bias, epi, alpha); Mem.Add(ref y0, 1) = Act(q01 - q02 - q03, bias, epi, alpha);
+        y1 = Act(q10 + q11 + q12, bias, epi, alpha); Mem.Add(ref y1, 1) = Act(q11 - q12 - q13, bias, epi, alpha);
+    }
+
+    // The epilogue of Epilogues.Apply, returned instead of stored. vmaxps returns its second operand when either is NaN:
+    // zero first, so a NaN propagates.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Act(Vector512<float> acc, float bias, Epilogue epi, float alpha)
+    {
+        if (epi == Epilogue.Store) return acc;
+        var z = acc + Vector512.Create(bias);
+        return epi switch
+        {
+            Epilogue.Bias => z,
+            Epilogue.BiasRelu => Vector512.MaxNative(Vector512<float>.Zero, z),
+            _ => Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512<float>.Zero), z, z * alpha),
+        };
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Act(Vector256<float> acc, float bias, Epilogue epi, float alpha)
+    {
+        if (epi == Epilogue.Store) return acc;
+        var z = acc + Vector256.Create(bias);
+        return epi switch
+        {
+            Epilogue.Bias => z,
+            Epilogue.BiasRelu => Vector256.MaxNative(Vector256<float>.Zero, z),
+            _ => Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256<float>.Zero), z, z * alpha),
+        };
+    }
+
+    private static float Act(float acc, float bias, Epilogue epi, float alpha)
+    {
+        if (epi == Epilogue.Store) return acc;
+        float z = acc + bias;
+        return epi switch
+        {
+            Epilogue.Bias => z,
+            Epilogue.BiasRelu => MathF.Max(z, 0f),
+            _ => z > 0f ? z : z * alpha,
+        };
+    }
+}

@@ -1,0 +1,231 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using ModelGen.Generator.Layers;
+using ModelGen.Kernels;
+using ModelGen.Tests.Models;
+using ModelGen.Training;
+using Xunit;
+
+namespace ModelGen.Tests;
+
+/// <summary>Winograd F(2×2, 3×3): the runtime's transforms against a direct convolution in double, and the generated
+/// Winograd layers against the same network computed directly.</summary>
+public class WinogradTests
+{
+    public static IEnumerable<object[]> Shapes()
+    {
+        // c, o, h, w, ph, pw: odd and even sizes, a last tile half used, rows of 1…20 tiles (a vector of tiles spanning
+        // tile rows, or one tile row of several vectors), no padding, padding 1 and 2, unequal paddings
+        yield return new object[] { 1, 1, 3, 3, 0, 0 };
+        yield return new object[] { 3, 5, 7, 9, 1, 1 };
+        yield return new object[] { 8, 8, 16, 16, 1, 1 };
+        yield return new object[] { 5, 4, 6, 40, 1, 1 };
+        yield return new object[] { 4, 6, 9, 5, 2, 2 };
+        yield return new object[] { 2, 3, 11, 34, 0, 1 };
+        yield return new object[] { 6, 2, 4, 17, 2, 0 };
+    }
+
+    /// <summary>Filters, Input, 16 products and Output compose to the convolution, at every width, with the tile rows
+    /// done in one block or in blocks of one, two and three rows; the inverse-filter transforms (flip) give the
+    /// convolution with the weights rotated by 180° and the channels swapped.</summary>
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Transforms_compose_to_the_convolution(int c, int o, int h, int w, int ph, int pw)
+    {
+        int ho = h + 2 * ph - 2, wo = w + 2 * pw - 2, th = Winograd.Tiles(ho), tw = Winograd.Tiles(wo);
+        var rng = new Rng(3);
+        var x = Enumerable.Range(0, c * h * w).Select(_ => (float)rng.NextGaussian()).ToArray();
+        var wt = Enumerable.Range(0, o * c * 9).Select(_ => (float)rng.NextGaussian()).ToArray();
+        var bias = Enumerable.Range(0, o).Select(_ => (float)rng.NextGaussian()).ToArray();
+        foreach (bool flip in new[] { false, true })
+        {
+            // flip: the filters of the transposed convolution, [c][o] rotated, so the product maps o channels to c
+            int ci = flip ? o : c, co = flip ? c : o;
+            var xin = flip ? Enumerable.Range(0, ci * h * w).Select(_ => (float)rng.NextGaussian()).ToArray() : x;
+            var expected = new double[co * ho * wo];
+            for (int oo = 0; oo < co; oo++)
+                for (int i = 0; i < ho; i++)
+                    for (int j = 0; j < wo; j++)
+                    {
+                        double s = bias[oo % o];
+                        for (int cc = 0; cc < ci; cc++)
+                            for (int u = 0; u < 3; u++)
+                                for (int v = 0; v < 3; v++)
+                                {
+                                    int ih = i + u - ph, iw = j + v - pw;
+                                    if ((uint)ih >= (uint)h || (uint)iw >= (uint)w) continue;
+                                    double g = flip ? wt[((cc * c + oo) * 3 + 2 - u) * 3 + 2 - v] : wt[((oo * c + cc) * 3 + u) * 3 + v];
+                                    s += g * xin[(cc * h + ih) * w + iw];
+                                }
+                        expected[(oo * ho + i) * wo + j] = s;
+                    }
+            double scale = expected.Max(Math.Abs);
+            var u16 = new float[16 * co * ci];
+            Winograd.Filters(ref wt[0], o, c, flip, ref u16[0]);
+            var bo = Enumerable.Range(0, co).Select(k => bias[k % o]).ToArray();
+            foreach (var width in new[] { SimdWidth.Scalar, SimdWidth.V256, SimdWidth.V512 })
+            {
+                if (!Simd.IsSupported(width)) continue;
+                foreach (int tb in new[] { th, 1, 2, 3 }.Where(b => b <= th).Distinct())
+                {
+                    int ld = Winograd.Ld(tb, tw), cols = Winograd.Columns(tb, tw);
+                    var v = new float[16 * Winograd.Plane(ci, ld)];
+                    var m = new float[16 * Winograd.Plane(co, ld)];
+                    var scratch = new float[Winograd.ScratchFloats(tb, tw)];
+                    var y = Enumerable.Repeat(float.NaN, co * ho * wo + 1).ToArray();   // one float past the image: never written
+                    for (int t0 = 0; t0 < th; t0 += tb)
+                    {
+                        int t1 = Math.Min(th, t0 + tb);
+                        Winograd.Input(ref xin[0], ci, h, w, h * w, ph, pw, tw, t0, t1, ref v[0], ld, ref scratch[0], width);
+                        for (int xi = 0; xi < 16; xi++)
+                            for (int r = 0; r < co; r++)
+                                for (int t = 0; t < cols; t++)
+                                {
+                                    float s = 0f;
+                                    for (int k = 0; k < ci; k++) s += u16[xi * co * ci + r * ci + k] * v[xi * Winograd.Plane(ci, ld) + k * ld + t];
+                                    m[xi * Winograd.Plane(co, ld) + r * ld + t] = s;
+                                }
+                        Winograd.Output(ref m[0], co, ld, tw, t0, t1, ho, wo, ref y[0], ho * wo, ref bo[0], Epilogue.Bias, 0f, ref scratch[0], width);
+                    }
+                    Assert.True(float.IsNaN(y[^1]), "the output transform wrote past the image");
+                    for (int k = 0; k < expected.Length; k++)
+                        Assert.True(Math.Abs(y[k] - expected[k]) <= 1e-5 * scale,
+                            $"{width}, blocks of {tb} tile rows, flip {flip}: output {k} (channel {k / (ho * wo)}, pixel {k % (ho * wo) / wo},{k % wo}) is {y[k]}, expected {expected[k]}");
+                }
+            }
+        }
+    }
+
+    /// <summary>The epilogues: bias + ReLU (a NaN stays NaN), bias + leaky ReLU, and a plain store.</summary>
+    [Fact]
+    public void Output_applies_the_epilogue()
+    {
+        foreach (var width in new[] { SimdWidth.Scalar, SimdWidth.V256, SimdWidth.V512 })
+        {
+            if (!Simd.IsSupported(width)) continue;
+            int tw = 8, ld = Winograd.Ld(1, tw);
+            var m = new float[16 * Winograd.Plane(1, ld)];
+            // only M[0] (ξ = (0,0)) set: y[0,0] = M[0], the other three outputs of a tile 0
+            for (int t = 0; t < tw; t++) m[t] = t % 3 == 0 ? -2f : t % 3 == 1 ? 3f : float.NaN;
+            var bias = new[] { 0.5f };
+            var scratch = new float[Winograd.ScratchFloats(1, tw)];
+            foreach (var (epi, f) in new (Epilogue, Func<float, float>)[]
+                { (Epilogue.BiasRelu, z => float.IsNaN(z) ? z : Math.Max(0f, z + 0.5f)), (Epilogue.BiasLeakyRelu, z => z + 0.5f > 0 ? z + 0.5f : 0.1f * (z + 0.5f)), (Epilogue.Store, z => z) })
+            {
+                var y = new float[2 * 2 * tw];
+                Winograd.Output(ref m[0], 1, ld, tw, 0, 1, 2, 2 * tw, ref y[0], 4 * tw, ref bias[0], epi, 0.1f, ref scratch[0], width);
+                for (int t = 0; t < tw; t++)
+                {
+                    float want = f(m[t]);
+                    Assert.True(want.Equals(y[2 * t]), $"{width} {epi}: tile {t} gives {y[2 * t]}, expected {want}");
+                }
+            }
+            var acc = new float[4 * tw];
+            Assert.Throws<ArgumentException>(() => Winograd.Output(ref m[0], 1, ld, tw, 0, 1, 2, 2 * tw, ref acc[0], 4 * tw, ref bias[0], Epilogue.Accumulate, 0f, ref scratch[0], width));
+        }
+    }
+
+    /// <summary>The generator sizes the buffers with the runtime's formulas.</summary>
+    [Fact]
+    public void Generator_and_runtime_agree_on_the_buffer_sizes()
+    {
+        foreach (int tb in new[] { 1, 2, 5, 16 })
+            foreach (int tw in new[] { 1, 7, 8, 16, 17 })
+            {
+                Assert.Equal(Winograd.Ld(tb, tw), Conv2D.WinogradLd(tb, tw));
+                Assert.Equal(Winograd.Columns(tb, tw), Conv2D.WinogradColumns(tb, tw));
+                Assert.Equal(Winograd.ScratchFloats(tb, tw), Conv2D.WinogradScratch(tb, tw));
+                Assert.Equal(Winograd.Plane(tb * 3, tw), Conv2D.WinogradPlane(tb * 3, tw));
+            }
+    }
+
+    /// <summary>Auto picks Winograd for a 3×3 stride-1 convolution with at least 16 input and 16 output channels, and the
+    /// summary says so; Direct keeps it direct.</summary>
+    [Theory]
+    [InlineData("[Network(16, 6, 6)]", "[Conv2D(16, 3, padding: 1)]", true)]
+    [InlineData("[Network(16, 6, 6)]", "[Conv2D(24, 3)]", true)]
+    [InlineData("[Network(15, 6, 6)]", "[Conv2D(16, 3, padding: 1)]", false)]
+    [InlineData("[Network(16, 6, 6)]", "[Conv2D(15, 3, padding: 1)]", false)]
+    [InlineData("[Network(16, 7, 7)]", "[Conv2D(16, 3, stride: 2)]", false)]
+    [InlineData("[Network(16, 6, 6)]", "[Conv2D(16, 5, padding: 2)]", false)]
+    [InlineData("[Network(16, 6, 6)]", "[Conv2D(16, 3, padding: 1, Algorithm = ConvAlgorithm.Direct)]", false)]
+    [InlineData("[Network(2, 6, 6)]", "[Conv2D(3, 3, padding: 1, Algorithm = ConvAlgorithm.Winograd)]", true)]
+    public void Auto_chooses_winograd_from_sixteen_channels(string network, string conv, bool winograd)
+    {
+        var r = Harness.GeneratorHarness.Run("using ModelGen;\n" + network + "\npublic partial class N { " + conv + " public partial Layer C { get; } "
+            + "[Flatten] public partial Layer F { get; } [Dense(2)] public partial Layer D { get; } [SoftmaxCrossEntropy] public partial Loss L { get; } }");
+        Assert.Empty(r.GeneratorDiagnostics);
+        Assert.Empty(r.CompileDiagnostics);
+        string source = r.Source("N.g.cs");
+        Assert.Equal(winograd, source.Contains(", Winograd)", StringComparison.Ordinal));
+        Assert.Equal(winograd, source.Contains("MG.Winograd.Input(", StringComparison.Ordinal));
+    }
+
+    /// <summary>The blocks split a sample's tile rows evenly, at least one row each.</summary>
+    [Theory]
+    [InlineData(32, 32, 16, 16)]
+    [InlineData(64, 64, 8, 8)]
+    [InlineData(512, 512, 7, 7)]
+    [InlineData(8, 9, 4, 5)]
+    [InlineData(3, 3, 1, 1)]
+    public void Blocks_cover_the_tile_rows(int ci, int co, int th, int tw)
+    {
+        int tb = Conv2D.WinogradBlockRows(ci, co, th, tw);
+        Assert.InRange(tb, 1, th);
+        int blocks = (th + tb - 1) / tb;
+        Assert.True(th - (blocks - 1) * tb >= tb - blocks + 1, $"uneven blocks: {th} rows in blocks of {tb}");
+    }
+
+    /// <summary>
+    /// The Winograd network and the same network computed directly, on the same parameters: inference (BatchNorm folded
+    /// into the transformed filters, and not), the training forward and its gradients at every width and batch; then
+    /// both train five SGD steps side by side and still agree — the transformed filters follow every update.
+    /// </summary>
+    [Fact]
+    public void Winograd_layers_match_the_direct_convolution()
+    {
+        Assert.Contains("Conv2D(4, 3, pad 1, Winograd), LeakyRelu", GcWinograd.Summary);
+        Assert.Contains("Conv2D(3, 3, no bias, Winograd)", GcWinograd.Summary);
+        Assert.Contains("Conv2D(3, 3, pad 1), Tanh", GcWinograd.Summary);
+        Assert.DoesNotContain(", Winograd)", GcWinogradDirect.Summary);   // Auto below 8 channels: direct
+        foreach (var width in new[] { SimdWidth.Scalar, SimdWidth.V256, SimdWidth.V512 })
+        {
+            if (!Simd.IsSupported(width)) continue;
+            foreach (int batch in new[] { 1, 3, 17 })
+            {
+                using var a = new GcWinograd(32, 5) { Width = width };
+                using var b = new GcWinogradDirect(32, 6) { Width = width };
+                a.Parameters.CopyTo(b.Parameters);
+                var rng = new Rng(11);
+                // running statistics that make the folded BatchNorm matter
+                foreach (var t in a.Tensors.Where(t => t.IsBuffer))
+                    for (int i = 0; i < t.Length; i++) a.Parameters[t.Offset + i] = b.Parameters[t.Offset + i] = t.Name.EndsWith("var", StringComparison.Ordinal) ? 0.5f + rng.NextFloat() : (float)rng.NextGaussian() * 0.2f;
+                var x = Enumerable.Range(0, batch * GcWinograd.InputSize).Select(_ => (float)rng.NextGaussian()).ToArray();
+                var labels = Enumerable.Range(0, batch).Select(_ => rng.NextInt(3)).ToArray();
+                foreach (bool fold in new[] { true, false })
+                {
+                    a.FoldBatchNorm = b.FoldBatchNorm = fold;
+                    SimdWidthTests.AssertClose(Predict(b, x, batch), Predict(a, x, batch), $"{width} batch {batch} inference, BatchNorm folded {fold}");
+                }
+                foreach (var n in new ITrainableNetwork[] { a, b }) { n.ZeroGrad(); n.Forward(x, training: true); n.Backward(labels); }
+                SimdWidthTests.AssertClose(b.Gradients.ToArray(), a.Gradients.ToArray(), $"{width} batch {batch} gradients");
+                var sa = new Sgd(0.05f, momentum: 0.9f);
+                var sb = new Sgd(0.05f, momentum: 0.9f);
+                for (int step = 0; step < 5; step++)
+                {
+                    a.TrainStep(x, labels, sa);
+                    b.TrainStep(x, labels, sb);
+                }
+                SimdWidthTests.AssertClose(Predict(b, x, batch), Predict(a, x, batch), $"{width} batch {batch} after five steps");
+            }
+        }
+    }
+
+    private static float[] Predict(INetwork n, float[] x, int batch)
+    {
+        var y = new float[batch * n.OutputSize];
+        n.Predict(x, y);
+        return y;
+    }
+}
