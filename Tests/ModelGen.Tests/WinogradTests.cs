@@ -222,6 +222,31 @@ public class WinogradTests
         }
     }
 
+    /// <summary>Many threads predicting on one Winograd model (each workspace packs its own filter transforms) get the
+    /// single-thread results bit for bit and allocate nothing; a file loaded after the filters were packed is what the
+    /// next Predict uses.</summary>
+    [Fact]
+    public void Concurrent_Predict_and_a_later_Load_use_the_current_filters()
+    {
+        using var net = new GcWinograd(16, 1);
+        ServingTests.CheckConcurrentPredict(net, threads: 4, callsPerThread: 200);
+        string path = System.IO.Path.GetTempFileName();
+        try
+        {
+            var rng = new Rng(5);
+            var x = Enumerable.Range(0, 3 * GcWinograd.InputSize).Select(_ => (float)rng.NextGaussian()).ToArray();
+            float[] expected;
+            using (var other = new GcWinograd(16, 2))
+            {
+                other.Save(path);
+                expected = Predict(other, x, 3);
+            }
+            net.Load(path);
+            Assert.Equal(expected, Predict(net, x, 3));
+        }
+        finally { System.IO.File.Delete(path); }
+    }
+
     private static float[] Predict(INetwork n, float[] x, int batch)
     {
         var y = new float[batch * n.OutputSize];
