@@ -16,48 +16,66 @@ public static class Epilogues
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Apply(Vector512<float> acc, ref float dst, float bias, Epilogue epi, float alpha)
     {
-        switch (epi)
-        {
-            case Epilogue.Store: acc.StoreAt(ref dst); break;
-            case Epilogue.Accumulate: (acc + Mem.Load512(ref dst)).StoreAt(ref dst); break;
-            case Epilogue.Bias: (acc + Vector512.Create(bias)).StoreAt(ref dst); break;
-            // vmaxps returns its second operand when either is NaN: zero first, so a NaN propagates (NaN detection relies on it).
-            case Epilogue.BiasRelu: Vector512.MaxNative(Vector512<float>.Zero, acc + Vector512.Create(bias)).StoreAt(ref dst); break;
-            default:
-                var z = acc + Vector512.Create(bias);
-                Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512<float>.Zero), z, z * alpha).StoreAt(ref dst);
-                break;
-        }
+        if (epi == Epilogue.Accumulate) (acc + Mem.Load512(ref dst)).StoreAt(ref dst);
+        else Of(acc, bias, epi, alpha).StoreAt(ref dst);
     }
 
     /// <summary>Applies <paramref name="epi"/> to one accumulator and stores it at <paramref name="dst"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Apply(Vector256<float> acc, ref float dst, float bias, Epilogue epi, float alpha)
     {
-        switch (epi)
-        {
-            case Epilogue.Store: acc.StoreAt(ref dst); break;
-            case Epilogue.Accumulate: (acc + Mem.Load256(ref dst)).StoreAt(ref dst); break;
-            case Epilogue.Bias: (acc + Vector256.Create(bias)).StoreAt(ref dst); break;
-            case Epilogue.BiasRelu: Vector256.MaxNative(Vector256<float>.Zero, acc + Vector256.Create(bias)).StoreAt(ref dst); break;
-            default:
-                var z = acc + Vector256.Create(bias);
-                Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256<float>.Zero), z, z * alpha).StoreAt(ref dst);
-                break;
-        }
+        if (epi == Epilogue.Accumulate) (acc + Mem.Load256(ref dst)).StoreAt(ref dst);
+        else Of(acc, bias, epi, alpha).StoreAt(ref dst);
     }
 
     /// <summary>Applies <paramref name="epi"/> to one scalar and stores it at <paramref name="dst"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Apply(float acc, ref float dst, float bias, Epilogue epi, float alpha)
     {
-        switch (epi)
+        if (epi == Epilogue.Accumulate) dst += acc;
+        else dst = Of(acc, bias, epi, alpha);
+    }
+
+    /// <summary>The stored value of a storing epilogue (every one but <see cref="Epilogue.Accumulate"/>).
+    /// vmaxps returns its second operand when either is NaN: zero first, so a NaN propagates (NaN detection relies on it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Of(Vector512<float> acc, float bias, Epilogue epi, float alpha)
+    {
+        if (epi == Epilogue.Store) return acc;
+        var z = acc + Vector512.Create(bias);
+        return epi switch
         {
-            case Epilogue.Store: dst = acc; break;
-            case Epilogue.Accumulate: dst += acc; break;
-            case Epilogue.Bias: dst = acc + bias; break;
-            case Epilogue.BiasRelu: dst = System.MathF.Max(acc + bias, 0f); break;
-            default: float z = acc + bias; dst = z > 0f ? z : z * alpha; break;
-        }
+            Epilogue.Bias => z,
+            Epilogue.BiasRelu => Vector512.MaxNative(Vector512<float>.Zero, z),
+            _ => Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512<float>.Zero), z, z * alpha),
+        };
+    }
+
+    /// <summary>The stored value of a storing epilogue.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Of(Vector256<float> acc, float bias, Epilogue epi, float alpha)
+    {
+        if (epi == Epilogue.Store) return acc;
+        var z = acc + Vector256.Create(bias);
+        return epi switch
+        {
+            Epilogue.Bias => z,
+            Epilogue.BiasRelu => Vector256.MaxNative(Vector256<float>.Zero, z),
+            _ => Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256<float>.Zero), z, z * alpha),
+        };
+    }
+
+    /// <summary>The stored value of a storing epilogue.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Of(float acc, float bias, Epilogue epi, float alpha)
+    {
+        if (epi == Epilogue.Store) return acc;
+        float z = acc + bias;
+        return epi switch
+        {
+            Epilogue.Bias => z,
+            Epilogue.BiasRelu => System.MathF.Max(z, 0f),
+            _ => z > 0f ? z : z * alpha,
+        };
     }
 }

@@ -298,9 +298,9 @@ public static class Winograd
         // ·A: y[a,0] = q_a0 + q_a1 + q_a2, y[a,1] = q_a1 − q_a2 − q_a3; the two columns interleaved into output row 2ti + a
         var lo = Vector512.Create(s_loIndex);
         var hi = lo + Vector512.Create(8);
-        var z00 = Act(q00 + q01 + q02, bias, epi, alpha); var z01 = Act(q01 - q02 - q03, bias, epi, alpha);
+        var z00 = Epilogues.Of(q00 + q01 + q02, bias, epi, alpha); var z01 = Epilogues.Of(q01 - q02 - q03, bias, epi, alpha);
         Avx512F.PermuteVar16x32x2(z00, lo, z01).StoreAt(ref y0); Avx512F.PermuteVar16x32x2(z00, hi, z01).StoreAt(ref y0, 16);
-        var z10 = Act(q10 + q11 + q12, bias, epi, alpha); var z11 = Act(q11 - q12 - q13, bias, epi, alpha);
+        var z10 = Epilogues.Of(q10 + q11 + q12, bias, epi, alpha); var z11 = Epilogues.Of(q11 - q12 - q13, bias, epi, alpha);
         Avx512F.PermuteVar16x32x2(z10, lo, z11).StoreAt(ref y1); Avx512F.PermuteVar16x32x2(z10, hi, z11).StoreAt(ref y1, 16);
     }
 
@@ -311,8 +311,8 @@ public static class Winograd
         var m8 = L256(ref m, 8 * plane); var m9 = L256(ref m, 9 * plane); var m10 = L256(ref m, 10 * plane); var m11 = L256(ref m, 11 * plane);
         var q00 = L256(ref m, 0) + m4 + m8; var q01 = L256(ref m, plane) + m5 + m9; var q02 = L256(ref m, 2 * plane) + m6 + m10; var q03 = L256(ref m, 3 * plane) + m7 + m11;
         var q10 = m4 - m8 - L256(ref m, 12 * plane); var q11 = m5 - m9 - L256(ref m, 13 * plane); var q12 = m6 - m10 - L256(ref m, 14 * plane); var q13 = m7 - m11 - L256(ref m, 15 * plane);
-        Interleave(Act(q00 + q01 + q02, bias, epi, alpha), Act(q01 - q02 - q03, bias, epi, alpha), ref y0);
-        Interleave(Act(q10 + q11 + q12, bias, epi, alpha), Act(q11 - q12 - q13, bias, epi, alpha), ref y1);
+        Interleave(Epilogues.Of(q00 + q01 + q02, bias, epi, alpha), Epilogues.Of(q01 - q02 - q03, bias, epi, alpha), ref y0);
+        Interleave(Epilogues.Of(q10 + q11 + q12, bias, epi, alpha), Epilogues.Of(q11 - q12 - q13, bias, epi, alpha), ref y1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -330,47 +330,7 @@ public static class Winograd
         float m8 = Mem.Add(ref m, 8 * plane), m9 = Mem.Add(ref m, 9 * plane), m10 = Mem.Add(ref m, 10 * plane), m11 = Mem.Add(ref m, 11 * plane);
         float q00 = m + m4 + m8, q01 = Mem.Add(ref m, plane) + m5 + m9, q02 = Mem.Add(ref m, 2 * plane) + m6 + m10, q03 = Mem.Add(ref m, 3 * plane) + m7 + m11;
         float q10 = m4 - m8 - Mem.Add(ref m, 12 * plane), q11 = m5 - m9 - Mem.Add(ref m, 13 * plane), q12 = m6 - m10 - Mem.Add(ref m, 14 * plane), q13 = m7 - m11 - Mem.Add(ref m, 15 * plane);
-        y0 = Act(q00 + q01 + q02, bias, epi, alpha); Mem.Add(ref y0, 1) = Act(q01 - q02 - q03, bias, epi, alpha);
-        y1 = Act(q10 + q11 + q12, bias, epi, alpha); Mem.Add(ref y1, 1) = Act(q11 - q12 - q13, bias, epi, alpha);
-    }
-
-    // The epilogue of Epilogues.Apply, returned instead of stored. vmaxps returns its second operand when either is NaN:
-    // zero first, so a NaN propagates.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Act(Vector512<float> acc, float bias, Epilogue epi, float alpha)
-    {
-        if (epi == Epilogue.Store) return acc;
-        var z = acc + Vector512.Create(bias);
-        return epi switch
-        {
-            Epilogue.Bias => z,
-            Epilogue.BiasRelu => Vector512.MaxNative(Vector512<float>.Zero, z),
-            _ => Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512<float>.Zero), z, z * alpha),
-        };
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Act(Vector256<float> acc, float bias, Epilogue epi, float alpha)
-    {
-        if (epi == Epilogue.Store) return acc;
-        var z = acc + Vector256.Create(bias);
-        return epi switch
-        {
-            Epilogue.Bias => z,
-            Epilogue.BiasRelu => Vector256.MaxNative(Vector256<float>.Zero, z),
-            _ => Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256<float>.Zero), z, z * alpha),
-        };
-    }
-
-    private static float Act(float acc, float bias, Epilogue epi, float alpha)
-    {
-        if (epi == Epilogue.Store) return acc;
-        float z = acc + bias;
-        return epi switch
-        {
-            Epilogue.Bias => z,
-            Epilogue.BiasRelu => MathF.Max(z, 0f),
-            _ => z > 0f ? z : z * alpha,
-        };
+        y0 = Epilogues.Of(q00 + q01 + q02, bias, epi, alpha); Mem.Add(ref y0, 1) = Epilogues.Of(q01 - q02 - q03, bias, epi, alpha);
+        y1 = Epilogues.Of(q10 + q11 + q12, bias, epi, alpha); Mem.Add(ref y1, 1) = Epilogues.Of(q11 - q12 - q13, bias, epi, alpha);
     }
 }
