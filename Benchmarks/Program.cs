@@ -137,6 +137,35 @@ if (args.Contains("--ab-w2"))   // W2 with and without Winograd (and ONNX Runtim
         Console.WriteLine($"{cases[a].Name} / {cases[b].Name}: median of per-round ratios {Median(times[a].Zip(times[b], (x, y) => x / y)):F3}");
     return;
 }
+if (args.Contains("--ab-w1"))   // W1 against ONNX Runtime and the FMA peak, calls interleaved: ratios of neighbouring calls on a noisy host
+{
+    var c = new W1Benchmarks();
+    c.Setup();
+    var cases = new (string Name, Action Run, int Reps)[]
+    {
+        ("FMA peak", () => Peak.Run(PeakBenchmarks.Iterations), 1),
+        ("ModelGen b1", c.ModelGen_Batch1, 50), ("ORT b1", c.Ort_Batch1, 50),
+        ("ModelGen b256", c.ModelGen_Batch256, 1), ("ORT b256", c.Ort_Batch256, 1),
+    };
+    int rounds = args.Contains("long") ? 300 : 100;
+    var times = cases.Select(_ => new System.Collections.Generic.List<double>()).ToArray();
+    for (int round = 0; round < rounds + 5; round++)
+        for (int i = 0; i < cases.Length; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            for (int k = 0; k < cases[i].Reps; k++) cases[i].Run();
+            if (round >= 5) times[i].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds * 1000 / cases[i].Reps);
+        }
+    double Median(System.Collections.Generic.IEnumerable<double> v) { var a = v.OrderBy(x => x).ToArray(); return a[a.Length / 2]; }
+    double peakFlops = 16.0 * 16 * 2 * PeakBenchmarks.Iterations;   // per call of Peak.Run
+    double w1Flops = 2.0 * 256 * (784 * 256 + 256 * 128 + 128 * 10);
+    for (int i = 0; i < cases.Length; i++) Console.WriteLine($"{cases[i].Name,-16} median {Median(times[i]),9:F2} us");
+    Console.WriteLine($"FMA peak (median): {peakFlops / Median(times[0]) / 1e3:F1} GFLOP/s");
+    Console.WriteLine($"ModelGen b256, median per-round fraction of that round's peak: {Median(times[3].Zip(times[0], (t, p) => (w1Flops / t) / (peakFlops / p))):P1}");
+    foreach (var (a, b) in new[] { (1, 2), (3, 4) })
+        Console.WriteLine($"{cases[a].Name} / {cases[b].Name}: median of per-round ratios {Median(times[a].Zip(times[b], (x, y) => x / y)):F3}");
+    return;
+}
 if (args.Contains("--ab-conv"))   // one 3×3 convolution, Winograd against direct, batch 32, calls interleaved
 {
     var pairs = new (string Name, ModelGen.INetwork W, ModelGen.INetwork D)[]
@@ -225,6 +254,35 @@ if (args.Contains("--layers-w2"))   // per-layer times of a W2 training step (re
         }
     return;
 }
+if (args.Contains("--layers-w1"))   // W1 batch 256 inference: each layer's forward and the whole Predict (medians), for where the time goes
+{
+    const int batch = 256;
+    var m = new Mnist.MnistMlp(batch, 1);
+    var rng = new ModelGen.Rng(1);
+    var x = new float[batch * 784];
+    for (int i = 0; i < x.Length; i++) x[i] = rng.NextFloat();
+    var y = new float[batch * 10];
+    for (int i = 0; i < 50; i++) m.Predict(x, y);
+    var flags = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance;
+    var ws = typeof(Mnist.MnistMlp).GetField("_main", flags)!.GetValue(m)!;
+    int ld = ModelGen.Simd.PanelStride(batch);
+    double T(Action a) { for (int i = 0; i < 20; i++) a(); var t = new double[101]; for (int r = 0; r < t.Length; r++) { long s0 = Stopwatch.GetTimestamp(); a(); t[r] = (Stopwatch.GetTimestamp() - s0) * 1e6 / Stopwatch.Frequency; } Array.Sort(t); return t[50]; }
+    for (int round = 0; round < 3; round++)
+    {
+        double sum = 0;
+        foreach (var layer in m.Layers)
+        {
+            var f = typeof(Mnist.MnistMlp).GetMethod(layer.Name + "_Forward_V512", flags)!;
+            var args3 = new object[] { ws, batch, ld };
+            double tf = T(() => f.Invoke(m, args3));
+            sum += tf;
+            Console.Write($"{layer.Name} {tf,6:F1} us   ");
+        }
+        double whole = T(() => m.Predict(x, y));
+        Console.WriteLine($"layers {sum:F1} us, Predict {whole:F1} us (outside the layers {whole - sum:F1} us)");
+    }
+    return;
+}
 if (args.Contains("--parts-w2"))   // each split phase of a W2 training step's layers: one part of 1, then parts 0 and 1 of 2 on this thread
 {
     const int batch = 32;
@@ -296,6 +354,16 @@ if (args.Contains("--profile-w1b1"))   // batch-1 W1 Predict for ~3 s, for perf 
     while (sw.ElapsedMilliseconds < 3000 && n < t.Length) { long a = Stopwatch.GetTimestamp(); b.ModelGen_Batch1(); t[n++] = (Stopwatch.GetTimestamp() - a) * 1e6 / Stopwatch.Frequency; }
     Array.Sort(t, 0, n);
     Console.WriteLine($"W1 batch 1: median {t[n / 2]:F2} us over {n} calls");
+    return;
+}
+if (args.Contains("--profile-w1b256"))   // batch-256 W1 Predict for ~5 s, for perf record
+{
+    var b = new W1Benchmarks();
+    b.Setup();
+    var sw = Stopwatch.StartNew();
+    int n = 0;
+    while (sw.ElapsedMilliseconds < 5000) { b.ModelGen_Batch256(); n++; }
+    Console.WriteLine($"W1 batch 256: {sw.Elapsed.TotalMilliseconds * 1000 / n:F1} us per call over {n} calls");
     return;
 }
 if (args.Contains("--diag-w1"))

@@ -1,3 +1,4 @@
+using System.Linq;
 using System.Collections.Generic;
 
 namespace ModelGen.Generator.Emit.CSharp;
@@ -37,6 +38,21 @@ internal sealed record GemmCall(
     /// width, the vectors side by side).</summary>
     public string? BVectorStride { get; init; }
     public string? CVectorStride { get; init; }
+
+    /// <summary>Direct kernels only: an expression, true when the tile's accumulators start from C's values instead of 0 —
+    /// a K block after the first continues the same FMA chains through C, so blocking changes no bit of the result.</summary>
+    public string? Resume { get; init; }
+}
+
+/// <summary>How a micro-kernel addresses A (see <see cref="GemmEmitter.Access"/>).</summary>
+internal enum AAccess
+{
+    /// <summary>Any strides: one pointer per row, an index advanced by <c>aks</c>.</summary>
+    Strided,
+    /// <summary><c>aks = 1</c> (W, U, dZ: rows contiguous): one pointer per row, indexed by the reduction counter itself.</summary>
+    Rows,
+    /// <summary><c>ars = 1</c> (Wᵀ: a reduction step's rows side by side): one pointer, the rows at displacements 0, 4, 8, … bytes.</summary>
+    Columns,
 }
 
 /// <summary>Emits the tile loops of a <see cref="GemmCall"/> for one width: full MR-row tiles, then the
@@ -46,11 +62,17 @@ internal sealed class GemmEmitter
 {
     private readonly SortedSet<string> _kernels = new();
 
-    /// <summary>Micro-kernels used so far, as "width:mr:nv".</summary>
+    /// <summary>Micro-kernels used so far, as "width:mr:nv:B kind (X indirect, A indirect A, empty):A access".</summary>
     public IEnumerable<string> Kernels => _kernels;
 
-    public static string KernelName(Width w, int mr, int nv, bool indirect = false, bool indirectA = false) =>
-        $"Tile{(indirect ? "X" : indirectA ? "A" : "")}{mr}x{nv}_{w.Name}";
+    public static string KernelName(Width w, int mr, int nv, bool indirect = false, bool indirectA = false, AAccess access = AAccess.Strided) =>
+        $"Tile{(indirect ? "X" : indirectA ? "A" : "")}{mr}x{nv}{AccessSuffix(access)}_{w.Name}";
+
+    private static string AccessSuffix(AAccess a) => a switch { AAccess.Rows => "r", AAccess.Columns => "c", _ => "" };
+
+    /// <summary>How a kernel reads A, from the call's build-time strides: the micro-kernel's address arithmetic is what
+    /// decides whether its loop fits the 14 free general registers (a spilled row pointer is one more load per FMA pair).</summary>
+    public static AAccess Access(GemmCall g) => g.Aks == "1" ? AAccess.Rows : g.AOffsets is null && g.Ars == "1" ? AAccess.Columns : AAccess.Strided;
 
     public void Emit(CodeWriter cw, Width w, GemmCall g)
     {
@@ -64,18 +86,32 @@ internal sealed class GemmEmitter
             cw.Line(ScalarCall(g, "0", g.Cols?.ToString() ?? "n"));
             return;
         }
+        if (g.Cols is null && KBlocks(g) is int blocks)
+        {
+            EmitKBlocked(cw, w, g, blocks);
+            return;
+        }
         if (g.Cols is null)
         {
-            // n is a multiple of 16: full NR-wide tiles, then (V512 only) one 16-wide tile.
+            // n is a multiple of 16: full NR-wide tiles, then the rest (a multiple of 16 below NR) in narrower ones.
             using (cw.Block($"for (int j = 0; j + {w.NR} <= n; j += {w.NR})"))
                 EmitRows(cw, w, g, w.NVMax, "j");
-            int rest = 16 / w.Lanes;
+            int step = 16 / w.Lanes;   // vectors in 16 columns
             if (w.NR > 16)
-                using (cw.Block($"if ((n & {w.NR - 1}) != 0)"))
+            {
+                var widths = Enumerable.Range(1, w.NR / 16 - 1).Select(q => q * 16).ToArray();
+                using (cw.Block($"if ((n & {w.NR - 1}) != 0)   // the last {string.Join(", ", widths.Take(widths.Length - 1))}{(widths.Length > 1 ? " or " : "")}{widths[widths.Length - 1]} columns: one narrower tile"))
                 {
-                    cw.Line("int j = n - 16;");
-                    EmitRows(cw, w, g, rest, "j");
+                    cw.Line($"int j = n & ~{w.NR - 1};");
+                    for (int nv = w.NVMax - step; nv >= step; nv -= step)
+                    {
+                        string header = nv == w.NVMax - step ? (nv == step ? "" : $"if (n - j == {nv * w.Lanes})") : nv == step ? "else" : $"else if (n - j == {nv * w.Lanes})";
+                        if (header.Length == 0) { EmitRows(cw, w, g, nv, "j"); continue; }   // the only narrower width
+                        using (cw.Block(header))
+                            EmitRows(cw, w, g, nv, "j");
+                    }
                 }
+            }
             return;
         }
         // One or two rows (a row vector times a matrix: the batch-1 recurrent step) give a tile too few accumulators to
@@ -99,6 +135,33 @@ internal sealed class GemmEmitter
             }
         if (after > 0)
             cw.Line(ScalarCall(g, col.ToString(), after.ToString()));
+    }
+
+    /// <summary>The reduction length above which a panel product runs in K blocks: a block of a 32-column B panel
+    /// (256 steps · 128 bytes = 32 KB) stays in L1 while every row tile reads it, where the whole panel (784 steps: 98 KB)
+    /// would stream from L2 once per row tile.</summary>
+    private const int KBlock = 256;
+
+    /// <summary>How many K blocks a run-time panel product takes (null: one, not blocked). Only storing products with a
+    /// build-time K: an accumulating one (a gradient) would add its partial sums to C in another order.</summary>
+    private static int? KBlocks(GemmCall g) =>
+        g.BOffsets is null && g.AOffsets is null && g.Image is null && g.Epi != "MG.Epilogue.Accumulate" && int.TryParse(g.K, out int k) && k > KBlock
+            ? (k + KBlock - 1) / KBlock : null;
+
+    /// <summary>The product in <paramref name="blocks"/> equal K blocks (the last one shorter when K does not divide):
+    /// each block's tiles resume the accumulators from C, and only the last applies the call's epilogue.</summary>
+    private void EmitKBlocked(CodeWriter cw, Width w, GemmCall g, int blocks)
+    {
+        int k = int.Parse(g.K), kb = (k + blocks - 1) / blocks;
+        using (cw.Block($"for (int k0 = 0; k0 < {k}; k0 += {kb})   // {blocks} blocks of {kb} reduction steps: a block of B's column panel stays in L1 across the row tiles"))
+        {
+            cw.Line($"ref float ak = ref MG.Mem.Add(ref {g.A}, k0{(g.Aks == "1" ? "" : " * " + g.Aks)});");
+            cw.Line($"ref float bk = ref MG.Mem.Add(ref {g.B}, k0 * {g.Ldb});");
+            bool even = k % kb == 0;
+            if (!even) cw.Line($"int kn = global::System.Math.Min({kb}, {k} - k0);");
+            cw.Line($"var ek = k0 + {kb} < {k} ? MG.Epilogue.Store : {g.Epi};   // the epilogue on the last block only");
+            Emit(cw, w, g with { A = "ak", B = "bk", K = even ? kb.ToString() : "kn", Epi = "ek", Resume = "k0 != 0" });
+        }
     }
 
     /// <summary>Tiles of NV output rows × one vector of pixels (B's vectors <c>Wp</c> apart, C's <c>Wo</c>), then the rows
@@ -160,7 +223,7 @@ internal sealed class GemmEmitter
     private void EmitRows(CodeWriter cw, Width w, GemmCall g, int nv, string j, string? bj = null)
     {
         int full = g.Rows / w.MR * w.MR, rem = g.Rows - full;
-        string x = g.BOffsets is not null ? ":X" : g.AOffsets is not null ? ":A" : "";
+        string x = (g.BOffsets is not null ? ":X" : g.AOffsets is not null ? ":A" : ":") + ":" + Access(g);
         string start = g.RowRange?.Start ?? "0", end = g.RowRange is { } rr ? $"global::System.Math.Min({rr.End}, {full})" : full.ToString();
         if (full > 0)
         {
@@ -181,9 +244,10 @@ internal sealed class GemmEmitter
         string bArgs = g.BOffsets is null ? $"ref MG.Mem.Add(ref {g.B}, {bj}), {g.Ldb}" : $"ref MG.Mem.Add(ref {g.B}, {bj}), ref {g.BOffsets}, {g.BVectorStride ?? w.Lanes.ToString()}";
         string cvs = g.BOffsets is null ? "" : $", {g.CVectorStride ?? w.Lanes.ToString()}";
         if (g.AOffsets is not null)
-            return $"{KernelName(w, mr, nv, indirectA: true)}(ref {g.A}, ref MG.Mem.Add(ref {g.AOffsets}, {r}), {g.Aks}, {bArgs}, " +
+            return $"{KernelName(w, mr, nv, indirectA: true, access: Access(g))}(ref {g.A}, ref MG.Mem.Add(ref {g.AOffsets}, {r}), {g.Aks}, {bArgs}, " +
                    $"ref MG.Mem.Add(ref {g.C}, {r} * {g.Ldc} + {j}), {g.Ldc}, {g.K}, ref {bias}, {g.Epi}, {g.Alpha});";
-        return $"{KernelName(w, mr, nv, g.BOffsets is not null)}(ref MG.Mem.Add(ref {g.A}, {r} * {g.Ars}), {g.Ars}, {g.Aks}, {bArgs}, " +
-               $"ref MG.Mem.Add(ref {g.C}, {r} * {g.Ldc} + {j}), {g.Ldc}{cvs}, {g.K}, ref {bias}, {g.Epi}, {g.Alpha});";
+        string resume = g.BOffsets is null ? ", " + (g.Resume ?? "false") : "";
+        return $"{KernelName(w, mr, nv, g.BOffsets is not null, access: Access(g))}(ref MG.Mem.Add(ref {g.A}, {r} * {g.Ars}), {g.Ars}, {g.Aks}, {bArgs}, " +
+               $"ref MG.Mem.Add(ref {g.C}, {r} * {g.Ldc} + {j}), {g.Ldc}{cvs}, {g.K}, ref {bias}, {g.Epi}, {g.Alpha}{resume});";
     }
 }

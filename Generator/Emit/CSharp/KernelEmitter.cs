@@ -16,12 +16,13 @@ internal static class KernelEmitter
         {
             var parts = key.Split(':');
             var w = parts[0] == Width.V512.Name ? Width.V512 : Width.V256;
-            EmitTile(cw, w, int.Parse(parts[1]), int.Parse(parts[2]), parts.Length > 3 && parts[3] == "X", parts.Length > 3 && parts[3] == "A");
+            var access = (AAccess)System.Enum.Parse(typeof(AAccess), parts[4]);
+            EmitTile(cw, w, int.Parse(parts[1]), int.Parse(parts[2]), parts[3] == "X", parts[3] == "A", access);
             cw.Line();
         }
     }
 
-    private static void EmitTile(CodeWriter cw, Width w, int mr, int nv, bool indirect, bool indirectA)
+    private static void EmitTile(CodeWriter cw, Width w, int mr, int nv, bool indirect, bool indirectA, AAccess access)
     {
         string V = w.Vector, T = $"{V}<float>";
         string bRow = indirect ? "boff[p]" : "p·ldb";
@@ -31,33 +32,59 @@ internal static class KernelEmitter
             : $"C[r, 0..{nv * w.Lanes}) (epi)= Σ_p A[{aRow} + p·aks] · B[{bRow} + 0..{nv * w.Lanes})</c>, r &lt; {mr}";
         cw.Line($"/// <summary>{mr}×{nv * w.Lanes} tile, {w.Name}: <c>{math}; {mr * nv} accumulators."
             + (indirect ? $" B's rows come from an offset table (shifted rows of a padded image); the tile's vectors lie side by side (bvs = cvs = {w.Lanes}) or one per output row (bvs = the padded row pitch, cvs = the output row width)." : "")
-            + (indirectA ? " A's rows come from an offset table (shifted rows of a padded image)." : "") + "</summary>");
+            + (indirectA ? " A's rows come from an offset table (shifted rows of a padded image)." : "")
+            + (access == AAccess.Rows ? " For aks = 1: each row's pointer indexed by p (no index register of its own)."
+               : access == AAccess.Columns ? " For ars = 1: one pointer, a step's rows side by side." : "") + "</summary>");
         cw.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         string bParams = indirect ? "ref float b, ref int boff, nint bvs" : "ref float b, nint ldb";
         string cParams = indirect ? "ref float c, nint ldc, nint cvs" : "ref float c, nint ldc";
+        bool direct = !indirect && !indirectA;   // only a direct kernel can resume its accumulators from C (K blocks)
         string aParams = indirectA ? "ref float a, ref int aoff, nint aks" : "ref float a, nint ars, nint aks";
-        using (cw.Block($"private static void {GemmEmitter.KernelName(w, mr, nv, indirect, indirectA)}({aParams}, {bParams}, {cParams}, int k, ref float bias, Epilogue epi, float alpha)"))
+        using (cw.Block($"private static void {GemmEmitter.KernelName(w, mr, nv, indirect, indirectA, access)}({aParams}, {bParams}, {cParams}, int k, ref float bias, Epilogue epi, float alpha{(direct ? ", bool resume" : "")})"))
         {
-            for (int r = 0; r < mr; r++)
-                cw.Line(indirectA ? $"ref float a{r} = ref MG.Mem.Add(ref a, (nint)MG.Mem.Add(ref aoff, {r}));"
-                    : r == 0 ? "ref float a0 = ref a;" : $"ref float a{r} = ref MG.Mem.Add(ref a, {(r == 1 ? "ars" : r + " * ars")});");
+            if (access != AAccess.Columns)
+                for (int r = 0; r < mr; r++)
+                    cw.Line(indirectA ? $"ref float a{r} = ref MG.Mem.Add(ref a, (nint)MG.Mem.Add(ref aoff, {r}));"
+                        : r == 0 ? "ref float a0 = ref a;" : $"ref float a{r} = ref MG.Mem.Add(ref a, {(r == 1 ? "ars" : r + " * ars")});");
             var accs = new List<string>();
             for (int r = 0; r < mr; r++)
                 for (int v = 0; v < nv; v++) accs.Add($"c{r}_{v} = default");
             cw.Line($"{T} {string.Join(", ", accs)};");
-            cw.Line(indirect ? "nint ai = 0;" : "nint ai = 0, bi = 0;");
-            using (cw.Block(indirect ? "for (int p = 0; p < k; p++, ai += aks)" : "for (int p = 0; p < k; p++, ai += aks, bi += ldb)"))
+            if (direct)
+                using (cw.Block("if (resume)   // a later K block: continue the FMA chains from C"))
+                    for (int r = 0; r < mr; r++)
+                        for (int v = 0; v < nv; v++)
+                        {
+                            string row = r == 0 ? "" : r == 1 ? "ldc" : r + " * ldc";
+                            string off = row.Length == 0 ? (v == 0 ? "" : (v * w.Lanes).ToString()) : v == 0 ? row : $"{row} + {v * w.Lanes}";
+                            cw.Line($"c{r}_{v} = MG.Mem.Load{w.Lanes * 32}({(off.Length == 0 ? "ref c" : $"ref MG.Mem.Add(ref c, {off})")});");
+                        }
+            // The loop's live general registers: Rows keeps mr row pointers + p, kk, b, ldb (12 at mr = 8, inside the 14 the
+            // JIT can use); Columns one pointer + its index; Strided mr pointers + an index of their own.
+            string index = access == AAccess.Rows ? "p" : "ai";
+            // A direct B advances its own reference (no index register), only while a next row exists (a reference past
+            // B's last row is out of bounds in the checked build); the reduction length is a local (k is a stack
+            // argument: compared in place it is reloaded and sign-extended every step).
+            cw.Line(access == AAccess.Rows ? "nint kk = k;" : "nint kk = k, ai = 0;");
+            var advance = new List<string>();
+            if (access != AAccess.Rows) advance.Add("ai += aks");
+            if (!indirect) advance.Add("b = ref MG.Mem.Add(ref b, ldb)");
+            using (cw.Block("if (kk > 0)"))
+            using (cw.Block($"for (nint p = 0; ; {string.Join(", ", advance)})"))
             {
                 if (indirect) cw.Line("nint bi = MG.Mem.Add(ref boff, p);");
                 for (int v = 0; v < nv; v++)
-                    cw.Line(v == 0 ? $"var b0 = MG.Mem.Load{w.Lanes * 32}(ref b, (nuint)bi);"
-                        : $"var b{v} = MG.Mem.Load{w.Lanes * 32}(ref b, (nuint)(bi + {(indirect ? (v == 1 ? "bvs" : v + " * bvs") : (v * w.Lanes).ToString())}));");
+                    cw.Line(!indirect ? (v == 0 ? $"var b0 = MG.Mem.Load{w.Lanes * 32}(ref b);" : $"var b{v} = MG.Mem.Load{w.Lanes * 32}(ref b, {v * w.Lanes});")
+                        : v == 0 ? $"var b0 = MG.Mem.Load{w.Lanes * 32}(ref b, (nuint)bi);"
+                        : $"var b{v} = MG.Mem.Load{w.Lanes * 32}(ref b, (nuint)(bi + {(v == 1 ? "bvs" : v + " * bvs")}));");
                 for (int r = 0; r < mr; r++)
                 {
-                    cw.Line($"{(r == 0 ? "var " : "")}s = {V}.Create(MG.Mem.Add(ref a{r}, ai));");
+                    string av = access == AAccess.Columns ? $"MG.Mem.Add(ref a, {(r == 0 ? "ai" : "ai + " + r)})" : $"MG.Mem.Add(ref a{r}, {index})";
+                    cw.Line($"{(r == 0 ? "var " : "")}s = {V}.Create({av});");
                     for (int v = 0; v < nv; v++)
                         cw.Line($"c{r}_{v} = {V}.FusedMultiplyAdd(s, b{v}, c{r}_{v});");
                 }
+                cw.Line("if (++p == kk) break;");
             }
             for (int r = 0; r < mr; r++)
             {
