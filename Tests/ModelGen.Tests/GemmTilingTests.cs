@@ -11,13 +11,13 @@ public class GemmTilingTests
 {
     private static readonly Lazy<Type[]> s_models = new(() =>
     {
-        // 600 inputs: 3 K blocks of 200; 601: blocks of 201, 201, 199 (the last one shorter); 250: one block.
+        // 600 inputs: 5 K blocks of 120; 601: four of 121 and one of 117 (the last one shorter); 120: one block.
         const string source = """
             using ModelGen;
             namespace Tiling;
             [Network(600, InferenceOnly = true)] public partial class Even { [Dense(20), Relu] public partial Layer A { get; } }
             [Network(601, InferenceOnly = true)] public partial class Uneven { [Dense(13), LeakyRelu(0.1f)] public partial Layer A { get; } }
-            [Network(250, InferenceOnly = true)] public partial class Short { [Dense(7)] public partial Layer A { get; } }
+            [Network(120, InferenceOnly = true)] public partial class Short { [Dense(7)] public partial Layer A { get; } }
             """;
         var result = GeneratorHarness.Run(source);
         Assert.Empty(result.GeneratorDiagnostics);
