@@ -15,6 +15,17 @@ public partial class SampleMlp
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }
 
+/// <summary>Products long enough to run in K blocks (more than 128 steps): B's and C's forwards (150 and 140 inputs) and
+/// B's input gradient (Wᵀ·dZ over 140 outputs, A read by columns); see GemmTilingTests and SimdWidthTests.</summary>
+[Network(40)]
+public partial class KBlockedMlp
+{
+    [Dense(150), Relu] public partial Layer A { get; }
+    [Dense(140), LeakyRelu(0.1f)] public partial Layer B { get; }
+    [Dense(3)] public partial Layer C { get; }
+    [Mse] public partial Loss Loss { get; }
+}
+
 [Network(5)]
 public partial class GcRelu
 {

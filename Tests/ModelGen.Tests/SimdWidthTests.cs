@@ -51,6 +51,16 @@ public class SimdWidthTests
     public void Widths_agree_on_the_sample_shapes(int batch) =>
         CompareWidths(() => new SampleMlp(256, 42), batch, labels: true);
 
+    /// <summary>Products that run in K blocks (forward by rows of W, the input gradient by columns) against the scalar path,
+    /// with every column remainder of the 64-column tiles.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(17)]
+    [InlineData(64)]
+    [InlineData(100)]
+    public void Widths_agree_on_products_long_enough_for_k_blocks(int batch) =>
+        CompareWidths(() => new KBlockedMlp(100, 3), batch, labels: false);
+
     /// <summary>Every layer kind at every width: the gradient-check models (which together use every registered
     /// kind, see GradientCheckTests) give the scalar path's outputs and gradients on the vector paths.</summary>
     public static IEnumerable<object[]> KindModels() => GradientCheckTests.Models.Select(m => new object[] { m });
