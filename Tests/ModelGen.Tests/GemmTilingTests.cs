@@ -29,7 +29,7 @@ public class GemmTilingTests
     {
         var data = new TheoryData<int, int, SimdWidth>();
         foreach (int model in new[] { 0, 1, 2 })
-            // panels of 16, 48 (a 3-vector tile), 64 (one full 6×4 tile), 112 (64 + 48), 160 (64 + 64 + 32)
+            // panels of 16, 48 (32 + 16), 64 (one full 6×4 tile), 112 (64 + 32 + 16), 160 (64 + 64 + 32)
             foreach (int batch in new[] { 2, 40, 64, 100, 150 })
                 foreach (var width in new[] { SimdWidth.V256, SimdWidth.V512 })
                     data.Add(model, batch, width);

@@ -99,16 +99,19 @@ internal sealed class GemmEmitter
             int step = 16 / w.Lanes;   // vectors in 16 columns
             if (w.NR > 16)
             {
+                // The rest in tiles of halving width (48 = 32 + 16): two narrower kernels instead of one per width.
                 var widths = Enumerable.Range(1, w.NR / 16 - 1).Select(q => q * 16).ToArray();
-                using (cw.Block($"if ((n & {w.NR - 1}) != 0)   // the last {string.Join(", ", widths.Take(widths.Length - 1))}{(widths.Length > 1 ? " or " : "")}{widths[widths.Length - 1]} columns: one narrower tile"))
+                using (cw.Block($"if ((n & {w.NR - 1}) != 0)   // the last {string.Join(", ", widths.Take(widths.Length - 1))}{(widths.Length > 1 ? " or " : "")}{widths[widths.Length - 1]} columns"))
                 {
                     cw.Line($"int j = n & ~{w.NR - 1};");
-                    for (int nv = w.NVMax - step; nv >= step; nv -= step)
+                    for (int nv = w.NVMax / 2; nv >= step; nv /= 2)
                     {
-                        string header = nv == w.NVMax - step ? (nv == step ? "" : $"if (n - j == {nv * w.Lanes})") : nv == step ? "else" : $"else if (n - j == {nv * w.Lanes})";
-                        if (header.Length == 0) { EmitRows(cw, w, g, nv, "j"); continue; }   // the only narrower width
-                        using (cw.Block(header))
+                        if (nv == step && nv == w.NVMax / 2) { EmitRows(cw, w, g, nv, "j"); continue; }   // the only narrower width
+                        using (cw.Block(nv == step ? "if (j < n)" : $"if (n - j >= {nv * w.Lanes})"))
+                        {
                             EmitRows(cw, w, g, nv, "j");
+                            if (nv != step) cw.Line($"j += {nv * w.Lanes};");
+                        }
                     }
                 }
             }
