@@ -1,5 +1,5 @@
-using System.Linq;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace ModelGen.Generator.Emit.CSharp;
 

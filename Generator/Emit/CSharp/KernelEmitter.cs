@@ -59,7 +59,7 @@ internal static class KernelEmitter
                             string off = row.Length == 0 ? (v == 0 ? "" : (v * w.Lanes).ToString()) : v == 0 ? row : $"{row} + {v * w.Lanes}";
                             cw.Line($"c{r}_{v} = MG.Mem.Load{w.Lanes * 32}({(off.Length == 0 ? "ref c" : $"ref MG.Mem.Add(ref c, {off})")});");
                         }
-            // The loop's live general registers: Rows keeps mr row pointers + p, kk, b, ldb (12 at mr = 8, inside the 14 the
+            // The loop's live general registers: Rows keeps mr row pointers + p, kk, b, ldb (10 at mr = 6, 12 at mr = 8: inside the 14 the
             // JIT can use); Columns one pointer + its index; Strided mr pointers + an index of their own.
             string index = access == AAccess.Rows ? "p" : "ai";
             // A direct B advances its own reference (no index register), only while a next row exists (a reference past
