@@ -303,6 +303,28 @@ if (args.Contains("--parts-w2"))   // each split phase of a W2 training step's l
         double p1 = T(() => method.Invoke(m, new object[] { ws, ws, 1, 2 }));
         Console.WriteLine($"{method.Name,-28} one part {one,6:F2} ms   two parts {p0,6:F2} + {p1,6:F2} ms   (sum / one: {(p0 + p1) / one:F2})");
     }
+    {   // each layer's whole forward and backward (parts and what runs between them) on one thread and on two, the two models' calls alternated
+        var m2 = new Cifar.W2(args.Contains("max64") ? 64 : batch, 1) { Threads = 2 };
+        for (int i = 0; i < 3; i++) ModelGen.NetworkExtensions.TrainStep(m2, x, labels, new ModelGen.Training.Sgd(0.01f));
+        m2.ZeroGrad(); m2.Forward(x, training: true); m2.Backward(labels);
+        var ws2 = typeof(Cifar.W2).GetField("_main", flags)!.GetValue(m2)!;
+        int ld = ModelGen.Simd.PanelStride(batch);
+        double sum1 = 0, sum2 = 0;
+        foreach (var method in typeof(Cifar.W2).GetMethods(flags).Where(mi => mi.Name.EndsWith("_Forward_V512") || mi.Name.EndsWith("_Backward_V512")).OrderBy(mi => mi.MetadataToken))
+        {
+            bool fwd = method.Name.Contains("Forward");
+            var t1 = new double[5]; var t2 = new double[5];
+            for (int rep = 0; rep < 5; rep++)
+            {
+                t1[rep] = T(() => method.Invoke(m, fwd ? new object[] { ws, batch, ld } : new object[] { ws, batch, batch, ld }));
+                t2[rep] = T(() => method.Invoke(m2, fwd ? new object[] { ws2, batch, ld } : new object[] { ws2, batch, batch, ld }));
+            }
+            Array.Sort(t1); Array.Sort(t2);
+            sum1 += t1[2]; sum2 += t2[2];
+            Console.WriteLine($"{method.Name,-28} one thread {t1[2],6:F2} ms   two {t2[2],6:F2} ms   ({t1[2] / t2[2]:F2}×)");
+        }
+        Console.WriteLine($"all layers: one thread {sum1:F2} ms, two {sum2:F2} ms ({sum1 / sum2:F2}×)");
+    }
     foreach (int threads in new[] { 1, 2 })
     {
         m.Threads = threads;
@@ -354,6 +376,39 @@ if (args.Contains("--profile-w1b1"))   // batch-1 W1 Predict for ~3 s, for perf 
     while (sw.ElapsedMilliseconds < 3000 && n < t.Length) { long a = Stopwatch.GetTimestamp(); b.ModelGen_Batch1(); t[n++] = (Stopwatch.GetTimestamp() - a) * 1e6 / Stopwatch.Frequency; }
     Array.Sort(t, 0, n);
     Console.WriteLine($"W1 batch 1: median {t[n / 2]:F2} us over {n} calls");
+    return;
+}
+if (args.Contains("--profile-w2train"))   // W2 training steps (batch 32) for ~5 s, for perf record; `x2`: on two threads
+{
+    var m = new Cifar.W2(32, 1) { Threads = args.Contains("x2") ? 2 : 1 };
+    var rng = new ModelGen.Rng(1);
+    var x = new float[32 * 3072];
+    for (int i = 0; i < x.Length; i++) x[i] = rng.NextFloat();
+    var labels = new int[32];
+    if (!args.Contains("zerolabels")) for (int i = 0; i < 32; i++) labels[i] = rng.NextInt(10);   // `zerolabels`: every label 0 (a degenerate batch)
+    var opt = new ModelGen.Training.Sgd(0.01f, 0.9f);
+    int seconds = args.Contains("long") ? 30 : 5;   // `long`: 30 s, the step times of every second printed (the samples get memorised)
+    var sw = Stopwatch.StartNew();
+    var t = new System.Collections.Generic.List<double>();
+    int printed = 0, mark = 0;
+    while (sw.ElapsedMilliseconds < seconds * 1000)
+    {
+        if (args.Contains("long") && sw.ElapsedMilliseconds >= (printed + 1) * 1000)
+        {
+            var sec = t.Skip(mark).Append(0).Order().ToArray();
+            float loss = ModelGen.NetworkExtensions.TrainStep(m, x, labels, opt);
+            int denormal = 0;
+            foreach (float v in m.Gradients) if (float.IsSubnormal(v)) denormal++;
+            Console.WriteLine($"second {++printed}: {sec.Length - 1} steps, median {sec[sec.Length / 2]:F1} ms, max {sec[^1]:F1} ms; loss {loss:G3}, subnormal gradients {denormal}");
+            mark = t.Count;
+        }
+        long a = Stopwatch.GetTimestamp();
+        ModelGen.NetworkExtensions.TrainStep(m, x, labels, opt);
+        t.Add((Stopwatch.GetTimestamp() - a) * 1e3 / Stopwatch.Frequency);
+    }
+    var last = t.Skip(t.Count / 2).Order().ToArray();
+    Console.WriteLine($"W2 training step: {sw.Elapsed.TotalMilliseconds / t.Count:F2} ms per step over {t.Count} steps, median of the last half {last[last.Length / 2]:F2} ms, {m.Threads} thread(s)");
+    if (args.Contains("first")) Console.WriteLine("first steps (ms): " + string.Join(" ", t.Take(40).Select(v => v.ToString("F0"))));
     return;
 }
 if (args.Contains("--profile-w1b256"))   // batch-256 W1 Predict for ~5 s, for perf record

@@ -159,6 +159,23 @@ public sealed unsafe class ThreadTeam : IDisposable
         end = Math.Min(count, (first + n) * align);
     }
 
+    /// <summary>How many sample groups a weight gradient over <paramref name="batch"/> samples sums separately: one per
+    /// <see cref="Block"/> samples, at most <paramref name="cap"/>. It depends on the batch alone, so every thread count
+    /// adds the same partial sums in the same order; group g holds the samples <see cref="Split"/>(batch, 1, g, groups)
+    /// gives it.</summary>
+    public static int Groups(int batch, int cap) => Math.Max(1, Math.Min(cap, (batch + Block - 1) / Block));
+
+    /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> of a grid of <paramref name="groups"/> sample
+    /// groups × <paramref name="tiles"/> row tiles, split group after group: the tiles [<paramref name="t0"/>,
+    /// <paramref name="t1"/>) of group <paramref name="group"/> are this part's (possibly none). When the parts divide the
+    /// groups evenly a part takes whole groups, whose samples its own core produced in the sample-split phases.</summary>
+    public static void SplitGroups(int groups, int tiles, int group, int part, int parts, out int t0, out int t1)
+    {
+        Split(groups * tiles, 1, part, parts, out int u0, out int u1);
+        t0 = Math.Clamp(u0 - group * tiles, 0, tiles);
+        t1 = Math.Clamp(u1 - group * tiles, t0, tiles);
+    }
+
     private void Dispatch(int shares)
     {
         _shares = shares;

@@ -118,6 +118,11 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
     public static bool RowsDirect(LayerPlan l) => IsIndirect(l) && l.OutShape[2] % 16 == 0;
     /// <summary>The same for the input gradient's convolution (rows of the input image).</summary>
     public static bool RowsDirectBack(LayerPlan l) => IndirectBackward(l) && l.InShape[2] % 16 == 0;
+    /// <summary>Sample groups of the weight gradient at most (<c>ThreadTeam.Groups</c>): each group of ≥ 16 samples sums
+    /// into a dWᵀ of its own and the groups are added in order, so that threads split the batch (each core reading the
+    /// samples it produced, no transposes done twice) and every thread count adds the same sums. Up to 8, while all
+    /// groups' dWᵀ fit in 4 M floats (16 MB); one (rows split only) for a larger layer.</summary>
+    private static int WeightGroups(LayerPlan l) => (int)System.Math.Max(1, System.Math.Min(8, (1L << 22) / ((long)K(l) * O(l))));
     /// <summary>Pixels of the wide order up to the last output pixel: the reduction of the im2col-free weight gradient.</summary>
     private static int PWide(LayerPlan l) => (l.OutShape[1] - 1) * Wp(l) + l.OutShape[2];
 
@@ -190,7 +195,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
         // input gradient that pads more than KH − 1 (dcol and col2im)
         else if (!IsPointwise(l) && !IndirectBackward(l)) yield return new ScratchRequest("col", BufferSize.Floats(col), ScratchScope.Shared, true, "dcol [K, ldP] of one sample");
         yield return new ScratchRequest("dzT", BufferSize.Floats((long)(IsIndirect(l) ? PWide(l) : l.OutPixels) * O(l)), ScratchScope.Shared, true, "dZᵀ [P, O] of one sample (wide pixel order for stride 1)");
-        yield return new ScratchRequest("dwT", BufferSize.Floats((long)K(l) * O(l)), ScratchScope.Shared, true, "dWᵀ [K, O] summed over the batch");
+        yield return new ScratchRequest("dwT", BufferSize.Floats((long)WeightGroups(l) * K(l) * O(l)), ScratchScope.Shared, true, "dWᵀ [K, O] of each sample group, summed over its samples");
         if (Opt(l).Bias) yield return new ScratchRequest("dbs", BufferSize.Images(O(l)), ScratchScope.Shared, true, "each sample's Σ_p dz[o,p] [batch, O], added in sample order");
         if (IsIndirect(l))
         {
@@ -424,9 +429,11 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
                 using (cw.Block("for (int b = 0; b < batch; b++)   // dbias[o] += Σ_p dz[o,p], samples in order"))
                     cw.Line($"MG.Reductions.AddRowSums(ref ws.Ref({c.OutputGrad} + (long)b * {o * ldOut}), {o}, {ldOut}, {p}, ref db, {w.Enum});");
             }
-            cw.Line($"ws.Span({c.Scratch("dwT")}, {k * o}).Clear();");
-            c.RunParts(cw, w, "Weights", CSharpLayer.ParallelUnits($"{(k + w.MR - 1) / w.MR}", "batch", 2L * k * o * p), $"row blocks of dWᵀ [{k}, {o}]");
-            cw.Line($"MG.Layout.AddTransposed(ref ws.Ref({c.Scratch("dwT")}), {k}, {o}, ref _arena.Ref(GradientBase + {c.Tensor("weight")}));   // dW[o,k] += dWᵀ[k,o]");
+            int tiles = (k + w.MR - 1) / w.MR;
+            cw.Line($"int groups = ThreadTeam.Groups(batch, {WeightGroups(l)});   // sample groups (by the batch alone), each summed into its own dWᵀ");
+            c.RunParts(cw, w, "Weights", $"(long)batch * {2L * k * o * p} >= (groups > 1 ? ThreadTeam.MinSampleWork : ThreadTeam.MinWork) ? groups * {tiles} : 1", $"sample groups × row blocks of dWᵀ [{k}, {o}]");
+            using (cw.Block("for (int g = 0; g < groups; g++)   // the groups' sums in order"))
+                cw.Line($"MG.Layout.AddTransposed(ref ws.Ref({c.Scratch("dwT")} + (long)g * {k * o}), {k}, {o}, ref _arena.Ref(GradientBase + {c.Tensor("weight")}));   // dW[o,k] += dWᵀ_g[k,o]");
         }
         cw.Line();
         if (perSample)
@@ -495,20 +502,26 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
         cw.Line();
         using (c.PartMethod(cw, w, "Weights"))
         {
-            cw.Line($"ThreadTeam.Split({k}, {w.MR}, part, parts, out int k0, out int k1);   // this part's rows of dWᵀ (whole {w.MR}-row tiles)");
-            cw.Line("if (k0 == k1) return;");
+            int tiles = (k + w.MR - 1) / w.MR;
+            cw.Line($"int groups = ThreadTeam.Groups(ws.Batch, {WeightGroups(l)});");
+            using var group = cw.Block("for (int g = 0; g < groups; g++)");
+            cw.Line($"ThreadTeam.SplitGroups(groups, {tiles}, g, part, parts, out int t0, out int t1);   // this part's tiles of group g (whole {w.MR}-row tiles of dWᵀ)");
+            cw.Line("if (t0 == t1) continue;");
+            cw.Line($"int k0 = t0 * {w.MR}, k1 = Math.Min(t1 * {w.MR}, {k});");
+            cw.Line("ThreadTeam.Split(ws.Batch, 1, g, groups, out int b0, out int b1);   // the group's samples");
+            cw.Line($"ws.Span({c.Scratch("dwT")} + (long)g * {k * o} + k0 * {o}, (k1 - k0) * {o}).Clear();");
             if (IsIndirect(l))
             {
                 // im2col-free: row k = (c,u,v) of X̃ is the padded image shifted by the forward's offset table, read over the
                 // "wide" pixel order, where dzᵀ has zero rows at the padding columns.
                 int pw = PWide(l), wp = Wp(l);
                 cw.Line($"ref float dzT = ref ts.Ref({c.Scratch("dzT")});   // [{pw}, {o}]: dzᵀ in wide pixel order (i·{wp} + j), zero rows for j ≥ {l.OutShape[2]}");
-                cw.Line($"ref float dwT = ref ws.Ref({c.Scratch("dwT")});   // [{k}, {o}]: dWᵀ summed over the batch, samples in order");
+                cw.Line($"ref float dwT = ref ws.Ref({c.Scratch("dwT")} + (long)g * {k * o});   // [{k}, {o}]: dWᵀ summed over the group's samples in order");
                 cw.Line($"ref float xpad = ref ts.Ref({c.Scratch("xpad")});   // [{C(l)}, {Hp(l)}·{wp}] zero-padded input");
                 cw.Line($"ref int offs = ref {Offsets(l)}[0];   // row of X̃ for k = (c,u,v): c·{Hp(l) * wp} + u·{wp} + v");
                 int taps = opt.KH * opt.KW, plane = Hp(l) * wp;
                 cw.Line($"int c0 = k0 / {taps}, c1 = (k1 - 1) / {taps} + 1;   // the input channels these rows read: only they are padded");
-                using (cw.Block("for (int b = 0; b < ws.Batch; b++)"))
+                using (cw.Block("for (int b = b0; b < b1; b++)"))
                 {
                     cw.Line($"ref float x = ref ws.Ref({c.Input} + (long)b * {C(l) * ldIn});");
                     cw.Line($"ref float dy = ref ws.Ref({c.OutputGrad} + (long)b * {o * ldOut});   // dz, [{o}, {ldOut}]");
@@ -520,9 +533,9 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
                 return;
             }
             cw.Line($"ref float dzT = ref ts.Ref({c.Scratch("dzT")});   // [{p}, {o}]");
-            cw.Line($"ref float dwT = ref ws.Ref({c.Scratch("dwT")});   // [{k}, {o}]: dWᵀ summed over the batch, samples in order");
+            cw.Line($"ref float dwT = ref ws.Ref({c.Scratch("dwT")} + (long)g * {k * o});   // [{k}, {o}]: dWᵀ summed over the group's samples in order");
             if (!IsPointwise(l)) cw.Line($"ref float col = ref ts.Ref({c.Scratch("col")});   // [{k}, {ldOut}], rows k0…k1 filled");
-            using (cw.Block("for (int b = 0; b < ws.Batch; b++)"))
+            using (cw.Block("for (int b = b0; b < b1; b++)"))
             {
                 cw.Line($"ref float x = ref ws.Ref({c.Input} + (long)b * {C(l) * ldIn});");
                 cw.Line($"ref float dy = ref ws.Ref({c.OutputGrad} + (long)b * {o * ldOut});   // dz, [{o}, {ldOut}]");
