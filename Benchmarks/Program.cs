@@ -378,6 +378,48 @@ if (args.Contains("--profile-w1b1"))   // batch-1 W1 Predict for ~3 s, for perf 
     Console.WriteLine($"W1 batch 1: median {t[n / 2]:F2} us over {n} calls");
     return;
 }
+if (args.Contains("--filters"))   // Winograd filter transforms of a 64 → 64 layer (W2's Conv4), forward and flipped: median of 200 calls
+{
+    var w = new float[64 * 64 * 9];
+    var u = new float[16 * 64 * 64];
+    var rng = new ModelGen.Rng(1);
+    for (int i = 0; i < w.Length; i++) w[i] = rng.NextFloat();
+    foreach (bool flip in new[] { false, true })
+    {
+        var t = new double[200];
+        for (int i = 0; i < t.Length; i++) { long a = Stopwatch.GetTimestamp(); ModelGen.Kernels.Winograd.Filters(ref w[0], 64, 64, flip, ref u[0]); t[i] = (Stopwatch.GetTimestamp() - a) * 1e6 / Stopwatch.Frequency; }
+        Array.Sort(t);
+        Console.WriteLine($"Winograd.Filters 64 × 64{(flip ? ", flipped" : "")}: median {t[100]:F1} us");
+    }
+    return;
+}
+if (args.Contains("--ab-threads-w2"))   // W2 training steps on one thread and on two, alternated step by step: the two-thread speed-up per round (medians)
+{
+    var rng = new ModelGen.Rng(1);
+    var x = new float[32 * 3072];
+    for (int i = 0; i < x.Length; i++) x[i] = rng.NextFloat();
+    var labels = new int[32];
+    for (int i = 0; i < 32; i++) labels[i] = rng.NextInt(10);
+    var one = new Cifar.W2(32, 1);
+    var two = new Cifar.W2(32, 1) { Threads = 2 };
+    var o1 = new ModelGen.Training.Sgd(0.01f, 0.9f);
+    var o2 = new ModelGen.Training.Sgd(0.01f, 0.9f);
+    for (int i = 0; i < 40; i++) { ModelGen.NetworkExtensions.TrainStep(one, x, labels, o1); ModelGen.NetworkExtensions.TrainStep(two, x, labels, o2); }
+    int rounds = 60;
+    var t1 = new double[rounds]; var t2 = new double[rounds]; var ratio = new double[rounds];
+    for (int k = 0; k < rounds; k++)
+    {
+        long a = Stopwatch.GetTimestamp();
+        ModelGen.NetworkExtensions.TrainStep(one, x, labels, o1);
+        long b = Stopwatch.GetTimestamp();
+        ModelGen.NetworkExtensions.TrainStep(two, x, labels, o2);
+        long c = Stopwatch.GetTimestamp();
+        t1[k] = (b - a) * 1e3 / Stopwatch.Frequency; t2[k] = (c - b) * 1e3 / Stopwatch.Frequency; ratio[k] = t1[k] / t2[k];
+    }
+    Array.Sort(t1); Array.Sort(t2); Array.Sort(ratio);
+    Console.WriteLine($"W2 training step, batch 32: one thread {t1[rounds / 2]:F2} ms, two {t2[rounds / 2]:F2} ms; speed-up per round: median {ratio[rounds / 2]:F2}× (quartiles {ratio[rounds / 4]:F2}–{ratio[3 * rounds / 4]:F2})");
+    return;
+}
 if (args.Contains("--profile-w2train"))   // W2 training steps (batch 32) for ~5 s, for perf record; `x2`: on two threads
 {
     var m = new Cifar.W2(32, 1) { Threads = args.Contains("x2") ? 2 : 1 };

@@ -98,6 +98,38 @@ public class WinogradTests
     }
 
     /// <summary>The epilogues: bias + ReLU (a NaN stays NaN), bias + leaky ReLU, and a plain store.</summary>
+    /// <summary>Filters equals G·g·Gᵀ written out with G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1] (the sums in the same order, so
+    /// bit for bit), forward and rotated by 180° into the transposed layout, for rows ≠ cols.</summary>
+    [Fact]
+    public void Filters_are_G_g_G_transposed()
+    {
+        const int rows = 19, cols = 21;   // a block of 16 neighbours and a remainder, in both layouts
+        var rng = new Rng(11);
+        var w = Enumerable.Range(0, rows * cols * 9).Select(_ => (float)rng.NextGaussian()).ToArray();
+        float[,] gm = { { 1f, 0f, 0f }, { 0.5f, 0.5f, 0.5f }, { 0.5f, -0.5f, 0.5f }, { 0f, 0f, 1f } };
+        foreach (bool flip in new[] { false, true })
+        {
+            var u = new float[16 * rows * cols];
+            Winograd.Filters(ref w[0], rows, cols, flip, ref u[0]);
+            for (int r = 0; r < rows; r++)
+                for (int c = 0; c < cols; c++)
+                {
+                    float G(int i, int j) => w[(r * cols + c) * 9 + (flip ? 8 - (3 * i + j) : 3 * i + j)];
+                    var t = new float[4, 3];   // G·g: the ½ rows as ½·(g0 ± g1 + g2)
+                    for (int a = 0; a < 4; a++)
+                        for (int x = 0; x < 3; x++)
+                            t[a, x] = gm[a, 0] == 0.5f ? 0.5f * (G(0, x) + gm[a, 1] * 2 * G(1, x) + G(2, x)) : gm[a, 0] * G(0, x) + gm[a, 2] * G(2, x);
+                    for (int a = 0; a < 4; a++)
+                        for (int b = 0; b < 4; b++)
+                        {
+                            float expected = gm[b, 0] == 0.5f ? 0.5f * (t[a, 0] + gm[b, 1] * 2 * t[a, 1] + t[a, 2]) : gm[b, 0] * t[a, 0] + gm[b, 2] * t[a, 2];
+                            int at = flip ? c * rows + r : r * cols + c;
+                            Assert.Equal(expected, u[(4 * a + b) * rows * cols + at]);
+                        }
+                }
+        }
+    }
+
     [Fact]
     public void Output_applies_the_epilogue()
     {
