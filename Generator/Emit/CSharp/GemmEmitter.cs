@@ -163,8 +163,9 @@ internal sealed class GemmEmitter
             cw.Line($"ref float bk = ref MG.Mem.Add(ref {g.B}, k0 * {g.Ldb});");
             bool even = k % kb == 0;
             if (!even) cw.Line($"int kn = global::System.Math.Min({kb}, {k} - k0);");
-            cw.Line($"var ek = k0 + {kb} < {k} ? MG.Epilogue.Store : {g.Epi};   // the epilogue on the last block only");
-            Emit(cw, w, g with { A = "ak", B = "bk", K = even ? kb.ToString() : "kn", Epi = "ek", Resume = "k0 != 0" });
+            bool store = g.Epi == "MG.Epilogue.Store";   // a plain store needs no last-block switch
+            if (!store) cw.Line($"var ek = k0 + {kb} < {k} ? MG.Epilogue.Store : {g.Epi};   // the epilogue on the last block only");
+            Emit(cw, w, g with { A = "ak", B = "bk", K = even ? kb.ToString() : "kn", Epi = store ? g.Epi : "ek", Resume = "k0 != 0" });
         }
     }
 
