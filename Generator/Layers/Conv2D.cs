@@ -440,7 +440,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
             using (c.PartMethod(cw, w, "Backward"))
             {
                 cw.Line("ThreadTeam.Split(ws.Batch, 1, part, parts, out int b0, out int b1);   // this part's samples");
-                cw.Line($"ref float w = ref _arena.Ref({c.Tensor("weight")});   // [{o}, {k}]");
+                if (c.InputGrad is not null && !flip && !WinogradBack(l)) cw.Line($"ref float w = ref _arena.Ref({c.Tensor("weight")});   // [{o}, {k}]");   // read by dx's GEMM only
                 if (!IsPointwise(l) && !flip && !WinogradBack(l) && c.InputGrad is not null) cw.Line($"ref float col = ref ts.Ref({c.Scratch("col")});   // [{k}, {ldOut}]: dcol");
                 if (flip)
                 {
@@ -503,22 +503,31 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
         using (c.PartMethod(cw, w, "Weights"))
         {
             int tiles = (k + w.MR - 1) / w.MR;
+            bool indirect = IsIndirect(l);
+            int pw = PWide(l), wp = Wp(l);
+            // im2col-free (stride 1): row k = (c,u,v) of X̃ is the padded image shifted by the forward's offset table,
+            // read over the "wide" pixel order, where dzᵀ has zero rows at the padding columns.
+            if (indirect)
+            {
+                cw.Line($"ref float dzT = ref ts.Ref({c.Scratch("dzT")});   // [{pw}, {o}]: dzᵀ in wide pixel order (i·{wp} + j), zero rows for j ≥ {l.OutShape[2]}");
+                cw.Line($"ref float xpad = ref ts.Ref({c.Scratch("xpad")});   // [{C(l)}, {Hp(l)}·{wp}] zero-padded input");
+                cw.Line($"ref int offs = ref {Offsets(l)}[0];   // row of X̃ for k = (c,u,v): c·{Hp(l) * wp} + u·{wp} + v");
+            }
+            else
+            {
+                cw.Line($"ref float dzT = ref ts.Ref({c.Scratch("dzT")});   // [{p}, {o}]");
+                if (!IsPointwise(l)) cw.Line($"ref float col = ref ts.Ref({c.Scratch("col")});   // [{k}, {ldOut}], rows k0…k1 filled");
+            }
             cw.Line($"int groups = ThreadTeam.Groups(ws.Batch, {WeightGroups(l)});");
             using var group = cw.Block("for (int g = 0; g < groups; g++)");
             cw.Line($"ThreadTeam.SplitGroups(groups, {tiles}, g, part, parts, out int t0, out int t1);   // this part's tiles of group g (whole {w.MR}-row tiles of dWᵀ)");
             cw.Line("if (t0 == t1) continue;");
             cw.Line($"int k0 = t0 * {w.MR}, k1 = Math.Min(t1 * {w.MR}, {k});");
             cw.Line("ThreadTeam.Split(ws.Batch, 1, g, groups, out int b0, out int b1);   // the group's samples");
-            cw.Line($"ws.Span({c.Scratch("dwT")} + (long)g * {k * o} + k0 * {o}, (k1 - k0) * {o}).Clear();");
-            if (IsIndirect(l))
+            cw.Line($"ref float dwT = ref ws.Ref({c.Scratch("dwT")} + (long)g * {k * o});   // [{k}, {o}]: dWᵀ summed over the group's samples in order");
+            cw.Line($"ws.Span({c.Scratch("dwT")} + (long)g * {k * o} + k0 * {o}, (k1 - k0) * {o}).Clear();   // this part's rows");
+            if (indirect)
             {
-                // im2col-free: row k = (c,u,v) of X̃ is the padded image shifted by the forward's offset table, read over the
-                // "wide" pixel order, where dzᵀ has zero rows at the padding columns.
-                int pw = PWide(l), wp = Wp(l);
-                cw.Line($"ref float dzT = ref ts.Ref({c.Scratch("dzT")});   // [{pw}, {o}]: dzᵀ in wide pixel order (i·{wp} + j), zero rows for j ≥ {l.OutShape[2]}");
-                cw.Line($"ref float dwT = ref ws.Ref({c.Scratch("dwT")} + (long)g * {k * o});   // [{k}, {o}]: dWᵀ summed over the group's samples in order");
-                cw.Line($"ref float xpad = ref ts.Ref({c.Scratch("xpad")});   // [{C(l)}, {Hp(l)}·{wp}] zero-padded input");
-                cw.Line($"ref int offs = ref {Offsets(l)}[0];   // row of X̃ for k = (c,u,v): c·{Hp(l) * wp} + u·{wp} + v");
                 int taps = opt.KH * opt.KW, plane = Hp(l) * wp;
                 cw.Line($"int c0 = k0 / {taps}, c1 = (k1 - 1) / {taps} + 1;   // the input channels these rows read: only they are padded");
                 using (cw.Block("for (int b = b0; b < b1; b++)"))
@@ -532,9 +541,6 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
                 }
                 return;
             }
-            cw.Line($"ref float dzT = ref ts.Ref({c.Scratch("dzT")});   // [{p}, {o}]");
-            cw.Line($"ref float dwT = ref ws.Ref({c.Scratch("dwT")} + (long)g * {k * o});   // [{k}, {o}]: dWᵀ summed over the group's samples in order");
-            if (!IsPointwise(l)) cw.Line($"ref float col = ref ts.Ref({c.Scratch("col")});   // [{k}, {ldOut}], rows k0…k1 filled");
             using (cw.Block("for (int b = b0; b < b1; b++)"))
             {
                 cw.Line($"ref float x = ref ws.Ref({c.Input} + (long)b * {C(l) * ldIn});");
