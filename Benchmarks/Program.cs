@@ -254,6 +254,27 @@ if (args.Contains("--layers-w2"))   // per-layer times of a W2 training step (re
         }
     return;
 }
+if (args.Contains("--weights-w2"))   // the weight-gradient parts of W2's four convolutions on one thread, 100 rounds: medians and 10th percentiles
+{
+    const int batch = 32;
+    var m = new Cifar.W2(batch, 1);
+    var rng = new ModelGen.Rng(1);
+    var x = new float[batch * 3072];
+    for (int i = 0; i < x.Length; i++) x[i] = rng.NextFloat();
+    var labels = new int[batch];
+    for (int i = 0; i < batch; i++) labels[i] = i % 10;
+    for (int i = 0; i < 3; i++) ModelGen.NetworkExtensions.TrainStep(m, x, labels, new ModelGen.Training.Sgd(0.01f));
+    m.ZeroGrad(); m.Forward(x, training: true); m.Backward(labels);
+    var flags = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance;
+    var ws = typeof(Cifar.W2).GetField("_main", flags)!.GetValue(m)!;
+    var parts = new[] { "Conv1", "Conv2", "Conv3", "Conv4" }.Select(l => typeof(Cifar.W2).GetMethod(l + "_WeightsPart_V512", flags)!).ToArray();
+    var tt = new double[4][];
+    for (int i = 0; i < 4; i++) tt[i] = new double[100];
+    for (int round = 0; round < 100; round++)
+        for (int i = 0; i < 4; i++) { long s0 = Stopwatch.GetTimestamp(); parts[i].Invoke(m, new object[] { ws, ws, 0, 1 }); tt[i][round] = (Stopwatch.GetTimestamp() - s0) * 1e3 / Stopwatch.Frequency; }
+    for (int i = 0; i < 4; i++) { Array.Sort(tt[i]); Console.WriteLine($"Conv{i + 1} weights: median {tt[i][50]:F2} ms, p10 {tt[i][10]:F2}"); }
+    return;
+}
 if (args.Contains("--layers-w1"))   // W1 batch 256 inference: each layer's forward and the whole Predict (medians), for where the time goes
 {
     const int batch = 256;
@@ -279,7 +300,11 @@ if (args.Contains("--layers-w1"))   // W1 batch 256 inference: each layer's forw
             Console.Write($"{layer.Name} {tf,6:F1} us   ");
         }
         double whole = T(() => m.Predict(x, y));
-        Console.WriteLine($"layers {sum:F1} us, Predict {whole:F1} us (outside the layers {whole - sum:F1} us)");
+        var panel = new float[784 * ld];
+        double tin = T(() => ModelGen.Kernels.Layout.ToFeatureMajor(x, batch, 784, ref panel[0], ld));
+        var flat = new float[784 * ld];
+        double tcopy = T(() => x.AsSpan().CopyTo(flat));
+        Console.WriteLine($"layers {sum:F1} us, Predict {whole:F1} us (outside the layers {whole - sum:F1} us; the input's transposition {tin:F1} us, a plain copy of it {tcopy:F1} us)");
     }
     return;
 }

@@ -122,7 +122,15 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
     /// into a dWᵀ of its own and the groups are added in order, so that threads split the batch (each core reading the
     /// samples it produced, no transposes done twice) and every thread count adds the same sums. Up to 8, while all
     /// groups' dWᵀ fit in 4 M floats (16 MB); one (rows split only) for a larger layer.</summary>
-    private static int WeightGroups(LayerPlan l) => (int)System.Math.Max(1, System.Math.Min(8, (1L << 22) / ((long)K(l) * O(l))));
+    private static int WeightGroups(LayerPlan l) => (int)System.Math.Max(1, System.Math.Min(8, (1L << 22) / WeightGroupFloats(l)));
+    /// <summary>One sample group's sums: dWᵀ [K, O], or a Winograd layer's 16 planes M[ξ][C, O].</summary>
+    private static long WeightGroupFloats(LayerPlan l) => IsWinograd(l) ? 16L * WinogradMPlane(l) : (long)K(l) * O(l);
+    /// <summary>A Winograd weight gradient's planes: M[ξ] [C, O] one vector apart (C·O is often a multiple of 4 KB).</summary>
+    private static int WinogradMPlane(LayerPlan l) => C(l) * O(l) + 16;
+    /// <summary>Z[ξ] [T, O] of a Winograd weight gradient, T all the output image's tiles, planes one vector apart.</summary>
+    private static int WinogradZPlane(LayerPlan l) => Tiles(l.OutShape[1]) * Tiles(l.OutShape[2]) * O(l) + 16;
+    /// <summary>The row stride of a Winograd weight gradient's V: all the tile rows in one block.</summary>
+    private static int WinogradVLd(LayerPlan l) => WinogradLd(Tiles(l.OutShape[1]), Tiles(l.OutShape[2]));
     /// <summary>Pixels of the wide order up to the last output pixel: the reduction of the im2col-free weight gradient.</summary>
     private static int PWide(LayerPlan l) => (l.OutShape[1] - 1) * Wp(l) + l.OutShape[2];
 
@@ -173,8 +181,11 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
             : IsIndirect(l) ? $"as GEMM Y[{O(l)},{l.OutPixels}] = W[{O(l)},{K(l)}]·X̃, X̃'s rows shifted rows of the zero-padded image (offset table, no im2col)"
             : $"as GEMM Y[{O(l)},{l.OutPixels}] = W[{O(l)},{K(l)}]·col[{K(l)},{l.OutPixels}], col = im2col(x)");
         yield return $"backward: {Fused.Derivative(l.Activation, l.Alpha)};" + (o.Bias ? " dbias[o] += Σ_(b,i,j) dz;" : "")
-            + (IsIndirect(l) ? " dWᵀ[k,o] += Σ_q xpad[offs[k] + q]·dZᵀ[q,o] over the wide pixels (filters in the lanes, no im2col)"
+            + (IsWinograd(l) ? " dW[o,c] = Gᵀ·[Σ_t V[c] ⊙ Z[o]]·G, Z = A·g·Aᵀ of dz's 2×2 block g of each tile (F(2×2, 3×3) transposed: the forward's V,"
+                : IsIndirect(l) ? " dWᵀ[k,o] += Σ_q xpad[offs[k] + q]·dZᵀ[q,o] over the wide pixels (filters in the lanes, no im2col)"
                 : $" dWᵀ += {(IsPointwise(l) ? "X" : "col")}·dZᵀ (filters in the lanes)");
+        if (IsWinograd(l))
+            yield return $"          16 GEMMs M[ξ][{C(l)},{O(l)}] += V[ξ][{C(l)},{th * tw}]·Z[ξ][{th * tw},{O(l)}] over the tiles: 16 multiplications per tile and filter pair instead of 36)";
         if (p.Trainable)
             yield return (l.InputIndex >= 0 ? "          " : "          (d loss / d input, when asked) ") + (IsPointwise(l) ? "dx = Wᵀ·dZ"
                 : WinogradBack(l) ? $"dx = stride-1 conv of dz padded by ({2 - o.PadH},{2 - o.PadW}) with W flipped and transposed [{C(l)},{O(l)},3,3], by Winograd F(2×2, 3×3) as the forward"
@@ -195,12 +206,12 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
         // input gradient that pads more than KH − 1 (dcol and col2im)
         else if (!IsPointwise(l) && !IndirectBackward(l)) yield return new ScratchRequest("col", BufferSize.Floats(col), ScratchScope.Shared, true, "dcol [K, ldP] of one sample");
         yield return new ScratchRequest("dzT", BufferSize.Floats((long)(IsIndirect(l) ? PWide(l) : l.OutPixels) * O(l)), ScratchScope.Shared, true, "dZᵀ [P, O] of one sample (wide pixel order for stride 1)");
-        yield return new ScratchRequest("dwT", BufferSize.Floats((long)WeightGroups(l) * K(l) * O(l)), ScratchScope.Shared, true, "dWᵀ [K, O] of each sample group, summed over its samples");
+        if (!IsWinograd(l)) yield return new ScratchRequest("dwT", BufferSize.Floats((long)WeightGroups(l) * K(l) * O(l)), ScratchScope.Shared, true, "dWᵀ [K, O] of each sample group, summed over its samples");
         if (Opt(l).Bias) yield return new ScratchRequest("dbs", BufferSize.Images(O(l)), ScratchScope.Shared, true, "each sample's Σ_p dz[o,p] [batch, O], added in sample order");
         if (IsIndirect(l))
         {
-            // a Winograd forward reads neither; the weight gradient reads the padded input
-            yield return new ScratchRequest("xpad", BufferSize.Floats((long)C(l) * Hp(l) * Wp(l) + LdWide(l)), ScratchScope.Shared, IsWinograd(l), "zero-padded input of a stride-1 convolution");
+            // a Winograd layer reads neither (its weight gradient transforms the input as the forward does)
+            if (!IsWinograd(l)) yield return new ScratchRequest("xpad", BufferSize.Floats((long)C(l) * Hp(l) * Wp(l) + LdWide(l)), ScratchScope.Shared, false, "zero-padded input of a stride-1 convolution");
             if (!RowsDirect(l) && !IsWinograd(l)) yield return new ScratchRequest("wide", BufferSize.Floats((long)O(l) * LdWide(l)), ScratchScope.Shared, false, "wide output of a stride-1 convolution (row stride Wp)");
         }
         if (IsWinograd(l))
@@ -210,6 +221,11 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
             yield return new ScratchRequest("winov", BufferSize.Floats(16L * WinogradPlane(C(l), ld)), ScratchScope.Shared, false, "Winograd: one sample's input tiles transformed, V[ξ] = Bᵀ·d·B, [16][C, tiles]");
             yield return new ScratchRequest("winom", BufferSize.Floats(16L * WinogradPlane(O(l), ld)), ScratchScope.Shared, false, "Winograd: one sample's 16 products M[ξ] = U[ξ]·V[ξ], [16][O, tiles]");
             yield return new ScratchRequest("winot", BufferSize.Floats(WinogradScratch(tb, tw)), ScratchScope.Shared, false, "Winograd: the transforms' rows (even/odd split of the padded input)");
+            // the weight gradient: all of one sample's tiles at once (the sums run over them)
+            yield return new ScratchRequest("wgv", BufferSize.Floats(16L * WinogradPlane(C(l), WinogradVLd(l))), ScratchScope.Shared, true, "Winograd weight gradient: one sample's input tiles transformed, V[ξ] = Bᵀ·d·B, [16][C, tiles]");
+            yield return new ScratchRequest("wgz", BufferSize.Floats(16L * WinogradZPlane(l)), ScratchScope.Shared, true, "Winograd weight gradient: one sample's dz blocks transformed, Z[ξ] = A·g·Aᵀ, [16][tiles, O]");
+            yield return new ScratchRequest("wgt", BufferSize.Floats(WinogradScratch(th, tw)), ScratchScope.Shared, true, "Winograd weight gradient: the input transform's rows");
+            yield return new ScratchRequest("wgm", BufferSize.Floats((long)WeightGroups(l) * WeightGroupFloats(l)), ScratchScope.Shared, true, "Winograd weight gradient: each sample group's M[ξ] = Σ_t V[ξ]·Z[ξ], [16][C, O]");
         }
         if (WinogradBack(l))
         {
@@ -367,6 +383,45 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
         }
     }
 
+    /// <summary>A Winograd layer's weight-gradient part: per sample of each of its groups, the input tiles of the part's
+    /// channels (V, as the forward transforms them), dz's 2×2 blocks (Z, from dzᵀ), and 16 products accumulated into the
+    /// group's M[ξ]; <c>Winograd.AddWeightGradients</c> transforms the sum back after the parts.</summary>
+    private static void WinogradWeights(CodeWriter cw, CSharpLayer c, Width w)
+    {
+        var l = c.Layer;
+        var opt = Opt(l);
+        int ci = C(l), o = O(l), ho = l.OutShape[1], wo = l.OutShape[2], th = Tiles(ho), tw = Tiles(wo), t = th * tw;
+        int ldIn = Geometry.LdP(l.InPixels), ldOut = Geometry.LdP(l.OutPixels), ld = WinogradVLd(l);
+        int vPlane = WinogradPlane(ci, ld), zPlane = WinogradZPlane(l), mPlane = WinogradMPlane(l), ctiles = (ci + w.MR - 1) / w.MR;
+        cw.Line($"ref float dzT = ref ts.Ref({c.Scratch("dzT")});   // [{l.OutPixels}, {o}]: dzᵀ, pixel-major");
+        cw.Line($"ref float v = ref ts.Ref({c.Scratch("wgv")});   // [16][{ci}, {ld}] (planes {vPlane} apart): V[ξ] = Bᵀ·d·B of the sample's {t} tiles, the part's channels");
+        cw.Line($"ref float z = ref ts.Ref({c.Scratch("wgz")});   // [16][{t}, {o}] (planes {zPlane} apart): Z[ξ] = A·g·Aᵀ of dz's 2×2 blocks, the filters in the lanes");
+        cw.Line($"ref float rows = ref ts.Ref({c.Scratch("wgt")});");
+        cw.Line($"int groups = ThreadTeam.Groups(ws.Batch, {WeightGroups(l)});");
+        using var group = cw.Block("for (int g = 0; g < groups; g++)");
+        cw.Line($"ThreadTeam.SplitGroups(groups, {ctiles}, g, part, parts, out int t0, out int t1);   // this part's tiles of group g (whole {w.MR}-row tiles of M[ξ])");
+        cw.Line("if (t0 == t1) continue;");
+        cw.Line($"int c0 = t0 * {w.MR}, c1 = Math.Min(t1 * {w.MR}, {ci});   // the input channels: rows of M[ξ]");
+        cw.Line("ThreadTeam.Split(ws.Batch, 1, g, groups, out int b0, out int b1);   // the group's samples");
+        cw.Line($"ref float mg = ref ws.Ref({c.Scratch("wgm")} + (long)g * {WeightGroupFloats(l)});   // [16][{ci}, {o}] (planes {mPlane} apart): Σ over the group's samples in order");
+        cw.Line($"for (int xi = 0; xi < 16; xi++) ws.Span({c.Scratch("wgm")} + (long)g * {WeightGroupFloats(l)} + xi * {mPlane} + c0 * {o}, (c1 - c0) * {o}).Clear();   // this part's rows");
+        using (cw.Block("for (int b = b0; b < b1; b++)"))
+        {
+            cw.Line($"ref float x = ref ws.Ref({c.Input} + (long)b * {ci * ldIn});");
+            cw.Line($"ref float dy = ref ws.Ref({c.OutputGrad} + (long)b * {o * ldOut});   // dz, [{o}, {ldOut}]");
+            cw.Line($"MG.Winograd.Input(ref MG.Mem.Add(ref x, c0 * {ldIn}), c1 - c0, {l.InShape[1]}, {l.InShape[2]}, {ldIn}, {opt.PadH}, {opt.PadW}, {tw}, 0, {th}, ref MG.Mem.Add(ref v, c0 * {ld}), {ld}, {vPlane}, ref rows, {w.Enum});");
+            cw.Line($"MG.Layout.Transpose(ref dy, {o}, {l.OutPixels}, {ldOut}, ref dzT, {o}, {w.Enum});   // dzᵀ, [{l.OutPixels}, {o}]");
+            cw.Line($"MG.Winograd.OutputGradients(ref dzT, {o}, {ho}, {wo}, ref z, {zPlane}, {w.Enum});");
+            using (cw.Block("for (int xi = 0; xi < 16; xi++)   // M[ξ] += V[ξ]·Z[ξ], ξ = 4a + b of the 4×4 transform"))
+            {
+                cw.Line($"ref float vx = ref MG.Mem.Add(ref v, xi * {vPlane});");
+                cw.Line($"ref float zx = ref MG.Mem.Add(ref z, xi * {zPlane});");
+                cw.Line($"ref float mx = ref MG.Mem.Add(ref mg, xi * {mPlane});");
+                c.Gemm.Emit(cw, w, new GemmCall("vx", ld.ToString(), "1", "zx", o.ToString(), "mx", o.ToString(), t.ToString(), ci, o, null, "MG.Epilogue.Accumulate", "0f") { RowRange = ("c0", "c1") });
+            }
+        }
+    }
+
     /// <summary>The locals of <see cref="WinogradSample"/>: the filter transforms, the bias, the per-part scratch.</summary>
     private static void WinogradLocals(CodeWriter cw, CSharpLayer c, string u, string bias, int ci, int co, int ho, int wo)
     {
@@ -392,7 +447,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
             cw.Line($"int t1 = Math.Min(t0 + {tb}, {th});");
             t0 = "t0"; t1 = "t1";
         }
-        cw.Line($"MG.Winograd.Input(ref {x}, {ci}, {h}, {wi}, {ldIn}, {ph}, {pw}, {tw}, {t0}, {t1}, ref v, {ld}, ref rows, {w.Enum});");
+        cw.Line($"MG.Winograd.Input(ref {x}, {ci}, {h}, {wi}, {ldIn}, {ph}, {pw}, {tw}, {t0}, {t1}, ref v, {ld}, {WinogradPlane(ci, ld)}, ref rows, {w.Enum});");
         using (cw.Block("for (int xi = 0; xi < 16; xi++)   // M[ξ] = U[ξ]·V[ξ], ξ = 4a + b of the 4×4 transform"))
         {
             cw.Line($"ref float ux = ref MG.Mem.Add(ref u, xi * {co * ci});");
@@ -429,11 +484,21 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
                 using (cw.Block("for (int b = 0; b < batch; b++)   // dbias[o] += Σ_p dz[o,p], samples in order"))
                     cw.Line($"MG.Reductions.AddRowSums(ref ws.Ref({c.OutputGrad} + (long)b * {o * ldOut}), {o}, {ldOut}, {p}, ref db, {w.Enum});");
             }
-            int tiles = (k + w.MR - 1) / w.MR;
-            cw.Line($"int groups = ThreadTeam.Groups(batch, {WeightGroups(l)});   // sample groups (by the batch alone), each summed into its own dWᵀ");
-            c.RunParts(cw, w, "Weights", $"(long)batch * {2L * k * o * p} >= (groups > 1 ? ThreadTeam.MinSampleWork : ThreadTeam.MinWork) ? groups * {tiles} : 1", $"sample groups × row blocks of dWᵀ [{k}, {o}]");
-            using (cw.Block("for (int g = 0; g < groups; g++)   // the groups' sums in order"))
-                cw.Line($"MG.Layout.AddTransposed(ref ws.Ref({c.Scratch("dwT")} + (long)g * {k * o}), {k}, {o}, ref _arena.Ref(GradientBase + {c.Tensor("weight")}));   // dW[o,k] += dWᵀ_g[k,o]");
+            if (IsWinograd(l))
+            {
+                int ctiles = (C(l) + w.MR - 1) / w.MR;
+                cw.Line($"int groups = ThreadTeam.Groups(batch, {WeightGroups(l)});   // sample groups (by the batch alone), each summed into its own M[ξ]");
+                c.RunParts(cw, w, "Weights", $"(long)batch * {2L * k * o * p} >= (groups > 1 ? ThreadTeam.MinSampleWork : ThreadTeam.MinWork) ? groups * {ctiles} : 1", $"sample groups × row blocks of M[ξ] [{C(l)}, {o}]");
+                cw.Line($"MG.Winograd.AddWeightGradients(ref ws.Ref({c.Scratch("wgm")}), groups, {WeightGroupFloats(l)}, {C(l)}, {o}, {WinogradMPlane(l)}, ref _arena.Ref(GradientBase + {c.Tensor("weight")}));   // the groups' M in order, then dW[o,c] += Gᵀ·M[c,o]·G");
+            }
+            else
+            {
+                int tiles = (k + w.MR - 1) / w.MR;
+                cw.Line($"int groups = ThreadTeam.Groups(batch, {WeightGroups(l)});   // sample groups (by the batch alone), each summed into its own dWᵀ");
+                c.RunParts(cw, w, "Weights", $"(long)batch * {2L * k * o * p} >= (groups > 1 ? ThreadTeam.MinSampleWork : ThreadTeam.MinWork) ? groups * {tiles} : 1", $"sample groups × row blocks of dWᵀ [{k}, {o}]");
+                using (cw.Block("for (int g = 0; g < groups; g++)   // the groups' sums in order"))
+                    cw.Line($"MG.Layout.AddTransposed(ref ws.Ref({c.Scratch("dwT")} + (long)g * {k * o}), {k}, {o}, ref _arena.Ref(GradientBase + {c.Tensor("weight")}));   // dW[o,k] += dWᵀ_g[k,o]");
+            }
         }
         cw.Line();
         if (perSample)
@@ -500,6 +565,11 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
                 }
             }
         cw.Line();
+        if (IsWinograd(l))
+        {
+            using (c.PartMethod(cw, w, "Weights")) WinogradWeights(cw, c, w);
+            return;
+        }
         using (c.PartMethod(cw, w, "Weights"))
         {
             int tiles = (k + w.MR - 1) / w.MR;

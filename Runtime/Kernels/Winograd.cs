@@ -113,12 +113,12 @@ public static class Winograd
     /// The input transforms of the tile rows <c>[ti0, ti1)</c> of one sample: <c>v[ξ][c, t] = (Bᵀ d B)[ξ]</c>, d the 4×4
     /// patch of channel c at padded rows <c>2ti…2ti+3</c> and columns <c>2tj…2tj+3</c> of the image <c>x[c][ldIn]</c>
     /// (h × w) zero-padded by (ph, pw), <c>t = (ti − ti0)·tw + tj</c>; row stride <paramref name="ldV"/> (<see cref="Ld"/>),
-    /// planes ξ <see cref="Plane"/><c>(c, ldV)</c> apart.
+    /// planes ξ <paramref name="plane"/> floats apart (<see cref="Plane"/><c>(c, ldV)</c>, or that of all the layer's
+    /// channels when a weight gradient's part transforms some of them into their rows).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Input(ref float x, int c, int h, int w, nint ldIn, int ph, int pw, int tw, int ti0, int ti1, ref float v, int ldV, ref float scratch, SimdWidth width)
+    public static void Input(ref float x, int c, int h, int w, nint ldIn, int ph, int pw, int tw, int ti0, int ti1, ref float v, int ldV, nint plane, ref float scratch, SimdWidth width)
     {
-        nint plane = Plane(c, ldV);
         int rows = 2 * (ti1 - ti0) + 2, half = Half(tw), top = 2 * ti0 - ph;   // padded row r of the block is image row top + r
         ref float even = ref scratch;                                       // [rows, half]: padded columns 0, 2, 4, …
         ref float odd = ref Mem.Add(ref scratch, (nint)rows * half);        // [rows, half]: padded columns 1, 3, 5, …
@@ -185,6 +185,132 @@ public static class Winograd
                 if (second) Mem.Copy(ref r1, ref Mem.Add(ref yo, (2 * ti + 1) * wo), wo);
             }
         }
+    }
+
+    /// <summary>
+    /// The output gradient's side of the weight gradient, <c>z[ξ][t, o] = (A·g·Aᵀ)[ξ]</c>: g the 2×2 block of dz that
+    /// tile t produced (pixels <c>2ti…2ti+1 × 2tj…2tj+1</c>, zero past an odd image's edge), read from
+    /// <c>dzT[i·wo + j][o]</c> (pixel-major, the filters contiguous), <c>t = ti·tw + tj</c> over all the image's tiles,
+    /// planes ξ <paramref name="plane"/> floats apart. A is <c>(Aᵀ)ᵀ</c> of the forward (±1 only: no rounding).
+    /// </summary>
+    /// <remarks>The forward is <c>y = Aᵀ[(G w) ⊙ (Bᵀ d)]</c>, linear in w; its transpose gives the gradient of the
+    /// filter, <c>dW = Gᵀ[(A dz) ⊙ (Bᵀ d)]</c> (in 2-D <c>Gᵀ[Z ⊙ V]G</c>): the same input tiles V as the forward, 16
+    /// multiplications per tile and filter pair where the direct weight gradient does 36, summed over the tiles by
+    /// 16 GEMMs <c>M[ξ][C, O] += V[ξ][C, T]·Z[ξ][T, O]</c>, then <see cref="AddWeightGradients"/>.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void OutputGradients(ref float dzT, int o, int ho, int wo, ref float z, nint plane, SimdWidth width)
+    {
+        int th = Tiles(ho), tw = Tiles(wo);
+        int ov = width == SimdWidth.V512 ? o & ~15 : width == SimdWidth.V256 ? o & ~7 : 0;
+        for (int ti = 0; ti < th; ti++)
+            for (int tj = 0; tj < tw; tj++)
+            {
+                int i0 = 2 * ti, j0 = 2 * tj;
+                bool right = j0 + 1 < wo, down = i0 + 1 < ho;   // the block's second column and row lie in the image
+                ref float g00 = ref Mem.Add(ref dzT, ((nint)i0 * wo + j0) * o);
+                ref float zt = ref Mem.Add(ref z, (nint)(ti * tw + tj) * o);
+                int k = 0;
+                if (width == SimdWidth.V512)
+                    for (; k < ov; k += 16)
+                    {
+                        var a = Mem.Load512(ref g00, (nuint)k);
+                        var b = right ? Mem.Load512(ref Mem.Add(ref g00, o), (nuint)k) : Vector512<float>.Zero;
+                        var c = down ? Mem.Load512(ref Mem.Add(ref g00, (nint)wo * o), (nuint)k) : Vector512<float>.Zero;
+                        var d = down && right ? Mem.Load512(ref Mem.Add(ref g00, (nint)(wo + 1) * o), (nuint)k) : Vector512<float>.Zero;
+                        ref float zk = ref Mem.Add(ref zt, k);
+                        Gradient512(a, b, ref zk, plane);                   // rows of A·g: (g0, g0 + g1, g0 − g1, −g1)
+                        Gradient512(a + c, b + d, ref Mem.Add(ref zk, 4 * plane), plane);
+                        Gradient512(a - c, b - d, ref Mem.Add(ref zk, 8 * plane), plane);
+                        Gradient512(-c, -d, ref Mem.Add(ref zk, 12 * plane), plane);
+                    }
+                else if (width == SimdWidth.V256)
+                    for (; k < ov; k += 8)
+                    {
+                        var a = Mem.Load256(ref g00, (nuint)k);
+                        var b = right ? Mem.Load256(ref Mem.Add(ref g00, o), (nuint)k) : Vector256<float>.Zero;
+                        var c = down ? Mem.Load256(ref Mem.Add(ref g00, (nint)wo * o), (nuint)k) : Vector256<float>.Zero;
+                        var d = down && right ? Mem.Load256(ref Mem.Add(ref g00, (nint)(wo + 1) * o), (nuint)k) : Vector256<float>.Zero;
+                        ref float zk = ref Mem.Add(ref zt, k);
+                        Gradient256(a, b, ref zk, plane);
+                        Gradient256(a + c, b + d, ref Mem.Add(ref zk, 4 * plane), plane);
+                        Gradient256(a - c, b - d, ref Mem.Add(ref zk, 8 * plane), plane);
+                        Gradient256(-c, -d, ref Mem.Add(ref zk, 12 * plane), plane);
+                    }
+                for (; k < o; k++)
+                {
+                    float a = Mem.Add(ref g00, k);
+                    float b = right ? Mem.Add(ref g00, o + k) : 0f;
+                    float c = down ? Mem.Add(ref g00, (nint)wo * o + k) : 0f;
+                    float d = down && right ? Mem.Add(ref g00, (nint)(wo + 1) * o + k) : 0f;
+                    ref float zk = ref Mem.Add(ref zt, k);
+                    Gradient1(a, b, ref zk, plane);
+                    Gradient1(a + c, b + d, ref Mem.Add(ref zk, 4 * plane), plane);
+                    Gradient1(a - c, b - d, ref Mem.Add(ref zk, 8 * plane), plane);
+                    Gradient1(-c, -d, ref Mem.Add(ref zk, 12 * plane), plane);
+                }
+            }
+    }
+
+    // One row a of A·g·Aᵀ from row a of A·g, (h0, h1): planes 4a … 4a + 3 get (h0, h0 + h1, h0 − h1, −h1).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Gradient512(Vector512<float> h0, Vector512<float> h1, ref float z, nint plane)
+    {
+        h0.StoreAt(ref z); (h0 + h1).StoreAt(ref Mem.Add(ref z, plane)); (h0 - h1).StoreAt(ref Mem.Add(ref z, 2 * plane)); (-h1).StoreAt(ref Mem.Add(ref z, 3 * plane));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Gradient256(Vector256<float> h0, Vector256<float> h1, ref float z, nint plane)
+    {
+        h0.StoreAt(ref z); (h0 + h1).StoreAt(ref Mem.Add(ref z, plane)); (h0 - h1).StoreAt(ref Mem.Add(ref z, 2 * plane)); (-h1).StoreAt(ref Mem.Add(ref z, 3 * plane));
+    }
+
+    private static void Gradient1(float h0, float h1, ref float z, nint plane)
+    {
+        z = h0; Mem.Add(ref z, plane) = h0 + h1; Mem.Add(ref z, 2 * plane) = h0 - h1; Mem.Add(ref z, 3 * plane) = -h1;
+    }
+
+    /// <summary>
+    /// The end of a Winograd weight gradient: the sample groups' sums <c>m_g[ξ][c, o]</c> (group g at
+    /// <c>m + g·groupStride</c>, planes <paramref name="plane"/> apart) added in group order into group 0's, then
+    /// <c>dw[o, c] += Gᵀ·M[c, o]·G</c> (3×3, PyTorch's <c>[O, C, 3, 3]</c>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AddWeightGradients(ref float m, int groups, nint groupStride, int c, int o, nint plane, ref float dw)
+    {
+        int n = c * o;
+        for (int g = 1; g < groups; g++)
+            for (int xi = 0; xi < 16; xi++)
+            {
+                ref float dst = ref Mem.Add(ref m, xi * plane);
+                ref float src = ref Mem.Add(ref m, g * groupStride + xi * plane);
+                int k = 0;
+                if (Vector512.IsHardwareAccelerated)
+                    for (; k + 16 <= n; k += 16) (Mem.Load512(ref dst, (nuint)k) + Mem.Load512(ref src, (nuint)k)).StoreAt(ref dst, (nuint)k);
+                for (; k < n; k++) Mem.Add(ref dst, k) += Mem.Add(ref src, k);
+            }
+        Span<float> r = stackalloc float[12];
+        for (int ci = 0; ci < c; ci++)
+            for (int oi = 0; oi < o; oi++)
+            {
+                ref float mc = ref Mem.Add(ref m, (nint)ci * o + oi);
+                for (int b = 0; b < 4; b++)
+                {
+                    // Gᵀ·M, column b: (m0 + ½(m1 + m2), ½(m1 − m2), ½(m1 + m2) + m3)
+                    float m0 = Mem.Add(ref mc, b * plane), m1 = Mem.Add(ref mc, (4 + b) * plane), m2 = Mem.Add(ref mc, (8 + b) * plane), m3 = Mem.Add(ref mc, (12 + b) * plane);
+                    float s = 0.5f * (m1 + m2);
+                    r[b] = m0 + s; r[4 + b] = 0.5f * (m1 - m2); r[8 + b] = s + m3;
+                }
+                ref float d = ref Mem.Add(ref dw, ((nint)oi * c + ci) * 9);
+                for (int u = 0; u < 3; u++)
+                {
+                    // (Gᵀ·M)·G, row u: (r0 + ½(r1 + r2), ½(r1 − r2), ½(r1 + r2) + r3)
+                    float r0 = r[4 * u], r1 = r[4 * u + 1], r2 = r[4 * u + 2], r3 = r[4 * u + 3];
+                    float s = 0.5f * (r1 + r2);
+                    Mem.Add(ref d, 3 * u) += r0 + s;
+                    Mem.Add(ref d, 3 * u + 1) += 0.5f * (r1 - r2);
+                    Mem.Add(ref d, 3 * u + 2) += s + r3;
+                }
+            }
     }
 
     // Rows of 8 tiles or fewer fill a 256-bit vector: 512-bit transforms would leave half their lanes idle.

@@ -77,7 +77,7 @@ public class WinogradTests
                     for (int t0 = 0; t0 < th; t0 += tb)
                     {
                         int t1 = Math.Min(th, t0 + tb);
-                        Winograd.Input(ref xin[0], ci, h, w, h * w, ph, pw, tw, t0, t1, ref v[0], ld, ref scratch[0], width);
+                        Winograd.Input(ref xin[0], ci, h, w, h * w, ph, pw, tw, t0, t1, ref v[0], ld, Winograd.Plane(ci, ld), ref scratch[0], width);
                         for (int xi = 0; xi < 16; xi++)
                             for (int r = 0; r < co; r++)
                                 for (int t = 0; t < cols; t++)
@@ -97,7 +97,72 @@ public class WinogradTests
         }
     }
 
-    /// <summary>The epilogues: bias + ReLU (a NaN stays NaN), bias + leaky ReLU, and a plain store.</summary>
+    /// <summary>The weight gradient by the transposed algorithm — Input (the forward's V, here a channel range written
+    /// into its rows of the whole layer's planes, as a thread's part does), OutputGradients (Z from dzᵀ), the 16 products
+    /// summed over the tiles of two samples in two groups, AddWeightGradients — equals
+    /// <c>dW[o,c,u,v] = Σ_(b,i,j) dz[b,o,i,j]·x[b,c,i+u−ph,j+v−pw]</c> at every width (odd sizes: the last tiles' dz
+    /// blocks are half outside the image), added onto what dW held.</summary>
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Weight_gradient_is_the_correlation_of_input_and_dz(int c, int o, int h, int w, int ph, int pw)
+    {
+        int ho = h + 2 * ph - 2, wo = w + 2 * pw - 2, th = Winograd.Tiles(ho), tw = Winograd.Tiles(wo), t = th * tw;
+        var rng = new Rng(5);
+        var x = Enumerable.Range(0, 2 * c * h * w).Select(_ => (float)rng.NextGaussian()).ToArray();
+        var dz = Enumerable.Range(0, 2 * o * ho * wo).Select(_ => (float)rng.NextGaussian()).ToArray();
+        var dw0 = Enumerable.Range(0, o * c * 9).Select(_ => (float)rng.NextGaussian()).ToArray();
+        var expected = new double[o * c * 9];
+        for (int oo = 0; oo < o; oo++)
+            for (int cc = 0; cc < c; cc++)
+                for (int u = 0; u < 3; u++)
+                    for (int v = 0; v < 3; v++)
+                    {
+                        double s = 0;
+                        for (int b = 0; b < 2; b++)
+                            for (int i = 0; i < ho; i++)
+                                for (int j = 0; j < wo; j++)
+                                {
+                                    int ih = i + u - ph, iw = j + v - pw;
+                                    if ((uint)ih >= (uint)h || (uint)iw >= (uint)w) continue;
+                                    s += (double)dz[((b * o + oo) * ho + i) * wo + j] * x[((b * c + cc) * h + ih) * w + iw];
+                                }
+                        expected[((oo * c + cc) * 3 + u) * 3 + v] = dw0[((oo * c + cc) * 3 + u) * 3 + v] + s;
+                    }
+        double scale = expected.Max(Math.Abs);
+        int ld = Winograd.Ld(th, tw), vPlane = Winograd.Plane(c, ld), zPlane = t * o + 16, mPlane = c * o + 16, group = 16 * mPlane;
+        foreach (var width in new[] { SimdWidth.Scalar, SimdWidth.V256, SimdWidth.V512 })
+        {
+            if (!Simd.IsSupported(width)) continue;
+            var m = new float[2 * group];
+            for (int b = 0; b < 2; b++)   // sample b into group b
+            {
+                var v = new float[16 * vPlane];
+                var scratch = new float[Winograd.ScratchFloats(th, tw)];
+                int half = c / 2;   // two channel ranges, as two parts would transform them
+                Winograd.Input(ref x[b * c * h * w], half, h, w, h * w, ph, pw, tw, 0, th, ref v[0], ld, vPlane, ref scratch[0], width);
+                if (half < c) Winograd.Input(ref x[(b * c + half) * h * w], c - half, h, w, h * w, ph, pw, tw, 0, th, ref v[half * ld], ld, vPlane, ref scratch[0], width);
+                var dzT = new float[ho * wo * o];
+                for (int oo = 0; oo < o; oo++)
+                    for (int p = 0; p < ho * wo; p++) dzT[p * o + oo] = dz[(b * o + oo) * ho * wo + p];
+                var z = new float[16 * zPlane];
+                Winograd.OutputGradients(ref dzT[0], o, ho, wo, ref z[0], zPlane, width);
+                for (int xi = 0; xi < 16; xi++)
+                    for (int cc = 0; cc < c; cc++)
+                        for (int oo = 0; oo < o; oo++)
+                        {
+                            float s = 0f;
+                            for (int k = 0; k < t; k++) s += v[xi * vPlane + cc * ld + k] * z[xi * zPlane + k * o + oo];
+                            m[b * group + xi * mPlane + cc * o + oo] = s;
+                        }
+            }
+            var dw = (float[])dw0.Clone();
+            Winograd.AddWeightGradients(ref m[0], 2, group, c, o, mPlane, ref dw[0]);
+            for (int k = 0; k < expected.Length; k++)
+                Assert.True(Math.Abs(dw[k] - expected[k]) <= 2e-5 * scale,
+                    $"{width}: dW[{k / (c * 9)}, {k / 9 % c}, {k / 3 % 3}, {k % 3}] is {dw[k]}, expected {expected[k]}");
+        }
+    }
+
     /// <summary>Filters equals G·g·Gᵀ written out with G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1] (the sums in the same order, so
     /// bit for bit), forward and rotated by 180° into the transposed layout, for rows ≠ cols.</summary>
     [Fact]
