@@ -141,11 +141,13 @@ if (args.Contains("--ab-w1"))   // W1 against ONNX Runtime and the FMA peak, cal
 {
     var c = new W1Benchmarks();
     c.Setup();
+    var (w1Parameters, w1Start) = Stream.Aligned();
     var cases = new (string Name, Action Run, int Reps)[]
     {
         ("FMA peak", () => Peak.Run(PeakBenchmarks.Iterations), 1),
         ("ModelGen b1", c.ModelGen_Batch1, 50), ("ORT b1", c.Ort_Batch1, 50),
         ("ModelGen b256", c.ModelGen_Batch256, 1), ("ORT b256", c.Ort_Batch256, 1),
+        ("read W1's parameters", () => Stream.Sum(w1Parameters, w1Start), 50),
     };
     int rounds = args.Contains("long") ? 300 : 100;
     var times = cases.Select(_ => new System.Collections.Generic.List<double>()).ToArray();
@@ -164,6 +166,10 @@ if (args.Contains("--ab-w1"))   // W1 against ONNX Runtime and the FMA peak, cal
     Console.WriteLine($"ModelGen b256, median per-round fraction of that round's peak: {Median(times[3].Zip(times[0], (t, p) => (w1Flops / t) / (peakFlops / p))):P1}");
     foreach (var (a, b) in new[] { (1, 2), (3, 4) })
         Console.WriteLine($"{cases[a].Name} / {cases[b].Name}: median of per-round ratios {Median(times[a].Zip(times[b], (x, y) => x / y)):F3}");
+    // Batch 1 streams the parameters once: the plain read of as many bytes is its floor on this core.
+    Console.WriteLine($"reading W1's {Stream.W1Parameters * 4 / 1024.0:F1} KB of parameters: {Median(times[5]):F2} us ({Stream.W1Parameters * 4 / Median(times[5]) / 1e3:F1} GB/s); "
+        + $"ModelGen b1 / that: {Median(times[1].Zip(times[5], (x, y) => x / y)):F2}, ORT b1 / that: {Median(times[2].Zip(times[5], (x, y) => x / y)):F2} "
+        + $"(a 0.6 x ORT target needs {0.6 * Median(times[2].Zip(times[5], (x, y) => x / y)):F2})");
     return;
 }
 if (args.Contains("--ab-conv"))   // one 3×3 convolution, Winograd against direct, batch 32, calls interleaved
