@@ -272,6 +272,30 @@ public class LayoutTests
             }
     }
 
+    /// <summary>Every width moves every float to its place and nothing else, for sizes around the 8×8 and 16×16 blocks and
+    /// the 32-column strips (a 16-row band with an 8-row block below it, edges of 1…15), with strides wider than the
+    /// matrix.</summary>
+    [Theory]
+    [InlineData(SimdWidth.V512)]
+    [InlineData(SimdWidth.V256)]
+    [InlineData(SimdWidth.Scalar)]
+    public void Transpose_moves_every_float_at_every_width(SimdWidth width)
+    {
+        if (!Simd.IsSupported(width)) return;
+        foreach (int rows in new[] { 1, 7, 8, 15, 16, 17, 24, 33, 40 })
+            foreach (int cols in new[] { 1, 9, 16, 23, 32, 47, 64, 71 })
+            {
+                int srcStride = cols + 3, dstStride = rows + 5;
+                var src = Enumerable.Range(0, rows * srcStride).Select(i => (float)i).ToArray();
+                var dst = Enumerable.Repeat(float.NaN, cols * dstStride).ToArray();
+                ModelGen.Kernels.Layout.Transpose(ref src[0], rows, cols, srcStride, ref dst[0], dstStride, width);
+                for (int c = 0; c < cols; c++)
+                    for (int r = 0; r < dstStride; r++)
+                        if (r < rows) Assert.Equal(src[r * srcStride + c], dst[c * dstStride + r]);
+                        else Assert.True(float.IsNaN(dst[c * dstStride + r]), $"{rows}×{cols}: wrote past row {rows} of column {c}");
+            }
+    }
+
     [Theory]
     [InlineData(16, 16)]
     [InlineData(32, 48)]
