@@ -202,8 +202,8 @@ if (args.Contains("--ab-conv"))   // one 3×3 convolution, Winograd against dire
 if (args.Contains("--parts")) { Parts.Run(); return; }
 if (args.Contains("--layers-w2"))   // per-layer times of a W2 training step (reflection: a diagnostic, not a benchmark)
 {
-    bool infer = args.Contains("infer");   // `--layers-w2 infer`: the forward layers of batch-64 inference
-    int batch = infer ? 64 : 32;
+    bool infer = args.Contains("infer");   // `--layers-w2 infer`: the forward layers of batch-64 inference (`infer b1`: batch 1)
+    int batch = infer ? (args.Contains("b1") ? 1 : 64) : 32;
     int threads = args.Contains("x2") ? 2 : 1;   // `--layers-w2 x2`: over two threads
     // `--layers-w2 direct`: W2 with its convolutions direct beside it, each layer of the two timed in turn
     var models = new System.Collections.Generic.List<ModelGen.ITrainableNetwork> { new Cifar.W2(batch, 1) { Threads = threads } };
@@ -236,7 +236,8 @@ if (args.Contains("--layers-w2"))   // per-layer times of a W2 training step (re
             var f = m.GetType().GetMethod(name + "_Forward_V512", flags)!;
             var b = m.GetType().GetMethod(name + "_Backward_V512", flags)!;
             int ld = ModelGen.Simd.PanelStride(batch);
-            double T(Action a) { a(); var sw = Stopwatch.StartNew(); for (int i = 0; i < 5; i++) a(); return sw.Elapsed.TotalMilliseconds / 5; }
+            int reps = batch == 1 ? 400 : 5;   // batch 1: many calls, past reflection's first slow invocations
+            double T(Action a) { for (int i = 0; i < (batch == 1 ? 50 : 1); i++) a(); var sw = Stopwatch.StartNew(); for (int i = 0; i < reps; i++) a(); return sw.Elapsed.TotalMilliseconds / reps; }
             if (args.FirstOrDefault(a => a.StartsWith("repeat=")) is { } rep)   // `repeat=Conv1`: that layer's forward for ~3 s, for perf record
             {
                 if (rep != "repeat=" + name) continue;
@@ -258,6 +259,15 @@ if (args.Contains("--layers-w2"))   // per-layer times of a W2 training step (re
             Array.Sort(t);
             Console.WriteLine($"Predict {m.GetType().Name} whole call {t[10],7:F2} ms (median of 21)");
         }
+    if (infer && batch == 1)   // batch 1 reads the dense layer's 4 MB of weights once: more than L2, so from L3 or memory
+    {
+        const int hidden = 4096 * 256;
+        var (big, start) = Stream.Aligned(hidden);
+        var t = new double[21];
+        for (int i = 0; i < t.Length; i++) { var sw = Stopwatch.StartNew(); Stream.Sum(big, start, hidden); t[i] = sw.Elapsed.TotalMilliseconds; }
+        Array.Sort(t);
+        Console.WriteLine($"a plain read of Hidden's 4 MB of weights {t[10],7:F2} ms ({hidden * 4 / t[10] / 1e6:F1} GB/s; median of 21)");
+    }
     return;
 }
 if (args.Contains("--weights-w2"))   // the weight-gradient parts of W2's four convolutions on one thread, 100 rounds: medians and 10th percentiles

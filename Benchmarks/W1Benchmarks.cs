@@ -153,11 +153,12 @@ internal static class Stream
 {
     public const int W1Parameters = 784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10;
 
-    /// <summary>A pinned array of <see cref="W1Parameters"/> floats starting on a cache line (as the model's arena), and
+    /// <summary>A pinned array of <paramref name="count"/> floats starting on a cache line (as the model's arena), and
     /// the index of that start: a misaligned 64-byte load touches two lines.</summary>
-    public static (float[] Array, int Start) Aligned()
+    public static (float[] Array, int Start) Aligned(int count = W1Parameters)
     {
-        var a = System.GC.AllocateArray<float>(W1Parameters + 16, pinned: true);
+        var a = System.GC.AllocateArray<float>(count + 16, pinned: true);
+        System.Array.Fill(a, 1f);   // written: untouched pages would all read the one zero page
         var handle = System.Runtime.InteropServices.GCHandle.Alloc(a, System.Runtime.InteropServices.GCHandleType.Pinned);
         long address = handle.AddrOfPinnedObject();   // on the pinned heap: it stays there after the handle goes
         handle.Free();
@@ -165,9 +166,9 @@ internal static class Stream
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public static float Sum(float[] array, int start)
+    public static float Sum(float[] array, int start, int count = W1Parameters)
     {
-        var a = System.MemoryExtensions.AsSpan(array, start, W1Parameters);
+        var a = System.MemoryExtensions.AsSpan(array, start, count);
         ref float p = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(a);
         System.Runtime.Intrinsics.Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
         int i = 0;
