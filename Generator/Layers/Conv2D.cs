@@ -396,7 +396,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
         cw.Line($"ref float dzT = ref ts.Ref({c.Scratch("dzT")});   // [{l.OutPixels}, {o}]: dzᵀ, pixel-major");
         cw.Line($"ref float v = ref ts.Ref({c.Scratch("wgv")});   // [16][{ci}, {ld}] (planes {vPlane} apart): V[ξ] = Bᵀ·d·B of the sample's {t} tiles, the part's channels");
         cw.Line($"ref float z = ref ts.Ref({c.Scratch("wgz")});   // [16][{t}, {o}] (planes {zPlane} apart): Z[ξ] = A·g·Aᵀ of dz's 2×2 blocks, the filters in the lanes");
-        cw.Line($"ref float rows = ref ts.Ref({c.Scratch("wgt")});");
+        cw.Line($"ref float rows = ref ts.Ref({c.Scratch("wgt")});   // the input transform's rows (each padded row split into even and odd columns)");
         cw.Line($"int groups = ThreadTeam.Groups(ws.Batch, {WeightGroups(l)});");
         using var group = cw.Block("for (int g = 0; g < groups; g++)");
         cw.Line($"ThreadTeam.SplitGroups(groups, {ctiles}, g, part, parts, out int t0, out int t1);   // this part's tiles of group g (whole {w.MR}-row tiles of M[ξ])");
