@@ -383,6 +383,20 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
         }
     }
 
+    /// <summary>The sample-group loop of a weight-gradient part, left open for its body: the groups, this part's whole
+    /// MR-row tiles of group g's sums (<paramref name="rows"/> rows, named <paramref name="r0"/>…<paramref name="r1"/>),
+    /// and the group's samples b0…b1.</summary>
+    private static System.IDisposable GroupLoop(CodeWriter cw, Width w, LayerPlan l, int rows, string r0, string r1, string sums, string? rowsAre)
+    {
+        cw.Line($"int groups = ThreadTeam.Groups(ws.Batch, {WeightGroups(l)});");
+        var loop = cw.Block("for (int g = 0; g < groups; g++)");
+        cw.Line($"ThreadTeam.SplitGroups(groups, {(rows + w.MR - 1) / w.MR}, g, part, parts, out int t0, out int t1);   // this part's tiles of group g (whole {w.MR}-row tiles of {sums})");
+        cw.Line("if (t0 == t1) continue;");
+        cw.Line($"int {r0} = t0 * {w.MR}, {r1} = Math.Min(t1 * {w.MR}, {rows});" + (rowsAre is null ? "" : $"   // {rowsAre}"));
+        cw.Line("ThreadTeam.Split(ws.Batch, 1, g, groups, out int b0, out int b1);   // the group's samples");
+        return loop;
+    }
+
     /// <summary>A Winograd layer's weight-gradient part: per sample of each of its groups, the input tiles of the part's
     /// channels (V, as the forward transforms them), dz's 2×2 blocks (Z, from dzᵀ), and 16 products accumulated into the
     /// group's M[ξ]; <c>Winograd.AddWeightGradients</c> transforms the sum back after the parts.</summary>
@@ -392,17 +406,12 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
         var opt = Opt(l);
         int ci = C(l), o = O(l), ho = l.OutShape[1], wo = l.OutShape[2], th = Tiles(ho), tw = Tiles(wo), t = th * tw;
         int ldIn = Geometry.LdP(l.InPixels), ldOut = Geometry.LdP(l.OutPixels), ld = WinogradVLd(l);
-        int vPlane = WinogradPlane(ci, ld), zPlane = WinogradZPlane(l), mPlane = WinogradMPlane(l), ctiles = (ci + w.MR - 1) / w.MR;
+        int vPlane = WinogradPlane(ci, ld), zPlane = WinogradZPlane(l), mPlane = WinogradMPlane(l);
         cw.Line($"ref float dzT = ref ts.Ref({c.Scratch("dzT")});   // [{l.OutPixels}, {o}]: dzᵀ, pixel-major");
         cw.Line($"ref float v = ref ts.Ref({c.Scratch("wgv")});   // [16][{ci}, {ld}] (planes {vPlane} apart): V[ξ] = Bᵀ·d·B of the sample's {t} tiles, the part's channels");
         cw.Line($"ref float z = ref ts.Ref({c.Scratch("wgz")});   // [16][{t}, {o}] (planes {zPlane} apart): Z[ξ] = A·g·Aᵀ of dz's 2×2 blocks, the filters in the lanes");
         cw.Line($"ref float rows = ref ts.Ref({c.Scratch("wgt")});   // the input transform's rows (each padded row split into even and odd columns)");
-        cw.Line($"int groups = ThreadTeam.Groups(ws.Batch, {WeightGroups(l)});");
-        using var group = cw.Block("for (int g = 0; g < groups; g++)");
-        cw.Line($"ThreadTeam.SplitGroups(groups, {ctiles}, g, part, parts, out int t0, out int t1);   // this part's tiles of group g (whole {w.MR}-row tiles of M[ξ])");
-        cw.Line("if (t0 == t1) continue;");
-        cw.Line($"int c0 = t0 * {w.MR}, c1 = Math.Min(t1 * {w.MR}, {ci});   // the input channels: rows of M[ξ]");
-        cw.Line("ThreadTeam.Split(ws.Batch, 1, g, groups, out int b0, out int b1);   // the group's samples");
+        using var group = GroupLoop(cw, w, l, ci, "c0", "c1", "M[ξ]", "the input channels: rows of M[ξ]");
         cw.Line($"ref float mg = ref ws.Ref({c.Scratch("wgm")} + (long)g * {WeightGroupFloats(l)});   // [16][{ci}, {o}] (planes {mPlane} apart): Σ over the group's samples in order");
         cw.Line($"for (int xi = 0; xi < 16; xi++) ws.Span({c.Scratch("wgm")} + (long)g * {WeightGroupFloats(l)} + xi * {mPlane} + c0 * {o}, (c1 - c0) * {o}).Clear();   // this part's rows");
         using (cw.Block("for (int b = b0; b < b1; b++)"))
@@ -484,21 +493,17 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
                 using (cw.Block("for (int b = 0; b < batch; b++)   // dbias[o] += Σ_p dz[o,p], samples in order"))
                     cw.Line($"MG.Reductions.AddRowSums(ref ws.Ref({c.OutputGrad} + (long)b * {o * ldOut}), {o}, {ldOut}, {p}, ref db, {w.Enum});");
             }
-            if (IsWinograd(l))
-            {
-                int ctiles = (C(l) + w.MR - 1) / w.MR;
-                cw.Line($"int groups = ThreadTeam.Groups(batch, {WeightGroups(l)});   // sample groups (by the batch alone), each summed into its own M[ξ]");
-                c.RunParts(cw, w, "Weights", $"(long)batch * {2L * k * o * p} >= (groups > 1 ? ThreadTeam.MinSampleWork : ThreadTeam.MinWork) ? groups * {ctiles} : 1", $"sample groups × row blocks of M[ξ] [{C(l)}, {o}]");
+            // each sample group sums into dWᵀ [K, O] of its own, or a Winograd layer's M[ξ] [C, O]; the parts take row tiles of it
+            bool wino = IsWinograd(l);
+            int sumRows = wino ? C(l) : k;
+            string sums = wino ? "M[ξ]" : "dWᵀ";
+            cw.Line($"int groups = ThreadTeam.Groups(batch, {WeightGroups(l)});   // sample groups (by the batch alone), each summed into its own {sums}");
+            c.RunParts(cw, w, "Weights", $"(long)batch * {2L * k * o * p} >= (groups > 1 ? ThreadTeam.MinSampleWork : ThreadTeam.MinWork) ? groups * {(sumRows + w.MR - 1) / w.MR} : 1", $"sample groups × row blocks of {sums} [{sumRows}, {o}]");
+            if (wino)
                 cw.Line($"MG.Winograd.AddWeightGradients(ref ws.Ref({c.Scratch("wgm")}), groups, {WeightGroupFloats(l)}, {C(l)}, {o}, {WinogradMPlane(l)}, ref _arena.Ref(GradientBase + {c.Tensor("weight")}));   // the groups' M in order, then dW[o,c] += Gᵀ·M[c,o]·G");
-            }
             else
-            {
-                int tiles = (k + w.MR - 1) / w.MR;
-                cw.Line($"int groups = ThreadTeam.Groups(batch, {WeightGroups(l)});   // sample groups (by the batch alone), each summed into its own dWᵀ");
-                c.RunParts(cw, w, "Weights", $"(long)batch * {2L * k * o * p} >= (groups > 1 ? ThreadTeam.MinSampleWork : ThreadTeam.MinWork) ? groups * {tiles} : 1", $"sample groups × row blocks of dWᵀ [{k}, {o}]");
                 using (cw.Block("for (int g = 0; g < groups; g++)   // the groups' sums in order"))
                     cw.Line($"MG.Layout.AddTransposed(ref ws.Ref({c.Scratch("dwT")} + (long)g * {k * o}), {k}, {o}, ref _arena.Ref(GradientBase + {c.Tensor("weight")}));   // dW[o,k] += dWᵀ_g[k,o]");
-            }
         }
         cw.Line();
         if (perSample)
@@ -572,7 +577,6 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
         }
         using (c.PartMethod(cw, w, "Weights"))
         {
-            int tiles = (k + w.MR - 1) / w.MR;
             bool indirect = IsIndirect(l);
             int pw = PWide(l), wp = Wp(l);
             // im2col-free (stride 1): row k = (c,u,v) of X̃ is the padded image shifted by the forward's offset table,
@@ -588,12 +592,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
                 cw.Line($"ref float dzT = ref ts.Ref({c.Scratch("dzT")});   // [{p}, {o}]");
                 if (!IsPointwise(l)) cw.Line($"ref float col = ref ts.Ref({c.Scratch("col")});   // [{k}, {ldOut}], rows k0…k1 filled");
             }
-            cw.Line($"int groups = ThreadTeam.Groups(ws.Batch, {WeightGroups(l)});");
-            using var group = cw.Block("for (int g = 0; g < groups; g++)");
-            cw.Line($"ThreadTeam.SplitGroups(groups, {tiles}, g, part, parts, out int t0, out int t1);   // this part's tiles of group g (whole {w.MR}-row tiles of dWᵀ)");
-            cw.Line("if (t0 == t1) continue;");
-            cw.Line($"int k0 = t0 * {w.MR}, k1 = Math.Min(t1 * {w.MR}, {k});");
-            cw.Line("ThreadTeam.Split(ws.Batch, 1, g, groups, out int b0, out int b1);   // the group's samples");
+            using var group = GroupLoop(cw, w, l, k, "k0", "k1", "dWᵀ", null);
             cw.Line($"ref float dwT = ref ws.Ref({c.Scratch("dwT")} + (long)g * {k * o});   // [{k}, {o}]: dWᵀ summed over the group's samples in order");
             cw.Line($"ws.Span({c.Scratch("dwT")} + (long)g * {k * o} + k0 * {o}, (k1 - k0) * {o}).Clear();   // this part's rows");
             if (indirect)
