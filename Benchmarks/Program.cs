@@ -272,17 +272,9 @@ if (args.Contains("--layers-w2"))   // per-layer times of a W2 training step (re
 }
 if (args.Contains("--weights-w2"))   // the weight-gradient parts of W2's four convolutions on one thread, 100 rounds: medians and 10th percentiles
 {
-    const int batch = 32;
-    var m = new Cifar.W2(batch, 1);
-    var rng = new ModelGen.Rng(1);
-    var x = new float[batch * 3072];
-    for (int i = 0; i < x.Length; i++) x[i] = rng.NextFloat();
-    var labels = new int[batch];
-    for (int i = 0; i < batch; i++) labels[i] = i % 10;
-    for (int i = 0; i < 3; i++) ModelGen.NetworkExtensions.TrainStep(m, x, labels, new ModelGen.Training.Sgd(0.01f));
-    m.ZeroGrad(); m.Forward(x, training: true); m.Backward(labels);
+    var m = new Cifar.W2(32, 1);
+    var (_, _, ws) = W2Setup.Prepare(m, 32, i => i % 10);
     var flags = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance;
-    var ws = typeof(Cifar.W2).GetField("_main", flags)!.GetValue(m)!;
     var parts = new[] { "Conv1", "Conv2", "Conv3", "Conv4" }.Select(l => typeof(Cifar.W2).GetMethod(l + "_WeightsPart_V512", flags)!).ToArray();
     var tt = new double[4][];
     for (int i = 0; i < 4; i++) tt[i] = new double[100];
@@ -328,14 +320,8 @@ if (args.Contains("--parts-w2"))   // each split phase of a W2 training step's l
 {
     const int batch = 32;
     var m = new Cifar.W2(args.Contains("max64") ? 64 : batch, 1);
-    var rng = new ModelGen.Rng(1);
-    var x = new float[batch * 3072];
-    for (int i = 0; i < x.Length; i++) x[i] = rng.NextFloat();
-    var labels = new int[batch];
-    for (int i = 0; i < 3; i++) ModelGen.NetworkExtensions.TrainStep(m, x, labels, new ModelGen.Training.Sgd(0.01f));
-    m.ZeroGrad(); m.Forward(x, training: true); m.Backward(labels);
+    var (x, labels, ws) = W2Setup.Prepare(m, batch, _ => 0);
     var flags = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance;
-    var ws = typeof(Cifar.W2).GetField("_main", flags)!.GetValue(m)!;
     double T(Action a) { a(); a(); var t = new double[7]; for (int r = 0; r < t.Length; r++) { var sw = Stopwatch.StartNew(); a(); t[r] = sw.Elapsed.TotalMilliseconds; } Array.Sort(t); return t[3]; }
     foreach (var method in typeof(Cifar.W2).GetMethods(flags).Where(mi => mi.Name.Contains("Part_V512")).OrderBy(mi => mi.MetadataToken))
     {
