@@ -393,6 +393,19 @@ if (args.Contains("--layers-gpt"))   // per-layer times of a TinyGpt training st
         Console.WriteLine($"{kind,-22} forward {tf,7:F2} ms   backward {tb,7:F2} ms   (all layers of the kind)");
     return;
 }
+if (args.Contains("--profile-w3b1"))   // batch-1 W3 Predict for ~5 s, for perf record; prints the median call
+{
+    var b = new W3Benchmarks();
+    b.Setup();
+    var t = new double[200_000];
+    int n = 0;
+    var sw = Stopwatch.StartNew();
+    while (sw.ElapsedMilliseconds < 5000 && n < t.Length) { long a = Stopwatch.GetTimestamp(); b.ModelGen_Batch1(); t[n++] = (Stopwatch.GetTimestamp() - a) * 1e6 / Stopwatch.Frequency; }
+    Array.Sort(t, 0, n);
+    Console.WriteLine($"W3 batch 1: median {t[n / 2]:F2} us over {n} calls");
+    b.Cleanup();
+    return;
+}
 if (args.Contains("--profile-w1b1"))   // batch-1 W1 Predict for ~3 s, for perf record; prints the median call
 {
     var b = new W1Benchmarks();
@@ -418,6 +431,114 @@ if (args.Contains("--filters"))   // Winograd filter transforms of a 64 → 64 l
         Array.Sort(t);
         Console.WriteLine($"Winograd.Filters 64 × 64{(flip ? ", flipped" : "")}: median {t[100]:F1} us");
     }
+    return;
+}
+if (args.Contains("--peak2"))   // the FMA peak on one thread and on two at once (rounds alternated): do the two cores double it?
+{
+    double Flops(int n) => 16.0 * 16 * 2 * n;
+    int n = PeakBenchmarks.Iterations * 10;
+    var one = new System.Collections.Generic.List<double>(); var two = new System.Collections.Generic.List<double>();
+    using var go = new System.Threading.Barrier(2);
+    for (int round = 0; round < 45; round++)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        Peak.Run(n);
+        double t1 = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        var other = new System.Threading.Thread(() => { go.SignalAndWait(); Peak.Run(n); });
+        other.Start();
+        go.SignalAndWait();
+        t0 = Stopwatch.GetTimestamp();
+        Peak.Run(n);
+        other.Join();
+        double t2 = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        if (round >= 5) { one.Add(Flops(n) / t1 / 1e9); two.Add(2 * Flops(n) / t2 / 1e9); }
+    }
+    one.Sort(); two.Sort();
+    Console.WriteLine($"FMA peak, one thread: median {one[one.Count / 2]:F1} GFLOP/s; two threads at once: median {two[two.Count / 2]:F1} GFLOP/s ({two[two.Count / 2] / one[one.Count / 2]:F2}×)");
+    return;
+}
+if (args.Contains("--steady-infer"))   // the same, but each case called back to back (300 calls, median): the team's threads never sleep between calls
+{
+    var w1 = new W1Benchmarks(); w1.Setup();
+    var w2 = new W2Benchmarks(); w2.Setup();
+    var cases = new (string Name, Action Run, int Calls)[]
+    {
+        ("W1 ModelGen 1t", w1.ModelGen_Batch256, 400), ("W1 ModelGen 2t", w1.ModelGen_Batch256_2Threads, 400),
+        ("W2 ModelGen 1t", w2.ModelGen_Batch64, 30), ("W2 ModelGen 2t", w2.ModelGen_Batch64_2Threads, 30),
+    };
+    for (int rep = 0; rep < 3; rep++)
+        foreach (var c in cases)
+        {
+            var t = new double[c.Calls];
+            for (int k = 0; k < c.Calls; k++) { long t0 = Stopwatch.GetTimestamp(); c.Run(); t[k] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds * 1000; }
+            Array.Sort(t);
+            Console.WriteLine($"{c.Name,-16} median {t[t.Length / 2],9:F1} us (10th pct {t[t.Length / 10],9:F1})");
+        }
+    w1.Cleanup(); w2.Cleanup();
+    return;
+}
+if (args.Contains("--ab-w3"))   // W3 batch 1 against ONNX Runtime and TorchSharp, and the floors under it, calls interleaved (medians of per-round ratios)
+{
+    var c = new W3Benchmarks(); c.Setup();
+    const int whh = 4 * 128 * 128;   // W_hh: every step multiplies the state by all of it (256 KB: beyond L1, in L2)
+    var (hh, hhStart) = Stream.Aligned(whh);
+    var (l1, l1Start) = Stream.Aligned(8 * 1024);   // 32 KB: stays in L1
+    var cases = new (string Name, Action Run, int Reps)[]
+    {
+        ("FMA peak", () => Peak.Run(PeakBenchmarks.Iterations), 1),
+        ("ModelGen b1", c.ModelGen_Batch1, 20), ("ORT b1", c.Ort_Batch1, 20), ("Torch b1", c.Torch_Batch1, 5),
+        ("read W_hh 32×", () => { for (int t = 0; t < 32; t++) Stream.Sum(hh, hhStart, whh); }, 20),
+        ("read 32 KB 256×", () => { for (int t = 0; t < 256; t++) Stream.Sum(l1, l1Start, 8 * 1024); }, 20),
+    };
+    int rounds = args.Contains("long") ? 300 : 100;
+    var times = cases.Select(_ => new System.Collections.Generic.List<double>()).ToArray();
+    for (int round = 0; round < rounds + 5; round++)
+        for (int i = 0; i < cases.Length; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            for (int k = 0; k < cases[i].Reps; k++) cases[i].Run();
+            if (round >= 5) times[i].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds * 1000 / cases[i].Reps);
+        }
+    double Median(System.Collections.Generic.IEnumerable<double> v) { var a = v.OrderBy(x => x).ToArray(); return a[a.Length / 2]; }
+    for (int i = 0; i < cases.Length; i++) Console.WriteLine($"{cases[i].Name,-16} median {Median(times[i]),9:F2} us");
+    double bytes = 32.0 * whh * 4;
+    Console.WriteLine($"FMA peak (median): {16.0 * 16 * 2 * PeakBenchmarks.Iterations / Median(times[0]) / 1e3:F1} GFLOP/s");
+    Console.WriteLine($"W_hh streamed 32 times ({bytes / 1e6:F1} MB): plain read {bytes / Median(times[4]) / 1e3:F1} GB/s, from L1 {bytes / Median(times[5]) / 1e3:F1} GB/s; "
+        + $"ModelGen b1 {bytes / Median(times[1]) / 1e3:F1} GB/s, ORT b1 {bytes / Median(times[2]) / 1e3:F1} GB/s");
+    foreach (var (a, b) in new[] { (1, 2), (1, 3), (4, 2), (5, 2), (1, 4) })
+        Console.WriteLine($"{cases[a].Name} / {cases[b].Name}: median of per-round ratios {Median(times[a].Zip(times[b], (x, y) => x / y)):F3}");
+    c.Cleanup();
+    return;
+}
+if (args.Contains("--ab-threads-infer"))   // W1 batch 256 and W2 batch 64 inference on one thread and two, ModelGen and ONNX Runtime, calls interleaved (medians of per-round ratios)
+{
+    var w1 = new W1Benchmarks(); w1.Setup();
+    var w2 = new W2Benchmarks(); w2.Setup();
+    var cases = new (string Name, Action Run, int Reps)[]
+    {
+        ("W1 ModelGen 1t", w1.ModelGen_Batch256, 2), ("W1 ModelGen 2t", w1.ModelGen_Batch256_2Threads, 2),
+        ("W1 ORT 1t", w1.Ort_Batch256, 2), ("W1 ORT 2t", w1.Ort_Batch256_2Threads, 2),
+        ("W2 ModelGen 1t", w2.ModelGen_Batch64, 1), ("W2 ModelGen 2t", w2.ModelGen_Batch64_2Threads, 1),
+        ("W2 ORT 1t", w2.Ort_Batch64, 1), ("W2 ORT 2t", w2.Ort_Batch64_2Threads, 1),
+    };
+    int rounds = args.Contains("long") ? 200 : 60;
+    var times = cases.Select(_ => new System.Collections.Generic.List<double>()).ToArray();
+    // ONNX Runtime's two-thread pool spins for milliseconds after each Run, on the core ModelGen's second thread needs:
+    // ModelGen's calls are interleaved with each other first, then ONNX Runtime's with each other.
+    foreach (var phase in new[] { new[] { 0, 1, 4, 5 }, new[] { 2, 3, 6, 7 } })
+        for (int round = 0; round < rounds + 5; round++)
+            foreach (int i in phase)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                for (int k = 0; k < cases[i].Reps; k++) cases[i].Run();
+                if (round >= 5) times[i].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds * 1000 / cases[i].Reps);
+            }
+    double Median(System.Collections.Generic.IEnumerable<double> v) { var a = v.OrderBy(x => x).ToArray(); return a[a.Length / 2]; }
+    for (int i = 0; i < cases.Length; i++) Console.WriteLine($"{cases[i].Name,-16} median {Median(times[i]),9:F1} us");
+    foreach (var (a, b, what) in new[] { (0, 1, "W1 ModelGen 2-thread speed-up"), (2, 3, "W1 ORT 2-thread speed-up"), (1, 3, "W1 2t ModelGen/ORT (time, phases apart)"),
+                                         (4, 5, "W2 ModelGen 2-thread speed-up"), (6, 7, "W2 ORT 2-thread speed-up"), (5, 7, "W2 2t ModelGen/ORT (time, phases apart)") })
+        Console.WriteLine($"{what,-32} median of per-round ratios {Median(times[a].Zip(times[b], (x, y) => x / y)):F3}");
+    w1.Cleanup(); w2.Cleanup();
     return;
 }
 if (args.Contains("--ab-threads-w2"))   // W2 training steps on one thread and on two, alternated step by step: the two-thread speed-up per round (medians)

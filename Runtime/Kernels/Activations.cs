@@ -84,7 +84,9 @@ public static class Activations
                 // come out as the subnormals they are instead of 0.
                 var e = VectorExp.Exp(-Vector512.Abs(x));
                 var d = Vector512<float>.One + e;
-                return Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(x, Vector512<float>.Zero), Vector512<float>.One / d, e / d);
+                // One division (the numerator chosen first): the same quotients, half the dividers' time — a
+                // 512-bit division occupies the divider ~16 cycles, longer than the rest of the sigmoid.
+                return Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(x, Vector512<float>.Zero), Vector512<float>.One, e) / d;
             }
             case Activation.Tanh:
             {
@@ -124,7 +126,8 @@ public static class Activations
                 // come out as the subnormals they are instead of 0.
                 var e = VectorExp.Exp(-Vector256.Abs(x));
                 var d = Vector256<float>.One + e;
-                return Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x, Vector256<float>.Zero), Vector256<float>.One / d, e / d);
+                // One division, as the 512-bit form.
+                return Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x, Vector256<float>.Zero), Vector256<float>.One, e) / d;
             }
             case Activation.Tanh:
             {
