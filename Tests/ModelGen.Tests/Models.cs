@@ -776,3 +776,37 @@ public partial class TwinTokens
     [Dense(4)] public partial Layer Head { get; }
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }
+
+// ── Wider recurrent layers ───────────────────────────────────────────────────────────────────────────
+
+/// <summary>A bidirectional LSTM of 70 units (280 gate columns: two 128-column tiles and a tail of 24) over masked steps,
+/// then a GRU of 33 (99 gate columns).</summary>
+[Network(6, 2)]
+public partial class GcWideRecurrent
+{
+    [Masking] public partial Layer Pad { get; }
+    [Lstm(70, ReturnSequences = true, Bidirectional = true)] public partial Layer L { get; }
+    [Gru(33)] public partial Layer G { get; }
+    [Dense(3)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
+/// <summary>192 and 256 gate columns (one 128-column tile and a 64-column one; two tiles): a GRU's every step into an LSTM's last state.</summary>
+[Network(4, 5)]
+public partial class GcWideEven
+{
+    [Gru(64, ReturnSequences = true)] public partial Layer G { get; }
+    [Lstm(64)] public partial Layer L { get; }
+    [Dense(2)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
+/// <summary><see cref="GcWideEven"/> over twice the steps (the same parameters).</summary>
+[Network(8, 5)]
+public partial class GcWideEvenLong
+{
+    [Gru(64, ReturnSequences = true)] public partial Layer G { get; }
+    [Lstm(64)] public partial Layer L { get; }
+    [Dense(2)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
