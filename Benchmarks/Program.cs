@@ -635,6 +635,47 @@ if (args.Contains("--diag-w1"))
     }
     return;
 }
+if (args.Contains("--denormal-w3"))   // W3's training step as BDN runs it (one batch, SGD 0.01), 4000 steps: step time and subnormal gradients as the batch is memorised
+{
+    var b = new W3Benchmarks();
+    b.Setup();
+    var m = (ModelGen.ITrainableNetwork)typeof(W3Benchmarks).GetField("_model", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(b)!;
+    var t = new double[200];
+    for (int chunk = 0; chunk < 20; chunk++)
+    {
+        float loss = 0;
+        for (int i = 0; i < 200; i++) { long a = Stopwatch.GetTimestamp(); loss = b.ModelGen_Train16(); t[i] = Stopwatch.GetElapsedTime(a).TotalMilliseconds; }
+        Array.Sort(t);
+        int sub = 0, zero = 0;
+        foreach (float v in m.Gradients) { if (float.IsSubnormal(v)) sub++; else if (v == 0f) zero++; }
+        Console.WriteLine($"steps {chunk * 200 + 200,5}: median {t[100]:F2} ms, loss {loss:G3}, subnormal gradients {sub} of {m.Gradients.Length} (zero {zero})");
+    }
+    return;
+}
+if (args.Contains("--w3-odd"))   // W3's training step at 32 steps and at 31 (a sequence row of an odd number of cache lines), alternated: time per step of the sequence
+{
+    var rng = new ModelGen.Rng(1);
+    var x = new float[16 * 32 * 64];
+    for (int i = 0; i < x.Length; i++) x[i] = rng.NextFloat();
+    var labels = new int[16];
+    for (int i = 0; i < 16; i++) labels[i] = rng.NextInt(10);
+    var m32 = new ModelGen.Benchmarks.W3(16, 1);
+    var m31 = new ModelGen.Benchmarks.W3Odd(16, 1);
+    var x31 = new float[16 * 31 * 64];
+    for (int b = 0; b < 16; b++) Array.Copy(x, b * 32 * 64, x31, b * 31 * 64, 31 * 64);
+    var sgd = new ModelGen.Training.Sgd(0.01f);
+    var t32 = new System.Collections.Generic.List<double>(); var t31 = new System.Collections.Generic.List<double>();
+    for (int it = 0; it < 400; it++)
+    {
+        long a = Stopwatch.GetTimestamp(); ModelGen.NetworkExtensions.TrainStep(m32, x, labels, sgd);
+        long b = Stopwatch.GetTimestamp(); ModelGen.NetworkExtensions.TrainStep(m31, x31, labels, sgd);
+        long c = Stopwatch.GetTimestamp();
+        if (it >= 50) { t32.Add((b - a) * 1e3 / Stopwatch.Frequency); t31.Add((c - b) * 1e3 / Stopwatch.Frequency); }
+    }
+    t32.Sort(); t31.Sort();
+    Console.WriteLine($"W3 training step batch 16: 32 steps {t32[t32.Count / 2]:F3} ms ({t32[t32.Count / 2] / 32 * 1000:F1} us/step), 31 steps {t31[t31.Count / 2]:F3} ms ({t31[t31.Count / 2] / 31 * 1000:F1} us/step)");
+    return;
+}
 if (args.Contains("--diag-w3"))   // W3's training step split into forward, backward and update (Stopwatch medians of sums)
 {
     var m = new ModelGen.Benchmarks.W3(16, 1);

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ModelGen.Kernels;
 
@@ -94,6 +95,11 @@ public static class Gemm
                 c6 = Vector512.FusedMultiplyAdd(Mem.Load512(ref Mem.Add(ref w0, 6 * s), (nuint)i), xv, c6);
                 c7 = Vector512.FusedMultiplyAdd(Mem.Load512(ref Mem.Add(ref w0, 7 * s), (nuint)i), xv, c7);
             }
+            if (kv == k && Avx512F.IsSupported)
+            {
+                Store8(Sum8(c0, c1, c2, c3, c4, c5, c6, c7), ref Mem.Add(ref y, o), ref bias, o, epi, alpha);
+                continue;
+            }
             Finish(Vector512.Sum(c0), ref w0, 0, k, kv, ref x, ref y, o, ref bias, epi, alpha);
             Finish(Vector512.Sum(c1), ref w0, 1, k, kv, ref x, ref y, o, ref bias, epi, alpha);
             Finish(Vector512.Sum(c2), ref w0, 2, k, kv, ref x, ref y, o, ref bias, epi, alpha);
@@ -132,6 +138,11 @@ public static class Gemm
                 c2 = Vector256.FusedMultiplyAdd(Mem.Load256(ref Mem.Add(ref w0, 2 * s), (nuint)i), xv, c2);
                 c3 = Vector256.FusedMultiplyAdd(Mem.Load256(ref Mem.Add(ref w0, 3 * s), (nuint)i), xv, c3);
             }
+            if (kv == k && Avx2.IsSupported)
+            {
+                Store4(Sum4(c0, c1, c2, c3), ref Mem.Add(ref y, o), ref bias, o, epi, alpha);
+                continue;
+            }
             Finish(Vector256.Sum(c0), ref w0, 0, k, kv, ref x, ref y, o, ref bias, epi, alpha);
             Finish(Vector256.Sum(c1), ref w0, 1, k, kv, ref x, ref y, o, ref bias, epi, alpha);
             Finish(Vector256.Sum(c2), ref w0, 2, k, kv, ref x, ref y, o, ref bias, epi, alpha);
@@ -145,6 +156,69 @@ public static class Gemm
                 c0 = Vector256.FusedMultiplyAdd(Mem.Load256(ref w0, (nuint)i), Mem.Load256(ref x, (nuint)i), c0);
             Finish(Vector256.Sum(c0), ref w0, 0, k, kv, ref x, ref y, o, ref bias, epi, alpha);
         }
+    }
+
+    /// <summary>The sums of eight 16-lane accumulators (rows 0…7 in the lanes of the result) by one reduction tree: 128-bit
+    /// blocks, then 4-lane groups, then pairs and single lanes folded across all eight at once — 16 shuffles and 8 adds,
+    /// where eight separate horizontal sums take 32 of each and leave eight scalars to store one at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Sum8(Vector512<float> c0, Vector512<float> c1, Vector512<float> c2, Vector512<float> c3,
+        Vector512<float> c4, Vector512<float> c5, Vector512<float> c6, Vector512<float> c7)
+    {
+        // [cᵢ's 8 partial sums | cⱼ's 8]: the halves of each added
+        var t01 = Avx512F.Shuffle4x128(c0, c1, 0x44) + Avx512F.Shuffle4x128(c0, c1, 0xEE);
+        var t23 = Avx512F.Shuffle4x128(c2, c3, 0x44) + Avx512F.Shuffle4x128(c2, c3, 0xEE);
+        var t45 = Avx512F.Shuffle4x128(c4, c5, 0x44) + Avx512F.Shuffle4x128(c4, c5, 0xEE);
+        var t67 = Avx512F.Shuffle4x128(c6, c7, 0x44) + Avx512F.Shuffle4x128(c6, c7, 0xEE);
+        // [c0 | c1 | c2 | c3] and [c4 | c5 | c6 | c7], 4 partial sums each
+        var u0 = Avx512F.Shuffle4x128(t01, t23, 0x88) + Avx512F.Shuffle4x128(t01, t23, 0xDD);
+        var u1 = Avx512F.Shuffle4x128(t45, t67, 0x88) + Avx512F.Shuffle4x128(t45, t67, 0xDD);
+        // block q: [c_q, c_(q+4), c_q, c_(q+4)] in pairs, then whole
+        var v = Avx512F.UnpackLow(u0, u1) + Avx512F.UnpackHigh(u0, u1);
+        var s = v + Avx512F.Permute4x32(v, 0b01_00_11_10);
+        return Avx512F.PermuteVar16x32(s, Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 0, 0, 0, 0, 0, 0, 0, 0)).GetLower();
+    }
+
+    /// <summary><c>y[0…8) (epi)= s + bias[o…o+8)</c>: eight rows' results stored at once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store8(Vector256<float> s, ref float y, ref float bias, int o, Epilogue epi, float alpha)
+    {
+        if (epi == Epilogue.Accumulate) { (s + Mem.Load256(ref y)).StoreAt(ref y); return; }
+        if (epi == Epilogue.Store) { s.StoreAt(ref y); return; }
+        var z = s + Mem.Load256(ref Mem.Add(ref bias, o));
+        (epi switch
+        {
+            Epilogue.Bias => z,
+            Epilogue.BiasRelu => Vector256.MaxNative(Vector256<float>.Zero, z),   // zero first: a NaN propagates
+            _ => Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256<float>.Zero), z, z * alpha),
+        }).StoreAt(ref y);
+    }
+
+    /// <summary>The sums of four 8-lane accumulators (rows 0…3 in the lanes of the result), as <see cref="Sum8"/>: the
+    /// 128-bit halves added, then two horizontal adds across all four, then the lanes put in row order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Sum4(Vector256<float> c0, Vector256<float> c1, Vector256<float> c2, Vector256<float> c3)
+    {
+        var a = Avx.Permute2x128(c0, c1, 0x20) + Avx.Permute2x128(c0, c1, 0x31);   // [c0's 4 | c1's 4]
+        var b = Avx.Permute2x128(c2, c3, 0x20) + Avx.Permute2x128(c2, c3, 0x31);   // [c2's 4 | c3's 4]
+        var pairs = Avx.HorizontalAdd(a, b);                                          // [c0, c0, c2, c2 | c1, c1, c3, c3] in pairs
+        var h = Avx.HorizontalAdd(pairs, pairs);                                      // [c0, c2, c0, c2 | c1, c3, c1, c3]
+        return Avx2.PermuteVar8x32(h, Vector256.Create(0, 4, 1, 5, 0, 0, 0, 0)).GetLower();
+    }
+
+    /// <summary><c>y[0…4) (epi)= s + bias[o…o+4)</c>: four rows' results stored at once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store4(Vector128<float> s, ref float y, ref float bias, int o, Epilogue epi, float alpha)
+    {
+        if (epi == Epilogue.Accumulate) { (s + Vector128.LoadUnsafe(ref y)).StoreUnsafe(ref y); return; }
+        if (epi == Epilogue.Store) { s.StoreUnsafe(ref y); return; }
+        var z = s + Vector128.LoadUnsafe(ref Mem.Add(ref bias, o));
+        (epi switch
+        {
+            Epilogue.Bias => z,
+            Epilogue.BiasRelu => Vector128.MaxNative(Vector128<float>.Zero, z),   // zero first: a NaN propagates
+            _ => Vector128.ConditionalSelect(Vector128.GreaterThan(z, Vector128<float>.Zero), z, z * alpha),
+        }).StoreUnsafe(ref y);
     }
 
     /// <summary>Adds the scalar tail <c>i ∈ [kv, k)</c> of row <c>o + r</c> and stores through the epilogue.</summary>
