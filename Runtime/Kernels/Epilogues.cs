@@ -53,15 +53,33 @@ public static class Epilogues
 
     /// <summary>The stored value of a storing epilogue.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Of(Vector256<float> acc, float bias, Epilogue epi, float alpha)
+    public static Vector256<float> Of(Vector256<float> acc, float bias, Epilogue epi, float alpha) => Of(acc, Vector256.Create(bias), epi, alpha);
+
+    /// <summary>The stored value of a storing epilogue, each lane with its own bias (lanes that are rows: the batch-1 GEMV).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Of(Vector256<float> acc, Vector256<float> bias, Epilogue epi, float alpha)
     {
         if (epi == Epilogue.Store) return acc;
-        var z = acc + Vector256.Create(bias);
+        var z = acc + bias;
         return epi switch
         {
             Epilogue.Bias => z,
             Epilogue.BiasRelu => Vector256.MaxNative(Vector256<float>.Zero, z),
             _ => Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256<float>.Zero), z, z * alpha),
+        };
+    }
+
+    /// <summary>As the 256-bit form, four lanes (the AVX2 batch-1 GEMV's four rows).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Of(Vector128<float> acc, Vector128<float> bias, Epilogue epi, float alpha)
+    {
+        if (epi == Epilogue.Store) return acc;
+        var z = acc + bias;
+        return epi switch
+        {
+            Epilogue.Bias => z,
+            Epilogue.BiasRelu => Vector128.MaxNative(Vector128<float>.Zero, z),
+            _ => Vector128.ConditionalSelect(Vector128.GreaterThan(z, Vector128<float>.Zero), z, z * alpha),
         };
     }
 

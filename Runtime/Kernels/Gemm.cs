@@ -183,15 +183,8 @@ public static class Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store8(Vector256<float> s, ref float y, ref float bias, int o, Epilogue epi, float alpha)
     {
-        if (epi == Epilogue.Accumulate) { (s + Mem.Load256(ref y)).StoreAt(ref y); return; }
-        if (epi == Epilogue.Store) { s.StoreAt(ref y); return; }
-        var z = s + Mem.Load256(ref Mem.Add(ref bias, o));
-        (epi switch
-        {
-            Epilogue.Bias => z,
-            Epilogue.BiasRelu => Vector256.MaxNative(Vector256<float>.Zero, z),   // zero first: a NaN propagates
-            _ => Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256<float>.Zero), z, z * alpha),
-        }).StoreAt(ref y);
+        if (epi == Epilogue.Accumulate) (s + Mem.Load256(ref y)).StoreAt(ref y);
+        else Epilogues.Of(s, epi >= Epilogue.Bias ? Mem.Load256(ref Mem.Add(ref bias, o)) : default, epi, alpha).StoreAt(ref y);
     }
 
     /// <summary>The sums of four 8-lane accumulators (rows 0…3 in the lanes of the result), as <see cref="Sum8"/>: the
@@ -210,15 +203,8 @@ public static class Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store4(Vector128<float> s, ref float y, ref float bias, int o, Epilogue epi, float alpha)
     {
-        if (epi == Epilogue.Accumulate) { (s + Vector128.LoadUnsafe(ref y)).StoreUnsafe(ref y); return; }
-        if (epi == Epilogue.Store) { s.StoreUnsafe(ref y); return; }
-        var z = s + Vector128.LoadUnsafe(ref Mem.Add(ref bias, o));
-        (epi switch
-        {
-            Epilogue.Bias => z,
-            Epilogue.BiasRelu => Vector128.MaxNative(Vector128<float>.Zero, z),   // zero first: a NaN propagates
-            _ => Vector128.ConditionalSelect(Vector128.GreaterThan(z, Vector128<float>.Zero), z, z * alpha),
-        }).StoreUnsafe(ref y);
+        if (epi == Epilogue.Accumulate) (s + Vector128.LoadUnsafe(ref y)).StoreUnsafe(ref y);
+        else Epilogues.Of(s, epi >= Epilogue.Bias ? Vector128.LoadUnsafe(ref Mem.Add(ref bias, o)) : default, epi, alpha).StoreUnsafe(ref y);
     }
 
     /// <summary>Adds the scalar tail <c>i ∈ [kv, k)</c> of row <c>o + r</c> and stores through the epilogue.</summary>
