@@ -12,6 +12,26 @@ using ModelGen.Training;
 //   dotnet run -c Release --project Benchmarks -- --filter '*W1*'
 // `--quick` prints rough Stopwatch medians instead (for tuning, not for reporting).
 if (args.Contains("--quick")) { Quick.Run(); return; }
+if (Array.IndexOf(args, "--w2v-answers") is int wa and >= 0)   // --w2v-answers <vec.bin> <questions> <section>: each question of one section alone, right or not (a diagnostic)
+{
+    var v = ModelGen.Text.WordVectors.Load(args[wa + 1]);
+    var qs = System.IO.File.ReadAllLines(args[wa + 2]);
+    string section = args[wa + 3];
+    bool inside = false;
+    foreach (var q in qs)
+    {
+        if (q.StartsWith(':')) { inside = q.Substring(1).Trim() == section; continue; }
+        if (!inside) continue;
+        var res = v.EvaluateAnalogies(new[] { ": " + section, q });
+        Console.WriteLine($"Q {q.ToUpperInvariant()} {(res.Sections[0].Seen == 0 ? "unseen" : res.Sections[0].Correct == 1 ? "right" : "wrong")}");
+        if (args.Contains("near") && res.Sections[0].Seen == 1)
+        {
+            var w = q.Split(' ');
+            foreach (var (word, cos) in v.Analogy(w[0].ToLowerInvariant(), w[1].ToLowerInvariant(), w[2].ToLowerInvariant(), 3)) Console.WriteLine($"    {word} {cos:G9}");
+        }
+    }
+    return;
+}
 if (args.Contains("--word2vec")) { Word2VecRun.Run(args); return; }   // the C tool and ModelGen's word2vec in one run
 if (Array.IndexOf(args, "--rss") is int r and >= 0)   // --rss <w1|w2> <modelgen|ort|torch>: peak RSS of one framework alone running batch-64 inference
 {
