@@ -413,29 +413,29 @@ if (args.Contains("--layers-gpt"))   // per-layer times of a TinyGpt training st
         Console.WriteLine($"{kind,-22} forward {tf,7:F2} ms   backward {tb,7:F2} ms   (all layers of the kind)");
     return;
 }
-if (args.Contains("--profile-w3b1"))   // batch-1 W3 Predict for ~5 s, for perf record; prints the median call
+// A batch-1 Predict called for a few seconds, for perf record; prints the median call.
+static void ProfileCalls(string what, Action call, int milliseconds)
+{
+    var t = new double[200_000];
+    int n = 0;
+    var sw = Stopwatch.StartNew();
+    while (sw.ElapsedMilliseconds < milliseconds && n < t.Length) { long a = Stopwatch.GetTimestamp(); call(); t[n++] = (Stopwatch.GetTimestamp() - a) * 1e6 / Stopwatch.Frequency; }
+    Array.Sort(t, 0, n);
+    Console.WriteLine($"{what}: median {t[n / 2]:F2} us over {n} calls");
+}
+if (args.Contains("--profile-w3b1"))   // batch-1 W3 Predict for ~5 s
 {
     var b = new W3Benchmarks();
     b.Setup();
-    var t = new double[200_000];
-    int n = 0;
-    var sw = Stopwatch.StartNew();
-    while (sw.ElapsedMilliseconds < 5000 && n < t.Length) { long a = Stopwatch.GetTimestamp(); b.ModelGen_Batch1(); t[n++] = (Stopwatch.GetTimestamp() - a) * 1e6 / Stopwatch.Frequency; }
-    Array.Sort(t, 0, n);
-    Console.WriteLine($"W3 batch 1: median {t[n / 2]:F2} us over {n} calls");
+    ProfileCalls("W3 batch 1", b.ModelGen_Batch1, 5000);
     b.Cleanup();
     return;
 }
-if (args.Contains("--profile-w1b1"))   // batch-1 W1 Predict for ~3 s, for perf record; prints the median call
+if (args.Contains("--profile-w1b1"))   // batch-1 W1 Predict for ~3 s
 {
     var b = new W1Benchmarks();
     b.Setup();
-    var t = new double[200_000];
-    int n = 0;
-    var sw = Stopwatch.StartNew();
-    while (sw.ElapsedMilliseconds < 3000 && n < t.Length) { long a = Stopwatch.GetTimestamp(); b.ModelGen_Batch1(); t[n++] = (Stopwatch.GetTimestamp() - a) * 1e6 / Stopwatch.Frequency; }
-    Array.Sort(t, 0, n);
-    Console.WriteLine($"W1 batch 1: median {t[n / 2]:F2} us over {n} calls");
+    ProfileCalls("W1 batch 1", b.ModelGen_Batch1, 3000);
     return;
 }
 if (args.Contains("--filters"))   // Winograd filter transforms of a 64 → 64 layer (W2's Conv4), forward and flipped: median of 200 calls

@@ -88,7 +88,13 @@ public class RecurrentTests
         if (!Simd.IsSupported(width)) return;
         using var net = model == nameof(GcGruLast) ? new GcGruLast(64, 4) : Make(model);
         net.Width = width;
-        var x = Random(7 * net.InputSize, 9);
+        BatchOneEqualsTheBatch(net, Random(7 * net.InputSize, 9), $"{model} {width}");
+    }
+
+    /// <summary>Each of the 7 samples of <paramref name="x"/> predicted alone equals it predicted in the batch, before and
+    /// after a training step moved the weights (batch 1 must repack them).</summary>
+    private static void BatchOneEqualsTheBatch(ITrainableNetwork net, float[] x, string what)
+    {
         for (int round = 0; round < 2; round++)
         {
             var all = new float[7 * net.OutputSize];
@@ -99,7 +105,7 @@ public class RecurrentTests
                 net.Predict(x.AsSpan(s * net.InputSize, net.InputSize), one);
                 for (int k = 0; k < one.Length; k++)
                     Assert.True(Math.Abs(one[k] - all[s * net.OutputSize + k]) <= 1e-5f + 1e-5f * Math.Abs(all[s * net.OutputSize + k]),
-                        $"{model} {width} round {round} sample {s}: batch 1 gives {one[k]}, the batch {all[s * net.OutputSize + k]}");
+                        $"{what} round {round} sample {s}: batch 1 gives {one[k]}, the batch {all[s * net.OutputSize + k]}");
             }
             net.TrainStep(x, Enumerable.Range(0, 7).Select(i => i % 2).ToArray(), new Sgd(0.5f));   // the weights move: batch 1 must repack
         }
@@ -122,21 +128,8 @@ public class RecurrentTests
         for (int k = 4 * 2; k < 6 * 2; k++) x[1 * GcWideRecurrent.InputSize + k] = 0f;   // sample 1: the last two steps are padding
         for (int k = 3 * 2; k < 6 * 2; k++) x[4 * GcWideRecurrent.InputSize + k] = 0f;   // sample 4: the last three
         var xe = Random(7 * GcWideEven.InputSize, 12);
-        foreach (var (net, input) in new (ITrainableNetwork, float[])[] { (wide, x), (even, xe) })
-            for (int round = 0; round < 2; round++)
-            {
-                var all = new float[7 * net.OutputSize];
-                net.Predict(input, all);
-                var one = new float[net.OutputSize];
-                for (int s = 0; s < 7; s++)
-                {
-                    net.Predict(input.AsSpan(s * net.InputSize, net.InputSize), one);
-                    for (int k = 0; k < one.Length; k++)
-                        Assert.True(Math.Abs(one[k] - all[s * net.OutputSize + k]) <= 1e-5f + 1e-5f * Math.Abs(all[s * net.OutputSize + k]),
-                            $"{net.GetType().Name} {width} round {round} sample {s}: batch 1 gives {one[k]}, the batch {all[s * net.OutputSize + k]}");
-                }
-                net.TrainStep(input, Enumerable.Range(0, 7).Select(i => i % 2).ToArray(), new Sgd(0.5f));   // the weights move: batch 1 must repack
-            }
+        BatchOneEqualsTheBatch(wide, x, $"{nameof(GcWideRecurrent)} {width}");
+        BatchOneEqualsTheBatch(even, xe, $"{nameof(GcWideEven)} {width}");
 
         using var whole = new GcWideEvenLong(1, 6) { Width = width };
         even.Parameters.CopyTo(whole.Parameters);
