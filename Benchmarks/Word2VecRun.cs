@@ -12,7 +12,7 @@ using ModelGen.Text;
 namespace ModelGen.Benchmarks;
 
 /// <summary>
-/// <c>--word2vec [--peer DIR] [--seeds N] [--threads 1,2]</c>: the original C tool (built from <c>../shared/peers/word2vec</c>
+/// <c>--word2vec [--peer DIR] [--seeds N] [--first-seed S] [--threads 1,2] [--iters 1,5] [--modes skip-gram,cbow]</c>: the original C tool (built from <c>../shared/peers/word2vec</c>
 /// into a temporary folder with its own build line, never into the project) and ModelGen's word2vec in the same run, on
 /// the shipped corpus with the issue's settings (<c>-size 100 -window 5 -negative 5 -hs 0 -sample 1e-4 -min-count 5</c>),
 /// skip-gram and CBOW, 1 then 2 threads, several seeds: words/s/thread (the tool's own last progress reading; ModelGen's
@@ -33,7 +33,15 @@ internal static class Word2VecRun
         string root = FindRoot();
         string peer = Path.GetFullPath(Arg("--peer", Path.Combine(root, "..", "shared", "peers", "word2vec")));
         int seeds = int.Parse(Arg("--seeds", "3"), CultureInfo.InvariantCulture);
+        int firstSeed = int.Parse(Arg("--first-seed", "1"), CultureInfo.InvariantCulture);
         var threadCounts = Arg("--threads", "1,2").Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray();
+        var iters = Arg("--iters", "1,5").Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray();
+        var modes = Arg("--modes", "skip-gram,cbow").Split(',').Select(m => m switch
+        {
+            "skip-gram" => false,
+            "cbow" => true,
+            _ => throw new ArgumentException($"--modes: '{m}' is neither skip-gram nor cbow"),
+        }).ToArray();
         string tmp = Directory.CreateTempSubdirectory("modelgen-w2v-bench-").FullName;
         try
         {
@@ -45,16 +53,16 @@ internal static class Word2VecRun
             Gunzip(Path.Combine(data, "questions-words.txt.gz"), Path.Combine(tmp, "questions.txt"));
             var lines = Vocabulary.ReadLines(Path.Combine(tmp, "corpus.txt"));
             var questions = Vocabulary.ReadLines(Path.Combine(tmp, "questions.txt"));
-            Console.WriteLine($"word2vec on {lines.Count:N0} lines; peer {peer}; {seeds} seed(s); FMA-free workload (memory-bound)");
+            Console.WriteLine($"word2vec on {lines.Count:N0} lines; peer {peer}; seeds {firstSeed}-{firstSeed + seeds - 1}; FMA-free workload (memory-bound)");
             Console.WriteLine("| mode | iter | threads | C tool words/s/thread | ModelGen words/s/thread | ratio | C tool top-1 (family) | ModelGen top-1 (family) |");
             Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
-            foreach (int iter in new[] { 1, 5 })
-                foreach (bool cbow in new[] { false, true })
+            foreach (int iter in iters)
+                foreach (bool cbow in modes)
                     foreach (int threads in threadCounts)
                     {
                         var c = new List<(double Speed, double Top1, double Family)>();
                         var m = new List<(double Speed, double Top1, double Family)>();
-                        for (int s = 1; s <= seeds; s++)
+                        for (int s = firstSeed; s < firstSeed + seeds; s++)
                         {
                             c.Add(RunTool(tmp, cbow, iter, threads, s));
                             CrossCheck(WordVectors.Load(Path.Combine(tmp, "vec.bin")), tmp, questions, "the tool's file read by ModelGen");
@@ -66,10 +74,12 @@ internal static class Word2VecRun
                             m.Add((v.WordsPerSecondPerThread, 100 * r.Accuracy, 100 * (r.Section("family")?.Accuracy ?? 0)));
                             v.SaveBinary(Path.Combine(tmp, "vec.bin"));
                             CrossCheck(v, tmp, questions, "ModelGen's file read by compute-accuracy");
+                            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                                $"  seed {s}: C tool {c[^1].Top1:F2} % ({c[^1].Family:F1} %), ModelGen {m[^1].Top1:F2} % ({m[^1].Family:F1} %)"));
                         }
                         double cs = c.Average(x => x.Speed), ms = m.Average(x => x.Speed);
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"| {(cbow ? "CBOW" : "skip-gram")} | {iter} | {threads} | {cs / 1000:F0} k | {ms / 1000:F0} k | {ms / cs:F2} × | {c.Average(x => x.Top1):F2} % ({c.Average(x => x.Family):F1} %) | {m.Average(x => x.Top1):F2} % ({m.Average(x => x.Family):F1} %) |"));
+                            $"| {(cbow ? "CBOW" : "skip-gram")} | {iter} | {threads} | {cs / 1000:F0} k | {ms / 1000:F0} k | {ms / cs:F2} × | {c.Average(x => x.Top1):F2} ± {StandardError(c.Select(x => x.Top1)):F2} % ({c.Average(x => x.Family):F1} %) | {m.Average(x => x.Top1):F2} ± {StandardError(m.Select(x => x.Top1)):F2} % ({m.Average(x => x.Family):F1} %) |"));
                     }
         }
         finally { Directory.Delete(tmp, recursive: true); }
@@ -77,6 +87,15 @@ internal static class Word2VecRun
     }
 
     private static int _agreements;
+
+    /// <summary>The standard error of a mean over seeds (the sample standard deviation / √n; 0 for one seed).</summary>
+    private static double StandardError(IEnumerable<double> values)
+    {
+        var v = values.ToArray();
+        if (v.Length < 2) return 0;
+        double mean = v.Average(), ss = v.Sum(x => (x - mean) * (x - mean));
+        return Math.Sqrt(ss / (v.Length - 1) / v.Length);
+    }
 
     /// <summary>The two changes to the tool's source: the end-of-file flag cleared at each epoch's rewind, and a seed read
     /// from <c>W2V_SEED</c> (default 1, which leaves the tool exactly as it is): the initial vectors' generator starts at
