@@ -127,6 +127,64 @@ public sealed class Word2VecTests : IDisposable
         for (int i = 0; i < dim; i++) Assert.True(Math.Abs(e1[i] - err[i]) < 1e-5, $"reference input step {i}");
     }
 
+    /// <summary>The negative-sampling loss <c>L = −log σ(u·v_t) − Σ_k log σ(−u·v_k)</c> (distinct rows): one step at rate
+    /// <c>alpha</c> must move the output rows by <c>−alpha·∂L/∂v</c> and return <c>−alpha·∂L/∂u</c> as the input's step, with
+    /// the derivatives taken by central differences of L in double precision; rows that are not targets stay as they were.</summary>
+    [Theory]
+    [InlineData(SimdWidth.Scalar)]
+    [InlineData(SimdWidth.V256)]
+    [InlineData(SimdWidth.V512)]
+    public void The_negative_sampling_step_follows_the_finite_difference_gradient_of_its_loss(SimdWidth width)
+    {
+        if (!Simd.IsSupported(width)) return;
+        const int dim = 37, words = 7;
+        const float alpha = 0.25f;
+        int[] targets = { 4, 0, 6, 1, 3 };   // the true word, then four noise words
+        var rng = new Rng(5);
+        var u = Enumerable.Range(0, dim).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+        var table = Enumerable.Range(0, dim * words).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+
+        double Loss(float[] input, float[] rows)
+        {
+            double l = 0;
+            for (int k = 0; k < targets.Length; k++)
+            {
+                double f = 0;
+                for (int d = 0; d < dim; d++) f += (double)input[d] * rows[targets[k] * dim + d];
+                Assert.True(Math.Abs(f) < 6, "the check stays inside σ's unsaturated range");
+                l -= Math.Log(1 / (1 + Math.Exp(k == 0 ? -f : f)));
+            }
+            return l;
+        }
+        double Derivative(float[] values, int i, Func<double> loss)
+        {
+            const float h = 1e-2f;
+            float keep = values[i];
+            values[i] = keep + h; double up = loss();
+            values[i] = keep - h; double down = loss();
+            values[i] = keep;
+            return (up - down) / (2.0 * h);
+        }
+
+        var after = (float[])table.Clone();
+        var error = new float[dim];
+        Kernels.VectorOps.NegativeSamplingStep(u, after, targets, alpha, error, width);
+        double scale = 0;
+        var du = new double[dim];
+        for (int d = 0; d < dim; d++) { du[d] = Derivative(u, d, () => Loss(u, table)); scale = Math.Max(scale, Math.Abs(du[d])); }
+        var dv = new double[table.Length];
+        for (int i = 0; i < table.Length; i++) { dv[i] = Derivative(table, i, () => Loss(u, table)); scale = Math.Max(scale, Math.Abs(dv[i])); }
+        double tolerance = 1e-4 * alpha * scale;
+        for (int d = 0; d < dim; d++)
+            Assert.True(Math.Abs(error[d] + alpha * du[d]) <= tolerance, $"input step {d}: {error[d]} vs −alpha·dL/du = {-alpha * du[d]}");
+        for (int i = 0; i < table.Length; i++)
+        {
+            bool target = targets.Contains(i / dim);
+            Assert.True(target || after[i] == table[i], $"row {i / dim} is not a target but changed");
+            Assert.True(Math.Abs(after[i] - table[i] + alpha * dv[i]) <= tolerance, $"row {i / dim}, element {i % dim}: moved {after[i] - table[i]}, −alpha·dL/dv = {-alpha * dv[i]}");
+        }
+    }
+
     /// <summary>Training at each width gives the scalar path's vectors up to rounding.</summary>
     [Theory]
     [InlineData(SimdWidth.V256)]
