@@ -696,6 +696,7 @@ if (args.Contains("--w3-odd"))   // W3's training step at 32 steps and at 31 (a 
     Console.WriteLine($"W3 training step batch 16: 32 steps {t32[t32.Count / 2]:F3} ms ({t32[t32.Count / 2] / 32 * 1000:F1} us/step), 31 steps {t31[t31.Count / 2]:F3} ms ({t31[t31.Count / 2] / 31 * 1000:F1} us/step)");
     return;
 }
+if (args.Contains("--tiles-w3")) { W3Tiles.Run(); return; }   // W3's per-step products alone, per layout and tile height, against the in-run FMA peak
 if (args.Contains("--diag-w3"))   // W3's training step split into forward, backward and update (Stopwatch medians of sums)
 {
     var m = new ModelGen.Benchmarks.W3(16, 1);

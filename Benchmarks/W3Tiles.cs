@@ -1,0 +1,260 @@
+using System;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace ModelGen.Benchmarks;
+
+/// <summary>
+/// <c>--tiles-w3</c>: W3's per-step products alone, in the layouts the training step gives them, against the FMA peak
+/// measured in the same run — to tell the kernel's own ceiling on this core from what the rest of the step does to it.
+/// Forward <c>G_t += W_hh·h_(t−1)</c>: A = W_hh <c>[512 × 128]</c> row-major, B = h_(t−1) <c>[128 × 16]</c>; backward
+/// <c>dh = W_hhᵀ·dG_t</c>: A = W_hh read down its columns, B = dG_t <c>[512 × 16]</c>. B's and C's rows are
+/// <c>ldb</c> floats apart: 16 (packed), 496 (a 31-step panel) or 512 (the 32-step panel: every row in the same two L1
+/// sets). Tiles of 6 or 12 rows × one 16-lane vector, as the generator emits them (its code, hand-copied).
+/// </summary>
+internal static unsafe class W3Tiles
+{
+    private const int G = 512, H = 128;
+
+    public static void Run()
+    {
+        float* a = Alloc(G * H);
+        float* a6 = Pack(a, 6), a12 = Pack(a, 12);
+        float* t6 = PackTransposed(a, 6), t12 = PackTransposed(a, 12);
+        var cases = new System.Collections.Generic.List<(string What, double Flops, Action Product)>();
+        foreach (int ld in new[] { 16, 512 })
+        {
+            float* b = Alloc(G * ld + 16), c = Alloc(G * ld + 16);
+            double flops = 2.0 * 504 * H * 16, bflops = 2.0 * 120 * G * 16;
+            cases.Add(($"forward   6×1, ld {ld,3}", flops, () => Forward(a, b, c, ld, 6)));
+            cases.Add(($"forward  12×1, ld {ld,3}", flops, () => Forward(a, b, c, ld, 12)));
+            cases.Add(($"forward   6×1, ld {ld,3}, A in L1", flops, () => Forward(a, b, c, ld, 6, aStride: 0)));
+            cases.Add(($"forward  12×1, ld {ld,3}, A in L1", flops, () => Forward(a, b, c, ld, 12, aStride: 0)));
+            cases.Add(($"forward   6×1, ld {ld,3}, A packed", flops, () => ForwardPacked(a6, b, c, ld, 6)));
+            cases.Add(($"forward  12×1, ld {ld,3}, A packed", flops, () => ForwardPacked(a12, b, c, ld, 12)));
+            cases.Add(($"backward  6×1, ld {ld,3}", bflops, () => Backward(a, b, c, ld, 6)));
+            cases.Add(($"backward  6×1, ld {ld,3}, A walked", bflops, () => BackwardWalked(a, b, c, ld, 6)));
+            cases.Add(($"backward 12×1, ld {ld,3}, A walked", bflops, () => BackwardWalked(a, b, c, ld, 12)));
+            cases.Add(($"backward  6×1, ld {ld,3}, A packed", bflops, () => BackwardPacked(t6, b, c, ld, 6)));
+            cases.Add(($"backward 12×1, ld {ld,3}, A packed", bflops, () => BackwardPacked(t12, b, c, ld, 12)));
+            cases.Add(($"backward 12×1, ld {ld,3}", bflops, () => Backward(a, b, c, ld, 12)));
+        }
+        // Rounds, every case once per round, so that the host's slow spells fall on all of them alike; medians.
+        var times = new double[cases.Count][];
+        for (int i = 0; i < cases.Count; i++) { times[i] = new double[31]; for (int w = 0; w < 1000; w++) cases[i].Product(); }
+        var peaks = new double[31];
+        for (int round = 0; round < 31; round++)
+        {
+            long p0 = Stopwatch.GetTimestamp();
+            Peak.Run(100_000);
+            peaks[round] = 16.0 * 16 * 2 * 100_000 / Stopwatch.GetElapsedTime(p0).TotalSeconds / 1e9;
+            for (int i = 0; i < cases.Count; i++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                for (int n = 0; n < 200; n++) cases[i].Product();
+                times[i][round] = Stopwatch.GetElapsedTime(t0).TotalSeconds / 200;
+            }
+        }
+        Array.Sort(peaks);
+        double median = peaks[15];
+        Console.WriteLine($"FMA peak {median:F0} GFLOP/s (median of the rounds; best {peaks[^1]:F0})");
+        for (int i = 0; i < cases.Count; i++)
+        {
+            Array.Sort(times[i]);
+            double t = times[i][15];
+            Console.WriteLine($"{cases[i].What,-34}: {t * 1e6,6:F2} µs  {cases[i].Flops / t / 1e9,5:F0} GFLOP/s  {100 * cases[i].Flops / t / 1e9 / median,3:F0} % of peak");
+        }
+    }
+
+    /// <summary>W_hh's rows in panels of <paramref name="rows"/>: panel q holds rows q·rows… as [k][rows], so a tile reads
+    /// its <paramref name="rows"/> values of step k from one place with no index register.</summary>
+    private static float* Pack(float* a, int rows)
+    {
+        float* p = Alloc(G * H);
+        for (int q = 0; q + rows <= G; q += rows)
+            for (int k = 0; k < H; k++)
+                for (int i = 0; i < rows; i++) p[q * H + k * rows + i] = a[(q + i) * H + k];
+        return p;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ForwardPacked(float* ap, float* b, float* c, int ld, int rows)
+    {
+        for (int r = 0; r < 504; r += rows)
+            if (rows == 6) TileP6(ap + r * H, 6, b, ld, c + r * ld, ld, H);
+            else TileP12(ap + r * H, 12, b, ld, c + r * ld, ld, H);
+    }
+
+    /// <summary>W_hhᵀ (unit j's column) in panels of <paramref name="rows"/> units: panel q as [k = 0…511][rows].</summary>
+    private static float* PackTransposed(float* a, int rows)
+    {
+        float* p = Alloc(G * H);
+        for (int q = 0; q + rows <= H; q += rows)
+            for (int k = 0; k < G; k++)
+                for (int i = 0; i < rows; i++) p[q * G + k * rows + i] = a[k * H + q + i];
+        return p;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BackwardPacked(float* ap, float* b, float* c, int ld, int rows)
+    {
+        for (int k0 = 0; k0 < G; k0 += 128)
+            for (int r = 0; r < 120; r += rows)
+                if (rows == 6) TileP6(ap + r * G + k0 * 6, 6, b + k0 * ld, ld, c + r * ld, ld, 128);
+                else TileP12(ap + r * G + k0 * 12, 12, b + k0 * ld, ld, c + r * ld, ld, 128);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BackwardWalked(float* a, float* b, float* c, int ld, int rows)
+    {
+        for (int k0 = 0; k0 < G; k0 += 128)
+            for (int r = 0; r < 120; r += rows)
+                if (rows == 6) TileP6(a + k0 * H + r, H, b + k0 * ld, ld, c + r * ld, ld, 128);
+                else TileP12(a + k0 * H + r, H, b + k0 * ld, ld, c + r * ld, ld, 128);
+    }
+
+    /// <summary>A 6×1 tile whose 6 A values of step k sit together at <c>a + k·aks</c>: one pointer, displacements, no index.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void TileP6(float* a, nint aks, float* b, nint ldb, float* c, nint ldc, int k)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        for (float* end = b + k * ldb; b < end; b += ldb, a += aks)
+        {
+            var b0 = Vector512.Load(b);
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a[0]), b0, c0);
+            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(a[1]), b0, c1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a[2]), b0, c2);
+            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(a[3]), b0, c3);
+            c4 = Vector512.FusedMultiplyAdd(Vector512.Create(a[4]), b0, c4);
+            c5 = Vector512.FusedMultiplyAdd(Vector512.Create(a[5]), b0, c5);
+        }
+        Vector512.Store(Vector512.Load(c) + c0, c);
+        Vector512.Store(Vector512.Load(c + ldc) + c1, c + ldc);
+        Vector512.Store(Vector512.Load(c + 2 * ldc) + c2, c + 2 * ldc);
+        Vector512.Store(Vector512.Load(c + 3 * ldc) + c3, c + 3 * ldc);
+        Vector512.Store(Vector512.Load(c + 4 * ldc) + c4, c + 4 * ldc);
+        Vector512.Store(Vector512.Load(c + 5 * ldc) + c5, c + 5 * ldc);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void TileP12(float* a, nint aks, float* b, nint ldb, float* c, nint ldc, int k)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        Vector512<float> c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default;
+        for (float* end = b + k * ldb; b < end; b += ldb, a += aks)
+        {
+            var b0 = Vector512.Load(b);
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a[0]), b0, c0);
+            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(a[1]), b0, c1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a[2]), b0, c2);
+            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(a[3]), b0, c3);
+            c4 = Vector512.FusedMultiplyAdd(Vector512.Create(a[4]), b0, c4);
+            c5 = Vector512.FusedMultiplyAdd(Vector512.Create(a[5]), b0, c5);
+            c6 = Vector512.FusedMultiplyAdd(Vector512.Create(a[6]), b0, c6);
+            c7 = Vector512.FusedMultiplyAdd(Vector512.Create(a[7]), b0, c7);
+            c8 = Vector512.FusedMultiplyAdd(Vector512.Create(a[8]), b0, c8);
+            c9 = Vector512.FusedMultiplyAdd(Vector512.Create(a[9]), b0, c9);
+            c10 = Vector512.FusedMultiplyAdd(Vector512.Create(a[10]), b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(Vector512.Create(a[11]), b0, c11);
+        }
+        Vector512.Store(Vector512.Load(c) + c0, c);
+        Vector512.Store(Vector512.Load(c + ldc) + c1, c + ldc);
+        Vector512.Store(Vector512.Load(c + 2 * ldc) + c2, c + 2 * ldc);
+        Vector512.Store(Vector512.Load(c + 3 * ldc) + c3, c + 3 * ldc);
+        Vector512.Store(Vector512.Load(c + 4 * ldc) + c4, c + 4 * ldc);
+        Vector512.Store(Vector512.Load(c + 5 * ldc) + c5, c + 5 * ldc);
+        Vector512.Store(Vector512.Load(c + 6 * ldc) + c6, c + 6 * ldc);
+        Vector512.Store(Vector512.Load(c + 7 * ldc) + c7, c + 7 * ldc);
+        Vector512.Store(Vector512.Load(c + 8 * ldc) + c8, c + 8 * ldc);
+        Vector512.Store(Vector512.Load(c + 9 * ldc) + c9, c + 9 * ldc);
+        Vector512.Store(Vector512.Load(c + 10 * ldc) + c10, c + 10 * ldc);
+        Vector512.Store(Vector512.Load(c + 11 * ldc) + c11, c + 11 * ldc);
+    }
+
+    private static float* Alloc(int n)
+    {
+        var p = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)n * 4, 64);
+        for (int i = 0; i < n; i++) p[i] = 1e-3f * (i % 97);
+        return p;
+    }
+
+    /// <summary>C[0..504) += A·B over K = 128, A's rows contiguous (ars 128, aks 1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Forward(float* a, float* b, float* c, int ld, int rows, int aStride = H)
+    {
+        for (int r = 0; r < 504; r += rows)
+            if (rows == 6) Tile6(a + r * aStride, H, 1, b, ld, c + r * ld, ld, H);
+            else Tile12(a + r * aStride, H, 1, b, ld, c + r * ld, ld, H);
+    }
+
+    /// <summary>dh[0..120) = W_hhᵀ·dG over K = 512 in four blocks of 128 (A = W_hh down its columns: ars 1, aks 128).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Backward(float* a, float* b, float* c, int ld, int rows)
+    {
+        for (int k0 = 0; k0 < G; k0 += 128)
+            for (int r = 0; r < 120; r += rows)
+                if (rows == 6) Tile6(a + k0 * H + r, 1, H, b + k0 * ld, ld, c + r * ld, ld, 128);
+                else Tile12(a + k0 * H + r, 1, H, b + k0 * ld, ld, c + r * ld, ld, 128);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Tile6(float* a, nint ars, nint aks, float* b, nint ldb, float* c, nint ldc, int k)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        float* a0 = a, a1 = a + ars, a2 = a + 2 * ars, a3 = a + 3 * ars, a4 = a + 4 * ars, a5 = a + 5 * ars;
+        for (nint p = 0; p < k; p++, b += ldb)
+        {
+            var b0 = Vector512.Load(b);
+            nint q = p * aks;
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[q]), b0, c0);
+            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(a1[q]), b0, c1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a2[q]), b0, c2);
+            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(a3[q]), b0, c3);
+            c4 = Vector512.FusedMultiplyAdd(Vector512.Create(a4[q]), b0, c4);
+            c5 = Vector512.FusedMultiplyAdd(Vector512.Create(a5[q]), b0, c5);
+        }
+        Vector512.Store(Vector512.Load(c) + c0, c);
+        Vector512.Store(Vector512.Load(c + ldc) + c1, c + ldc);
+        Vector512.Store(Vector512.Load(c + 2 * ldc) + c2, c + 2 * ldc);
+        Vector512.Store(Vector512.Load(c + 3 * ldc) + c3, c + 3 * ldc);
+        Vector512.Store(Vector512.Load(c + 4 * ldc) + c4, c + 4 * ldc);
+        Vector512.Store(Vector512.Load(c + 5 * ldc) + c5, c + 5 * ldc);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Tile12(float* a, nint ars, nint aks, float* b, nint ldb, float* c, nint ldc, int k)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        Vector512<float> c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default;
+        for (nint p = 0; p < k; p++, b += ldb)
+        {
+            var b0 = Vector512.Load(b);
+            float* ap = a + p * aks;
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[0]), b0, c0);
+            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[ars]), b0, c1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[2 * ars]), b0, c2);
+            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[3 * ars]), b0, c3);
+            c4 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[4 * ars]), b0, c4);
+            c5 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[5 * ars]), b0, c5);
+            c6 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[6 * ars]), b0, c6);
+            c7 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[7 * ars]), b0, c7);
+            c8 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[8 * ars]), b0, c8);
+            c9 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[9 * ars]), b0, c9);
+            c10 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[10 * ars]), b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[11 * ars]), b0, c11);
+        }
+        Vector512.Store(Vector512.Load(c) + c0, c);
+        Vector512.Store(Vector512.Load(c + ldc) + c1, c + ldc);
+        Vector512.Store(Vector512.Load(c + 2 * ldc) + c2, c + 2 * ldc);
+        Vector512.Store(Vector512.Load(c + 3 * ldc) + c3, c + 3 * ldc);
+        Vector512.Store(Vector512.Load(c + 4 * ldc) + c4, c + 4 * ldc);
+        Vector512.Store(Vector512.Load(c + 5 * ldc) + c5, c + 5 * ldc);
+        Vector512.Store(Vector512.Load(c + 6 * ldc) + c6, c + 6 * ldc);
+        Vector512.Store(Vector512.Load(c + 7 * ldc) + c7, c + 7 * ldc);
+        Vector512.Store(Vector512.Load(c + 8 * ldc) + c8, c + 8 * ldc);
+        Vector512.Store(Vector512.Load(c + 9 * ldc) + c9, c + 9 * ldc);
+        Vector512.Store(Vector512.Load(c + 10 * ldc) + c10, c + 10 * ldc);
+        Vector512.Store(Vector512.Load(c + 11 * ldc) + c11, c + 11 * ldc);
+    }
+}
