@@ -43,6 +43,8 @@ public sealed class Workspace : IDisposable
     public int FoldedVersion = -1;
     /// <summary>The parameter version the packed (transposed) weights of the batch-1 recurrent path were built from (−1: none).</summary>
     public int PackedVersion = -1;
+    /// <summary>The parameter version the GEMM panels of the batch-panel path (recurrent weights) were built from (−1: none).</summary>
+    public int PanelVersion = -1;
 
     /// <summary>A reference to the float at <paramref name="offset"/> (no bounds check: generated code owns the layout).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -131,6 +131,32 @@ public static class Layout
         }
     }
 
+    /// <summary>
+    /// A matrix <c>A[r, p] = src[r·rowStride + p·stepStride]</c> (<paramref name="rows"/> × <paramref name="k"/>) in panels of
+    /// <paramref name="panel"/> rows for the GEMM tiles that read one reduction step's rows side by side: panel q (rows
+    /// <c>q·panel</c> … , <c>h = min(panel, rows − q·panel)</c> of them) starts at <c>dst[q·panel·k]</c> and holds
+    /// <c>A[q·panel + i, p]</c> at <c>p·h + i</c>. A tile then reads its rows of step p from one address plus constant
+    /// displacements — no index register, no row pointers — and walks its panel front to back.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void PackPanels(ref float src, int rows, int k, nint rowStride, nint stepStride, int panel, ref float dst, SimdWidth width)
+    {
+        for (int q = 0; q < rows; q += panel)
+        {
+            int h = Math.Min(panel, rows - q);
+            ref float s = ref Mem.Add(ref src, q * rowStride);
+            ref float d = ref Mem.Add(ref dst, (nint)q * k);
+            if (stepStride == 1)   // rows contiguous along the reduction (W): the panel is the transpose of its h × k block
+                Transpose(ref s, h, k, rowStride, ref d, h, width);
+            else if (rowStride == 1)   // a step's rows side by side already (Wᵀ): h floats per step
+                for (int p = 0; p < k; p++)
+                    MemoryMarshal.CreateReadOnlySpan(ref Mem.Add(ref s, p * stepStride), h).CopyTo(MemoryMarshal.CreateSpan(ref Mem.Add(ref d, (nint)p * h), h));
+            else
+                for (int p = 0; p < k; p++)
+                    for (int i = 0; i < h; i++) Mem.Add(ref d, (nint)p * h + i) = Mem.Add(ref s, i * rowStride + p * stepStride);
+        }
+    }
+
     /// <summary><c>dst[c·rows + r] += src[r·cols + c]</c>: adds the transpose of a <c>[rows, cols]</c> matrix.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddTransposed(ref float src, int rows, int cols, ref float dst)

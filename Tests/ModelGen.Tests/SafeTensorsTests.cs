@@ -327,4 +327,28 @@ public sealed class SafeTensorsTests : IDisposable
         Assert.Contains("truncated", Assert.Throws<InvalidDataException>(() => GcWide.FromFile(PathOf("bad.safetensors"))).Message);
         Assert.Throws<FileNotFoundException>(() => GcWide.FromFile(PathOf("none.safetensors")));
     }
+    /// <summary>A model built by FromFile runs on the file's weights at every batch path from its first call. Its constructor's
+    /// warm-up packs weights from the zeros it starts with — a recurrent layer's transposes for batch 1 and its GEMM panels
+    /// for batches, a Winograd convolution's transformed filters — and loading the file must mark them stale. Nothing here
+    /// reads <c>Parameters</c> first (which marks them itself, and hid this).</summary>
+    [Fact]
+    public void A_model_from_a_file_repacks_the_weights_its_warm_up_packed_from_zeros()
+    {
+        static void Check(INetwork source, Action<string> save, Func<string, INetwork> load, string path, Func<int, float> input)
+        {
+            save(path);
+            using var loaded = (IDisposable)load(path);
+            var net = (INetwork)loaded;
+            foreach (int batch in new[] { 1, 3 })
+            {
+                var x = Enumerable.Range(0, batch * source.InputSize).Select(input).ToArray();
+                float[] a = new float[batch * source.OutputSize], b = new float[a.Length];
+                source.Predict(x, a);
+                net.Predict(x, b);
+                Assert.True(a.SequenceEqual(b), $"{source.GetType().Name} at batch {batch}: [{string.Join(", ", b)}], the source gives [{string.Join(", ", a)}]");
+            }
+        }
+        using (var gru = new GcEmbedGru(4, seed: 3)) Check(gru, gru.Save, p => GcEmbedGru.FromFile(p, 4), PathOf("gru.safetensors"), i => i * 5 % 9);
+        using (var conv = new GcWinograd(4, seed: 3)) Check(conv, conv.Save, p => GcWinograd.FromFile(p, 4), PathOf("winograd.safetensors"), i => MathF.Sin(i));
+    }
 }

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 
@@ -39,6 +40,18 @@ internal sealed record GemmCall(
     public string? BVectorStride { get; init; }
     public string? CVectorStride { get; init; }
 
+    /// <summary>A also packed in panels of <c>Height</c> rows by <c>MG.Layout.PackPanels</c> into the local <c>Buffer</c>
+    /// (panel q from <c>Buffer[q·Height·K]</c>, step p's rows side by side at <c>p·h</c>, h the panel's rows): the vector
+    /// widths read the panels (one address per step, the rows at constant displacements, <see cref="AAccess.Columns"/>),
+    /// with tiles of <c>Height</c> rows where a tile is one vector wide — twice the usual accumulators, for a product
+    /// with too few columns to hide the FMA latency otherwise; the scalar width reads A as <see cref="A"/>,
+    /// <see cref="Ars"/>, <see cref="Aks"/> describe it. <c>K</c> is the whole reduction (the panels' step count).</summary>
+    public (string Buffer, int Height, int K)? Panels { get; init; }
+
+    /// <summary>With <see cref="Panels"/> in a K block: the block's first reduction step (the tiles start that many steps into
+    /// each panel).</summary>
+    public string? PanelStep { get; init; }
+
     /// <summary>Direct kernels only: an expression, true when the tile's accumulators start from C's values instead of 0 —
     /// a K block after the first continues the same FMA chains through C, so blocking changes no bit of the result.</summary>
     public string? Resume { get; init; }
@@ -51,7 +64,10 @@ internal enum AAccess
     Strided,
     /// <summary><c>aks = 1</c> (W, U, dZ: rows contiguous): one pointer per row, indexed by the reduction counter itself.</summary>
     Rows,
-    /// <summary><c>ars = 1</c> (Wᵀ: a reduction step's rows side by side): one pointer, the rows at displacements 0, 4, 8, … bytes.</summary>
+    /// <summary><c>ars = 1</c> (Wᵀ, or A packed in panels: a reduction step's rows side by side): one pointer, advanced by
+    /// <c>aks</c> each step, the rows at displacements 0, 4, 8, … bytes — no index register. An indexed address would cost
+    /// the one-vector tiles dearly: a broadcast-FMA from <c>[base + index·4]</c> is two micro-ops on Intel cores
+    /// (<c>Benchmarks --tiles-w3</c>: 6-row tiles at 45–57 % of the peak with every operand in L1).</summary>
     Columns,
 }
 
@@ -159,13 +175,13 @@ internal sealed class GemmEmitter
         int k = int.Parse(g.K), kb = (k + blocks - 1) / blocks;
         using (cw.Block($"for (int k0 = 0; k0 < {k}; k0 += {kb})   // {blocks} blocks of {kb} reduction steps: a block of B's column panel stays in L1 across the row tiles"))
         {
-            cw.Line($"ref float ak = ref MG.Mem.Add(ref {g.A}, k0{(g.Aks == "1" ? "" : " * " + g.Aks)});");
+            if (g.Panels is null) cw.Line($"ref float ak = ref MG.Mem.Add(ref {g.A}, k0{(g.Aks == "1" ? "" : " * " + g.Aks)});");
             cw.Line($"ref float bk = ref MG.Mem.Add(ref {g.B}, k0 * {g.Ldb});");
             bool even = k % kb == 0;
             if (!even) cw.Line($"int kn = global::System.Math.Min({kb}, {k} - k0);");
             bool store = g.Epi == "MG.Epilogue.Store";   // a plain store needs no last-block switch
             if (!store) cw.Line($"var ek = k0 + {kb} < {k} ? MG.Epilogue.Store : {g.Epi};   // the epilogue on the last block only");
-            Emit(cw, w, g with { A = "ak", B = "bk", K = even ? kb.ToString() : "kn", Epi = store ? g.Epi : "ek", Resume = "k0 != 0" });
+            Emit(cw, w, g with { A = g.Panels is null ? "ak" : g.A, PanelStep = g.Panels is null ? null : "k0", B = "bk", K = even ? kb.ToString() : "kn", Epi = store ? g.Epi : "ek", Resume = "k0 != 0" });
         }
     }
 
@@ -227,6 +243,11 @@ internal sealed class GemmEmitter
     /// <summary>The row tiles at C column <paramref name="j"/> (and B column <paramref name="bj"/>, when they differ).</summary>
     private void EmitRows(CodeWriter cw, Width w, GemmCall g, int nv, string j, string? bj = null)
     {
+        if (g.Panels is { } panels && g.RowRange is null)
+        {
+            EmitPanelRows(cw, w, g, panels.Buffer, panels.Height, panels.K, nv, j, bj ?? j);
+            return;
+        }
         int full = g.Rows / w.MR * w.MR, rem = g.Rows - full;
         string x = (g.BOffsets is not null ? ":X" : g.AOffsets is not null ? ":A" : ":") + ":" + Access(g);
         string start = g.RowRange?.Start ?? "0", end = g.RowRange is { } rr ? $"global::System.Math.Min({rr.End}, {full})" : full.ToString();
@@ -240,6 +261,32 @@ internal sealed class GemmEmitter
         {
             _kernels.Add($"{w.Name}:{rem}:{nv}{x}");
             cw.Line((g.RowRange is { } range ? $"if ({range.End} == {g.Rows}) " : "") + Call(w, g, rem, nv, full.ToString(), j, bj ?? j));
+        }
+    }
+
+    /// <summary>The row tiles over A's panels (see <see cref="GemmCall.Panels"/>): per full panel one tile of
+    /// <paramref name="height"/> rows when a tile is one vector wide, else tiles of MR rows; then the last, shorter panel.</summary>
+    private void EmitPanelRows(CodeWriter cw, Width w, GemmCall g, string buffer, int height, int k, int nv, string j, string bj)
+    {
+        int full = g.Rows / height * height, rem = g.Rows - full, mr = nv == 1 ? height : w.MR;
+        // the tile of rows [row, row + rows) of the panel that starts at `start` (h rows per step), `sub` rows into it
+        string Tile(int rows, string row, string start, int h, int sub)
+        {
+            _kernels.Add($"{w.Name}:{rows}:{nv}::{AAccess.Columns}");
+            string a = start + (sub == 0 ? "" : " + " + sub) + (g.PanelStep is null ? "" : $" + {g.PanelStep} * {h}");
+            string bias = g.Bias is null ? "Unsafe.NullRef<float>()" : $"MG.Mem.Add(ref {g.Bias}, {row})";
+            return $"{KernelName(w, rows, nv, access: AAccess.Columns)}(ref MG.Mem.Add(ref {buffer}, {a}), 1, {h}, ref MG.Mem.Add(ref {g.B}, {bj}), {g.Ldb}, " +
+                   $"ref MG.Mem.Add(ref {g.C}, {(row.Contains(" ") ? $"({row})" : row)} * {g.Ldc} + {j}), {g.Ldc}, {g.K}, ref {bias}, {g.Epi}, {g.Alpha}, {g.Resume ?? "false"});";
+        }
+        if (full > 0)
+            using (cw.Block($"for (int r = 0; r < {full}; r += {height})   // A's panel of rows r … r + {height - 1}: {buffer}[r·{k} + p·{height} + i]"))
+                for (int sub = 0; sub < height; sub += mr)
+                    cw.Line(Tile(mr, sub == 0 ? "r" : $"r + {sub}", $"r * {k}", height, sub));
+        if (rem > 0)
+        {
+            int step = nv == 1 ? rem : w.MR;
+            for (int sub = 0; sub < rem; sub += step)
+                cw.Line(Tile(Math.Min(step, rem - sub), (full + sub).ToString(), (full * k).ToString(), rem, sub));
         }
     }
 

@@ -62,6 +62,16 @@ internal interface ICSharpPack
     void Pack(CodeWriter cw, CSharpLayer c);
 }
 
+/// <summary>A kind whose batch-panel path (<c>n &gt; 1</c>) reads weights packed in GEMM panels (<see cref="GemmCall.Panels"/>),
+/// rebuilt in each workspace once per parameter version (<c>PackPanels</c>, <c>Workspace.PanelVersion</c>).</summary>
+internal interface ICSharpPanelPack
+{
+    bool PacksPanels(LayerPlan layer);
+
+    /// <summary>Statements that rebuild the layer's panels in workspace <c>ws</c> (locals: <c>_width</c>).</summary>
+    void PackPanels(CodeWriter cw, CSharpLayer c);
+}
+
 /// <summary>
 /// A kind that can compute one step of incremental decoding (a Transformer generating token by token): column <c>t</c>
 /// of its batch-1 output panel <c>[F, T]</c> from column t of its inputs (attention: from columns 0…t, the KV cache),

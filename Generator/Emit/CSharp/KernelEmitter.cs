@@ -34,7 +34,7 @@ internal static class KernelEmitter
             + (indirect ? $" B's rows come from an offset table (shifted rows of a padded image); the tile's vectors lie side by side (bvs = cvs = {w.Lanes}) or one per output row (bvs = the padded row pitch, cvs = the output row width)." : "")
             + (indirectA ? " A's rows come from an offset table (shifted rows of a padded image)." : "")
             + (access == AAccess.Rows ? " For aks = 1: each row's pointer indexed by p (no index register of its own)."
-               : access == AAccess.Columns ? " For ars = 1: one pointer, a step's rows side by side." : "") + "</summary>");
+               : access == AAccess.Columns ? " For ars = 1: one pointer, advanced each step, a step's rows side by side." : "") + "</summary>");
         cw.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         string bParams = indirect ? "ref float b, ref int boff, nint bvs" : "ref float b, nint ldb";
         string cParams = indirect ? "ref float c, nint ldc, nint cvs" : "ref float c, nint ldc";
@@ -60,14 +60,15 @@ internal static class KernelEmitter
                             cw.Line($"c{r}_{v} = MG.Mem.Load{w.Lanes * 32}({(off.Length == 0 ? "ref c" : $"ref MG.Mem.Add(ref c, {off})")});");
                         }
             // The loop's live general registers: Rows keeps mr row pointers + p, kk, b, ldb (10 at mr = 6, 12 at mr = 8: inside the 14 the
-            // JIT can use); Columns one pointer + its index; Strided mr pointers + an index of their own.
+            // JIT can use); Columns one pointer, advanced; Strided mr pointers + an index of their own.
             string index = access == AAccess.Rows ? "p" : "ai";
             // A direct B advances its own reference (no index register), only while a next row exists (a reference past
             // B's last row is out of bounds in the checked build); the reduction length is a local (k is a stack
             // argument: compared in place it is reloaded and sign-extended every step).
-            cw.Line(access == AAccess.Rows ? "nint kk = k;" : "nint kk = k, ai = 0;");
+            cw.Line(access == AAccess.Strided ? "nint kk = k, ai = 0;" : "nint kk = k;");
             var advance = new List<string>();
-            if (access != AAccess.Rows) advance.Add("ai += aks");
+            if (access == AAccess.Strided) advance.Add("ai += aks");
+            if (access == AAccess.Columns) advance.Add("a = ref MG.Mem.Add(ref a, aks)");
             if (!indirect) advance.Add("b = ref MG.Mem.Add(ref b, ldb)");
             using (cw.Block("if (kk > 0)"))
             using (cw.Block($"for (nint p = 0; ; {string.Join(", ", advance)})"))
@@ -79,7 +80,7 @@ internal static class KernelEmitter
                         : $"var b{v} = MG.Mem.Load{w.Lanes * 32}(ref b, (nuint)(bi + {(v == 1 ? "bvs" : v + " * bvs")}));");
                 for (int r = 0; r < mr; r++)
                 {
-                    string av = access == AAccess.Columns ? $"MG.Mem.Add(ref a, {(r == 0 ? "ai" : "ai + " + r)})" : $"MG.Mem.Add(ref a{r}, {index})";
+                    string av = access == AAccess.Columns ? (r == 0 ? "a" : $"MG.Mem.Add(ref a, {r})") : $"MG.Mem.Add(ref a{r}, {index})";
                     cw.Line($"{(r == 0 ? "var " : "")}s = {V}.Create({av});");
                     for (int v = 0; v < nv; v++)
                         cw.Line($"c{r}_{v} = {V}.FusedMultiplyAdd(s, b{v}, c{r}_{v});");

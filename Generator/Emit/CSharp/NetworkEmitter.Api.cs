@@ -243,6 +243,8 @@ internal static partial class NetworkEmitter
             var packs = p.Layers.Select(l => (l.Kind as ICSharpPack)?.PackWhen(l)).Where(w => w is not null).ToList();
             if (packs.Contains("")) cw.Line("if (ws.PackedVersion != _arena.Version) PackWeights(ws);   // weights packed once per parameter version (Winograd filter transforms)");
             else if (packs.Count > 0) cw.Line("if (n == 1 && ws.PackedVersion != _arena.Version) PackWeights(ws);   // batch 1: recurrent weights transposed");
+            if (p.Layers.Any(l => l.Kind is ICSharpPanelPack pack && pack.PacksPanels(l)))
+                cw.Line("if (n > 1 && _width != global::ModelGen.SimdWidth.Scalar && ws.PanelVersion != _arena.Version) PackPanels(ws);   // recurrent weights in GEMM panels");
             EmitDispatch(cw, p, backward: false);
         }
         cw.Line();

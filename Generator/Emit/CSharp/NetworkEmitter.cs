@@ -199,7 +199,7 @@ internal static partial class NetworkEmitter
         using (cw.Block($"public static {p.ClassName} FromFile(string path, int maxBatch = 1, global::ModelGen.IO.LoadOptions? options = null)"))
         {
             cw.Line($"var model = new {p.ClassName}(maxBatch, 0, initialize: false);");
-            cw.Line("try { global::ModelGen.IO.SafeTensors.LoadIntoNewModel(path, s_tensors, model._arena.Span(0, ParameterRegion), options); return model; }");
+            cw.Line("try { global::ModelGen.IO.SafeTensors.LoadIntoNewModel(path, s_tensors, model.Parameters, options); return model; }");   // Parameters: marks the weights changed (WarmUp packed the zeros)
             cw.Line("catch { model.Dispose(); throw; }");
         }
         cw.Line();
@@ -307,6 +307,17 @@ internal static partial class NetworkEmitter
                 foreach (var l in p.Layers)
                     if (l.Kind is ICSharpPack pack && pack.PackWhen(l) is not null) pack.Pack(cw, new CSharpLayer(p, l, new GemmEmitter()));
                 cw.Line("ws.PackedVersion = _arena.Version;");
+            }
+        }
+        if (p.Layers.Any(l => l.Kind is ICSharpPanelPack pack && pack.PacksPanels(l)))
+        {
+            cw.Line("/// <summary>Rebuilds the weights the batch-panel path reads in GEMM panels (the recurrent layers' <c>W_hh</c> and <c>W_hhᵀ</c>),");
+            cw.Line("/// held in <paramref name=\"ws\"/>: each workspace its own copy, rebuilt when the parameters changed.</summary>");
+            using (cw.Block("private void PackPanels(Workspace ws)"))
+            {
+                foreach (var l in p.Layers)
+                    if (l.Kind is ICSharpPanelPack pack && pack.PacksPanels(l)) pack.PackPanels(cw, new CSharpLayer(p, l, new GemmEmitter()));
+                cw.Line("ws.PanelVersion = _arena.Version;");
             }
         }
         var folds = p.Buffers.Folds.ToList();
