@@ -308,6 +308,33 @@ public class LayoutTests
             }
     }
 
+    /// <summary>PackPanels puts A[r, p] at <c>q·panel·k + p·h + i</c> (panel q = r / panel, i = r mod panel, h the panel's
+    /// rows) from rows contiguous along the reduction (W), from a step's rows side by side (Wᵀ) and from any strides, for
+    /// row counts that leave a short last panel or none, and writes nothing past <c>rows·k</c>.</summary>
+    [Theory]
+    [InlineData(SimdWidth.V512)]
+    [InlineData(SimdWidth.Scalar)]
+    public void PackPanels_puts_each_row_of_a_step_beside_the_others_of_its_panel(SimdWidth width)
+    {
+        if (!Simd.IsSupported(width)) return;
+        foreach (int rows in new[] { 1, 5, 12, 13, 24, 70, 280 })
+            foreach (int k in new[] { 1, 7, 33 })
+                foreach (var (rs, ks) in new (nint, nint)[] { (k + 2, 1), (1, rows + 3), (k * 3 + 1, 2) })
+                {
+                    const int panel = 12;
+                    var src = Enumerable.Range(0, (int)((rows - 1) * rs + (k - 1) * ks + 1)).Select(i => (float)i).ToArray();
+                    var dst = Enumerable.Repeat(float.NaN, rows * k + 5).ToArray();
+                    ModelGen.Kernels.Layout.PackPanels(ref src[0], rows, k, rs, ks, panel, ref dst[0], width);
+                    for (int r = 0; r < rows; r++)
+                    {
+                        int q = r / panel, h = Math.Min(panel, rows - q * panel);
+                        for (int p = 0; p < k; p++)
+                            Assert.True(src[r * rs + p * ks] == dst[q * panel * k + p * h + r % panel], $"{rows}×{k}, strides ({rs}, {ks}): A[{r}, {p}]");
+                    }
+                    Assert.True(dst.Skip(rows * k).All(float.IsNaN), $"{rows}×{k}: wrote past the panels");
+                }
+    }
+
     [Theory]
     [InlineData(16, 16)]
     [InlineData(32, 48)]
