@@ -40,6 +40,14 @@ internal static unsafe class W3Tiles
             cases.Add(($"backward 12×1, ld {ld,3}, A packed", bflops, () => BackwardPacked(t12, b, c, ld, 12)));
             cases.Add(($"backward 12×1, ld {ld,3}", bflops, () => Backward(a, b, c, ld, 12)));
         }
+        // dW_hh += dG(steps 1…)·H(steps …T−2)ᵀ: A = dG [512 rows, 31·16 steps] (rows 2 KB apart), B = H as [496, 128], C = dW
+        // [512 × 128]; 6×64 tiles over the whole reduction, or in blocks of 128 steps (C carried between blocks).
+        {
+            float* dg = Alloc(G * 512), hsm = Alloc(496 * H), dw = Alloc(G * H);
+            double wflops = 2.0 * 510 * 496 * H;
+            cases.Add(("dW_hh 6×64, K 496 whole", wflops, () => WeightGradient(dg, hsm, dw, 496)));
+            cases.Add(("dW_hh 6×64, K in blocks of 128", wflops, () => WeightGradient(dg, hsm, dw, 128)));
+        }
         // Rounds, every case once per round, so that the host's slow spells fall on all of them alike; medians.
         var times = new double[cases.Count][];
         for (int i = 0; i < cases.Count; i++) { times[i] = new double[31]; for (int w = 0; w < 1000; w++) cases[i].Product(); }
@@ -112,6 +120,46 @@ internal static unsafe class W3Tiles
             for (int r = 0; r < 120; r += rows)
                 if (rows == 6) TileP6(a + k0 * H + r, H, b + k0 * ld, ld, c + r * ld, ld, 128);
                 else TileP12(a + k0 * H + r, H, b + k0 * ld, ld, c + r * ld, ld, 128);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WeightGradient(float* a, float* b, float* c, int block)
+    {
+        for (int k0 = 0; k0 < 496; k0 += block)
+        {
+            int kn = Math.Min(block, 496 - k0);
+            for (int j = 0; j < H; j += 64)
+                for (int r = 0; r < 510; r += 6)
+                    Tile6x4(a + r * 512 + k0, 512, b + k0 * H + j, H, c + r * H + j, H, kn);
+        }
+    }
+
+    /// <summary>The emitted 6×64 tile with A's rows contiguous (six row pointers indexed by the step), adding to C.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Tile6x4(float* a, nint ars, float* b, nint ldb, float* c, nint ldc, int k)
+    {
+        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
+        Vector512<float> c40 = default, c41 = default, c42 = default, c43 = default, c50 = default, c51 = default, c52 = default, c53 = default;
+        float* a0 = a, a1 = a + ars, a2 = a + 2 * ars, a3 = a + 3 * ars, a4 = a + 4 * ars, a5 = a + 5 * ars;
+        for (nint p = 0; p < k; p++, b += ldb)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16); var b2 = Vector512.Load(b + 32); var b3 = Vector512.Load(b + 48);
+            var s = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(s, b0, c00); c01 = Vector512.FusedMultiplyAdd(s, b1, c01); c02 = Vector512.FusedMultiplyAdd(s, b2, c02); c03 = Vector512.FusedMultiplyAdd(s, b3, c03);
+            s = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(s, b0, c10); c11 = Vector512.FusedMultiplyAdd(s, b1, c11); c12 = Vector512.FusedMultiplyAdd(s, b2, c12); c13 = Vector512.FusedMultiplyAdd(s, b3, c13);
+            s = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(s, b0, c20); c21 = Vector512.FusedMultiplyAdd(s, b1, c21); c22 = Vector512.FusedMultiplyAdd(s, b2, c22); c23 = Vector512.FusedMultiplyAdd(s, b3, c23);
+            s = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(s, b0, c30); c31 = Vector512.FusedMultiplyAdd(s, b1, c31); c32 = Vector512.FusedMultiplyAdd(s, b2, c32); c33 = Vector512.FusedMultiplyAdd(s, b3, c33);
+            s = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(s, b0, c40); c41 = Vector512.FusedMultiplyAdd(s, b1, c41); c42 = Vector512.FusedMultiplyAdd(s, b2, c42); c43 = Vector512.FusedMultiplyAdd(s, b3, c43);
+            s = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(s, b0, c50); c51 = Vector512.FusedMultiplyAdd(s, b1, c51); c52 = Vector512.FusedMultiplyAdd(s, b2, c52); c53 = Vector512.FusedMultiplyAdd(s, b3, c53);
+        }
+        Add(c, c00, c01, c02, c03); Add(c + ldc, c10, c11, c12, c13); Add(c + 2 * ldc, c20, c21, c22, c23);
+        Add(c + 3 * ldc, c30, c31, c32, c33); Add(c + 4 * ldc, c40, c41, c42, c43); Add(c + 5 * ldc, c50, c51, c52, c53);
+    }
+
+    private static void Add(float* c, Vector512<float> x0, Vector512<float> x1, Vector512<float> x2, Vector512<float> x3)
+    {
+        Vector512.Store(Vector512.Load(c) + x0, c); Vector512.Store(Vector512.Load(c + 16) + x1, c + 16);
+        Vector512.Store(Vector512.Load(c + 32) + x2, c + 32); Vector512.Store(Vector512.Load(c + 48) + x3, c + 48);
     }
 
     /// <summary>A 6×1 tile whose 6 A values of step k sit together at <c>a + k·aks</c>: one pointer, displacements, no index.</summary>
