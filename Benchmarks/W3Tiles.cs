@@ -158,9 +158,18 @@ internal static unsafe class W3Tiles
 
     private static void Add(float* c, Vector512<float> x0, Vector512<float> x1, Vector512<float> x2, Vector512<float> x3)
     {
-        Vector512.Store(Vector512.Load(c) + x0, c); Vector512.Store(Vector512.Load(c + 16) + x1, c + 16);
-        Vector512.Store(Vector512.Load(c + 32) + x2, c + 32); Vector512.Store(Vector512.Load(c + 48) + x3, c + 48);
+        AddTo(c, x0); AddTo(c + 16, x1); AddTo(c + 32, x2); AddTo(c + 48, x3);
     }
+
+    /// <summary>The one-vector tiles' epilogue for six rows: <c>C[i] += acc_i</c>, rows <paramref name="ldc"/> apart.</summary>
+    private static void AddRows(float* c, nint ldc, Vector512<float> x0, Vector512<float> x1, Vector512<float> x2, Vector512<float> x3, Vector512<float> x4, Vector512<float> x5)
+    {
+        AddTo(c, x0); AddTo(c + ldc, x1); AddTo(c + 2 * ldc, x2); AddTo(c + 3 * ldc, x3); AddTo(c + 4 * ldc, x4); AddTo(c + 5 * ldc, x5);
+    }
+
+    /// <summary>The tiles' epilogue: <c>C += acc</c>, one vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddTo(float* c, Vector512<float> acc) => Vector512.Store(Vector512.Load(c) + acc, c);
 
     /// <summary>A 6×1 tile whose 6 A values of step k sit together at <c>a + k·aks</c>: one pointer, displacements, no index.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -177,12 +186,7 @@ internal static unsafe class W3Tiles
             c4 = Vector512.FusedMultiplyAdd(Vector512.Create(a[4]), b0, c4);
             c5 = Vector512.FusedMultiplyAdd(Vector512.Create(a[5]), b0, c5);
         }
-        Vector512.Store(Vector512.Load(c) + c0, c);
-        Vector512.Store(Vector512.Load(c + ldc) + c1, c + ldc);
-        Vector512.Store(Vector512.Load(c + 2 * ldc) + c2, c + 2 * ldc);
-        Vector512.Store(Vector512.Load(c + 3 * ldc) + c3, c + 3 * ldc);
-        Vector512.Store(Vector512.Load(c + 4 * ldc) + c4, c + 4 * ldc);
-        Vector512.Store(Vector512.Load(c + 5 * ldc) + c5, c + 5 * ldc);
+        AddRows(c, ldc, c0, c1, c2, c3, c4, c5);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -206,18 +210,8 @@ internal static unsafe class W3Tiles
             c10 = Vector512.FusedMultiplyAdd(Vector512.Create(a[10]), b0, c10);
             c11 = Vector512.FusedMultiplyAdd(Vector512.Create(a[11]), b0, c11);
         }
-        Vector512.Store(Vector512.Load(c) + c0, c);
-        Vector512.Store(Vector512.Load(c + ldc) + c1, c + ldc);
-        Vector512.Store(Vector512.Load(c + 2 * ldc) + c2, c + 2 * ldc);
-        Vector512.Store(Vector512.Load(c + 3 * ldc) + c3, c + 3 * ldc);
-        Vector512.Store(Vector512.Load(c + 4 * ldc) + c4, c + 4 * ldc);
-        Vector512.Store(Vector512.Load(c + 5 * ldc) + c5, c + 5 * ldc);
-        Vector512.Store(Vector512.Load(c + 6 * ldc) + c6, c + 6 * ldc);
-        Vector512.Store(Vector512.Load(c + 7 * ldc) + c7, c + 7 * ldc);
-        Vector512.Store(Vector512.Load(c + 8 * ldc) + c8, c + 8 * ldc);
-        Vector512.Store(Vector512.Load(c + 9 * ldc) + c9, c + 9 * ldc);
-        Vector512.Store(Vector512.Load(c + 10 * ldc) + c10, c + 10 * ldc);
-        Vector512.Store(Vector512.Load(c + 11 * ldc) + c11, c + 11 * ldc);
+        AddRows(c, ldc, c0, c1, c2, c3, c4, c5);
+        AddRows(c + 6 * ldc, ldc, c6, c7, c8, c9, c10, c11);
     }
 
     private static float* Alloc(int n)
@@ -262,12 +256,7 @@ internal static unsafe class W3Tiles
             c4 = Vector512.FusedMultiplyAdd(Vector512.Create(a4[q]), b0, c4);
             c5 = Vector512.FusedMultiplyAdd(Vector512.Create(a5[q]), b0, c5);
         }
-        Vector512.Store(Vector512.Load(c) + c0, c);
-        Vector512.Store(Vector512.Load(c + ldc) + c1, c + ldc);
-        Vector512.Store(Vector512.Load(c + 2 * ldc) + c2, c + 2 * ldc);
-        Vector512.Store(Vector512.Load(c + 3 * ldc) + c3, c + 3 * ldc);
-        Vector512.Store(Vector512.Load(c + 4 * ldc) + c4, c + 4 * ldc);
-        Vector512.Store(Vector512.Load(c + 5 * ldc) + c5, c + 5 * ldc);
+        AddRows(c, ldc, c0, c1, c2, c3, c4, c5);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -292,17 +281,7 @@ internal static unsafe class W3Tiles
             c10 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[10 * ars]), b0, c10);
             c11 = Vector512.FusedMultiplyAdd(Vector512.Create(ap[11 * ars]), b0, c11);
         }
-        Vector512.Store(Vector512.Load(c) + c0, c);
-        Vector512.Store(Vector512.Load(c + ldc) + c1, c + ldc);
-        Vector512.Store(Vector512.Load(c + 2 * ldc) + c2, c + 2 * ldc);
-        Vector512.Store(Vector512.Load(c + 3 * ldc) + c3, c + 3 * ldc);
-        Vector512.Store(Vector512.Load(c + 4 * ldc) + c4, c + 4 * ldc);
-        Vector512.Store(Vector512.Load(c + 5 * ldc) + c5, c + 5 * ldc);
-        Vector512.Store(Vector512.Load(c + 6 * ldc) + c6, c + 6 * ldc);
-        Vector512.Store(Vector512.Load(c + 7 * ldc) + c7, c + 7 * ldc);
-        Vector512.Store(Vector512.Load(c + 8 * ldc) + c8, c + 8 * ldc);
-        Vector512.Store(Vector512.Load(c + 9 * ldc) + c9, c + 9 * ldc);
-        Vector512.Store(Vector512.Load(c + 10 * ldc) + c10, c + 10 * ldc);
-        Vector512.Store(Vector512.Load(c + 11 * ldc) + c11, c + 11 * ldc);
+        AddRows(c, ldc, c0, c1, c2, c3, c4, c5);
+        AddRows(c + 6 * ldc, ldc, c6, c7, c8, c9, c10, c11);
     }
 }

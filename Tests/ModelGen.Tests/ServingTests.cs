@@ -137,6 +137,22 @@ public class ServingTests
         CheckConcurrentPredict(net, threads: 4, callsPerThread: 100);
     }
 
+    /// <summary>A recurrent model's batches read its weights from GEMM panels each workspace packs for itself, rebuilt when the
+    /// weights change: after training steps (each a new parameter version) callers on several threads — each renting its own
+    /// workspace — get the single-thread results. A masked bidirectional LSTM(70) under a GRU(33): every panel product
+    /// ends in a short panel (280, 70, 99 and 33 rows).</summary>
+    [Fact]
+    public void Concurrent_Predict_on_a_recurrent_model_after_training_steps_matches_the_single_thread_result()
+    {
+        using var net = new GcWideRecurrent(maxBatch: 9, seed: 4);
+        CheckConcurrentPredict(net, threads: 3, callsPerThread: 20);   // every workspace packs the first version
+        var x = Random(9 * GcWideRecurrent.InputSize, 5);
+        int[] labels = Enumerable.Range(0, 9).Select(i => i % 3).ToArray();
+        var sgd = new Training.Sgd(0.5f);
+        for (int s = 0; s < 3; s++) { net.ZeroGrad(); net.Forward(x, training: true); net.Backward(labels); net.Step(sgd); }
+        CheckConcurrentPredict(net, threads: 3, callsPerThread: 20);   // and repacks after the steps
+    }
+
     /// <summary>The single-owner API refuses to run while a concurrent Predict holds the model's own workspace, with a
     /// message that says so, and never returns a wrong result; Predict itself always succeeds.</summary>
     [Fact]
@@ -326,13 +342,14 @@ public class ServingTests
 
     public static IEnumerable<object[]> ThreadCases()
     {
-        foreach (var model in new[] { nameof(SampleMlp), nameof(ServeNet), nameof(SmallLeNet), nameof(GcResidual) })
+        foreach (var model in new[] { nameof(SampleMlp), nameof(ServeNet), nameof(SmallLeNet), nameof(GcResidual), nameof(GcWideRecurrent) })
             foreach (var width in new[] { SimdWidth.Scalar, SimdWidth.V256, SimdWidth.V512 })
                 yield return new object[] { model, width };
     }
 
     /// <summary>A batch split over 2, 3 or 4 threads gives bitwise the outputs of one thread, at sizes around the
-    /// 16-sample blocks (1, 16, 31, 32, 33, 47, 70) — on an MLP, a CNN with folded BatchNorm and reused memory, LeNet
+    /// 16-sample blocks (1, 16, 31, 32, 33, 47, 70) — on an MLP, a CNN with folded BatchNorm and reused memory, LeNet, a masked
+    /// bidirectional LSTM under a GRU (its panel-packed weights in each thread's workspace)
     /// and a residual network.</summary>
     [Theory]
     [MemberData(nameof(ThreadCases))]
@@ -344,6 +361,7 @@ public class ServingTests
             nameof(SampleMlp) => new SampleMlp(70, 1),
             nameof(ServeNet) => new ServeNet(70, 1),
             nameof(SmallLeNet) => new SmallLeNet(70, 1),
+            nameof(GcWideRecurrent) => new GcWideRecurrent(70, 1),
             _ => new GcResidual(70, 1),
         };
         net.Width = width;

@@ -272,16 +272,15 @@ internal sealed class GemmEmitter
         // the tile of rows [row, row + rows) of the panel that starts at `start` (h rows per step), `sub` rows into it
         string Tile(int rows, string row, string start, int h, int sub)
         {
-            _kernels.Add($"{w.Name}:{rows}:{nv}::{AAccess.Columns}");
+            var panel = g with { A = buffer, Ars = "1", Aks = h.ToString(), Panels = null };   // Columns (a one-row panel: Rows, the same reads)
+            _kernels.Add($"{w.Name}:{rows}:{nv}::{Access(panel)}");
             string a = start + (sub == 0 ? "" : " + " + sub) + (g.PanelStep is null ? "" : $" + {g.PanelStep} * {h}");
-            string bias = g.Bias is null ? "Unsafe.NullRef<float>()" : $"MG.Mem.Add(ref {g.Bias}, {row})";
-            return $"{KernelName(w, rows, nv, access: AAccess.Columns)}(ref MG.Mem.Add(ref {buffer}, {a}), 1, {h}, ref MG.Mem.Add(ref {g.B}, {bj}), {g.Ldb}, " +
-                   $"ref MG.Mem.Add(ref {g.C}, {(row.Contains(" ") ? $"({row})" : row)} * {g.Ldc} + {j}), {g.Ldc}, {g.K}, ref {bias}, {g.Epi}, {g.Alpha}, {g.Resume ?? "false"});";
+            return Call(w, panel, rows, nv, row, j, bj, a);
         }
         if (full > 0)
             using (cw.Block($"for (int r = 0; r < {full}; r += {height})   // A's panel of rows r … r + {height - 1}: {buffer}[r·{k} + p·{height} + i]"))
                 for (int sub = 0; sub < height; sub += mr)
-                    cw.Line(Tile(mr, sub == 0 ? "r" : $"r + {sub}", $"r * {k}", height, sub));
+                    cw.Line(Tile(mr, sub == 0 ? "r" : $"(r + {sub})", $"r * {k}", height, sub));
         if (rem > 0)
         {
             int step = nv == 1 ? rem : w.MR;
@@ -290,7 +289,9 @@ internal sealed class GemmEmitter
         }
     }
 
-    private static string Call(Width w, GemmCall g, int mr, int nv, string r, string j, string bj)
+    /// <summary>The kernel call of the tile of rows from <paramref name="r"/> (A from row r, or from
+    /// <paramref name="aOffset"/> when given: a panel's tile).</summary>
+    private static string Call(Width w, GemmCall g, int mr, int nv, string r, string j, string bj, string? aOffset = null)
     {
         string bias = g.Bias is null ? "Unsafe.NullRef<float>()" : $"MG.Mem.Add(ref {g.Bias}, {r})";
         string bArgs = g.BOffsets is null ? $"ref MG.Mem.Add(ref {g.B}, {bj}), {g.Ldb}" : $"ref MG.Mem.Add(ref {g.B}, {bj}), ref {g.BOffsets}, {g.BVectorStride ?? w.Lanes.ToString()}";
@@ -299,7 +300,7 @@ internal sealed class GemmEmitter
             return $"{KernelName(w, mr, nv, indirectA: true, access: Access(g))}(ref {g.A}, ref MG.Mem.Add(ref {g.AOffsets}, {r}), {g.Aks}, {bArgs}, " +
                    $"ref MG.Mem.Add(ref {g.C}, {r} * {g.Ldc} + {j}), {g.Ldc}, {g.K}, ref {bias}, {g.Epi}, {g.Alpha});";
         string resume = g.BOffsets is null ? ", " + (g.Resume ?? "false") : "";
-        return $"{KernelName(w, mr, nv, g.BOffsets is not null, access: Access(g))}(ref MG.Mem.Add(ref {g.A}, {r} * {g.Ars}), {g.Ars}, {g.Aks}, {bArgs}, " +
+        return $"{KernelName(w, mr, nv, g.BOffsets is not null, access: Access(g))}(ref MG.Mem.Add(ref {g.A}, {aOffset ?? r + " * " + g.Ars}), {g.Ars}, {g.Aks}, {bArgs}, " +
                $"ref MG.Mem.Add(ref {g.C}, {r} * {g.Ldc} + {j}), {g.Ldc}{cvs}, {g.K}, ref {bias}, {g.Epi}, {g.Alpha}{resume});";
     }
 }
