@@ -497,6 +497,33 @@ if (args.Contains("--steady-infer"))   // the same, but each case called back to
     w1.Cleanup(); w2.Cleanup();
     return;
 }
+if (args.Contains("--ab-w3-train"))   // W3's training step (b) against TorchSharp's, steps interleaved in rounds with the FMA peak (medians of per-round ratios)
+{
+    var c = new W3Benchmarks(); c.Setup();
+    int Reps = args.Contains("reps30") ? 30 : 10;   // steps per case and round
+    var cases = new (string Name, Action Run, int Reps)[]
+    {
+        ("FMA peak", () => Peak.Run(PeakBenchmarks.Iterations), 1),
+        ("ModelGen train 16", () => c.ModelGen_Train16(), Reps), ("Torch train 16", c.Torch_Train16, Reps),
+    };
+    int rounds = args.Contains("long") ? 300 : 100;
+    var times = cases.Select(_ => new System.Collections.Generic.List<double>()).ToArray();
+    for (int round = 0; round < rounds + 5; round++)
+        for (int i = 0; i < cases.Length; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            for (int k = 0; k < cases[i].Reps; k++) cases[i].Run();
+            if (round >= 5) times[i].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds * 1000 / cases[i].Reps);
+        }
+    double Median(System.Collections.Generic.IEnumerable<double> v) { var a = v.OrderBy(x => x).ToArray(); return a[a.Length / 2]; }
+    double Quantile(System.Collections.Generic.IEnumerable<double> v, double q) { var a = v.OrderBy(x => x).ToArray(); return a[(int)(q * (a.Length - 1))]; }
+    for (int i = 0; i < cases.Length; i++) Console.WriteLine($"{cases[i].Name,-18} median {Median(times[i]),9:F1} us  (quartiles {Quantile(times[i], 0.25):F1}–{Quantile(times[i], 0.75):F1})");
+    var ratios = times[1].Zip(times[2], (x, y) => x / y).ToArray();
+    Console.WriteLine($"FMA peak (median): {16.0 * 16 * 2 * PeakBenchmarks.Iterations / Median(times[0]) / 1e3:F1} GFLOP/s");
+    Console.WriteLine($"ModelGen / Torch: median of per-round ratios {Median(ratios):F3} (quartiles {Quantile(ratios, 0.25):F3}–{Quantile(ratios, 0.75):F3}, {ratios.Length} rounds)");
+    c.Cleanup();
+    return;
+}
 if (args.Contains("--ab-w3"))   // W3 batch 1 against ONNX Runtime and TorchSharp, and the floors under it, calls interleaved (medians of per-round ratios)
 {
     var c = new W3Benchmarks(); c.Setup();
@@ -696,7 +723,7 @@ if (args.Contains("--w3-odd"))   // W3's training step at 32 steps and at 31 (a 
     Console.WriteLine($"W3 training step batch 16: 32 steps {t32[t32.Count / 2]:F3} ms ({t32[t32.Count / 2] / 32 * 1000:F1} us/step), 31 steps {t31[t31.Count / 2]:F3} ms ({t31[t31.Count / 2] / 31 * 1000:F1} us/step)");
     return;
 }
-if (args.Contains("--tiles-w3")) { W3Tiles.Run(); return; }   // W3's per-step products alone, per layout and tile height, against the in-run FMA peak
+if (args.Contains("--tiles-w3")) { W3Tiles.Run(args.SkipWhile(a => a != "--tiles-w3").Skip(1).FirstOrDefault()); return; }   // W3's per-step products alone, per layout and tile height, against the in-run FMA peak
 if (args.Contains("--diag-w3"))   // W3's training step split into forward, backward and update (Stopwatch medians of sums)
 {
     var m = new ModelGen.Benchmarks.W3(16, 1);

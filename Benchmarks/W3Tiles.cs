@@ -17,7 +17,7 @@ internal static unsafe class W3Tiles
 {
     private const int G = 512, H = 128;
 
-    public static void Run()
+    public static void Run(string? only = null)
     {
         float* a = Alloc(G * H);
         float* a6 = Pack(a, 6), a12 = Pack(a, 12);
@@ -40,6 +40,15 @@ internal static unsafe class W3Tiles
             cases.Add(($"backward 12×1, ld {ld,3}, A packed", bflops, () => BackwardPacked(t12, b, c, ld, 12)));
             cases.Add(($"backward 12×1, ld {ld,3}", bflops, () => Backward(a, b, c, ld, 12)));
         }
+        // The forward's 12×1 tiles over panels with B's and C's strides apart, and with the next tile's C rows prefetched.
+        {
+            float* b16 = Alloc(G * 16 + 16), b512 = Alloc(G * 512 + 16), c16 = Alloc(G * 16 + 16), c512 = Alloc(G * 512 + 16);
+            double flops = 2.0 * 504 * H * 16;
+            cases.Add(("fwd 12×1 packed, B 16, C 512", flops, () => ForwardPacked2(a12, b16, 16, c512, 512, false)));
+            cases.Add(("fwd 12×1 packed, B 512, C 16", flops, () => ForwardPacked2(a12, b512, 512, c16, 16, false)));
+            cases.Add(("fwd 12×1 packed, B 16, C 512, prefetch C", flops, () => ForwardPacked2(a12, b16, 16, c512, 512, true)));
+            cases.Add(("fwd 12×1 packed, B 512, C 512, prefetch C", flops, () => ForwardPacked2(a12, b512, 512, c512, 512, true)));
+        }
         // dW_hh += dG(steps 1…)·H(steps …T−2)ᵀ: A = dG [512 rows, 31·16 steps] (rows 2 KB apart), B = H as [496, 128], C = dW
         // [512 × 128]; 6×64 tiles over the whole reduction, or in blocks of 128 steps (C carried between blocks).
         {
@@ -48,6 +57,25 @@ internal static unsafe class W3Tiles
             cases.Add(("dW_hh 6×64, K 496 whole", wflops, () => WeightGradient(dg, hsm, dw, 496)));
             cases.Add(("dW_hh 6×64, K in blocks of 128", wflops, () => WeightGradient(dg, hsm, dw, 128)));
         }
+        // The LSTM cell of one step, 128 units × 16 samples: gates and states in the 32-step panels (rows 512 floats
+        // apart) or contiguous (rows 16 apart). Flops: counted as 1 per element so the rate reads as elements/ns.
+        foreach (int ld in new[] { 16, 512 })
+        {
+            float* gates = Alloc(G * ld + 16), cells = Alloc(H * ld + 16), hs = Alloc(H * ld + 16), cp = Alloc(H * ld + 16);
+            var rng = new Rng(3);
+            for (int i = 0; i < G * ld; i++) gates[i] = 6f * rng.NextFloat() - 3f;
+            for (int i = 0; i < H * ld; i++) { cp[i] = 2f * rng.NextFloat() - 1f; cells[i] = cp[i]; }
+            cases.Add(($"cell: LSTM forward,  ld {ld,3} (elements)", H * 16, () =>
+                ModelGen.Kernels.Recurrent.LstmForward(ref gates[0], ld, ref cp[0], ld, ref cells[0], ref hs[0], ld, H, 16, false, SimdWidth.V512)));
+        }
+        {
+            var src = new float[2048]; var dst = new float[2048];
+            var rng = new Rng(4);
+            for (int i = 0; i < src.Length; i++) src[i] = 6f * rng.NextFloat() - 3f;
+            cases.Add(("cell: sigmoid of 2048 (elements)", 2048.0, (Action)(() => ModelGen.Kernels.Activations.Forward(ModelGen.Kernels.Activation.Sigmoid, 0f, src, dst, SimdWidth.V512))));
+            cases.Add(("cell: tanh of 2048 (elements)", 2048.0, (Action)(() => ModelGen.Kernels.Activations.Forward(ModelGen.Kernels.Activation.Tanh, 0f, src, dst, SimdWidth.V512))));
+        }
+        if (only is not null) cases.RemoveAll(c => !c.What.Contains(only, StringComparison.Ordinal));
         // Rounds, every case once per round, so that the host's slow spells fall on all of them alike; medians.
         var times = new double[cases.Count][];
         for (int i = 0; i < cases.Count; i++) { times[i] = new double[31]; for (int w = 0; w < 1000; w++) cases[i].Product(); }
@@ -92,6 +120,17 @@ internal static unsafe class W3Tiles
         for (int r = 0; r < 504; r += rows)
             if (rows == 6) TileP6(ap + r * H, 6, b, ld, c + r * ld, ld, H);
             else TileP12(ap + r * H, 12, b, ld, c + r * ld, ld, H);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ForwardPacked2(float* ap, float* b, int ldb, float* c, int ldc, bool prefetch)
+    {
+        for (int r = 0; r < 504; r += 12)
+        {
+            if (prefetch && r + 12 < 504)
+                for (int i = 0; i < 12; i++) System.Runtime.Intrinsics.X86.Sse.Prefetch0(c + (r + 12 + i) * ldc);
+            TileP12(ap + r * H, 12, b, ldb, c + r * ldc, ldc, H);
+        }
     }
 
     /// <summary>W_hhᵀ (unit j's column) in panels of <paramref name="rows"/> units: panel q as [k = 0…511][rows].</summary>

