@@ -497,6 +497,21 @@ if (args.Contains("--steady-infer"))   // the same, but each case called back to
     w1.Cleanup(); w2.Cleanup();
     return;
 }
+if (args.Contains("--alloc"))   // bytes allocated per call, on this thread and in the process, after warm-up (BenchmarkDotNet's "Allocated" column averages its whole run)
+{
+    var w3 = new W3Benchmarks(); w3.Setup();
+    var w1 = new W1Benchmarks(); w1.Setup();
+    foreach (var (name, run) in new (string, Action)[] { ("W3 train 16", () => w3.ModelGen_Train16()), ("W3 batch 1", w3.ModelGen_Batch1),
+                                                         ("W1 batch 256", w1.ModelGen_Batch256), ("W1 train 64", () => w1.ModelGen_TrainStep64()) })
+    {
+        for (int i = 0; i < 50; i++) run();
+        long t0 = GC.GetAllocatedBytesForCurrentThread(), p0 = GC.GetTotalAllocatedBytes(true);
+        for (int i = 0; i < 1000; i++) run();
+        long t1 = GC.GetAllocatedBytesForCurrentThread(), p1 = GC.GetTotalAllocatedBytes(true);
+        Console.WriteLine($"{name,-14}: {(t1 - t0) / 1000.0:F1} B/call on this thread, {(p1 - p0) / 1000.0:F1} B/call in the process");
+    }
+    return;
+}
 if (args.Contains("--ab-w3-train"))   // W3's training step (b) against TorchSharp's, steps interleaved in rounds with the FMA peak (medians of per-round ratios)
 {
     var c = new W3Benchmarks(); c.Setup();
