@@ -7,6 +7,7 @@ using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using ModelGen.Benchmarks;
 using ModelGen.Training;
+using static Interleaved;
 
 // BenchmarkDotNet, in process (TorchSharp's native libraries are loaded once), one thread.
 //   dotnet run -c Release --project Benchmarks -- --filter '*W1*'
@@ -151,7 +152,6 @@ if (args.Contains("--ab-w2"))   // W2 with and without Winograd (and ONNX Runtim
             for (int k = 0; k < reps; k++) cases[i].Run();
             if (round >= 3) times[i].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds / reps);
         }
-    double Median(System.Collections.Generic.IEnumerable<double> v) { var a = v.OrderBy(x => x).ToArray(); return a[a.Length / 2]; }
     for (int i = 0; i < cases.Length; i++) Console.WriteLine($"{cases[i].Name,-18} median {Median(times[i]),9:F3} ms");
     foreach (var (a, b) in new[] { (0, 1), (0, 2), (3, 4), (3, 5), (6, 7) })
         Console.WriteLine($"{cases[a].Name} / {cases[b].Name}: median of per-round ratios {Median(times[a].Zip(times[b], (x, y) => x / y)):F3}");
@@ -170,15 +170,7 @@ if (args.Contains("--ab-w1"))   // W1 against ONNX Runtime and the FMA peak, cal
         ("read W1's parameters", () => Stream.Sum(w1Parameters, w1Start), 50),
     };
     int rounds = args.Contains("long") ? 300 : 100;
-    var times = cases.Select(_ => new System.Collections.Generic.List<double>()).ToArray();
-    for (int round = 0; round < rounds + 5; round++)
-        for (int i = 0; i < cases.Length; i++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            for (int k = 0; k < cases[i].Reps; k++) cases[i].Run();
-            if (round >= 5) times[i].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds * 1000 / cases[i].Reps);
-        }
-    double Median(System.Collections.Generic.IEnumerable<double> v) { var a = v.OrderBy(x => x).ToArray(); return a[a.Length / 2]; }
+    var times = Interleaved.Times(cases, rounds);
     double peakFlops = 16.0 * 16 * 2 * PeakBenchmarks.Iterations;   // per call of Peak.Run
     double w1Flops = 2.0 * 256 * (784 * 256 + 256 * 128 + 128 * 10);
     for (int i = 0; i < cases.Length; i++) Console.WriteLine($"{cases[i].Name,-16} median {Median(times[i]),9:F2} us");
@@ -522,16 +514,7 @@ if (args.Contains("--ab-w3-train"))   // W3's training step (b) against TorchSha
         ("ModelGen train 16", () => c.ModelGen_Train16(), Reps), ("Torch train 16", c.Torch_Train16, Reps),
     };
     int rounds = args.Contains("long") ? 300 : 100;
-    var times = cases.Select(_ => new System.Collections.Generic.List<double>()).ToArray();
-    for (int round = 0; round < rounds + 5; round++)
-        for (int i = 0; i < cases.Length; i++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            for (int k = 0; k < cases[i].Reps; k++) cases[i].Run();
-            if (round >= 5) times[i].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds * 1000 / cases[i].Reps);
-        }
-    double Median(System.Collections.Generic.IEnumerable<double> v) { var a = v.OrderBy(x => x).ToArray(); return a[a.Length / 2]; }
-    double Quantile(System.Collections.Generic.IEnumerable<double> v, double q) { var a = v.OrderBy(x => x).ToArray(); return a[(int)(q * (a.Length - 1))]; }
+    var times = Interleaved.Times(cases, rounds);
     for (int i = 0; i < cases.Length; i++) Console.WriteLine($"{cases[i].Name,-18} median {Median(times[i]),9:F1} us  (quartiles {Quantile(times[i], 0.25):F1}–{Quantile(times[i], 0.75):F1})");
     var ratios = times[1].Zip(times[2], (x, y) => x / y).ToArray();
     Console.WriteLine($"FMA peak (median): {16.0 * 16 * 2 * PeakBenchmarks.Iterations / Median(times[0]) / 1e3:F1} GFLOP/s");
@@ -553,15 +536,7 @@ if (args.Contains("--ab-w3"))   // W3 batch 1 against ONNX Runtime and TorchShar
         ("read 32 KB 256×", () => { for (int t = 0; t < 256; t++) Stream.Sum(l1, l1Start, 8 * 1024); }, 20),
     };
     int rounds = args.Contains("long") ? 300 : 100;
-    var times = cases.Select(_ => new System.Collections.Generic.List<double>()).ToArray();
-    for (int round = 0; round < rounds + 5; round++)
-        for (int i = 0; i < cases.Length; i++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            for (int k = 0; k < cases[i].Reps; k++) cases[i].Run();
-            if (round >= 5) times[i].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds * 1000 / cases[i].Reps);
-        }
-    double Median(System.Collections.Generic.IEnumerable<double> v) { var a = v.OrderBy(x => x).ToArray(); return a[a.Length / 2]; }
+    var times = Interleaved.Times(cases, rounds);
     for (int i = 0; i < cases.Length; i++) Console.WriteLine($"{cases[i].Name,-16} median {Median(times[i]),9:F2} us");
     double bytes = 32.0 * whh * 4;
     Console.WriteLine($"FMA peak (median): {16.0 * 16 * 2 * PeakBenchmarks.Iterations / Median(times[0]) / 1e3:F1} GFLOP/s");
@@ -584,18 +559,9 @@ if (args.Contains("--ab-threads-infer"))   // W1 batch 256 and W2 batch 64 infer
         ("W2 ORT 1t", w2.Ort_Batch64, 1), ("W2 ORT 2t", w2.Ort_Batch64_2Threads, 1),
     };
     int rounds = args.Contains("long") ? 200 : 60;
-    var times = cases.Select(_ => new System.Collections.Generic.List<double>()).ToArray();
     // ONNX Runtime's two-thread pool spins for milliseconds after each Run, on the core ModelGen's second thread needs:
     // ModelGen's calls are interleaved with each other first, then ONNX Runtime's with each other.
-    foreach (var phase in new[] { new[] { 0, 1, 4, 5 }, new[] { 2, 3, 6, 7 } })
-        for (int round = 0; round < rounds + 5; round++)
-            foreach (int i in phase)
-            {
-                long t0 = Stopwatch.GetTimestamp();
-                for (int k = 0; k < cases[i].Reps; k++) cases[i].Run();
-                if (round >= 5) times[i].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds * 1000 / cases[i].Reps);
-            }
-    double Median(System.Collections.Generic.IEnumerable<double> v) { var a = v.OrderBy(x => x).ToArray(); return a[a.Length / 2]; }
+    var times = Interleaved.Times(cases, rounds, new[] { new[] { 0, 1, 4, 5 }, new[] { 2, 3, 6, 7 } });
     for (int i = 0; i < cases.Length; i++) Console.WriteLine($"{cases[i].Name,-16} median {Median(times[i]),9:F1} us");
     foreach (var (a, b, what) in new[] { (0, 1, "W1 ModelGen 2-thread speed-up"), (2, 3, "W1 ORT 2-thread speed-up"), (1, 3, "W1 2t ModelGen/ORT (time, phases apart)"),
                                          (4, 5, "W2 ModelGen 2-thread speed-up"), (6, 7, "W2 ORT 2-thread speed-up"), (5, 7, "W2 2t ModelGen/ORT (time, phases apart)") })
@@ -842,5 +808,38 @@ internal static class Parts
         }
         Array.Sort(t);
         Console.WriteLine($"transpose 256x784: {t[100]:F1} us");
+    }
+}
+
+/// <summary>
+/// The A/B modes' loop: every case in turn (its <c>Reps</c> calls) per round, <c>rounds</c> + 5 rounds, the first five
+/// dropped as warm-up; each case's time per call (µs) per round. On a host whose speed moves by tens of percent within
+/// seconds, ratios of neighbouring calls (medians of per-round ratios) are the steady figure.
+/// </summary>
+internal static class Interleaved
+{
+    /// <summary>The rounds over all <paramref name="cases"/>, or over each of <paramref name="phases"/> (case indices)
+    /// in turn — cases that must not run beside each other in separate phases.</summary>
+    public static System.Collections.Generic.List<double>[] Times((string Name, Action Run, int Reps)[] cases, int rounds, int[][]? phases = null)
+    {
+        var times = cases.Select(_ => new System.Collections.Generic.List<double>()).ToArray();
+        foreach (var phase in phases ?? new[] { Enumerable.Range(0, cases.Length).ToArray() })
+            for (int round = 0; round < rounds + 5; round++)
+                foreach (int i in phase)
+                {
+                    long t0 = Stopwatch.GetTimestamp();
+                    for (int k = 0; k < cases[i].Reps; k++) cases[i].Run();
+                    if (round >= 5) times[i].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds * 1000 / cases[i].Reps);
+                }
+        return times;
+    }
+
+    public static double Median(System.Collections.Generic.IEnumerable<double> v) => Quantile(v, 0.5);
+
+    /// <summary>The value at fraction <paramref name="q"/> of the sorted values (the median: the upper one of an even count).</summary>
+    public static double Quantile(System.Collections.Generic.IEnumerable<double> v, double q)
+    {
+        var a = v.OrderBy(x => x).ToArray();
+        return q == 0.5 ? a[a.Length / 2] : a[(int)(q * (a.Length - 1))];
     }
 }
