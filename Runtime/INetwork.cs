@@ -24,7 +24,11 @@ public interface INetwork : IDisposable
     IReadOnlyList<Layer> Layers { get; }
     /// <summary>Every parameter tensor, in declaration order.</summary>
     IReadOnlyList<TensorInfo> Tensors { get; }
-    /// <summary>All parameters, one contiguous block (tensors at <see cref="TensorInfo.Offset"/>, zero padding between).</summary>
+    /// <summary>All parameters, one contiguous block (tensors at <see cref="TensorInfo.Offset"/>, zero padding between),
+    /// writable. Reading the property marks the parameters changed: what the model derives from them (the batch-1
+    /// transposes, Winograd filter transforms, a folded BatchNorm, the recurrent panels) is rebuilt at the next call.
+    /// Writes through a view taken before a call are not seen by later calls until the property is read again (reading
+    /// it costs nothing) — as ONNX Runtime's pre-packed weights do not follow later writes to an initializer.</summary>
     Span<float> Parameters { get; }
     /// <summary>Runs the network on <c>input.Length / InputSize</c> samples (row-major <c>[batch, InputSize]</c>).
     /// With <paramref name="training"/> the activations are kept for <c>Backward</c>.</summary>

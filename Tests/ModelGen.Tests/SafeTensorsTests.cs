@@ -351,4 +351,32 @@ public sealed class SafeTensorsTests : IDisposable
         using (var gru = new GcEmbedGru(4, seed: 3)) Check(gru, gru.Save, p => GcEmbedGru.FromFile(p, 4), PathOf("gru.safetensors"), i => i * 5 % 9);
         using (var conv = new GcWinograd(4, seed: 3)) Check(conv, conv.Save, p => GcWinograd.FromFile(p, 4), PathOf("winograd.safetensors"), i => MathF.Sin(i));
     }
+
+    /// <summary>The contract of <c>Parameters</c> (its XML doc): reading it marks the parameters changed, so the weights
+    /// derived from them (batch-1 transposes, Winograd transforms, panels) are rebuilt at the next call. Written through
+    /// a view taken before a call, the writes reach the next call once <c>Parameters</c> is read again — and then equal a
+    /// fresh model's with the same weights, at batch 1 and 3.</summary>
+    [Fact]
+    public void Writes_through_an_older_parameters_view_reach_the_next_call_once_parameters_is_read_again()
+    {
+        static void Check(INetwork net, INetwork fresh, Func<int, float> input)
+        {
+            var view = net.Parameters;
+            foreach (int batch in new[] { 1, 3 }) net.Predict(Enumerable.Range(0, batch * net.InputSize).Select(input).ToArray(), new float[batch * net.OutputSize]);
+            for (int i = 0; i < view.Length; i++) view[i] = view[i] * -1.5f + 0.01f;   // after the calls packed the old weights
+            _ = net.Parameters;                                                          // the documented step: read it again
+            view.CopyTo(fresh.Parameters);
+            foreach (int batch in new[] { 1, 3 })
+            {
+                var x = Enumerable.Range(0, batch * net.InputSize).Select(input).ToArray();
+                float[] a = new float[batch * net.OutputSize], b = new float[a.Length];
+                net.Predict(x, a);
+                fresh.Predict(x, b);
+                Assert.True(a.SequenceEqual(b), $"{net.GetType().Name} at batch {batch}: [{string.Join(", ", a)}], a fresh model with the written weights gives [{string.Join(", ", b)}]");
+            }
+        }
+        using (GcEmbedGru gru = new(4, seed: 3), fresh = new(4, seed: 9)) Check(gru, fresh, i => i * 5 % 9);
+        using (GcWinograd conv = new(4, seed: 3), fresh = new(4, seed: 9)) Check(conv, fresh, i => MathF.Sin(i));
+        using (GcOddPanels rec = new(4, seed: 3), fresh = new(4, seed: 9)) Check(rec, fresh, i => MathF.Cos(i));
+    }
 }

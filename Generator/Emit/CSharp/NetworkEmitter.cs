@@ -293,7 +293,7 @@ internal static partial class NetworkEmitter
         cw.Line("/// <summary>Every saved tensor (safetensors names), in declaration order.</summary>");
         cw.Line(GeneratedCode);
         cw.Line("public IReadOnlyList<TensorInfo> Tensors => s_tensors;");
-        cw.Line("/// <summary>All parameters, one contiguous block.</summary>");
+        cw.Line("/// <inheritdoc/>");
         cw.Line(GeneratedCode);
         cw.Line("public Span<float> Parameters { get { _arena.Touch(); return _arena.Span(0, ParameterRegion); } }");
         if (p.Layers.Any(l => l.Kind is ICSharpPack pack && pack.PackWhen(l) is not null))
