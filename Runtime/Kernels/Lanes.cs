@@ -36,7 +36,7 @@ internal interface ILanes<TV> where TV : struct
     /// <summary>Each lane rounded to the nearest integer (ties to even).</summary>
     static abstract TV Round(TV x);
     /// <summary><c>x·2^n</c> for integer-valued n in [−252, 254] rounded once, into the subnormals or to ∞ where the
-    /// result goes (NaN x or n: NaN).</summary>
+    /// result goes (NaN x: NaN).</summary>
     static abstract TV TimesPow2(TV x, TV n);
 }
 

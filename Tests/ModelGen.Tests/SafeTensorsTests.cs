@@ -339,17 +339,24 @@ public sealed class SafeTensorsTests : IDisposable
             save(path);
             using var loaded = (IDisposable)load(path);
             var net = (INetwork)loaded;
-            foreach (int batch in new[] { 1, 3 })
-            {
-                var x = Enumerable.Range(0, batch * source.InputSize).Select(input).ToArray();
-                float[] a = new float[batch * source.OutputSize], b = new float[a.Length];
-                source.Predict(x, a);
-                net.Predict(x, b);
-                Assert.True(a.SequenceEqual(b), $"{source.GetType().Name} at batch {batch}: [{string.Join(", ", b)}], the source gives [{string.Join(", ", a)}]");
-            }
+            SamePredictions(net, source, input, "the source");
         }
         using (var gru = new GcEmbedGru(4, seed: 3)) Check(gru, gru.Save, p => GcEmbedGru.FromFile(p, 4), PathOf("gru.safetensors"), i => i * 5 % 9);
         using (var conv = new GcWinograd(4, seed: 3)) Check(conv, conv.Save, p => GcWinograd.FromFile(p, 4), PathOf("winograd.safetensors"), i => MathF.Sin(i));
+    }
+
+    /// <summary><paramref name="net"/> predicts what <paramref name="expected"/> does, bit for bit, at batch 1 (the
+    /// batch-1 path and its packed weights) and batch 3 (the panel path).</summary>
+    private static void SamePredictions(INetwork net, INetwork expected, Func<int, float> input, string what)
+    {
+        foreach (int batch in new[] { 1, 3 })
+        {
+            var x = Enumerable.Range(0, batch * net.InputSize).Select(input).ToArray();
+            float[] a = new float[batch * net.OutputSize], b = new float[a.Length];
+            net.Predict(x, a);
+            expected.Predict(x, b);
+            Assert.True(a.SequenceEqual(b), $"{net.GetType().Name} at batch {batch}: [{string.Join(", ", a)}], {what} gives [{string.Join(", ", b)}]");
+        }
     }
 
     /// <summary>The contract of <c>Parameters</c> (its XML doc): reading it marks the parameters changed, so the weights
@@ -366,14 +373,7 @@ public sealed class SafeTensorsTests : IDisposable
             for (int i = 0; i < view.Length; i++) view[i] = view[i] * -1.5f + 0.01f;   // after the calls packed the old weights
             _ = net.Parameters;                                                          // the documented step: read it again
             view.CopyTo(fresh.Parameters);
-            foreach (int batch in new[] { 1, 3 })
-            {
-                var x = Enumerable.Range(0, batch * net.InputSize).Select(input).ToArray();
-                float[] a = new float[batch * net.OutputSize], b = new float[a.Length];
-                net.Predict(x, a);
-                fresh.Predict(x, b);
-                Assert.True(a.SequenceEqual(b), $"{net.GetType().Name} at batch {batch}: [{string.Join(", ", a)}], a fresh model with the written weights gives [{string.Join(", ", b)}]");
-            }
+            SamePredictions(net, fresh, input, "a fresh model with the written weights");
         }
         using (GcEmbedGru gru = new(4, seed: 3), fresh = new(4, seed: 9)) Check(gru, fresh, i => i * 5 % 9);
         using (GcWinograd conv = new(4, seed: 3), fresh = new(4, seed: 9)) Check(conv, fresh, i => MathF.Sin(i));
