@@ -216,6 +216,7 @@ if (args.Contains("--layers-w2"))   // per-layer times of a W2 training step (re
 {
     bool infer = args.Contains("infer");   // `--layers-w2 infer`: the forward layers of batch-64 inference (`infer b1`: batch 1)
     int batch = infer ? (args.Contains("b1") ? 1 : 64) : 32;
+    if (args.FirstOrDefault(a => a.StartsWith("batch=")) is { } bs) batch = int.Parse(bs[6..]);   // `batch=8`: another batch
     int threads = args.Contains("x2") ? 2 : 1;   // `--layers-w2 x2`: over two threads
     // `--layers-w2 direct`: W2 with its convolutions direct beside it, each layer of the two timed in turn
     var models = new System.Collections.Generic.List<ModelGen.ITrainableNetwork> { new Cifar.W2(batch, 1) { Threads = threads } };
@@ -248,8 +249,8 @@ if (args.Contains("--layers-w2"))   // per-layer times of a W2 training step (re
             var f = m.GetType().GetMethod(name + "_Forward_V512", flags)!;
             var b = m.GetType().GetMethod(name + "_Backward_V512", flags)!;
             int ld = ModelGen.Simd.PanelStride(batch);
-            int reps = batch == 1 ? 400 : 5;   // batch 1: many calls, past reflection's first slow invocations
-            double T(Action a) { for (int i = 0; i < (batch == 1 ? 50 : 1); i++) a(); var sw = Stopwatch.StartNew(); for (int i = 0; i < reps; i++) a(); return sw.Elapsed.TotalMilliseconds / reps; }
+            int reps = Math.Max(5, 400 / batch);   // small batches: many calls, past reflection's first slow invocations
+            double T(Action a) { for (int i = 0; i < reps / 8 + 1; i++) a(); var sw = Stopwatch.StartNew(); for (int i = 0; i < reps; i++) a(); return sw.Elapsed.TotalMilliseconds / reps; }
             if (args.FirstOrDefault(a => a.StartsWith("repeat=")) is { } rep)   // `repeat=Conv1`: that layer's forward for ~3 s, for perf record
             {
                 if (rep != "repeat=" + name) continue;

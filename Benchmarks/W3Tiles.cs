@@ -75,6 +75,13 @@ internal static unsafe class W3Tiles
             cases.Add(("cell: sigmoid of 2048 (elements)", 2048.0, (Action)(() => ModelGen.Kernels.Activations.Forward(ModelGen.Kernels.Activation.Sigmoid, 0f, src, dst, SimdWidth.V512))));
             cases.Add(("cell: tanh of 2048 (elements)", 2048.0, (Action)(() => ModelGen.Kernels.Activations.Forward(ModelGen.Kernels.Activation.Tanh, 0f, src, dst, SimdWidth.V512))));
         }
+        // The training step's panel packing (once per parameter version, so once per step): W_hh and W_hhᵀ into 12-row
+        // panels, as the generated PackPanels calls it.
+        {
+            float* whhP = Alloc(G * H), whhTP = Alloc(G * H);
+            cases.Add(("pack: W_hh in 12-row panels (floats)", G * H, () => ModelGen.Kernels.Layout.PackPanels(ref *a, G, H, H, 1, 12, ref *whhP, SimdWidth.V512)));
+            cases.Add(("pack: W_hhᵀ in 12-row panels (floats)", G * H, () => ModelGen.Kernels.Layout.PackPanels(ref *a, H, G, 1, H, 12, ref *whhTP, SimdWidth.V512)));
+        }
         if (only is not null) cases.RemoveAll(c => !c.What.Contains(only, StringComparison.Ordinal));
         // Rounds, every case once per round, so that the host's slow spells fall on all of them alike; medians.
         var times = new double[cases.Count][];

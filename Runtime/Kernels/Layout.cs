@@ -117,16 +117,20 @@ public static class Layout
     {
         bool blocks = width != SimdWidth.Scalar && Avx.IsSupported;   // a transpose moves floats: every path gives the same bits
         int r8 = blocks ? rows & ~7 : 0, c8 = blocks ? cols & ~7 : 0;
+        int r4 = blocks ? rows & ~3 : 0;   // a band of 4 rows below the 8-row blocks (12-row GEMM panels end in one)
         for (int c0 = 0; c0 < c8; c0 += StripColumns)
         {
             int c1 = Math.Min(c0 + StripColumns, c8);
             for (int r = 0; r < r8; r += 8)
                 for (int c = c0; c < c1; c += 8)
                     Block8x8(ref Mem.Add(ref src, r * srcStride + c), srcStride, ref Mem.Add(ref dst, c * dstStride + r), dstStride);
+            if (r4 > r8)
+                for (int c = c0; c < c1; c += 8)
+                    Block4x8(ref Mem.Add(ref src, r8 * srcStride + c), srcStride, ref Mem.Add(ref dst, c * dstStride + r8), dstStride);
         }
         for (int r = 0; r < rows; r++)
         {
-            int c0 = r < r8 ? c8 : 0; // blocks already covered [0, r8) × [0, c8)
+            int c0 = r < r4 ? c8 : 0; // blocks already covered [0, r4) × [0, c8)
             for (int c = c0; c < cols; c++) Mem.Add(ref dst, c * dstStride + r) = Mem.Add(ref src, r * srcStride + c);
         }
     }
@@ -155,6 +159,7 @@ public static class Layout
                     ref float dp = ref Mem.Add(ref d, (nint)p * h);
                     int i = 0;
                     for (; i + 8 <= h; i += 8) Vector256.LoadUnsafe(ref sp, (nuint)i).StoreUnsafe(ref dp, (nuint)i);
+                    if (i + 4 <= h) { Vector128.LoadUnsafe(ref sp, (nuint)i).StoreUnsafe(ref dp, (nuint)i); i += 4; }
                     for (; i < h; i++) Mem.Add(ref dp, i) = Mem.Add(ref sp, i);
                 }
             else
@@ -203,5 +208,24 @@ public static class Layout
         Avx.Permute2x128(u1, u5, 0x31).StoreAt(ref Mem.Add(ref d, 5 * ds));
         Avx.Permute2x128(u2, u6, 0x31).StoreAt(ref Mem.Add(ref d, 6 * ds));
         Avx.Permute2x128(u3, u7, 0x31).StoreAt(ref Mem.Add(ref d, 7 * ds));
+    }
+
+    /// <summary>Rows 0…3, columns 0…7 of <paramref name="s"/> into rows 0…7, columns 0…3 of <paramref name="d"/>: two
+    /// 4×4 transposes of 128-bit rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block4x8(ref float s, nint ss, ref float d, nint ds)
+    {
+        for (int h = 0; h < 8; h += 4)
+        {
+            var r0 = Vector128.LoadUnsafe(ref s, (nuint)h); var r1 = Vector128.LoadUnsafe(ref Mem.Add(ref s, ss), (nuint)h);
+            var r2 = Vector128.LoadUnsafe(ref Mem.Add(ref s, 2 * ss), (nuint)h); var r3 = Vector128.LoadUnsafe(ref Mem.Add(ref s, 3 * ss), (nuint)h);
+            var t0 = Sse.UnpackLow(r0, r1); var t1 = Sse.UnpackHigh(r0, r1);   // [r0₀ r1₀ r0₁ r1₁], [r0₂ r1₂ r0₃ r1₃]
+            var t2 = Sse.UnpackLow(r2, r3); var t3 = Sse.UnpackHigh(r2, r3);
+            ref float dh = ref Mem.Add(ref d, h * ds);
+            Sse.MoveLowToHigh(t0, t2).StoreUnsafe(ref dh);                      // column h of rows 0…3
+            Sse.MoveHighToLow(t2, t0).StoreUnsafe(ref Mem.Add(ref dh, ds));
+            Sse.MoveLowToHigh(t1, t3).StoreUnsafe(ref Mem.Add(ref dh, 2 * ds));
+            Sse.MoveHighToLow(t3, t1).StoreUnsafe(ref Mem.Add(ref dh, 3 * ds));
+        }
     }
 }

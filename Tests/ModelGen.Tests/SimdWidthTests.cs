@@ -285,7 +285,7 @@ public class LayoutTests
     }
 
     /// <summary>Every width moves every float to its place and nothing else, for sizes around the 8×8 and 16×16 blocks and
-    /// the 32-column strips (a 16-row band with an 8-row block below it, edges of 1…15), with strides wider than the
+    /// the 32-column strips (a 16-row band with an 8-row block below it, then a 4-row band; edges of 1…15), with strides wider than the
     /// matrix.</summary>
     [Theory]
     [InlineData(SimdWidth.V512)]
@@ -294,7 +294,7 @@ public class LayoutTests
     public void Transpose_moves_every_float_at_every_width(SimdWidth width)
     {
         if (!Simd.IsSupported(width)) return;
-        foreach (int rows in new[] { 1, 7, 8, 15, 16, 17, 24, 33, 40 })
+        foreach (int rows in new[] { 1, 4, 7, 8, 12, 15, 16, 17, 20, 24, 33, 40, 44 })
             foreach (int cols in new[] { 1, 9, 16, 23, 32, 47, 64, 71 })
             {
                 int srcStride = cols + 3, dstStride = rows + 5;
