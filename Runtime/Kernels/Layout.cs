@@ -159,7 +159,7 @@ public static class Layout
                     ref float dp = ref Mem.Add(ref d, (nint)p * h);
                     int i = 0;
                     for (; i + 8 <= h; i += 8) Vector256.LoadUnsafe(ref sp, (nuint)i).StoreUnsafe(ref dp, (nuint)i);
-                    if (i + 4 <= h) { Vector128.LoadUnsafe(ref sp, (nuint)i).StoreUnsafe(ref dp, (nuint)i); i += 4; }
+                    if (i + 4 <= h) { Mem.Load128(ref sp, (nuint)i).StoreAt(ref dp, (nuint)i); i += 4; }
                     for (; i < h; i++) Mem.Add(ref dp, i) = Mem.Add(ref sp, i);
                 }
             else
@@ -217,15 +217,15 @@ public static class Layout
     {
         for (int h = 0; h < 8; h += 4)
         {
-            var r0 = Vector128.LoadUnsafe(ref s, (nuint)h); var r1 = Vector128.LoadUnsafe(ref Mem.Add(ref s, ss), (nuint)h);
-            var r2 = Vector128.LoadUnsafe(ref Mem.Add(ref s, 2 * ss), (nuint)h); var r3 = Vector128.LoadUnsafe(ref Mem.Add(ref s, 3 * ss), (nuint)h);
+            var r0 = Mem.Load128(ref s, (nuint)h); var r1 = Mem.Load128(ref Mem.Add(ref s, ss), (nuint)h);
+            var r2 = Mem.Load128(ref Mem.Add(ref s, 2 * ss), (nuint)h); var r3 = Mem.Load128(ref Mem.Add(ref s, 3 * ss), (nuint)h);
             var t0 = Sse.UnpackLow(r0, r1); var t1 = Sse.UnpackHigh(r0, r1);   // [r0₀ r1₀ r0₁ r1₁], [r0₂ r1₂ r0₃ r1₃]
             var t2 = Sse.UnpackLow(r2, r3); var t3 = Sse.UnpackHigh(r2, r3);
             ref float dh = ref Mem.Add(ref d, h * ds);
-            Sse.MoveLowToHigh(t0, t2).StoreUnsafe(ref dh);                      // column h of rows 0…3
-            Sse.MoveHighToLow(t2, t0).StoreUnsafe(ref Mem.Add(ref dh, ds));
-            Sse.MoveLowToHigh(t1, t3).StoreUnsafe(ref Mem.Add(ref dh, 2 * ds));
-            Sse.MoveHighToLow(t3, t1).StoreUnsafe(ref Mem.Add(ref dh, 3 * ds));
+            Sse.MoveLowToHigh(t0, t2).StoreAt(ref dh);                      // column h of rows 0…3
+            Sse.MoveHighToLow(t2, t0).StoreAt(ref Mem.Add(ref dh, ds));
+            Sse.MoveLowToHigh(t1, t3).StoreAt(ref Mem.Add(ref dh, 2 * ds));
+            Sse.MoveHighToLow(t3, t1).StoreAt(ref Mem.Add(ref dh, 3 * ds));
         }
     }
 }

@@ -132,4 +132,24 @@ public static class Mem
 #endif
         value.StoreUnsafe(ref destination, elementOffset);
     }
+
+    /// <summary><c>Vector128.LoadUnsafe(ref source, elementOffset)</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> Load128<T>(ref T source, nuint elementOffset = 0)
+    {
+#if MODELGEN_CHECKED
+        Bounds.Check(ref source, (nint)elementOffset, Vector128<T>.Count);
+#endif
+        return Vector128.LoadUnsafe(ref source, elementOffset);
+    }
+
+    /// <summary><c>value.StoreUnsafe(ref destination, elementOffset)</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreAt<T>(this Vector128<T> value, ref T destination, nuint elementOffset = 0)
+    {
+#if MODELGEN_CHECKED
+        Bounds.Check(ref destination, (nint)elementOffset, Vector128<T>.Count);
+#endif
+        value.StoreUnsafe(ref destination, elementOffset);
+    }
 }
