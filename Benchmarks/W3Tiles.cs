@@ -66,7 +66,18 @@ internal static unsafe class W3Tiles
             for (int i = 0; i < G * ld; i++) gates[i] = 6f * rng.NextFloat() - 3f;
             for (int i = 0; i < H * ld; i++) { cp[i] = 2f * rng.NextFloat() - 1f; cells[i] = cp[i]; }
             cases.Add(($"cell: LSTM forward,  ld {ld,3} (elements)", H * 16, () =>
-                ModelGen.Kernels.Recurrent.LstmForward(ref gates[0], ld, ref cp[0], ld, ref cells[0], ref hs[0], ld, H, 16, false, SimdWidth.V512)));
+                ModelGen.Kernels.Recurrent.LstmForward(ref gates[0], ld, ref cp[0], ld, ref cells[0], ref hs[0], ref Unsafe.NullRef<float>(), ld, H, 16, false, SimdWidth.V512)));
+            // backward from activated gates and tanh(c) (or c, for a build whose backward computes it), dh and dc fresh
+            // each call (copied: the kernel overwrites them, and repeated it would drift into subnormal numbers)
+            float* g0 = Alloc(G * ld + 16), dh = Alloc(H * 16), dc = Alloc(H * 16), dc0 = Alloc(H * 16), gb = Alloc(G * ld + 16);
+            for (int i = 0; i < G * ld; i++) g0[i] = 0.05f + 0.9f * rng.NextFloat();
+            for (int i = 0; i < H * 16; i++) { dh[i] = rng.NextFloat() - 0.5f; dc0[i] = rng.NextFloat() - 0.5f; }
+            cases.Add(($"cell: LSTM backward, ld {ld,3} (elements)", H * 16, () =>
+            {
+                Buffer.MemoryCopy(g0, gb, 4L * (G * ld + 16), 4L * (G * ld + 16));
+                Buffer.MemoryCopy(dc0, dc, 4L * H * 16, 4L * H * 16);
+                ModelGen.Kernels.Recurrent.LstmBackward(ref gb[0], ld, ref cp[0], ld, ref cells[0], ld, ref dh[0], ref dc[0], 16, H, 16, 16, false, SimdWidth.V512);
+            }));
         }
         {
             var src = new float[2048]; var dst = new float[2048];

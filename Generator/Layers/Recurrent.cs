@@ -597,7 +597,7 @@ internal sealed class Lstm : RecurrentLayer
     protected override IEnumerable<string> CellMath(LayerPlan l)
     {
         yield return $"forward : for t = 0…{T(l) - 1}: [i f g o] = [σ σ tanh σ](W_ih·x_t + b_ih + W_hh·h_(t−1) + b_hh)   (PyTorch's gate order; h_(−1) = c_(−1) = 0, or the carried states when Stateful)";
-        yield return "          c_t = f⊙c_(t−1) + i⊙g,  h_t = o⊙tanh(c_t)";
+        yield return "          c_t = f⊙c_(t−1) + i⊙g,  h_t = o⊙tanh(c_t)   (a training forward keeps tanh(c_t) for backward)";
         yield return "backward: dc = dc_(t+1) + dh⊙o⊙(1 − tanh²c_t); dG = [dc⊙g⊙i(1−i), dc⊙c_(t−1)⊙f(1−f), dc⊙i⊙(1−g²), dh⊙tanh c_t⊙o(1−o)];";
         yield return "          dc_(t−1) = dc⊙f,  dh_(t−1) = W_hhᵀ·dG_t (+ dy_(t−1))";
     }
@@ -605,6 +605,7 @@ internal sealed class Lstm : RecurrentLayer
     protected override IEnumerable<ScratchRequest> CellScratch(LayerPlan l)
     {
         yield return new ScratchRequest("cells", BufferSize.Panel((long)T(l) * H(l)), ScratchScope.PerLayer, false, "cell states of every step [H, T·ld]");
+        yield return new ScratchRequest("tanhc", BufferSize.Panel((long)T(l) * H(l)), ScratchScope.PerLayer, true, "tanh of the cell states, kept by a training forward for backward [H, T·ld]");
         yield return new ScratchRequest("dc", BufferSize.Panel(H(l)), ScratchScope.Shared, true, "d loss / d c of the current step [H, ld]");
     }
 
@@ -612,7 +613,7 @@ internal sealed class Lstm : RecurrentLayer
     {
         string cells = $"ws.Ref({c.Scratch("cells")})";
         cw.Line($"MG.Recurrent.LstmForward(ref gt, row, ref cp, ldp, ref MG.Mem.Add(ref {cells}, (nint)t * ld), " +
-                $"ref MG.Mem.Add(ref hs, (nint)t * ld), row, {H(c.Layer)}, n, first, {w.Enum});");
+                $"ref MG.Mem.Add(ref hs, (nint)t * ld), ref ws.Training ? ref ws.Ref({c.Scratch("tanhc")} + (long)t * ld) : ref Unsafe.NullRef<float>(), row, {H(c.Layer)}, n, first, {w.Enum});   // training: tanh(c_t) kept for backward");
     }
 
     protected override bool HasCell => true;
@@ -655,7 +656,7 @@ internal sealed class Lstm : RecurrentLayer
         int h = H(c.Layer);
         string cells = $"ws.Ref({c.Scratch("cells")})";   // [T, H] here
         cw.Line($"MG.Recurrent.LstmForward(ref gt, {h}, ref cp, 0, ref MG.Mem.Add(ref {cells}, t * {h}), " +
-                $"ref MG.Mem.Add(ref h1, t * {h}), 0, 1, {h}, first, {w.Enum});   // one row per gate, the units in the lanes");
+                $"ref MG.Mem.Add(ref h1, t * {h}), ref Unsafe.NullRef<float>(), 0, 1, {h}, first, {w.Enum});   // one row per gate, the units in the lanes (inference only)");
     }
 
     protected override IEnumerable<ScratchRequest> MaskScratch(LayerPlan l)
@@ -692,8 +693,7 @@ internal sealed class Lstm : RecurrentLayer
 
     protected override void CellBackward(CodeWriter cw, RecurrentDir c, Width w)
     {
-        string cells = $"ws.Ref({c.Scratch("cells")})";
-        cw.Line($"MG.Recurrent.LstmBackward(ref gt, row, ref cp, ldp, ref MG.Mem.Add(ref {cells}, (nint)t * ld), row, " +
+        cw.Line($"MG.Recurrent.LstmBackward(ref gt, row, ref cp, ldp, ref ws.Ref({c.Scratch("tanhc")} + (long)t * ld), row, " +
                 $"ref dh, ref dc, ld, {H(c.Layer)}, n, batch, first, {w.Enum});");
     }
 }

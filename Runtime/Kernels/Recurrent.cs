@@ -17,10 +17,13 @@ public static class Recurrent
 {
     /// <summary>One LSTM step forward: <paramref name="gates"/> holds the pre-activations <c>[4H rows][ldg]</c> and is
     /// replaced by the activations <c>i = σ, f = σ, g = tanh, o = σ</c>; then <c>c = f⊙cPrev + i⊙g</c>,
-    /// <c>h = o⊙tanh(c)</c> (rows <paramref name="ldc"/> apart; <paramref name="first"/>: cPrev = 0).</summary>
+    /// <c>h = o⊙tanh(c)</c> (rows <paramref name="ldc"/> apart; <paramref name="first"/>: cPrev = 0). When training,
+    /// <paramref name="tanhC"/> (rows <paramref name="ldc"/> apart) keeps <c>tanh(c)</c> for <see cref="LstmBackward"/> —
+    /// one transcendental of the six per element it would otherwise compute again; a null reference stores nothing.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void LstmForward(ref float gates, nint ldg, ref float cPrev, nint ldp, ref float c, ref float h, nint ldc, int hidden, int n, bool first, SimdWidth width)
+    public static void LstmForward(ref float gates, nint ldg, ref float cPrev, nint ldp, ref float c, ref float h, ref float tanhC, nint ldc, int hidden, int n, bool first, SimdWidth width)
     {
+        bool keep = !Unsafe.IsNullRef(ref tanhC);
         for (int r = 0; r < hidden; r++)
         {
             ref float gi = ref Mem.Add(ref gates, r * ldg);
@@ -30,6 +33,7 @@ public static class Recurrent
             ref float cp = ref Mem.Add(ref cPrev, r * ldp);
             ref float cr = ref Mem.Add(ref c, r * ldc);
             ref float hr = ref Mem.Add(ref h, r * ldc);
+            ref float tr = ref keep ? ref Mem.Add(ref tanhC, r * ldc) : ref tanhC;
             int j = 0;
             if (width == SimdWidth.V512)
                 for (; j + 16 <= n; j += 16)
@@ -42,7 +46,9 @@ public static class Recurrent
                     i.StoreAt(ref gi, u); f.StoreAt(ref gf, u); g.StoreAt(ref gg, u); o.StoreAt(ref go, u);
                     var cv = first ? i * g : f * Mem.Load512(ref cp, u) + i * g;
                     cv.StoreAt(ref cr, u);
-                    (o * Activations.F512(Activation.Tanh, 0f, cv)).StoreAt(ref hr, u);
+                    var tc = Activations.F512(Activation.Tanh, 0f, cv);
+                    if (keep) tc.StoreAt(ref tr, u);
+                    (o * tc).StoreAt(ref hr, u);
                 }
             else if (width == SimdWidth.V256)
                 for (; j + 8 <= n; j += 8)
@@ -55,7 +61,9 @@ public static class Recurrent
                     i.StoreAt(ref gi, u); f.StoreAt(ref gf, u); g.StoreAt(ref gg, u); o.StoreAt(ref go, u);
                     var cv = first ? i * g : f * Mem.Load256(ref cp, u) + i * g;
                     cv.StoreAt(ref cr, u);
-                    (o * Activations.F256(Activation.Tanh, 0f, cv)).StoreAt(ref hr, u);
+                    var tc = Activations.F256(Activation.Tanh, 0f, cv);
+                    if (keep) tc.StoreAt(ref tr, u);
+                    (o * tc).StoreAt(ref hr, u);
                 }
             for (; j < n; j++)
             {
@@ -64,14 +72,17 @@ public static class Recurrent
                 Mem.Add(ref gi, j) = i; Mem.Add(ref gf, j) = f; Mem.Add(ref gg, j) = g; Mem.Add(ref go, j) = o;
                 float cv = first ? i * g : f * Mem.Add(ref cp, j) + i * g;
                 Mem.Add(ref cr, j) = cv;
-                Mem.Add(ref hr, j) = o * Activations.F(Activation.Tanh, 0f, cv);
+                float tc = Activations.F(Activation.Tanh, 0f, cv);
+                if (keep) Mem.Add(ref tr, j) = tc;
+                Mem.Add(ref hr, j) = o * tc;
             }
         }
     }
 
     /// <summary>
-    /// One LSTM step backward. In: the activated gates of the step (<c>[4H][ldg]</c>), its cell state and the previous
-    /// one (rows <paramref name="ldc"/> apart), <paramref name="dh"/> = d loss / d h of the step and
+    /// One LSTM step backward. In: the activated gates of the step (<c>[4H][ldg]</c>), <c>tanh</c> of its cell state as
+    /// <see cref="LstmForward"/> kept it (rows <paramref name="ldc"/> apart), the previous cell state (rows
+    /// <paramref name="ldp"/> apart), <paramref name="dh"/> = d loss / d h of the step and
     /// <paramref name="dc"/> = d loss / d c from the step after (rows <paramref name="ldd"/> apart). Out: the gates hold
     /// d loss / d pre-activation (<c>dGᵢ = dc·g·i(1−i)</c>, <c>dG_f = dc·cPrev·f(1−f)</c>, <c>dG_g = dc·i·(1−g²)</c>,
     /// <c>dG_o = dh·tanh(c)·o(1−o)</c>, with <c>dc = dc_next + dh·o·(1−tanh²c)</c>), and <paramref name="dc"/> holds
@@ -80,7 +91,7 @@ public static class Recurrent
     /// real samples only.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void LstmBackward(ref float gates, nint ldg, ref float cPrev, nint ldp, ref float c, nint ldc, ref float dh, ref float dc, nint ldd,
+    public static void LstmBackward(ref float gates, nint ldg, ref float cPrev, nint ldp, ref float tanhC, nint ldc, ref float dh, ref float dc, nint ldd,
         int hidden, int n, int batch, bool first, SimdWidth width)
     {
         for (int r = 0; r < hidden; r++)
@@ -90,7 +101,7 @@ public static class Recurrent
             ref float gg = ref Mem.Add(ref gates, (2 * hidden + r) * ldg);
             ref float go = ref Mem.Add(ref gates, (3 * hidden + r) * ldg);
             ref float cp = ref Mem.Add(ref cPrev, r * ldp);
-            ref float cr = ref Mem.Add(ref c, r * ldc);
+            ref float tr = ref Mem.Add(ref tanhC, r * ldc);
             ref float dhr = ref Mem.Add(ref dh, r * ldd);
             ref float dcr = ref Mem.Add(ref dc, r * ldd);
             int j = 0;
@@ -100,7 +111,7 @@ public static class Recurrent
                     nuint u = (nuint)j;
                     var one = Vector512<float>.One;
                     var i = Mem.Load512(ref gi, u); var f = Mem.Load512(ref gf, u); var g = Mem.Load512(ref gg, u); var o = Mem.Load512(ref go, u);
-                    var tc = Activations.F512(Activation.Tanh, 0f, Mem.Load512(ref cr, u));
+                    var tc = Mem.Load512(ref tr, u);
                     var dhv = Mem.Load512(ref dhr, u);
                     var dcv = Mem.Load512(ref dcr, u) + dhv * o * (one - tc * tc);
                     var cpv = first ? Vector512<float>.Zero : Mem.Load512(ref cp, u);
@@ -116,7 +127,7 @@ public static class Recurrent
                     nuint u = (nuint)j;
                     var one = Vector256<float>.One;
                     var i = Mem.Load256(ref gi, u); var f = Mem.Load256(ref gf, u); var g = Mem.Load256(ref gg, u); var o = Mem.Load256(ref go, u);
-                    var tc = Activations.F256(Activation.Tanh, 0f, Mem.Load256(ref cr, u));
+                    var tc = Mem.Load256(ref tr, u);
                     var dhv = Mem.Load256(ref dhr, u);
                     var dcv = Mem.Load256(ref dcr, u) + dhv * o * (one - tc * tc);
                     var cpv = first ? Vector256<float>.Zero : Mem.Load256(ref cp, u);
@@ -130,7 +141,7 @@ public static class Recurrent
             {
                 float i = Mem.Add(ref gi, j), f = Mem.Add(ref gf, j), g = Mem.Add(ref gg, j), o = Mem.Add(ref go, j);
                 float cpv = first ? 0f : Mem.Add(ref cp, j);
-                float tc = Activations.F(Activation.Tanh, 0f, Mem.Add(ref cr, j));
+                float tc = Mem.Add(ref tr, j);
                 float dhv = Mem.Add(ref dhr, j);
                 float dcv = Mem.Add(ref dcr, j) + dhv * o * (1f - tc * tc);
                 Mem.Add(ref gi, j) = dcv * g * i * (1f - i);
