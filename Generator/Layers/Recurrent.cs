@@ -768,7 +768,7 @@ internal sealed class RecurrentDir
     /// <summary>Scratch held once per direction; the rest (the backward's step buffers) is shared.</summary>
     private static readonly HashSet<string> PerDirection = new()
     {
-        "gates", "hgates", "states", "bsum", "cells", "wihT", "whhT", "whhP", "whhTP", "h1", "h0", "carried", "c0", "carriedc",
+        "gates", "hgates", "states", "bsum", "cells", "tanhc", "wihT", "whhT", "whhP", "whhTP", "h1", "h0", "carried", "c0", "carriedc",
     };
 
     public RecurrentDir(CSharpLayer c, bool reverse) { C = c; Reverse = reverse; }
