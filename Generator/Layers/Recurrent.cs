@@ -612,8 +612,10 @@ internal sealed class Lstm : RecurrentLayer
     protected override void CellForward(CodeWriter cw, RecurrentDir c, Width w)
     {
         string cells = $"ws.Ref({c.Scratch("cells")})";
+        // a training forward keeps tanh(c_t) for backward; an inference-only network has no such buffer
+        string tanhC = c.Network.Trainable ? $"ws.Training ? ref ws.Ref({c.Scratch("tanhc")} + (long)t * ld) : ref Unsafe.NullRef<float>()" : "Unsafe.NullRef<float>()";
         cw.Line($"MG.Recurrent.LstmForward(ref gt, row, ref cp, ldp, ref MG.Mem.Add(ref {cells}, (nint)t * ld), " +
-                $"ref MG.Mem.Add(ref hs, (nint)t * ld), ref ws.Training ? ref ws.Ref({c.Scratch("tanhc")} + (long)t * ld) : ref Unsafe.NullRef<float>(), row, {H(c.Layer)}, n, first, {w.Enum});   // training: tanh(c_t) kept for backward");
+                $"ref MG.Mem.Add(ref hs, (nint)t * ld), ref {tanhC}, row, {H(c.Layer)}, n, first, {w.Enum});" + (c.Network.Trainable ? "   // training: tanh(c_t) kept for backward" : ""));
     }
 
     protected override bool HasCell => true;

@@ -99,6 +99,24 @@ public partial class InferenceOnlyNet
     [Dense(2)] public partial Layer B { get; }
 }
 
+/// <summary>Inference only, recurrent: an LSTM (both directions) whose forward must not touch the buffers a training
+/// forward keeps for backward (an inference-only network has none); the same layers as <see cref="LstmTwinTrainable"/>.</summary>
+[Network(6, 3, InferenceOnly = true)]
+public partial class InferenceOnlyLstm
+{
+    [Lstm(5, Bidirectional = true)] public partial Layer Rnn { get; }
+    [Dense(2)] public partial Layer Out { get; }
+}
+
+/// <summary><see cref="InferenceOnlyLstm"/>'s layers with a loss.</summary>
+[Network(6, 3)]
+public partial class LstmTwinTrainable
+{
+    [Lstm(5, Bidirectional = true)] public partial Layer Rnn { get; }
+    [Dense(2)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
 // ── Issue 3: losses, L2, dropout ─────────────────────────────────────────────────────────────────────
 
 [Network(4)]

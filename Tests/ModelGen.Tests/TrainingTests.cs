@@ -174,6 +174,29 @@ public class TrainingTests
         Assert.Contains("inference only", InferenceOnlyNet.Summary);
     }
 
+    /// <summary>An inference-only LSTM has no training buffers (the kept tanh(c), the gradients): its forward must run
+    /// without them, at batch 1 and batched, and give what the trainable network with the same weights gives.</summary>
+    [Fact]
+    public void Inference_only_lstm_predicts_what_its_trainable_twin_predicts()
+    {
+        using var net = new InferenceOnlyLstm(maxBatch: 5, seed: 1);
+        using var twin = new LstmTwinTrainable(maxBatch: 5, seed: 1);
+        Assert.IsNotAssignableFrom<ITrainableNetwork>(net);
+        net.Parameters.CopyTo(twin.Parameters);
+        var rng = new Rng(7);
+        var x = new float[5 * 18];
+        for (int i = 0; i < x.Length; i++) x[i] = rng.NextFloat() - 0.5f;
+        foreach (int batch in new[] { 1, 5 })
+        {
+            var y = new float[batch * 2];
+            var yt = new float[batch * 2];
+            net.Predict(x.AsSpan(0, batch * 18), y);
+            twin.Predict(x.AsSpan(0, batch * 18), yt);
+            Assert.Equal(yt, y);
+            Assert.All(y, v => Assert.True(float.IsFinite(v)));
+        }
+    }
+
     [Fact]
     public void Summary_and_layers_report_shapes_and_counts()
     {
