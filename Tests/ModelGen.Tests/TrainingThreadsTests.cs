@@ -32,6 +32,8 @@ public sealed class TrainingThreadsTests : IDisposable
             foreach (var w in new[] { SimdWidth.V512, SimdWidth.V256, SimdWidth.Scalar })
                 d.Add(model, w);
         d.Add(nameof(SmallLeNet), SimdWidth.V512);   // 5×5 convolutions, max-pooling (its scalar path is slow and adds nothing)
+        d.Add(nameof(LstmTwinTrainable), SimdWidth.V512);   // a bidirectional LSTM (its kept tanh(c) per direction) before a split dense layer
+        d.Add(nameof(LstmTwinTrainable), SimdWidth.Scalar);
         return d;
     }
 
@@ -39,6 +41,7 @@ public sealed class TrainingThreadsTests : IDisposable
     {
         nameof(ThreadNet) => new ThreadNet(64, 3),
         nameof(ServeNetTrainable) => new ServeNetTrainable(64, 3),
+        nameof(LstmTwinTrainable) => new LstmTwinTrainable(64, 3),
         _ => new SmallLeNet(64, 3),
     };
 
