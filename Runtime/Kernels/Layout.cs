@@ -23,8 +23,23 @@ public static class Layout
         ref float s = ref MemoryMarshal.GetReference(src);
         if (ld == 1) { Copy(ref s, ref dst, features); return; }
         Transpose(ref s, batch, features, features, ref dst, ld);
-        for (int f = 0; f < features; f++)
-            for (int b = batch; b < ld; b++) Mem.Add(ref dst, (nint)f * ld + b) = 0f;
+        ZeroColumns(ref dst, features, ld, batch, ld);
+    }
+
+    /// <summary>Columns <c>[from, to)</c> of <paramref name="rows"/> rows <paramref name="stride"/> floats apart zeroed, a
+    /// vector at a time (W1's input: 784 rows of 16 padding columns, 12,544 scalar stores before).</summary>
+    private static void ZeroColumns(ref float dst, int rows, nint stride, int from, int to)
+    {
+        int pad = to - from;
+        if (pad <= 0) return;
+        for (int f = 0; f < rows; f++)
+        {
+            ref float row = ref Mem.Add(ref dst, f * stride + from);
+            int b = 0;
+            if (Vector256.IsHardwareAccelerated)
+                for (; b + 8 <= pad; b += 8) Vector256<float>.Zero.StoreAt(ref row, (nuint)b);
+            for (; b < pad; b++) Mem.Add(ref row, b) = 0f;
+        }
     }
 
     /// <summary>A batch of sequences, sample-major <c>[batch, steps, features]</c> (PyTorch's <c>batch_first=True</c>), into
@@ -39,8 +54,7 @@ public static class Layout
         for (int t = 0; t < steps; t++)
         {
             Transpose(ref Mem.Add(ref s, t * features), batch, features, (nint)steps * features, ref Mem.Add(ref dst, (nint)t * ld), row);
-            for (int f = 0; f < features; f++)
-                for (int b = batch; b < ld; b++) Mem.Add(ref dst, f * row + (nint)t * ld + b) = 0f;
+            ZeroColumns(ref Mem.Add(ref dst, (nint)t * ld), features, row, batch, ld);
         }
     }
 

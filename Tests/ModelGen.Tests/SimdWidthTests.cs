@@ -284,6 +284,28 @@ public class LayoutTests
             }
     }
 
+    [Fact]
+    public void Sequence_panels_round_trip_for_every_shape_and_zero_every_steps_padding()
+    {
+        var rng = new Rng(3);
+        foreach (int steps in new[] { 1, 2, 5 })
+            for (int batch = 1; batch <= 19; batch++)
+                foreach (int features in new[] { 1, 3, 8, 9, 17 })
+                {
+                    int ld = Simd.PanelStride(Simd.PanelWidth(batch)), row = steps * ld;
+                    var x = Enumerable.Range(0, batch * steps * features).Select(_ => rng.NextFloat() + 1f).ToArray();
+                    var panel = Enumerable.Repeat(float.NaN, features * row).ToArray();
+                    ModelGen.Kernels.Layout.SequencesToFeatureMajor(x, batch, steps, features, ref panel[0], ld);
+                    for (int f = 0; f < features; f++)
+                        for (int t = 0; t < steps; t++)
+                            for (int b = 0; b < ld; b++)
+                                Assert.Equal(b < batch ? x[(b * steps + t) * features + f] : 0f, panel[f * row + t * ld + b]);
+                    var back = new float[x.Length];
+                    ModelGen.Kernels.Layout.SequencesToSampleMajor(ref panel[0], steps, features, ld, batch, back);
+                    Assert.Equal(x, back);
+                }
+    }
+
     /// <summary>Every width moves every float to its place and nothing else, for sizes around the 8×8 and 16×16 blocks and
     /// the 32-column strips (a 16-row band with an 8-row block below it, then a 4-row band; edges of 1…15), with strides wider than the
     /// matrix.</summary>
