@@ -27,8 +27,9 @@ public static class Layout
     }
 
     /// <summary>Columns <c>[from, to)</c> of <paramref name="rows"/> rows <paramref name="stride"/> floats apart zeroed, a
-    /// vector at a time (W1's input: 784 rows of 16 padding columns, 12,544 scalar stores before).</summary>
-    private static void ZeroColumns(ref float dst, int rows, nint stride, int from, int to)
+    /// vector at a time (W1's input: 784 rows of 16 padding columns, 12,544 scalar stores before): the padding columns
+    /// <c>[batch, ld)</c> of an input panel, and of a loss's gradient.</summary>
+    internal static void ZeroColumns(ref float dst, int rows, nint stride, int from, int to)
     {
         int pad = to - from;
         if (pad <= 0) return;

@@ -59,7 +59,7 @@ public static class Losses
                 }
             }
         }
-        if (withGradient) ZeroPadding(ref grad, classes, ld, batch);
+        if (withGradient) Layout.ZeroColumns(ref grad, classes, ld, batch, ld);
         return (float)(total / batch);
     }
 
@@ -126,7 +126,7 @@ public static class Losses
                 total += (double)d * d;
                 if (withGradient) Mem.Add(ref grad, i) = scale * d;
             }
-        if (withGradient) ZeroPadding(ref grad, outputs, ld, batch);
+        if (withGradient) Layout.ZeroColumns(ref grad, outputs, ld, batch, ld);
         return (float)(total / ((double)batch * outputs));
     }
 
@@ -158,7 +158,7 @@ public static class Losses
             }
             if (withGradient) Mem.Add(ref grad, (nint)y * ld + b) = -active * invB;
         }
-        if (withGradient) ZeroPadding(ref grad, classes, ld, batch);
+        if (withGradient) Layout.ZeroColumns(ref grad, classes, ld, batch, ld);
         return (float)(total / batch);
     }
 
@@ -222,13 +222,7 @@ public static class Losses
                 total += l;
                 if (withGradient) Mem.Add(ref grad, i) = Flush(d * inv);
             }
-        if (withGradient) ZeroPadding(ref grad, outputs, ld, batch);
+        if (withGradient) Layout.ZeroColumns(ref grad, outputs, ld, batch, ld);
         return (float)(total * inv);
-    }
-
-    private static void ZeroPadding(ref float grad, int rows, int ld, int batch)
-    {
-        for (int r = 0; r < rows; r++)
-            for (int b = batch; b < ld; b++) Mem.Add(ref grad, (nint)r * ld + b) = 0f;
     }
 }
