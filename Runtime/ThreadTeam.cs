@@ -69,10 +69,16 @@ public sealed unsafe class ThreadTeam : IDisposable
     private readonly object _gate = new();   // the caller waits on it for the last share (allocated here, not lazily in a call)
     private readonly Func<Workspace>? _newScratch;
     private Workspace[]? _scratch;            // per-part scratch of parts 1…n−1, made at the first TryFor
+    private readonly int[] _claimed;          // per chunk of a TryFor phase: 1 once a thread has begun it
+    private int _chunks = 1;
     private int _busy, _pending, _shares, _inputSize, _outputSize, _batch, _task;
     private float* _x, _y;
     private Share? _work;
     private Part? _part;
+    private Action<int, int>? _range;
+    private Action<int, int>? _clearPart;
+    private float* _clearAt;
+    private int _clearLength;
     private Workspace? _ws;
     private ExceptionDispatchInfo? _error;
     private volatile bool _disposed;
@@ -85,6 +91,7 @@ public sealed unsafe class ThreadTeam : IDisposable
         _newScratch = newScratch;
         if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "at least one thread (the caller's)");
         Count = threads;
+        _claimed = new int[threads * MaxChunks];
         _threads = new Thread[threads - 1];
         _start = new ManualResetEventSlim[threads - 1];
         for (int i = 0; i < _threads.Length; i++)
@@ -125,8 +132,15 @@ public sealed unsafe class ThreadTeam : IDisposable
     /// <summary>Runs <paramref name="body"/> for parts 0 … <paramref name="parts"/> − 1 of <paramref name="task"/>
     /// (at most <see cref="Count"/>), part 0 on the calling thread, and returns when all are done; false (nothing run)
     /// when there are fewer than two parts, or the team is busy with another call.</summary>
-    public bool TryFor(int parts, Part body, Workspace ws, int task)
+    /// <remarks>With <paramref name="chunks"/> &gt; 1 (at most <see cref="MaxChunks"/>; fewer when there are fewer
+    /// units) each thread's share is cut into that many chunks: parts c = t·chunks … (t + 1)·chunks − 1 of
+    /// threads·chunks, which <see cref="Split"/> makes exactly thread t's share. A thread runs its own chunks first to last,
+    /// then takes the chunks another thread has not begun, from the end of that thread's share: when one core runs slower
+    /// (a VM's cores do, by tens of percent and for seconds), the other takes over the end of its share instead of waiting.
+    /// Which thread runs a chunk changes nothing in its arithmetic.</remarks>
+    public bool TryFor(int parts, Part body, Workspace ws, int task, int chunks = 1)
     {
+        int units = parts;
         parts = Math.Min(parts, Count);
         if (parts < 2 || _disposed || Interlocked.CompareExchange(ref _busy, 1, 0) != 0) return false;
         try
@@ -138,6 +152,8 @@ public sealed unsafe class ThreadTeam : IDisposable
                     scratch[i] = _newScratch?.Invoke() ?? throw new InvalidOperationException("this team was made without scratch workspaces");
                 _scratch = scratch;
             }
+            _chunks = Math.Clamp(Math.Min(chunks, units / parts), 1, MaxChunks);
+            if (_chunks > 1) Array.Clear(_claimed, 0, parts * _chunks);
             _part = body; _ws = ws; _task = task;
             Dispatch(parts);
             _part = null; _ws = null;
@@ -147,16 +163,61 @@ public sealed unsafe class ThreadTeam : IDisposable
         finally { Volatile.Write(ref _busy, 0); }
     }
 
+    /// <summary>The most chunks a thread's share of a <see cref="TryFor"/> phase is cut into.</summary>
+    public const int MaxChunks = 8;
+
+    /// <summary>Runs <paramref name="body"/>(part, parts) for parts 0 … <paramref name="parts"/> − 1 (at most
+    /// <see cref="Count"/>), part 0 on the calling thread — for the runtime's own block-wide loops (the optimiser's
+    /// update); the caller keeps the delegate, so a call allocates nothing. False (nothing run) as for <see cref="TryFor"/>.</summary>
+    internal bool TryForRanges(int parts, Action<int, int> body)
+    {
+        parts = Math.Min(parts, Count);
+        if (parts < 2 || _disposed || Interlocked.CompareExchange(ref _busy, 1, 0) != 0) return false;
+        try
+        {
+            _range = body;
+            Dispatch(parts);
+            _range = null;
+            _error?.Throw();
+            return true;
+        }
+        finally { Volatile.Write(ref _busy, 0); }
+    }
+
+    /// <summary>Floats from which <see cref="Clear"/> splits a block over the team: 1 MB (below it, waking a sleeping
+    /// thread costs more than the half it would take).</summary>
+    public const int ParallelClear = 1 << 18;
+
+    /// <summary>Zeroes <paramref name="block"/> (a model's <c>ZeroGrad</c>): in ranges, one per thread, when there is a
+    /// team and the block holds at least <see cref="ParallelClear"/> floats; else on the calling thread.</summary>
+    public static void Clear(ThreadTeam? team, Span<float> block)
+    {
+        if (team is not null && block.Length >= ParallelClear)
+            fixed (float* p = block)
+            {
+                team._clearAt = p; team._clearLength = block.Length;
+                bool ran = team.TryForRanges(team.Count, team._clearPart ??= team.ClearPart);
+                team._clearAt = null;
+                if (ran) return;
+            }
+        block.Clear();
+    }
+
+    private void ClearPart(int part, int parts)
+    {
+        Split(_clearLength, 16, part, parts, out int start, out int end);
+        new Span<float>(_clearAt + start, end - start).Clear();
+    }
+
     /// <summary>Splits <paramref name="count"/> items into <paramref name="parts"/> contiguous ranges whose bounds are
     /// multiples of <paramref name="align"/> (except the end of the last), as even as that allows; part
     /// <paramref name="part"/>'s range is [<paramref name="start"/>, <paramref name="end"/>), possibly empty.</summary>
     public static void Split(int count, int align, int part, int parts, out int start, out int end)
     {
-        int units = (count + align - 1) / align;
-        int first = part * (units / parts) + Math.Min(part, units % parts);
-        int n = units / parts + (part < units % parts ? 1 : 0);
-        start = Math.Min(count, first * align);
-        end = Math.Min(count, (first + n) * align);
+        // Proportional bounds ⌊units·part/parts⌋ nest: parts t·k … (t + 1)·k − 1 of parts·k cover exactly part t of parts.
+        long units = (count + align - 1) / align;
+        start = (int)Math.Min(count, units * part / parts * align);
+        end = (int)Math.Min(count, units * (part + 1) / parts * align);
     }
 
     /// <summary>How many sample groups a weight gradient over <paramref name="batch"/> samples sums separately: one per
@@ -194,9 +255,35 @@ public sealed unsafe class ThreadTeam : IDisposable
 
     private void RunShare(int share)
     {
+        if (_range is { } range)
+        {
+            try { range(share, _shares); }
+            catch (Exception e) { Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(e), null); }
+            return;
+        }
         if (_part is { } part)
         {
-            try { part(_ws!, share == 0 ? _ws! : _scratch![share - 1], _task, share, _shares); }
+            var ws = _ws!;
+            var ts = share == 0 ? ws : _scratch![share - 1];
+            try
+            {
+                int k = _chunks, shares = _shares;
+                if (k == 1) { part(ws, ts, _task, share, shares); return; }
+                for (int c = share * k; c < (share + 1) * k; c++)   // this thread's chunks, first to last
+                {
+                    if (Interlocked.CompareExchange(ref _claimed[c], 1, 0) != 0) break;   // the rest were taken from the end
+                    part(ws, ts, _task, c, shares * k);
+                }
+                for (int i = 1; i < shares; i++)   // then the others' chunks not begun, from the end of each share
+                {
+                    int q = (share + i) % shares;
+                    for (int c = (q + 1) * k - 1; c >= q * k; c--)
+                    {
+                        if (Interlocked.CompareExchange(ref _claimed[c], 1, 0) != 0) break;
+                        part(ws, ts, _task, c, shares * k);
+                    }
+                }
+            }
             catch (Exception e) { Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(e), null); }
             return;
         }

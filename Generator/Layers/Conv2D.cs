@@ -290,7 +290,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
         var l = c.Layer;
         int stride = Geometry.ImageStride(O(l), l.OutPixels);
         using (c.ForwardMethod(cw, w))
-            c.RunParts(cw, w, "Forward", CSharpLayer.ParallelUnits("ws.Batch", "ws.Batch", l.Flops, bySample: true), "samples");
+            c.RunParts(cw, w, "Forward", CSharpLayer.ParallelUnits("ws.Batch", "ws.Batch", l.Flops, bySample: true), "samples", chunked: true);
         cw.Line();
         using (c.PartMethod(cw, w, "Forward"))
         {
@@ -484,7 +484,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
                 using (c.InputGradGuard(cw))
                     cw.Line($"MG.Im2Col.FlipTranspose(ref _arena.Ref({c.Tensor("weight")}), {o}, {C(l)}, {opt.KH}, {opt.KW}, ref ws.Ref({c.Scratch("wflip")}));   // [{C(l)}, {o}·{opt.KH}·{opt.KW}]: W flipped and transposed");
             if (perSample)
-                c.RunParts(cw, w, "Backward", CSharpLayer.ParallelUnits("batch", "batch", c.InputGrad is null ? 32L * o * ldOut : l.Flops, bySample: true), "samples: " + (l.Activation != ActivationKind.None ? "dz, " : "") + (c.InputGrad is not null ? "dx" : ""));
+                c.RunParts(cw, w, "Backward", CSharpLayer.ParallelUnits("batch", "batch", c.InputGrad is null ? 32L * o * ldOut : l.Flops, bySample: true), "samples: " + (l.Activation != ActivationKind.None ? "dz, " : "") + (c.InputGrad is not null ? "dx" : ""), chunked: true);
             if (opt.Bias && perSample)
                 cw.Line($"MG.Reductions.AddRows(ref ws.Ref({c.Scratch("dbs")}), batch, {o}, ref _arena.Ref(GradientBase + {c.Tensor("bias")}));   // dbias[o] += Σ_p dz[o,p], the samples' sums in order");
             else if (opt.Bias)

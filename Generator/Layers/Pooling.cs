@@ -73,7 +73,7 @@ internal abstract class WindowPool : LayerKind, ICSharpLayer, IPtxLayer
         var l = c.Layer;
         int inStride = l.InShape[0] * Geometry.LdP(l.InPixels), outStride = Geometry.ImageStride(l.OutShape[0], l.OutPixels);
         using (c.ForwardMethod(cw, w))
-            c.RunParts(cw, w, "Forward", CSharpLayer.ParallelUnits("ws.Batch", "ws.Batch", 16L * (inStride + outStride), bySample: true), "samples");
+            c.RunParts(cw, w, "Forward", CSharpLayer.ParallelUnits("ws.Batch", "ws.Batch", 16L * (inStride + outStride), bySample: true), "samples", chunked: true);
         cw.Line();
         using (c.PartMethod(cw, w, "Forward"))
         {
@@ -91,7 +91,7 @@ internal abstract class WindowPool : LayerKind, ICSharpLayer, IPtxLayer
         {
             if (c.InputGrad is null) { cw.Line("// reads the network input: no gradient flows further down"); return; }
             using var guard = c.InputGradGuard(cw);
-            c.RunParts(cw, w, "Backward", CSharpLayer.ParallelUnits("batch", "batch", 16L * (2 * inStride + outStride), bySample: true), "samples");
+            c.RunParts(cw, w, "Backward", CSharpLayer.ParallelUnits("batch", "batch", 16L * (2 * inStride + outStride), bySample: true), "samples", chunked: true);
         }
         if (c.InputGrad is null) return;
         cw.Line();

@@ -36,26 +36,33 @@ public class Adam : Optimizer
     public override int StateSlots => 2;
 
     /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Update(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> state, long step, IReadOnlyList<TensorInfo> tensors, SimdWidth width)
     {
         Check(parameters, gradients, state, 2);
-        int n = parameters.Length;
+        UpdateRange(parameters, gradients, state, step, tensors, width, 0, parameters.Length);
+    }
+
+    internal override bool UpdatesRanges => GetType() == typeof(Adam) || GetType() == typeof(AdamW);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal override void UpdateRange(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> state, long step, IReadOnlyList<TensorInfo> tensors, SimdWidth width, int start, int end)
+    {
+        int n = end - start;
         if (WeightDecay > 0f)
         {
             float keep = 1f - LearningRate * WeightDecay;
             for (int k = 0; k < tensors.Count; k++)   // indexed: an interface foreach would allocate an enumerator every step
-                if (tensors[k] is { IsWeight: true } t)
-                    foreach (ref float w in parameters.Slice(t.Offset, t.Length)) w *= keep;
+                if (tensors[k] is { IsWeight: true } t && Math.Max(t.Offset, start) is int a && Math.Min(t.Offset + t.Length, end) is int b && a < b)
+                    foreach (ref float w in parameters.Slice(a, b - a)) w *= keep;
         }
         // η·m̂/(√v̂ + ε) = [η·√(1−β₂ᵗ)/(1−β₁ᵗ)] · m / (√v + ε·√(1−β₂ᵗ)): the bias corrections fold into two scalars.
         double c1 = 1 - Math.Pow(Beta1, step), c2 = Math.Sqrt(1 - Math.Pow(Beta2, step));
         float lrT = (float)(LearningRate * c2 / c1), epsT = (float)(Epsilon * c2);
         float b1 = Beta1, b2 = Beta2;
-        ref float p = ref MemoryMarshal.GetReference(parameters);
-        ref float g = ref MemoryMarshal.GetReference(gradients);
-        ref float m = ref MemoryMarshal.GetReference(state);
-        ref float v = ref Unsafe.Add(ref m, n);
+        ref float p = ref Unsafe.Add(ref MemoryMarshal.GetReference(parameters), start);
+        ref float g = ref Unsafe.Add(ref MemoryMarshal.GetReference(gradients), start);
+        ref float m = ref Unsafe.Add(ref MemoryMarshal.GetReference(state), start);
+        ref float v = ref Unsafe.Add(ref MemoryMarshal.GetReference(state), parameters.Length + start);   // slot 2 starts a block further
         int i = 0;
         if (width == SimdWidth.V512)
         {

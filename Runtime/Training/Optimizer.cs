@@ -41,6 +41,18 @@ public abstract class Optimizer
     public void Update(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> state, long step, IReadOnlyList<TensorInfo> tensors) =>
         Update(parameters, gradients, state, step, tensors, Simd.Best);
 
+    /// <summary>Whether <see cref="UpdateRange"/> is this optimiser's update: a parameter's new value reads only its own
+    /// gradient and state, so the block can be updated in ranges, on several threads, with the same bits. True for the
+    /// built-in optimisers (exactly these types: a subclass may override <c>Update</c>).</summary>
+    internal virtual bool UpdatesRanges => false;
+
+    /// <summary>The update of the parameters [<paramref name="start"/>, <paramref name="end"/>) of the block: the spans
+    /// are the whole block (as <c>Update</c> gets them), <paramref name="start"/> a multiple of 16 and
+    /// <paramref name="end"/> one too or the block's end, so every element takes the vector or scalar path it takes in
+    /// the whole block's update.</summary>
+    internal virtual void UpdateRange(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> state, long step, IReadOnlyList<TensorInfo> tensors, SimdWidth width, int start, int end) =>
+        throw new NotSupportedException($"{GetType().Name} updates the whole block only");
+
     /// <summary>The span lengths every update relies on. Updates then run raw over the whole parameter block (tensors
     /// and the padding between them, by design), so they do not go through the checked build's per-tensor checks.</summary>
     internal static void Check(Span<float> p, ReadOnlySpan<float> g, Span<float> state, int slots)

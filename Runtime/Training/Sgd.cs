@@ -30,13 +30,20 @@ public sealed class Sgd : Optimizer
     public override int StateSlots => Momentum > 0f ? 1 : 0;
 
     /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Update(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> state, long step, IReadOnlyList<TensorInfo> tensors, SimdWidth width)
     {
         Check(parameters, gradients, state, StateSlots);
-        ref float p = ref MemoryMarshal.GetReference(parameters);
-        ref float g = ref MemoryMarshal.GetReference(gradients);
-        int n = parameters.Length, i = 0;
+        UpdateRange(parameters, gradients, state, step, tensors, width, 0, parameters.Length);
+    }
+
+    internal override bool UpdatesRanges => true;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal override void UpdateRange(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> state, long step, IReadOnlyList<TensorInfo> tensors, SimdWidth width, int start, int end)
+    {
+        ref float p = ref Unsafe.Add(ref MemoryMarshal.GetReference(parameters), start);
+        ref float g = ref Unsafe.Add(ref MemoryMarshal.GetReference(gradients), start);
+        int n = end - start, i = 0;
         float lr = LearningRate, mu = Momentum;
         if (mu == 0f)
         {
@@ -49,7 +56,7 @@ public sealed class Sgd : Optimizer
             for (; i < n; i++) Unsafe.Add(ref p, i) -= lr * Unsafe.Add(ref g, i);
             return;
         }
-        ref float v = ref MemoryMarshal.GetReference(state);
+        ref float v = ref Unsafe.Add(ref MemoryMarshal.GetReference(state), start);
         float nest = Nesterov ? 1f : 0f;
         if (width == SimdWidth.V512)
         {

@@ -151,12 +151,19 @@ internal sealed class CSharpLayer
     /// <summary>Runs the layer's part method for <paramref name="phase"/> (see <see cref="PartMethod"/>) split over the
     /// model's threads when there are at least two <paramref name="units"/> of work and the team is free, else as one
     /// part on this thread.</summary>
-    public void RunParts(CodeWriter cw, Width w, string phase, string units, string what)
+    public void RunParts(CodeWriter cw, Width w, string phase, string units, string what, bool chunked = false)
     {
         string method = GeneratedNames.PartMethod(Layer, phase, w.Name);
         int task = Parts.Add(method);
-        cw.Line($"if (!TryParallel(ws, {task}, {units})) {method}(ws, ws, 0, 1);   // {what}, split over Threads");
+        cw.Line(chunked
+            ? $"if (!TryParallel(ws, {task}, {units}, {SampleChunks})) {method}(ws, ws, 0, 1);   // {what}, split over Threads in chunks (a thread that finishes first takes the other's last chunks)"
+            : $"if (!TryParallel(ws, {task}, {units})) {method}(ws, ws, 0, 1);   // {what}, split over Threads");
     }
+
+    /// <summary>Chunks per thread of a phase split by samples (<c>ThreadTeam.TryFor</c>): each chunk is whole samples,
+    /// so cutting a share costs nothing but the call, and the thread that finishes first takes over the other's last
+    /// chunks. Phases split by rows of a product stay whole: each part streams the product's shared operand once.</summary>
+    public const int SampleChunks = 8;
 
     /// <summary>The work units of a phase as a C# expression: <paramref name="units"/> when the whole phase does at least
     /// <c>ThreadTeam.MinWork</c> FLOPs (<c>MinSampleWork</c> for a split by samples), else 1 (not worth waking a thread).</summary>

@@ -322,7 +322,8 @@ internal static partial class NetworkEmitter
         cw.Line("/// <summary>Intra-op threads (default 1: off), the calling thread included; the others sleep between calls (after");
         cw.Line("/// at most 100 µs of polling: an idle model burns no core). A <see cref=\"Predict\"/> of 32 samples or more is split into");
         cw.Line("/// whole 16-sample blocks, each run in a workspace of its own; training and smaller batches split each large layer's");
-        cw.Line("/// products (samples, or row blocks of a weight gradient). Every number is computed in the one-thread order, so");
+        cw.Line("/// products (samples, or row blocks of a weight gradient), and <see cref=\"Step\"/> updates a block of 256 K parameters or");
+        cw.Line("/// more in ranges, one per thread (the built-in optimisers). Every number is computed in the one-thread order, so");
         cw.Line("/// outputs, gradients and trained parameters are bitwise the same for every thread count.</summary>");
         cw.Line("/// <exception cref=\"ArgumentOutOfRangeException\">The value is below 1.</exception>");
         cw.Line(GeneratedCode);
@@ -479,7 +480,7 @@ internal static partial class NetworkEmitter
         cw.Line(GeneratedCode);
         var sparse = p.SparseTensors;
         if (sparse.Count == 0)
-            cw.Line("public void ZeroGrad() => Gradients.Clear();");
+            cw.Line("public void ZeroGrad() => ThreadTeam.Clear(_team, Gradients);   // a large block over Threads");
         else
             using (cw.Block("public void ZeroGrad()"))
             {
@@ -499,7 +500,7 @@ internal static partial class NetworkEmitter
         cw.Line("/// <exception cref=\"ArgumentNullException\"><paramref name=\"optimizer\"/> is null.</exception>");
         cw.Line(GeneratedCode);
         cw.Line(sparse.Count == 0
-            ? "public void Step(global::ModelGen.Training.Optimizer optimizer) => _optimizerState.Step(optimizer, Parameters, Gradients, s_tensors, _width);"
+            ? "public void Step(global::ModelGen.Training.Optimizer optimizer) => _optimizerState.Step(optimizer, Parameters, Gradients, s_tensors, _width, _team);   // a large block over Threads"
             : "public void Step(global::ModelGen.Training.Optimizer optimizer) => _optimizerState.Step(optimizer, Parameters, Gradients, s_tensors, _width, _sparseTables);   // sparse tables: the rows used only");
         cw.Line();
         cw.Line(regularised.Count == 0
@@ -641,8 +642,8 @@ internal static partial class NetworkEmitter
         cw.Line("// A layer phase with at least two units of work (samples, or row blocks of a product) is split over the team's");
         cw.Line("// threads when Threads > 1 and the team is free; part 0 runs on the calling thread. Every output element is");
         cw.Line("// computed by one part, in the order one thread would use: the results are bitwise the same for any thread count.");
-        using (cw.Block("private bool TryParallel(Workspace ws, int task, int units)"))
-            cw.Line("return units >= 2 && _team is { } team && team.TryFor(units, _runPart, ws, task);");
+        using (cw.Block("private bool TryParallel(Workspace ws, int task, int units, int chunks = 1)"))
+            cw.Line("return units >= 2 && _team is { } team && team.TryFor(units, _runPart, ws, task, chunks);");
         cw.Line();
         using (cw.Block("private void RunPart(Workspace ws, Workspace ts, int task, int part, int parts)"))
         using (cw.Block("switch (task)"))
