@@ -75,10 +75,10 @@ public sealed unsafe class ThreadTeam : IDisposable
     private float* _x, _y;
     private Share? _work;
     private Part? _part;
-    private Action<int, int>? _range;
-    private Action<int, int>? _clearPart;
+    private Action<int, int>? _range;          // a block-wide loop of the runtime (ForRanges): its ranges' body
+    private int _rangeLength, _rangeAlign;
+    private Action<int, int>? _clearRange;
     private float* _clearAt;
-    private int _clearLength;
     private Workspace? _ws;
     private ExceptionDispatchInfo? _error;
     private volatile bool _disposed;
@@ -114,7 +114,7 @@ public sealed unsafe class ThreadTeam : IDisposable
     public bool TryRun(ReadOnlySpan<float> input, Span<float> output, int batch, int inputSize, int outputSize, Share work)
     {
         int shares = SharesOf(batch);
-        if (shares < 2 || _disposed || Interlocked.CompareExchange(ref _busy, 1, 0) != 0) return false;
+        if (shares < 2 || !TryEnter()) return false;
         try
         {
             fixed (float* x = input, y = output)
@@ -126,7 +126,7 @@ public sealed unsafe class ThreadTeam : IDisposable
             _error?.Throw();
             return true;
         }
-        finally { Volatile.Write(ref _busy, 0); }
+        finally { Exit(); }
     }
 
     /// <summary>Runs <paramref name="body"/> for parts 0 … <paramref name="parts"/> − 1 of <paramref name="task"/>
@@ -142,7 +142,7 @@ public sealed unsafe class ThreadTeam : IDisposable
     {
         int units = parts;
         parts = Math.Min(parts, Count);
-        if (parts < 2 || _disposed || Interlocked.CompareExchange(ref _busy, 1, 0) != 0) return false;
+        if (parts < 2 || !TryEnter()) return false;
         try
         {
             if (_scratch is null)
@@ -160,54 +160,56 @@ public sealed unsafe class ThreadTeam : IDisposable
             _error?.Throw();
             return true;
         }
-        finally { Volatile.Write(ref _busy, 0); }
+        finally { Exit(); }
     }
 
     /// <summary>The most chunks a thread's share of a <see cref="TryFor"/> phase is cut into.</summary>
     public const int MaxChunks = 8;
 
-    /// <summary>Runs <paramref name="body"/>(part, parts) for parts 0 … <paramref name="parts"/> − 1 (at most
-    /// <see cref="Count"/>), part 0 on the calling thread — for the runtime's own block-wide loops (the optimiser's
-    /// update); the caller keeps the delegate, so a call allocates nothing. False (nothing run) as for <see cref="TryFor"/>.</summary>
-    internal bool TryForRanges(int parts, Action<int, int> body)
+    /// <summary>Claims the team for one call: false when it is disposed or busy with another call (whose caller then
+    /// runs alone). Every use of the team's threads is between this and <see cref="Exit"/>.</summary>
+    internal bool TryEnter() => !_disposed && Interlocked.CompareExchange(ref _busy, 1, 0) == 0;
+
+    /// <summary>Releases the team claimed by <see cref="TryEnter"/>.</summary>
+    internal void Exit() => Volatile.Write(ref _busy, 0);
+
+    /// <summary>With the team claimed (<see cref="TryEnter"/>): <paramref name="body"/>(start, end) over
+    /// [0, <paramref name="length"/>) in one range per thread (<see cref="Split"/>, bounds multiples of
+    /// <paramref name="align"/>), the first on the calling thread — the runtime's own block-wide loops (the optimiser's
+    /// update, <c>ZeroGrad</c>). The caller keeps the delegate, so a call allocates nothing.</summary>
+    internal void ForRanges(int length, int align, Action<int, int> body)
     {
-        parts = Math.Min(parts, Count);
-        if (parts < 2 || _disposed || Interlocked.CompareExchange(ref _busy, 1, 0) != 0) return false;
-        try
-        {
-            _range = body;
-            Dispatch(parts);
-            _range = null;
-            _error?.Throw();
-            return true;
-        }
-        finally { Volatile.Write(ref _busy, 0); }
+        _range = body; _rangeLength = length; _rangeAlign = align;
+        try { Dispatch(Count); }
+        finally { _range = null; }
+        _error?.Throw();
     }
 
-    /// <summary>Floats from which <see cref="Clear"/> splits a block over the team: 1 MB (below it, waking a sleeping
-    /// thread costs more than the half it would take).</summary>
-    public const int ParallelClear = 1 << 18;
+    /// <summary>Floats from which a block-wide loop of the runtime (<see cref="Clear"/>, the optimiser's update) is split
+    /// over the team: 1 MB (below it, waking a sleeping thread costs more than the half it would take).</summary>
+    public const int ParallelBlock = 1 << 18;
 
     /// <summary>Zeroes <paramref name="block"/> (a model's <c>ZeroGrad</c>): in ranges, one per thread, when there is a
-    /// team and the block holds at least <see cref="ParallelClear"/> floats; else on the calling thread.</summary>
+    /// team free for it and the block holds at least <see cref="ParallelBlock"/> floats; else on the calling thread.</summary>
     public static void Clear(ThreadTeam? team, Span<float> block)
     {
-        if (team is not null && block.Length >= ParallelClear)
-            fixed (float* p = block)
+        if (team is not null && block.Length >= ParallelBlock && team.TryEnter())
+        {
+            try
             {
-                team._clearAt = p; team._clearLength = block.Length;
-                bool ran = team.TryForRanges(team.Count, team._clearPart ??= team.ClearPart);
-                team._clearAt = null;
-                if (ran) return;
+                fixed (float* p = block)
+                {
+                    team._clearAt = p;
+                    team.ForRanges(block.Length, 16, team._clearRange ??= team.ClearRange);
+                }
             }
+            finally { team._clearAt = null; team.Exit(); }
+            return;
+        }
         block.Clear();
     }
 
-    private void ClearPart(int part, int parts)
-    {
-        Split(_clearLength, 16, part, parts, out int start, out int end);
-        new Span<float>(_clearAt + start, end - start).Clear();
-    }
+    private void ClearRange(int start, int end) => new Span<float>(_clearAt + start, end - start).Clear();
 
     /// <summary>Splits <paramref name="count"/> items into <paramref name="parts"/> contiguous ranges whose bounds are
     /// multiples of <paramref name="align"/> (except the end of the last), as even as that allows; part
@@ -257,7 +259,8 @@ public sealed unsafe class ThreadTeam : IDisposable
     {
         if (_range is { } range)
         {
-            try { range(share, _shares); }
+            Split(_rangeLength, _rangeAlign, share, _shares, out int from, out int to);
+            try { if (from < to) range(from, to); }
             catch (Exception e) { Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(e), null); }
             return;
         }

@@ -28,13 +28,9 @@ public sealed unsafe class OptimizerState : IDisposable
     public void Step(Optimizer optimizer, Span<float> parameters, ReadOnlySpan<float> gradients, IReadOnlyList<TensorInfo> tensors, SimdWidth width) =>
         Step(optimizer, parameters, gradients, tensors, width, (ThreadTeam?)null);
 
-    /// <summary>Parameters from which the update of a model with threads is split over them: 1 MB. Smaller blocks stay
-    /// on the calling thread (waking a sleeping thread costs more than a 1 MB update's half).</summary>
-    public const int ParallelLength = 1 << 18;
-
     /// <summary>One update of <paramref name="parameters"/> by <paramref name="optimizer"/>, over the threads of
-    /// <paramref name="team"/> when there is one, the block holds at least <see cref="ParallelLength"/> parameters and
-    /// the optimiser is a built-in one: each thread updates a range of the block, with the same bits as one thread.</summary>
+    /// <paramref name="team"/> when there is one free, the block holds at least <see cref="ThreadTeam.ParallelBlock"/>
+    /// parameters and the optimiser is a built-in one: each thread updates a range of the block, with the same bits as one thread.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="optimizer"/> is null.</exception>
     /// <exception cref="ArgumentException">The gradients are not the size of the parameters.</exception>
     public void Step(Optimizer optimizer, Span<float> parameters, ReadOnlySpan<float> gradients, IReadOnlyList<TensorInfo> tensors, SimdWidth width, ThreadTeam? team)
@@ -51,15 +47,21 @@ public sealed unsafe class OptimizerState : IDisposable
         _step++;
         var state = _state is null ? Span<float>.Empty : _state.Span(0, optimizer.StateSlots * parameters.Length);
         var w = Simd.Validate(width);
-        if (team is not null && parameters.Length >= ParallelLength && optimizer.UpdatesRanges)
+        if (team is not null && parameters.Length >= ThreadTeam.ParallelBlock && optimizer.UpdatesRanges)
         {
             Optimizer.Check(parameters, gradients, state, optimizer.StateSlots);
-            fixed (float* p = parameters, g = gradients, st = state)
+            if (team.TryEnter())
             {
-                _range = new RangeUpdate(optimizer, p, g, st, parameters.Length, state.Length, _step, tensors, w);
-                bool ran = team.TryForRanges(team.Count, _updateRange ??= UpdateRange);
-                _range = default;
-                if (ran) return;
+                try
+                {
+                    fixed (float* p = parameters, g = gradients, st = state)
+                    {
+                        _range = new RangeUpdate(optimizer, p, g, st, parameters.Length, state.Length, _step, tensors, w);
+                        team.ForRanges(parameters.Length, 16, _updateRange ??= UpdateRange);   // 16-float bounds: each element takes its whole-block path
+                    }
+                }
+                finally { _range = default; team.Exit(); }
+                return;
             }
         }
         optimizer.Update(parameters, gradients, state, _step, tensors, w);
@@ -79,12 +81,10 @@ public sealed unsafe class OptimizerState : IDisposable
     private RangeUpdate _range;
     private Action<int, int>? _updateRange;
 
-    private void UpdateRange(int part, int parts)
+    private void UpdateRange(int start, int end)
     {
         var r = _range;
-        ThreadTeam.Split(r.Length, 16, part, parts, out int start, out int end);   // 16-float bounds: each element takes its whole-block path
-        if (start < end)
-            r.Optimizer.UpdateRange(new Span<float>(r.P, r.Length), new ReadOnlySpan<float>(r.G, r.Length), new Span<float>(r.State, r.StateLength), r.Step, r.Tensors, r.Width, start, end);
+        r.Optimizer.UpdateRange(new Span<float>(r.P, r.Length), new ReadOnlySpan<float>(r.G, r.Length), new Span<float>(r.State, r.StateLength), r.Step, r.Tensors, r.Width, start, end);
     }
 
     /// <summary>One update of <paramref name="parameters"/> where the tables in <paramref name="sparse"/> are updated only in

@@ -103,7 +103,7 @@ public sealed class ThreadTeamTests
         _ => new AdamW(1e-2f, weightDecay: 0.1f),
     };
 
-    /// <summary>A block of more than <see cref="OptimizerState.ParallelLength"/> parameters, updated over 2 and 3 threads
+    /// <summary>A block of more than <see cref="ThreadTeam.ParallelBlock"/> parameters, updated over 2 and 3 threads
     /// (each a range of the block, bounds inside tensors) for three steps: the parameters and the optimiser's state are
     /// bitwise those of one thread.</summary>
     [Theory]
@@ -111,7 +111,7 @@ public sealed class ThreadTeamTests
     public void The_update_over_threads_is_bitwise_the_single_thread_update(string optimiser, SimdWidth width)
     {
         if (!Simd.IsSupported(width)) return;
-        int n = OptimizerState.ParallelLength + 4_321;
+        int n = ThreadTeam.ParallelBlock + 4_321;
         (float[] P, float[] State) Run(int threads)
         {
             var (p, g, tensors) = Block(n);
@@ -144,7 +144,7 @@ public sealed class ThreadTeamTests
     [Fact]
     public void A_subclass_that_overrides_the_update_gets_the_whole_block()
     {
-        var (p, g, tensors) = Block(OptimizerState.ParallelLength + 16);
+        var (p, g, tensors) = Block(ThreadTeam.ParallelBlock + 16);
         using var team = new ThreadTeam(2, "Test");
         using var state = new OptimizerState();
         var opt = new CountingAdam();
@@ -153,7 +153,7 @@ public sealed class ThreadTeamTests
     }
 
     [Theory]
-    [InlineData(ThreadTeam.ParallelClear + 3)]
+    [InlineData(ThreadTeam.ParallelBlock + 3)]
     [InlineData(1_000)]
     public void Clear_zeroes_the_whole_block_over_the_team(int n)
     {
@@ -163,5 +163,64 @@ public sealed class ThreadTeamTests
         Assert.Equal(1f, block[0]);
         Assert.Equal(1f, block[^1]);
         Assert.True(block.AsSpan(1, n).IndexOfAnyExcept(0f) < 0, "a float of the block was left");
+    }
+
+    /// <summary>Two threads share one team: each clears its own block 200 times. Whichever finds the team busy clears
+    /// alone; neither may clear the other's block or leave part of its own.</summary>
+    [Fact]
+    public void Two_callers_clearing_through_one_team_each_clear_their_own_block()
+    {
+        using var team = new ThreadTeam(2, "Test");
+        int n = ThreadTeam.ParallelBlock + 5;
+        var blocks = new[] { new float[n], new float[n] };
+        var failures = new ConcurrentBag<string>();
+        using var go = new Barrier(2);
+        var threads = Enumerable.Range(0, 2).Select(k => new Thread(() =>
+        {
+            var mine = blocks[k];
+            go.SignalAndWait();
+            for (int round = 0; round < 200; round++)
+            {
+                mine.AsSpan().Fill(k + 1f);
+                ThreadTeam.Clear(team, mine);
+                if (mine.AsSpan().IndexOfAnyExcept(0f) is int at and >= 0) failures.Add($"caller {k}, round {round}: float {at} left at {mine[at]}");
+            }
+        })).ToArray();
+        foreach (var t in threads) t.Start();
+        foreach (var t in threads) t.Join();
+        Assert.Empty(failures);
+    }
+
+    /// <summary>Two optimiser states stepping two blocks through one team at once (one finds it busy and updates
+    /// alone): each gives the bits it gives without a team.</summary>
+    [Fact]
+    public void Two_callers_stepping_through_one_team_get_the_single_thread_bits()
+    {
+        int n = ThreadTeam.ParallelBlock + 77;
+        float[] Alone()
+        {
+            var (p, g, tensors) = Block(n);
+            using var state = new OptimizerState();
+            var opt = new Sgd(0.1f, 0.9f);
+            for (int step = 0; step < 20; step++) state.Step(opt, p, g, tensors, SimdWidth.V256);
+            return p;
+        }
+        var expected = Alone();
+        using var team = new ThreadTeam(2, "Test");
+        var results = new float[2][];
+        using var go = new Barrier(2);
+        var threads = Enumerable.Range(0, 2).Select(k => new Thread(() =>
+        {
+            var (p, g, tensors) = Block(n);
+            using var state = new OptimizerState();
+            var opt = new Sgd(0.1f, 0.9f);
+            go.SignalAndWait();
+            for (int step = 0; step < 20; step++) state.Step(opt, p, g, tensors, SimdWidth.V256, team);
+            results[k] = p;
+        })).ToArray();
+        foreach (var t in threads) t.Start();
+        foreach (var t in threads) t.Join();
+        Assert.True(expected.AsSpan().SequenceEqual(results[0]), "the first caller's parameters differ from one thread's");
+        Assert.True(expected.AsSpan().SequenceEqual(results[1]), "the second caller's parameters differ from one thread's");
     }
 }
