@@ -21,6 +21,8 @@ internal sealed record LayerBuffers(
     EquatableArray<ScratchRef> Scratch,
     int FoldInto,        // index of the layer folded into this one for inference, or −1
     int FoldedInto,      // index of the layer this one is folded into, or −1
+    int FuseInto,        // index of the layer whose inference output this one's store computes (a max-pool), or −1
+    int FusedInto,       // index of the layer whose store computes this one's inference output, or −1
     string SampleMajorInput)
 {
     public string Input => Inputs[0];
@@ -47,4 +49,8 @@ internal sealed record BufferPlan(
     /// <summary>Fold pairs, producer index → folded layer index.</summary>
     public IEnumerable<(int Producer, int Folded)> Folds =>
         Layers.Select((b, i) => (b, i)).Where(x => x.b.FoldInto >= 0).Select(x => (x.i, x.b.FoldInto));
+
+    /// <summary>Fused pairs, producer index → fused layer index.</summary>
+    public IEnumerable<(int Producer, int Fused)> Fusions =>
+        Layers.Select((b, i) => (b, i)).Where(x => x.b.FuseInto >= 0).Select(x => (x.i, x.b.FuseInto));
 }

@@ -46,6 +46,17 @@ internal static class BufferPlanner
                 foldInto[l.Index] = r[0].Consumer;
                 foldedInto[r[0].Consumer] = l.Index;
             }
+        // Fused pairs: a layer whose only reader its store can compute in inference (a 2×2 max-pool after a Winograd
+        // convolution), unless a fold already takes that store.
+        var fuseInto = Enumerable.Repeat(-1, count).ToArray();
+        var fusedInto = Enumerable.Repeat(-1, count).ToArray();
+        foreach (var l in layers)
+            if (foldInto[l.Index] < 0 && foldedInto[l.Index] < 0 && readers.TryGetValue(l.Index, out var r) && r.Count == 1 && r[0].Slot == 0
+                && layers[r[0].Consumer].Kind.FusesInto(l, layers[r[0].Consumer]))
+            {
+                fuseInto[l.Index] = r[0].Consumer;
+                fusedInto[r[0].Consumer] = l.Index;
+            }
 
         string input = "_input";
         Add(new Buffer(input, One(InputSize(p)), "the network input " + p.InputShape + (p.ImageInput ? ", [batch][C][ldP]" : ", panel [features, ld]")));
@@ -59,7 +70,7 @@ internal static class BufferPlanner
         // Activations, with reuse in inference-only networks.
         var outputs = new string[count];
         var grads = new string[count];
-        var alias = AliasSlots(p, readers, foldedInto);
+        var alias = AliasSlots(p, readers, foldedInto, fusedInto);
         foreach (var l in layers)
         {
             outputs[l.Index] = "_" + Camel(l.Name) + "Out";
@@ -150,7 +161,7 @@ internal static class BufferPlanner
             outputs[l.Index],
             p.Trainable ? grads[l.Index] : "",
             EquatableArray.From(scratch[l.Index].ToArray()),
-            foldInto[l.Index], foldedInto[l.Index],
+            foldInto[l.Index], foldedInto[l.Index], fuseInto[l.Index], fusedInto[l.Index],
             l.InputIndex < 0 ? inputRows : "")).ToArray();
         return new BufferPlan(EquatableArray.From(buffers.ToArray()), EquatableArray.From(views), EquatableArray.From(adds.ToArray()), input, inputRows, inputGrad);
     }
@@ -158,7 +169,7 @@ internal static class BufferPlanner
     /// <summary>For each layer output, the earlier output whose memory it reuses, or −1. Training keeps every
     /// activation for the backward pass, so only inference-only networks reuse. An output is live from the layer that
     /// writes it (for a folded layer: the producer that writes it) to its last reader; the last output lives on.</summary>
-    private static int[] AliasSlots(NetworkPlan p, Dictionary<int, List<(int Consumer, int Slot)>> readers, int[] foldedInto)
+    private static int[] AliasSlots(NetworkPlan p, Dictionary<int, List<(int Consumer, int Slot)>> readers, int[] foldedInto, int[] fusedInto)
     {
         int count = p.Layers.Count;
         var alias = Enumerable.Repeat(-1, count).ToArray();
@@ -169,7 +180,8 @@ internal static class BufferPlanner
         var slotEnd = new List<(int Owner, int End)>();
         foreach (var l in p.Layers)
         {
-            int start = foldedInto[l.Index] >= 0 ? foldedInto[l.Index] : l.Index;
+            // a folded or fused layer's output is written by its producer: it lives from the producer on
+            int start = foldedInto[l.Index] >= 0 ? foldedInto[l.Index] : fusedInto[l.Index] >= 0 ? fusedInto[l.Index] : l.Index;
             int end = l.Index == count - 1 ? int.MaxValue : readers.TryGetValue(l.Index, out var r) ? r.Max(x => x.Consumer) : l.Index;
             int slot = slotEnd.FindIndex(s => s.End < start);
             if (slot < 0) slotEnd.Add((l.Index, end));

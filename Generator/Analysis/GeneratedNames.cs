@@ -20,7 +20,7 @@ internal static class GeneratedNames
         // public surface
         "InputSize", "OutputSize", "ParameterCount", "MaxBatch", "Width", "Summary", "Tensors", "Parameters", "Gradients",
         "Layers", "Forward", "Predict", "GetOutput", "Backward", "ComputeLoss", "ZeroGrad", "Step", "Dispose", "LossKind",
-        "FindNonFinite", "SeedDropout", "FoldBatchNorm", "GetActivation", "PredictProbabilities", "TrainingRandom", "Threads", "FromFile",
+        "FindNonFinite", "SeedDropout", "FoldBatchNorm", "FusePooling", "GetActivation", "PredictProbabilities", "TrainingRandom", "Threads", "FromFile",
         "input",   // the network input's name in Input = "input" (and the parameter name of Forward/Predict)
         "Input",   // its buffers: a layer named Input would get _inputOut and _inputGrad (the GPU twin: _dInputGrad, the network input's)
         // private plumbing

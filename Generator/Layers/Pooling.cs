@@ -73,7 +73,11 @@ internal abstract class WindowPool : LayerKind, ICSharpLayer, IPtxLayer
         var l = c.Layer;
         int inStride = l.InShape[0] * Geometry.LdP(l.InPixels), outStride = Geometry.ImageStride(l.OutShape[0], l.OutPixels);
         using (c.ForwardMethod(cw, w))
+        {
+            if (c.FusedInto is { } producer)
+                cw.Line($"if (!ws.Training && FusePooling) return;   // inference: {producer.Name}'s output transform wrote this output");
             c.RunParts(cw, w, "Forward", CSharpLayer.ParallelUnits("ws.Batch", "ws.Batch", 16L * (inStride + outStride), bySample: true), "samples", chunked: true);
+        }
         cw.Line();
         using (c.PartMethod(cw, w, "Forward"))
         {

@@ -407,6 +407,8 @@ internal static partial class NetworkEmitter
                         cw.Line($"case \"{l.Name}\":");
                         if (p.Buffers.Layers[l.Index].FoldInto >= 0)
                             cw.Line($"    if (!ws.Training && FoldBatchNorm) throw new InvalidOperationException(\"{l.Name}'s own output is not computed in inference: {p.Layers[p.Buffers.Layers[l.Index].FoldInto].Name} is folded into it (set FoldBatchNorm = false to keep it)\");");
+                        if (p.Buffers.Layers[l.Index].FuseInto >= 0)
+                            cw.Line($"    if (!ws.Training && FusePooling) throw new InvalidOperationException(\"{l.Name}'s own output is not computed in inference: {p.Layers[p.Buffers.Layers[l.Index].FuseInto].Name} is fused into it (set FusePooling = false to keep it)\");");
                         var later = p.Layers.FirstOrDefault(o => o.Index > l.Index && Slot(o.Index) == Slot(l.Index));
                         if (later is not null)
                         {

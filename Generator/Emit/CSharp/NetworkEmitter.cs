@@ -339,6 +339,13 @@ internal static partial class NetworkEmitter
                 cw.Line("ws.FoldedVersion = _arena.Version;");
             }
         }
+        if (p.Buffers.Fusions.Any())
+        {
+            cw.Line("/// <summary>Inference computes each 2×2 max-pool inside the Winograd convolution before it (the output transform stores each");
+            cw.Line("/// 2×2 tile's maximum, the same bits, and the convolution's own output is not stored); set false to run them apart.</summary>");
+            cw.Line(GeneratedCode);
+            cw.Line("public bool FusePooling { get; set; } = true;");
+        }
         if (HasDropout(p))
         {
             cw.Line("/// <summary>Restarts the dropout masks' generator: the masks that follow depend only on <paramref name=\"seed\"/>.</summary>");

@@ -1,0 +1,193 @@
+using System;
+using System.Linq;
+using ModelGen.Kernels;
+using ModelGen.Tests.Models;
+using Xunit;
+
+namespace ModelGen.Tests;
+
+/// <summary>
+/// A 2×2 max-pool after a Winograd convolution is computed, in inference, by the convolution's output transform (each
+/// F(2×2, 3×3) output tile is one pooling window): the kernel against the output transform followed by <c>Pool.Max</c>,
+/// the models with <c>FusePooling</c> on and off, and where the generator fuses and where it does not.
+/// </summary>
+[Collection(nameof(MinWorkCollection))]
+public sealed class PoolFusionTests : IDisposable
+{
+    public PoolFusionTests() { ThreadTeam.MinWork = 0; ThreadTeam.MinSampleWork = 0; }
+
+    public void Dispose() { ThreadTeam.MinWork = ThreadTeam.DefaultMinWork; ThreadTeam.MinSampleWork = ThreadTeam.DefaultMinSampleWork; }
+
+    /// <summary><c>Winograd.OutputMaxPool</c> gives bit for bit what <c>Winograd.Output</c> then <c>Pool.Max</c> give, at
+    /// every width and epilogue, for even and odd images, rows of tiles that fill whole vectors and rows that do not, the
+    /// tile rows in one block or in blocks of two (a block's products start at its first row), with NaN, −0 and ties
+    /// among the products.</summary>
+    [Theory]
+    [InlineData(32, 10)]   // 16 tiles a row: in place at 512 bits
+    [InlineData(16, 5)]    // 8 tiles, an odd height: its last tile row is in no window
+    [InlineData(10, 4)]    // 5 tiles: through the scratch row
+    [InlineData(9, 7)]     // odd both ways
+    [InlineData(3, 2)]     // one window
+    [InlineData(64, 6)]    // 32 tiles: two vectors a row
+    public void Fused_output_transform_is_the_output_transform_then_max_pooling(int wo, int ho)
+    {
+        const int o = 3;
+        int th = Winograd.Tiles(ho), tw = Winograd.Tiles(wo), ph = ho / 2, pw = wo / 2;
+        var rng = new Rng((ulong)(wo * 31 + ho));
+        var bias = new[] { 0.25f, -0.5f, 0f };
+        foreach (var width in new[] { SimdWidth.Scalar, SimdWidth.V256, SimdWidth.V512 })
+        {
+            if (!Simd.IsSupported(width)) continue;
+            foreach (int tb in new[] { th, 2 })
+            {
+                int ld = Winograd.Ld(tb, tw);
+                var scratch = new float[Winograd.ScratchFloats(tb, tw)];
+                foreach (var epi in new[] { Epilogue.Store, Epilogue.Bias, Epilogue.BiasRelu, Epilogue.BiasLeakyRelu })
+                {
+                    var y = new float[o * ho * wo];
+                    var fused = Enumerable.Repeat(float.NaN, o * ph * pw + 16).ToArray();   // what is not written stays NaN: the tail must be
+                    for (int t0 = 0; t0 < th; t0 += tb)
+                    {
+                        int t1 = Math.Min(t0 + tb, th);
+                        var m = new float[16 * Winograd.Plane(o, ld)];
+                        for (int i = 0; i < m.Length; i++)
+                        {
+                            int k = rng.NextInt(40);
+                            m[i] = k == 0 ? float.NaN : k == 1 ? -0f : k < 5 ? 1f : (float)rng.NextGaussian();   // NaN, −0, ties
+                        }
+                        Winograd.Output(ref m[0], o, ld, tw, t0, t1, ho, wo, ref y[0], ho * wo, ref bias[0], epi, 0.1f, ref scratch[0], width);
+                        Winograd.OutputMaxPool(ref m[0], o, ld, tw, t0, t1, ho, wo, ref fused[0], ph * pw, ref bias[0], epi, 0.1f, ref scratch[0], width);
+                    }
+                    var pooled = new float[o * ph * pw];
+                    Pool.Max(ref y[0], o, ho, wo, ho * wo, 2, 2, ph, pw, ph * pw, ref pooled[0], width);
+                    for (int i = 0; i < pooled.Length; i++)
+                        Assert.True(BitConverter.SingleToInt32Bits(pooled[i]) == BitConverter.SingleToInt32Bits(fused[i]),
+                            $"{width} {epi} blocks of {tb}: pooled pixel {i} is {fused[i]}, Output + Pool.Max give {pooled[i]}");
+                    Assert.True(fused.Skip(pooled.Length).All(float.IsNaN), $"{width} {epi}: written past the pooled image");
+                }
+            }
+        }
+        var acc = new float[o * ph * pw + 16];
+        var mm = new float[16 * Winograd.Plane(o, Winograd.Ld(th, tw))];
+        var s = new float[Winograd.ScratchFloats(th, tw)];
+        Assert.Throws<ArgumentException>(() => Winograd.OutputMaxPool(ref mm[0], o, Winograd.Ld(th, tw), tw, 0, th, ho, wo, ref acc[0], ph * pw, ref bias[0], Epilogue.Accumulate, 0f, ref s[0], SimdWidth.Scalar));
+    }
+
+    private static float[] Random(int n, int seed)
+    {
+        var rng = new Rng((ulong)seed);
+        return Enumerable.Range(0, n).Select(_ => (float)rng.NextGaussian()).ToArray();
+    }
+
+    private static float[] Predict(INetwork n, float[] x)
+    {
+        var y = new float[x.Length / n.InputSize * n.OutputSize];
+        n.Predict(x, y);
+        return y;
+    }
+
+    /// <summary>Predict with the pools fused and apart gives the same bits, at every width, batch and thread count, in
+    /// a trainable model and in an inference-only one (whose activation memory is reused), and after training steps.</summary>
+    [Fact]
+    public void Fused_pooling_predicts_the_same_bits_as_pooling_apart()
+    {
+        foreach (var width in new[] { SimdWidth.Scalar, SimdWidth.V256, SimdWidth.V512 })
+        {
+            if (!Simd.IsSupported(width)) continue;
+            foreach (int batch in new[] { 1, 3, 37 })
+            {
+                var x = Random(batch * WinogradPoolNet.InputSize, batch);
+                using var net = new WinogradPoolNet(40, 7) { Width = width };
+                using var inf = new WinogradPoolInference(40, 7) { Width = width };
+                net.Parameters.CopyTo(inf.Parameters);
+                net.FusePooling = false;
+                var apart = Predict(net, x);
+                net.FusePooling = true;
+                Assert.Equal(apart, Predict(net, x));
+                Assert.Equal(apart, Predict(inf, x));
+                inf.FusePooling = false;
+                Assert.Equal(apart, Predict(inf, x));
+                inf.FusePooling = true;
+                foreach (int threads in new[] { 2, 3 })
+                {
+                    net.Threads = threads; inf.Threads = threads;
+                    Assert.Equal(apart, Predict(net, x));
+                    Assert.Equal(apart, Predict(inf, x));
+                }
+                net.Threads = 1;
+                var labels = Enumerable.Range(0, batch).Select(i => i % 3).ToArray();
+                var sgd = new Training.Sgd(0.05f, momentum: 0.9f);
+                for (int i = 0; i < 3; i++) net.TrainStep(x, labels, sgd);   // trains through the pools apart
+                net.FusePooling = false;
+                apart = Predict(net, x);
+                net.FusePooling = true;
+                Assert.Equal(apart, Predict(net, x));
+            }
+        }
+    }
+
+    /// <summary>In inference a fused convolution's own output is not computed: asking for it names the pool and the
+    /// switch; with the switch off, or after a training forward, it is there, and the pool's output is there either way.</summary>
+    [Fact]
+    public void A_fused_convolutions_activation_is_refused_in_inference_and_named()
+    {
+        using var net = new WinogradPoolNet(4, 1);
+        var x = Random(2 * WinogradPoolNet.InputSize, 5);
+        var c1 = new float[2 * 5 * 10 * 32];
+        var p1 = new float[2 * 5 * 5 * 16];
+        net.Forward(x, training: false);
+        var e = Assert.Throws<InvalidOperationException>(() => net.GetActivation("C1", c1));
+        Assert.Contains("P1 is fused into it", e.Message);
+        Assert.Contains("FusePooling = false", e.Message);
+        net.GetActivation("P1", p1);
+        var fusedP1 = p1.ToArray();
+        net.GetActivation("C4", new float[2 * 2 * 2 * 5]);   // Tanh: not fused, kept
+        net.FusePooling = false;
+        net.Forward(x, training: false);
+        net.GetActivation("C1", c1);
+        net.GetActivation("P1", p1);
+        Assert.Equal(fusedP1, p1);
+        for (int b = 0; b < 2; b++)
+            for (int ch = 0; ch < 5; ch++)
+                for (int i = 0; i < 5; i++)
+                    for (int j = 0; j < 16; j++)
+                    {
+                        int at = ((b * 5 + ch) * 10 + 2 * i) * 32 + 2 * j;
+                        float want = MathF.Max(MathF.Max(c1[at], c1[at + 1]), MathF.Max(c1[at + 32], c1[at + 33]));
+                        Assert.Equal(want, p1[((b * 5 + ch) * 5 + i) * 16 + j]);
+                    }
+        net.FusePooling = true;
+        net.Forward(x, training: true);
+        net.GetActivation("C1", c1);   // a training forward stores every layer's output
+    }
+
+    /// <summary>The generator fuses a 2×2, stride-2 max-pool into the Winograd convolution it alone reads, when the
+    /// activation goes into the store — and nothing else: not after a direct convolution, a Tanh, a BatchNorm (folded
+    /// into the convolution instead), an average pool, a 3×3 or stride-1 window, or an output read twice.</summary>
+    [Theory]
+    [InlineData("[Conv2D(16, 3, padding: 1), Relu] public partial Layer C { get; } [MaxPool2D(2)] public partial Layer P { get; }", true)]
+    [InlineData("[Conv2D(16, 3, padding: 1), LeakyRelu(0.2f)] public partial Layer C { get; } [MaxPool2D(2)] public partial Layer P { get; }", true)]
+    [InlineData("[Conv2D(16, 3)] public partial Layer C { get; } [MaxPool2D(2, 2)] public partial Layer P { get; }", true)]
+    [InlineData("[Conv2D(16, 3, padding: 1, Algorithm = ConvAlgorithm.Direct), Relu] public partial Layer C { get; } [MaxPool2D(2)] public partial Layer P { get; }", false)]
+    [InlineData("[Conv2D(16, 3, padding: 1), Tanh] public partial Layer C { get; } [MaxPool2D(2)] public partial Layer P { get; }", false)]
+    [InlineData("[Conv2D(16, 3, padding: 1)] public partial Layer C { get; } [BatchNorm2D, Relu] public partial Layer B { get; } [MaxPool2D(2)] public partial Layer P { get; }", false)]
+    [InlineData("[Conv2D(16, 3, padding: 1), Relu] public partial Layer C { get; } [AvgPool2D(2)] public partial Layer P { get; }", false)]
+    [InlineData("[Conv2D(16, 3, padding: 1), Relu] public partial Layer C { get; } [MaxPool2D(3, 2)] public partial Layer P { get; }", false)]
+    [InlineData("[Conv2D(16, 3, padding: 1), Relu] public partial Layer C { get; } [MaxPool2D(2, 1)] public partial Layer P { get; }", false)]
+    [InlineData("[Conv2D(16, 3, padding: 1), Relu] public partial Layer C { get; } [MaxPool2D(2)] public partial Layer P { get; } "
+        + "[MaxPool2D(2, Input = nameof(C))] public partial Layer Q { get; } [Add(nameof(P))] public partial Layer S { get; }", false)]
+    public void Only_a_two_by_two_max_pool_after_a_winograd_store_is_fused(string layers, bool fused)
+    {
+        foreach (string network in new[] { "[Network(16, 8, 8)]", "[Network(16, 8, 8, InferenceOnly = true)]" })
+        {
+            string loss = network.Contains("InferenceOnly") ? "" : "[SoftmaxCrossEntropy] public partial Loss L { get; } ";
+            var r = Harness.GeneratorHarness.Run("using ModelGen;\n" + network + "\npublic partial class N { " + layers
+                + " [Flatten] public partial Layer F { get; } [Dense(2)] public partial Layer D { get; } " + loss + "}");
+            Assert.Empty(r.GeneratorDiagnostics.Where(d => d.Severity > Microsoft.CodeAnalysis.DiagnosticSeverity.Info));   // a 3×3 window leaves a row: MG0018, information
+            Assert.Empty(r.CompileDiagnostics);
+            string source = r.Source("N.g.cs");
+            Assert.Equal(fused, source.Contains("MG.Winograd.OutputMaxPool(", StringComparison.Ordinal));
+            Assert.Equal(fused, source.Contains("public bool FusePooling", StringComparison.Ordinal));
+        }
+    }
+}
