@@ -581,11 +581,11 @@ if (args.Contains("--ab-pool-fusion"))   // W2 inference with its max-pools fuse
     foreach (var (name, run, reps) in new (string, Action, int)[] { ("batch 64", () => w2.Predict(x64, y64), 3), ("batch 1", () => w2.Predict(x1, y1), 100) })
     {
         var on = new double[rounds]; var off = new double[rounds]; var ratio = new double[rounds];
-        for (int r = -3; r < rounds; r++)   // three rounds of warm-up
+        for (int round = -3; round < rounds; round++)   // three rounds of warm-up
         {
             double Time(bool fuse) { w2.FusePooling = fuse; run(); long t0 = Stopwatch.GetTimestamp(); for (int k = 0; k < reps; k++) run(); return Stopwatch.GetElapsedTime(t0).TotalMilliseconds * 1000 / reps; }
             double apart = Time(false), fused = Time(true);
-            if (r >= 0) { off[r] = apart; on[r] = fused; ratio[r] = fused / apart; }
+            if (round >= 0) { off[round] = apart; on[round] = fused; ratio[round] = fused / apart; }
         }
         Array.Sort(on); Array.Sort(off); Array.Sort(ratio);
         Console.WriteLine($"W2 {name}: pools apart {off[rounds / 2],9:F1} us, fused {on[rounds / 2],9:F1} us; fused / apart per round: median {ratio[rounds / 2]:F3} (quartiles {ratio[rounds / 4]:F3}–{ratio[3 * rounds / 4]:F3})");
