@@ -21,7 +21,7 @@ internal sealed record LayerBuffers(
     EquatableArray<ScratchRef> Scratch,
     int FoldInto,        // index of the layer folded into this one for inference, or −1
     int FoldedInto,      // index of the layer this one is folded into, or −1
-    int FuseInto,        // index of the layer whose inference output this one's store computes (a max-pool), or −1
+    int FuseInto,        // index of the layer whose inference output this one's store computes (a pooling), or −1
     int FusedInto,       // index of the layer whose store computes this one's inference output, or −1
     string SampleMajorInput)
 {

@@ -46,7 +46,7 @@ internal static class BufferPlanner
                 foldInto[l.Index] = r[0].Consumer;
                 foldedInto[r[0].Consumer] = l.Index;
             }
-        // Fused pairs: a layer whose only reader its store can compute in inference (a 2×2 max-pool after a Winograd
+        // Fused pairs: a layer whose only reader its store can compute in inference (a 2×2 pooling after a Winograd
         // convolution), unless a fold already takes that store.
         var fuseInto = Enumerable.Repeat(-1, count).ToArray();
         var fusedInto = Enumerable.Repeat(-1, count).ToArray();

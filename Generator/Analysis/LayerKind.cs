@@ -58,7 +58,7 @@ internal abstract class LayerKind
     public virtual bool FoldsInto(LayerPlan producer, LayerPlan self) => false;
 
     /// <summary>True when this layer's (<paramref name="self"/>) inference output can be computed by the store of
-    /// <paramref name="producer"/>, whose only reader it is (a 2×2 max-pool by a Winograd convolution's output transform).</summary>
+    /// <paramref name="producer"/>, whose only reader it is (a 2×2 pooling by a Winograd convolution's output transform).</summary>
     public virtual bool FusesInto(LayerPlan producer, LayerPlan self) => false;
 
     /// <summary>Floats the producer's folded copy holds beyond its folded tensors (a Winograd convolution's transformed

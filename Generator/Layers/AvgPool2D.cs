@@ -16,5 +16,6 @@ internal sealed class AvgPool2D : WindowPool
         yield return $"forward : y[c,i,j] = (1/{o.Size * o.Size}) Σ_(u,v < {o.Size}) x[c, i·{o.Stride}+u, j·{o.Stride}+v]".PadRight(64) + $"x:{l.InShape} y:{l.OutShape}";
         yield return $"backward: dx[c, i·{o.Stride}+u, j·{o.Stride}+v] += dy[c,i,j] / {o.Size * o.Size}";
         yield return $"receptive field: {l.ReceptiveField}";
+        if (FusedLine(l, p) is { } fused) yield return fused;
     }
 }

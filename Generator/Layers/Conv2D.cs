@@ -197,7 +197,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
         if (p.Buffers.Layers.Count > l.Index && p.Buffers.Layers[l.Index].FoldInto >= 0)
             yield return $"inference: {p.Layers[p.Buffers.Layers[l.Index].FoldInto].Name} folded in (W' = s·W, b' = s·(b − mean) + β, s = γ/√(var + ε)), rebuilt when the parameters change";
         if (p.Buffers.Layers.Count > l.Index && p.Buffers.Layers[l.Index].FuseInto >= 0)
-            yield return $"inference: {p.Layers[p.Buffers.Layers[l.Index].FuseInto].Name} fused in: y[o,i,j] = max of output tile (i, j)'s four pixels, stored by the output transform (FusePooling)";
+            yield return $"inference: {p.Layers[p.Buffers.Layers[l.Index].FuseInto].Name} fused in: y[o,i,j] = {PoolOp(p.Layers[p.Buffers.Layers[l.Index].FuseInto])} of output tile (i, j)'s four pixels, stored by the output transform (FusePooling)";
     }
 
     public override IEnumerable<ScratchRequest> Scratch(LayerPlan l, NetworkPlan p)
@@ -312,7 +312,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
             {
                 using (cw.Block("if (!ws.Training && FusePooling)"))
                 {
-                    cw.Line($"// inference: {pool.Name} fused in — each 2×2 output tile is one of its windows, so the output transform stores the tile's maximum into {pool.Name}'s output {pool.OutShape}");
+                    cw.Line($"// inference: {pool.Name} fused in — each 2×2 output tile is one of its windows, so the output transform stores the tile's {PoolOp(pool)} into {pool.Name}'s output {pool.OutShape}");
                     Body(cw, c, w, Weights(c), $"_arena.Ref({c.Tensor("bias")})", c.OutputOf(pool.Index), Fused.Epilogue(l.Activation), l.Alpha, pool);
                 }
                 using (cw.Block("else"))
@@ -327,6 +327,9 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
         }
     }
 
+    /// <summary>What a fused pool stores of each output tile.</summary>
+    private static string PoolOp(LayerPlan pool) => pool.Kind is AvgPool2D ? "mean" : "maximum";
+
     // The forward's weights: PyTorch's [O, C, KH, KW] as they are, or their Winograd transforms.
     private static string Weights(CSharpLayer c) => IsWinograd(c.Layer) ? $"ws.Ref({c.Scratch("wino")})" : $"_arena.Ref({c.Tensor("weight")})";
 
@@ -339,7 +342,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
         int ldIn = Geometry.LdP(l.InPixels), ldOut = Geometry.LdP((pool ?? l).OutPixels);
         if (IsWinograd(l))
         {
-            WinogradBody(cw, c, w, weights, bias, c.Input, C(l), l.InShape[1], l.InShape[2], ldIn, o.PadH, o.PadW, output, O(l), l.OutShape[1], l.OutShape[2], ldOut, epi, alpha, pool is not null);
+            WinogradBody(cw, c, w, weights, bias, c.Input, C(l), l.InShape[1], l.InShape[2], ldIn, o.PadH, o.PadW, output, O(l), l.OutShape[1], l.OutShape[2], ldOut, epi, alpha, pool);
             return;
         }
         if (pool is not null) throw new System.InvalidOperationException($"{pool.Name} fuses only into a Winograd convolution");
@@ -387,14 +390,14 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
     /// transforms, 16 GEMMs with the filter transforms <paramref name="u"/> ([16][co, ci]), the output tiles' transforms
     /// with the epilogue.</summary>
     private static void WinogradBody(CodeWriter cw, CSharpLayer c, Width w, string u, string bias, string input, int ci, int h, int wi, int ldIn, int ph, int pw,
-        string output, int co, int ho, int wo, int ldOut, string epi, float alpha, bool pooled = false)
+        string output, int co, int ho, int wo, int ldOut, string epi, float alpha, LayerPlan? pool = null)
     {
         WinogradLocals(cw, c, u, bias, ci, co, ho, wo);
         using (cw.Block("for (int b = b0; b < b1; b++)"))
         {
             cw.Line($"ref float x = ref ws.Ref({input} + (long)b * {ci * ldIn});   // [{ci}, {ldIn}] one sample");
-            cw.Line($"ref float y = ref ws.Ref({output} + (long)b * {co * ldOut});   // [{co}, {ldOut}]" + (pooled ? $": the pooled {ho / 2}×{wo / 2} image" : ""));
-            WinogradSample(cw, c, w, "x", ci, h, wi, ldIn, ph, pw, "y", co, ho, wo, ldOut, epi, alpha, pooled);
+            cw.Line($"ref float y = ref ws.Ref({output} + (long)b * {co * ldOut});   // [{co}, {ldOut}]" + (pool is null ? "" : $": the pooled {ho / 2}×{wo / 2} image"));
+            WinogradSample(cw, c, w, "x", ci, h, wi, ldIn, ph, pw, "y", co, ho, wo, ldOut, epi, alpha, pool);
         }
     }
 
@@ -460,7 +463,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
     /// <summary>One sample's stride-1 3×3 convolution <paramref name="x"/> ([ci, h, w]) → <paramref name="y"/> ([co, ho, wo]),
     /// a block of tile rows at a time: the input tiles' transforms, 16 GEMMs, the output tiles' transforms with the epilogue.</summary>
     private static void WinogradSample(CodeWriter cw, CSharpLayer c, Width w, string x, int ci, int h, int wi, int ldIn, int ph, int pw,
-        string y, int co, int ho, int wo, int ldOut, string epi, float alpha, bool pooled = false)
+        string y, int co, int ho, int wo, int ldOut, string epi, float alpha, LayerPlan? pool = null)
     {
         int th = Tiles(ho), tw = Tiles(wo), tb = WinogradBlockRows(ci, co, th, tw), ld = WinogradLd(tb, tw), cols = WinogradColumns(tb, tw);
         string t0 = "0", t1 = th.ToString();
@@ -479,8 +482,8 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
             cw.Line($"ref float mx = ref MG.Mem.Add(ref m, xi * {WinogradPlane(co, ld)});");
             c.Gemm.Emit(cw, w, new GemmCall("ux", ci.ToString(), "1", "vx", ld.ToString(), "mx", ld.ToString(), ci.ToString(), co, cols, null, "MG.Epilogue.Store", "0f"));
         }
-        cw.Line(pooled
-            ? $"MG.Winograd.OutputMaxPool(ref m, {co}, {ld}, {tw}, {t0}, {t1}, {ho}, {wo}, ref {y}, {ldOut}, ref bias, {epi}, {Text.Float(alpha)}, ref rows, {w.Enum});   // y = max over each tile of Aᵀ·M·A after the epilogue"
+        cw.Line(pool is not null
+            ? $"MG.Winograd.OutputPool(ref m, {co}, {ld}, {tw}, {t0}, {t1}, {ho}, {wo}, ref {y}, {ldOut}, ref bias, {epi}, {Text.Float(alpha)}, average: {(pool.Kind is AvgPool2D ? "true" : "false")}, ref rows, {w.Enum});   // y = {PoolOp(pool)} over each tile of Aᵀ·M·A after the epilogue"
             : $"MG.Winograd.Output(ref m, {co}, {ld}, {tw}, {t0}, {t1}, {ho}, {wo}, ref {y}, {ldOut}, ref bias, {epi}, {Text.Float(alpha)}, ref rows, {w.Enum});   // y = Aᵀ·M·A, then the epilogue");
         loop?.Dispose();
     }

@@ -54,6 +54,17 @@ internal abstract class WindowPool : LayerKind, ICSharpLayer, IPtxLayer
 
     protected static PoolOptions Opt(LayerPlan l) => (PoolOptions)l.Options;
 
+    /// <summary>A 2×2, stride-2 window after a Winograd convolution whose activation goes into its store is exactly one
+    /// F(2×2, 3×3) output tile: the output transform stores the tile's maximum or mean (inference; <c>FusePooling</c>).</summary>
+    public override bool FusesInto(LayerPlan producer, LayerPlan self) =>
+        producer.Kind is Conv2D && Conv2D.IsWinograd(producer) && Fused.InEpilogue(producer.Activation) && Opt(self).Size == 2 && Opt(self).Stride == 2;
+
+    /// <summary>The banner line of a pool that <see cref="FusesInto"/> its producer, else null.</summary>
+    protected static string? FusedLine(LayerPlan l, NetworkPlan p) =>
+        p.Buffers.Layers.Count > l.Index && p.Buffers.Layers[l.Index].FusedInto >= 0
+            ? $"inference: computed by {p.Layers[p.Buffers.Layers[l.Index].FusedInto].Name}'s output transform (FusePooling): it writes this output, not its own"
+            : null;
+
     public override ReceptiveField ReceptiveField(LayerPlan l, IReadOnlyList<ReceptiveField> inputs)
         => inputs[0].Through(Opt(l).Size, Opt(l).Stride);
 

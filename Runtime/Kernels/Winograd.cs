@@ -188,13 +188,14 @@ public static class Winograd
     }
 
     /// <summary>
-    /// <see cref="Output"/> with a 2×2, stride-2 max-pool after it (inference): each output tile is one pooling window,
-    /// so <c>y[o, ti, tj] = max(epi((Aᵀ M A)[a, b]))</c> over the tile's four pixels, into the pooled image
-    /// <c>y[o][ldOut]</c> of ⌊ho/2⌋ × ⌊wo/2⌋ (an odd image's last tile row and column are half outside every window and
-    /// are not computed). The maxima are those of <c>Pool.Max</c> over the stored output (a maximum is exact): the same bits.
+    /// <see cref="Output"/> with a 2×2, stride-2 pooling after it (inference): each output tile is one window, so
+    /// <c>y[o, ti, tj]</c> is the maximum (or, with <paramref name="average"/>, the mean) of <c>epi((Aᵀ M A)[a, b])</c>
+    /// over the tile's four pixels, into the pooled image <c>y[o][ldOut]</c> of ⌊ho/2⌋ × ⌊wo/2⌋ (an odd image's last tile
+    /// row and column are half outside every window and are not computed). The same bits as <c>Pool.Max</c> /
+    /// <c>Pool.Average</c> over the stored output: a maximum is exact, and the mean adds the four in the same order.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void OutputMaxPool(ref float m, int o, int ldM, int tw, int ti0, int ti1, int ho, int wo, ref float y, nint ldOut, ref float bias, Epilogue epi, float alpha, ref float scratch, SimdWidth width)
+    public static void OutputPool(ref float m, int o, int ldM, int tw, int ti0, int ti1, int ho, int wo, ref float y, nint ldOut, ref float bias, Epilogue epi, float alpha, bool average, ref float scratch, SimdWidth width)
     {
         if (epi == Epilogue.Accumulate) throw new ArgumentException("the Winograd output transform stores; it does not accumulate", nameof(epi));
         width = Lanes(width, tw);
@@ -210,9 +211,9 @@ public static class Winograd
             {
                 ref float p = ref inPlace ? ref Mem.Add(ref yo, ti * pw) : ref scratch;
                 ref float mt = ref Mem.Add(ref mo, (ti - ti0) * tw);
-                if (width == SimdWidth.V512) for (int tj = 0; tj < tw; tj += 16) OutputMax512(ref Mem.Add(ref mt, tj), plane, ref Mem.Add(ref p, tj), b, epi, alpha);
-                else if (width == SimdWidth.V256) for (int tj = 0; tj < tw; tj += 8) OutputMax256(ref Mem.Add(ref mt, tj), plane, ref Mem.Add(ref p, tj), b, epi, alpha);
-                else for (int tj = 0; tj < pw; tj++) OutputMax1(ref Mem.Add(ref mt, tj), plane, ref Mem.Add(ref p, tj), b, epi, alpha);
+                if (width == SimdWidth.V512) for (int tj = 0; tj < tw; tj += 16) OutputPool512(ref Mem.Add(ref mt, tj), plane, ref Mem.Add(ref p, tj), b, epi, alpha, average);
+                else if (width == SimdWidth.V256) for (int tj = 0; tj < tw; tj += 8) OutputPool256(ref Mem.Add(ref mt, tj), plane, ref Mem.Add(ref p, tj), b, epi, alpha, average);
+                else for (int tj = 0; tj < pw; tj++) OutputPool1(ref Mem.Add(ref mt, tj), plane, ref Mem.Add(ref p, tj), b, epi, alpha, average);
                 if (!inPlace) Mem.Copy(ref scratch, ref Mem.Add(ref yo, ti * pw), pw);
             }
         }
@@ -483,40 +484,42 @@ public static class Winograd
         Avx512F.PermuteVar16x32x2(z10, lo, z11).StoreAt(ref y1); Avx512F.PermuteVar16x32x2(z10, hi, z11).StoreAt(ref y1, 16);
     }
 
-    /// <summary>A vector of tiles' outputs, as <see cref="Output512"/>, and the maximum of each tile's four: one pooled pixel per lane.</summary>
+    /// <summary>A vector of tiles' outputs, as <see cref="Output512"/>, pooled: the maximum of each tile's four pixels,
+    /// or their mean added in <c>Pool.Average</c>'s order (from +0, row by row) — one pooled pixel per lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void OutputMax512(ref float m, nint plane, ref float y, float bias, Epilogue epi, float alpha)
+    private static void OutputPool512(ref float m, nint plane, ref float y, float bias, Epilogue epi, float alpha, bool average)
     {
         var m4 = L512(ref m, 4 * plane); var m5 = L512(ref m, 5 * plane); var m6 = L512(ref m, 6 * plane); var m7 = L512(ref m, 7 * plane);
         var m8 = L512(ref m, 8 * plane); var m9 = L512(ref m, 9 * plane); var m10 = L512(ref m, 10 * plane); var m11 = L512(ref m, 11 * plane);
         var q00 = L512(ref m, 0) + m4 + m8; var q01 = L512(ref m, plane) + m5 + m9; var q02 = L512(ref m, 2 * plane) + m6 + m10; var q03 = L512(ref m, 3 * plane) + m7 + m11;
         var q10 = m4 - m8 - L512(ref m, 12 * plane); var q11 = m5 - m9 - L512(ref m, 13 * plane); var q12 = m6 - m10 - L512(ref m, 14 * plane); var q13 = m7 - m11 - L512(ref m, 15 * plane);
-        var top = Vector512.Max(Epilogues.Of(q00 + q01 + q02, bias, epi, alpha), Epilogues.Of(q01 - q02 - q03, bias, epi, alpha));
-        var bottom = Vector512.Max(Epilogues.Of(q10 + q11 + q12, bias, epi, alpha), Epilogues.Of(q11 - q12 - q13, bias, epi, alpha));
-        Vector512.Max(top, bottom).StoreAt(ref y);
+        var z00 = Epilogues.Of(q00 + q01 + q02, bias, epi, alpha); var z01 = Epilogues.Of(q01 - q02 - q03, bias, epi, alpha);
+        var z10 = Epilogues.Of(q10 + q11 + q12, bias, epi, alpha); var z11 = Epilogues.Of(q11 - q12 - q13, bias, epi, alpha);
+        (average ? (Vector512<float>.Zero + z00 + z01 + z10 + z11) * 0.25f : Vector512.Max(Vector512.Max(z00, z01), Vector512.Max(z10, z11))).StoreAt(ref y);
     }
 
-    /// <summary><see cref="OutputMax512"/> with 256-bit vectors.</summary>
+    /// <summary><see cref="OutputPool512"/> with 256-bit vectors.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void OutputMax256(ref float m, nint plane, ref float y, float bias, Epilogue epi, float alpha)
+    private static void OutputPool256(ref float m, nint plane, ref float y, float bias, Epilogue epi, float alpha, bool average)
     {
         var m4 = L256(ref m, 4 * plane); var m5 = L256(ref m, 5 * plane); var m6 = L256(ref m, 6 * plane); var m7 = L256(ref m, 7 * plane);
         var m8 = L256(ref m, 8 * plane); var m9 = L256(ref m, 9 * plane); var m10 = L256(ref m, 10 * plane); var m11 = L256(ref m, 11 * plane);
         var q00 = L256(ref m, 0) + m4 + m8; var q01 = L256(ref m, plane) + m5 + m9; var q02 = L256(ref m, 2 * plane) + m6 + m10; var q03 = L256(ref m, 3 * plane) + m7 + m11;
         var q10 = m4 - m8 - L256(ref m, 12 * plane); var q11 = m5 - m9 - L256(ref m, 13 * plane); var q12 = m6 - m10 - L256(ref m, 14 * plane); var q13 = m7 - m11 - L256(ref m, 15 * plane);
-        var top = Vector256.Max(Epilogues.Of(q00 + q01 + q02, bias, epi, alpha), Epilogues.Of(q01 - q02 - q03, bias, epi, alpha));
-        var bottom = Vector256.Max(Epilogues.Of(q10 + q11 + q12, bias, epi, alpha), Epilogues.Of(q11 - q12 - q13, bias, epi, alpha));
-        Vector256.Max(top, bottom).StoreAt(ref y);
+        var z00 = Epilogues.Of(q00 + q01 + q02, bias, epi, alpha); var z01 = Epilogues.Of(q01 - q02 - q03, bias, epi, alpha);
+        var z10 = Epilogues.Of(q10 + q11 + q12, bias, epi, alpha); var z11 = Epilogues.Of(q11 - q12 - q13, bias, epi, alpha);
+        (average ? (Vector256<float>.Zero + z00 + z01 + z10 + z11) * 0.25f : Vector256.Max(Vector256.Max(z00, z01), Vector256.Max(z10, z11))).StoreAt(ref y);
     }
 
-    private static void OutputMax1(ref float m, nint plane, ref float y, float bias, Epilogue epi, float alpha)
+    private static void OutputPool1(ref float m, nint plane, ref float y, float bias, Epilogue epi, float alpha, bool average)
     {
         float m4 = Mem.Add(ref m, 4 * plane), m5 = Mem.Add(ref m, 5 * plane), m6 = Mem.Add(ref m, 6 * plane), m7 = Mem.Add(ref m, 7 * plane);
         float m8 = Mem.Add(ref m, 8 * plane), m9 = Mem.Add(ref m, 9 * plane), m10 = Mem.Add(ref m, 10 * plane), m11 = Mem.Add(ref m, 11 * plane);
         float q00 = m + m4 + m8, q01 = Mem.Add(ref m, plane) + m5 + m9, q02 = Mem.Add(ref m, 2 * plane) + m6 + m10, q03 = Mem.Add(ref m, 3 * plane) + m7 + m11;
         float q10 = m4 - m8 - Mem.Add(ref m, 12 * plane), q11 = m5 - m9 - Mem.Add(ref m, 13 * plane), q12 = m6 - m10 - Mem.Add(ref m, 14 * plane), q13 = m7 - m11 - Mem.Add(ref m, 15 * plane);
-        y = MathF.Max(MathF.Max(Epilogues.Of(q00 + q01 + q02, bias, epi, alpha), Epilogues.Of(q01 - q02 - q03, bias, epi, alpha)),
-                      MathF.Max(Epilogues.Of(q10 + q11 + q12, bias, epi, alpha), Epilogues.Of(q11 - q12 - q13, bias, epi, alpha)));
+        float z00 = Epilogues.Of(q00 + q01 + q02, bias, epi, alpha), z01 = Epilogues.Of(q01 - q02 - q03, bias, epi, alpha);
+        float z10 = Epilogues.Of(q10 + q11 + q12, bias, epi, alpha), z11 = Epilogues.Of(q11 - q12 - q13, bias, epi, alpha);
+        y = average ? (0f + z00 + z01 + z10 + z11) * 0.25f : MathF.Max(MathF.Max(z00, z01), MathF.Max(z10, z11));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -376,7 +376,7 @@ public partial class GcWinograd
     [SoftmaxCrossEntropy] public partial Loss Loss { get; }
 }
 
-/// <summary>Winograd convolutions each followed by a 2×2 max-pool, which inference fuses into the output transform:
+/// <summary>Winograd convolutions each followed by a 2×2 max- or average pool, which inference fuses into the output transform:
 /// rows of 16 tiles (stored in place at 512 bits), an odd height (the last tile row outside every window) with rows of
 /// 8 tiles (in place at 256 bits), and rows of 5 (through the scratch row); the epilogues LeakyReLU, bias alone and
 /// ReLU without bias; in ≠ out channels throughout. The last pool follows a Tanh convolution: not fused.</summary>
@@ -386,7 +386,7 @@ public partial class WinogradPoolNet
     [Conv2D(5, 3, padding: 1, Algorithm = ConvAlgorithm.Winograd), LeakyRelu(0.1f)] public partial Layer C1 { get; }   // [5,10,32]
     [MaxPool2D(2)] public partial Layer P1 { get; }                                                                     // [5,5,16]
     [Conv2D(4, 3, padding: 1, Algorithm = ConvAlgorithm.Winograd)] public partial Layer C2 { get; }                    // [4,5,16]
-    [MaxPool2D(2)] public partial Layer P2 { get; }                                                                     // [4,2,8]
+    [AvgPool2D(2)] public partial Layer P2 { get; }                                                                     // [4,2,8], the mean
     [Conv2D(6, 3, padding: 2, Bias = false, Algorithm = ConvAlgorithm.Winograd), Relu] public partial Layer C3 { get; } // [6,4,10]
     [MaxPool2D(2)] public partial Layer P3 { get; }                                                                     // [6,2,5]
     [Conv2D(2, 3, padding: 1, Algorithm = ConvAlgorithm.Winograd), Tanh] public partial Layer C4 { get; }             // [2,2,5]
@@ -404,7 +404,7 @@ public partial class WinogradPoolInference
     [Conv2D(5, 3, padding: 1, Algorithm = ConvAlgorithm.Winograd), LeakyRelu(0.1f)] public partial Layer C1 { get; }
     [MaxPool2D(2)] public partial Layer P1 { get; }
     [Conv2D(4, 3, padding: 1, Algorithm = ConvAlgorithm.Winograd)] public partial Layer C2 { get; }
-    [MaxPool2D(2)] public partial Layer P2 { get; }
+    [AvgPool2D(2)] public partial Layer P2 { get; }
     [Conv2D(6, 3, padding: 2, Bias = false, Algorithm = ConvAlgorithm.Winograd), Relu] public partial Layer C3 { get; }
     [MaxPool2D(2)] public partial Layer P3 { get; }
     [Conv2D(2, 3, padding: 1, Algorithm = ConvAlgorithm.Winograd), Tanh] public partial Layer C4 { get; }

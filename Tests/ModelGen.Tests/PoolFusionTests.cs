@@ -7,8 +7,9 @@ using Xunit;
 namespace ModelGen.Tests;
 
 /// <summary>
-/// A 2×2 max-pool after a Winograd convolution is computed, in inference, by the convolution's output transform (each
-/// F(2×2, 3×3) output tile is one pooling window): the kernel against the output transform followed by <c>Pool.Max</c>,
+/// A 2×2 max- or average pool after a Winograd convolution is computed, in inference, by the convolution's output
+/// transform (each F(2×2, 3×3) output tile is one pooling window): the kernel against the output transform followed by
+/// <c>Pool.Max</c> or <c>Pool.Average</c>,
 /// the models with <c>FusePooling</c> on and off, and where the generator fuses and where it does not.
 /// </summary>
 [Collection(nameof(MinWorkCollection))]
@@ -18,7 +19,7 @@ public sealed class PoolFusionTests : IDisposable
 
     public void Dispose() { ThreadTeam.MinWork = ThreadTeam.DefaultMinWork; ThreadTeam.MinSampleWork = ThreadTeam.DefaultMinSampleWork; }
 
-    /// <summary><c>Winograd.OutputMaxPool</c> gives bit for bit what <c>Winograd.Output</c> then <c>Pool.Max</c> give, at
+    /// <summary><c>Winograd.OutputPool</c> gives bit for bit what <c>Winograd.Output</c> then <c>Pool.Max</c> or <c>Pool.Average</c> give, at
     /// every width and epilogue, for even and odd images, rows of tiles that fill whole vectors and rows that do not, the
     /// tile rows in one block or in blocks of two (a block's products start at its first row), with NaN, −0 and ties
     /// among the products.</summary>
@@ -29,7 +30,7 @@ public sealed class PoolFusionTests : IDisposable
     [InlineData(9, 7)]     // odd both ways
     [InlineData(3, 2)]     // one window
     [InlineData(64, 6)]    // 32 tiles: two vectors a row
-    public void Fused_output_transform_is_the_output_transform_then_max_pooling(int wo, int ho)
+    public void Fused_output_transform_is_the_output_transform_then_the_pooling(int wo, int ho)
     {
         const int o = 3;
         int th = Winograd.Tiles(ho), tw = Winograd.Tiles(wo), ph = ho / 2, pw = wo / 2;
@@ -43,6 +44,7 @@ public sealed class PoolFusionTests : IDisposable
                 int ld = Winograd.Ld(tb, tw);
                 var scratch = new float[Winograd.ScratchFloats(tb, tw)];
                 foreach (var epi in new[] { Epilogue.Store, Epilogue.Bias, Epilogue.BiasRelu, Epilogue.BiasLeakyRelu })
+                foreach (bool average in new[] { false, true })
                 {
                     var y = new float[o * ho * wo];
                     var fused = Enumerable.Repeat(float.NaN, o * ph * pw + 16).ToArray();   // what is not written stays NaN: the tail must be
@@ -56,21 +58,22 @@ public sealed class PoolFusionTests : IDisposable
                             m[i] = k == 0 ? float.NaN : k == 1 ? -0f : k < 5 ? 1f : (float)rng.NextGaussian();   // NaN, −0, ties
                         }
                         Winograd.Output(ref m[0], o, ld, tw, t0, t1, ho, wo, ref y[0], ho * wo, ref bias[0], epi, 0.1f, ref scratch[0], width);
-                        Winograd.OutputMaxPool(ref m[0], o, ld, tw, t0, t1, ho, wo, ref fused[0], ph * pw, ref bias[0], epi, 0.1f, ref scratch[0], width);
+                        Winograd.OutputPool(ref m[0], o, ld, tw, t0, t1, ho, wo, ref fused[0], ph * pw, ref bias[0], epi, 0.1f, average, ref scratch[0], width);
                     }
                     var pooled = new float[o * ph * pw];
-                    Pool.Max(ref y[0], o, ho, wo, ho * wo, 2, 2, ph, pw, ph * pw, ref pooled[0], width);
+                    if (average) Pool.Average(ref y[0], o, ho, wo, ho * wo, 2, 2, ph, pw, ph * pw, ref pooled[0]);
+                    else Pool.Max(ref y[0], o, ho, wo, ho * wo, 2, 2, ph, pw, ph * pw, ref pooled[0], width);
                     for (int i = 0; i < pooled.Length; i++)
                         Assert.True(BitConverter.SingleToInt32Bits(pooled[i]) == BitConverter.SingleToInt32Bits(fused[i]),
-                            $"{width} {epi} blocks of {tb}: pooled pixel {i} is {fused[i]}, Output + Pool.Max give {pooled[i]}");
-                    Assert.True(fused.Skip(pooled.Length).All(float.IsNaN), $"{width} {epi}: written past the pooled image");
+                            $"{width} {epi} average {average} blocks of {tb}: pooled pixel {i} is {fused[i]}, Output + Pool give {pooled[i]}");
+                    Assert.True(fused.Skip(pooled.Length).All(float.IsNaN), $"{width} {epi} average {average}: written past the pooled image");
                 }
             }
         }
         var acc = new float[o * ph * pw + 16];
         var mm = new float[16 * Winograd.Plane(o, Winograd.Ld(th, tw))];
         var s = new float[Winograd.ScratchFloats(th, tw)];
-        Assert.Throws<ArgumentException>(() => Winograd.OutputMaxPool(ref mm[0], o, Winograd.Ld(th, tw), tw, 0, th, ho, wo, ref acc[0], ph * pw, ref bias[0], Epilogue.Accumulate, 0f, ref s[0], SimdWidth.Scalar));
+        Assert.Throws<ArgumentException>(() => Winograd.OutputPool(ref mm[0], o, Winograd.Ld(th, tw), tw, 0, th, ho, wo, ref acc[0], ph * pw, ref bias[0], Epilogue.Accumulate, 0f, false, ref s[0], SimdWidth.Scalar));
     }
 
     private static float[] Random(int n, int seed)
@@ -161,9 +164,9 @@ public sealed class PoolFusionTests : IDisposable
         net.GetActivation("C1", c1);   // a training forward stores every layer's output
     }
 
-    /// <summary>The generator fuses a 2×2, stride-2 max-pool into the Winograd convolution it alone reads, when the
-    /// activation goes into the store — and nothing else: not after a direct convolution, a Tanh, a BatchNorm (folded
-    /// into the convolution instead), an average pool, a 3×3 or stride-1 window, or an output read twice.</summary>
+    /// <summary>The generator fuses a 2×2, stride-2 max- or average pool into the Winograd convolution it alone reads, when
+    /// the activation goes into the store — and nothing else: not after a direct convolution, a Tanh, a BatchNorm (folded
+    /// into the convolution instead), a 3×3 or stride-1 window, or an output read twice.</summary>
     [Theory]
     [InlineData("[Conv2D(16, 3, padding: 1), Relu] public partial Layer C { get; } [MaxPool2D(2)] public partial Layer P { get; }", true)]
     [InlineData("[Conv2D(16, 3, padding: 1), LeakyRelu(0.2f)] public partial Layer C { get; } [MaxPool2D(2)] public partial Layer P { get; }", true)]
@@ -171,7 +174,8 @@ public sealed class PoolFusionTests : IDisposable
     [InlineData("[Conv2D(16, 3, padding: 1, Algorithm = ConvAlgorithm.Direct), Relu] public partial Layer C { get; } [MaxPool2D(2)] public partial Layer P { get; }", false)]
     [InlineData("[Conv2D(16, 3, padding: 1), Tanh] public partial Layer C { get; } [MaxPool2D(2)] public partial Layer P { get; }", false)]
     [InlineData("[Conv2D(16, 3, padding: 1)] public partial Layer C { get; } [BatchNorm2D, Relu] public partial Layer B { get; } [MaxPool2D(2)] public partial Layer P { get; }", false)]
-    [InlineData("[Conv2D(16, 3, padding: 1), Relu] public partial Layer C { get; } [AvgPool2D(2)] public partial Layer P { get; }", false)]
+    [InlineData("[Conv2D(16, 3, padding: 1), Relu] public partial Layer C { get; } [AvgPool2D(2)] public partial Layer P { get; }", true)]
+    [InlineData("[Conv2D(16, 3, padding: 1), Relu] public partial Layer C { get; } [AvgPool2D(3, 2)] public partial Layer P { get; }", false)]
     [InlineData("[Conv2D(16, 3, padding: 1), Relu] public partial Layer C { get; } [MaxPool2D(3, 2)] public partial Layer P { get; }", false)]
     [InlineData("[Conv2D(16, 3, padding: 1), Relu] public partial Layer C { get; } [MaxPool2D(2, 1)] public partial Layer P { get; }", false)]
     [InlineData("[Conv2D(16, 3, padding: 1), Relu] public partial Layer C { get; } [MaxPool2D(2)] public partial Layer P { get; } "
@@ -186,7 +190,7 @@ public sealed class PoolFusionTests : IDisposable
             Assert.Empty(r.GeneratorDiagnostics.Where(d => d.Severity > Microsoft.CodeAnalysis.DiagnosticSeverity.Info));   // a 3×3 window leaves a row: MG0018, information
             Assert.Empty(r.CompileDiagnostics);
             string source = r.Source("N.g.cs");
-            Assert.Equal(fused, source.Contains("MG.Winograd.OutputMaxPool(", StringComparison.Ordinal));
+            Assert.Equal(fused, source.Contains("MG.Winograd.OutputPool(", StringComparison.Ordinal));
             Assert.Equal(fused, source.Contains("public bool FusePooling", StringComparison.Ordinal));
         }
     }

@@ -132,7 +132,7 @@ internal sealed class CSharpLayer
     public LayerPlan? FoldInto => Buffers.FoldInto >= 0 ? Network.Layers[Buffers.FoldInto] : null;
     /// <summary>True for a layer folded into its producer for inference.</summary>
     public bool Folded => Buffers.FoldedInto >= 0;
-    /// <summary>The layer whose inference output this one's store computes (a max-pool after a Winograd convolution), if any.</summary>
+    /// <summary>The layer whose inference output this one's store computes (a 2×2 pooling after a Winograd convolution), if any.</summary>
     public LayerPlan? FuseInto => Buffers.FuseInto >= 0 ? Network.Layers[Buffers.FuseInto] : null;
     /// <summary>The layer whose store computes this one's inference output, if any.</summary>
     public LayerPlan? FusedInto => Buffers.FusedInto >= 0 ? Network.Layers[Buffers.FusedInto] : null;

@@ -341,8 +341,8 @@ internal static partial class NetworkEmitter
         }
         if (p.Buffers.Fusions.Any())
         {
-            cw.Line("/// <summary>Inference computes each 2×2 max-pool inside the Winograd convolution before it (the output transform stores each");
-            cw.Line("/// 2×2 tile's maximum, the same bits, and the convolution's own output is not stored); set false to run them apart.</summary>");
+            cw.Line("/// <summary>Inference computes each 2×2 pooling inside the Winograd convolution before it (the output transform stores each");
+            cw.Line("/// 2×2 tile's maximum or mean, the same bits, and the convolution's own output is not stored); set false to run them apart.</summary>");
             cw.Line(GeneratedCode);
             cw.Line("public bool FusePooling { get; set; } = true;");
         }
