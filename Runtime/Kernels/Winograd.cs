@@ -465,72 +465,63 @@ public static class Winograd
         Mem.Add(ref v, 12 * plane) = b0 - d0; Mem.Add(ref v, 13 * plane) = b1 - d1; Mem.Add(ref v, 14 * plane) = b2 - d2; Mem.Add(ref v, 15 * plane) = b3 - d3;
     }
 
-    // ── output transform of a vector of tiles: (q0, q1) = Aᵀ·M, then y[a, ·] = q_a·A, interleaved into the two rows ──
+    // ── output transform of a vector of tiles: (q0, q1) = Aᵀ·M, then z[a, ·] = q_a·A after the epilogue; stored as the
+    //    two output rows (their columns interleaved) or pooled, one pixel per tile ──
 
+    /// <summary>The four outputs of a vector of tiles after the epilogue: <c>z_ab = epi((Aᵀ·M·A)[a, b])</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Output512(ref float m, nint plane, ref float y0, ref float y1, float bias, Epilogue epi, float alpha)
+    private static void Tile512(ref float m, nint plane, float bias, Epilogue epi, float alpha,
+        out Vector512<float> z00, out Vector512<float> z01, out Vector512<float> z10, out Vector512<float> z11)
     {
         // Aᵀ·M, per column b of the 4×4: q0 = m[0,b] + m[1,b] + m[2,b], q1 = m[1,b] − m[2,b] − m[3,b]
         var m4 = L512(ref m, 4 * plane); var m5 = L512(ref m, 5 * plane); var m6 = L512(ref m, 6 * plane); var m7 = L512(ref m, 7 * plane);
         var m8 = L512(ref m, 8 * plane); var m9 = L512(ref m, 9 * plane); var m10 = L512(ref m, 10 * plane); var m11 = L512(ref m, 11 * plane);
         var q00 = L512(ref m, 0) + m4 + m8; var q01 = L512(ref m, plane) + m5 + m9; var q02 = L512(ref m, 2 * plane) + m6 + m10; var q03 = L512(ref m, 3 * plane) + m7 + m11;
         var q10 = m4 - m8 - L512(ref m, 12 * plane); var q11 = m5 - m9 - L512(ref m, 13 * plane); var q12 = m6 - m10 - L512(ref m, 14 * plane); var q13 = m7 - m11 - L512(ref m, 15 * plane);
-        // ·A: y[a,0] = q_a0 + q_a1 + q_a2, y[a,1] = q_a1 − q_a2 − q_a3; the two columns interleaved into output row 2ti + a
-        var lo = Vector512.Create(s_loIndex);
-        var hi = lo + Vector512.Create(8);
-        var z00 = Epilogues.Of(q00 + q01 + q02, bias, epi, alpha); var z01 = Epilogues.Of(q01 - q02 - q03, bias, epi, alpha);
-        Avx512F.PermuteVar16x32x2(z00, lo, z01).StoreAt(ref y0); Avx512F.PermuteVar16x32x2(z00, hi, z01).StoreAt(ref y0, 16);
-        var z10 = Epilogues.Of(q10 + q11 + q12, bias, epi, alpha); var z11 = Epilogues.Of(q11 - q12 - q13, bias, epi, alpha);
-        Avx512F.PermuteVar16x32x2(z10, lo, z11).StoreAt(ref y1); Avx512F.PermuteVar16x32x2(z10, hi, z11).StoreAt(ref y1, 16);
+        // ·A: z[a,0] = q_a0 + q_a1 + q_a2, z[a,1] = q_a1 − q_a2 − q_a3
+        z00 = Epilogues.Of(q00 + q01 + q02, bias, epi, alpha); z01 = Epilogues.Of(q01 - q02 - q03, bias, epi, alpha);
+        z10 = Epilogues.Of(q10 + q11 + q12, bias, epi, alpha); z11 = Epilogues.Of(q11 - q12 - q13, bias, epi, alpha);
     }
 
-    /// <summary>A vector of tiles' outputs, as <see cref="Output512"/>, pooled: the maximum of each tile's four pixels,
-    /// or their mean added in <c>Pool.Average</c>'s order (from +0, row by row) — one pooled pixel per lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void OutputPool512(ref float m, nint plane, ref float y, float bias, Epilogue epi, float alpha, bool average)
-    {
-        var m4 = L512(ref m, 4 * plane); var m5 = L512(ref m, 5 * plane); var m6 = L512(ref m, 6 * plane); var m7 = L512(ref m, 7 * plane);
-        var m8 = L512(ref m, 8 * plane); var m9 = L512(ref m, 9 * plane); var m10 = L512(ref m, 10 * plane); var m11 = L512(ref m, 11 * plane);
-        var q00 = L512(ref m, 0) + m4 + m8; var q01 = L512(ref m, plane) + m5 + m9; var q02 = L512(ref m, 2 * plane) + m6 + m10; var q03 = L512(ref m, 3 * plane) + m7 + m11;
-        var q10 = m4 - m8 - L512(ref m, 12 * plane); var q11 = m5 - m9 - L512(ref m, 13 * plane); var q12 = m6 - m10 - L512(ref m, 14 * plane); var q13 = m7 - m11 - L512(ref m, 15 * plane);
-        var z00 = Epilogues.Of(q00 + q01 + q02, bias, epi, alpha); var z01 = Epilogues.Of(q01 - q02 - q03, bias, epi, alpha);
-        var z10 = Epilogues.Of(q10 + q11 + q12, bias, epi, alpha); var z11 = Epilogues.Of(q11 - q12 - q13, bias, epi, alpha);
-        (average ? (Vector512<float>.Zero + z00 + z01 + z10 + z11) * 0.25f : Vector512.Max(Vector512.Max(z00, z01), Vector512.Max(z10, z11))).StoreAt(ref y);
-    }
-
-    /// <summary><see cref="OutputPool512"/> with 256-bit vectors.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void OutputPool256(ref float m, nint plane, ref float y, float bias, Epilogue epi, float alpha, bool average)
+    private static void Tile256(ref float m, nint plane, float bias, Epilogue epi, float alpha,
+        out Vector256<float> z00, out Vector256<float> z01, out Vector256<float> z10, out Vector256<float> z11)
     {
         var m4 = L256(ref m, 4 * plane); var m5 = L256(ref m, 5 * plane); var m6 = L256(ref m, 6 * plane); var m7 = L256(ref m, 7 * plane);
         var m8 = L256(ref m, 8 * plane); var m9 = L256(ref m, 9 * plane); var m10 = L256(ref m, 10 * plane); var m11 = L256(ref m, 11 * plane);
         var q00 = L256(ref m, 0) + m4 + m8; var q01 = L256(ref m, plane) + m5 + m9; var q02 = L256(ref m, 2 * plane) + m6 + m10; var q03 = L256(ref m, 3 * plane) + m7 + m11;
         var q10 = m4 - m8 - L256(ref m, 12 * plane); var q11 = m5 - m9 - L256(ref m, 13 * plane); var q12 = m6 - m10 - L256(ref m, 14 * plane); var q13 = m7 - m11 - L256(ref m, 15 * plane);
-        var z00 = Epilogues.Of(q00 + q01 + q02, bias, epi, alpha); var z01 = Epilogues.Of(q01 - q02 - q03, bias, epi, alpha);
-        var z10 = Epilogues.Of(q10 + q11 + q12, bias, epi, alpha); var z11 = Epilogues.Of(q11 - q12 - q13, bias, epi, alpha);
-        (average ? (Vector256<float>.Zero + z00 + z01 + z10 + z11) * 0.25f : Vector256.Max(Vector256.Max(z00, z01), Vector256.Max(z10, z11))).StoreAt(ref y);
+        z00 = Epilogues.Of(q00 + q01 + q02, bias, epi, alpha); z01 = Epilogues.Of(q01 - q02 - q03, bias, epi, alpha);
+        z10 = Epilogues.Of(q10 + q11 + q12, bias, epi, alpha); z11 = Epilogues.Of(q11 - q12 - q13, bias, epi, alpha);
     }
 
-    private static void OutputPool1(ref float m, nint plane, ref float y, float bias, Epilogue epi, float alpha, bool average)
+    private static void Tile1(ref float m, nint plane, float bias, Epilogue epi, float alpha, out float z00, out float z01, out float z10, out float z11)
     {
         float m4 = Mem.Add(ref m, 4 * plane), m5 = Mem.Add(ref m, 5 * plane), m6 = Mem.Add(ref m, 6 * plane), m7 = Mem.Add(ref m, 7 * plane);
         float m8 = Mem.Add(ref m, 8 * plane), m9 = Mem.Add(ref m, 9 * plane), m10 = Mem.Add(ref m, 10 * plane), m11 = Mem.Add(ref m, 11 * plane);
         float q00 = m + m4 + m8, q01 = Mem.Add(ref m, plane) + m5 + m9, q02 = Mem.Add(ref m, 2 * plane) + m6 + m10, q03 = Mem.Add(ref m, 3 * plane) + m7 + m11;
         float q10 = m4 - m8 - Mem.Add(ref m, 12 * plane), q11 = m5 - m9 - Mem.Add(ref m, 13 * plane), q12 = m6 - m10 - Mem.Add(ref m, 14 * plane), q13 = m7 - m11 - Mem.Add(ref m, 15 * plane);
-        float z00 = Epilogues.Of(q00 + q01 + q02, bias, epi, alpha), z01 = Epilogues.Of(q01 - q02 - q03, bias, epi, alpha);
-        float z10 = Epilogues.Of(q10 + q11 + q12, bias, epi, alpha), z11 = Epilogues.Of(q11 - q12 - q13, bias, epi, alpha);
-        y = average ? (0f + z00 + z01 + z10 + z11) * 0.25f : MathF.Max(MathF.Max(z00, z01), MathF.Max(z10, z11));
+        z00 = Epilogues.Of(q00 + q01 + q02, bias, epi, alpha); z01 = Epilogues.Of(q01 - q02 - q03, bias, epi, alpha);
+        z10 = Epilogues.Of(q10 + q11 + q12, bias, epi, alpha); z11 = Epilogues.Of(q11 - q12 - q13, bias, epi, alpha);
+    }
+
+    /// <summary>A vector of tiles into output rows 2ti and 2ti + 1, each tile's two columns interleaved.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Output512(ref float m, nint plane, ref float y0, ref float y1, float bias, Epilogue epi, float alpha)
+    {
+        Tile512(ref m, plane, bias, epi, alpha, out var z00, out var z01, out var z10, out var z11);
+        var lo = Vector512.Create(s_loIndex);
+        var hi = lo + Vector512.Create(8);
+        Avx512F.PermuteVar16x32x2(z00, lo, z01).StoreAt(ref y0); Avx512F.PermuteVar16x32x2(z00, hi, z01).StoreAt(ref y0, 16);
+        Avx512F.PermuteVar16x32x2(z10, lo, z11).StoreAt(ref y1); Avx512F.PermuteVar16x32x2(z10, hi, z11).StoreAt(ref y1, 16);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Output256(ref float m, nint plane, ref float y0, ref float y1, float bias, Epilogue epi, float alpha)
     {
-        var m4 = L256(ref m, 4 * plane); var m5 = L256(ref m, 5 * plane); var m6 = L256(ref m, 6 * plane); var m7 = L256(ref m, 7 * plane);
-        var m8 = L256(ref m, 8 * plane); var m9 = L256(ref m, 9 * plane); var m10 = L256(ref m, 10 * plane); var m11 = L256(ref m, 11 * plane);
-        var q00 = L256(ref m, 0) + m4 + m8; var q01 = L256(ref m, plane) + m5 + m9; var q02 = L256(ref m, 2 * plane) + m6 + m10; var q03 = L256(ref m, 3 * plane) + m7 + m11;
-        var q10 = m4 - m8 - L256(ref m, 12 * plane); var q11 = m5 - m9 - L256(ref m, 13 * plane); var q12 = m6 - m10 - L256(ref m, 14 * plane); var q13 = m7 - m11 - L256(ref m, 15 * plane);
-        Interleave(Epilogues.Of(q00 + q01 + q02, bias, epi, alpha), Epilogues.Of(q01 - q02 - q03, bias, epi, alpha), ref y0);
-        Interleave(Epilogues.Of(q10 + q11 + q12, bias, epi, alpha), Epilogues.Of(q11 - q12 - q13, bias, epi, alpha), ref y1);
+        Tile256(ref m, plane, bias, epi, alpha, out var z00, out var z01, out var z10, out var z11);
+        Interleave(z00, z01, ref y0);
+        Interleave(z10, z11, ref y1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -544,11 +535,28 @@ public static class Winograd
 
     private static void Output1(ref float m, nint plane, ref float y0, ref float y1, float bias, Epilogue epi, float alpha)
     {
-        float m4 = Mem.Add(ref m, 4 * plane), m5 = Mem.Add(ref m, 5 * plane), m6 = Mem.Add(ref m, 6 * plane), m7 = Mem.Add(ref m, 7 * plane);
-        float m8 = Mem.Add(ref m, 8 * plane), m9 = Mem.Add(ref m, 9 * plane), m10 = Mem.Add(ref m, 10 * plane), m11 = Mem.Add(ref m, 11 * plane);
-        float q00 = m + m4 + m8, q01 = Mem.Add(ref m, plane) + m5 + m9, q02 = Mem.Add(ref m, 2 * plane) + m6 + m10, q03 = Mem.Add(ref m, 3 * plane) + m7 + m11;
-        float q10 = m4 - m8 - Mem.Add(ref m, 12 * plane), q11 = m5 - m9 - Mem.Add(ref m, 13 * plane), q12 = m6 - m10 - Mem.Add(ref m, 14 * plane), q13 = m7 - m11 - Mem.Add(ref m, 15 * plane);
-        y0 = Epilogues.Of(q00 + q01 + q02, bias, epi, alpha); Mem.Add(ref y0, 1) = Epilogues.Of(q01 - q02 - q03, bias, epi, alpha);
-        y1 = Epilogues.Of(q10 + q11 + q12, bias, epi, alpha); Mem.Add(ref y1, 1) = Epilogues.Of(q11 - q12 - q13, bias, epi, alpha);
+        Tile1(ref m, plane, bias, epi, alpha, out y0, out Mem.Add(ref y0, 1), out y1, out Mem.Add(ref y1, 1));
+    }
+
+    /// <summary>A vector of tiles pooled: the maximum of each tile's four pixels, or their mean added in
+    /// <c>Pool.Average</c>'s order (from +0, row by row) — one pooled pixel per lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OutputPool512(ref float m, nint plane, ref float y, float bias, Epilogue epi, float alpha, bool average)
+    {
+        Tile512(ref m, plane, bias, epi, alpha, out var z00, out var z01, out var z10, out var z11);
+        (average ? (Vector512<float>.Zero + z00 + z01 + z10 + z11) * 0.25f : Vector512.Max(Vector512.Max(z00, z01), Vector512.Max(z10, z11))).StoreAt(ref y);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OutputPool256(ref float m, nint plane, ref float y, float bias, Epilogue epi, float alpha, bool average)
+    {
+        Tile256(ref m, plane, bias, epi, alpha, out var z00, out var z01, out var z10, out var z11);
+        (average ? (Vector256<float>.Zero + z00 + z01 + z10 + z11) * 0.25f : Vector256.Max(Vector256.Max(z00, z01), Vector256.Max(z10, z11))).StoreAt(ref y);
+    }
+
+    private static void OutputPool1(ref float m, nint plane, ref float y, float bias, Epilogue epi, float alpha, bool average)
+    {
+        Tile1(ref m, plane, bias, epi, alpha, out float z00, out float z01, out float z10, out float z11);
+        y = average ? (0f + z00 + z01 + z10 + z11) * 0.25f : MathF.Max(MathF.Max(z00, z01), MathF.Max(z10, z11));
     }
 }

@@ -13,11 +13,8 @@ namespace ModelGen.Tests;
 /// the models with <c>FusePooling</c> on and off, and where the generator fuses and where it does not.
 /// </summary>
 [Collection(nameof(MinWorkCollection))]
-public sealed class PoolFusionTests : IDisposable
+public sealed class PoolFusionTests : MinWorkLowered
 {
-    public PoolFusionTests() { ThreadTeam.MinWork = 0; ThreadTeam.MinSampleWork = 0; }
-
-    public void Dispose() { ThreadTeam.MinWork = ThreadTeam.DefaultMinWork; ThreadTeam.MinSampleWork = ThreadTeam.DefaultMinSampleWork; }
 
     /// <summary><c>Winograd.OutputPool</c> gives bit for bit what <c>Winograd.Output</c> then <c>Pool.Max</c> or <c>Pool.Average</c> give, at
     /// every width and epilogue, for even and odd images, rows of tiles that fill whole vectors and rows that do not, the
@@ -127,6 +124,17 @@ public sealed class PoolFusionTests : IDisposable
                 Assert.Equal(apart, Predict(net, x));
             }
         }
+    }
+
+    /// <summary>Threads predicting at once on one model with fused pools (each in a workspace of its own) get the
+    /// single-caller results bit for bit.</summary>
+    [Fact]
+    public void Concurrent_callers_of_a_fused_model_get_the_single_caller_bits()
+    {
+        using var net = new WinogradPoolNet(8, 3);
+        ServingTests.CheckConcurrentPredict(net, threads: 4, callsPerThread: 50);
+        using var inf = new WinogradPoolInference(8, 3);
+        ServingTests.CheckConcurrentPredict(inf, threads: 4, callsPerThread: 50);
     }
 
     /// <summary>In inference a fused convolution's own output is not computed: asking for it names the pool and the

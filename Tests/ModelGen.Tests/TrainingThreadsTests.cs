@@ -12,12 +12,8 @@ namespace ModelGen.Tests;
 /// so parameters, gradients and d loss / d input after training steps are bitwise those of one thread.
 /// </summary>
 [Collection(nameof(MinWorkCollection))]
-public sealed class TrainingThreadsTests : IDisposable
+public sealed class TrainingThreadsTests : MinWorkLowered
 {
-    /// <summary>Every phase of these small models is split (the default threshold keeps them on one thread).</summary>
-    public TrainingThreadsTests() { ThreadTeam.MinWork = 0; ThreadTeam.MinSampleWork = 0; }
-
-    public void Dispose() { ThreadTeam.MinWork = ThreadTeam.DefaultMinWork; ThreadTeam.MinSampleWork = ThreadTeam.DefaultMinSampleWork; }
 
     private static float[] Random(int n, int seed)
     {
@@ -129,6 +125,21 @@ public sealed class TrainingThreadsTests : IDisposable
         var sgd = new Sgd(0.01f);
         for (int i = 0; i < 3; i++) net.TrainStep(x, labels, sgd);
         Assert.Equal(0, Allocations.SteadyState(() => { for (int i = 0; i < 10; i++) net.TrainStep(x, labels, sgd); }));
+    }
+}
+
+/// <summary>The base of tests that split every phase of small models over threads (the default thresholds keep them on
+/// one thread): lowers <see cref="ThreadTeam.MinWork"/> and <see cref="ThreadTeam.MinSampleWork"/> to 0 for the test and
+/// restores them after. Such classes join <see cref="MinWorkCollection"/>.</summary>
+public abstract class MinWorkLowered : IDisposable
+{
+    protected MinWorkLowered() { ThreadTeam.MinWork = 0; ThreadTeam.MinSampleWork = 0; }
+
+    public void Dispose()
+    {
+        ThreadTeam.MinWork = ThreadTeam.DefaultMinWork;
+        ThreadTeam.MinSampleWork = ThreadTeam.DefaultMinSampleWork;
+        GC.SuppressFinalize(this);
     }
 }
 
