@@ -570,25 +570,31 @@ if (args.Contains("--ab-threads-infer"))   // W1 batch 256 and W2 batch 64 infer
     w1.Cleanup(); w2.Cleanup();
     return;
 }
-if (args.Contains("--ab-pool-fusion"))   // W2 inference with its max-pools fused into the Winograd output transforms and apart, on one model, calls alternated (medians of per-round ratios)
+if (args.Contains("--ab-pool-fusion"))   // W2 (pools fused into its Winograd output transforms) and LeNet (into its direct convolutions) inference, pools fused and apart on one model, calls alternated (medians of per-round ratios)
 {
     var rng = new ModelGen.Rng(1);
     float[] R(int n) { var a = new float[n]; for (int i = 0; i < n; i++) a[i] = rng.NextFloat(); return a; }
     using var w2 = new Cifar.W2(64, 1);
+    using var lenet = new MnistCnn.LeNet(64, 1);
     var x64 = R(64 * 3072); var y64 = new float[640];
     var x1 = R(3072); var y1 = new float[10];
+    var m64 = R(64 * 784); var m1 = R(784);
     const int rounds = 40;
-    foreach (var (name, run, reps) in new (string, Action, int)[] { ("batch 64", () => w2.Predict(x64, y64), 3), ("batch 1", () => w2.Predict(x1, y1), 100) })
+    foreach (var (name, fuse, run, reps) in new (string, Action<bool>, Action, int)[]
+    {
+        ("W2 batch 64", on => w2.FusePooling = on, () => w2.Predict(x64, y64), 3), ("W2 batch 1", on => w2.FusePooling = on, () => w2.Predict(x1, y1), 100),
+        ("LeNet batch 64", on => lenet.FusePooling = on, () => lenet.Predict(m64, y64), 10), ("LeNet batch 1", on => lenet.FusePooling = on, () => lenet.Predict(m1, y1), 200),
+    })
     {
         var on = new double[rounds]; var off = new double[rounds]; var ratio = new double[rounds];
         for (int round = -3; round < rounds; round++)   // three rounds of warm-up
         {
-            double Time(bool fuse) { w2.FusePooling = fuse; run(); long t0 = Stopwatch.GetTimestamp(); for (int k = 0; k < reps; k++) run(); return Stopwatch.GetElapsedTime(t0).TotalMilliseconds * 1000 / reps; }
+            double Time(bool f) { fuse(f); run(); long t0 = Stopwatch.GetTimestamp(); for (int k = 0; k < reps; k++) run(); return Stopwatch.GetElapsedTime(t0).TotalMilliseconds * 1000 / reps; }
             double apart = Time(false), fused = Time(true);
             if (round >= 0) { off[round] = apart; on[round] = fused; ratio[round] = fused / apart; }
         }
         Array.Sort(on); Array.Sort(off); Array.Sort(ratio);
-        Console.WriteLine($"W2 {name}: pools apart {off[rounds / 2],9:F1} us, fused {on[rounds / 2],9:F1} us; fused / apart per round: median {ratio[rounds / 2]:F3} (quartiles {ratio[rounds / 4]:F3}–{ratio[3 * rounds / 4]:F3})");
+        Console.WriteLine($"{name}: pools apart {off[rounds / 2],9:F1} us, fused {on[rounds / 2],9:F1} us; fused / apart per round: median {ratio[rounds / 2]:F3} (quartiles {ratio[rounds / 4]:F3}–{ratio[3 * rounds / 4]:F3})");
     }
     return;
 }

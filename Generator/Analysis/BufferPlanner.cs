@@ -46,8 +46,8 @@ internal static class BufferPlanner
                 foldInto[l.Index] = r[0].Consumer;
                 foldedInto[r[0].Consumer] = l.Index;
             }
-        // Fused pairs: a layer whose only reader its store can compute in inference (a 2×2 pooling after a Winograd
-        // convolution), unless a fold already takes that store.
+        // Fused pairs: a layer whose only reader its store can compute in inference (a pooling after a convolution),
+        // unless a fold already takes that store.
         var fuseInto = Enumerable.Repeat(-1, count).ToArray();
         var fusedInto = Enumerable.Repeat(-1, count).ToArray();
         foreach (var l in layers)
@@ -96,7 +96,8 @@ internal static class BufferPlanner
         foreach (var l in layers)
         {
             scratch[l.Index] = new List<ScratchRef>();
-            foreach (var req in l.Kind.Scratch(l, p))
+            var requests = fuseInto[l.Index] >= 0 ? l.Kind.Scratch(l, p).Concat(l.Kind.FusedScratch(l, layers[fuseInto[l.Index]])) : l.Kind.Scratch(l, p);
+            foreach (var req in requests)
             {
                 if (req.TrainingOnly && !p.Trainable) continue;
                 if (req.Scope == ScratchScope.PerLayer)

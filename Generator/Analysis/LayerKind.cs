@@ -58,8 +58,12 @@ internal abstract class LayerKind
     public virtual bool FoldsInto(LayerPlan producer, LayerPlan self) => false;
 
     /// <summary>True when this layer's (<paramref name="self"/>) inference output can be computed by the store of
-    /// <paramref name="producer"/>, whose only reader it is (a 2×2 pooling by a Winograd convolution's output transform).</summary>
+    /// <paramref name="producer"/>, whose only reader it is (a pooling by the convolution before it).</summary>
     public virtual bool FusesInto(LayerPlan producer, LayerPlan self) => false;
+
+    /// <summary>Scratch the producer's code needs beyond <see cref="Scratch"/> when <paramref name="fused"/> is fused
+    /// into it (a direct convolution's one-sample output image, pooled while it is in the cache).</summary>
+    public virtual IEnumerable<ScratchRequest> FusedScratch(LayerPlan producer, LayerPlan fused) { yield break; }
 
     /// <summary>Floats the producer's folded copy holds beyond its folded tensors (a Winograd convolution's transformed
     /// filters, rebuilt with the fold).</summary>

@@ -197,7 +197,12 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
         if (p.Buffers.Layers.Count > l.Index && p.Buffers.Layers[l.Index].FoldInto >= 0)
             yield return $"inference: {p.Layers[p.Buffers.Layers[l.Index].FoldInto].Name} folded in (W' = s·W, b' = s·(b − mean) + β, s = γ/√(var + ε)), rebuilt when the parameters change";
         if (p.Buffers.Layers.Count > l.Index && p.Buffers.Layers[l.Index].FuseInto >= 0)
-            yield return $"inference: {p.Layers[p.Buffers.Layers[l.Index].FuseInto].Name} fused in: y[o,i,j] = {PoolOp(p.Layers[p.Buffers.Layers[l.Index].FuseInto])} of output tile (i, j)'s four pixels, stored by the output transform (FusePooling)";
+        {
+            var pool = p.Layers[p.Buffers.Layers[l.Index].FuseInto];
+            yield return IsWinograd(l)
+                ? $"inference: {pool.Name} fused in: y[o,i,j] = {PoolOp(pool)} of output tile (i, j)'s four pixels, stored by the output transform (FusePooling)"
+                : $"inference: {pool.Name} fused in: each sample's output image is pooled while it is in the cache, into {pool.Name}'s output {pool.OutShape} (FusePooling)";
+        }
     }
 
     public override IEnumerable<ScratchRequest> Scratch(LayerPlan l, NetworkPlan p)
@@ -244,6 +249,14 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
             yield return new ScratchRequest("dzpad", BufferSize.Floats((long)O(l) * Hq(l) * Wq(l) + LdWideX(l)), ScratchScope.Shared, true, "padded dz");
             if (!RowsDirectBack(l)) yield return new ScratchRequest("dxwide", BufferSize.Floats((long)C(l) * LdWideX(l)), ScratchScope.Shared, true, "wide dx");
         }
+    }
+
+    /// <summary>A direct convolution whose tiles store into the output image itself (rows of whole vectors, im2col,
+    /// 1×1) stages a fused pool's input: one sample's image, pooled from the cache. The wide output has one already.</summary>
+    public override IEnumerable<ScratchRequest> FusedScratch(LayerPlan producer, LayerPlan fused)
+    {
+        if (!IsWinograd(producer) && (RowsDirect(producer) || !IsIndirect(producer)))
+            yield return new ScratchRequest("fusedy", BufferSize.Floats((long)O(producer) * Geometry.LdP(producer.OutPixels)), ScratchScope.Shared, false, "one sample's convolution output, pooled by the fused pooling layer while it is in the cache");
     }
 
     private static string Offsets(LayerPlan l) => "_" + BufferPlanner.Camel(l.Name) + "Offsets";
@@ -312,7 +325,9 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
             {
                 using (cw.Block("if (!ws.Training && FusePooling)"))
                 {
-                    cw.Line($"// inference: {pool.Name} fused in — each 2×2 output tile is one of its windows, so the output transform stores the tile's {PoolOp(pool)} into {pool.Name}'s output {pool.OutShape}");
+                    cw.Line(IsWinograd(l)
+                        ? $"// inference: {pool.Name} fused in — each 2×2 output tile is one of its windows, so the output transform stores the tile's {PoolOp(pool)} into {pool.Name}'s output {pool.OutShape}"
+                        : $"// inference: {pool.Name} fused in — each sample's output image is pooled while it is in the cache, into {pool.Name}'s output {pool.OutShape}");
                     Body(cw, c, w, Weights(c), $"_arena.Ref({c.Tensor("bias")})", c.OutputOf(pool.Index), Fused.Epilogue(l.Activation), l.Alpha, pool);
                 }
                 using (cw.Block("else"))
@@ -333,19 +348,25 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
     // The forward's weights: PyTorch's [O, C, KH, KW] as they are, or their Winograd transforms.
     private static string Weights(CSharpLayer c) => IsWinograd(c.Layer) ? $"ws.Ref({c.Scratch("wino")})" : $"_arena.Ref({c.Tensor("weight")})";
 
-    /// <summary>The forward of samples b0…b1 into <paramref name="output"/>; with <paramref name="pool"/> (a Winograd
-    /// layer only) into that max-pool's output instead.</summary>
+    /// <summary>The forward of samples b0…b1 into <paramref name="output"/>; with <paramref name="pool"/> into that
+    /// pooling layer's output instead (a Winograd layer's output transform pools each tile; a direct one pools each
+    /// sample's image from its wide output or from a one-sample staging image, in the cache).</summary>
     private static void Body(CodeWriter cw, CSharpLayer c, Width w, string weights, string bias, string output, string epi, float alpha, LayerPlan? pool = null)
     {
         var l = c.Layer;
         var o = Opt(l);
-        int ldIn = Geometry.LdP(l.InPixels), ldOut = Geometry.LdP((pool ?? l).OutPixels);
+        int ldIn = Geometry.LdP(l.InPixels), ldOut = Geometry.LdP(l.OutPixels);
         if (IsWinograd(l))
         {
-            WinogradBody(cw, c, w, weights, bias, c.Input, C(l), l.InShape[1], l.InShape[2], ldIn, o.PadH, o.PadW, output, O(l), l.OutShape[1], l.OutShape[2], ldOut, epi, alpha, pool);
+            WinogradBody(cw, c, w, weights, bias, c.Input, C(l), l.InShape[1], l.InShape[2], ldIn, o.PadH, o.PadW, output, O(l), l.OutShape[1], l.OutShape[2], Geometry.LdP((pool ?? l).OutPixels), epi, alpha, pool);
             return;
         }
-        if (pool is not null) throw new System.InvalidOperationException($"{pool.Name} fuses only into a Winograd convolution");
+        // Where the sample's image goes: the output, or (a pool fused) a staging image the pool reads next.
+        string YLine() => pool is null
+            ? $"ref float y = ref ws.Ref({output} + (long)b * {O(l) * ldOut});   // [{O(l)}, {ldOut}]"
+            : $"ref float y = ref ts.Ref({c.Scratch("fusedy")});   // [{O(l)}, {ldOut}]: this sample's output, pooled from the cache into {pool.Name}'s";
+        string PoolLine(string src, int rowStride, int ld, string note) =>
+            WindowPool.Call(pool!, src, rowStride, ld, $"ws.Ref({output} + (long)b * {Geometry.ImageStride(pool!.OutShape[0], pool.OutPixels)})", w) + $"   // {pool.Name} {pool.OutShape}{note}";
         cw.Line($"ref float w = ref {weights};   // [{O(l)}, {K(l)}] = [{O(l)}, {C(l)}·{o.KH}·{o.KW}]");
         cw.Line($"ref float bias = ref {bias};");
         if (IsIndirect(l))
@@ -358,18 +379,21 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
             using (cw.Block("for (int b = b0; b < b1; b++)"))
             {
                 cw.Line($"ref float x = ref ws.Ref({c.Input} + (long)b * {C(l) * ldIn});   // [{C(l)}, {ldIn}] one sample");
-                cw.Line($"ref float y = ref ws.Ref({output} + (long)b * {O(l) * ldOut});   // [{O(l)}, {ldOut}]");
+                if (direct || pool is null) cw.Line(YLine());
                 cw.Line($"MG.Im2Col.Pad(ref x, {C(l)}, {l.InShape[1]}, {l.InShape[2]}, {ldIn}, {o.PadH}, {o.PadW}, ref xpad, {ldWide});");
                 var gemm = new GemmCall("w", K(l).ToString(), "1", "xpad", "0", "wide", ldWide.ToString(), K(l).ToString(), O(l), WideCols(l.OutShape[1], Wp(l), l.OutShape[2]), "bias", epi, Text.Float(alpha)) { BOffsets = "offs" };
                 if (direct)
                 {
                     cw.Line($"// output rows of {l.OutShape[2]} pixels are whole vectors: each tile stores into y directly (pixel (i, j) at column i·{l.OutShape[2]} + j, read from xpad column i·{Wp(l)} + j)");
                     c.Gemm.Emit(cw, w, gemm with { C = "y", Ldc = ldOut.ToString(), Image = (l.OutShape[1], l.OutShape[2], Wp(l)) });
+                    if (pool is not null) cw.Line(PoolLine("y", l.OutShape[2], ldOut, ""));
                 }
                 else
                 {
                     c.Gemm.Emit(cw, w, gemm);
-                    cw.Line($"MG.Im2Col.Compact(ref wide, {O(l)}, {l.OutShape[1]}, {Wp(l)}, {l.OutShape[2]}, {ldWide}, ref y, {ldOut});");
+                    cw.Line(pool is null
+                        ? $"MG.Im2Col.Compact(ref wide, {O(l)}, {l.OutShape[1]}, {Wp(l)}, {l.OutShape[2]}, {ldWide}, ref y, {ldOut});"
+                        : PoolLine("wide", Wp(l), ldWide, $" from the wide rows ({Wp(l)} apart): no compaction"));
                 }
             }
             return;
@@ -378,10 +402,11 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
         using (cw.Block("for (int b = b0; b < b1; b++)"))
         {
             cw.Line($"ref float x = ref ws.Ref({c.Input} + (long)b * {C(l) * ldIn});   // [{C(l)}, {ldIn}] one sample");
-            cw.Line($"ref float y = ref ws.Ref({output} + (long)b * {O(l) * ldOut});   // [{O(l)}, {ldOut}]");
+            cw.Line(YLine());
             string bName = "x";
             if (!IsPointwise(l)) { cw.Line($"MG.Im2Col.Columns(ref x, {Geo(l)}, ref col, {ldOut});"); bName = "col"; }
             c.Gemm.Emit(cw, w, new GemmCall("w", K(l).ToString(), "1", bName, ldOut.ToString(), "y", ldOut.ToString(), K(l).ToString(), O(l), ldOut, "bias", epi, Text.Float(alpha)));
+            if (pool is not null) cw.Line(PoolLine("y", l.OutShape[2], ldOut, ""));
         }
     }
 

@@ -54,16 +54,33 @@ internal abstract class WindowPool : LayerKind, ICSharpLayer, IPtxLayer
 
     protected static PoolOptions Opt(LayerPlan l) => (PoolOptions)l.Options;
 
-    /// <summary>A 2×2, stride-2 window after a Winograd convolution whose activation goes into its store is exactly one
-    /// F(2×2, 3×3) output tile: the output transform stores the tile's maximum or mean (inference; <c>FusePooling</c>).</summary>
+    /// <summary>A pooling that alone reads a convolution whose activation goes into its store is computed in that
+    /// convolution's forward (inference; <c>FusePooling</c>): a direct convolution pools each sample's output image while
+    /// it is in the cache (any window); a Winograd one stores the maximum or mean of each F(2×2, 3×3) output tile, which
+    /// is exactly one window of a 2×2, stride-2 pool (that window only).</summary>
     public override bool FusesInto(LayerPlan producer, LayerPlan self) =>
-        producer.Kind is Conv2D && Conv2D.IsWinograd(producer) && Fused.InEpilogue(producer.Activation) && Opt(self).Size == 2 && Opt(self).Stride == 2;
+        producer.Kind is Conv2D && Fused.InEpilogue(producer.Activation)
+        && (!Conv2D.IsWinograd(producer) || Opt(self).Size == 2 && Opt(self).Stride == 2);
 
     /// <summary>The banner line of a pool that <see cref="FusesInto"/> its producer, else null.</summary>
-    protected static string? FusedLine(LayerPlan l, NetworkPlan p) =>
-        p.Buffers.Layers.Count > l.Index && p.Buffers.Layers[l.Index].FusedInto >= 0
-            ? $"inference: computed by {p.Layers[p.Buffers.Layers[l.Index].FusedInto].Name}'s output transform (FusePooling): it writes this output, not its own"
-            : null;
+    protected static string? FusedLine(LayerPlan l, NetworkPlan p)
+    {
+        if (p.Buffers.Layers.Count <= l.Index || p.Buffers.Layers[l.Index].FusedInto < 0) return null;
+        var producer = p.Layers[p.Buffers.Layers[l.Index].FusedInto];
+        return Conv2D.IsWinograd(producer)
+            ? $"inference: computed by {producer.Name}'s output transform (FusePooling): it writes this output, not its own"
+            : $"inference: computed by {producer.Name}, from each sample's output while it is in the cache (FusePooling): it writes this output, not its own";
+    }
+
+    /// <summary>The pooling of one sample: <paramref name="src"/> holds this layer's input image, [C] planes
+    /// <paramref name="ldIn"/> apart with rows <paramref name="rowStride"/> apart, <paramref name="dst"/> its output
+    /// image. The forward's call, and the one a direct convolution that this layer fuses into makes on its own output.</summary>
+    public static string Call(LayerPlan pool, string src, int rowStride, int ldIn, string dst, Width w)
+    {
+        var o = Opt(pool);
+        string op = ((WindowPool)pool.Kind).Op;
+        return $"MG.Pool.{op}(ref {src}, {pool.InShape[0]}, {pool.InShape[1]}, {rowStride}, {ldIn}, {o.Size}, {o.Stride}, {pool.OutShape[1]}, {pool.OutShape[2]}, {Geometry.LdP(pool.OutPixels)}, ref {dst}{(op == "Max" ? ", " + w.Enum : "")});";
+    }
 
     public override ReceptiveField ReceptiveField(LayerPlan l, IReadOnlyList<ReceptiveField> inputs)
         => inputs[0].Through(Opt(l).Size, Opt(l).Stride);
@@ -86,7 +103,7 @@ internal abstract class WindowPool : LayerKind, ICSharpLayer, IPtxLayer
         using (c.ForwardMethod(cw, w))
         {
             if (c.FusedInto is { } producer)
-                cw.Line($"if (!ws.Training && FusePooling) return;   // inference: {producer.Name}'s output transform wrote this output");
+                cw.Line($"if (!ws.Training && FusePooling) return;   // inference: {producer.Name}'s forward wrote this output");
             c.RunParts(cw, w, "Forward", CSharpLayer.ParallelUnits("ws.Batch", "ws.Batch", 16L * (inStride + outStride), bySample: true), "samples", chunked: true);
         }
         cw.Line();
@@ -94,7 +111,7 @@ internal abstract class WindowPool : LayerKind, ICSharpLayer, IPtxLayer
         {
             cw.Line("ThreadTeam.Split(ws.Batch, 1, part, parts, out int b0, out int b1);   // this part's samples");
             using (cw.Block("for (int b = b0; b < b1; b++)"))
-                cw.Line($"MG.Pool.{Op}(ref ws.Ref({c.Input} + (long)b * {inStride}), {Geo(l)}, ref ws.Ref({c.Output} + (long)b * {outStride}){(Op == "Max" ? ", " + w.Enum : "")});");
+                cw.Line(Call(l, $"ws.Ref({c.Input} + (long)b * {inStride})", l.InShape[2], Geometry.LdP(l.InPixels), $"ws.Ref({c.Output} + (long)b * {outStride})", w));
         }
     }
 

@@ -413,6 +413,47 @@ public partial class WinogradPoolInference
     [Dense(3)] public partial Layer Out { get; }
 }
 
+/// <summary>Direct convolutions with a pooling fused in, one per path of the direct forward: rows of whole vectors
+/// (width 32: the tiles store into a one-sample staging image) with a 3×3, stride-2 max-pool that drops a row and a column;
+/// a 1×1 with a 2×2 mean over an odd width; a 3×3 through the wide output (rows 9 apart) with a stride-1 max window, no bias
+/// and no activation; a stride-2 im2col convolution with a 2×2, stride-1 mean; in ≠ out channels throughout. The last
+/// pool follows a Tanh convolution: not fused.</summary>
+[Network(3, 22, 32)]
+public partial class DirectPoolNet
+{
+    [Conv2D(5, 5, padding: 2), LeakyRelu(0.1f)] public partial Layer C1 { get; }                                   // [5,22,32] rows direct
+    [MaxPool2D(3, 2)] public partial Layer P1 { get; }                                                             // [5,10,15]
+    [Conv2D(4, 1), Relu] public partial Layer C2 { get; }                                                          // [4,10,15] 1×1
+    [AvgPool2D(2)] public partial Layer P2 { get; }                                                                // [4,5,7]
+    [Conv2D(6, 3, padding: 1, Bias = false, Algorithm = ConvAlgorithm.Direct)] public partial Layer C3 { get; }   // [6,5,7] wide
+    [MaxPool2D(2, 1)] public partial Layer P3 { get; }                                                             // [6,4,6]
+    [Conv2D(7, 3, stride: 2, padding: 1), Relu] public partial Layer C4 { get; }                                  // [7,2,3] im2col
+    [AvgPool2D(2, 1)] public partial Layer P4 { get; }                                                             // [7,1,2]
+    [Conv2D(2, 1), Tanh] public partial Layer C5 { get; }                                                          // [2,1,2]
+    [MaxPool2D(1)] public partial Layer P5 { get; }                                                                // [2,1,2], not fused
+    [Flatten] public partial Layer F { get; }
+    [Dense(3)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
+/// <summary><see cref="DirectPoolNet"/> for inference only (activation memory reused).</summary>
+[Network(3, 22, 32, InferenceOnly = true)]
+public partial class DirectPoolInference
+{
+    [Conv2D(5, 5, padding: 2), LeakyRelu(0.1f)] public partial Layer C1 { get; }
+    [MaxPool2D(3, 2)] public partial Layer P1 { get; }
+    [Conv2D(4, 1), Relu] public partial Layer C2 { get; }
+    [AvgPool2D(2)] public partial Layer P2 { get; }
+    [Conv2D(6, 3, padding: 1, Bias = false, Algorithm = ConvAlgorithm.Direct)] public partial Layer C3 { get; }
+    [MaxPool2D(2, 1)] public partial Layer P3 { get; }
+    [Conv2D(7, 3, stride: 2, padding: 1), Relu] public partial Layer C4 { get; }
+    [AvgPool2D(2, 1)] public partial Layer P4 { get; }
+    [Conv2D(2, 1), Tanh] public partial Layer C5 { get; }
+    [MaxPool2D(1)] public partial Layer P5 { get; }
+    [Flatten] public partial Layer F { get; }
+    [Dense(3)] public partial Layer Out { get; }
+}
+
 /// <summary><see cref="GcWinograd"/> with every convolution direct: the reference its outputs are compared with.</summary>
 [Network(2, 5, 9)]
 public partial class GcWinogradDirect

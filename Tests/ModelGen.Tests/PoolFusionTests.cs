@@ -7,10 +7,11 @@ using Xunit;
 namespace ModelGen.Tests;
 
 /// <summary>
-/// A 2×2 max- or average pool after a Winograd convolution is computed, in inference, by the convolution's output
-/// transform (each F(2×2, 3×3) output tile is one pooling window): the kernel against the output transform followed by
-/// <c>Pool.Max</c> or <c>Pool.Average</c>,
-/// the models with <c>FusePooling</c> on and off, and where the generator fuses and where it does not.
+/// A pooling that alone reads a convolution is computed, in inference, by that convolution: a 2×2 max- or average pool
+/// after a Winograd convolution by its output transform (each F(2×2, 3×3) output tile is one pooling window), any window
+/// after a direct convolution from each sample's output while it is in the cache. The kernel against the output
+/// transform followed by <c>Pool.Max</c> or <c>Pool.Average</c>, the models with <c>FusePooling</c> on and off, and where
+/// the generator fuses and where it does not.
 /// </summary>
 [Collection(nameof(MinWorkCollection))]
 public sealed class PoolFusionTests : MinWorkLowered
@@ -87,27 +88,37 @@ public sealed class PoolFusionTests : MinWorkLowered
     }
 
     /// <summary>Predict with the pools fused and apart gives the same bits, at every width, batch and thread count, in
-    /// a trainable model and in an inference-only one (whose activation memory is reused), and after training steps.</summary>
+    /// a trainable model and in an inference-only one (whose activation memory is reused), and after training steps:
+    /// Winograd convolutions (the output transform pools each tile) and direct ones (each sample's image pooled from the cache).</summary>
     [Fact]
-    public void Fused_pooling_predicts_the_same_bits_as_pooling_apart()
+    public void Fused_pooling_predicts_the_same_bits_as_pooling_apart() =>
+        SameBitsFusedAndApart(() => new WinogradPoolNet(40, 7), () => new WinogradPoolInference(40, 7), (n, on) => n.FusePooling = on, (n, on) => n.FusePooling = on);
+
+    [Fact]
+    public void Pooling_fused_into_direct_convolutions_predicts_the_same_bits_as_pooling_apart() =>
+        SameBitsFusedAndApart(() => new DirectPoolNet(40, 7), () => new DirectPoolInference(40, 7), (n, on) => n.FusePooling = on, (n, on) => n.FusePooling = on);
+
+    private static void SameBitsFusedAndApart<TNet, TInf>(Func<TNet> newNet, Func<TInf> newInf, Action<TNet, bool> fuseNet, Action<TInf, bool> fuseInf)
+        where TNet : ITrainableNetwork, IDisposable where TInf : INetwork, IDisposable
     {
         foreach (var width in new[] { SimdWidth.Scalar, SimdWidth.V256, SimdWidth.V512 })
         {
             if (!Simd.IsSupported(width)) continue;
             foreach (int batch in new[] { 1, 3, 37 })
             {
-                var x = Random(batch * WinogradPoolNet.InputSize, batch);
-                using var net = new WinogradPoolNet(40, 7) { Width = width };
-                using var inf = new WinogradPoolInference(40, 7) { Width = width };
+                using var net = newNet();
+                using var inf = newInf();
+                net.Width = width; inf.Width = width;
+                var x = Random(batch * net.InputSize, batch);
                 net.Parameters.CopyTo(inf.Parameters);
-                net.FusePooling = false;
+                fuseNet(net, false);
                 var apart = Predict(net, x);
-                net.FusePooling = true;
+                fuseNet(net, true);
                 Assert.Equal(apart, Predict(net, x));
                 Assert.Equal(apart, Predict(inf, x));
-                inf.FusePooling = false;
+                fuseInf(inf, false);
                 Assert.Equal(apart, Predict(inf, x));
-                inf.FusePooling = true;
+                fuseInf(inf, true);
                 foreach (int threads in new[] { 2, 3 })
                 {
                     net.Threads = threads; inf.Threads = threads;
@@ -118,9 +129,9 @@ public sealed class PoolFusionTests : MinWorkLowered
                 var labels = Enumerable.Range(0, batch).Select(i => i % 3).ToArray();
                 var sgd = new Training.Sgd(0.05f, momentum: 0.9f);
                 for (int i = 0; i < 3; i++) net.TrainStep(x, labels, sgd);   // trains through the pools apart
-                net.FusePooling = false;
+                fuseNet(net, false);
                 apart = Predict(net, x);
-                net.FusePooling = true;
+                fuseNet(net, true);
                 Assert.Equal(apart, Predict(net, x));
             }
         }
@@ -135,6 +146,10 @@ public sealed class PoolFusionTests : MinWorkLowered
         ServingTests.CheckConcurrentPredict(net, threads: 4, callsPerThread: 50);
         using var inf = new WinogradPoolInference(8, 3);
         ServingTests.CheckConcurrentPredict(inf, threads: 4, callsPerThread: 50);
+        using var direct = new DirectPoolNet(8, 3);
+        ServingTests.CheckConcurrentPredict(direct, threads: 4, callsPerThread: 50);
+        using var directInf = new DirectPoolInference(8, 3);
+        ServingTests.CheckConcurrentPredict(directInf, threads: 4, callsPerThread: 50);
     }
 
     /// <summary>In inference a fused convolution's own output is not computed: asking for it names the pool and the
@@ -172,23 +187,62 @@ public sealed class PoolFusionTests : MinWorkLowered
         net.GetActivation("C1", c1);   // a training forward stores every layer's output
     }
 
-    /// <summary>The generator fuses a 2×2, stride-2 max- or average pool into the Winograd convolution it alone reads, when
-    /// the activation goes into the store — and nothing else: not after a direct convolution, a Tanh, a BatchNorm (folded
-    /// into the convolution instead), a 3×3 or stride-1 window, or an output read twice.</summary>
+    /// <summary>The same for a direct convolution through its wide output (C3: a 2×2, stride-1 window, no activation):
+    /// refused in inference while fused, and its pool's output, computed from the cache, is the pooling of the output
+    /// computed apart.</summary>
+    [Fact]
+    public void A_fused_direct_convolutions_activation_is_refused_and_its_pool_is_the_pooling_of_it()
+    {
+        using var net = new DirectPoolNet(4, 1);
+        var x = Random(2 * DirectPoolNet.InputSize, 6);
+        var c3 = new float[2 * 6 * 5 * 7];
+        var p3 = new float[2 * 6 * 4 * 6];
+        net.Forward(x, training: false);
+        var e = Assert.Throws<InvalidOperationException>(() => net.GetActivation("C3", c3));
+        Assert.Contains("P3 is fused into it", e.Message);
+        net.GetActivation("P3", p3);
+        var fusedP3 = p3.ToArray();
+        net.GetActivation("C5", new float[2 * 2 * 1 * 2]);   // Tanh: not fused, kept
+        net.FusePooling = false;
+        net.Forward(x, training: false);
+        net.GetActivation("C3", c3);
+        for (int b = 0; b < 2; b++)
+            for (int ch = 0; ch < 6; ch++)
+                for (int i = 0; i < 4; i++)
+                    for (int j = 0; j < 6; j++)
+                    {
+                        int at = ((b * 6 + ch) * 5 + i) * 7 + j;
+                        float want = MathF.Max(MathF.Max(c3[at], c3[at + 1]), MathF.Max(c3[at + 7], c3[at + 8]));
+                        Assert.Equal(want, fusedP3[((b * 6 + ch) * 4 + i) * 6 + j]);
+                    }
+    }
+
+    /// <summary>Which poolings the generator fuses into the convolution they alone read, when its activation goes into
+    /// the store: after a Winograd convolution a 2×2, stride-2 window (its output transform pools each tile); after a
+    /// direct one any window, from the wide output, or from a staging image (im2col, 1×1) — and not after a Tanh or a
+    /// Sigmoid, a BatchNorm (folded into the convolution instead), a Winograd convolution with another window, or an
+    /// output read twice. The marker is the call that pools (null: not fused).</summary>
     [Theory]
-    [InlineData("[Conv2D(16, 3, padding: 1), Relu] public partial Layer C { get; } [MaxPool2D(2)] public partial Layer P { get; }", true)]
-    [InlineData("[Conv2D(16, 3, padding: 1), LeakyRelu(0.2f)] public partial Layer C { get; } [MaxPool2D(2)] public partial Layer P { get; }", true)]
-    [InlineData("[Conv2D(16, 3)] public partial Layer C { get; } [MaxPool2D(2, 2)] public partial Layer P { get; }", true)]
-    [InlineData("[Conv2D(16, 3, padding: 1, Algorithm = ConvAlgorithm.Direct), Relu] public partial Layer C { get; } [MaxPool2D(2)] public partial Layer P { get; }", false)]
-    [InlineData("[Conv2D(16, 3, padding: 1), Tanh] public partial Layer C { get; } [MaxPool2D(2)] public partial Layer P { get; }", false)]
-    [InlineData("[Conv2D(16, 3, padding: 1)] public partial Layer C { get; } [BatchNorm2D, Relu] public partial Layer B { get; } [MaxPool2D(2)] public partial Layer P { get; }", false)]
-    [InlineData("[Conv2D(16, 3, padding: 1), Relu] public partial Layer C { get; } [AvgPool2D(2)] public partial Layer P { get; }", true)]
-    [InlineData("[Conv2D(16, 3, padding: 1), Relu] public partial Layer C { get; } [AvgPool2D(3, 2)] public partial Layer P { get; }", false)]
-    [InlineData("[Conv2D(16, 3, padding: 1), Relu] public partial Layer C { get; } [MaxPool2D(3, 2)] public partial Layer P { get; }", false)]
-    [InlineData("[Conv2D(16, 3, padding: 1), Relu] public partial Layer C { get; } [MaxPool2D(2, 1)] public partial Layer P { get; }", false)]
+    [InlineData("[Conv2D(16, 3, padding: 1), Relu] public partial Layer C { get; } [MaxPool2D(2)] public partial Layer P { get; }", "MG.Winograd.OutputPool(")]
+    [InlineData("[Conv2D(16, 3, padding: 1), LeakyRelu(0.2f)] public partial Layer C { get; } [MaxPool2D(2)] public partial Layer P { get; }", "MG.Winograd.OutputPool(")]
+    [InlineData("[Conv2D(16, 3)] public partial Layer C { get; } [MaxPool2D(2, 2)] public partial Layer P { get; }", "MG.Winograd.OutputPool(")]
+    [InlineData("[Conv2D(16, 3, padding: 1), Relu] public partial Layer C { get; } [AvgPool2D(2)] public partial Layer P { get; }", "MG.Winograd.OutputPool(")]
+    [InlineData("[Conv2D(16, 3, padding: 1, Algorithm = ConvAlgorithm.Direct), Relu] public partial Layer C { get; } [MaxPool2D(2)] public partial Layer P { get; }", "MG.Pool.Max(ref wide, 16, 8, 10, ")]
+    [InlineData("[Conv2D(16, 3, padding: 1, Algorithm = ConvAlgorithm.Direct), Relu] public partial Layer C { get; } [MaxPool2D(3, 2)] public partial Layer P { get; }", "MG.Pool.Max(ref wide, 16, 8, 10, ")]
+    [InlineData("[Conv2D(16, 5, padding: 2)] public partial Layer C { get; } [AvgPool2D(2)] public partial Layer P { get; }", "MG.Pool.Average(ref wide, 16, 8, 12, ")]
+    [InlineData("[Conv2D(16, 3, stride: 2, padding: 1), Relu] public partial Layer C { get; } [MaxPool2D(2)] public partial Layer P { get; }", "MG.Pool.Max(ref y, 16, 4, 4, ")]
+    [InlineData("[Conv2D(16, 1), Relu] public partial Layer C { get; } [AvgPool2D(2)] public partial Layer P { get; }", "MG.Pool.Average(ref y, 16, 8, 8, ")]
+    [InlineData("[Conv2D(16, 3, padding: 1), Tanh] public partial Layer C { get; } [MaxPool2D(2)] public partial Layer P { get; }", null)]
+    [InlineData("[Conv2D(16, 5, padding: 2), Sigmoid] public partial Layer C { get; } [MaxPool2D(2)] public partial Layer P { get; }", null)]
+    [InlineData("[Conv2D(16, 3, padding: 1)] public partial Layer C { get; } [BatchNorm2D, Relu] public partial Layer B { get; } [MaxPool2D(2)] public partial Layer P { get; }", null)]
+    [InlineData("[Conv2D(16, 3, padding: 1), Relu] public partial Layer C { get; } [AvgPool2D(3, 2)] public partial Layer P { get; }", null)]
+    [InlineData("[Conv2D(16, 3, padding: 1), Relu] public partial Layer C { get; } [MaxPool2D(3, 2)] public partial Layer P { get; }", null)]
+    [InlineData("[Conv2D(16, 3, padding: 1), Relu] public partial Layer C { get; } [MaxPool2D(2, 1)] public partial Layer P { get; }", null)]
     [InlineData("[Conv2D(16, 3, padding: 1), Relu] public partial Layer C { get; } [MaxPool2D(2)] public partial Layer P { get; } "
-        + "[MaxPool2D(2, Input = nameof(C))] public partial Layer Q { get; } [Add(nameof(P))] public partial Layer S { get; }", false)]
-    public void Only_a_two_by_two_max_pool_after_a_winograd_store_is_fused(string layers, bool fused)
+        + "[MaxPool2D(2, Input = nameof(C))] public partial Layer Q { get; } [Add(nameof(P))] public partial Layer S { get; }", null)]
+    [InlineData("[Conv2D(16, 5, padding: 2), Relu] public partial Layer C { get; } [MaxPool2D(2)] public partial Layer P { get; } "
+        + "[MaxPool2D(2, Input = nameof(C))] public partial Layer Q { get; } [Add(nameof(P))] public partial Layer S { get; }", null)]
+    public void Which_poolings_fuse_into_the_convolution_before_them(string layers, string? marker)
     {
         foreach (string network in new[] { "[Network(16, 8, 8)]", "[Network(16, 8, 8, InferenceOnly = true)]" })
         {
@@ -198,8 +252,9 @@ public sealed class PoolFusionTests : MinWorkLowered
             Assert.Empty(r.GeneratorDiagnostics.Where(d => d.Severity > Microsoft.CodeAnalysis.DiagnosticSeverity.Info));   // a 3×3 window leaves a row: MG0018, information
             Assert.Empty(r.CompileDiagnostics);
             string source = r.Source("N.g.cs");
-            Assert.Equal(fused, source.Contains("MG.Winograd.OutputPool(", StringComparison.Ordinal));
-            Assert.Equal(fused, source.Contains("public bool FusePooling", StringComparison.Ordinal));
+            Assert.Equal(marker is not null, source.Contains("public bool FusePooling", StringComparison.Ordinal));
+            if (marker is not null) Assert.Contains(marker, source, StringComparison.Ordinal);
+            Assert.Equal(marker is not null && marker.StartsWith("MG.Winograd", StringComparison.Ordinal), source.Contains("MG.Winograd.OutputPool(", StringComparison.Ordinal));
         }
     }
 }

@@ -41,7 +41,9 @@ public sealed class ThreadTeamTests
     }
 
     /// <summary>The worker's first chunk is held up: the calling thread runs its own share, then takes the worker's
-    /// chunks from the end, one at a time. Every chunk runs exactly once, as part c of threads × chunks.</summary>
+    /// chunks from the end, one at a time. Every chunk runs exactly once, as part c of threads × chunks. (The caller's
+    /// first chunk waits until the worker holds its first: on a loaded machine the worker may wake so late that the
+    /// caller takes all of its chunks — correct, but not the case this test is about.)</summary>
     [Fact]
     public void A_thread_that_finishes_first_takes_the_others_last_chunks()
     {
@@ -51,12 +53,14 @@ public sealed class ThreadTeamTests
         var ran = new ConcurrentDictionary<int, int>();   // chunk → thread
         var counts = new int[16];
         using var stolen = new ManualResetEventSlim(false);
+        using var held = new ManualResetEventSlim(false);
         ThreadTeam.Part body = (_, _, _, part, parts) =>
         {
             Assert.Equal(16, parts);
             Interlocked.Increment(ref counts[part]);
             ran[part] = Environment.CurrentManagedThreadId;
-            if (part == 8) stolen.Wait(TimeSpan.FromSeconds(10));   // the worker's first chunk waits until the caller has stolen
+            if (part == 0) held.Wait(TimeSpan.FromSeconds(10));   // the caller's first chunk waits until the worker holds chunk 8
+            if (part == 8) { held.Set(); stolen.Wait(TimeSpan.FromSeconds(10)); }   // the worker's first chunk waits until the caller has stolen
             if (part == 9 && Environment.CurrentManagedThreadId == caller) stolen.Set();
         };
         Assert.True(team.TryFor(64, body, ws, task: 0, chunks: 8));

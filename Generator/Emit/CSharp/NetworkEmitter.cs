@@ -341,8 +341,9 @@ internal static partial class NetworkEmitter
         }
         if (p.Buffers.Fusions.Any())
         {
-            cw.Line("/// <summary>Inference computes each 2×2 pooling inside the Winograd convolution before it (the output transform stores each");
-            cw.Line("/// 2×2 tile's maximum or mean, the same bits, and the convolution's own output is not stored); set false to run them apart.</summary>");
+            cw.Line("/// <summary>Inference computes the poolings named in the layer banners inside the convolution before them (a Winograd output");
+            cw.Line("/// transform stores each 2×2 tile's maximum or mean; a direct convolution pools each sample's image while it is in the cache):");
+            cw.Line("/// the same bits, and the convolution's own output is not stored. Set false to run them apart.</summary>");
             cw.Line(GeneratedCode);
             cw.Line("public bool FusePooling { get; set; } = true;");
         }
