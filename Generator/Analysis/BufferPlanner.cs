@@ -46,17 +46,21 @@ internal static class BufferPlanner
                 foldInto[l.Index] = r[0].Consumer;
                 foldedInto[r[0].Consumer] = l.Index;
             }
-        // Fused pairs: a layer whose only reader its store can compute in inference (a pooling after a convolution),
-        // unless a fold already takes that store.
+        // Fused pairs: a layer that alone reads a tensor whose writer can compute it in inference too (a pooling after a
+        // convolution, or after a BatchNorm folded into one): fuseInto[writer] = that layer. A fold's input is not
+        // stored in inference, so nothing fuses into it.
         var fuseInto = Enumerable.Repeat(-1, count).ToArray();
         var fusedInto = Enumerable.Repeat(-1, count).ToArray();
         foreach (var l in layers)
-            if (foldInto[l.Index] < 0 && foldedInto[l.Index] < 0 && readers.TryGetValue(l.Index, out var r) && r.Count == 1 && r[0].Slot == 0
-                && layers[r[0].Consumer].Kind.FusesInto(l, layers[r[0].Consumer]))
+        {
+            var store = foldedInto[l.Index] >= 0 ? layers[foldedInto[l.Index]] : l;   // whose code writes l's inference output
+            if (foldInto[l.Index] < 0 && readers.TryGetValue(l.Index, out var r) && r.Count == 1 && r[0].Slot == 0
+                && layers[r[0].Consumer].Kind.FusesInto(store, l, layers[r[0].Consumer]))
             {
-                fuseInto[l.Index] = r[0].Consumer;
-                fusedInto[r[0].Consumer] = l.Index;
+                fuseInto[store.Index] = r[0].Consumer;
+                fusedInto[r[0].Consumer] = store.Index;
             }
+        }
 
         string input = "_input";
         Add(new Buffer(input, One(InputSize(p)), "the network input " + p.InputShape + (p.ImageInput ? ", [batch][C][ldP]" : ", panel [features, ld]")));

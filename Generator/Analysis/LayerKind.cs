@@ -57,9 +57,11 @@ internal abstract class LayerKind
     /// <paramref name="producer"/>, whose only reader it is (BatchNorm into the convolution before it).</summary>
     public virtual bool FoldsInto(LayerPlan producer, LayerPlan self) => false;
 
-    /// <summary>True when this layer's (<paramref name="self"/>) inference output can be computed by the store of
-    /// <paramref name="producer"/>, whose only reader it is (a pooling by the convolution before it).</summary>
-    public virtual bool FusesInto(LayerPlan producer, LayerPlan self) => false;
+    /// <summary>True when this layer's (<paramref name="self"/>) inference output can be computed by the code of
+    /// <paramref name="store"/>, the layer that writes the inference output of <paramref name="producer"/>, whose only
+    /// reader this layer is: the producer itself, or the convolution a BatchNorm producer is folded into (a pooling by
+    /// the convolution before it; the producer's activation is the one that output ends with).</summary>
+    public virtual bool FusesInto(LayerPlan store, LayerPlan producer, LayerPlan self) => false;
 
     /// <summary>Scratch the producer's code needs beyond <see cref="Scratch"/> when <paramref name="fused"/> is fused
     /// into it (a direct convolution's one-sample output image, pooled while it is in the cache).</summary>

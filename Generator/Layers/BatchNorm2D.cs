@@ -64,6 +64,12 @@ internal sealed class BatchNorm2D : LayerKind, ICSharpLayer, ICSharpFold, IPtxLa
         yield return $"forward : training y = {Fused.Math(l.Activation, l.Alpha, "γ[c]·(x − μ_B[c])/√(σ²_B[c] + ε) + β[c]")}, μ_B, σ²_B over (batch, pixels);";
         yield return $"          running r ← (1 − {Text.Num(o.Momentum)})·r + {Text.Num(o.Momentum)}·stat (unbiased var); inference uses r.   ε = {Text.Num(o.Epsilon)}   x,y:{l.OutShape}";
         yield return $"backward: dβ = Σ dy; dγ = Σ dy·x̂; dx = γ/(N·√(σ²+ε))·(N·dy − dβ − x̂·dγ), N = batch·{l.OutPixels}";
+        if (p.Buffers.Layers.Count > l.Index && p.Buffers.Layers[l.Index].FoldedInto is int conv and >= 0)
+        {
+            int pool = p.Buffers.Layers[conv].FuseInto;
+            yield return $"inference: folded into {p.Layers[conv].Name} (FoldBatchNorm), whose forward writes this output"
+                + (pool >= 0 ? $" — or, with {p.Layers[pool].Name} fused in too (FusePooling), {p.Layers[pool].Name}'s instead" : "");
+        }
     }
 
     public override IEnumerable<ScratchRequest> Scratch(LayerPlan l, NetworkPlan p)

@@ -310,30 +310,42 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
         using (c.PartMethod(cw, w, "Forward"))
         {
             cw.Line("ThreadTeam.Split(ws.Batch, 1, part, parts, out int b0, out int b1);   // this part's samples");
-            if (c.FoldInto is { } bn)
+            // A pool fused in: its output instead of the one it reads (this layer's, or the folded BatchNorm's).
+            void Fusing(string condition, LayerPlan pool, string weights, string bias, string epi, float alpha)
             {
-                string folded = c.Scratch("folded");
-                using (cw.Block("if (!ws.Training && FoldBatchNorm)"))
-                {
-                    cw.Line($"// inference: {bn.Name} folded in (W' = s·W, b' = s·(b − mean) + β, s = γ/√(var + ε)), writing {bn.Name}'s output");
-                    Body(cw, c, w, IsWinograd(l) ? $"ws.Ref({FoldedTransforms(c)})" : $"ws.Ref({folded})", $"ws.Ref({folded} + {l.Tensor("weight").Length})", c.OutputOf(bn.Index), Fused.Epilogue(bn.Activation), bn.Alpha);
-                }
-                using (cw.Block("else"))
-                    Body(cw, c, w, Weights(c), $"_arena.Ref({c.Tensor("bias")})", c.Output, Fused.Epilogue(l.Activation), l.Alpha);
-            }
-            else if (c.FuseInto is { } pool)
-            {
-                using (cw.Block("if (!ws.Training && FusePooling)"))
+                using (cw.Block($"if ({condition})"))
                 {
                     cw.Line(IsWinograd(l)
                         ? $"// inference: {pool.Name} fused in — each 2×2 output tile is one of its windows, so the output transform stores the tile's {PoolOp(pool)} into {pool.Name}'s output {pool.OutShape}"
                         : $"// inference: {pool.Name} fused in — each sample's output image is pooled while it is in the cache, into {pool.Name}'s output {pool.OutShape}");
-                    Body(cw, c, w, Weights(c), $"_arena.Ref({c.Tensor("bias")})", c.OutputOf(pool.Index), Fused.Epilogue(l.Activation), l.Alpha, pool);
+                    Body(cw, c, w, weights, bias, c.OutputOf(pool.Index), epi, alpha, pool);
+                }
+            }
+            string ownBias = $"_arena.Ref({c.Tensor("bias")})";
+            if (c.FoldInto is { } bn)
+            {
+                string folded = c.Scratch("folded");
+                string fw = IsWinograd(l) ? $"ws.Ref({FoldedTransforms(c)})" : $"ws.Ref({folded})", fb = $"ws.Ref({folded} + {l.Tensor("weight").Length})";
+                using (cw.Block("if (!ws.Training && FoldBatchNorm)"))
+                {
+                    cw.Line($"// inference: {bn.Name} folded in (W' = s·W, b' = s·(b − mean) + β, s = γ/√(var + ε)), writing {bn.Name}'s output");
+                    if (c.FuseInto is { } pool)
+                    {
+                        Fusing("FusePooling", pool, fw, fb, Fused.Epilogue(bn.Activation), bn.Alpha);
+                        using (cw.Block("else")) Body(cw, c, w, fw, fb, c.OutputOf(bn.Index), Fused.Epilogue(bn.Activation), bn.Alpha);
+                    }
+                    else Body(cw, c, w, fw, fb, c.OutputOf(bn.Index), Fused.Epilogue(bn.Activation), bn.Alpha);
                 }
                 using (cw.Block("else"))
-                    Body(cw, c, w, Weights(c), $"_arena.Ref({c.Tensor("bias")})", c.Output, Fused.Epilogue(l.Activation), l.Alpha);
+                    Body(cw, c, w, Weights(c), ownBias, c.Output, Fused.Epilogue(l.Activation), l.Alpha);
             }
-            else Body(cw, c, w, Weights(c), $"_arena.Ref({c.Tensor("bias")})", c.Output, Fused.Epilogue(l.Activation), l.Alpha);
+            else if (c.FuseInto is { } pool)
+            {
+                Fusing("!ws.Training && FusePooling", pool, Weights(c), ownBias, Fused.Epilogue(l.Activation), l.Alpha);
+                using (cw.Block("else"))
+                    Body(cw, c, w, Weights(c), ownBias, c.Output, Fused.Epilogue(l.Activation), l.Alpha);
+            }
+            else Body(cw, c, w, Weights(c), ownBias, c.Output, Fused.Epilogue(l.Activation), l.Alpha);
             if (l.Activation is ActivationKind.Sigmoid or ActivationKind.Tanh)
             {
                 string span = $"ws.Span({c.Output} + (long)b0 * {stride}, (b1 - b0) * {stride})";

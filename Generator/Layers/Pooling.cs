@@ -54,13 +54,13 @@ internal abstract class WindowPool : LayerKind, ICSharpLayer, IPtxLayer
 
     protected static PoolOptions Opt(LayerPlan l) => (PoolOptions)l.Options;
 
-    /// <summary>A pooling that alone reads a convolution whose activation goes into its store is computed in that
-    /// convolution's forward (inference; <c>FusePooling</c>): a direct convolution pools each sample's output image while
+    /// <summary>A pooling that alone reads a convolution (or a BatchNorm folded into one) whose activation goes into the
+    /// store is computed in that convolution's forward (inference; <c>FusePooling</c>): a direct convolution pools each sample's output image while
     /// it is in the cache (any window); a Winograd one stores the maximum or mean of each F(2×2, 3×3) output tile, which
     /// is exactly one window of a 2×2, stride-2 pool (that window only).</summary>
-    public override bool FusesInto(LayerPlan producer, LayerPlan self) =>
-        producer.Kind is Conv2D && Fused.InEpilogue(producer.Activation)
-        && (!Conv2D.IsWinograd(producer) || Opt(self).Size == 2 && Opt(self).Stride == 2);
+    public override bool FusesInto(LayerPlan store, LayerPlan producer, LayerPlan self) =>
+        store.Kind is Conv2D && Fused.InEpilogue(producer.Activation)
+        && (!Conv2D.IsWinograd(store) || Opt(self).Size == 2 && Opt(self).Stride == 2);
 
     /// <summary>The banner line of a pool that <see cref="FusesInto"/> its producer, else null.</summary>
     protected static string? FusedLine(LayerPlan l, NetworkPlan p)
@@ -103,7 +103,9 @@ internal abstract class WindowPool : LayerKind, ICSharpLayer, IPtxLayer
         using (c.ForwardMethod(cw, w))
         {
             if (c.FusedInto is { } producer)
-                cw.Line($"if (!ws.Training && FusePooling) return;   // inference: {producer.Name}'s forward wrote this output");
+                cw.Line(c.Network.Buffers.Layers[producer.Index].FoldInto >= 0
+                    ? $"if (!ws.Training && FoldBatchNorm && FusePooling) return;   // inference: {producer.Name}'s forward, with {c.Network.Layers[c.Network.Buffers.Layers[producer.Index].FoldInto].Name} folded in, wrote this output"
+                    : $"if (!ws.Training && FusePooling) return;   // inference: {producer.Name}'s forward wrote this output");
             c.RunParts(cw, w, "Forward", CSharpLayer.ParallelUnits("ws.Batch", "ws.Batch", 16L * (inStride + outStride), bySample: true), "samples", chunked: true);
         }
         cw.Line();

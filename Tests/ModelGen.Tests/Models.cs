@@ -454,6 +454,41 @@ public partial class DirectPoolInference
     [Dense(3)] public partial Layer Out { get; }
 }
 
+/// <summary>Poolings after BatchNorms folded into convolutions: fused too, into a Winograd convolution (2×2 max after
+/// BatchNorm + ReLU) and a direct one through its wide output (3×3, stride-2 mean after BatchNorm + LeakyReLU, no bias);
+/// then a fold with no pooling after it. In ≠ out channels, odd sizes.</summary>
+[Network(3, 12, 18)]
+public partial class BnPoolNet
+{
+    [Conv2D(8, 3, padding: 1, Algorithm = ConvAlgorithm.Winograd)] public partial Layer C1 { get; }   // [8,12,18]
+    [BatchNorm2D, Relu] public partial Layer B1 { get; }
+    [MaxPool2D(2)] public partial Layer P1 { get; }                                                     // [8,6,9]
+    [Conv2D(5, 5, padding: 2, Bias = false)] public partial Layer C2 { get; }                          // [5,6,9] wide
+    [BatchNorm2D, LeakyRelu(0.1f)] public partial Layer B2 { get; }
+    [AvgPool2D(3, 2)] public partial Layer P2 { get; }                                                  // [5,2,4]
+    [Conv2D(4, 3, padding: 1, Algorithm = ConvAlgorithm.Direct)] public partial Layer C3 { get; }      // [4,2,4]
+    [BatchNorm2D] public partial Layer B3 { get; }                                                      // folded, nothing fused
+    [Flatten] public partial Layer F { get; }
+    [Dense(3)] public partial Layer Out { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
+
+/// <summary><see cref="BnPoolNet"/> for inference only (activation memory reused).</summary>
+[Network(3, 12, 18, InferenceOnly = true)]
+public partial class BnPoolInference
+{
+    [Conv2D(8, 3, padding: 1, Algorithm = ConvAlgorithm.Winograd)] public partial Layer C1 { get; }
+    [BatchNorm2D, Relu] public partial Layer B1 { get; }
+    [MaxPool2D(2)] public partial Layer P1 { get; }
+    [Conv2D(5, 5, padding: 2, Bias = false)] public partial Layer C2 { get; }
+    [BatchNorm2D, LeakyRelu(0.1f)] public partial Layer B2 { get; }
+    [AvgPool2D(3, 2)] public partial Layer P2 { get; }
+    [Conv2D(4, 3, padding: 1, Algorithm = ConvAlgorithm.Direct)] public partial Layer C3 { get; }
+    [BatchNorm2D] public partial Layer B3 { get; }
+    [Flatten] public partial Layer F { get; }
+    [Dense(3)] public partial Layer Out { get; }
+}
+
 /// <summary><see cref="GcWinograd"/> with every convolution direct: the reference its outputs are compared with.</summary>
 [Network(2, 5, 9)]
 public partial class GcWinogradDirect

@@ -98,6 +98,56 @@ public sealed class PoolFusionTests : MinWorkLowered
     public void Pooling_fused_into_direct_convolutions_predicts_the_same_bits_as_pooling_apart() =>
         SameBitsFusedAndApart(() => new DirectPoolNet(40, 7), () => new DirectPoolInference(40, 7), (n, on) => n.FusePooling = on, (n, on) => n.FusePooling = on);
 
+    /// <summary>The same for poolings after BatchNorms folded into the convolutions (Winograd and direct): the fold
+    /// on, the pooling fused and apart. The model is trained first so that the running statistics are not the identity.</summary>
+    [Fact]
+    public void Pooling_after_a_folded_batch_norm_predicts_the_same_bits_fused_and_apart() =>
+        SameBitsFusedAndApart(() => new BnPoolNet(40, 7), () => new BnPoolInference(40, 7), (n, on) => n.FusePooling = on, (n, on) => n.FusePooling = on);
+
+    /// <summary>With the fold off the convolution writes its own output and the BatchNorm and the pooling run apart,
+    /// whatever <c>FusePooling</c> says (a pooling that skipped its pass would leave the last fused call's output); in
+    /// inference with both on, the BatchNorm's output is refused naming the pooling and the switch, the convolution's
+    /// naming the fold's.</summary>
+    [Fact]
+    public void With_the_fold_off_a_pooling_after_a_batch_norm_runs_apart()
+    {
+        using var net = new BnPoolNet(8, 1);
+        var x = Random(4 * BnPoolNet.InputSize, 8);
+        var other = Random(4 * BnPoolNet.InputSize, 9);
+        var sgd = new Training.Sgd(0.05f, momentum: 0.9f);
+        for (int i = 0; i < 3; i++) net.TrainStep(x, new[] { 0, 1, 2, 1 }, sgd);   // running statistics away from the identity
+        net.FoldBatchNorm = false; net.FusePooling = false;
+        var want = Predict(net, x);
+        net.FoldBatchNorm = true; net.FusePooling = true;
+        Assert.NotEqual(want, Predict(net, other));   // the pools' outputs now hold the other batch
+        net.FoldBatchNorm = false;
+        Assert.Equal(want, Predict(net, x));
+
+        net.FoldBatchNorm = true;
+        net.Forward(x, training: false);
+        var b1 = new float[4 * 8 * 12 * 18];
+        var e = Assert.Throws<InvalidOperationException>(() => net.GetActivation("B1", b1));
+        Assert.Contains("P1 is fused in after it", e.Message);
+        Assert.Contains("FusePooling = false", e.Message);
+        e = Assert.Throws<InvalidOperationException>(() => net.GetActivation("C1", b1));
+        Assert.Contains("FoldBatchNorm = false", e.Message);
+        var p1 = new float[4 * 8 * 6 * 9];
+        net.GetActivation("P1", p1);
+        net.GetActivation("B3", new float[4 * 4 * 2 * 4]);   // folded, nothing fused after it: written by C3
+        net.FusePooling = false;
+        net.Forward(x, training: false);
+        net.GetActivation("B1", b1);   // written by C1 with B1 folded in
+        for (int b = 0; b < 4; b++)
+            for (int ch = 0; ch < 8; ch++)
+                for (int i = 0; i < 6; i++)
+                    for (int j = 0; j < 9; j++)
+                    {
+                        int at = ((b * 8 + ch) * 12 + 2 * i) * 18 + 2 * j;
+                        float max = MathF.Max(MathF.Max(b1[at], b1[at + 1]), MathF.Max(b1[at + 18], b1[at + 19]));
+                        Assert.Equal(max, p1[((b * 8 + ch) * 6 + i) * 9 + j]);
+                    }
+    }
+
     private static void SameBitsFusedAndApart<TNet, TInf>(Func<TNet> newNet, Func<TInf> newInf, Action<TNet, bool> fuseNet, Action<TInf, bool> fuseInf)
         where TNet : ITrainableNetwork, IDisposable where TInf : INetwork, IDisposable
     {
@@ -218,10 +268,11 @@ public sealed class PoolFusionTests : MinWorkLowered
     }
 
     /// <summary>Which poolings the generator fuses into the convolution they alone read, when its activation goes into
-    /// the store: after a Winograd convolution a 2×2, stride-2 window (its output transform pools each tile); after a
-    /// direct one any window, from the wide output, or from a staging image (im2col, 1×1) — and not after a Tanh or a
-    /// Sigmoid, a BatchNorm (folded into the convolution instead), a Winograd convolution with another window, or an
-    /// output read twice. The marker is the call that pools (null: not fused).</summary>
+    /// the store — or a BatchNorm folded into one: after a Winograd convolution a 2×2, stride-2 window (its output
+    /// transform pools each tile); after a direct one any window, from the wide output, or from a staging image (im2col,
+    /// 1×1) — and not after a Tanh or a Sigmoid, a BatchNorm that does not fold (Tanh; a convolution with an activation
+    /// of its own), a Winograd convolution with another window, or an output read twice. The marker is the call that
+    /// pools (null: not fused).</summary>
     [Theory]
     [InlineData("[Conv2D(16, 3, padding: 1), Relu] public partial Layer C { get; } [MaxPool2D(2)] public partial Layer P { get; }", "MG.Winograd.OutputPool(")]
     [InlineData("[Conv2D(16, 3, padding: 1), LeakyRelu(0.2f)] public partial Layer C { get; } [MaxPool2D(2)] public partial Layer P { get; }", "MG.Winograd.OutputPool(")]
@@ -234,7 +285,11 @@ public sealed class PoolFusionTests : MinWorkLowered
     [InlineData("[Conv2D(16, 1), Relu] public partial Layer C { get; } [AvgPool2D(2)] public partial Layer P { get; }", "MG.Pool.Average(ref y, 16, 8, 8, ")]
     [InlineData("[Conv2D(16, 3, padding: 1), Tanh] public partial Layer C { get; } [MaxPool2D(2)] public partial Layer P { get; }", null)]
     [InlineData("[Conv2D(16, 5, padding: 2), Sigmoid] public partial Layer C { get; } [MaxPool2D(2)] public partial Layer P { get; }", null)]
-    [InlineData("[Conv2D(16, 3, padding: 1)] public partial Layer C { get; } [BatchNorm2D, Relu] public partial Layer B { get; } [MaxPool2D(2)] public partial Layer P { get; }", null)]
+    [InlineData("[Conv2D(16, 3, padding: 1)] public partial Layer C { get; } [BatchNorm2D, Relu] public partial Layer B { get; } [MaxPool2D(2)] public partial Layer P { get; }", "MG.Winograd.OutputPool(")]
+    [InlineData("[Conv2D(16, 3, padding: 1, Algorithm = ConvAlgorithm.Direct)] public partial Layer C { get; } [BatchNorm2D, Relu] public partial Layer B { get; } [MaxPool2D(3, 2)] public partial Layer P { get; }", "MG.Pool.Max(ref wide, 16, 8, 10, ")]
+    [InlineData("[Conv2D(16, 3, stride: 2, padding: 1)] public partial Layer C { get; } [BatchNorm2D] public partial Layer B { get; } [AvgPool2D(2)] public partial Layer P { get; }", "MG.Pool.Average(ref y, 16, 4, 4, ")]
+    [InlineData("[Conv2D(16, 3, padding: 1)] public partial Layer C { get; } [BatchNorm2D, Tanh] public partial Layer B { get; } [MaxPool2D(2)] public partial Layer P { get; }", null)]
+    [InlineData("[Conv2D(16, 3, padding: 1), Relu] public partial Layer C { get; } [BatchNorm2D] public partial Layer B { get; } [MaxPool2D(2)] public partial Layer P { get; }", null)]
     [InlineData("[Conv2D(16, 3, padding: 1), Relu] public partial Layer C { get; } [AvgPool2D(3, 2)] public partial Layer P { get; }", null)]
     [InlineData("[Conv2D(16, 3, padding: 1), Relu] public partial Layer C { get; } [MaxPool2D(3, 2)] public partial Layer P { get; }", null)]
     [InlineData("[Conv2D(16, 3, padding: 1), Relu] public partial Layer C { get; } [MaxPool2D(2, 1)] public partial Layer P { get; }", null)]

@@ -407,8 +407,11 @@ internal static partial class NetworkEmitter
                         cw.Line($"case \"{l.Name}\":");
                         if (p.Buffers.Layers[l.Index].FoldInto >= 0)
                             cw.Line($"    if (!ws.Training && FoldBatchNorm) throw new InvalidOperationException(\"{l.Name}'s own output is not computed in inference: {p.Layers[p.Buffers.Layers[l.Index].FoldInto].Name} is folded into it (set FoldBatchNorm = false to keep it)\");");
-                        if (p.Buffers.Layers[l.Index].FuseInto >= 0)
-                            cw.Line($"    if (!ws.Training && FusePooling) throw new InvalidOperationException(\"{l.Name}'s own output is not computed in inference: {p.Layers[p.Buffers.Layers[l.Index].FuseInto].Name} is fused into it (set FusePooling = false to keep it)\");");
+                        var own = p.Buffers.Layers[l.Index];
+                        if (own.FoldInto < 0 && own.FuseInto >= 0)   // (with a fold, the refusal above names the switch that keeps this output)
+                            cw.Line($"    if (!ws.Training && FusePooling) throw new InvalidOperationException(\"{l.Name}'s own output is not computed in inference: {p.Layers[own.FuseInto].Name} is fused into it (set FusePooling = false to keep it)\");");
+                        if (own.FoldedInto >= 0 && p.Buffers.Layers[own.FoldedInto].FuseInto >= 0)   // a folded BatchNorm whose pooling is fused in too
+                            cw.Line($"    if (!ws.Training && FoldBatchNorm && FusePooling) throw new InvalidOperationException(\"{l.Name}'s output is not computed in inference: it is folded into {p.Layers[own.FoldedInto].Name} and {p.Layers[p.Buffers.Layers[own.FoldedInto].FuseInto].Name} is fused in after it (set FusePooling = false to keep it)\");");
                         var later = p.Layers.FirstOrDefault(o => o.Index > l.Index && Slot(o.Index) == Slot(l.Index));
                         if (later is not null)
                         {
