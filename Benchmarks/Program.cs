@@ -570,12 +570,13 @@ if (args.Contains("--ab-threads-infer"))   // W1 batch 256 and W2 batch 64 infer
     w1.Cleanup(); w2.Cleanup();
     return;
 }
-if (args.Contains("--ab-pool-fusion"))   // W2 (pools fused into its Winograd output transforms) and LeNet (into its direct convolutions) inference, pools fused and apart on one model, calls alternated (medians of per-round ratios)
+if (args.Contains("--ab-pool-fusion"))   // W2 (pools fused into its Winograd output transforms), W2-BN (after the folded BatchNorms) and LeNet (into its direct convolutions) inference, pools fused and apart on one model, calls alternated (medians of per-round ratios)
 {
     var rng = new ModelGen.Rng(1);
     float[] R(int n) { var a = new float[n]; for (int i = 0; i < n; i++) a[i] = rng.NextFloat(); return a; }
     using var w2 = new Cifar.W2(64, 1);
     using var lenet = new MnistCnn.LeNet(64, 1);
+    using var w2bn = new ModelGen.Benchmarks.W2Bn(64, 1);
     var x64 = R(64 * 3072); var y64 = new float[640];
     var x1 = R(3072); var y1 = new float[10];
     var m64 = R(64 * 784); var m1 = R(784);
@@ -583,6 +584,7 @@ if (args.Contains("--ab-pool-fusion"))   // W2 (pools fused into its Winograd ou
     foreach (var (name, fuse, run, reps) in new (string, Action<bool>, Action, int)[]
     {
         ("W2 batch 64", on => w2.FusePooling = on, () => w2.Predict(x64, y64), 3), ("W2 batch 1", on => w2.FusePooling = on, () => w2.Predict(x1, y1), 100),
+        ("W2-BN batch 64", on => w2bn.FusePooling = on, () => w2bn.Predict(x64, y64), 3), ("W2-BN batch 1", on => w2bn.FusePooling = on, () => w2bn.Predict(x1, y1), 100),
         ("LeNet batch 64", on => lenet.FusePooling = on, () => lenet.Predict(m64, y64), 10), ("LeNet batch 1", on => lenet.FusePooling = on, () => lenet.Predict(m1, y1), 200),
     })
     {

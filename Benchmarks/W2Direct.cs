@@ -33,3 +33,24 @@ public partial class Conv16D { [Conv2D(16, 3, padding: 1, Algorithm = ConvAlgori
 public partial class Conv128W { [Conv2D(128, 3, padding: 1, Algorithm = ConvAlgorithm.Winograd), Relu] public partial Layer C { get; } }
 [Network(128, 8, 8, InferenceOnly = true)]
 public partial class Conv128D { [Conv2D(128, 3, padding: 1, Algorithm = ConvAlgorithm.Direct), Relu] public partial Layer C { get; } }
+
+/// <summary>W2 as a VGG-BN network: each convolution followed by BatchNorm + ReLU, so in inference each BatchNorm folds
+/// into its convolution and each pool fuses in after it (<c>--ab-pool-fusion</c>).</summary>
+[Network(3, 32, 32)]
+public partial class W2Bn
+{
+    [Conv2D(32, 3, padding: 1, Bias = false)] public partial Layer Conv1 { get; }
+    [BatchNorm2D, Relu] public partial Layer Bn1 { get; }
+    [Conv2D(32, 3, padding: 1, Bias = false)] public partial Layer Conv2 { get; }
+    [BatchNorm2D, Relu] public partial Layer Bn2 { get; }
+    [MaxPool2D(2)] public partial Layer Pool1 { get; }
+    [Conv2D(64, 3, padding: 1, Bias = false)] public partial Layer Conv3 { get; }
+    [BatchNorm2D, Relu] public partial Layer Bn3 { get; }
+    [Conv2D(64, 3, padding: 1, Bias = false)] public partial Layer Conv4 { get; }
+    [BatchNorm2D, Relu] public partial Layer Bn4 { get; }
+    [MaxPool2D(2)] public partial Layer Pool2 { get; }
+    [Flatten] public partial Layer Flat { get; }
+    [Dense(256), Relu] public partial Layer Hidden { get; }
+    [Dense(10)] public partial Layer Logits { get; }
+    [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+}
