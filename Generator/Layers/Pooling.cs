@@ -67,9 +67,11 @@ internal abstract class WindowPool : LayerKind, ICSharpLayer, IPtxLayer
     {
         if (p.Buffers.Layers.Count <= l.Index || p.Buffers.Layers[l.Index].FusedInto < 0) return null;
         var producer = p.Layers[p.Buffers.Layers[l.Index].FusedInto];
+        int fold = p.Buffers.Layers[producer.Index].FoldInto;
+        string who = fold >= 0 ? $"{producer.Name} with {p.Layers[fold].Name} folded in (FoldBatchNorm, FusePooling)" : $"{producer.Name} (FusePooling)";
         return Conv2D.IsWinograd(producer)
-            ? $"inference: computed by {producer.Name}'s output transform (FusePooling): it writes this output, not its own"
-            : $"inference: computed by {producer.Name}, from each sample's output while it is in the cache (FusePooling): it writes this output, not its own";
+            ? $"inference: computed by the output transform of {who}: it writes this output instead of the one this layer reads"
+            : $"inference: computed by {who}, from each sample's output while it is in the cache: it writes this output instead of the one this layer reads";
     }
 
     /// <summary>The pooling of one sample: <paramref name="src"/> holds this layer's input image, [C] planes
