@@ -80,6 +80,21 @@ public sealed class PoolFusionTests : MinWorkLowered
         return Enumerable.Range(0, n).Select(_ => (float)rng.NextGaussian()).ToArray();
     }
 
+    /// <summary>The 2×2 max-pool, stride <paramref name="s"/>, of <paramref name="planes"/> images [h, w] (sample-major,
+    /// as <c>GetActivation</c> gives them), the maxima taken as <c>Pool.Max</c>'s scalar code takes them.</summary>
+    private static float[] MaxPool2x2(float[] x, int planes, int h, int w, int s, int ho, int wo)
+    {
+        var y = new float[planes * ho * wo];
+        for (int p = 0; p < planes; p++)
+            for (int i = 0; i < ho; i++)
+                for (int j = 0; j < wo; j++)
+                {
+                    int at = (p * h + s * i) * w + s * j;
+                    y[(p * ho + i) * wo + j] = MathF.Max(MathF.Max(x[at], x[at + 1]), MathF.Max(x[at + w], x[at + w + 1]));
+                }
+        return y;
+    }
+
     private static float[] Predict(INetwork n, float[] x)
     {
         var y = new float[x.Length / n.InputSize * n.OutputSize];
@@ -137,15 +152,7 @@ public sealed class PoolFusionTests : MinWorkLowered
         net.FusePooling = false;
         net.Forward(x, training: false);
         net.GetActivation("B1", b1);   // written by C1 with B1 folded in
-        for (int b = 0; b < 4; b++)
-            for (int ch = 0; ch < 8; ch++)
-                for (int i = 0; i < 6; i++)
-                    for (int j = 0; j < 9; j++)
-                    {
-                        int at = ((b * 8 + ch) * 12 + 2 * i) * 18 + 2 * j;
-                        float max = MathF.Max(MathF.Max(b1[at], b1[at + 1]), MathF.Max(b1[at + 18], b1[at + 19]));
-                        Assert.Equal(max, p1[((b * 8 + ch) * 6 + i) * 9 + j]);
-                    }
+        Assert.Equal(MaxPool2x2(b1, 4 * 8, 12, 18, 2, 6, 9), p1);
     }
 
     private static void SameBitsFusedAndApart<TNet, TInf>(Func<TNet> newNet, Func<TInf> newInf, Action<TNet, bool> fuseNet, Action<TInf, bool> fuseInf)
@@ -223,15 +230,7 @@ public sealed class PoolFusionTests : MinWorkLowered
         net.GetActivation("C1", c1);
         net.GetActivation("P1", p1);
         Assert.Equal(fusedP1, p1);
-        for (int b = 0; b < 2; b++)
-            for (int ch = 0; ch < 5; ch++)
-                for (int i = 0; i < 5; i++)
-                    for (int j = 0; j < 16; j++)
-                    {
-                        int at = ((b * 5 + ch) * 10 + 2 * i) * 32 + 2 * j;
-                        float want = MathF.Max(MathF.Max(c1[at], c1[at + 1]), MathF.Max(c1[at + 32], c1[at + 33]));
-                        Assert.Equal(want, p1[((b * 5 + ch) * 5 + i) * 16 + j]);
-                    }
+        Assert.Equal(MaxPool2x2(c1, 2 * 5, 10, 32, 2, 5, 16), p1);
         net.FusePooling = true;
         net.Forward(x, training: true);
         net.GetActivation("C1", c1);   // a training forward stores every layer's output
@@ -256,15 +255,7 @@ public sealed class PoolFusionTests : MinWorkLowered
         net.FusePooling = false;
         net.Forward(x, training: false);
         net.GetActivation("C3", c3);
-        for (int b = 0; b < 2; b++)
-            for (int ch = 0; ch < 6; ch++)
-                for (int i = 0; i < 4; i++)
-                    for (int j = 0; j < 6; j++)
-                    {
-                        int at = ((b * 6 + ch) * 5 + i) * 7 + j;
-                        float want = MathF.Max(MathF.Max(c3[at], c3[at + 1]), MathF.Max(c3[at + 7], c3[at + 8]));
-                        Assert.Equal(want, fusedP3[((b * 6 + ch) * 4 + i) * 6 + j]);
-                    }
+        Assert.Equal(MaxPool2x2(c3, 2 * 6, 5, 7, 1, 4, 6), fusedP3);
     }
 
     /// <summary>Which poolings the generator fuses into the convolution they alone read, when its activation goes into
