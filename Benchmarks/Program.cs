@@ -283,6 +283,59 @@ if (args.Contains("--layers-w2"))   // per-layer times of a W2 training step (re
     }
     return;
 }
+if (args.Contains("--ab-dense"))   // W2's dense products in several loop orders, alternated in one process
+{
+    var pt = new double[9];
+    for (int i = 0; i < pt.Length; i++) { var sw = Stopwatch.StartNew(); Peak.Run(PeakBenchmarks.Iterations * 10); pt[i] = sw.Elapsed.TotalSeconds; }
+    Array.Sort(pt);
+    double peak = PeakBenchmarks.Iterations * 10 * 16 * 32.0 / pt[4] / 1e9;
+    Console.WriteLine($"FMA peak {peak:F0} GFLOP/s");
+    Cifar.W2.AbDense(peak);
+    return;
+}
+if (args.Contains("--dense-w2"))   // W2's dense layer (4096 → 256, 4 MB of weights) at batch 32 and 64: forward, backward and its parts (medians)
+{
+    var flags = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance;
+    var pt = new double[9];
+    for (int i = 0; i < pt.Length; i++) { var sw = Stopwatch.StartNew(); Peak.Run(PeakBenchmarks.Iterations * 10); pt[i] = sw.Elapsed.TotalSeconds; }
+    Array.Sort(pt);
+    double peak = PeakBenchmarks.Iterations * 10 * 16 * 32.0 / pt[4] / 1e9;
+    Console.WriteLine($"FMA peak {peak:F0} GFLOP/s");
+    foreach (int batch in new[] { 32, 64 })
+    {
+        var m = new Cifar.W2(batch, 1);
+        var (x, labels, ws) = W2Setup.Prepare(m, batch, i => i % 10);
+        int ld = ModelGen.Simd.PanelStride(batch);
+        var t = typeof(Cifar.W2);
+        var f = t.GetMethod("Hidden_Forward_V512", flags)!;
+        var b = t.GetMethod("Hidden_Backward_V512", flags)!;
+        var bp = t.GetMethod("Hidden_BackwardPart_V512", flags)!;
+        double T(Action a) { for (int i = 0; i < 10; i++) a(); var r = new double[41]; for (int i = 0; i < r.Length; i++) { long s0 = Stopwatch.GetTimestamp(); a(); r[i] = (Stopwatch.GetTimestamp() - s0) * 1e3 / Stopwatch.Frequency; } Array.Sort(r); return r[20]; }
+        double flops = 2.0 * 4096 * 256 * batch;
+        string G(double ms, double mult) => $"{ms,6:F3} ms ({mult * flops / ms / 1e6:F0} GFLOP/s, {100 * mult * flops / ms / 1e6 / peak:F0} %)";
+        double tf = T(() => f.Invoke(m, new object[] { ws, batch, ld }));
+        double tb = T(() => b.Invoke(m, new object[] { ws, batch, batch, ld }));
+        double tp = T(() => bp.Invoke(m, new object[] { ws, ws, 0, 1 }));
+        Console.WriteLine($"batch {batch}: forward {G(tf, 1)}   backward {G(tb, 2)}   its products {G(tp, 2)}");
+    }
+    foreach (int batch in new[] { 32, 64 })   // LeNet's dense layer (1568 → 128, 784 KB of weights: L2)
+    {
+        var m = new MnistCnn.LeNet(batch, 1);
+        var rng = new ModelGen.Rng(1);
+        var x = new float[batch * 784];
+        for (int i = 0; i < x.Length; i++) x[i] = rng.NextFloat();
+        var labels = new int[batch];
+        for (int i = 0; i < 3; i++) ModelGen.NetworkExtensions.TrainStep(m, x, labels, new ModelGen.Training.Sgd(0.01f));
+        m.ZeroGrad(); m.Forward(x, training: true); m.Backward(labels);
+        var ws = typeof(MnistCnn.LeNet).GetField("_main", flags)!.GetValue(m)!;
+        var bp = typeof(MnistCnn.LeNet).GetMethod("Hidden_BackwardPart_V512", flags)!;
+        double T(Action a) { for (int i = 0; i < 10; i++) a(); var r = new double[41]; for (int i = 0; i < r.Length; i++) { long s0 = Stopwatch.GetTimestamp(); a(); r[i] = (Stopwatch.GetTimestamp() - s0) * 1e3 / Stopwatch.Frequency; } Array.Sort(r); return r[20]; }
+        double tp = T(() => bp.Invoke(m, new object[] { ws, ws, 0, 1 }));
+        double flops = 4.0 * 1568 * 128 * batch;
+        Console.WriteLine($"LeNet batch {batch}: the dense backward's products {tp,6:F3} ms ({flops / tp / 1e6:F0} GFLOP/s, {100 * flops / tp / 1e6 / peak:F0} %)");
+    }
+    return;
+}
 if (args.Contains("--weights-w2"))   // the weight-gradient parts of W2's four convolutions on one thread, 100 rounds: medians and 10th percentiles
 {
     var m = new Cifar.W2(32, 1);

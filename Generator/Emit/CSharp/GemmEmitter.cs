@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using ModelGen.Generator.Analysis;
 
 namespace ModelGen.Generator.Emit.CSharp;
 
@@ -135,6 +136,11 @@ internal sealed class GemmEmitter
         }
         // One or two rows (a row vector times a matrix: the batch-1 recurrent step) give a tile too few accumulators to
         // hide the FMA latency: such a product takes 8 vectors per tile instead.
+        if (RowsOuter(g))
+        {
+            EmitRowsOuter(cw, w, g);
+            return;
+        }
         int nvFull = g.Rows <= 2 ? 8 : w.NVMax, nr = nvFull * w.Lanes;
         int c = g.Cols.Value, full = c / nr, after = c - full * nr;
         if (full > 0)
@@ -156,24 +162,104 @@ internal sealed class GemmEmitter
             cw.Line(ScalarCall(g, col.ToString(), after.ToString()));
     }
 
+    /// <summary>Bytes of an operand above which it is read from memory rather than from L2 (half of a 2 MB L2, all of a
+    /// 1 MB one): such an operand is best read in long runs of consecutive lines, which the hardware prefetchers follow.</summary>
+    private const long StreamedBytes = 1 << 20;
+
+    /// <summary>An accumulating product with a build-time C too large for L2 and a short reduction (a dense layer's weight
+    /// gradient, <c>dW += dZ·X</c>, K = the batch): its cost is reading and writing C. Column blocks outer (one tile
+    /// of every row, then the next columns) read C in pieces of a few lines at a stride of a row, more rows than the
+    /// prefetchers follow; rows outer reads each tile's rows of C once, in order. The other operand, <c>K × Cols</c>, comes
+    /// from L2 once per row tile. Measured on W2's dense layer (dW 256 × 4096, 4 MB; `Benchmarks --ab-dense`, alternated
+    /// in one process): batch 32 1.44–1.58 → 0.95–0.99 ms, batch 64 2.45–2.51 → 1.73–1.76 ms. Each element's sum is the
+    /// same (same tiles, same K order), only the tiles' order changes.</summary>
+    private static bool RowsOuter(GemmCall g) =>
+        g.Epi == "MG.Epilogue.Accumulate" && g.Cols is int c && 4L * c * g.Rows > StreamedBytes
+        && g.AOffsets is null && g.BOffsets is null && g.Panels is null && g.Rows > 2;
+
+    /// <summary>The tiles of a <see cref="RowsOuter"/> product: per row tile (MR rows, then the rows left over), its
+    /// column tiles left to right (NR wide, narrower ones, a scalar tail).</summary>
+    private void EmitRowsOuter(CodeWriter cw, Width w, GemmCall g)
+    {
+        int nr = w.NVMax * w.Lanes, c = g.Cols!.Value, fullCols = c / nr * nr;
+        int full = g.Rows / w.MR * w.MR, rem = g.Rows - full;
+        string kind = "::" + Access(g);
+        void Columns(int mr, string r)
+        {
+            if (fullCols > 0)
+            {
+                _kernels.Add($"{w.Name}:{mr}:{w.NVMax}{kind}");
+                using (cw.Block($"for (int j = 0; j < {fullCols}; j += {nr})"))
+                    cw.Line(Call(w, g, mr, w.NVMax, r, "j", "j"));
+            }
+            int col = fullCols, after = c - fullCols;
+            for (int nv = w.NVMax - 1; nv >= 1; nv--)
+                if (after >= nv * w.Lanes)
+                {
+                    _kernels.Add($"{w.Name}:{mr}:{nv}{kind}");
+                    cw.Line(Call(w, g, mr, nv, r, col.ToString(), col.ToString()));
+                    col += nv * w.Lanes;
+                    after -= nv * w.Lanes;
+                }
+            if (after > 0)
+                cw.Line(ScalarCall(g with
+                {
+                    RowRange = null, Rows = mr, A = $"MG.Mem.Add(ref {g.A}, {r} * {g.Ars})", C = $"MG.Mem.Add(ref {g.C}, {r} * {g.Ldc})",
+                    Bias = g.Bias is null ? null : $"MG.Mem.Add(ref {g.Bias}, {r})",
+                }, col.ToString(), after.ToString()));
+        }
+        string start = g.RowRange?.Start ?? "0", end = g.RowRange is { } rr ? $"global::System.Math.Min({rr.End}, {full})" : full.ToString();
+        if (full > 0)
+            using (cw.Block($"for (int r = {start}; r < {end}; r += {w.MR})   // rows outer: C is {Text.N0(4L * g.Rows * c / 1024)} KB, more than L2; each tile's rows of it are read once, in order"))
+                Columns(w.MR, "r");
+        if (rem > 0)
+            using (cw.Block(g.RowRange is { } range ? $"if ({range.End} == {g.Rows})" : ""))
+                Columns(rem, full.ToString());
+    }
+
     /// <summary>The reduction length above which a panel product runs in K blocks: a block of a 64-column B panel
     /// (128 steps · 256 bytes = 32 KB) stays in L1 while every row tile reads it, where the whole panel (784 steps: 196 KB)
     /// would stream from L2 once per row tile. Measured on W1 batch 256 against ONNX Runtime, calls interleaved: blocks
     /// of ≤ 256 steps 1.13 × its time, ≤ 128 1.05–1.08 ×, ≤ 64 1.13–1.14 × (the partial sums' reloads start to cost).</summary>
     private const int KBlock = 128;
 
+    /// <summary>The K block of a product whose A is larger than L2 and read as columns a page or more apart (<c>Wᵀ</c> of a
+    /// dense layer with ≥ 1024 inputs and more than 1 MB of weights: <see cref="AAccess.Columns"/>, <c>aks ≥ 1024</c>): a
+    /// tile reads one line of each of its block's reduction steps from memory, and the next tiles the same lines (16 floats
+    /// per line, MR rows per tile), so the block's lines of A must stay in L1 beside the block of B. Measured on W2's
+    /// dense input gradient (dX 4096 × batch = Wᵀ·dZ, K = 256, 4 MB of weights; `Benchmarks --ab-dense`, alternated in
+    /// one process): batch 32 blocks of 128 1.12–1.14 ms, 64 0.89, 32 0.88, 16 0.91; batch 64 2.14–2.20, 1.32, 1.38,
+    /// 1.56 ms. Not where the weights fit L2: LeNet's (1568 → 128, 784 KB) took 0.30–0.34 ms at batch 32 in blocks of
+    /// 128 (one block) and 0.43–0.44 ms in blocks of 64 (`--dense-w2`, the builds alternated).</summary>
+    private const int KBlockStrided = 64;
+
+    /// <summary>A larger than L2, so read from memory (not a packed panel: those are packed per call, then in cache).</summary>
+    private static bool AFromMemory(GemmCall g) => g.Panels is null && int.TryParse(g.K, out int k) && 4L * g.Rows * k > StreamedBytes;
+
+    /// <summary>A from memory and read as columns a page or more apart (see <see cref="KBlockStrided"/>).</summary>
+    private static bool StridedColumns(GemmCall g) => AFromMemory(g) && Access(g) == AAccess.Columns && int.TryParse(g.Aks, out int aks) && aks >= 1024;
+
     /// <summary>How many K blocks a run-time panel product takes (null: one, not blocked). Only storing products with a
-    /// build-time K: an accumulating one (a gradient) would add its partial sums to C in another order.</summary>
-    private static int? KBlocks(GemmCall g) =>
-        g.BOffsets is null && g.AOffsets is null && g.Image is null && g.Epi != "MG.Epilogue.Accumulate" && int.TryParse(g.K, out int k) && k > KBlock
-            ? (k + KBlock - 1) / KBlock : null;
+    /// build-time K: an accumulating one (a gradient) would add its partial sums to C in another order. Not an A of
+    /// contiguous rows larger than L2 (a dense layer's 4 MB of weights): it comes from memory, and blocks would cut each
+    /// of its rows into runs of a few lines, more runs at once than the prefetchers follow; whole rows stream, and B comes
+    /// from L2 instead (W2's dense forward, `--ab-dense`: batch 32 0.78–0.79 ms in blocks of 128, 0.60–0.61 ms whole;
+    /// batch 64 1.37–1.39, 1.04 ms).</summary>
+    private static int? KBlocks(GemmCall g)
+    {
+        if (g.BOffsets is not null || g.AOffsets is not null || g.Image is not null || g.Epi == "MG.Epilogue.Accumulate" || !int.TryParse(g.K, out int k))
+            return null;
+        if (AFromMemory(g) && Access(g) == AAccess.Rows) return null;
+        int kb = StridedColumns(g) ? KBlockStrided : KBlock;
+        return k > kb ? (k + kb - 1) / kb : null;
+    }
 
     /// <summary>The product in <paramref name="blocks"/> equal K blocks (the last one shorter when K does not divide):
     /// each block's tiles resume the accumulators from C, and only the last applies the call's epilogue.</summary>
     private void EmitKBlocked(CodeWriter cw, Width w, GemmCall g, int blocks)
     {
         int k = int.Parse(g.K), kb = (k + blocks - 1) / blocks;
-        using (cw.Block($"for (int k0 = 0; k0 < {k}; k0 += {kb})   // {blocks} blocks of {kb} reduction steps: a block of B's column panel stays in L1 across the row tiles"))
+        using (cw.Block($"for (int k0 = 0; k0 < {k}; k0 += {kb})   // {blocks} blocks of {kb} reduction steps: {(StridedColumns(g) ? "the block's lines of A (a page apart) and of B stay" : "a block of B's column panel stays")} in L1 across the row tiles"))
         {
             if (g.Panels is null) cw.Line($"ref float ak = ref MG.Mem.Add(ref {g.A}, k0{(g.Aks == "1" ? "" : " * " + g.Aks)});");
             cw.Line($"ref float bk = ref MG.Mem.Add(ref {g.B}, k0 * {g.Ldb});");
