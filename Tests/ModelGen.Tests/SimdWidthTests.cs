@@ -396,8 +396,10 @@ public class PoolingWidthTests
             }
     }
 
-    /// <summary>The vectorised 2×2 max-pool gradient against the scalar one at each width, bit for bit: ties (the first maximum in
-    /// row-major order takes the gradient), NaN, signed zeros, and widths around the vector steps.</summary>
+    /// <summary>The vectorised 2×2 max-pool gradient against the scalar one at each width, and the scalar one against the
+    /// definition, bit for bit: ties (the first maximum in row-major order takes the gradient), NaN, signed zeros, widths
+    /// around the vector steps, odd widths and heights (the last column and row no window covers are cleared, the
+    /// channel's padding is not touched), a gradient buffer that holds old values.</summary>
     [Theory]
     [InlineData(SimdWidth.V256)]
     [InlineData(SimdWidth.V512)]
@@ -418,9 +420,27 @@ public class PoolingWidthTests
                 var vector = Enumerable.Repeat(7f, c * ldIn).ToArray();
                 ModelGen.Kernels.Pool.MaxBackward(ref x[0], ref dy[0], c, h, w, ldIn, 2, 2, ho, wo, ldOut, ref scalar[0], SimdWidth.Scalar);
                 ModelGen.Kernels.Pool.MaxBackward(ref x[0], ref dy[0], c, h, w, ldIn, 2, 2, ho, wo, ldOut, ref vector[0], width);
+                // The definition: dx = 0 over each channel's h·w (the padding after it untouched), then dy to the first maximum.
+                var reference = Enumerable.Repeat(7f, c * ldIn).ToArray();
+                for (int ch = 0; ch < c; ch++)
+                {
+                    Array.Clear(reference, ch * ldIn, h * w);
+                    for (int i = 0; i < ho; i++)
+                        for (int j = 0; j < wo; j++)
+                        {
+                            int best = ch * ldIn + 2 * i * w + 2 * j;
+                            foreach (int at in new[] { best + 1, best + w, best + w + 1 })
+                                if (x[at] > x[best]) best = at;
+                            reference[best] += dy[ch * ldOut + i * wo + j];
+                        }
+                }
                 for (int i = 0; i < scalar.Length; i++)
+                {
+                    Assert.True(BitConverter.SingleToInt32Bits(reference[i]) == BitConverter.SingleToInt32Bits(scalar[i]),
+                        $"w={w} h={h} at {i}: scalar {scalar[i]}, the definition {reference[i]}");
                     Assert.True(BitConverter.SingleToInt32Bits(scalar[i]) == BitConverter.SingleToInt32Bits(vector[i]),
                         $"w={w} h={h} at {i}: scalar {scalar[i]}, vector {vector[i]}");
+                }
             }
     }
 }
