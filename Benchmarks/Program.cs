@@ -283,6 +283,22 @@ if (args.Contains("--layers-w2"))   // per-layer times of a W2 training step (re
     }
     return;
 }
+if (args.Contains("--step-w2"))   // W2 training steps at batch 32 on one thread (medians of 41), with the FMA peak around them: to compare builds
+{
+    var m = new Cifar.W2(32, 1);
+    var (x, labels, _) = W2Setup.Prepare(m, 32, i => i % 10);
+    var sgd = new ModelGen.Training.Sgd(0.01f);
+    double Peak1() { var pt = new double[9]; for (int i = 0; i < pt.Length; i++) { var sw = Stopwatch.StartNew(); Peak.Run(PeakBenchmarks.Iterations * 10); pt[i] = sw.Elapsed.TotalSeconds; } Array.Sort(pt); return PeakBenchmarks.Iterations * 10 * 16 * 32.0 / pt[4] / 1e9; }
+    for (int i = 0; i < 10; i++) ModelGen.NetworkExtensions.TrainStep(m, x, labels, sgd);
+    double p0 = Peak1();
+    var t = new double[41];
+    for (int i = 0; i < t.Length; i++) { long s0 = Stopwatch.GetTimestamp(); ModelGen.NetworkExtensions.TrainStep(m, x, labels, sgd); t[i] = (Stopwatch.GetTimestamp() - s0) * 1e3 / Stopwatch.Frequency; }
+    double p1 = Peak1();
+    Array.Sort(t);
+    double gflops = 3 * 51.1e6 * 32 / t[20] / 1e6;   // direct-equivalent: three times the forward's 51.1 MFLOP per sample
+    Console.WriteLine($"W2 training step, batch 32: median {t[20]:F2} ms (p25 {t[10]:F2}, p75 {t[30]:F2}); {gflops:F0} GFLOP/s direct-equivalent, {100 * gflops / Math.Max(p0, p1):F0} % of the peak ({p0:F0} before, {p1:F0} after)");
+    return;
+}
 if (args.Contains("--ab-dense"))   // W2's dense products in several loop orders, alternated in one process
 {
     var pt = new double[9];
