@@ -26,6 +26,16 @@ public class GemmTilingTests
         return new[] { asm.GetType("Tiling.Even")!, asm.GetType("Tiling.Uneven")!, asm.GetType("Tiling.Short")!, asm.GetType("Tiling.Streamed")! };
     });
 
+    /// <summary>Sets the parameters uniform in [-1, 1) and returns a batch of inputs drawn the same way.</summary>
+    private static float[] Randomise(INetwork net, int batch, ref Rng rng)
+    {
+        var p = net.Parameters;
+        for (int i = 0; i < p.Length; i++) p[i] = rng.NextFloat() * 2f - 1f;
+        var x = new float[batch * net.InputSize];
+        for (int i = 0; i < x.Length; i++) x[i] = rng.NextFloat() * 2f - 1f;
+        return x;
+    }
+
     public static TheoryData<int, int, SimdWidth> Cases()
     {
         var data = new TheoryData<int, int, SimdWidth>();
@@ -46,10 +56,8 @@ public class GemmTilingTests
         net.Width = width;
         int inputs = net.InputSize, units = net.OutputSize;
         var rng = new Rng(7);
+        var x = Randomise(net, batch, ref rng);
         var p = net.Parameters;
-        for (int i = 0; i < p.Length; i++) p[i] = rng.NextFloat() * 2f - 1f;
-        var x = new float[batch * inputs];
-        for (int i = 0; i < x.Length; i++) x[i] = rng.NextFloat() * 2f - 1f;
         var y = new float[batch * units];
         net.Predict(x, y);
 
@@ -89,10 +97,8 @@ public class GemmTilingTests
         net.Threads = threads;
         int inputs = net.InputSize, units = net.OutputSize;
         var rng = new Rng(11);
+        var x = Randomise(net, batch, ref rng);
         var p = net.Parameters;
-        for (int i = 0; i < p.Length; i++) p[i] = rng.NextFloat() * 2f - 1f;
-        var x = new float[batch * inputs];
-        for (int i = 0; i < x.Length; i++) x[i] = rng.NextFloat() * 2f - 1f;
         var targets = new float[batch * units];
         for (int i = 0; i < targets.Length; i++) targets[i] = rng.NextFloat();
         var y = new float[batch * units];
