@@ -134,32 +134,43 @@ internal sealed class GemmEmitter
             }
             return;
         }
-        // One or two rows (a row vector times a matrix: the batch-1 recurrent step) give a tile too few accumulators to
-        // hide the FMA latency: such a product takes 8 vectors per tile instead.
         if (RowsOuter(g))
         {
             EmitRowsOuter(cw, w, g);
             return;
         }
+        // One or two rows (a row vector times a matrix: the batch-1 recurrent step) give a tile too few accumulators to
+        // hide the FMA latency: such a product takes 8 vectors per tile instead.
         int nvFull = g.Rows <= 2 ? 8 : w.NVMax, nr = nvFull * w.Lanes;
-        int c = g.Cols.Value, full = c / nr, after = c - full * nr;
-        if (full > 0)
-            using (cw.Block($"for (int j = 0; j < {full * nr}; j += {nr})"))
+        var plan = ColumnPlan(g.Cols.Value, nvFull, w.Lanes);
+        if (plan.FullCols > 0)
+            using (cw.Block($"for (int j = 0; j < {plan.FullCols}; j += {nr})"))
                 EmitRows(cw, w, g, nvFull, "j");
-        int col = full * nr;
-        for (int nv = nvFull - 1; nv >= 1; nv--)
-            if (after >= nv * w.Lanes)
+        foreach (var (col, nv) in plan.Narrower)
+            using (cw.Block("")) // a scope for the local j
             {
-                using (cw.Block("")) // a scope for the local j
-                {
-                    cw.Line($"const int j = {col};");
-                    EmitRows(cw, w, g, nv, "j");
-                }
-                col += nv * w.Lanes;
-                after -= nv * w.Lanes;
+                cw.Line($"const int j = {col};");
+                EmitRows(cw, w, g, nv, "j");
             }
-        if (after > 0)
-            cw.Line(ScalarCall(g, col.ToString(), after.ToString()));
+        if (plan.Tail > 0)
+            cw.Line(ScalarCall(g, plan.TailCol.ToString(), plan.Tail.ToString()));
+    }
+
+    /// <summary>The column tiles of a build-time column count: tiles of <paramref name="nvFull"/> vectors up to
+    /// <c>FullCols</c> (a loop), then one tile of each narrower width that still fits, then a scalar tail of
+    /// <c>Tail</c> columns from <c>TailCol</c>.</summary>
+    private static (int FullCols, List<(int Col, int Nv)> Narrower, int TailCol, int Tail) ColumnPlan(int cols, int nvFull, int lanes)
+    {
+        int nr = nvFull * lanes, col = cols / nr * nr, after = cols - col;
+        var narrower = new List<(int, int)>();
+        for (int nv = nvFull - 1; nv >= 1; nv--)
+            if (after >= nv * lanes)
+            {
+                narrower.Add((col, nv));
+                col += nv * lanes;
+                after -= nv * lanes;
+            }
+        return (cols / nr * nr, narrower, col, after);
     }
 
     /// <summary>Bytes of an operand above which it is read from memory rather than from L2 (half of a 2 MB L2, all of a
@@ -181,32 +192,29 @@ internal sealed class GemmEmitter
     /// column tiles left to right (NR wide, narrower ones, a scalar tail).</summary>
     private void EmitRowsOuter(CodeWriter cw, Width w, GemmCall g)
     {
-        int nr = w.NVMax * w.Lanes, c = g.Cols!.Value, fullCols = c / nr * nr;
+        int nr = w.NVMax * w.Lanes, c = g.Cols!.Value;
         int full = g.Rows / w.MR * w.MR, rem = g.Rows - full;
+        var plan = ColumnPlan(c, w.NVMax, w.Lanes);
         string kind = "::" + Access(g);
         void Columns(int mr, string r)
         {
-            if (fullCols > 0)
+            if (plan.FullCols > 0)
             {
                 _kernels.Add($"{w.Name}:{mr}:{w.NVMax}{kind}");
-                using (cw.Block($"for (int j = 0; j < {fullCols}; j += {nr})"))
+                using (cw.Block($"for (int j = 0; j < {plan.FullCols}; j += {nr})"))
                     cw.Line(Call(w, g, mr, w.NVMax, r, "j", "j"));
             }
-            int col = fullCols, after = c - fullCols;
-            for (int nv = w.NVMax - 1; nv >= 1; nv--)
-                if (after >= nv * w.Lanes)
-                {
-                    _kernels.Add($"{w.Name}:{mr}:{nv}{kind}");
-                    cw.Line(Call(w, g, mr, nv, r, col.ToString(), col.ToString()));
-                    col += nv * w.Lanes;
-                    after -= nv * w.Lanes;
-                }
-            if (after > 0)
+            foreach (var (col, nv) in plan.Narrower)
+            {
+                _kernels.Add($"{w.Name}:{mr}:{nv}{kind}");
+                cw.Line(Call(w, g, mr, nv, r, col.ToString(), col.ToString()));
+            }
+            if (plan.Tail > 0)
                 cw.Line(ScalarCall(g with
                 {
                     RowRange = null, Rows = mr, A = $"MG.Mem.Add(ref {g.A}, {r} * {g.Ars})", C = $"MG.Mem.Add(ref {g.C}, {r} * {g.Ldc})",
                     Bias = g.Bias is null ? null : $"MG.Mem.Add(ref {g.Bias}, {r})",
-                }, col.ToString(), after.ToString()));
+                }, plan.TailCol.ToString(), plan.Tail.ToString()));
         }
         string start = g.RowRange?.Start ?? "0", end = g.RowRange is { } rr ? $"global::System.Math.Min({rr.End}, {full})" : full.ToString();
         if (full > 0)
