@@ -365,6 +365,49 @@ if (args.Contains("--weights-w2"))   // the weight-gradient parts of W2's four c
     for (int i = 0; i < 4; i++) { Array.Sort(tt[i]); Console.WriteLine($"Conv{i + 1} weights: median {tt[i][50]:F2} ms, p10 {tt[i][10]:F2}"); }
     return;
 }
+if (args.Contains("--sparse-gemv")) { ModelGen.Benchmarks.SparseGemv.Run(); return; }   // W2's batch-1 dense layer: row-major GEMV against a column sweep of Wᵀ that skips zero inputs (a study)
+if (args.Contains("--wino-parts"))   // W2's Conv2 forward split into input transforms, products and output transforms (medians)
+{
+    var m = new Cifar.W2(32, 1);
+    var (x, _, _) = W2Setup.Prepare(m, 32, i => i % 10);
+    m.Forward(x, training: true);   // the training forward's path (no pooling fused)
+    for (int i = 0; i < 5; i++) m.WinoParts(32, 21);
+    return;
+}
+if (args.Contains("--layers-w1train"))   // W1's training step at batch 64, part by part on one thread (medians of 201): where the step's time goes
+{
+    const int batch = 64;
+    var m = new Mnist.MnistMlp(batch, 1);
+    var x = new float[batch * 784];
+    var labels = new int[batch];
+    var rng = new ModelGen.Rng(1);
+    for (int i = 0; i < x.Length; i++) x[i] = rng.NextFloat();
+    for (int i = 0; i < batch; i++) labels[i] = rng.NextInt(10);
+    var sgd = new ModelGen.Training.Sgd(0.01f);
+    for (int i = 0; i < 50; i++) ModelGen.NetworkExtensions.TrainStep(m, x, labels, sgd);
+    var flags = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance;
+    var ws = typeof(Mnist.MnistMlp).GetField("_main", flags)!.GetValue(m)!;
+    int ld = ModelGen.Simd.PanelStride(batch);
+    double T(Action a) { for (int i = 0; i < 20; i++) a(); var t = new double[201]; for (int r = 0; r < t.Length; r++) { long s0 = Stopwatch.GetTimestamp(); a(); t[r] = (Stopwatch.GetTimestamp() - s0) * 1e6 / Stopwatch.Frequency; } Array.Sort(t); return t[100]; }
+    for (int round = 0; round < 3; round++)
+    {
+        double sum = 0;
+        foreach (var layer in m.Layers)
+        {
+            var f = typeof(Mnist.MnistMlp).GetMethod(layer.Name + "_Forward_V512", flags)!;
+            var b = typeof(Mnist.MnistMlp).GetMethod(layer.Name + "_Backward_V512", flags)!;
+            var fa = new object[] { ws, batch, ld };
+            var ba = new object[] { ws, batch, batch, ld };
+            double tf = T(() => f.Invoke(m, fa)), tb = T(() => b.Invoke(m, ba));
+            sum += tf + tb;
+            Console.Write($"{layer.Name} {tf,5:F1} + {tb,5:F1} us   ");
+        }
+        double tz = T(m.ZeroGrad), ts = T(() => m.Step(sgd)), tfw = T(() => m.Forward(x, training: true)), tbw = T(() => m.Backward(labels));
+        double whole = T(() => ModelGen.NetworkExtensions.TrainStep(m, x, labels, sgd));
+        Console.WriteLine($"\nlayers {sum:F1} us; ZeroGrad {tz:F1}, Step {ts:F1}, Forward {tfw:F1}, Backward {tbw:F1}, TrainStep {whole:F1} us");
+    }
+    return;
+}
 if (args.Contains("--layers-w1"))   // W1 batch 256 inference: each layer's forward and the whole Predict (medians), for where the time goes
 {
     const int batch = 256;
@@ -554,7 +597,7 @@ if (args.Contains("--steady-infer"))   // the same, but each case called back to
             var t = new double[c.Calls];
             for (int k = 0; k < c.Calls; k++) { long t0 = Stopwatch.GetTimestamp(); c.Run(); t[k] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds * 1000; }
             Array.Sort(t);
-            Console.WriteLine($"{c.Name,-16} median {t[t.Length / 2],9:F1} us (10th pct {t[t.Length / 10],9:F1})");
+            Console.WriteLine($"{c.Name,-16} median {t[t.Length / 2],9:F1} us (10th pct {t[t.Length / 10],9:F1}, 90th {t[t.Length * 9 / 10],9:F1}, mean {t.Average(),9:F1})");
         }
     w1.Cleanup(); w2.Cleanup();
     return;
