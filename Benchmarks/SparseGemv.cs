@@ -12,7 +12,8 @@ namespace ModelGen.Benchmarks;
 /// values are exactly 0. With the weights packed transposed (Wᵀ [4096, 256], once per parameter version), each input
 /// value owns one contiguous 1 KB row of Wᵀ, and a zero input skips its row: the bytes read fall with the zeros. Times
 /// the generated path's GEMV (row-major W) against the column sweep with and without the skip, calls alternated, on
-/// W2's own weights and its real Flat activation. Not part of the library: a measurement to decide on one.</summary>
+/// W2's own weights and its real Flat activation: the study behind the generated batch-1 sweep (<c>Gemm.ColumnsV512</c>),
+with its kernel written out here so that the three run side by side in one process.</summary>
 internal static class SparseGemv
 {
     public static void Run()

@@ -41,8 +41,10 @@ public sealed class Workspace : IDisposable
     public bool Carried;
     /// <summary>The parameter version the folded weights held here were built from (−1: none).</summary>
     public int FoldedVersion = -1;
-    /// <summary>The parameter version the packed (transposed) weights of the batch-1 recurrent path were built from (−1: none).</summary>
+    /// <summary>The parameter version the weights packed for every forward (Winograd filter transforms) were built from (−1: none).</summary>
     public int PackedVersion = -1;
+    /// <summary>The parameter version the weights packed for the batch-1 path (transposed recurrent and dense weights) were built from (−1: none).</summary>
+    public int Batch1Version = -1;
     /// <summary>The parameter version the GEMM panels of the batch-panel path (recurrent weights) were built from (−1: none).</summary>
     public int PanelVersion = -1;
 

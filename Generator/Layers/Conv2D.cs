@@ -268,7 +268,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
         if (FlipsBack(l)) yield return GradOffsets(l);
     }
 
-    public string? PackWhen(LayerPlan l) => IsWinograd(l) ? "" : null;
+    public string? PackWhen(LayerPlan l, NetworkPlan p) => IsWinograd(l) ? "" : null;
 
     public void Pack(CodeWriter cw, CSharpLayer c) =>
         cw.Line($"MG.Winograd.Filters(ref _arena.Ref({c.Tensor("weight")}), {O(c.Layer)}, {C(c.Layer)}, false, ref ws.Ref({c.Scratch("wino")}));   // {c.Layer.Name}: U[ξ] = G·g·Gᵀ, [16][{O(c.Layer)}, {C(c.Layer)}]");

@@ -241,7 +241,7 @@ internal abstract partial class RecurrentLayer : LayerKind, ICSharpLayer, ICShar
     /// kernel with one "row" per gate and the hidden units in the vector lanes.</summary>
     protected abstract void CellForward1(CodeWriter cw, RecurrentDir c, Width w);
 
-    public string? PackWhen(LayerPlan layer) => "n == 1";
+    public string? PackWhen(LayerPlan layer, NetworkPlan network) => "n == 1";
 
     /// <summary>The rows of <c>W_hh</c> (forward) and of <c>W_hhᵀ</c> (backward) per panel of the per-step products: with
     /// the batch in one vector (16 samples at AVX-512), a tile of 12 rows keeps 12 FMA chains going where the usual 6
@@ -278,12 +278,12 @@ internal abstract partial class RecurrentLayer : LayerKind, ICSharpLayer, ICShar
 
     /// <summary>Batch 1: step-major, the gates of a step contiguous and in the vector lanes. The input projection of
     /// all steps is one GEMM <c>G[T, G·H] = Xᵀ·W_ihᵀ</c>, the recurrent product per step a row vector times
-    /// <c>W_hhᵀ</c>; the weights are transposed once per parameter version (<c>PackWeights</c>).</summary>
+    /// <c>W_hhᵀ</c>; the weights are transposed once per parameter version (<c>PackBatch1</c>).</summary>
     private void ForwardBatch1(CodeWriter cw, RecurrentDir c, Width w)
     {
         var l = c.Layer;
         int t = T(l), f = F(l), h = H(l), g = Gates * h;
-        cw.Line("// Batch 1: step-major [T, G·H], the gates in the vector lanes (the weights were transposed by PackWeights).");
+        cw.Line("// Batch 1: step-major [T, G·H], the gates in the vector lanes (the weights were transposed by PackBatch1).");
         cw.Line($"ref float xb = ref ws.Ref({c.Input});   // [{f}, {t}] (ld = 1)");
         cw.Line($"ref float wihT = ref ws.Ref({c.Scratch("wihT")});   // [{f}, {g}]");
         cw.Line($"ref float whhT = ref ws.Ref({c.Scratch("whhT")});   // [{h}, {g}]");

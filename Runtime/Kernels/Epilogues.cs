@@ -51,6 +51,21 @@ public static class Epilogues
         };
     }
 
+    /// <summary>The stored value of a storing epilogue, each lane with its own bias (lanes that are outputs: the batch-1
+    /// column sweep). The same operations as the broadcast form, so a lane gets the bits a tile's row gets.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Of(Vector512<float> acc, Vector512<float> bias, Epilogue epi, float alpha)
+    {
+        if (epi == Epilogue.Store) return acc;
+        var z = acc + bias;
+        return epi switch
+        {
+            Epilogue.Bias => z,
+            Epilogue.BiasRelu => Vector512.MaxNative(Vector512<float>.Zero, z),
+            _ => Vector512.ConditionalSelect(Vector512.GreaterThan(z, Vector512<float>.Zero), z, z * alpha),
+        };
+    }
+
     /// <summary>The stored value of a storing epilogue.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Of(Vector256<float> acc, float bias, Epilogue epi, float alpha) => Of(acc, Vector256.Create(bias), epi, alpha);

@@ -13,7 +13,7 @@ namespace ModelGen.Kernels;
 /// and Wᵀ (ars = 1, aks = in) without copying.</para>
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
-public static class Gemm
+public static partial class Gemm
 {
     /// <summary>Scalar reference: <paramref name="rows"/> × <paramref name="cols"/> outputs, reduction length <paramref name="k"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -49,14 +49,15 @@ internal interface ICSharpStateful
     void CheckStateSpans(CodeWriter cw, LayerPlan layer, bool h);
 }
 
-/// <summary>A kind whose forward reads its weights packed in another layout (a recurrent layer's transposed weights for
-/// batch 1, a Winograd convolution's transformed filters), rebuilt in each workspace once per parameter version, as
-/// the folded weights are.</summary>
+/// <summary>A kind whose forward reads its weights packed in another layout (a Winograd convolution's transformed
+/// filters; a recurrent or dense layer's transposed weights for batch 1), rebuilt in each workspace once per parameter
+/// version, as the folded weights are: <c>PackWeights</c> (<c>Workspace.PackedVersion</c>) before any forward,
+/// <c>PackBatch1</c> (<c>Workspace.Batch1Version</c>) before a batch-1 one, so training never rebuilds what only batch 1 reads.</summary>
 internal interface ICSharpPack
 {
     /// <summary>When the layer's forward reads packed weights: null never, <c>"n == 1"</c> on the batch-1 path only,
     /// <c>""</c> always.</summary>
-    string? PackWhen(LayerPlan layer);
+    string? PackWhen(LayerPlan layer, NetworkPlan network);
 
     /// <summary>Statements that rebuild the layer's packed weights in workspace <c>ws</c> (run when the parameters changed).</summary>
     void Pack(CodeWriter cw, CSharpLayer c);

@@ -296,17 +296,20 @@ internal static partial class NetworkEmitter
         cw.Line("/// <inheritdoc/>");
         cw.Line(GeneratedCode);
         cw.Line("public Span<float> Parameters { get { _arena.Touch(); return _arena.Span(0, ParameterRegion); } }");
-        if (p.Layers.Any(l => l.Kind is ICSharpPack pack && pack.PackWhen(l) is not null))
+        foreach (var (when, method, version, what) in new[]
         {
-            cw.Line(p.Layers.Any(l => l.Kind is ICSharpPack pack && pack.PackWhen(l) == "")
-                ? "/// <summary>Rebuilds the packed weights held in <paramref name=\"ws\"/>, the Winograd filter transforms among them (each workspace"
-                : "/// <summary>Rebuilds the packed weights of the batch-1 recurrent path held in <paramref name=\"ws\"/> (each workspace");
-            cw.Line("/// holds its own copy, as with folded weights).</summary>");
-            using (cw.Block("private void PackWeights(Workspace ws)"))
+            ("", "PackWeights", "PackedVersion", "the weights every forward reads packed (the Winograd filter transforms)"),
+            ("n == 1", "PackBatch1", "Batch1Version", "the weights the batch-1 path reads transposed"),
+        })
+        {
+            var packed = p.Layers.Where(l => l.Kind is ICSharpPack pack && pack.PackWhen(l, p) == when).ToList();
+            if (packed.Count == 0) continue;
+            cw.Line($"/// <summary>Rebuilds {what}, held in <paramref name=\"ws\"/>");
+            cw.Line("/// (each workspace holds its own copy, as with folded weights), when the parameters changed.</summary>");
+            using (cw.Block($"private void {method}(Workspace ws)"))
             {
-                foreach (var l in p.Layers)
-                    if (l.Kind is ICSharpPack pack && pack.PackWhen(l) is not null) pack.Pack(cw, new CSharpLayer(p, l, new GemmEmitter()));
-                cw.Line("ws.PackedVersion = _arena.Version;");
+                foreach (var l in packed) ((ICSharpPack)l.Kind).Pack(cw, new CSharpLayer(p, l, new GemmEmitter()));
+                cw.Line($"ws.{version} = _arena.Version;");
             }
         }
         if (p.Layers.Any(l => l.Kind is ICSharpPanelPack pack && pack.PacksPanels(l)))
