@@ -365,7 +365,11 @@ if (args.Contains("--weights-w2"))   // the weight-gradient parts of W2's four c
     for (int i = 0; i < 4; i++) { Array.Sort(tt[i]); Console.WriteLine($"Conv{i + 1} weights: median {tt[i][50]:F2} ms, p10 {tt[i][10]:F2}"); }
     return;
 }
-if (args.Contains("--sparse-gemv")) { ModelGen.Benchmarks.SparseGemv.Run(); return; }   // W2's batch-1 dense layer: row-major GEMV against a column sweep of Wᵀ that skips zero inputs (a study)
+if (args.Contains("--sparse-gemv"))   // W2's batch-1 dense layer: row-major GEMV against a column sweep of Wᵀ that skips zero inputs; `whole`: the generated Predict with the skip on and off
+{
+    if (args.Contains("whole")) ModelGen.Benchmarks.SparseGemv.WholeCall(); else ModelGen.Benchmarks.SparseGemv.Run();
+    return;
+}
 if (args.Contains("--wino-parts"))   // W2's Conv2 forward split into input transforms, products and output transforms (medians)
 {
     var m = new Cifar.W2(32, 1);

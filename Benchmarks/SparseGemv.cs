@@ -13,7 +13,7 @@ namespace ModelGen.Benchmarks;
 /// value owns one contiguous 1 KB row of Wᵀ, and a zero input skips its row: the bytes read fall with the zeros. Times
 /// the generated path's GEMV (row-major W) against the column sweep with and without the skip, calls alternated, on
 /// W2's own weights and its real Flat activation: the study behind the generated batch-1 sweep (<c>Gemm.ColumnsV512</c>),
-with its kernel written out here so that the three run side by side in one process.</summary>
+/// with its kernel written out here so that the three run side by side in one process.</summary>
 internal static class SparseGemv
 {
     public static void Run()
@@ -57,6 +57,36 @@ internal static class SparseGemv
         double worst = 0;
         for (int o = 0; o < 256; o++) worst = Math.Max(worst, Math.Abs(y2[o] - y0[o]) / Math.Max(1e-6, Math.Abs(y0[o])));
         Console.WriteLine($"skip vs no skip bitwise equal: {y1.AsSpan().SequenceEqual(y2)}; largest relative difference from the generated path {worst:G3}");
+    }
+
+    /// <summary>`--sparse-gemv whole`: W2's whole batch-1 Predict with the generated sweep's skip on and off — a second
+    /// model with the same weights whose flag (written by <c>PackBatch1</c>: 1 when zero inputs may be skipped) is set to
+    /// 0 by reflection, so that it reads every row of Wᵀ — calls alternated (medians, and of per-call ratios).</summary>
+    public static void WholeCall()
+    {
+        var on = new Cifar.W2(1, 1);
+        var off = new Cifar.W2(1, 1);
+        on.Parameters.CopyTo(off.Parameters);
+        var rng = new Rng(1);
+        var x = new float[3072];
+        for (int i = 0; i < x.Length; i++) x[i] = rng.NextFloat();
+        var y = new float[10];
+        on.Predict(x, y); off.Predict(x, y);   // both packed for this parameter version
+        var flags = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance;
+        var ws = (Workspace)typeof(Cifar.W2).GetField("_main", flags)!.GetValue(off)!;
+        long wt = (long)typeof(Cifar.W2).GetField("_hiddenWT", flags)!.GetValue(off)!;
+        ws.Ref(wt + 4096 * 256) = 0f;   // the skip off: every row of Wᵀ is read
+        var t = new[] { new System.Collections.Generic.List<double>(), new System.Collections.Generic.List<double>() };
+        for (int r = 0; r < 2100; r++)
+            for (int k = 0; k < 2; k++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                (k == 0 ? on : off).Predict(x, y);
+                if (r >= 100) t[k].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            }
+        var ratio = System.Linq.Enumerable.ToList(System.Linq.Enumerable.Order(System.Linq.Enumerable.Zip(t[0], t[1], (a, b) => a / b)));
+        t[0].Sort(); t[1].Sort();
+        Console.WriteLine($"W2 batch-1 Predict, calls alternated: skip on {t[0][1000]:F3} ms, skip off {t[1][1000]:F3} ms; median per-call ratio {ratio[1000]:F3}");
     }
 
     /// <summary>y = relu(Wᵀᵀ·x + bias), 16 accumulators of 16 outputs, one FMA chain per output over the inputs in order.</summary>
