@@ -11,7 +11,7 @@ namespace ModelGen.Benchmarks;
 /// ~40 % of a batch-1 Predict on the Intel host). The layer's input is a ReLU + max-pool output, so some of its 4096
 /// values are exactly 0. With the weights packed transposed (Wᵀ [4096, 256], once per parameter version), each input
 /// value owns one contiguous 1 KB row of Wᵀ, and a zero input skips its row: the bytes read fall with the zeros. Times
-/// the generated path's GEMV (row-major W) against the column sweep with and without the skip, calls alternated, on
+/// the GEMV over row-major W (the batch-1 path before the sweep) against the column sweep with and without the skip, calls alternated, on
 /// W2's own weights and its real Flat activation: the study behind the generated batch-1 sweep, now the runtime's
 /// <c>Gemm.ColumnsV512</c> called here on a transposed copy made by this study.</summary>
 internal static class SparseGemv
