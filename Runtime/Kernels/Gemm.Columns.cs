@@ -42,11 +42,11 @@ public static partial class Gemm
     {
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
         Vector512<float> c8 = default, c9 = default, c10 = default, c11 = default, c12 = default, c13 = default, c14 = default, c15 = default;
-        ref float row = ref Mem.Add(ref wT, o);
-        for (int i = 0; i < k; i++, row = ref Mem.Add(ref row, units))
+        for (int i = 0; i < k; i++)
         {
             float xi = Mem.Add(ref x, i);
             if (skipZeros && xi == 0f) continue;
+            ref float row = ref Mem.Add(ref wT, (nint)i * units + o);   // row i's outputs o…: no reference is formed past the last row
             var s = Vector512.Create(xi);
             c0 = Vector512.FusedMultiplyAdd(Mem.Load512(ref row, 0), s, c0); c1 = Vector512.FusedMultiplyAdd(Mem.Load512(ref row, 16), s, c1);
             c2 = Vector512.FusedMultiplyAdd(Mem.Load512(ref row, 32), s, c2); c3 = Vector512.FusedMultiplyAdd(Mem.Load512(ref row, 48), s, c3);
@@ -72,11 +72,11 @@ public static partial class Gemm
     private static void Columns4x16(ref float wT, int k, int units, ref float x, ref float y, ref float bias, int o, Epilogue epi, float alpha, bool skipZeros)
     {
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
-        ref float row = ref Mem.Add(ref wT, o);
-        for (int i = 0; i < k; i++, row = ref Mem.Add(ref row, units))
+        for (int i = 0; i < k; i++)
         {
             float xi = Mem.Add(ref x, i);
             if (skipZeros && xi == 0f) continue;
+            ref float row = ref Mem.Add(ref wT, (nint)i * units + o);   // row i's outputs o…: no reference is formed past the last row
             var s = Vector512.Create(xi);
             c0 = Vector512.FusedMultiplyAdd(Mem.Load512(ref row, 0), s, c0); c1 = Vector512.FusedMultiplyAdd(Mem.Load512(ref row, 16), s, c1);
             c2 = Vector512.FusedMultiplyAdd(Mem.Load512(ref row, 32), s, c2); c3 = Vector512.FusedMultiplyAdd(Mem.Load512(ref row, 48), s, c3);
@@ -90,11 +90,11 @@ public static partial class Gemm
     private static void Columns1x16(ref float wT, int k, int units, ref float x, ref float y, ref float bias, int o, Epilogue epi, float alpha, bool skipZeros)
     {
         Vector512<float> c0 = default;
-        ref float row = ref Mem.Add(ref wT, o);
-        for (int i = 0; i < k; i++, row = ref Mem.Add(ref row, units))
+        for (int i = 0; i < k; i++)
         {
             float xi = Mem.Add(ref x, i);
             if (skipZeros && xi == 0f) continue;
+            ref float row = ref Mem.Add(ref wT, (nint)i * units + o);   // row i's outputs o…: no reference is formed past the last row
             c0 = Vector512.FusedMultiplyAdd(Mem.Load512(ref row, 0), Vector512.Create(xi), c0);
         }
         Store(c0, ref y, ref bias, o, epi, alpha);
@@ -105,11 +105,11 @@ public static partial class Gemm
     private static void Columns8x8(ref float wT, int k, int units, ref float x, ref float y, ref float bias, int o, Epilogue epi, float alpha, bool skipZeros)
     {
         Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
-        ref float row = ref Mem.Add(ref wT, o);
-        for (int i = 0; i < k; i++, row = ref Mem.Add(ref row, units))
+        for (int i = 0; i < k; i++)
         {
             float xi = Mem.Add(ref x, i);
             if (skipZeros && xi == 0f) continue;
+            ref float row = ref Mem.Add(ref wT, (nint)i * units + o);   // row i's outputs o…: no reference is formed past the last row
             var s = Vector256.Create(xi);
             c0 = Vector256.FusedMultiplyAdd(Mem.Load256(ref row, 0), s, c0); c1 = Vector256.FusedMultiplyAdd(Mem.Load256(ref row, 8), s, c1);
             c2 = Vector256.FusedMultiplyAdd(Mem.Load256(ref row, 16), s, c2); c3 = Vector256.FusedMultiplyAdd(Mem.Load256(ref row, 24), s, c3);
@@ -127,11 +127,11 @@ public static partial class Gemm
     private static void Columns1x8(ref float wT, int k, int units, ref float x, ref float y, ref float bias, int o, Epilogue epi, float alpha, bool skipZeros)
     {
         Vector256<float> c0 = default;
-        ref float row = ref Mem.Add(ref wT, o);
-        for (int i = 0; i < k; i++, row = ref Mem.Add(ref row, units))
+        for (int i = 0; i < k; i++)
         {
             float xi = Mem.Add(ref x, i);
             if (skipZeros && xi == 0f) continue;
+            ref float row = ref Mem.Add(ref wT, (nint)i * units + o);   // row i's outputs o…: no reference is formed past the last row
             c0 = Vector256.FusedMultiplyAdd(Mem.Load256(ref row, 0), Vector256.Create(xi), c0);
         }
         Store(c0, ref y, ref bias, o, epi, alpha);
