@@ -17,5 +17,6 @@ internal sealed class AvgPool2D : WindowPool
         yield return $"backward: dx[c, i·{o.Stride}+u, j·{o.Stride}+v] += dy[c,i,j] / {o.Size * o.Size}";
         yield return $"receptive field: {l.ReceptiveField}";
         if (FusedLine(l, p) is { } fused) yield return fused;
+        if (BackwardLine(l, p) is { } backward) yield return backward;
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using ModelGen.Generator.Analysis;
 using ModelGen.Generator.Diagnostics;
 using ModelGen.Generator.Emit;
@@ -191,6 +192,8 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
                 : WinogradBack(l) ? $"dx = stride-1 conv of dz padded by ({2 - o.PadH},{2 - o.PadW}) with W flipped and transposed [{C(l)},{O(l)},3,3], by Winograd F(2×2, 3×3) as the forward"
                 : IndirectBackward(l) ? $"dx = stride-1 conv of dz padded by ({o.KH - 1 - o.PadH},{o.KW - 1 - o.PadW}) with W flipped and transposed [{C(l)},{O(l)},{o.KH},{o.KW}] (indirect GEMM)"
                 : "dx = col2im(Wᵀ·dZ)");
+        if (WindowPool.BackwardPool(p, l) is { } backPool)
+            yield return $"          each sample's dy comes from {backPool.Name}'s backward, run here just before (the sample's gradient stays in the cache)";
         if (l.L2 > 0f) yield return Fused.L2Line(l);
         yield return $"params  : {Text.N0(l.ParameterCount)} (W {Text.N0(l.Tensor("weight").Length)}" + (o.Bias ? $" + bias {Text.N0(o.Filters)})" : ", no bias)")
             + $"   FLOPs/sample: {Text.N0(l.Flops)}   receptive field: {l.ReceptiveField}";
@@ -531,7 +534,8 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
         var opt = Opt(l);
         int ldIn = Geometry.LdP(l.InPixels), ldOut = Geometry.LdP(l.OutPixels), k = K(l), p = l.OutPixels, o = O(l);
         bool flip = FlipsBack(l) && c.InputGrad is not null;
-        bool perSample = l.Activation != ActivationKind.None || c.InputGrad is not null;
+        var pool = WindowPool.BackwardPool(c.Network, l);   // a pooling whose backward runs here, sample by sample
+        bool perSample = l.Activation != ActivationKind.None || c.InputGrad is not null || pool is not null;
         using (c.BackwardMethod(cw, w))
         {
             if (WinogradBack(l) && c.InputGrad is not null)
@@ -541,7 +545,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
                 using (c.InputGradGuard(cw))
                     cw.Line($"MG.Im2Col.FlipTranspose(ref _arena.Ref({c.Tensor("weight")}), {o}, {C(l)}, {opt.KH}, {opt.KW}, ref ws.Ref({c.Scratch("wflip")}));   // [{C(l)}, {o}·{opt.KH}·{opt.KW}]: W flipped and transposed");
             if (perSample)
-                c.RunParts(cw, w, "Backward", CSharpLayer.ParallelUnits("batch", "batch", c.InputGrad is null ? 32L * o * ldOut : l.Flops, bySample: true), "samples: " + (l.Activation != ActivationKind.None ? "dz, " : "") + (c.InputGrad is not null ? "dx" : ""), chunked: true);
+                c.RunParts(cw, w, "Backward", CSharpLayer.ParallelUnits("batch", "batch", c.InputGrad is null ? 32L * o * ldOut : l.Flops, bySample: true), "samples: " + string.Join(", ", new[] { pool is null ? "" : pool.Name + "'s backward", l.Activation != ActivationKind.None ? "dz" : "", c.InputGrad is not null ? "dx" : "" }.Where(s => s.Length > 0)), chunked: true);
             if (opt.Bias && perSample)
                 cw.Line($"MG.Reductions.AddRows(ref ws.Ref({c.Scratch("dbs")}), batch, {o}, ref _arena.Ref(GradientBase + {c.Tensor("bias")}));   // dbias[o] += Σ_p dz[o,p], the samples' sums in order");
             else if (opt.Bias)
@@ -578,6 +582,11 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
                 }
                 using (cw.Block("for (int b = b0; b < b1; b++)"))
                 {
+                    if (pool is not null)
+                    {
+                        cw.Line($"// {pool.Name}'s backward for this sample: dy, which the lines below read while it is in the cache");
+                        cw.Line(WindowPool.BackwardCall(c.Network, pool, w));
+                    }
                     cw.Line($"ref float dy = ref ws.Ref({c.OutputGrad} + (long)b * {o * ldOut});   // dz, [{o}, {ldOut}]");
                     if (l.Activation != ActivationKind.None)
                     {

@@ -17,5 +17,6 @@ internal sealed class MaxPool2D : WindowPool
         yield return "backward: dx[argmax] += dy   (the gradient goes to the maximum only; ties: the first in row-major order)";
         yield return $"receptive field: {l.ReceptiveField}";
         if (FusedLine(l, p) is { } fused) yield return fused;
+        if (BackwardLine(l, p) is { } backward) yield return backward;
     }
 }

@@ -74,6 +74,46 @@ internal abstract class WindowPool : LayerKind, ICSharpLayer, IPtxLayer
             : $"inference: computed by {who}, from each sample's output while it is in the cache: it writes this output instead of the one this layer reads";
     }
 
+    /// <summary>The convolution whose backward runs this pooling's backward, sample by sample, or null. A pooling that
+    /// alone reads a convolution's output (training; any window) passes its gradient back inside that convolution's
+    /// per-sample loop, just before the convolution reads it: one sample's dz (W2's Conv2: 130 KB) is then still in the
+    /// cache for the activation's derivative, the bias sums and the input gradient, instead of the whole batch's (4 MB)
+    /// going out to L3 and back (`Benchmarks --back-fusion`). Same calls, same order per sample: the same bits.</summary>
+    public static LayerPlan? BackwardInto(NetworkPlan p, LayerPlan pool)
+    {
+        if (pool.Kind is not WindowPool || !p.Trainable || pool.InputIndex < 0 || p.Buffers.Layers.Count <= pool.Index) return null;
+        var producer = p.Layers[pool.InputIndex];
+        if (producer.Kind is not Conv2D) return null;
+        int readers = 0;
+        foreach (var l in p.Layers)
+            foreach (int i in l.Inputs)
+                if (i == producer.Index) readers++;
+        return readers == 1 ? producer : null;   // another reader adds its share of dz (a GradientAdd after its backward): the pooling's store is not the whole of it
+    }
+
+    /// <summary>The pooling whose backward <paramref name="conv"/>'s backward runs sample by sample (<see cref="BackwardInto"/>), or null.</summary>
+    public static LayerPlan? BackwardPool(NetworkPlan p, LayerPlan conv)
+    {
+        foreach (var l in p.Layers)
+            if (l.Kind is WindowPool && l.InputIndex == conv.Index && BackwardInto(p, l) == conv) return l;
+        return null;
+    }
+
+    /// <summary>The backward of sample <c>b</c>: <c>dx = 0</c>, then each <c>dy</c> to its window's first maximum (or shared
+    /// equally). The pooling's own part method's call, and the one its producer's backward makes (<see cref="BackwardInto"/>).</summary>
+    public static string BackwardCall(NetworkPlan p, LayerPlan pool, Width w)
+    {
+        var b = p.Buffers.Layers[pool.Index];
+        int inStride = pool.InShape[0] * Geometry.LdP(pool.InPixels), outStride = Geometry.ImageStride(pool.OutShape[0], pool.OutPixels);
+        return ((WindowPool)pool.Kind).Op == "Max"
+            ? $"MG.Pool.MaxBackward(ref ws.Ref({b.Input} + (long)b * {inStride}), ref ws.Ref({b.OutputGrad} + (long)b * {outStride}), {Geo(pool)}, ref ws.Ref({b.InputGrad} + (long)b * {inStride}), {w.Enum});"
+            : $"MG.Pool.AverageBackward(ref ws.Ref({b.OutputGrad} + (long)b * {outStride}), {Geo(pool)}, ref ws.Ref({b.InputGrad} + (long)b * {inStride}));";
+    }
+
+    /// <summary>The banner line of a pooling whose backward runs in its producer's (<see cref="BackwardInto"/>), else null.</summary>
+    protected static string? BackwardLine(LayerPlan l, NetworkPlan p) =>
+        BackwardInto(p, l) is { } conv ? $"training: the backward runs inside {conv.Name}'s, sample by sample (each sample's gradient still in the cache when {conv.Name} reads it)" : null;
+
     /// <summary>The pooling of one sample: <paramref name="src"/> holds this layer's input image, [C] planes
     /// <paramref name="ldIn"/> apart with rows <paramref name="rowStride"/> apart, <paramref name="dst"/> its output
     /// image. The forward's call, and the one a direct convolution that this layer fuses into makes on its own output.</summary>
@@ -123,21 +163,21 @@ internal abstract class WindowPool : LayerKind, ICSharpLayer, IPtxLayer
     {
         var l = c.Layer;
         int inStride = l.InShape[0] * Geometry.LdP(l.InPixels), outStride = Geometry.ImageStride(l.OutShape[0], l.OutPixels);
+        var into = BackwardInto(c.Network, l);
         using (c.BackwardMethod(cw, w))
         {
             if (c.InputGrad is null) { cw.Line("// reads the network input: no gradient flows further down"); return; }
+            if (into is not null) { cw.Line($"// {into.Name}'s backward runs this one, sample by sample ({GeneratedNames.PartMethod(into, "Backward", w.Name)})"); return; }
             using var guard = c.InputGradGuard(cw);
             c.RunParts(cw, w, "Backward", CSharpLayer.ParallelUnits("batch", "batch", 16L * (2 * inStride + outStride), bySample: true), "samples", chunked: true);
         }
-        if (c.InputGrad is null) return;
+        if (c.InputGrad is null || into is not null) return;
         cw.Line();
         using (c.PartMethod(cw, w, "Backward"))
         {
             cw.Line("ThreadTeam.Split(ws.Batch, 1, part, parts, out int b0, out int b1);   // this part's samples");
             using (cw.Block("for (int b = b0; b < b1; b++)"))
-                cw.Line(Op == "Max"
-                    ? $"MG.Pool.MaxBackward(ref ws.Ref({c.Input} + (long)b * {inStride}), ref ws.Ref({c.OutputGrad} + (long)b * {outStride}), {Geo(l)}, ref ws.Ref({c.InputGrad} + (long)b * {inStride}), {w.Enum});"
-                    : $"MG.Pool.AverageBackward(ref ws.Ref({c.OutputGrad} + (long)b * {outStride}), {Geo(l)}, ref ws.Ref({c.InputGrad} + (long)b * {inStride}));");
+                cw.Line(BackwardCall(c.Network, l, w));
         }
     }
 
