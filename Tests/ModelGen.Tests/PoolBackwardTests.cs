@@ -15,7 +15,7 @@ namespace ModelGen.Tests;
 [Collection(nameof(MinWorkCollection))]
 public sealed class PoolBackwardTests : MinWorkLowered
 {
-    private static readonly Lazy<(Type Fused, Type Apart, Type Shared, GeneratorHarness.Result Result)> s_models = new(() =>
+    private static readonly Lazy<(Type Fused, Type Apart, Type Shared, Type Plain, GeneratorHarness.Result Result)> s_models = new(() =>
     {
         const string source = """
             using ModelGen;
@@ -56,11 +56,19 @@ public sealed class PoolBackwardTests : MinWorkLowered
                 [Dense(3)] public partial Layer Out { get; }
                 [SoftmaxCrossEntropy] public partial Loss Loss { get; }
             }
+            [Network(2, 9, 9)] public partial class Plain
+            {
+                [Conv2D(3, 3)] public partial Layer C1 { get; }     // [3,7,7]: no activation, reads the network input — the pooling alone makes its backward per sample
+                [MaxPool2D(2)] public partial Layer P { get; }       // [3,3,3]
+                [Flatten] public partial Layer F { get; }
+                [Dense(3)] public partial Layer Out { get; }
+                [SoftmaxCrossEntropy] public partial Loss Loss { get; }
+            }
             """;
         var result = GeneratorHarness.Run(source);
         Assert.All(result.GeneratorDiagnostics, d => Assert.Equal("MG0018", d.Id));   // odd sizes on purpose: rows no window covers
         var asm = GeneratorHarness.Load(result.Output);
-        return (asm.GetType("PoolBack.Fused")!, asm.GetType("PoolBack.Apart")!, asm.GetType("PoolBack.Shared")!, result);
+        return (asm.GetType("PoolBack.Fused")!, asm.GetType("PoolBack.Apart")!, asm.GetType("PoolBack.Shared")!, asm.GetType("PoolBack.Plain")!, result);
     });
 
     private static ITrainableNetwork Create(Type t, int maxBatch) => (ITrainableNetwork)Activator.CreateInstance(t, maxBatch, 1)!;
@@ -150,20 +158,28 @@ public sealed class PoolBackwardTests : MinWorkLowered
         Assert.Contains("MG.Pool.MaxBackward(", Method(shared, "P_BackwardPart_V512"));
         Assert.Contains("MG.Pool.AverageBackward(", Method(shared, "Q_BackwardPart_V512"));
         Assert.Contains("training: the backward runs inside C2's, sample by sample", fused);
+        Assert.Contains("MG.Pool.MaxBackward(", Method(r.Source("PoolBack.Plain.g.cs"), "C1_BackwardPart_V512"));
     }
 
-    /// <summary>The shared convolution's gradient is both poolings' shares: against central differences of the loss.</summary>
-    [Fact]
-    public void A_convolution_read_by_two_poolings_gets_both_shares_of_the_gradient()
+    /// <summary>The shared convolution's gradient is both poolings' shares; a first convolution without activation
+    /// whose per-sample backward exists only for its pooling (no input gradient asked: the bias sums per sample, added
+    /// in order): both against central differences of the loss.</summary>
+    [Theory]
+    [InlineData("Shared", 4 * 2 * 9 + 4)]
+    [InlineData("Plain", 3 * 2 * 9 + 3)]
+    public void Convolution_gradients_match_central_differences(string model, int convParameters)
     {
-        using var net = Create(s_models.Value.Shared, 4);
+        using var net = Create(model == "Shared" ? s_models.Value.Shared : s_models.Value.Plain, 4);
         net.Width = SimdWidth.Scalar;
         var x = Random(4 * net.InputSize, 5);
         var labels = new[] { 0, 2, 1, 2 };
-        var (_, grads, _, _) = Step(net, x, labels);
+        net.ZeroGrad();
+        net.Forward(x, training: true);
+        net.Backward(labels);
+        var grads = net.Gradients.ToArray();
         var p = net.Parameters;
         double Loss() { net.Forward(x, training: true); return net.ComputeLoss(labels); }
-        for (int i = 0; i < 4 * 2 * 9; i += 5)   // C1's weights
+        for (int i = 0; i < convParameters; i += i < convParameters - 8 ? 5 : 1)   // some of C1's weights, all of its bias
         {
             float keep = p[i];
             const float h = 1e-3f;   // 1e-2 crosses a ReLU or max kink at some weights
@@ -171,7 +187,8 @@ public sealed class PoolBackwardTests : MinWorkLowered
             p[i] = keep - h; double down = Loss();
             p[i] = keep;
             double fd = (up - down) / (2 * h);
-            Assert.True(Math.Abs(fd - grads[i]) <= 1e-3 + 5e-3 * Math.Abs(fd), $"C1 weight {i}: backward {grads[i]}, central differences {fd}");
+            Assert.True(Math.Abs(fd - grads[i]) <= 1e-3 + 5e-3 * Math.Abs(fd), $"{model} C1 parameter {i}: backward {grads[i]}, central differences {fd}");
         }
+        Assert.Contains(grads.Take(convParameters), g => g != 0f);
     }
 }
