@@ -78,7 +78,8 @@ internal abstract class WindowPool : LayerKind, ICSharpLayer, IPtxLayer
     /// alone reads a convolution's output (training; any window) passes its gradient back inside that convolution's
     /// per-sample loop, just before the convolution reads it: one sample's dz (W2's Conv2: 130 KB) is then still in the
     /// cache for the activation's derivative, the bias sums and the input gradient, instead of the whole batch's (4 MB)
-    /// going out to L3 and back (`Benchmarks --back-fusion`). Same calls, same order per sample: the same bits.</summary>
+    /// going out to L3 and back (measured in the README, "The pooling's backward inside the convolution's"). Same calls,
+    /// same order per sample: the same bits.</summary>
     public static LayerPlan? BackwardInto(NetworkPlan p, LayerPlan pool)
     {
         if (pool.Kind is not WindowPool || !p.Trainable || pool.InputIndex < 0 || p.Buffers.Layers.Count <= pool.Index) return null;
