@@ -193,7 +193,9 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
                 : IndirectBackward(l) ? $"dx = stride-1 conv of dz padded by ({o.KH - 1 - o.PadH},{o.KW - 1 - o.PadW}) with W flipped and transposed [{C(l)},{O(l)},{o.KH},{o.KW}] (indirect GEMM)"
                 : "dx = col2im(Wᵀ·dZ)");
         if (WindowPool.BackwardPool(p, l) is { } backPool)
-            yield return $"          each sample's dy comes from {backPool.Name}'s backward, run here just before (the sample's gradient stays in the cache)";
+            yield return WindowPool.TakesRelu(backPool, l)
+                ? $"          each sample's dz comes from {backPool.Name}'s backward, run here just before with the ReLU's derivative (dy to a window's maximum only when it is positive; the sample stays in the cache)"
+                : $"          each sample's dy comes from {backPool.Name}'s backward, run here just before (the sample's gradient stays in the cache)";
         if (l.L2 > 0f) yield return Fused.L2Line(l);
         yield return $"params  : {Text.N0(l.ParameterCount)} (W {Text.N0(l.Tensor("weight").Length)}" + (o.Bias ? $" + bias {Text.N0(o.Filters)})" : ", no bias)")
             + $"   FLOPs/sample: {Text.N0(l.Flops)}   receptive field: {l.ReceptiveField}";
@@ -476,9 +478,12 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
         {
             cw.Line($"ref float x = ref ws.Ref({c.Input} + (long)b * {ci * ldIn});");
             cw.Line($"ref float dy = ref ws.Ref({c.OutputGrad} + (long)b * {o * ldOut});   // dz, [{o}, {ldOut}]");
-            cw.Line($"MG.Winograd.Input(ref MG.Mem.Add(ref x, c0 * {ldIn}), c1 - c0, {l.InShape[1]}, {l.InShape[2]}, {ldIn}, {opt.PadH}, {opt.PadW}, {tw}, 0, {th}, ref MG.Mem.Add(ref v, c0 * {ld}), {ld}, {vPlane}, ref rows, {w.Enum});");
+            c.SpecializedCall(cw, "InputTransform", new[] { ("ref float", "x", $"ref MG.Mem.Add(ref x, c0 * {ldIn})"), ("int", "c", "c1 - c0"), ("ref float", "v", $"ref MG.Mem.Add(ref v, c0 * {ld})"), ("ref float", "rows", "ref rows") },
+                $"MG.Winograd.Input(ref x, c, {l.InShape[1]}, {l.InShape[2]}, {ldIn}, {opt.PadH}, {opt.PadW}, {tw}, 0, {th}, ref v, {ld}, {vPlane}, ref rows, {w.Enum})",
+                "V[ξ] = Bᵀ·d·B of the part's channels c0…c1, every tile of the sample");
             cw.Line($"MG.Layout.Transpose(ref dy, {o}, {l.OutPixels}, {ldOut}, ref dzT, {o}, {w.Enum});   // dzᵀ, [{l.OutPixels}, {o}]");
-            cw.Line($"MG.Winograd.OutputGradients(ref dzT, {o}, {ho}, {wo}, ref z, {zPlane}, {w.Enum});");
+            c.SpecializedCall(cw, "GradientTransform", new[] { ("ref float", "dzT", "ref dzT"), ("ref float", "z", "ref z") },
+                $"MG.Winograd.OutputGradients(ref dzT, {o}, {ho}, {wo}, ref z, {zPlane}, {w.Enum})", "Z[ξ] = A·g·Aᵀ of dz's 2×2 blocks");
             using (cw.Block("for (int xi = 0; xi < 16; xi++)   // M[ξ] += V[ξ]·Z[ξ], ξ = 4a + b of the 4×4 transform"))
             {
                 cw.Line($"ref float vx = ref MG.Mem.Add(ref v, xi * {vPlane});");
@@ -514,7 +519,10 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
             cw.Line($"int t1 = Math.Min(t0 + {tb}, {th});");
             t0 = "t0"; t1 = "t1";
         }
-        cw.Line($"MG.Winograd.Input(ref {x}, {ci}, {h}, {wi}, {ldIn}, {ph}, {pw}, {tw}, {t0}, {t1}, ref v, {ld}, {WinogradPlane(ci, ld)}, ref rows, {w.Enum});");
+        var blockVars = tb < th ? new[] { ("int", "t0", "t0"), ("int", "t1", "t1") } : System.Array.Empty<(string, string, string)>();
+        c.SpecializedCall(cw, "InputTransform", new[] { ("ref float", "x", $"ref {x}") }.Concat(blockVars).Concat(new[] { ("ref float", "v", "ref v"), ("ref float", "rows", "ref rows") }).ToArray(),
+            $"MG.Winograd.Input(ref x, {ci}, {h}, {wi}, {ldIn}, {ph}, {pw}, {tw}, {t0}, {t1}, ref v, {ld}, {WinogradPlane(ci, ld)}, ref rows, {w.Enum})",
+            "V[ξ] = Bᵀ·d·B of the block's tiles");
         using (cw.Block("for (int xi = 0; xi < 16; xi++)   // M[ξ] = U[ξ]·V[ξ], ξ = 4a + b of the 4×4 transform"))
         {
             cw.Line($"ref float ux = ref MG.Mem.Add(ref u, xi * {co * ci});");
@@ -522,9 +530,15 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
             cw.Line($"ref float mx = ref MG.Mem.Add(ref m, xi * {WinogradPlane(co, ld)});");
             c.Gemm.Emit(cw, w, new GemmCall("ux", ci.ToString(), "1", "vx", ld.ToString(), "mx", ld.ToString(), ci.ToString(), co, cols, null, "MG.Epilogue.Store", "0f"));
         }
-        cw.Line(pool is not null
-            ? $"MG.Winograd.OutputPool(ref m, {co}, {ld}, {tw}, {t0}, {t1}, {ho}, {wo}, ref {y}, {ldOut}, ref bias, {epi}, {Text.Float(alpha)}, average: {(pool.Kind is AvgPool2D ? "true" : "false")}, ref rows, {w.Enum});   // y = {PoolOp(pool)} over each tile of Aᵀ·M·A after the epilogue"
-            : $"MG.Winograd.Output(ref m, {co}, {ld}, {tw}, {t0}, {t1}, {ho}, {wo}, ref {y}, {ldOut}, ref bias, {epi}, {Text.Float(alpha)}, ref rows, {w.Enum});   // y = Aᵀ·M·A, then the epilogue");
+        var outVars = new[] { ("ref float", "m", "ref m") }.Concat(blockVars).Concat(new[] { ("ref float", "y", $"ref {y}"), ("ref float", "bias", "ref bias"), ("ref float", "rows", "ref rows") }).ToArray();
+        if (pool is not null)
+            c.SpecializedCall(cw, "PooledOutputTransform", outVars,
+                $"MG.Winograd.OutputPool(ref m, {co}, {ld}, {tw}, {t0}, {t1}, {ho}, {wo}, ref y, {ldOut}, ref bias, {epi}, {Text.Float(alpha)}, average: {(pool.Kind is AvgPool2D ? "true" : "false")}, ref rows, {w.Enum})",
+                $"y = {PoolOp(pool)} over each tile of Aᵀ·M·A after the epilogue");
+        else
+            c.SpecializedCall(cw, "OutputTransform", outVars,
+                $"MG.Winograd.Output(ref m, {co}, {ld}, {tw}, {t0}, {t1}, {ho}, {wo}, ref y, {ldOut}, ref bias, {epi}, {Text.Float(alpha)}, ref rows, {w.Enum})",
+                "y = Aᵀ·M·A, then the epilogue");
         loop?.Dispose();
     }
 
@@ -582,13 +596,16 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
                 }
                 using (cw.Block("for (int b = b0; b < b1; b++)"))
                 {
+                    bool reluInPool = pool is not null && WindowPool.TakesRelu(pool, l);
                     if (pool is not null)
                     {
-                        cw.Line($"// {pool.Name}'s backward for this sample: dy, which the lines below read while it is in the cache");
-                        cw.Line(WindowPool.BackwardCall(c.Network, pool, w));
+                        cw.Line(reluInPool
+                            ? $"// {pool.Name}'s backward for this sample with the ReLU's derivative (dy to a window's maximum only when it is positive): dz, which the lines below read while it is in the cache"
+                            : $"// {pool.Name}'s backward for this sample: dy, which the lines below read while it is in the cache");
+                        cw.Line(WindowPool.BackwardCall(c.Network, pool, w, reluInPool));
                     }
                     cw.Line($"ref float dy = ref ws.Ref({c.OutputGrad} + (long)b * {o * ldOut});   // dz, [{o}, {ldOut}]");
-                    if (l.Activation != ActivationKind.None)
+                    if (l.Activation != ActivationKind.None && !reluInPool)
                     {
                         string dySpan = $"ws.Span({c.OutputGrad} + (long)b * {o * ldOut}, {o * ldOut})";
                         cw.Line($"MG.Activations.Backward({Fused.Runtime(l.Activation)}, {Text.Float(l.Alpha)}, {dySpan}, ws.Span({c.Output} + (long)b * {o * ldOut}, {o * ldOut}), {dySpan}, {w.Enum});");

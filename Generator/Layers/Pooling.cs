@@ -92,6 +92,10 @@ internal abstract class WindowPool : LayerKind, ICSharpLayer, IPtxLayer
         return readers == 1 ? producer : null;   // another reader adds its share of dz (a GradientAdd after its backward): the pooling's store is not the whole of it
     }
 
+    /// <summary>True when the max pooling <paramref name="pool"/>'s backward, run inside <paramref name="conv"/>'s, applies
+    /// the convolution's ReLU derivative as well (<c>MaxBackward(…, relu: true)</c>: the same bits, one pass fewer).</summary>
+    public static bool TakesRelu(LayerPlan pool, LayerPlan conv) => ((WindowPool)pool.Kind).Op == "Max" && conv.Activation == ActivationKind.Relu;
+
     /// <summary>The pooling whose backward <paramref name="conv"/>'s backward runs sample by sample (<see cref="BackwardInto"/>), or null.</summary>
     public static LayerPlan? BackwardPool(NetworkPlan p, LayerPlan conv)
     {
@@ -102,12 +106,14 @@ internal abstract class WindowPool : LayerKind, ICSharpLayer, IPtxLayer
 
     /// <summary>The backward of sample <c>b</c>: <c>dx = 0</c>, then each <c>dy</c> to its window's first maximum (or shared
     /// equally). The pooling's own part method's call, and the one its producer's backward makes (<see cref="BackwardInto"/>).</summary>
-    public static string BackwardCall(NetworkPlan p, LayerPlan pool, Width w)
+    /// <remarks>With <paramref name="relu"/> (a max pooling whose input is a ReLU's output, the call its producer makes)
+    /// the gradient is the ReLU's too: dy goes to a window's maximum only when it is positive.</remarks>
+    public static string BackwardCall(NetworkPlan p, LayerPlan pool, Width w, bool relu = false)
     {
         var b = p.Buffers.Layers[pool.Index];
         int inStride = pool.InShape[0] * Geometry.LdP(pool.InPixels), outStride = Geometry.ImageStride(pool.OutShape[0], pool.OutPixels);
         return ((WindowPool)pool.Kind).Op == "Max"
-            ? $"MG.Pool.MaxBackward(ref ws.Ref({b.Input} + (long)b * {inStride}), ref ws.Ref({b.OutputGrad} + (long)b * {outStride}), {Geo(pool)}, ref ws.Ref({b.InputGrad} + (long)b * {inStride}), {w.Enum});"
+            ? $"MG.Pool.MaxBackward(ref ws.Ref({b.Input} + (long)b * {inStride}), ref ws.Ref({b.OutputGrad} + (long)b * {outStride}), {Geo(pool)}, ref ws.Ref({b.InputGrad} + (long)b * {inStride}), {w.Enum}{(relu ? ", relu: true" : "")});"
             : $"MG.Pool.AverageBackward(ref ws.Ref({b.OutputGrad} + (long)b * {outStride}), {Geo(pool)}, ref ws.Ref({b.InputGrad} + (long)b * {inStride}));";
     }
 

@@ -93,7 +93,7 @@ public static class Pool
     /// 64-bit shift brings each odd neighbour; dy, widened into the even lanes, goes to a or c there and — shifted into
     /// the odd lanes — to b or d. Every other position gets 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int MaxBackward2x2V512(ref float r0, ref float g, int w, int wo, ref float d0)
+    private static int MaxBackward2x2V512(ref float r0, ref float g, int w, int wo, ref float d0, bool relu)
     {
         ref float r1 = ref Mem.Add(ref r0, w);
         ref float d1 = ref Mem.Add(ref d0, w);
@@ -116,18 +116,19 @@ public static class Pool
             // dy of outputs j..j+7 in the even lanes, zeros in the odd ones.
             var dy = Vector512.WidenLower(Vector512.Create(Mem.Load256(ref g, (nuint)j), Vector256<float>.Zero).AsUInt32()).AsSingle();
             var zero = Vector512<float>.Zero;
+            if (relu) dy = Vector512.ConditionalSelect(Vector512.GreaterThan(Vector512.ConditionalSelect(selD, d, m), zero), dy, zero);   // the ReLU passed nothing where the maximum is ≤ 0
             var outTop = Vector512.ConditionalSelect(wA, dy, zero) + Vector512.ShiftLeft(Vector512.ConditionalSelect(wB, dy, zero).AsUInt64(), 32).AsSingle();
             var outBottom = Vector512.ConditionalSelect(wC, dy, zero) + Vector512.ShiftLeft(Vector512.ConditionalSelect(selD, dy, zero).AsUInt64(), 32).AsSingle();
             (zero + outTop).StoreAt(ref d0, (nuint)c0);      // 0 + dy, as the scalar dx = 0; dx += dy
             (zero + outBottom).StoreAt(ref d1, (nuint)c0);
         }
-        return j + MaxBackward2x2V256(ref Mem.Add(ref r0, 2 * j), ref Mem.Add(ref g, j), w, w - 2 * j, wo - j, ref Mem.Add(ref d0, 2 * j));   // as Max2x2V512: 256-bit steps finish
+        return j + MaxBackward2x2V256(ref Mem.Add(ref r0, 2 * j), ref Mem.Add(ref g, j), w, w - 2 * j, wo - j, ref Mem.Add(ref d0, 2 * j), relu);   // as Max2x2V512: 256-bit steps finish
     }
 
     /// <summary><see cref="MaxBackward2x2V512"/> with 256-bit vectors: 4 outputs per step, over the first
     /// <paramref name="cols"/> columns of rows <paramref name="w"/> apart.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int MaxBackward2x2V256(ref float r0, ref float g, int w, int cols, int wo, ref float d0)
+    private static int MaxBackward2x2V256(ref float r0, ref float g, int w, int cols, int wo, ref float d0, bool relu)
     {
         ref float r1 = ref Mem.Add(ref r0, w);
         ref float d1 = ref Mem.Add(ref d0, w);
@@ -150,6 +151,7 @@ public static class Pool
             var g4 = Vector128.Create(Mem.Add(ref g, j), Mem.Add(ref g, j + 1), Mem.Add(ref g, j + 2), Mem.Add(ref g, j + 3));
             var dy = Vector256.WidenLower(Vector256.Create(g4, Vector128<float>.Zero).AsUInt32()).AsSingle();   // dy in the even lanes
             var zero = Vector256<float>.Zero;
+            if (relu) dy = Vector256.ConditionalSelect(Vector256.GreaterThan(Vector256.ConditionalSelect(selD, d, m), zero), dy, zero);
             var outTop = Vector256.ConditionalSelect(wA, dy, zero) + Vector256.ShiftLeft(Vector256.ConditionalSelect(wB, dy, zero).AsUInt64(), 32).AsSingle();
             var outBottom = Vector256.ConditionalSelect(wC, dy, zero) + Vector256.ShiftLeft(Vector256.ConditionalSelect(selD, dy, zero).AsUInt64(), 32).AsSingle();
             (zero + outTop).StoreAt(ref d0, (nuint)c0);
@@ -162,9 +164,12 @@ public static class Pool
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Max(float a, float b) => MathF.Max(a, b);
 
-    /// <summary><c>dx = 0</c>, then each <c>dy[c,i,j]</c> goes to the first (row-major) maximum of its window.</summary>
+    /// <summary><c>dx = 0</c>, then each <c>dy[c,i,j]</c> goes to the first (row-major) maximum of its window. With
+    /// <paramref name="relu"/> (x is a ReLU's output) it goes there only when that maximum is positive: dx is then also
+    /// the ReLU's gradient, the bits <c>Activations.Backward(Relu)</c> would leave (a maximum ≤ 0 or NaN means the ReLU
+    /// passed nothing back), and that pass over the image is saved.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void MaxBackward(ref float x, ref float dy, int c, int h, int w, int ldIn, int k, int s, int ho, int wo, int ldOut, ref float dx, SimdWidth width = SimdWidth.Scalar)
+    public static void MaxBackward(ref float x, ref float dy, int c, int h, int w, int ldIn, int k, int s, int ho, int wo, int ldOut, ref float dx, SimdWidth width = SimdWidth.Scalar, bool relu = false)
     {
         for (int ci = 0; ci < c; ci++)
         {
@@ -181,8 +186,8 @@ public static class Pool
                 {
                     for (int j = width switch
                          {
-                             SimdWidth.V512 => MaxBackward2x2V512(ref Mem.Add(ref src, 2 * i * w), ref Mem.Add(ref g, i * wo), w, wo, ref Mem.Add(ref dst, 2 * i * w)),
-                             SimdWidth.V256 => MaxBackward2x2V256(ref Mem.Add(ref src, 2 * i * w), ref Mem.Add(ref g, i * wo), w, w, wo, ref Mem.Add(ref dst, 2 * i * w)),
+                             SimdWidth.V512 => MaxBackward2x2V512(ref Mem.Add(ref src, 2 * i * w), ref Mem.Add(ref g, i * wo), w, wo, ref Mem.Add(ref dst, 2 * i * w), relu),
+                             SimdWidth.V256 => MaxBackward2x2V256(ref Mem.Add(ref src, 2 * i * w), ref Mem.Add(ref g, i * wo), w, w, wo, ref Mem.Add(ref dst, 2 * i * w), relu),
                              _ => 0,
                          }; j < wo; j++)
                     {
@@ -192,7 +197,7 @@ public static class Pool
                         if (Mem.Add(ref src, a + w) > m) { m = Mem.Add(ref src, a + w); best = a + w; }
                         if (Mem.Add(ref src, a + w + 1) > m) best = a + w + 1;
                         Mem.Add(ref dst, a) = 0f; Mem.Add(ref dst, a + 1) = 0f; Mem.Add(ref dst, a + w) = 0f; Mem.Add(ref dst, a + w + 1) = 0f;
-                        Mem.Add(ref dst, best) += Mem.Add(ref g, i * wo + j);
+                        Mem.Add(ref dst, best) += relu && !(Mem.Add(ref src, best) > 0f) ? 0f : Mem.Add(ref g, i * wo + j);
                     }
                     for (int col = 2 * wo; col < w; col++)   // an odd width's last column
                         Mem.Add(ref dst, 2 * i * w + col) = Mem.Add(ref dst, (2 * i + 1) * w + col) = 0f;
@@ -213,7 +218,7 @@ public static class Pool
                             int at = (i * s + u) * w + j * s + v;
                             if (Mem.Add(ref src, at) > m) { m = Mem.Add(ref src, at); best = at; }
                         }
-                    Mem.Add(ref dst, best) += Mem.Add(ref g, i * wo + j);
+                    Mem.Add(ref dst, best) += relu && !(m > 0f) ? 0f : Mem.Add(ref g, i * wo + j);
                 }
         }
     }

@@ -153,6 +153,16 @@ public sealed class PoolBackwardTests : MinWorkLowered
                 Assert.Contains($"{conv}'s backward runs this one", Method(fused, $"{pool}_Backward_{w}"));
                 if (pool != "P3") Assert.Contains(call, Method(apart, $"{pool}_BackwardPart_{w}"));   // P3 reads C3 in both
             }
+        foreach (var w in new[] { "V512", "V256", "Scalar" })
+        {
+            // C1 (ReLU, max): the pooling applies the ReLU's derivative, no pass of its own; C2 (tanh, mean) keeps it
+            Assert.Contains(", relu: true);", Method(fused, $"C1_BackwardPart_{w}"));
+            Assert.DoesNotContain("MG.Activations.Backward(", Method(fused, $"C1_BackwardPart_{w}"));
+            Assert.Contains("MG.Activations.Backward(", Method(fused, $"C2_BackwardPart_{w}"));
+            Assert.DoesNotContain("relu: true", Method(fused, $"C3_BackwardPart_{w}"));
+            Assert.DoesNotContain("relu: true", apart);
+        }
+        Assert.Contains("with the ReLU's derivative", fused);
         Assert.DoesNotContain("MG.Pool.", Method(apart, "C1_BackwardPart_V512"));
         Assert.DoesNotContain("MG.Pool.", Method(shared, "C1_BackwardPart_V512"));
         Assert.Contains("MG.Pool.MaxBackward(", Method(shared, "P_BackwardPart_V512"));

@@ -443,4 +443,41 @@ public class PoolingWidthTests
                 }
             }
     }
+
+    /// <summary>The max-pool gradient with the ReLU's derivative (<c>relu: true</c>, what a convolution with ReLU runs
+    /// for the pooling after it) is, bit for bit at every width, the gradient without it followed by
+    /// <c>Activations.Backward(Relu)</c> over the image: maxima ≤ 0, −0, NaN and ties, odd sizes, the 2×2 kernels and the
+    /// general path (overlapping 3×3 windows of stride 2, several windows sending to one position).</summary>
+    [Theory]
+    [InlineData(SimdWidth.Scalar)]
+    [InlineData(SimdWidth.V256)]
+    [InlineData(SimdWidth.V512)]
+    public void Max_pool_gradient_with_the_relu_is_the_pooling_then_the_relu_bit_for_bit(SimdWidth width)
+    {
+        if (!Simd.IsSupported(width)) return;
+        var rng = new Rng(12);
+        float[] special = { float.NaN, 0f, -0f, -1f, 1f };
+        foreach (var (k, st) in new[] { (2, 2), (3, 2), (2, 1) })
+            foreach (int w in new[] { 3, 16, 17, 33, 35, 64 })
+                foreach (int h in new[] { 3, 4, 7 })
+                {
+                    int c = 3, ho = (h - k) / st + 1, wo = (w - k) / st + 1, ldIn = h * w + 5, ldOut = ho * wo + 3;
+                    var x = new float[c * ldIn];
+                    for (int i = 0; i < x.Length; i++) x[i] = rng.NextInt(3) == 0 ? special[rng.NextInt(special.Length)] : (float)rng.NextGaussian();
+                    var dy = new float[c * ldOut];
+                    for (int i = 0; i < dy.Length; i++) dy[i] = rng.NextInt(10) == 0 ? -0f : (float)rng.NextGaussian();
+                    var fused = Enumerable.Repeat(7f, c * ldIn).ToArray();
+                    var apart = Enumerable.Repeat(7f, c * ldIn).ToArray();
+                    ModelGen.Kernels.Pool.MaxBackward(ref x[0], ref dy[0], c, h, w, ldIn, k, st, ho, wo, ldOut, ref fused[0], width, relu: true);
+                    ModelGen.Kernels.Pool.MaxBackward(ref x[0], ref dy[0], c, h, w, ldIn, k, st, ho, wo, ldOut, ref apart[0], width);
+                    for (int ch = 0; ch < c; ch++)
+                    {
+                        var image = apart.AsSpan(ch * ldIn, h * w);
+                        ModelGen.Kernels.Activations.Backward(ModelGen.Kernels.Activation.Relu, 0f, image, x.AsSpan(ch * ldIn, h * w), image, width);
+                    }
+                    for (int i = 0; i < fused.Length; i++)
+                        Assert.True(BitConverter.SingleToInt32Bits(apart[i]) == BitConverter.SingleToInt32Bits(fused[i]),
+                            $"{k}×{k}/{st} w={w} h={h} at {i}: pooling then ReLU {apart[i]}, with the ReLU {fused[i]} (x {x[i]})");
+                }
+    }
 }
