@@ -549,6 +549,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
         int ldIn = Geometry.LdP(l.InPixels), ldOut = Geometry.LdP(l.OutPixels), k = K(l), p = l.OutPixels, o = O(l);
         bool flip = FlipsBack(l) && c.InputGrad is not null;
         var pool = WindowPool.BackwardPool(c.Network, l);   // a pooling whose backward runs here, sample by sample
+        bool reluInPool = pool is not null && WindowPool.TakesRelu(pool, l);   // its max backward applies this layer's ReLU derivative too
         bool perSample = l.Activation != ActivationKind.None || c.InputGrad is not null || pool is not null;
         using (c.BackwardMethod(cw, w))
         {
@@ -596,7 +597,6 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
                 }
                 using (cw.Block("for (int b = b0; b < b1; b++)"))
                 {
-                    bool reluInPool = pool is not null && WindowPool.TakesRelu(pool, l);
                     if (pool is not null)
                     {
                         cw.Line(reluInPool
