@@ -157,6 +157,31 @@ if (args.Contains("--ab-w2"))   // W2 with and without Winograd (and ONNX Runtim
         Console.WriteLine($"{cases[a].Name} / {cases[b].Name}: median of per-round ratios {Median(times[a].Zip(times[b], (x, y) => x / y)):F3}");
     return;
 }
+if (args.Contains("--study-rows"))   // W1's first layer without the input's transposition (rows in place, copied, blocked), against the generated path
+{
+    Mnist.MnistMlp.StudyRows();
+    return;
+}
+if (args.Contains("--w1-warm-cold"))   // W1 batch 256, ModelGen and ONNX Runtime: 10 calls in a row, one call after the other's, after batch 1; then each alone
+{
+    var c = new W1Benchmarks();
+    c.Setup();
+    var cases = new (string Name, Action Run, int Reps)[]
+    {
+        ("MG b256 x10", c.ModelGen_Batch256, 10), ("ORT b256 x10", c.Ort_Batch256, 10),
+        ("MG b256 x1", c.ModelGen_Batch256, 1), ("ORT b256 x1", c.Ort_Batch256, 1),
+        ("MG b1 x50", c.ModelGen_Batch1, 50), ("MG b256 after b1", c.ModelGen_Batch256, 1),
+        ("ORT b1 x50", c.Ort_Batch1, 50), ("ORT b256 after b1", c.Ort_Batch256, 1),
+    };
+    var times = Interleaved.Times(cases, 100);
+    for (int i = 0; i < cases.Length; i++) Console.WriteLine($"{cases[i].Name,-18} median {Median(times[i]),9:F2} us");
+    for (int rep = 0; rep < 3; rep++)
+    {
+        var alone = Interleaved.Times(cases, 100, new[] { new[] { 0 }, new[] { 1 }, new[] { 0 }, new[] { 1 } });
+        Console.WriteLine($"alone (phases MG, ORT, MG, ORT; x10 calls): MG {Quantile(alone[0].Take(100), 0.5):F1} / {Quantile(alone[0].Skip(100), 0.5):F1} us, ORT {Quantile(alone[1].Take(100), 0.5):F1} / {Quantile(alone[1].Skip(100), 0.5):F1} us");
+    }
+    return;
+}
 if (args.Contains("--ab-w1"))   // W1 against ONNX Runtime and the FMA peak, calls interleaved: ratios of neighbouring calls on a noisy host
 {
     var c = new W1Benchmarks();
