@@ -48,6 +48,46 @@ public sealed class Workspace : IDisposable
     /// <summary>The parameter version the GEMM panels of the batch-panel path (recurrent weights) were built from (−1: none).</summary>
     public int PanelVersion = -1;
 
+    /// <summary>The parameter version the panels of <c>Wᵀ</c> of a dense layer that reads the caller's input in place were
+    /// built from (−1: none).</summary>
+    public int RowsVersion = -1;
+
+    private unsafe float* _input;
+
+    /// <summary>The caller's input, row-major <c>[batch, features]</c>, while <see cref="WithInput{T}"/> runs the layers: a
+    /// first dense layer reads it in place at inference, not a transposed copy.</summary>
+    /// <exception cref="InvalidOperationException">Read outside <see cref="WithInput{T}"/>.</exception>
+    public unsafe ref float Input
+    {
+        get
+        {
+            if (_input == null) throw new InvalidOperationException("the caller's input is readable only while WithInput runs the layers");
+            return ref *_input;
+        }
+    }
+
+    /// <summary>Runs <paramref name="layers"/> with <paramref name="input"/> pinned and its address in <see cref="Input"/>
+    /// (read by any thread of the model's team during the call), then forgets it. No allocation: pass a cached delegate.</summary>
+    public unsafe void WithInput<T>(ReadOnlySpan<float> input, T model, Action<T, Workspace> layers)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        fixed (float* p = input)
+        {
+            _input = p;
+#if MODELGEN_CHECKED
+            bool named = Kernels.Bounds.TryAdd((nint)p, (nint)(p + input.Length), "the caller's input");   // reads past its end throw
+#endif
+            try { layers(model, this); }
+            finally
+            {
+                _input = null;
+#if MODELGEN_CHECKED
+                if (named) Kernels.Bounds.Remove((nint)p, (nint)(p + input.Length));
+#endif
+            }
+        }
+    }
+
     /// <summary>A reference to the float at <paramref name="offset"/> (no bounds check: generated code owns the layout).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ref float Ref(long offset) => ref _memory.Ref(offset);

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using ModelGen.Generator.Analysis;
 using ModelGen.Generator.Diagnostics;
 using ModelGen.Generator.Emit;
@@ -15,7 +16,7 @@ internal sealed record DenseOptions(int Units, string? TiedTo = null) : LayerOpt
 /// Activations are feature-major panels <c>[features, ld]</c>, so the forward is <c>Yᵀ = W·Xᵀ</c> with the
 /// batch in the vector lanes; ReLU / leaky ReLU and the bias are fused into the kernel's store.
 /// </summary>
-internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICSharpPack, IPtxLayer
+internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICSharpPack, ICSharpInPlaceInput, IPtxLayer
 {
     public static readonly Dense Instance = new();
     public override string Name => "Dense";
@@ -73,12 +74,30 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
         return false;
     }
 
-    public string? PackWhen(LayerPlan l, NetworkPlan p) => SweepsColumns(l, p) ? "n == 1" : null;
+    /// <summary>The layer reads the network input — a plain vector, read by no other layer — in place at inference
+    /// (<see cref="ICSharpInPlaceInput"/>): <c>Y = X·Wᵀ</c> from the caller's rows in tiles of samples × units, each tile
+    /// transposed in registers into the output panel (<c>Gemm.RowsTileV512</c>/<c>V256</c>, <c>Gemm.ScalarRows</c>), with
+    /// <c>Wᵀ</c> packed in 16-unit panels once per parameter version. The input's transposition into a panel (a pass that
+    /// writes as many bytes as the input has) is left to the training forward, which needs the panel for its gradients.
+    /// <c>Benchmarks --study-rows</c> (W1's 784 → 256 at batch 256, alternated in one process): 0.92–0.94 × the time of
+    /// the transposition and the panel product, every output the same bits; after a copy of the input 0.99–1.09 ×.</summary>
+    public bool ReadsInputInPlace(LayerPlan l, NetworkPlan p) =>
+        l.InputIndex < 0 && !p.ImageInput && !l.InShape.IsSequence && p.Layers.Count(q => q.Inputs.Contains(-1)) == 1;
+
+    /// <summary>Units per panel of <c>Wᵀ</c> for the in-place path: one AVX-512 vector (two AVX2 tiles).</summary>
+    private const int Panel = 16;
+
+    public string? PackWhen(LayerPlan l, NetworkPlan p) => ReadsInputInPlace(l, p) ? "n > 1 && !training" : SweepsColumns(l, p) ? "n == 1" : null;
 
     public void Pack(CodeWriter cw, CSharpLayer c)
     {
         var l = c.Layer;
         int k = In(l), u = Units(l);
+        if (ReadsInputInPlace(l, c.Network))
+        {
+            cw.Line($"MG.Layout.TransposePanels(ref _arena.Ref({c.Tensor("weight")}), {u}, {k}, {Panel}, ref ws.Ref({c.Scratch("wp")}), _width);   // {l.Name}: Wᵀ in {(u + Panel - 1) / Panel} panels [{k}, {Panel}]");
+            return;
+        }
         cw.Line($"MG.Layout.Transpose(ref _arena.Ref({c.Tensor("weight")}), {u}, {k}, {k}, ref ws.Ref({c.Scratch("wT")}), {u});   // {l.Name}: Wᵀ [{k}, {u}]");
         cw.Line($"ws.Ref({c.Scratch("wT")} + {k * u}) = MG.Numerics.AllFinite(_arena.Span({c.Tensor("weight")}, {k * u})) ? 1f : 0f;   // {l.Name}: 1 when zero inputs may be skipped (0·∞ is NaN)");
     }
@@ -97,7 +116,12 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
         string cols = l.InShape.IsSequence ? $"{Steps(l)}·B" : "B";
         yield return $"forward : y[o,b] = {Fused.Math(l.Activation, l.Alpha, z)}".PadRight(64) + $"x:[{In(l)},{cols}] W:[{Units(l)},{In(l)}] bias:[{Units(l)}] y:[{Units(l)},{cols}]";
         if (l.InShape.IsSequence) yield return $"          on every one of the {Steps(l)} steps: b runs over the columns of all steps at once";
-        yield return "          as GEMM Yᵀ = W·Xᵀ with the batch in the vector lanes " + (SweepsColumns(l, p)
+        if (ReadsInputInPlace(l, p))
+        {
+            yield return "          inference, batch > 1: Y = X·Wᵀ from the caller's rows in place, in tiles of samples × units (16 × 16 at AVX-512,";
+            yield return "          8 × 8 at AVX2) transposed in registers into Y's rows, Wᵀ in 16-unit panels";
+        }
+        yield return "          " + (ReadsInputInPlace(l, p) ? "otherwise " : "") + "as GEMM Yᵀ = W·Xᵀ with the batch in the vector lanes " + (SweepsColumns(l, p)
             ? "(batch 1: the rows of Wᵀ swept, those of zero inputs skipped — the input comes out of a ReLU)"
             : "(batch 1: GEMV streaming W once)")
             + (Fused.InEpilogue(l.Activation) ? "; bias and activation fused into the store" : "; bias fused into the store, then the activation");
@@ -112,17 +136,25 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
     {
         if (l.InputIndex >= 0 || p.ImageInput || l.InShape.IsSequence)
             yield return new ScratchRequest("xs", BufferSize.Panel(l.In), ScratchScope.Shared, TrainingOnly: true, "a dense layer's input transposed to [batch, in]");
+        if (ReadsInputInPlace(l, p))
+        {
+            int panels = (Units(l) + Panel - 1) / Panel;
+            yield return new ScratchRequest("wp", BufferSize.Floats((long)In(l) * panels * Panel), ScratchScope.PerLayer, TrainingOnly: false,
+                $"inference in place: Wᵀ in {panels} panels of {Panel} units [{In(l)}, {Panel}] (PackRows)");
+            yield return new ScratchRequest("inputTail", BufferSize.Floats((long)Panel * In(l)), ScratchScope.Shared, TrainingOnly: false,
+                $"inference in place: the input's last, partial {Panel} samples, zero-padded [{Panel}, {In(l)}]");
+        }
         if (SweepsColumns(l, p))
             yield return new ScratchRequest("wT", BufferSize.Floats((long)In(l) * Units(l) + 1), ScratchScope.PerLayer, TrainingOnly: false,
                 $"batch 1: W transposed [{In(l)}, {Units(l)}], then 1 when every weight is finite (PackBatch1)");
     }
 
-    private static void Locals(CodeWriter cw, CSharpLayer c)
+    private static void Locals(CodeWriter cw, CSharpLayer c, bool inPlace = false)
     {
         var l = c.Layer;
         cw.Line($"ref float w = ref _arena.Ref({c.Tensor("weight")});   // [{Units(l)}, {In(l)}]");
         cw.Line($"ref float bias = ref _arena.Ref({c.Tensor("bias")});   // [{Units(l)}]");
-        cw.Line($"ref float x = ref ws.Ref({c.Input});   // [{In(l)}, ld]");
+        cw.Line(inPlace ? $"ref float x = ref ws.Input;   // [{In(l)}]: the caller's input, read in place" : $"ref float x = ref ws.Ref({c.Input});   // [{In(l)}, ld]");
         cw.Line($"ref float y = ref ws.Ref({c.Output});   // [{Units(l)}, ld]");
     }
 
@@ -130,6 +162,7 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
     {
         var l = c.Layer;
         string alpha = Text.Float(l.Alpha), epi = Fused.Epilogue(l.Activation);
+        bool inPlace = ReadsInputInPlace(l, c.Network);
         using (c.ForwardMethod(cw, w))
         {
             if (l.InShape.IsSequence)
@@ -151,10 +184,17 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
             else if (!w.IsScalar)
                 using (cw.Block("if (n == 1)"))
                 {
-                    Locals(cw, c);
+                    Locals(cw, c, inPlace);
                     cw.Line($"MG.Gemm.Gemv{w.Name}(ref w, {In(l)}, ref x, ref y, {Units(l)}, ref bias, {epi}, {alpha});   // batch 1: stream W once");
                 }
-            using (cw.Block(w.IsScalar && !l.InShape.IsSequence ? "" : "else"))
+            if (inPlace)
+                using (cw.Block($"{(w.IsScalar ? "if" : "else if")} (!ws.Training)   // inference: X's rows read in place, no transposed copy"))
+                {
+                    if (!w.IsScalar)
+                        cw.Line($"MG.Layout.RowsTail(ref ws.Input, ws.Batch, {In(l)}, {Panel}, ws.Span({c.Scratch("inputTail")}, {Panel * In(l)}));   // the last, partial {Panel} samples zero-padded (none when the batch is whole groups)");
+                    c.RunParts(cw, w, "ForwardInPlace", CSharpLayer.ParallelUnits($"{(Units(l) + Panel - 1) / Panel}", "n", 2L * In(l) * Units(l)), $"{Panel}-unit panels of Y [{Units(l)}, n]");
+                }
+            using (cw.Block(w.IsScalar && !l.InShape.IsSequence && !inPlace ? "" : "else"))
                 c.RunParts(cw, w, "Forward", CSharpLayer.ParallelUnits($"{(Units(l) + w.MR - 1) / w.MR}", "n", 2L * In(l) * Units(l) * Steps(l)), $"row blocks of Y [{Units(l)}, n]");
             Widen(cw, l, backward: false);
             if (l.Activation is ActivationKind.Sigmoid or ActivationKind.Tanh)
@@ -171,6 +211,54 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
             cw.Line("if (r0 == r1) return;");
             Locals(cw, c);
             c.Gemm.Emit(cw, w, new GemmCall("w", In(l).ToString(), "1", "x", "ld", "y", "ld", In(l).ToString(), Units(l), null, "bias", epi, alpha) { RowRange = ("r0", "r1") });
+        }
+        if (inPlace)
+        {
+            cw.Line();
+            ForwardInPlacePart(cw, c, w, epi, alpha);
+        }
+    }
+
+    /// <summary>Part of the in-place inference product: this part's 16-unit panels of Y for every group of samples.</summary>
+    private static void ForwardInPlacePart(CodeWriter cw, CSharpLayer c, Width w, string epi, string alpha)
+    {
+        var l = c.Layer;
+        int k = In(l), u = Units(l);
+        using (c.PartMethod(cw, w, "ForwardInPlace"))
+        {
+            cw.Line("int n = ws.N, ld = ws.Ld, batch = ws.Batch;");
+            cw.Line($"ThreadTeam.Split({u}, {Panel}, part, parts, out int u0, out int u1);   // this part's units (whole {Panel}-unit panels)");
+            cw.Line("if (u0 == u1) return;");
+            cw.Line($"ref float x = ref ws.Input;   // [batch, {k}]: the caller's input, read in place");
+            cw.Line($"ref float y = ref ws.Ref({c.Output});   // [{u}, ld]");
+            cw.Line($"ref float bias = ref _arena.Ref({c.Tensor("bias")});   // [{u}]");
+            if (w.IsScalar)
+            {
+                cw.Line($"ref float w = ref _arena.Ref({c.Tensor("weight")});   // [{u}, {k}], read as it is");
+                cw.Line($"MG.Gemm.ScalarRows(ref w, {k}, ref x, batch, n, u0, u1, ref y, ld, ref bias, {epi}, {alpha});   // y[o,s] = Σ_i W[o,i]·x[s,i]: the samples from batch on as zeros");
+                return;
+            }
+            int group = w.Lanes;   // samples per tile: 16 (AVX-512), 8 (AVX2); units per tile the same
+            cw.Line($"ref float wp = ref ws.Ref({c.Scratch("wp")});   // Wᵀ in {Panel}-unit panels: panel q holds Wᵀ[i, {Panel}q + j] at q·{k * Panel} + i·{Panel} + j (PackRows)");
+            cw.Line($"ref float tail = ref ws.Ref({c.Scratch("inputTail")});   // the last, partial {Panel} samples, zero-padded (RowsTail)");
+            cw.Line($"int full = batch & ~{Panel - 1};   // samples in whole groups of {Panel}, read in place");
+            using (cw.Block($"for (int s = 0; s < n; s += {group})   // samples s … s + {group - 1}"))
+            {
+                cw.Line($"ref float xs = ref s < full ? ref MG.Mem.Add(ref x, s * {k}) : ref MG.Mem.Add(ref tail, (s - full) * {k});");
+                using (cw.Block($"for (int o = u0; o < u1; o += {group})   // units o … o + {group - 1}: a tile, transposed into {group} rows of Y"))
+                {
+                    string b = group == Panel ? $"o * {k}" : $"(o & ~{Panel - 1}) * {k} + (o & {Panel - 1})";
+                    var vars = new[]
+                    {
+                        ("ref float", "x", "ref xs"), ("ref float", "b", $"ref MG.Mem.Add(ref wp, {b})"), ("ref float", "y", "ref MG.Mem.Add(ref y, o * ld + s)"),
+                        ("nint", "ld", "ld"), ("ref float", "bias", "ref MG.Mem.Add(ref bias, o)"), ("int", "units", $"global::System.Math.Min({group}, {u} - o)"),
+                    };
+                    string call = group == Panel
+                        ? $"MG.Gemm.RowsTileV512(ref x, {k}, ref b, {k}, ref y, ld, ref bias, units, {epi}, {alpha})"
+                        : $"MG.Gemm.RowsTileV256(ref x, {k}, ref b, {Panel}, {k}, ref y, ld, ref bias, units, {epi}, {alpha})";
+                    c.SpecializedCall(cw, "RowsTile", vars, call, $"{group} samples × {group} units over the {k} inputs, the rows {k} floats apart as constants");
+                }
+            }
         }
     }
 

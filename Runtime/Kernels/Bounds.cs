@@ -31,6 +31,23 @@ internal static unsafe class Bounds
         }
     }
 
+    /// <summary>Names the bytes [start, end) unless they overlap a region already (a caller's span that is itself inside an
+    /// arena keeps that arena's region); true when added.</summary>
+    public static bool TryAdd(nint start, nint end, string name)
+    {
+        if (end <= start) return false;
+        lock (s_lock)
+        {
+            if (Array.Exists(s_regions, r => r.Start < end && r.End > start)) return false;
+            var all = new Region[s_regions.Length + 1];
+            s_regions.CopyTo(all, 0);
+            all[^1] = new Region(start, end, name);
+            Array.Sort(all, (a, b) => a.Start.CompareTo(b.Start));
+            s_regions = all;
+            return true;
+        }
+    }
+
     /// <summary>Forgets every region inside [start, end) (the memory is being freed).</summary>
     public static void Remove(nint start, nint end)
     {

@@ -183,6 +183,38 @@ public static class Layout
         }
     }
 
+    /// <summary>A matrix <c>[rows, cols]</c> (a dense layer's W, <c>[units, inputs]</c>) as transposed panels of
+    /// <paramref name="panel"/> rows: panel q holds <c>src[(q·panel + i)·cols + c]</c> at <c>dst[q·panel·cols + c·panel + i]</c>,
+    /// the last panel's rows past <paramref name="rows"/> zero — one vector of a panel is a reduction step's weights of
+    /// <paramref name="panel"/> consecutive units (<see cref="Gemm.RowsTileV512"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void TransposePanels(ref float src, int rows, int cols, int panel, ref float dst, SimdWidth width)
+    {
+        for (int q = 0; q * panel < rows; q++)
+        {
+            int h = Math.Min(panel, rows - q * panel);
+            ref float d = ref Mem.Add(ref dst, (nint)q * panel * cols);
+            if (h < panel)
+                for (int c = 0; c < cols; c++)
+                    for (int i = h; i < panel; i++) Mem.Add(ref d, (nint)c * panel + i) = 0f;
+            Transpose(ref Mem.Add(ref src, (nint)q * panel * cols), h, cols, cols, ref d, panel, width);
+        }
+    }
+
+    /// <summary>The last, partial group of <paramref name="group"/> samples of a row-major input <c>[batch, features]</c>
+    /// as a zero-padded copy in <paramref name="tail"/> (<c>group × features</c> floats): rows <c>[full, batch)</c>, then
+    /// zeros, where <c>full</c> is the batch rounded down to a whole group (returned). Nothing is copied when the batch is
+    /// whole groups: a kernel that reads the input in place reads the last group here instead of past the input's end.</summary>
+    public static int RowsTail(ref float input, int batch, int features, int group, Span<float> tail)
+    {
+        int full = batch / group * group, rows = batch - full;
+        if (tail.Length < group * features) throw new ArgumentException($"the tail holds {tail.Length} floats, expected {group}×{features}", nameof(tail));
+        if (rows == 0) return full;
+        Mem.Copy(ref Mem.Add(ref input, (nint)full * features), ref tail[0], rows * features);
+        tail.Slice(rows * features, (group - rows) * features).Clear();
+        return full;
+    }
+
     /// <summary><c>dst[c·rows + r] += src[r·cols + c]</c>: adds the transpose of a <c>[rows, cols]</c> matrix.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddTransposed(ref float src, int rows, int cols, ref float dst)

@@ -57,11 +57,20 @@ internal interface ICSharpStateful
 internal interface ICSharpPack
 {
     /// <summary>When the layer's forward reads packed weights: null never, <c>"n == 1"</c> on the batch-1 path only,
+    /// <c>"n > 1 &amp;&amp; !training"</c> on the batch path of inference only (a dense layer reading the input in place),
     /// <c>""</c> always.</summary>
     string? PackWhen(LayerPlan layer, NetworkPlan network);
 
     /// <summary>Statements that rebuild the layer's packed weights in workspace <c>ws</c> (run when the parameters changed).</summary>
     void Pack(CodeWriter cw, CSharpLayer c);
+}
+
+/// <summary>A kind whose inference forward reads the network input in place, row-major as the caller gave it
+/// (<c>Workspace.Input</c>, pinned while the layers run), instead of the input panel — which then is made only for a
+/// training forward. At most one layer of a network reads the input this way, and only when it is the input's only reader.</summary>
+internal interface ICSharpInPlaceInput
+{
+    bool ReadsInputInPlace(LayerPlan layer, NetworkPlan network);
 }
 
 /// <summary>A kind whose batch-panel path (<c>n &gt; 1</c>) reads weights packed in GEMM panels (<see cref="GemmCall.Panels"/>),

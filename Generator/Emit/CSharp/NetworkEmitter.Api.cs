@@ -214,6 +214,7 @@ internal static partial class NetworkEmitter
             cw.Line($"if (!_workspaces.TryEnterMain()) throw new InvalidOperationException({busy});");
         cw.Line();
         cw.Line("/// <summary>The forward pass into <paramref name=\"ws\"/>: parameters are only read, so calls on different workspaces may overlap.</summary>");
+        var inPlace = p.Layers.FirstOrDefault(l => l.Kind is ICSharpInPlaceInput k && k.ReadsInputInPlace(l, p));
         using (cw.Block("private void RunForward(Workspace ws, ReadOnlySpan<float> input, int batch, bool training)"))
         {
             if (NarrowPanels(p))
@@ -233,9 +234,18 @@ internal static partial class NetworkEmitter
             }
             else if (p.InputShape.IsSequence)
                 cw.Line($"MG.Layout.SequencesToFeatureMajor(input, batch, {p.InputShape[0]}, {p.InputShape[1]}, ref ws.Ref({p.Buffers.Input}), ld);   // [{p.InputShape[1]}, {p.InputShape[0]}·ld]");
+            else if (inPlace is not null)
+            {
+                if (p.Trainable)
+                    using (cw.Block($"if (training)   // the training forward reads the input as a panel, {inPlace.Name}'s weight gradient its rows; inference reads the caller's rows in place"))
+                    {
+                        cw.Line($"MG.Layout.ToFeatureMajor(input, batch, InputSize, ref ws.Ref({p.Buffers.Input}), ld);");
+                        if (p.Buffers.InputRows.Length > 0) cw.Line($"input.Slice(0, batch * InputSize).CopyTo(ws.Span({p.Buffers.InputRows}, batch * InputSize));");
+                    }
+            }
             else
                 cw.Line($"MG.Layout.ToFeatureMajor(input, batch, InputSize, ref ws.Ref({p.Buffers.Input}), ld);");
-            if (p.Buffers.InputRows.Length > 0) cw.Line($"if (training) input.Slice(0, batch * InputSize).CopyTo(ws.Span({p.Buffers.InputRows}, batch * InputSize));");
+            if (inPlace is null && p.Buffers.InputRows.Length > 0) cw.Line($"if (training) input.Slice(0, batch * InputSize).CopyTo(ws.Span({p.Buffers.InputRows}, batch * InputSize));");
             cw.Line("ws.Batch = batch; ws.N = n; ws.Ld = ld; ws.Training = training;");
             if (HasState(p)) cw.Line("ws.Carried = _stateful;   // Stateful: the recurrent layers start from the last call's final states");
             if (p.Trainable && p.Tensors.Any(t => t.Role == TensorRole.Buffer)) cw.Line("if (training) _arena.Touch();   // the running statistics move");
@@ -243,9 +253,23 @@ internal static partial class NetworkEmitter
             var packs = p.Layers.Select(l => (l.Kind as ICSharpPack)?.PackWhen(l, p)).Where(w => w is not null).ToList();
             if (packs.Contains("")) cw.Line("if (ws.PackedVersion != _arena.Version) PackWeights(ws);   // weights packed once per parameter version (Winograd filter transforms)");
             if (packs.Contains("n == 1")) cw.Line("if (n == 1 && ws.Batch1Version != _arena.Version) PackBatch1(ws);   // batch 1: weights transposed, once per parameter version");
+            if (packs.Contains("n > 1 && !training")) cw.Line("if (n > 1 && !training && _width != global::ModelGen.SimdWidth.Scalar && ws.RowsVersion != _arena.Version) PackRows(ws);   // the in-place batch path: Wᵀ in panels, once per parameter version");
             if (p.Layers.Any(l => l.Kind is ICSharpPanelPack pack && pack.PacksPanels(l)))
                 cw.Line("if (n > 1 && _width != global::ModelGen.SimdWidth.Scalar && ws.PanelVersion != _arena.Version) PackPanels(ws);   // recurrent weights in GEMM panels");
-            EmitDispatch(cw, p, backward: false);
+            if (inPlace is null) EmitDispatch(cw, p, backward: false);
+            else cw.Line($"ws.WithInput(input, this, s_forwardLayers);   // the layers, the caller's input pinned: at inference {inPlace.Name} reads it in place");
+        }
+        if (inPlace is not null)
+        {
+            cw.Line();
+            cw.Line("private static readonly Action<" + p.ClassName + ", Workspace> s_forwardLayers = static (model, ws) => model.ForwardLayers(ws);");
+            cw.Line();
+            cw.Line("/// <summary>The layers of a forward whose input <see cref=\"RunForward\"/> has prepared (and, for reading in place, pinned).</summary>");
+            using (cw.Block("private void ForwardLayers(Workspace ws)"))
+            {
+                cw.Line("int n = ws.N, ld = ws.Ld;");
+                EmitDispatch(cw, p, backward: false);
+            }
         }
         cw.Line();
         cw.Line("/// <summary>Runs the inference path once on zeros, at batch 1 and at <c>min(maxBatch, 17)</c> (two 16-column panels), so");

@@ -300,6 +300,7 @@ internal static partial class NetworkEmitter
         {
             ("", "PackWeights", "PackedVersion", "the weights every forward reads packed (the Winograd filter transforms)"),
             ("n == 1", "PackBatch1", "Batch1Version", "the weights the batch-1 path reads transposed"),
+            ("n > 1 && !training", "PackRows", "RowsVersion", "the weights of the layer that reads the input in place, transposed in 16-unit panels"),
         })
         {
             var packed = p.Layers.Where(l => l.Kind is ICSharpPack pack && pack.PackWhen(l, p) == when).ToList();
