@@ -203,6 +203,9 @@ if (args.Contains("--ab-w1"))   // W1 against ONNX Runtime and the FMA peak, cal
     Console.WriteLine($"ModelGen b256, median per-round fraction of that round's peak: {Median(times[3].Zip(times[0], (t, p) => (w1Flops / t) / (peakFlops / p))):P1}");
     foreach (var (a, b) in new[] { (1, 2), (3, 4) })
         Console.WriteLine($"{cases[a].Name} / {cases[b].Name}: median of per-round ratios {Median(times[a].Zip(times[b], (x, y) => x / y)):F3}");
+    long allocated = GC.GetAllocatedBytesForCurrentThread();
+    for (int i = 0; i < 1000; i++) c.ModelGen_Batch256();
+    Console.WriteLine($"ModelGen b256 after the rounds: {(GC.GetAllocatedBytesForCurrentThread() - allocated) / 1000.0:F1} bytes allocated per call over 1,000 calls");
     // Batch 1 streams the parameters once: the plain read of as many bytes is its floor on this core.
     Console.WriteLine($"reading W1's {Stream.W1Parameters * 4 / 1024.0:F1} KB of parameters: {Median(times[5]):F2} us ({Stream.W1Parameters * 4 / Median(times[5]) / 1e3:F1} GB/s); "
         + $"ModelGen b1 / that: {Median(times[1].Zip(times[5], (x, y) => x / y)):F2}, ORT b1 / that: {Median(times[2].Zip(times[5], (x, y) => x / y)):F2} "
@@ -415,7 +418,7 @@ if (args.Contains("--layers-w1train"))   // W1's training step at batch 64, part
     var sgd = new ModelGen.Training.Sgd(0.01f);
     for (int i = 0; i < 50; i++) ModelGen.NetworkExtensions.TrainStep(m, x, labels, sgd);
     var flags = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance;
-    var ws = typeof(Mnist.MnistMlp).GetField("_main", flags)!.GetValue(m)!;
+    var ws = (ModelGen.Workspace)typeof(Mnist.MnistMlp).GetField("_main", flags)!.GetValue(m)!;
     int ld = ModelGen.Simd.PanelStride(batch);
     double T(Action a) { for (int i = 0; i < 20; i++) a(); var t = new double[201]; for (int r = 0; r < t.Length; r++) { long s0 = Stopwatch.GetTimestamp(); a(); t[r] = (Stopwatch.GetTimestamp() - s0) * 1e6 / Stopwatch.Frequency; } Array.Sort(t); return t[100]; }
     for (int round = 0; round < 3; round++)
@@ -447,7 +450,7 @@ if (args.Contains("--layers-w1"))   // W1 batch 256 inference: each layer's forw
     var y = new float[batch * 10];
     for (int i = 0; i < 50; i++) m.Predict(x, y);
     var flags = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance;
-    var ws = typeof(Mnist.MnistMlp).GetField("_main", flags)!.GetValue(m)!;
+    var ws = (ModelGen.Workspace)typeof(Mnist.MnistMlp).GetField("_main", flags)!.GetValue(m)!;
     int ld = ModelGen.Simd.PanelStride(batch);
     double T(Action a) { for (int i = 0; i < 20; i++) a(); var t = new double[101]; for (int r = 0; r < t.Length; r++) { long s0 = Stopwatch.GetTimestamp(); a(); t[r] = (Stopwatch.GetTimestamp() - s0) * 1e6 / Stopwatch.Frequency; } Array.Sort(t); return t[50]; }
     for (int round = 0; round < 3; round++)
@@ -457,7 +460,8 @@ if (args.Contains("--layers-w1"))   // W1 batch 256 inference: each layer's forw
         {
             var f = typeof(Mnist.MnistMlp).GetMethod(layer.Name + "_Forward_V512", flags)!;
             var args3 = new object[] { ws, batch, ld };
-            double tf = T(() => f.Invoke(m, args3));
+            // As Predict runs them: the caller's input pinned (Hidden1 reads it in place).
+            double tf = T(() => ws.WithInput(x, (f, m, args3), static (c, _) => c.f.Invoke(c.m, c.args3)));
             sum += tf;
             Console.Write($"{layer.Name} {tf,6:F1} us   ");
         }
@@ -466,7 +470,7 @@ if (args.Contains("--layers-w1"))   // W1 batch 256 inference: each layer's forw
         double tin = T(() => ModelGen.Kernels.Layout.ToFeatureMajor(x, batch, 784, ref panel[0], ld));
         var flat = new float[784 * ld];
         double tcopy = T(() => x.AsSpan().CopyTo(flat));
-        Console.WriteLine($"layers {sum:F1} us, Predict {whole:F1} us (outside the layers {whole - sum:F1} us; the input's transposition {tin:F1} us, a plain copy of it {tcopy:F1} us)");
+        Console.WriteLine($"layers {sum:F1} us, Predict {whole:F1} us (outside the layers {whole - sum:F1} us; the training forward's transposition of the input {tin:F1} us, a plain copy of it {tcopy:F1} us)");
     }
     return;
 }

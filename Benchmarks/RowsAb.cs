@@ -147,17 +147,30 @@ partial class MnistMlp
         var y = new float[256 * ld];
         var copy = new float[x.Length];
         var blk = new float[112 * ld];
-        void Generated() { Layout.ToFeatureMajor(x, n, 784, ref ws.Ref(m._input), ld); m.Hidden1_Forward_V512(ws, n, ld); }
+        // What the layer did before it read the input in place (and still does in a training forward): the input
+        // transposed into the panel, then the panel product.
+        void Generated() { Layout.ToFeatureMajor(x, n, 784, ref ws.Ref(m._input), ld); m.Hidden1_ForwardPart_V512(ws, ws, 0, 1); }
+        // The generated in-place path, as Predict runs it.
+        void InPlace() => ws.WithInput(x, m, static (model, w) => model.Hidden1_Forward_V512(w, w.N, w.Ld));
         var cases = new (string Name, Action Run, int Reps)[]
         {
             ("generated", Generated, 1),
+            ("generated in place", InPlace, 1),
             ("rows in place", () => Rows(x, wP16, bias, ref y[0], ld, n), 1),
             ("copy + rows", () => { x.AsSpan().CopyTo(copy); Rows(copy, wP16, bias, ref y[0], ld, n); }, 1),
             ("blocked 56", () => BlockedPanel(x, w, bias, blk, ref y[0], ld, n, 56), 1),
             ("blocked 112", () => BlockedPanel(x, w, bias, blk, ref y[0], ld, n, 112), 1),
-            ("generated, input panel ready", () => m.Hidden1_Forward_V512(ws, n, ld), 1),
+            ("generated, input panel ready", () => m.Hidden1_ForwardPart_V512(ws, ws, 0, 1), 1),
         };
-        for (int c = 1; c < cases.Length - 1; c++)
+        ws.Training = false; ws.N = n; ws.Ld = ld; ws.Batch = n;   // as the Predict above left them
+        var panelOut = new float[256 * ld];
+        Generated();
+        ws.Span(m._hidden1Out, 256 * ld).CopyTo(panelOut);
+        InPlace();
+        int differIn = 0;
+        for (int u = 0; u < 256; u++) for (int b = 0; b < n; b++) if (BitConverter.SingleToInt32Bits(panelOut[u * ld + b]) != BitConverter.SingleToInt32Bits(ws.Ref(m._hidden1Out + u * ld + b))) differIn++;
+        Console.WriteLine($"generated in place: {differIn} of {256 * n} outputs differ from the panel product's bits");
+        for (int c = 2; c < cases.Length - 1; c++)
         {
             Array.Clear(y);
             Generated(); cases[c].Run();
