@@ -75,14 +75,14 @@ public sealed class Workspace : IDisposable
         {
             _input = p;
 #if MODELGEN_CHECKED
-            bool named = Kernels.Bounds.TryAdd((nint)p, (nint)(p + input.Length), "the caller's input");   // reads past its end throw
+            int named = Kernels.Bounds.AddCall((nint)p, (nint)(p + input.Length));   // reads past its end throw
 #endif
             try { layers(model, this); }
             finally
             {
                 _input = null;
 #if MODELGEN_CHECKED
-                if (named) Kernels.Bounds.Remove((nint)p, (nint)(p + input.Length));
+                Kernels.Bounds.RemoveCall(named);
 #endif
             }
         }

@@ -24,7 +24,7 @@ internal static class GeneratedNames
         "input",   // the network input's name in Input = "input" (and the parameter name of Forward/Predict)
         "Input",   // its buffers: a layer named Input would get _inputOut and _inputGrad (the GPU twin: _dInputGrad, the network input's)
         // private plumbing
-        "ParameterRegion", "GradientBase", "s_tensors", "s_loss", "_arena", "_main", "_workspaces", "_team", "_predictShare", "PredictShare", "_runPart", "RunPart", "TryParallel", "_layout", "PackWeights", "PackBatch1", "PackPanels", "_layers", "s_inputShape", "InputShape", "_maxBatch", "_width",
+        "ParameterRegion", "GradientBase", "s_tensors", "s_loss", "_arena", "_main", "_workspaces", "_team", "_predictShare", "PredictShare", "_runPart", "RunPart", "TryParallel", "_layout", "PackWeights", "PackBatch1", "PackPanels", "PackRows", "ForwardLayers", "s_forwardLayers", "_layers", "s_inputShape", "InputShape", "_maxBatch", "_width",
         "_dropoutRng", "_optimizerState", "_sparseTables", "CheckInput", "_stateful", "Stateful", "ResetStates", "SetState", "GetState", "LabelsPerSample", "FoldBatchNorms", "Penalty", "BatchOf", "EnterMain", "RunForward", "CopyOutput", "WarmUp",
         "BackwardCore", "Cuda", "ContextLength", "Vocabulary", "CachedTokens", "ResetCache", "Append", "_decode", "_cached", "_decodeVersion", "_decodeBusy",
         // types named without qualification in generated code
@@ -59,7 +59,7 @@ internal static class GeneratedNames
     public static string BackwardMethod(LayerPlan l, string width) => l.Name + "_Backward_" + width;
     public static string StepMethod(LayerPlan l) => l.Name + "_Step";
     /// <summary>The phases a layer may split over threads (<c>Conv1_ForwardPart_V512</c>).</summary>
-    public static readonly string[] PartPhases = { "Forward", "Backward", "Weights" };
+    public static readonly string[] PartPhases = { "Forward", "ForwardInPlace", "Backward", "Weights" };
     public static string PartMethod(LayerPlan l, string phase, string width) => l.Name + "_" + phase + "Part_" + width;
 
     /// <summary>Micro-kernel names (<c>Tile8x2_V512</c>, <c>TileX6x1_V256</c>) are reserved as a pattern.</summary>

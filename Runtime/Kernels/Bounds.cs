@@ -31,21 +31,30 @@ internal static unsafe class Bounds
         }
     }
 
-    /// <summary>Names the bytes [start, end) unless they overlap a region already (a caller's span that is itself inside an
-    /// arena keeps that arena's region); true when added.</summary>
-    public static bool TryAdd(nint start, nint end, string name)
+    // Callers' spans named for the duration of one call (Workspace.WithInput): a fixed table of pairs, so that naming
+    // one allocates nothing — a checked build's Predict stays allocation-free, as the normal build's is.
+    private static readonly nint[] s_callStart = new nint[64], s_callEnd = new nint[64];
+
+    /// <summary>Names the bytes [start, end) as the caller's input until <see cref="RemoveCall"/>, unless they overlap a
+    /// region (a caller's span that lies in an arena keeps that arena's region) or the table is full. Returns the slot, or −1.</summary>
+    public static int AddCall(nint start, nint end)
     {
-        if (end <= start) return false;
+        if (end <= start) return -1;
         lock (s_lock)
         {
-            if (Array.Exists(s_regions, r => r.Start < end && r.End > start)) return false;
-            var all = new Region[s_regions.Length + 1];
-            s_regions.CopyTo(all, 0);
-            all[^1] = new Region(start, end, name);
-            Array.Sort(all, (a, b) => a.Start.CompareTo(b.Start));
-            s_regions = all;
-            return true;
+            foreach (var r in s_regions)
+                if (r.Start < end && r.End > start) return -1;
+            for (int i = 0; i < s_callStart.Length; i++)
+                if (s_callEnd[i] == 0) { s_callStart[i] = start; s_callEnd[i] = end; return i; }
+            return -1;
         }
+    }
+
+    /// <summary>Forgets the caller's span named in <paramref name="slot"/> (−1: none was).</summary>
+    public static void RemoveCall(int slot)
+    {
+        if (slot < 0) return;
+        lock (s_lock) { s_callStart[slot] = 0; s_callEnd[slot] = 0; }
     }
 
     /// <summary>Forgets every region inside [start, end) (the memory is being freed).</summary>
@@ -70,7 +79,11 @@ internal static unsafe class Bounds
             else if (at >= r.End) lo = mid + 1;
             else { home = r; break; }
         }
-        if (home is null) return;
+        if (home is null)
+        {
+            CheckCall(at, offset, count, Unsafe.SizeOf<T>());
+            return;
+        }
         nint size = Unsafe.SizeOf<T>();
         nint first = at + offset * size, end = first + count * size;
         if (first < home.Start || end > home.End)
@@ -79,6 +92,29 @@ internal static unsafe class Bounds
             throw new IndexOutOfRangeException(count == 1
                 ? $"index {index} is outside {home.Name} ({length} elements)"
                 : $"elements [{index}, {index + count}) are outside {home.Name} ({length} elements)");
+        }
+    }
+
+    /// <summary>As <see cref="Check{T}"/> for a reference into a caller's span named by <see cref="AddCall"/> (one outside
+    /// every region and span is not checked).</summary>
+    private static void CheckCall(nint at, nint offset, int count, nint size)
+    {
+        // Concurrent calls may pin overlapping spans of one array (different batches of the same data): the access is in
+        // bounds when some span that holds the reference holds all of it.
+        nint first = at + offset * size, end = first + count * size, start = 0, stop = 0;
+        lock (s_lock)
+            for (int i = 0; i < s_callStart.Length; i++)
+                if (s_callEnd[i] != 0 && at >= s_callStart[i] && at < s_callEnd[i])
+                {
+                    if (first >= s_callStart[i] && end <= s_callEnd[i]) return;
+                    if (s_callEnd[i] - s_callStart[i] > stop - start) { start = s_callStart[i]; stop = s_callEnd[i]; }
+                }
+        if (stop != 0)
+        {
+            long index = (at - start) / size + offset, length = (stop - start) / size;
+            throw new IndexOutOfRangeException(count == 1
+                ? $"index {index} is outside the caller's input ({length} elements)"
+                : $"elements [{index}, {index + count}) are outside the caller's input ({length} elements)");
         }
     }
 }

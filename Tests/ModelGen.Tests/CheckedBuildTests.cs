@@ -48,6 +48,35 @@ public class CheckedBuildTests
         Assert.Contains("index 18 is outside an offset table [2·3·3]", e.Message);
     }
 
+    /// <summary>A dense layer reads the caller's input in place while the layers run (<c>Workspace.WithInput</c>): the
+    /// span is named for that long, without allocating, and forgotten after.</summary>
+    [CheckedFact]
+    public void Reading_past_the_callers_input_while_the_layers_run_throws_naming_it()
+    {
+        var layout = new WorkspaceLayout("Probe");
+        layout.Take(16, "_buffer");
+        using var ws = new Workspace(layout);
+        var input = new float[37];
+        ws.WithInput<object?>(input, null, static (_, w) =>
+        {
+            Mem.Add(ref w.Input, 36) = 1f;   // the last element: fine
+            var e = Assert.Throws<IndexOutOfRangeException>(() => Mem.Load512(ref Mem.Add(ref w.Input, 32)));
+            Assert.Contains("elements [32, 48) are outside the caller's input (37 elements)", e.Message);
+        });
+        Assert.Equal(1f, input[36]);
+        // Two calls at once on overlapping spans of one array (batches of different sizes): each may read all of its own.
+        using var other = new Workspace(layout);
+        ws.WithInput(input.AsSpan(0, 20), (other, input), static (state, _) =>
+            state.other.WithInput<object?>(state.input, null, static (_, w) => Mem.Add(ref w.Input, 36) = 2f));
+        Assert.Equal(2f, input[36]);
+        Assert.Throws<InvalidOperationException>(() => ws.Input);   // only while the layers run
+        Action<object?, Workspace> nothing = static (_, _) => { };
+        ws.WithInput(input, null, nothing);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++) ws.WithInput(input, null, nothing);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     [CheckedFact]
     public void A_model_names_its_buffers_and_tensors_in_the_checked_build()
     {

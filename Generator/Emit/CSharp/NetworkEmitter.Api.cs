@@ -262,7 +262,7 @@ internal static partial class NetworkEmitter
         if (inPlace is not null)
         {
             cw.Line();
-            cw.Line("private static readonly Action<" + p.ClassName + ", Workspace> s_forwardLayers = static (model, ws) => model.ForwardLayers(ws);");
+            cw.Line("private static readonly global::System.Action<" + p.ClassName + ", Workspace> s_forwardLayers = static (model, ws) => model.ForwardLayers(ws);");
             cw.Line();
             cw.Line("/// <summary>The layers of a forward whose input <see cref=\"RunForward\"/> has prepared (and, for reading in place, pinned).</summary>");
             using (cw.Block("private void ForwardLayers(Workspace ws)"))
