@@ -14,7 +14,9 @@ internal sealed record DenseOptions(int Units, string? TiedTo = null) : LayerOpt
 /// <summary>
 /// Dense: <c>y[o,b] = act(Σ_i W[o,i]·x[i,b] + bias[o])</c>, W in PyTorch's <c>[out, in]</c> layout.
 /// Activations are feature-major panels <c>[features, ld]</c>, so the forward is <c>Yᵀ = W·Xᵀ</c> with the
-/// batch in the vector lanes; ReLU / leaky ReLU and the bias are fused into the kernel's store.
+/// batch in the vector lanes; ReLU / leaky ReLU and the bias are fused into the kernel's store. A layer that is the
+/// network input's only reader computes <c>Y = X·Wᵀ</c> from the caller's rows in place at inference instead
+/// (<see cref="ReadsInputInPlace"/>): no transposed copy of the input.
 /// </summary>
 internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICSharpPack, ICSharpInPlaceInput, IPtxLayer
 {
