@@ -15,13 +15,14 @@ namespace Mnist;
 /// <item>"copy + in place": the same after copying the input into a buffer of its own (what a workspace would hold if
 /// the layers could not reach the caller's span);</item>
 /// <item>"blocked": the panel kernel, the input transposed one K block at a time into a small panel;</item>
-/// <item>argument <c>v256</c>: the AVX2 paths instead (8 × 8 tiles in place against the 6 × 16 panel product).</item>
 /// </list>
 /// Measured 2026-12-03 (Intel Xeon, noisy), as study code before the generator did it: in place 0.92–0.94 × (0.93–1.02
 /// × with the cases in another order), copy + in place 0.99–1.09 ×, blocked (56 steps) 1.03–1.08 ×, (112) 0.91–1.14 ×
 /// depending on the order of the cases; 8 samples × 48 or 32 units (B rows 272 apart) 1.19–1.30 ×, 16 × 16 in K blocks
 /// (partial sums parked between blocks) 0.93–0.99 ×, 6 × 64 tiles on the rows into a sample-major buffer then
-/// transposed ≈ 1.0 ×.</summary>
+/// transposed ≈ 1.0 ×. The AVX2 counterpart (8 samples × 8 units in place, <c>Gemm.RowsTileV256</c>, against the
+/// transposition + the 6 × 16 panel product; an argument <c>v256</c> ran it until the generator dropped it): 1.027–1.034 ×
+/// after the eighteenth session's CI, 1.042–1.049 × the next session — so AVX2 keeps the transposition.</summary>
 partial class MnistMlp
 {
     /// <summary>The generated layer's kernel, the input transposed one K block of <paramref name="kb"/> steps at a time.</summary>
@@ -87,13 +88,6 @@ partial class MnistMlp
             for (int u = 0; u < 256; u++) for (int b = 0; b < n; b++) if (BitConverter.SingleToInt32Bits(y[u * ld + b]) != BitConverter.SingleToInt32Bits(ws.Ref(m._hidden1Out + u * ld + b))) differ++;
             Console.WriteLine($"{cases[c].Name}: {differ} of {256 * n} outputs differ from the generated layer's bits");
         }
-        if (Environment.GetCommandLineArgs().Contains("v256"))   // the AVX2 paths: 8 × 8 tiles in place against the 6 × 16 panel product
-            cases = new (string Name, Action Run, int Reps)[]
-            {
-                ("generated V256", () => { Layout.ToFeatureMajor(x, n, 784, ref ws.Ref(m._input), ld); m.Hidden1_ForwardPart_V256(ws, ws, 0, 1); }, 1),
-                ("generated in place V256", () => ws.WithInput(x, m, static (model, w) => model.Hidden1_Forward_V256(w, w.N, w.Ld)), 1),
-                ("generated V256, input panel ready", () => m.Hidden1_ForwardPart_V256(ws, ws, 0, 1), 1),
-            };
         for (int rep = 0; rep < 3; rep++)
         {
             var times = Interleaved.Times(cases, 200);

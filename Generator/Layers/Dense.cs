@@ -77,17 +77,23 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
     }
 
     /// <summary>The layer reads the network input — a plain vector, read by no other layer — in place at inference
-    /// (<see cref="ICSharpInPlaceInput"/>): <c>Y = X·Wᵀ</c> from the caller's rows in tiles of samples × units, each tile
-    /// transposed in registers into the output panel (<c>Gemm.RowsTileV512</c>/<c>V256</c>, <c>Gemm.ScalarRows</c>), with
-    /// <c>Wᵀ</c> packed in 16-unit panels once per parameter version. The input's transposition into a panel (a pass that
-    /// writes as many bytes as the input has) is left to the training forward, which needs the panel for its gradients.
+    /// (<see cref="ICSharpInPlaceInput"/>): <c>Y = X·Wᵀ</c> from the caller's rows in tiles of 16 samples × 16 units, each
+    /// tile transposed in registers into the output panel (<c>Gemm.RowsTileV512</c>; <c>Gemm.ScalarRows</c> at the scalar
+    /// width), with <c>Wᵀ</c> packed in 16-unit panels once per parameter version. The input's transposition into a panel
+    /// (a pass that writes as many bytes as the input has) is left to the training forward, which needs the panel for its
+    /// gradients, and to AVX2 (<see cref="TilesInPlace"/>).
     /// <c>Benchmarks --study-rows</c> (W1's 784 → 256 at batch 256, alternated in one process): 0.92–0.94 × the time of
     /// the transposition and the panel product, every output the same bits; after a copy of the input 0.99–1.09 ×.</summary>
     public bool ReadsInputInPlace(LayerPlan l, NetworkPlan p) =>
         l.InputIndex < 0 && !p.ImageInput && !l.InShape.IsSequence && p.Layers.Count(q => q.Inputs.Contains(-1)) == 1;
 
-    /// <summary>Units per panel of <c>Wᵀ</c> for the in-place path: one AVX-512 vector (two AVX2 tiles).</summary>
+    /// <summary>Units per panel of <c>Wᵀ</c> for the in-place path: one AVX-512 vector.</summary>
     private const int Panel = 16;
+
+    /// <summary>Widths whose inference reads the input in place: AVX-512 and scalar. AVX2 transposes it into a panel as
+    /// the training forward does: its 8 × 8 tile (9 loads per 8 FMAs; 8 × 16 would need 19 of its 16 registers) ran
+    /// 1.03–1.05 × the transposition + panel product's time (<c>Benchmarks --study-rows</c>, Intel Xeon, 2026-12-03).</summary>
+    private static bool TilesInPlace(Width w) => w.IsScalar || w.Lanes == Panel;
 
     public string? PackWhen(LayerPlan l, NetworkPlan p) => ReadsInputInPlace(l, p) ? "n > 1 && !training" : SweepsColumns(l, p) ? "n == 1" : null;
 
@@ -120,8 +126,8 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
         if (l.InShape.IsSequence) yield return $"          on every one of the {Steps(l)} steps: b runs over the columns of all steps at once";
         if (ReadsInputInPlace(l, p))
         {
-            yield return "          inference, batch > 1: Y = X·Wᵀ from the caller's rows in place, in tiles of samples × units (16 × 16 at AVX-512,";
-            yield return "          8 × 8 at AVX2) transposed in registers into Y's rows, Wᵀ in 16-unit panels";
+            yield return "          inference, batch > 1, AVX-512 and scalar: Y = X·Wᵀ from the caller's rows in place, in tiles of 16 samples ×";
+            yield return "          16 units transposed in registers into Y's rows, Wᵀ in 16-unit panels";
         }
         yield return "          " + (ReadsInputInPlace(l, p) ? "otherwise " : "") + "as GEMM Yᵀ = W·Xᵀ with the batch in the vector lanes " + (SweepsColumns(l, p)
             ? "(batch 1: the rows of Wᵀ swept, those of zero inputs skipped — the input comes out of a ReLU)"
@@ -164,7 +170,7 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
     {
         var l = c.Layer;
         string alpha = Text.Float(l.Alpha), epi = Fused.Epilogue(l.Activation);
-        bool inPlace = ReadsInputInPlace(l, c.Network);
+        bool inPlace = ReadsInputInPlace(l, c.Network), tiles = inPlace && TilesInPlace(w);
         using (c.ForwardMethod(cw, w))
         {
             if (l.InShape.IsSequence)
@@ -189,14 +195,14 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
                     Locals(cw, c, inPlace);
                     cw.Line($"MG.Gemm.Gemv{w.Name}(ref w, {In(l)}, ref x, ref y, {Units(l)}, ref bias, {epi}, {alpha});   // batch 1: stream W once");
                 }
-            if (inPlace)
+            if (tiles)
                 using (cw.Block($"{(w.IsScalar ? "if" : "else if")} (!ws.Training)   // inference: X's rows read in place, no transposed copy"))
                 {
                     if (!w.IsScalar)
                         cw.Line($"MG.Layout.RowsTail(ref ws.Input, ws.Batch, {In(l)}, {Panel}, ws.Span({c.Scratch("inputTail")}, {Panel * In(l)}));   // the last, partial {Panel} samples zero-padded (none when the batch is whole groups)");
                     c.RunParts(cw, w, "ForwardInPlace", CSharpLayer.ParallelUnits($"{(Units(l) + Panel - 1) / Panel}", "n", 2L * In(l) * Units(l)), $"{Panel}-unit panels of Y [{Units(l)}, n]");
                 }
-            using (cw.Block(w.IsScalar && !l.InShape.IsSequence && !inPlace ? "" : "else"))
+            using (cw.Block(w.IsScalar && !l.InShape.IsSequence && !tiles ? "" : "else"))
                 c.RunParts(cw, w, "Forward", CSharpLayer.ParallelUnits($"{(Units(l) + w.MR - 1) / w.MR}", "n", 2L * In(l) * Units(l) * Steps(l)), $"row blocks of Y [{Units(l)}, n]");
             Widen(cw, l, backward: false);
             if (l.Activation is ActivationKind.Sigmoid or ActivationKind.Tanh)
@@ -214,7 +220,7 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
             Locals(cw, c);
             c.Gemm.Emit(cw, w, new GemmCall("w", In(l).ToString(), "1", "x", "ld", "y", "ld", In(l).ToString(), Units(l), null, "bias", epi, alpha) { RowRange = ("r0", "r1") });
         }
-        if (inPlace)
+        if (tiles)
         {
             cw.Line();
             ForwardInPlacePart(cw, c, w, epi, alpha);
@@ -240,25 +246,21 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
                 cw.Line($"MG.Gemm.ScalarRows(ref w, {k}, ref x, batch, n, u0, u1, ref y, ld, ref bias, {epi}, {alpha});   // y[o,s] = Σ_i W[o,i]·x[s,i]: the samples from batch on as zeros");
                 return;
             }
-            int group = w.Lanes;   // samples per tile: 16 (AVX-512), 8 (AVX2); units per tile the same
             cw.Line($"ref float wp = ref ws.Ref({c.Scratch("wp")});   // Wᵀ in {Panel}-unit panels: panel q holds Wᵀ[i, {Panel}q + j] at q·{k * Panel} + i·{Panel} + j (PackRows)");
             cw.Line($"ref float tail = ref ws.Ref({c.Scratch("inputTail")});   // the last, partial {Panel} samples, zero-padded (RowsTail)");
             cw.Line($"int full = batch & ~{Panel - 1};   // samples in whole groups of {Panel}, read in place");
-            using (cw.Block($"for (int s = 0; s < n; s += {group})   // samples s … s + {group - 1}"))
+            using (cw.Block($"for (int s = 0; s < n; s += {Panel})   // samples s … s + {Panel - 1}"))
             {
                 cw.Line($"ref float xs = ref s < full ? ref MG.Mem.Add(ref x, s * {k}) : ref MG.Mem.Add(ref tail, (s - full) * {k});");
-                using (cw.Block($"for (int o = u0; o < u1; o += {group})   // units o … o + {group - 1}: a tile, transposed into {group} rows of Y"))
+                using (cw.Block($"for (int o = u0; o < u1; o += {Panel})   // units o … o + {Panel - 1}: a tile, transposed into {Panel} rows of Y"))
                 {
-                    string b = group == Panel ? $"o * {k}" : $"(o & ~{Panel - 1}) * {k} + (o & {Panel - 1})";
                     var vars = new[]
                     {
-                        ("ref float", "x", "ref xs"), ("ref float", "b", $"ref MG.Mem.Add(ref wp, {b})"), ("ref float", "y", "ref MG.Mem.Add(ref y, o * ld + s)"),
-                        ("nint", "ld", "ld"), ("ref float", "bias", "ref MG.Mem.Add(ref bias, o)"), ("int", "units", $"global::System.Math.Min({group}, {u} - o)"),
+                        ("ref float", "x", "ref xs"), ("ref float", "b", $"ref MG.Mem.Add(ref wp, o * {k})"), ("ref float", "y", "ref MG.Mem.Add(ref y, o * ld + s)"),
+                        ("nint", "ld", "ld"), ("ref float", "bias", "ref MG.Mem.Add(ref bias, o)"), ("int", "units", $"global::System.Math.Min({Panel}, {u} - o)"),
                     };
-                    string call = group == Panel
-                        ? $"MG.Gemm.RowsTileV512(ref x, {k}, ref b, {k}, ref y, ld, ref bias, units, {epi}, {alpha})"
-                        : $"MG.Gemm.RowsTileV256(ref x, {k}, ref b, {Panel}, {k}, ref y, ld, ref bias, units, {epi}, {alpha})";
-                    c.SpecializedCall(cw, "RowsTile", vars, call, $"{group} samples × {group} units over the {k} inputs, the rows {k} floats apart as constants");
+                    string call = $"MG.Gemm.RowsTileV512(ref x, {k}, ref b, {k}, ref y, ld, ref bias, units, {epi}, {alpha})";
+                    c.SpecializedCall(cw, "RowsTile", vars, call, $"{Panel} samples × {Panel} units over the {k} inputs, the rows {k} floats apart as constants");
                 }
             }
         }

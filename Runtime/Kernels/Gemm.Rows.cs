@@ -14,6 +14,9 @@ public static partial class Gemm
     // (Layout.TransposePanels, once per parameter version); the finished tile is transposed in registers and stored as
     // the panel's rows. Each output is one FMA chain over the reduction in order from +0, then the epilogue: the bits
     // of the batch-in-lanes product over a transposed input (the training forward), with no pass over the input.
+    // AVX-512 and scalar only: an AVX2 tile of 8 samples × 8 units takes 9 loads per 8 FMAs (load-bound on a core that
+    // issues two loads a cycle; 8 × 16 needs 19 of AVX2's 16 registers), and it ran 3–5 % slower than the input's
+    // transposition + the panel product (`Benchmarks --study-rows`, 2026-12-03), which AVX2 therefore keeps.
 
     /// <summary>16 samples × 16 units (AVX-512): <c>y[u·ld + s] = epi(Σ_p x[s·rowStride + p]·b[p·16 + u] + bias[u])</c> for
     /// s &lt; 16, u &lt; <paramref name="units"/> (≤ 16; the panel's lanes past it are computed, not stored). 16 accumulators,
@@ -99,58 +102,6 @@ public static partial class Gemm
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Unit(Vector512<float> v, ref float y, nint u, nint ld, ref float bias, Epilogue epi, float alpha) =>
-        Epilogues.Apply(v, ref Mem.Add(ref y, u * ld), Epilogues.BiasOf(ref bias, (int)u, epi), epi, alpha);
-
-    /// <summary>8 samples × 8 units (AVX2): as <see cref="RowsTileV512"/>, B's rows <paramref name="ldb"/> apart (half of a
-    /// 16-unit panel); 8 accumulators, one vector load and 8 broadcasts per step.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
-    public static void RowsTileV256(ref float x, nint rowStride, ref float b, nint ldb, int k, ref float y, nint ld, ref float bias, int units, Epilogue epi, float alpha)
-    {
-        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
-        nint kk = k;
-        if (kk > 0)
-            for (nint p = 0; ; x = ref Mem.Add(ref x, 1), b = ref Mem.Add(ref b, ldb))
-            {
-                var bv = Mem.Load256(ref b);
-                c0 = Vector256.FusedMultiplyAdd(Vector256.Create(x), bv, c0);
-                c1 = Vector256.FusedMultiplyAdd(Vector256.Create(Mem.Add(ref x, rowStride)), bv, c1);
-                c2 = Vector256.FusedMultiplyAdd(Vector256.Create(Mem.Add(ref x, 2 * rowStride)), bv, c2);
-                c3 = Vector256.FusedMultiplyAdd(Vector256.Create(Mem.Add(ref x, 3 * rowStride)), bv, c3);
-                c4 = Vector256.FusedMultiplyAdd(Vector256.Create(Mem.Add(ref x, 4 * rowStride)), bv, c4);
-                c5 = Vector256.FusedMultiplyAdd(Vector256.Create(Mem.Add(ref x, 5 * rowStride)), bv, c5);
-                c6 = Vector256.FusedMultiplyAdd(Vector256.Create(Mem.Add(ref x, 6 * rowStride)), bv, c6);
-                c7 = Vector256.FusedMultiplyAdd(Vector256.Create(Mem.Add(ref x, 7 * rowStride)), bv, c7);
-                if (++p == kk) break;
-            }
-        StoreTransposed(c0, c1, c2, c3, c4, c5, c6, c7, ref y, ld, ref bias, units, epi, alpha);
-    }
-
-    /// <summary>Rows r0…r7 (samples; lanes: units) transposed as <c>Layout</c>'s 8×8 blocks, unit u's 8 samples stored at
-    /// <c>y[u·ld]</c> through the epilogue, u &lt; units.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void StoreTransposed(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
-        Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7, ref float y, nint ld, ref float bias, int units, Epilogue epi, float alpha)
-    {
-        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
-        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
-        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
-        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
-        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
-        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
-        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
-        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
-        Unit(Avx.Permute2x128(u0, u4, 0x20), ref y, 0, ld, ref bias, epi, alpha);
-        if (units > 1) Unit(Avx.Permute2x128(u1, u5, 0x20), ref y, 1, ld, ref bias, epi, alpha);
-        if (units > 2) Unit(Avx.Permute2x128(u2, u6, 0x20), ref y, 2, ld, ref bias, epi, alpha);
-        if (units > 3) Unit(Avx.Permute2x128(u3, u7, 0x20), ref y, 3, ld, ref bias, epi, alpha);
-        if (units > 4) Unit(Avx.Permute2x128(u0, u4, 0x31), ref y, 4, ld, ref bias, epi, alpha);
-        if (units > 5) Unit(Avx.Permute2x128(u1, u5, 0x31), ref y, 5, ld, ref bias, epi, alpha);
-        if (units > 6) Unit(Avx.Permute2x128(u2, u6, 0x31), ref y, 6, ld, ref bias, epi, alpha);
-        if (units > 7) Unit(Avx.Permute2x128(u3, u7, 0x31), ref y, 7, ld, ref bias, epi, alpha);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Unit(Vector256<float> v, ref float y, nint u, nint ld, ref float bias, Epilogue epi, float alpha) =>
         Epilogues.Apply(v, ref Mem.Add(ref y, u * ld), Epilogues.BiasOf(ref bias, (int)u, epi), epi, alpha);
 
     /// <summary>The scalar width: <c>y[u·ld + s] = epi(Σ_p W[u·k + p]·x[s·k + p] + bias[u])</c> for units

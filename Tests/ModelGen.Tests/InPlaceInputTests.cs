@@ -8,7 +8,8 @@ namespace ModelGen.Tests;
 
 /// <summary>A dense layer that is the network input's only reader reads the caller's row-major input in place at
 /// inference (tiles of samples × units transposed in registers into its output panel, <c>Wᵀ</c> packed in 16-unit panels
-/// once per parameter version); the training forward transposes the input into a panel as before. Each output of both is
+/// once per parameter version) at AVX-512 and scalar; the training forward, and AVX2 inference, transpose the input into
+/// a panel as before. Each output of both is
 /// one FMA chain over the inputs in order, so <c>Predict</c> must give the training forward's bits — at every width,
 /// for batches that are and are not whole groups of 16 samples, unit counts that are not whole panels, one and two
 /// threads, weights changed between calls, several callers at once, and the width changed between calls.</summary>
@@ -149,7 +150,7 @@ public class InPlaceInputTests
         {
             if (!Simd.IsSupported(width)) continue;
             n.Width = width;
-            var actual = Predict(n, x);   // the first Predict at the new version packs Wᵀ; V256 reads the panels V512 packed and back
+            var actual = Predict(n, x);   // the first Predict at the new version packs Wᵀ (V512); V256 transposes the input; back at V512 the packed panels serve
             AssertSameBits(TrainingForward(n, x), actual, $"after the change, {width}");
         }
         n.Width = Simd.Best;
@@ -176,7 +177,16 @@ public class InPlaceInputTests
         Assert.Contains("ws.WithInput(input, this, s_forwardLayers);", r.Source("InPlace.Leaky.g.cs"));
         Assert.Contains("MG.Gemm.RowsTileV512(ref x, 45, ref b, 45,", r.Source("InPlace.Leaky.g.cs"));   // the row stride and the reduction as constants
         Assert.Contains("ws.WithInput(input, this, s_forwardLayers);", r.Source("InPlace.InferenceOnly.g.cs"));
-        Assert.DoesNotContain("ToFeatureMajor", r.Source("InPlace.InferenceOnly.g.cs"));   // no training forward: no panel is ever made
+        // No training forward: the panel is made only for AVX2, whose 8 × 8 tile lost to the transposition.
+        Assert.Contains("if (n > 1 && _width == global::ModelGen.SimdWidth.V256)   // AVX2 reads the input as a panel", r.Source("InPlace.InferenceOnly.g.cs"));
+        Assert.Contains("if (training || (n > 1 && _width == global::ModelGen.SimdWidth.V256))", r.Source("InPlace.Leaky.g.cs"));
+        foreach (var model in new[] { "Leaky", "InferenceOnly" })   // the in-place product at AVX-512 and scalar only
+        {
+            var src = r.Source($"InPlace.{model}.g.cs");
+            Assert.Contains("H_ForwardInPlacePart_V512(", src);
+            Assert.Contains("H_ForwardInPlacePart_Scalar(", src);
+            Assert.DoesNotContain("H_ForwardInPlacePart_V256(", src);
+        }
         Assert.DoesNotContain("WithInput", r.Source("InPlace.TwoReaders.g.cs"));
         Assert.DoesNotContain("WithInput", r.Source("InPlace.DropoutFirst.g.cs"));
 

@@ -236,12 +236,14 @@ internal static partial class NetworkEmitter
                 cw.Line($"MG.Layout.SequencesToFeatureMajor(input, batch, {p.InputShape[0]}, {p.InputShape[1]}, ref ws.Ref({p.Buffers.Input}), ld);   // [{p.InputShape[1]}, {p.InputShape[0]}·ld]");
             else if (inPlace is not null)
             {
-                if (p.Trainable)
-                    using (cw.Block($"if (training)   // the training forward reads the input as a panel, {inPlace.Name}'s weight gradient its rows; inference reads the caller's rows in place"))
-                    {
-                        cw.Line($"MG.Layout.ToFeatureMajor(input, batch, InputSize, ref ws.Ref({p.Buffers.Input}), ld);");
-                        if (p.Buffers.InputRows.Length > 0) cw.Line($"input.Slice(0, batch * InputSize).CopyTo(ws.Span({p.Buffers.InputRows}, batch * InputSize));");
-                    }
+                string avx2 = "n > 1 && _width == global::ModelGen.SimdWidth.V256";
+                using (cw.Block(p.Trainable
+                    ? $"if (training || ({avx2}))   // the training forward reads the input as a panel ({inPlace.Name}'s weight gradient its rows), and so does AVX2; AVX-512 and scalar inference read the caller's rows in place"
+                    : $"if ({avx2})   // AVX2 reads the input as a panel; AVX-512 and scalar read the caller's rows in place"))
+                {
+                    cw.Line($"MG.Layout.ToFeatureMajor(input, batch, InputSize, ref ws.Ref({p.Buffers.Input}), ld);");
+                    if (p.Trainable && p.Buffers.InputRows.Length > 0) cw.Line($"if (training) input.Slice(0, batch * InputSize).CopyTo(ws.Span({p.Buffers.InputRows}, batch * InputSize));");
+                }
             }
             else
                 cw.Line($"MG.Layout.ToFeatureMajor(input, batch, InputSize, ref ws.Ref({p.Buffers.Input}), ld);");
@@ -253,11 +255,11 @@ internal static partial class NetworkEmitter
             var packs = p.Layers.Select(l => (l.Kind as ICSharpPack)?.PackWhen(l, p)).Where(w => w is not null).ToList();
             if (packs.Contains("")) cw.Line("if (ws.PackedVersion != _arena.Version) PackWeights(ws);   // weights packed once per parameter version (Winograd filter transforms)");
             if (packs.Contains("n == 1")) cw.Line("if (n == 1 && ws.Batch1Version != _arena.Version) PackBatch1(ws);   // batch 1: weights transposed, once per parameter version");
-            if (packs.Contains("n > 1 && !training")) cw.Line("if (n > 1 && !training && _width != global::ModelGen.SimdWidth.Scalar && ws.RowsVersion != _arena.Version) PackRows(ws);   // the in-place batch path: Wᵀ in panels, once per parameter version");
+            if (packs.Contains("n > 1 && !training")) cw.Line("if (n > 1 && !training && _width == global::ModelGen.SimdWidth.V512 && ws.RowsVersion != _arena.Version) PackRows(ws);   // the in-place batch path: Wᵀ in panels, once per parameter version");
             if (p.Layers.Any(l => l.Kind is ICSharpPanelPack pack && pack.PacksPanels(l)))
                 cw.Line("if (n > 1 && _width != global::ModelGen.SimdWidth.Scalar && ws.PanelVersion != _arena.Version) PackPanels(ws);   // recurrent weights in GEMM panels");
             if (inPlace is null) EmitDispatch(cw, p, backward: false);
-            else cw.Line($"ws.WithInput(input, this, s_forwardLayers);   // the layers, the caller's input pinned: at inference {inPlace.Name} reads it in place");
+            else cw.Line($"ws.WithInput(input, this, s_forwardLayers);   // the layers, the caller's input pinned: at inference (AVX-512, scalar; batch 1 at any width) {inPlace.Name} reads it in place");
         }
         if (inPlace is not null)
         {
