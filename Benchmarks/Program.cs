@@ -13,6 +13,7 @@ using static Interleaved;
 //   dotnet run -c Release --project Benchmarks -- --filter '*W1*'
 // `--quick` prints rough Stopwatch medians instead (for tuning, not for reporting).
 if (args.Contains("--quick")) { Quick.Run(); return; }
+if (args.Contains("--targets")) { Targets.Run(args); return; }   // every issue-9 target ratio in one process, calls interleaved round by round
 if (Array.IndexOf(args, "--w2v-answers") is int wa and >= 0)   // --w2v-answers <vec.bin> <questions> <section>: each question of one section alone, right or not (a diagnostic)
 {
     var v = ModelGen.Text.WordVectors.Load(args[wa + 1]);
@@ -995,14 +996,17 @@ internal static class Parts
 internal static class Interleaved
 {
     /// <summary>The rounds over all <paramref name="cases"/>, or over each of <paramref name="phases"/> (case indices)
-    /// in turn — cases that must not run beside each other in separate phases.</summary>
-    public static System.Collections.Generic.List<double>[] Times((string Name, Action Run, int Reps)[] cases, int rounds, int[][]? phases = null)
+    /// in turn — cases that must not run beside each other in separate phases. With <paramref name="warm"/> each case
+    /// is called once untimed before its timed calls in every round: the times are of calls whose data and threads the
+    /// case's own call has just warmed, as in BenchmarkDotNet's back-to-back loop, while the rounds still alternate.</summary>
+    public static System.Collections.Generic.List<double>[] Times((string Name, Action Run, int Reps)[] cases, int rounds, int[][]? phases = null, bool warm = false)
     {
         var times = cases.Select(_ => new System.Collections.Generic.List<double>()).ToArray();
         foreach (var phase in phases ?? new[] { Enumerable.Range(0, cases.Length).ToArray() })
             for (int round = 0; round < rounds + 5; round++)
                 foreach (int i in phase)
                 {
+                    if (warm) cases[i].Run();
                     long t0 = Stopwatch.GetTimestamp();
                     for (int k = 0; k < cases[i].Reps; k++) cases[i].Run();
                     if (round >= 5) times[i].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds * 1000 / cases[i].Reps);
