@@ -14,6 +14,8 @@ using static Interleaved;
 // `--quick` prints rough Stopwatch medians instead (for tuning, not for reporting).
 if (args.Contains("--quick")) { Quick.Run(); return; }
 if (args.Contains("--targets")) { Targets.Run(args); return; }   // every issue-9 target ratio in one process, calls interleaved round by round
+if (args.Contains("--tile-ceiling")) { TileCeiling.Run(); return; }
+if (args.Contains("--torch-grad-check")) { TorchGradCheck.Run(); return; }   // TorchSharp's float32 convolution gradients against float64 (PERF.md's trap)   // W1's in-place tile against the FMA peak, its data in L1 and as W1 reads it
 if (Array.IndexOf(args, "--w2v-answers") is int wa and >= 0)   // --w2v-answers <vec.bin> <questions> <section>: each question of one section alone, right or not (a diagnostic)
 {
     var v = ModelGen.Text.WordVectors.Load(args[wa + 1]);
