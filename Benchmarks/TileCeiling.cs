@@ -13,8 +13,12 @@ namespace ModelGen.Benchmarks;
 /// the generated layer's, instruction for instruction (16 <c>vfmadd231ps zmm, zmm16, [rdi+disp]{1to16}</c>).
 /// Measured once (2026-12-03, nineteenth session, Intel Xeon, in a noisy spell: `--peak2` 1.75×, and `--targets` just
 /// after put W1's whole batch-256 call at 69–73 % of the round's peak, against 92 % in a quiet spell that afternoon):
-/// in L1 76–77 %, W1's shape 70–71 %. Not yet explained, nor measured in a quiet spell: with two 512-bit FMA pipes and
-/// two loads a cycle the loads would cap the tile at 16/17 = 94 %.</summary>
+/// in L1 76–77 %, W1's shape 70–71 %; again twenty minutes later (`--peak2` 1.72×) 76–78 % and 74–75 %, while
+/// `--layers-w1` right after ran the generated Hidden1 — the same tile over 256 samples × 256 units — at 2.9 G vector
+/// FMAs a second against this study's 2.5 G (peak 107 GFLOP/s = 3.4 G). So the study runs the tile slower than the
+/// layer does, and its fractions are not yet a ceiling of anything: find out why (its arrays? the repeated tile's
+/// stores to one place?) before reading them. With two 512-bit FMA pipes and two loads a cycle the loads alone would
+/// cap the tile at 16/17 = 94 %.</summary>
 internal static class TileCeiling
 {
     public static void Run()
