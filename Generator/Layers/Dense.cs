@@ -81,7 +81,7 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
     /// tile transposed in registers into the output panel (<c>Gemm.RowsTileV512</c>; <c>Gemm.ScalarRows</c> at the scalar
     /// width), with <c>Wᵀ</c> packed in 16-unit panels once per parameter version. The input's transposition into a panel
     /// (a pass that writes as many bytes as the input has) is left to the training forward, which needs the panel for its
-    /// gradients, and to AVX2 (<see cref="TilesInPlace"/>).
+    /// gradients, and to AVX2 (<see cref="ReadsInPlaceAt"/>).
     /// <c>Benchmarks --study-rows</c> (W1's 784 → 256 at batch 256, alternated in one process): 0.92–0.94 × the time of
     /// the transposition and the panel product, every output the same bits; after a copy of the input 0.99–1.09 ×.</summary>
     public bool ReadsInputInPlace(LayerPlan l, NetworkPlan p) =>
@@ -93,7 +93,7 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
     /// <summary>Widths whose inference reads the input in place: AVX-512 and scalar. AVX2 transposes it into a panel as
     /// the training forward does: its 8 × 8 tile (9 loads per 8 FMAs; 8 × 16 would need 19 of its 16 registers) ran
     /// 1.03–1.05 × the transposition + panel product's time (<c>Benchmarks --study-rows</c>, Intel Xeon, 2026-12-03).</summary>
-    private static bool TilesInPlace(Width w) => w.IsScalar || w.Lanes == Panel;
+    public bool ReadsInPlaceAt(Width w) => w.IsScalar || w.Lanes == Panel;
 
     public string? PackWhen(LayerPlan l, NetworkPlan p) => ReadsInputInPlace(l, p) ? "n > 1 && !training" : SweepsColumns(l, p) ? "n == 1" : null;
 
@@ -170,7 +170,7 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
     {
         var l = c.Layer;
         string alpha = Text.Float(l.Alpha), epi = Fused.Epilogue(l.Activation);
-        bool inPlace = ReadsInputInPlace(l, c.Network), tiles = inPlace && TilesInPlace(w);
+        bool inPlace = ReadsInputInPlace(l, c.Network), tiles = inPlace && ReadsInPlaceAt(w);
         using (c.ForwardMethod(cw, w))
         {
             if (l.InShape.IsSequence)

@@ -71,6 +71,10 @@ internal interface ICSharpPack
 internal interface ICSharpInPlaceInput
 {
     bool ReadsInputInPlace(LayerPlan layer, NetworkPlan network);
+
+    /// <summary>The widths whose inference reads in place; at the others <c>RunForward</c> makes the input panel at
+    /// inference too, and the layer's forward reads it.</summary>
+    bool ReadsInPlaceAt(Width width);
 }
 
 /// <summary>A kind whose batch-panel path (<c>n &gt; 1</c>) reads weights packed in GEMM panels (<see cref="GemmCall.Panels"/>),

@@ -48,6 +48,13 @@ internal static partial class NetworkEmitter
 
     private static bool HasState(NetworkPlan p) => p.Layers.Any(l => l.Kind is ICSharpStateful);
 
+    /// <summary>A generated test of the model's width against <paramref name="widths"/> (parenthesised when several).</summary>
+    private static string WidthIs(IReadOnlyCollection<Width> widths) =>
+        widths.Count == 1 ? $"_width == {widths.First().Enum}" : "(" + string.Join(" || ", widths.Select(w => $"_width == {w.Enum}")) + ")";
+
+    /// <summary>The widths' names for a generated comment: "AVX-512 and scalar".</summary>
+    private static string Isas(IEnumerable<Width> widths) => string.Join(" and ", widths.Select(w => w.Isa));
+
     /// <summary>A network whose every layer reads and writes sequences of one length and none needs whole 16-column
     /// blocks per step: its panels may be 8 columns wide per step (see <c>Simd.SequencePanelWidth</c>).</summary>
     internal static bool NarrowPanels(NetworkPlan p) =>
@@ -215,6 +222,7 @@ internal static partial class NetworkEmitter
         cw.Line();
         cw.Line("/// <summary>The forward pass into <paramref name=\"ws\"/>: parameters are only read, so calls on different workspaces may overlap.</summary>");
         var inPlace = p.Layers.FirstOrDefault(l => l.Kind is ICSharpInPlaceInput k && k.ReadsInputInPlace(l, p));
+        var inPlaceKind = inPlace?.Kind as ICSharpInPlaceInput;
         using (cw.Block("private void RunForward(Workspace ws, ReadOnlySpan<float> input, int batch, bool training)"))
         {
             if (NarrowPanels(p))
@@ -236,14 +244,26 @@ internal static partial class NetworkEmitter
                 cw.Line($"MG.Layout.SequencesToFeatureMajor(input, batch, {p.InputShape[0]}, {p.InputShape[1]}, ref ws.Ref({p.Buffers.Input}), ld);   // [{p.InputShape[1]}, {p.InputShape[0]}·ld]");
             else if (inPlace is not null)
             {
-                string avx2 = "n > 1 && _width == global::ModelGen.SimdWidth.V256";
-                using (cw.Block(p.Trainable
-                    ? $"if (training || ({avx2}))   // the training forward reads the input as a panel ({inPlace.Name}'s weight gradient its rows), and so does AVX2; AVX-512 and scalar inference read the caller's rows in place"
-                    : $"if ({avx2})   // AVX2 reads the input as a panel; AVX-512 and scalar read the caller's rows in place"))
+                // The input panel at inference too for the widths that do not read in place (the layer kind says which).
+                var panelAt = Width.All.Where(w => !inPlaceKind!.ReadsInPlaceAt(w)).ToList();
+                string rows = Isas(Width.All.Except(panelAt));
+                string? inference = panelAt.Count == 0 ? null : $"n > 1 && {WidthIs(panelAt)}", condition = null, comment = null;
+                if (p.Trainable)
                 {
-                    cw.Line($"MG.Layout.ToFeatureMajor(input, batch, InputSize, ref ws.Ref({p.Buffers.Input}), ld);");
-                    if (p.Trainable && p.Buffers.InputRows.Length > 0) cw.Line($"if (training) input.Slice(0, batch * InputSize).CopyTo(ws.Span({p.Buffers.InputRows}, batch * InputSize));");
+                    condition = inference is null ? "training" : $"training || ({inference})";
+                    comment = $"the training forward reads the input as a panel ({inPlace.Name}'s weight gradient its rows){(inference is null ? "" : $", and so does {Isas(panelAt)}")}; {rows} inference read the caller's rows in place";
                 }
+                else if (inference is not null)
+                {
+                    condition = inference;
+                    comment = $"{Isas(panelAt)} reads the input as a panel; {rows} read the caller's rows in place";
+                }
+                if (condition is not null)
+                    using (cw.Block($"if ({condition})   // {comment}"))
+                    {
+                        cw.Line($"MG.Layout.ToFeatureMajor(input, batch, InputSize, ref ws.Ref({p.Buffers.Input}), ld);");
+                        if (p.Trainable && p.Buffers.InputRows.Length > 0) cw.Line($"if (training) input.Slice(0, batch * InputSize).CopyTo(ws.Span({p.Buffers.InputRows}, batch * InputSize));");
+                    }
             }
             else
                 cw.Line($"MG.Layout.ToFeatureMajor(input, batch, InputSize, ref ws.Ref({p.Buffers.Input}), ld);");
@@ -255,11 +275,13 @@ internal static partial class NetworkEmitter
             var packs = p.Layers.Select(l => (l.Kind as ICSharpPack)?.PackWhen(l, p)).Where(w => w is not null).ToList();
             if (packs.Contains("")) cw.Line("if (ws.PackedVersion != _arena.Version) PackWeights(ws);   // weights packed once per parameter version (Winograd filter transforms)");
             if (packs.Contains("n == 1")) cw.Line("if (n == 1 && ws.Batch1Version != _arena.Version) PackBatch1(ws);   // batch 1: weights transposed, once per parameter version");
-            if (packs.Contains("n > 1 && !training")) cw.Line("if (n > 1 && !training && _width == global::ModelGen.SimdWidth.V512 && ws.RowsVersion != _arena.Version) PackRows(ws);   // the in-place batch path: Wᵀ in panels, once per parameter version");
+            var packedAt = Width.All.Where(w => !w.IsScalar && inPlaceKind is not null && inPlaceKind.ReadsInPlaceAt(w)).ToList();   // the scalar path reads W as it is
+            if (packs.Contains("n > 1 && !training") && packedAt.Count > 0)
+                cw.Line($"if (n > 1 && !training && {WidthIs(packedAt)} && ws.RowsVersion != _arena.Version) PackRows(ws);   // the in-place batch path: Wᵀ in panels, once per parameter version");
             if (p.Layers.Any(l => l.Kind is ICSharpPanelPack pack && pack.PacksPanels(l)))
                 cw.Line("if (n > 1 && _width != global::ModelGen.SimdWidth.Scalar && ws.PanelVersion != _arena.Version) PackPanels(ws);   // recurrent weights in GEMM panels");
             if (inPlace is null) EmitDispatch(cw, p, backward: false);
-            else cw.Line($"ws.WithInput(input, this, s_forwardLayers);   // the layers, the caller's input pinned: at inference (AVX-512, scalar; batch 1 at any width) {inPlace.Name} reads it in place");
+            else cw.Line($"ws.WithInput(input, this, s_forwardLayers);   // the layers, the caller's input pinned: at inference ({string.Join(", ", Width.All.Where(inPlaceKind!.ReadsInPlaceAt).Select(w => w.Isa))}; batch 1 at any width) {inPlace.Name} reads it in place");
         }
         if (inPlace is not null)
         {

@@ -8,18 +8,20 @@ namespace ModelGen.Generator.Emit.CSharp;
 /// calls interleaved with ONNX Runtime's: W1 batch 256 1.23 → 1.13 × its time, W2 batch 64 1.04 → 0.96 ×.</para></summary>
 internal sealed class Width
 {
-    public static readonly Width V512 = new("V512", "Vector512", 16, 6, 4);
-    public static readonly Width V256 = new("V256", "Vector256", 8, 6, 2);
-    public static readonly Width Scalar = new("Scalar", "", 1, 1, 1);
+    public static readonly Width V512 = new("V512", "AVX-512", "Vector512", 16, 6, 4);
+    public static readonly Width V256 = new("V256", "AVX2", "Vector256", 8, 6, 2);
+    public static readonly Width Scalar = new("Scalar", "scalar", "", 1, 1, 1);
     public static readonly Width[] All = { V512, V256, Scalar };
 
-    private Width(string name, string vector, int lanes, int mr, int nvMax)
+    private Width(string name, string isa, string vector, int lanes, int mr, int nvMax)
     {
-        Name = name; Vector = vector; Lanes = lanes; MR = mr; NVMax = nvMax;
+        Name = name; Isa = isa; Vector = vector; Lanes = lanes; MR = mr; NVMax = nvMax;
     }
 
     /// <summary>Suffix of generated methods and the <c>SimdWidth</c> member.</summary>
     public string Name { get; }
+    /// <summary>The path's name in generated comments: <c>AVX-512</c>, <c>AVX2</c>, <c>scalar</c>.</summary>
+    public string Isa { get; }
     /// <summary><c>Vector512</c> / <c>Vector256</c>.</summary>
     public string Vector { get; }
     public int Lanes { get; }
