@@ -15,6 +15,7 @@ using static Interleaved;
 if (args.Contains("--quick")) { Quick.Run(); return; }
 if (args.Contains("--targets")) { Targets.Run(args); return; }   // every issue-9 target ratio in one process, calls interleaved round by round
 if (args.Contains("--tile-ceiling")) { TileCeiling.Run(); return; }
+if (args.Contains("--study-b1")) { ModelGen.Benchmarks.StudyB1.Run(); return; }   // W1 Hidden1 at batch 1: GEMV over W against a sweep of Wᵀ
 if (args.Contains("--torch-grad-check")) { TorchGradCheck.Run(); return; }   // TorchSharp's float32 convolution gradients against float64 (PERF.md's trap)   // W1's in-place tile against the FMA peak, its data in L1 and as W1 reads it
 if (Array.IndexOf(args, "--w2v-answers") is int wa and >= 0)   // --w2v-answers <vec.bin> <questions> <section>: each question of one section alone, right or not (a diagnostic)
 {
@@ -443,9 +444,9 @@ if (args.Contains("--layers-w1train"))   // W1's training step at batch 64, part
     }
     return;
 }
-if (args.Contains("--layers-w1"))   // W1 batch 256 inference: each layer's forward and the whole Predict (medians), for where the time goes
+if (args.Contains("--layers-w1"))   // W1 batch 256 (b1: batch 1) inference: each layer's forward and the whole Predict (medians), for where the time goes
 {
-    const int batch = 256;
+    int batch = args.Contains("b1") ? 1 : 256;
     var m = new Mnist.MnistMlp(batch, 1);
     var rng = new ModelGen.Rng(1);
     var x = new float[batch * 784];
@@ -454,17 +455,16 @@ if (args.Contains("--layers-w1"))   // W1 batch 256 inference: each layer's forw
     for (int i = 0; i < 50; i++) m.Predict(x, y);
     var flags = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance;
     var ws = (ModelGen.Workspace)typeof(Mnist.MnistMlp).GetField("_main", flags)!.GetValue(m)!;
-    int ld = ModelGen.Simd.PanelStride(batch);
+    int n = batch == 1 ? 1 : batch, ld = ModelGen.Simd.PanelStride(n);
     double T(Action a) { for (int i = 0; i < 20; i++) a(); var t = new double[101]; for (int r = 0; r < t.Length; r++) { long s0 = Stopwatch.GetTimestamp(); a(); t[r] = (Stopwatch.GetTimestamp() - s0) * 1e6 / Stopwatch.Frequency; } Array.Sort(t); return t[50]; }
     for (int round = 0; round < 3; round++)
     {
         double sum = 0;
         foreach (var layer in m.Layers)
         {
-            var f = typeof(Mnist.MnistMlp).GetMethod(layer.Name + "_Forward_V512", flags)!;
-            var args3 = new object[] { ws, batch, ld };
+            var f = typeof(Mnist.MnistMlp).GetMethod(layer.Name + "_Forward_V512", flags)!.CreateDelegate<Action<Mnist.MnistMlp, ModelGen.Workspace, int, int>>();
             // As Predict runs them: the caller's input pinned (Hidden1 reads it in place).
-            double tf = T(() => ws.WithInput(x, (f, m, args3), static (c, _) => c.f.Invoke(c.m, c.args3)));
+            double tf = T(() => ws.WithInput(x, (f, m, n, ld), static (c, w) => c.f(c.m, w, c.n, c.ld)));
             sum += tf;
             Console.Write($"{layer.Name} {tf,6:F1} us   ");
         }

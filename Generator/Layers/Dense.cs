@@ -60,10 +60,13 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
 
     /// <summary>Batch 1 sweeps the rows of Wᵀ (<c>Gemm.Columns</c>, Wᵀ packed by <c>PackBatch1</c>) instead of streaming W
     /// (<c>Gemm.Gemv</c>) when the input comes out of a ReLU — directly, or through max-pooling, flattening or dropout —
-    /// so that some of it is exactly 0 and each zero input's row of Wᵀ is skipped (not read), on 64 outputs or more
-    /// (four or more vectors of them held as the rows stream by). <c>Benchmarks --sparse-gemv</c>: W2's 4096 → 256 layer,
-    /// whose 4 MB stream from L3, with 30 % of its inputs 0 (random weights and input) took 0.7× the GEMV's time.</summary>
-    internal static bool SweepsColumns(LayerPlan l, NetworkPlan p) => !l.InShape.IsSequence && Units(l) >= 64 && Rectified(l, p);
+    /// or is the network input (pixels, one-hot and count codes), so that some of it is likely exactly 0 and each zero
+    /// input's row of Wᵀ is skipped (not read), on 64 outputs or more (four or more vectors of them held as the rows
+    /// stream by). <c>Benchmarks --sparse-gemv</c>: W2's 4096 → 256 layer, whose 4 MB stream from L3, with 30 % of its
+    /// inputs 0 (random weights and input) took 0.7× the GEMV's time. <c>Benchmarks --study-b1</c> (W1's 784 → 256, AMD
+    /// EPYC, 2026-12-03): with no zero input at all 0.66–0.76× the GEMV's time (one stream of Wᵀ against eight rows of W
+    /// and eight horizontal sums), on MNIST's digits (81 % of the pixels 0) 1.4 µs against 7.4.</summary>
+    internal static bool SweepsColumns(LayerPlan l, NetworkPlan p) => !l.InShape.IsSequence && Units(l) >= 64 && (l.InputIndex < 0 || Rectified(l, p));
 
     private static bool Rectified(LayerPlan l, NetworkPlan p)
     {
@@ -95,13 +98,17 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
     /// 1.03–1.05 × the transposition + panel product's time (<c>Benchmarks --study-rows</c>, Intel Xeon, 2026-12-03).</summary>
     public bool ReadsInPlaceAt(Width w) => w.IsScalar || w.Lanes == Panel;
 
-    public string? PackWhen(LayerPlan l, NetworkPlan p) => ReadsInputInPlace(l, p) ? "n > 1 && !training" : SweepsColumns(l, p) ? "n == 1" : null;
+    public IEnumerable<string> PackWhen(LayerPlan l, NetworkPlan p)
+    {
+        if (ReadsInputInPlace(l, p)) yield return "n > 1 && !training";
+        if (SweepsColumns(l, p)) yield return "n == 1";
+    }
 
-    public void Pack(CodeWriter cw, CSharpLayer c)
+    public void Pack(CodeWriter cw, CSharpLayer c, string when)
     {
         var l = c.Layer;
         int k = In(l), u = Units(l);
-        if (ReadsInputInPlace(l, c.Network))
+        if (when != "n == 1")
         {
             cw.Line($"MG.Layout.TransposePanels(ref _arena.Ref({c.Tensor("weight")}), {u}, {k}, {Panel}, ref ws.Ref({c.Scratch("wp")}), _width);   // {l.Name}: Wᵀ in {(u + Panel - 1) / Panel} panels [{k}, {Panel}]");
             return;
@@ -130,7 +137,7 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
             yield return "          16 units transposed in registers into Y's rows, Wᵀ in 16-unit panels";
         }
         yield return "          " + (ReadsInputInPlace(l, p) ? "otherwise " : "") + "as GEMM Yᵀ = W·Xᵀ with the batch in the vector lanes " + (SweepsColumns(l, p)
-            ? "(batch 1: the rows of Wᵀ swept, those of zero inputs skipped — the input comes out of a ReLU)"
+            ? $"(batch 1: the rows of Wᵀ swept, those of zero inputs skipped — the input {(l.InputIndex < 0 ? "is the network's" : "comes out of a ReLU")})"
             : "(batch 1: GEMV streaming W once)")
             + (Fused.InEpilogue(l.Activation) ? "; bias and activation fused into the store" : "; bias fused into the store, then the activation");
         yield return $"backward: {Fused.Derivative(l.Activation, l.Alpha)}; dbias[o] += Σ_b dz[o,b]";
@@ -184,10 +191,10 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
                 {
                     cw.Line($"ref float wT = ref ws.Ref({c.Scratch("wT")});   // Wᵀ [{In(l)}, {Units(l)}] (PackBatch1)");
                     cw.Line($"ref float bias = ref _arena.Ref({c.Tensor("bias")});   // [{Units(l)}]");
-                    cw.Line($"ref float x = ref ws.Ref({c.Input});   // [{In(l)}] (ld = 1)");
+                    cw.Line(inPlace ? $"ref float x = ref ws.Input;   // [{In(l)}]: the caller's input, read in place" : $"ref float x = ref ws.Ref({c.Input});   // [{In(l)}] (ld = 1)");
                     cw.Line($"ref float y = ref ws.Ref({c.Output});   // [{Units(l)}]");
                     cw.Line($"bool skip = ws.Ref({c.Scratch("wT")} + {In(l) * Units(l)}) != 0f;   // every weight finite: a zero input adds exactly nothing");
-                    cw.Line($"MG.Gemm.Columns{w.Name}(ref wT, {In(l)}, {Units(l)}, ref x, ref y, ref bias, {epi}, {alpha}, skip);   // batch 1: the rows of Wᵀ of the nonzero inputs (a ReLU's zeros skipped)");
+                    cw.Line($"MG.Gemm.Columns{w.Name}(ref wT, {In(l)}, {Units(l)}, ref x, ref y, ref bias, {epi}, {alpha}, skip);   // batch 1: the rows of Wᵀ of the nonzero inputs (zero inputs skipped)");
                 }
             else if (!w.IsScalar)
                 using (cw.Block("if (n == 1)"))

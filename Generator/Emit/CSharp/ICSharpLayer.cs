@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Linq;
 using ModelGen.Generator.Analysis;
 
@@ -56,13 +57,14 @@ internal interface ICSharpStateful
 /// <c>PackBatch1</c> (<c>Workspace.Batch1Version</c>) before a batch-1 one, so training never rebuilds what only batch 1 reads.</summary>
 internal interface ICSharpPack
 {
-    /// <summary>When the layer's forward reads packed weights: null never, <c>"n == 1"</c> on the batch-1 path only,
-    /// <c>"n > 1 &amp;&amp; !training"</c> on the batch path of inference only (a dense layer reading the input in place),
-    /// <c>""</c> always.</summary>
-    string? PackWhen(LayerPlan layer, NetworkPlan network);
+    /// <summary>When the layer's forward reads packed weights — none of them when it never does: <c>"n == 1"</c> on the
+    /// batch-1 path, <c>"n > 1 &amp;&amp; !training"</c> on the batch path of inference (a dense layer reading the input in
+    /// place), <c>""</c> always. Each is a layout of its own, rebuilt by its own method.</summary>
+    IEnumerable<string> PackWhen(LayerPlan layer, NetworkPlan network);
 
-    /// <summary>Statements that rebuild the layer's packed weights in workspace <c>ws</c> (run when the parameters changed).</summary>
-    void Pack(CodeWriter cw, CSharpLayer c);
+    /// <summary>Statements that rebuild the layer's weights packed for <paramref name="when"/> (one of <see cref="PackWhen"/>'s)
+    /// in workspace <c>ws</c> (run when the parameters changed).</summary>
+    void Pack(CodeWriter cw, CSharpLayer c, string when);
 }
 
 /// <summary>A kind whose inference forward reads the network input in place, row-major as the caller gave it

@@ -272,7 +272,7 @@ internal static partial class NetworkEmitter
             if (HasState(p)) cw.Line("ws.Carried = _stateful;   // Stateful: the recurrent layers start from the last call's final states");
             if (p.Trainable && p.Tensors.Any(t => t.Role == TensorRole.Buffer)) cw.Line("if (training) _arena.Touch();   // the running statistics move");
             if (p.Buffers.Folds.Any()) cw.Line("if (!training && FoldBatchNorm && ws.FoldedVersion != _arena.Version) FoldBatchNorms(ws);");
-            var packs = p.Layers.Select(l => (l.Kind as ICSharpPack)?.PackWhen(l, p)).Where(w => w is not null).ToList();
+            var packs = p.Layers.SelectMany(l => (l.Kind as ICSharpPack)?.PackWhen(l, p) ?? System.Array.Empty<string>()).ToList();
             if (packs.Contains("")) cw.Line("if (ws.PackedVersion != _arena.Version) PackWeights(ws);   // weights packed once per parameter version (Winograd filter transforms)");
             if (packs.Contains("n == 1")) cw.Line("if (n == 1 && ws.Batch1Version != _arena.Version) PackBatch1(ws);   // batch 1: weights transposed, once per parameter version");
             var packedAt = Width.All.Where(w => !w.IsScalar && inPlaceKind is not null && inPlaceKind.ReadsInPlaceAt(w)).ToList();   // the scalar path reads W as it is

@@ -303,13 +303,13 @@ internal static partial class NetworkEmitter
             ("n > 1 && !training", "PackRows", "RowsVersion", "the weights of the layer that reads the input in place, transposed in 16-unit panels"),
         })
         {
-            var packed = p.Layers.Where(l => l.Kind is ICSharpPack pack && pack.PackWhen(l, p) == when).ToList();
+            var packed = p.Layers.Where(l => l.Kind is ICSharpPack pack && pack.PackWhen(l, p).Contains(when)).ToList();
             if (packed.Count == 0) continue;
             cw.Line($"/// <summary>Rebuilds {what}, held in <paramref name=\"ws\"/>");
             cw.Line("/// (each workspace holds its own copy, as with folded weights), when the parameters changed.</summary>");
             using (cw.Block($"private void {method}(Workspace ws)"))
             {
-                foreach (var l in packed) ((ICSharpPack)l.Kind).Pack(cw, new CSharpLayer(p, l, new GemmEmitter()));
+                foreach (var l in packed) ((ICSharpPack)l.Kind).Pack(cw, new CSharpLayer(p, l, new GemmEmitter()), when);
                 cw.Line($"ws.{version} = _arena.Version;");
             }
         }
