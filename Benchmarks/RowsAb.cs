@@ -22,7 +22,9 @@ namespace Mnist;
 /// (partial sums parked between blocks) 0.93–0.99 ×, 6 × 64 tiles on the rows into a sample-major buffer then
 /// transposed ≈ 1.0 ×. The AVX2 counterpart (8 samples × 8 units in place, <c>Gemm.RowsTileV256</c>, against the
 /// transposition + the 6 × 16 panel product; an argument <c>v256</c> ran it until the generator dropped it): 1.027–1.034 ×
-/// after the eighteenth session's CI, 1.042–1.049 × the next session — so AVX2 keeps the transposition.</summary>
+/// after the eighteenth session's CI, 1.042–1.049 × the next session — so AVX2 keeps the transposition. On an AMD EPYC
+/// (family 26, 1 MB L2; twentieth session): generated in place 1.066–1.105 ×, blocked 112 1.00–1.03 ×, the panel
+/// product alone with the input panel ready 0.95–1.0 ×.</summary>
 partial class MnistMlp
 {
     /// <summary>The generated layer's kernel, the input transposed one K block of <paramref name="kb"/> steps at a time.</summary>

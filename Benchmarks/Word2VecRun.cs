@@ -159,7 +159,7 @@ internal static class Word2VecRun
         src.CopyTo(dst);
     }
 
-    private static string FindRoot()
+    internal static string FindRoot()   // the repository (ModelGen.slnx) above the binaries, else the current directory
     {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
             if (File.Exists(Path.Combine(d.FullName, "ModelGen.slnx"))) return d.FullName;

@@ -86,7 +86,11 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
     /// (a pass that writes as many bytes as the input has) is left to the training forward, which needs the panel for its
     /// gradients, and to AVX2 (<see cref="ReadsInPlaceAt"/>).
     /// <c>Benchmarks --study-rows</c> (W1's 784 → 256 at batch 256, alternated in one process): 0.92–0.94 × the time of
-    /// the transposition and the panel product, every output the same bits; after a copy of the input 0.99–1.09 ×.</summary>
+    /// the transposition and the panel product, every output the same bits; after a copy of the input 0.99–1.09 ×
+    /// (Intel Xeon). On an AMD EPYC (family 26, 1 MB of L2 against the Xeon's 2 MB: W's panels and the input, 800 KB
+    /// each, no longer fit together) the layer alone took 1.07–1.10 × the panel product's time — but the whole batch-256
+    /// <c>Predict</c> with the transposition back (AVX-512 reading no input in place) was no faster (595–602 µs against
+    /// 601–606; the transposition costs 22–30 µs there), so one path serves both.</summary>
     public bool ReadsInputInPlace(LayerPlan l, NetworkPlan p) =>
         l.InputIndex < 0 && !p.ImageInput && !l.InShape.IsSequence && p.Layers.Count(q => q.Inputs.Contains(-1)) == 1;
 
