@@ -80,8 +80,9 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
     }
 
     /// <summary>The layer reads the network input — a plain vector, read by no other layer — in place at inference
-    /// (<see cref="ICSharpInPlaceInput"/>): <c>Y = X·Wᵀ</c> from the caller's rows in tiles of 16 samples × 16 units, each
-    /// tile transposed in registers into the output panel (<c>Gemm.RowsTileV512</c>; <c>Gemm.ScalarRows</c> at the scalar
+    /// (<see cref="ICSharpInPlaceInput"/>): <c>Y = X·Wᵀ</c> from the caller's rows in tiles of 8 samples × 32 units (a
+    /// last, odd 16-unit panel in tiles of 16 × 16), each tile transposed in registers into the output panel
+    /// (<c>Gemm.RowsTile8x32V512</c>, <c>Gemm.RowsTileV512</c>; <c>Gemm.ScalarRows</c> at the scalar
     /// width), with <c>Wᵀ</c> packed in 16-unit panels once per parameter version. The input's transposition into a panel
     /// (a pass that writes as many bytes as the input has) is left to the training forward, which needs the panel for its
     /// gradients, and to AVX2 (<see cref="ReadsInPlaceAt"/>).
@@ -90,7 +91,9 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
     /// (Intel Xeon). On an AMD EPYC (family 26, 1 MB of L2 against the Xeon's 2 MB: W's panels and the input, 800 KB
     /// each, no longer fit together) the layer alone took 1.07–1.10 × the panel product's time — but the whole batch-256
     /// <c>Predict</c> with the transposition back (AVX-512 reading no input in place) was no faster (595–602 µs against
-    /// 601–606; the transposition costs 22–30 µs there), so one path serves both.</summary>
+    /// 601–606; the transposition costs 22–30 µs there). Those were 16 × 16 tiles (17 loads per 16 FMAs); the 8 × 32
+    /// tile (10 per 16) runs the layer at 0.92–0.94 × the transposition + panel product's time on that host (90 % of
+    /// the FMA peak), so one path serves both.</summary>
     public bool ReadsInputInPlace(LayerPlan l, NetworkPlan p) =>
         l.InputIndex < 0 && !p.ImageInput && !l.InShape.IsSequence && p.Layers.Count(q => q.Inputs.Contains(-1)) == 1;
 
@@ -137,8 +140,8 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
         if (l.InShape.IsSequence) yield return $"          on every one of the {Steps(l)} steps: b runs over the columns of all steps at once";
         if (ReadsInputInPlace(l, p))
         {
-            yield return "          inference, batch > 1, AVX-512 and scalar: Y = X·Wᵀ from the caller's rows in place, in tiles of 16 samples ×";
-            yield return "          16 units transposed in registers into Y's rows, Wᵀ in 16-unit panels";
+            yield return "          inference, batch > 1, AVX-512 and scalar: Y = X·Wᵀ from the caller's rows in place, in tiles of 8 samples ×";
+            yield return "          32 units (two 16-unit panels of Wᵀ; a last, odd panel 16 × 16) transposed in registers into Y's rows";
         }
         yield return "          " + (ReadsInputInPlace(l, p) ? "otherwise " : "") + "as GEMM Yᵀ = W·Xᵀ with the batch in the vector lanes " + (SweepsColumns(l, p)
             ? $"(batch 1: the rows of Wᵀ swept, those of zero inputs skipped — the input {(l.InputIndex < 0 ? "is the network's" : "comes out of a ReLU")})"
@@ -211,7 +214,8 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
                 {
                     if (!w.IsScalar)
                         cw.Line($"MG.Layout.RowsTail(ref ws.Input, ws.Batch, {In(l)}, {Panel}, ws.Span({c.Scratch("inputTail")}, {Panel * In(l)}));   // the last, partial {Panel} samples zero-padded (none when the batch is whole groups)");
-                    c.RunParts(cw, w, "ForwardInPlace", CSharpLayer.ParallelUnits($"{(Units(l) + Panel - 1) / Panel}", "n", 2L * In(l) * Units(l)), $"{Panel}-unit panels of Y [{Units(l)}, n]");
+                    int chunk = InPlaceChunk(w);
+                    c.RunParts(cw, w, "ForwardInPlace", CSharpLayer.ParallelUnits($"{(Units(l) + chunk - 1) / chunk}", "n", 2L * In(l) * Units(l)), $"{chunk}-unit blocks of Y [{Units(l)}, n]");
                 }
             using (cw.Block(w.IsScalar && !l.InShape.IsSequence && !tiles ? "" : "else"))
                 c.RunParts(cw, w, "Forward", CSharpLayer.ParallelUnits($"{(Units(l) + w.MR - 1) / w.MR}", "n", 2L * In(l) * Units(l) * Steps(l)), $"row blocks of Y [{Units(l)}, n]");
@@ -238,15 +242,19 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
         }
     }
 
-    /// <summary>Part of the in-place inference product: this part's 16-unit panels of Y for every group of samples.</summary>
+    /// <summary>Units per part of the in-place product: a pair of panels (the 8 × 32 tile) at AVX-512, a panel at the scalar width.</summary>
+    private static int InPlaceChunk(Width w) => w.IsScalar ? Panel : 2 * Panel;
+
+    /// <summary>Part of the in-place inference product: this part's units of Y — pairs of 16-unit panels in tiles of 8
+    /// samples × 32 units, a last, odd panel in tiles of 16 × 16 — for every group of samples.</summary>
     private static void ForwardInPlacePart(CodeWriter cw, CSharpLayer c, Width w, string epi, string alpha)
     {
         var l = c.Layer;
-        int k = In(l), u = Units(l);
+        int k = In(l), u = Units(l), chunk = InPlaceChunk(w), panels = (u + Panel - 1) / Panel;
         using (c.PartMethod(cw, w, "ForwardInPlace"))
         {
             cw.Line("int n = ws.N, ld = ws.Ld, batch = ws.Batch;");
-            cw.Line($"ThreadTeam.Split({u}, {Panel}, part, parts, out int u0, out int u1);   // this part's units (whole {Panel}-unit panels)");
+            cw.Line($"ThreadTeam.Split({u}, {chunk}, part, parts, out int u0, out int u1);   // this part's units (whole {chunk}-unit blocks)");
             cw.Line("if (u0 == u1) return;");
             cw.Line($"ref float x = ref ws.Input;   // [batch, {k}]: the caller's input, read in place");
             cw.Line($"ref float y = ref ws.Ref({c.Output});   // [{u}, ld]");
@@ -260,19 +268,32 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
             cw.Line($"ref float wp = ref ws.Ref({c.Scratch("wp")});   // Wᵀ in {Panel}-unit panels: panel q holds Wᵀ[i, {Panel}q + j] at q·{k * Panel} + i·{Panel} + j (PackRows)");
             cw.Line($"ref float tail = ref ws.Ref({c.Scratch("inputTail")});   // the last, partial {Panel} samples, zero-padded (RowsTail)");
             cw.Line($"int full = batch & ~{Panel - 1};   // samples in whole groups of {Panel}, read in place");
-            using (cw.Block($"for (int s = 0; s < n; s += {Panel})   // samples s … s + {Panel - 1}"))
-            {
-                cw.Line($"ref float xs = ref s < full ? ref MG.Mem.Add(ref x, s * {k}) : ref MG.Mem.Add(ref tail, (s - full) * {k});");
-                using (cw.Block($"for (int o = u0; o < u1; o += {Panel})   // units o … o + {Panel - 1}: a tile, transposed into {Panel} rows of Y"))
+            cw.Line("int o = u0;");
+            if (panels >= 2)
+                using (cw.Block($"for (; o + {Panel} < u1; o += {2 * Panel})   // units o … o + {2 * Panel - 1}: two panels"))
+                using (cw.Block("for (int s = 0; s < n; s += 8)   // samples s … s + 7: a tile, transposed into 8 columns of 32 rows of Y"))
                 {
-                    var vars = new[]
+                    cw.Line($"ref float xs = ref s < full ? ref MG.Mem.Add(ref x, s * {k}) : ref MG.Mem.Add(ref tail, (s - full) * {k});");
+                    var pair = new[]
                     {
                         ("ref float", "x", "ref xs"), ("ref float", "b", $"ref MG.Mem.Add(ref wp, o * {k})"), ("ref float", "y", "ref MG.Mem.Add(ref y, o * ld + s)"),
-                        ("nint", "ld", "ld"), ("ref float", "bias", "ref MG.Mem.Add(ref bias, o)"), ("int", "units", $"global::System.Math.Min({Panel}, {u} - o)"),
+                        ("nint", "ld", "ld"), ("ref float", "bias", "ref MG.Mem.Add(ref bias, o)"), ("int", "units", $"global::System.Math.Min({2 * Panel}, {u} - o)"),
                     };
-                    string call = $"MG.Gemm.RowsTileV512(ref x, {k}, ref b, {k}, ref y, ld, ref bias, units, {epi}, {alpha})";
-                    c.SpecializedCall(cw, "RowsTile", vars, call, $"{Panel} samples × {Panel} units over the {k} inputs, the rows {k} floats apart as constants");
+                    c.SpecializedCall(cw, "RowsTile8", pair, $"MG.Gemm.RowsTile8x32V512(ref x, {k}, ref b, {k * Panel}, {k}, ref y, ld, ref bias, units, {epi}, {alpha})",
+                        $"8 samples × {2 * Panel} units over the {k} inputs, the rows {k} and the panels {k * Panel} floats apart as constants");
                 }
+            if (panels % 2 == 0) return;
+            if (panels >= 2) cw.Line($"if (o == u1) return;   // the last, odd panel (units {Panel * (panels - 1)} …) is the last part's");
+            using (cw.Block($"for (int s = 0; s < n; s += {Panel})   // samples s … s + {Panel - 1}: the odd panel's tile, transposed into its {u - Panel * (panels - 1)} rows of Y"))
+            {
+                cw.Line($"ref float xs = ref s < full ? ref MG.Mem.Add(ref x, s * {k}) : ref MG.Mem.Add(ref tail, (s - full) * {k});");
+                var vars = new[]
+                {
+                    ("ref float", "x", "ref xs"), ("ref float", "b", $"ref MG.Mem.Add(ref wp, o * {k})"), ("ref float", "y", "ref MG.Mem.Add(ref y, o * ld + s)"),
+                    ("nint", "ld", "ld"), ("ref float", "bias", "ref MG.Mem.Add(ref bias, o)"), ("int", "units", $"{u - Panel * (panels - 1)}"),
+                };
+                string call = $"MG.Gemm.RowsTileV512(ref x, {k}, ref b, {k}, ref y, ld, ref bias, units, {epi}, {alpha})";
+                c.SpecializedCall(cw, "RowsTile", vars, call, $"{Panel} samples × {Panel} units over the {k} inputs, the rows {k} floats apart as constants");
             }
         }
     }

@@ -7,7 +7,8 @@ using Xunit;
 namespace ModelGen.Tests;
 
 /// <summary>A dense layer that is the network input's only reader reads the caller's row-major input in place at
-/// inference (tiles of samples × units transposed in registers into its output panel, <c>Wᵀ</c> packed in 16-unit panels
+/// inference (tiles of 8 samples × 32 units, or 16 × 16 for a last, odd panel, transposed in registers into its output
+/// panel, <c>Wᵀ</c> packed in 16-unit panels
 /// once per parameter version) at AVX-512 and scalar; the training forward, and AVX2 inference, transpose the input into
 /// a panel as before. Each output of both is
 /// one FMA chain over the inputs in order, so <c>Predict</c> must give the training forward's bits — at every width,
@@ -62,7 +63,7 @@ public class InPlaceInputTests
         return (GeneratorHarness.Load(result.Output), result);
     });
 
-    private static ITrainableNetwork Create(string model, int maxBatch, int seed = 3)
+    internal static ITrainableNetwork Create(string model, int maxBatch, int seed = 3)
     {
         var net = (ITrainableNetwork)Activator.CreateInstance(s_models.Value.Asm.GetType("InPlace." + model)!, maxBatch, 1)!;
         var rng = new Rng((ulong)seed);
@@ -71,7 +72,7 @@ public class InPlaceInputTests
         return net;
     }
 
-    private static float[] Input(int length, int seed)
+    internal static float[] Input(int length, int seed)
     {
         var rng = new Rng((ulong)seed);
         var x = new float[length];   // exactly batch × InputSize: a read past the caller's input fails in the checked build
@@ -79,14 +80,14 @@ public class InPlaceInputTests
         return x;
     }
 
-    private static float[] Predict(INetwork net, float[] x)
+    internal static float[] Predict(INetwork net, float[] x)
     {
         var y = new float[x.Length / net.InputSize * net.OutputSize];
         net.Predict(x, y);
         return y;
     }
 
-    private static float[] TrainingForward(ITrainableNetwork net, float[] x)
+    internal static float[] TrainingForward(ITrainableNetwork net, float[] x)
     {
         var y = new float[x.Length / net.InputSize * net.OutputSize];
         net.Forward(x, training: true);
@@ -94,7 +95,7 @@ public class InPlaceInputTests
         return y;
     }
 
-    private static void AssertSameBits(float[] expected, float[] actual, string what)
+    internal static void AssertSameBits(float[] expected, float[] actual, string what)
     {
         Assert.Equal(expected.Length, actual.Length);
         for (int i = 0; i < expected.Length; i++)
@@ -175,7 +176,14 @@ public class InPlaceInputTests
     {
         var r = s_models.Value.Result;
         Assert.Contains("ws.WithInput(input, this, s_forwardLayers);", r.Source("InPlace.Leaky.g.cs"));
-        Assert.Contains("MG.Gemm.RowsTileV512(ref x, 45, ref b, 45,", r.Source("InPlace.Leaky.g.cs"));   // the row stride and the reduction as constants
+        // The row stride, the panel stride and the reduction as constants: 20 units are one pair of panels (8 × 32 tiles,
+        // the second panel partial), 40 a pair and an odd panel (16 × 16 tiles), 5 an odd panel alone.
+        Assert.Contains("MG.Gemm.RowsTile8x32V512(ref x, 45, ref b, 720, 45,", r.Source("InPlace.Leaky.g.cs"));
+        Assert.DoesNotContain("MG.Gemm.RowsTileV512(", r.Source("InPlace.Leaky.g.cs"));
+        Assert.Contains("MG.Gemm.RowsTile8x32V512(ref x, 33, ref b, 528, 33,", r.Source("InPlace.Squashed.g.cs"));
+        Assert.Contains("MG.Gemm.RowsTileV512(ref x, 33, ref b, 33,", r.Source("InPlace.Squashed.g.cs"));
+        Assert.Contains("MG.Gemm.RowsTileV512(ref x, 17, ref b, 17,", r.Source("InPlace.Plain.g.cs"));
+        Assert.DoesNotContain("MG.Gemm.RowsTile8x32V512(", r.Source("InPlace.Plain.g.cs"));
         Assert.Contains("ws.WithInput(input, this, s_forwardLayers);", r.Source("InPlace.InferenceOnly.g.cs"));
         // No training forward: the panel is made only for AVX2, whose 8 × 8 tile lost to the transposition.
         Assert.Contains("if (n > 1 && _width == global::ModelGen.SimdWidth.V256)   // AVX2 reads the input as a panel", r.Source("InPlace.InferenceOnly.g.cs"));
@@ -211,6 +219,37 @@ public class InPlaceInputTests
                 double z = p[o3 + o];
                 for (int u = 0; u < 16; u++) z += (double)p[o2 + o * 16 + u] * h[u];
                 Assert.True(Math.Abs(z - y[s * 5 + o]) <= 1e-4 * (1 + Math.Abs(z)), $"sample {s} output {o}: {y[s * 5 + o]} against {z}");
+            }
+        }
+    }
+}
+
+/// <summary>The in-place product split over threads by blocks of units (pairs of panels at AVX-512, a last, odd panel
+/// in the last part), with <see cref="ThreadTeam.MinWork"/> lowered so that small layers split too: the training
+/// forward's bits at every part count.</summary>
+[Collection(nameof(MinWorkCollection))]
+public sealed class InPlacePartsTests : MinWorkLowered
+{
+    [Theory]
+    [InlineData("Leaky")]      // 20 units: one pair, its second panel partial
+    [InlineData("Squashed")]   // 40 units: a pair in part 0, the odd panel in part 1
+    [InlineData("Plain")]      // 5 units: the odd panel alone
+    public void Parts_of_the_in_place_product_give_the_training_forwards_bits(string model)
+    {
+        foreach (var width in new[] { SimdWidth.V512, SimdWidth.Scalar })
+        {
+            if (!Simd.IsSupported(width)) continue;
+            foreach (int threads in new[] { 2, 3 })
+            {
+                using var net = (IDisposable)InPlaceInputTests.Create(model, 31);
+                var n = (ITrainableNetwork)net;
+                n.Width = width;
+                n.Threads = threads;
+                foreach (int batch in new[] { 2, 9, 17, 31 })   // under 32 samples: the layers split, not the batch
+                {
+                    var x = InPlaceInputTests.Input(batch * n.InputSize, 50 + batch);
+                    InPlaceInputTests.AssertSameBits(InPlaceInputTests.TrainingForward(n, x), InPlaceInputTests.Predict(n, x), $"{model} {width} batch {batch}, {threads} threads");
+                }
             }
         }
     }
