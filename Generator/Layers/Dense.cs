@@ -115,7 +115,7 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
     {
         var l = c.Layer;
         int k = In(l), u = Units(l);
-        if (when != "n == 1")
+        if (when == "n > 1 && !training")   // the in-place batch path: panels; else batch 1: Wᵀ
         {
             cw.Line($"MG.Layout.TransposePanels(ref _arena.Ref({c.Tensor("weight")}), {u}, {k}, {Panel}, ref ws.Ref({c.Scratch("wp")}), _width);   // {l.Name}: Wᵀ in {(u + Panel - 1) / Panel} panels [{k}, {Panel}]");
             return;
