@@ -444,10 +444,10 @@ if (args.Contains("--layers-w1train"))   // W1's training step at batch 64, part
     }
     return;
 }
-if (args.Contains("--layers-w1"))   // W1 batch 256 (b1: batch 1) inference: each layer's forward and the whole Predict (medians), for where the time goes
+if (args.Contains("--layers-w1"))   // W1 batch 256 (b1: batch 1 [max256]) inference: each layer's forward and the whole Predict (medians), for where the time goes
 {
     int batch = args.Contains("b1") ? 1 : 256;
-    var m = new Mnist.MnistMlp(batch, 1);
+    var m = new Mnist.MnistMlp(args.Contains("max256") ? 256 : batch, 1);   // max256: the batch-1 path of a model built for 256 samples (a larger workspace)
     var rng = new ModelGen.Rng(1);
     var x = new float[batch * 784];
     for (int i = 0; i < x.Length; i++) x[i] = rng.NextFloat();
