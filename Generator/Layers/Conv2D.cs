@@ -273,9 +273,9 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
         if (FlipsBack(l)) yield return GradOffsets(l);
     }
 
-    public IEnumerable<string> PackWhen(LayerPlan l, NetworkPlan p) => IsWinograd(l) ? new[] { "" } : System.Array.Empty<string>();
+    public IEnumerable<PackedFor> PackWhen(LayerPlan l, NetworkPlan p) => IsWinograd(l) ? new[] { PackedFor.EveryForward } : System.Array.Empty<PackedFor>();
 
-    public void Pack(CodeWriter cw, CSharpLayer c, string when) =>
+    public void Pack(CodeWriter cw, CSharpLayer c, PackedFor when) =>
         cw.Line($"MG.Winograd.Filters(ref _arena.Ref({c.Tensor("weight")}), {O(c.Layer)}, {C(c.Layer)}, false, ref ws.Ref({c.Scratch("wino")}));   // {c.Layer.Name}: U[ξ] = G·g·Gᵀ, [16][{O(c.Layer)}, {C(c.Layer)}]");
 
     /// <summary>After a BatchNorm folded into <paramref name="c"/>: the folded filters' transforms, behind the folded

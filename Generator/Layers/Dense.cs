@@ -105,17 +105,17 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
     /// 1.03–1.05 × the transposition + panel product's time (<c>Benchmarks --study-rows</c>, Intel Xeon, 2026-12-03).</summary>
     public bool ReadsInPlaceAt(Width w) => w.IsScalar || w.Lanes == Panel;
 
-    public IEnumerable<string> PackWhen(LayerPlan l, NetworkPlan p)
+    public IEnumerable<PackedFor> PackWhen(LayerPlan l, NetworkPlan p)
     {
-        if (ReadsInputInPlace(l, p)) yield return "n > 1 && !training";
-        if (SweepsColumns(l, p)) yield return "n == 1";
+        if (ReadsInputInPlace(l, p)) yield return PackedFor.InferenceBatches;
+        if (SweepsColumns(l, p)) yield return PackedFor.Batch1;
     }
 
-    public void Pack(CodeWriter cw, CSharpLayer c, string when)
+    public void Pack(CodeWriter cw, CSharpLayer c, PackedFor when)
     {
         var l = c.Layer;
         int k = In(l), u = Units(l);
-        if (when == "n > 1 && !training")   // the in-place batch path: panels; else batch 1: Wᵀ
+        if (when == PackedFor.InferenceBatches)   // the in-place batch path: panels; else batch 1: Wᵀ
         {
             cw.Line($"MG.Layout.TransposePanels(ref _arena.Ref({c.Tensor("weight")}), {u}, {k}, {Panel}, ref ws.Ref({c.Scratch("wp")}), _width);   // {l.Name}: Wᵀ in {(u + Panel - 1) / Panel} panels [{k}, {Panel}]");
             return;

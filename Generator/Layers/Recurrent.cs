@@ -241,7 +241,7 @@ internal abstract partial class RecurrentLayer : LayerKind, ICSharpLayer, ICShar
     /// kernel with one "row" per gate and the hidden units in the vector lanes.</summary>
     protected abstract void CellForward1(CodeWriter cw, RecurrentDir c, Width w);
 
-    public IEnumerable<string> PackWhen(LayerPlan layer, NetworkPlan network) => new[] { "n == 1" };
+    public IEnumerable<PackedFor> PackWhen(LayerPlan layer, NetworkPlan network) => new[] { PackedFor.Batch1 };
 
     /// <summary>The rows of <c>W_hh</c> (forward) and of <c>W_hhᵀ</c> (backward) per panel of the per-step products: with
     /// the batch in one vector (16 samples at AVX-512), a tile of 12 rows keeps 12 FMA chains going where the usual 6
@@ -262,7 +262,7 @@ internal abstract partial class RecurrentLayer : LayerKind, ICSharpLayer, ICShar
         }
     }
 
-    public void Pack(CodeWriter cw, CSharpLayer layer, string when)
+    public void Pack(CodeWriter cw, CSharpLayer layer, PackedFor when)
     {
         foreach (bool reverse in Directions(layer.Layer)) Pack(cw, new RecurrentDir(layer, reverse));
     }

@@ -57,14 +57,24 @@ internal interface ICSharpStateful
 /// <c>PackBatch1</c> (<c>Workspace.Batch1Version</c>) before a batch-1 one, so training never rebuilds what only batch 1 reads.</summary>
 internal interface ICSharpPack
 {
-    /// <summary>When the layer's forward reads packed weights — none of them when it never does: <c>"n == 1"</c> on the
-    /// batch-1 path, <c>"n > 1 &amp;&amp; !training"</c> on the batch path of inference (a dense layer reading the input in
-    /// place), <c>""</c> always. Each is a layout of its own, rebuilt by its own method.</summary>
-    IEnumerable<string> PackWhen(LayerPlan layer, NetworkPlan network);
+    /// <summary>The paths whose forward reads the layer's weights packed — none when it never does. Each is a layout of
+    /// its own, rebuilt by its own method.</summary>
+    IEnumerable<PackedFor> PackWhen(LayerPlan layer, NetworkPlan network);
 
     /// <summary>Statements that rebuild the layer's weights packed for <paramref name="when"/> (one of <see cref="PackWhen"/>'s)
     /// in workspace <c>ws</c> (run when the parameters changed).</summary>
-    void Pack(CodeWriter cw, CSharpLayer c, string when);
+    void Pack(CodeWriter cw, CSharpLayer c, PackedFor when);
+}
+
+/// <summary>The forward paths packed weights serve, each rebuilt by a method of its own once per parameter version.</summary>
+internal enum PackedFor
+{
+    /// <summary>Every forward (<c>PackWeights</c>: the Winograd filter transforms).</summary>
+    EveryForward,
+    /// <summary>The batch-1 path (<c>PackBatch1</c>: transposed weights); training never rebuilds them.</summary>
+    Batch1,
+    /// <summary>The batch path of inference (<c>PackRows</c>: the panels of the dense layer that reads the input in place).</summary>
+    InferenceBatches,
 }
 
 /// <summary>A kind whose inference forward reads the network input in place, row-major as the caller gave it

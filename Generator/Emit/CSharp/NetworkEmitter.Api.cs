@@ -272,11 +272,11 @@ internal static partial class NetworkEmitter
             if (HasState(p)) cw.Line("ws.Carried = _stateful;   // Stateful: the recurrent layers start from the last call's final states");
             if (p.Trainable && p.Tensors.Any(t => t.Role == TensorRole.Buffer)) cw.Line("if (training) _arena.Touch();   // the running statistics move");
             if (p.Buffers.Folds.Any()) cw.Line("if (!training && FoldBatchNorm && ws.FoldedVersion != _arena.Version) FoldBatchNorms(ws);");
-            var packs = p.Layers.SelectMany(l => (l.Kind as ICSharpPack)?.PackWhen(l, p) ?? System.Array.Empty<string>()).ToList();
-            if (packs.Contains("")) cw.Line("if (ws.PackedVersion != _arena.Version) PackWeights(ws);   // weights packed once per parameter version (Winograd filter transforms)");
-            if (packs.Contains("n == 1")) cw.Line("if (n == 1 && ws.Batch1Version != _arena.Version) PackBatch1(ws);   // batch 1: weights transposed, once per parameter version");
+            var packs = p.Layers.SelectMany(l => (l.Kind as ICSharpPack)?.PackWhen(l, p) ?? System.Array.Empty<PackedFor>()).ToList();
+            if (packs.Contains(PackedFor.EveryForward)) cw.Line("if (ws.PackedVersion != _arena.Version) PackWeights(ws);   // weights packed once per parameter version (Winograd filter transforms)");
+            if (packs.Contains(PackedFor.Batch1)) cw.Line("if (n == 1 && ws.Batch1Version != _arena.Version) PackBatch1(ws);   // batch 1: weights transposed, once per parameter version");
             var packedAt = Width.All.Where(w => !w.IsScalar && inPlaceKind is not null && inPlaceKind.ReadsInPlaceAt(w)).ToList();   // the scalar path reads W as it is
-            if (packs.Contains("n > 1 && !training") && packedAt.Count > 0)
+            if (packs.Contains(PackedFor.InferenceBatches) && packedAt.Count > 0)
                 cw.Line($"if (n > 1 && !training && {WidthIs(packedAt)} && ws.RowsVersion != _arena.Version) PackRows(ws);   // the in-place batch path: Wᵀ in panels, once per parameter version");
             if (p.Layers.Any(l => l.Kind is ICSharpPanelPack pack && pack.PacksPanels(l)))
                 cw.Line("if (n > 1 && _width != global::ModelGen.SimdWidth.Scalar && ws.PanelVersion != _arena.Version) PackPanels(ws);   // recurrent weights in GEMM panels");

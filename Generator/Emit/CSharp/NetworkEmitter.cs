@@ -298,9 +298,9 @@ internal static partial class NetworkEmitter
         cw.Line("public Span<float> Parameters { get { _arena.Touch(); return _arena.Span(0, ParameterRegion); } }");
         foreach (var (when, method, version, what) in new[]
         {
-            ("", "PackWeights", "PackedVersion", "the weights every forward reads packed (the Winograd filter transforms)"),
-            ("n == 1", "PackBatch1", "Batch1Version", "the weights the batch-1 path reads transposed"),
-            ("n > 1 && !training", "PackRows", "RowsVersion", "the weights of the layer that reads the input in place, transposed in 16-unit panels"),
+            (PackedFor.EveryForward, "PackWeights", "PackedVersion", "the weights every forward reads packed (the Winograd filter transforms)"),
+            (PackedFor.Batch1, "PackBatch1", "Batch1Version", "the weights the batch-1 path reads transposed"),
+            (PackedFor.InferenceBatches, "PackRows", "RowsVersion", "the weights of the layer that reads the input in place, transposed in 16-unit panels"),
         })
         {
             var packed = p.Layers.Where(l => l.Kind is ICSharpPack pack && pack.PackWhen(l, p).Contains(when)).ToList();
