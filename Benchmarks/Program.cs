@@ -579,19 +579,16 @@ if (args.Contains("--profile-w1b1"))   // batch-1 W1 Predict for ~3 s
     ProfileCalls("W1 batch 1", b.ModelGen_Batch1, 3000);
     return;
 }
-if (args.Contains("--filters"))   // Winograd filter transforms of a 64 → 64 layer (W2's Conv4), forward and flipped: median of 200 calls
+if (args.Contains("--filters"))   // Winograd filter transforms of a 64 → 64 layer (W2's Conv4): median of 200 calls
 {
     var w = new float[64 * 64 * 9];
     var u = new float[16 * 64 * 64];
     var rng = new ModelGen.Rng(1);
     for (int i = 0; i < w.Length; i++) w[i] = rng.NextFloat();
-    foreach (bool flip in new[] { false, true })
-    {
-        var t = new double[200];
-        for (int i = 0; i < t.Length; i++) { long a = Stopwatch.GetTimestamp(); ModelGen.Kernels.Winograd.Filters(ref w[0], 64, 64, flip, ref u[0]); t[i] = (Stopwatch.GetTimestamp() - a) * 1e6 / Stopwatch.Frequency; }
-        Array.Sort(t);
-        Console.WriteLine($"Winograd.Filters 64 × 64{(flip ? ", flipped" : "")}: median {t[100]:F1} us");
-    }
+    var t = new double[200];
+    for (int i = 0; i < t.Length; i++) { long a = Stopwatch.GetTimestamp(); ModelGen.Kernels.Winograd.Filters(ref w[0], 64, 64, ref u[0]); t[i] = (Stopwatch.GetTimestamp() - a) * 1e6 / Stopwatch.Frequency; }
+    Array.Sort(t);
+    Console.WriteLine($"Winograd.Filters 64 × 64: median {t[100]:F1} us");
     return;
 }
 if (args.Contains("--peak2"))   // the FMA peak on one thread and on two at once (rounds alternated): do the two cores double it?

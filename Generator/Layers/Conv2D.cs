@@ -243,7 +243,6 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
         {
             // the input gradient: dz's O channels in, the C input channels out, over the input image's tiles
             int th = Tiles(l.InShape[1]), tw = Tiles(l.InShape[2]), tb = WinogradBlockRows(O(l), C(l), th, tw), ld = WinogradLd(tb, tw);
-            yield return new ScratchRequest("winoback", BufferSize.Floats(FilterTransforms(l)), ScratchScope.Shared, true, "Winograd: the rotated, transposed filters transformed for an input gradient, [16][C, O]");
             yield return new ScratchRequest("winov", BufferSize.Floats(16L * WinogradPlane(O(l), ld)), ScratchScope.Shared, true, "Winograd: one sample's input tiles transformed, V[ξ] = Bᵀ·d·B, [16][C, tiles]");
             yield return new ScratchRequest("winom", BufferSize.Floats(16L * WinogradPlane(C(l), ld)), ScratchScope.Shared, true, "Winograd: one sample's 16 products M[ξ] = U[ξ]·V[ξ], [16][O, tiles]");
             yield return new ScratchRequest("winot", BufferSize.Floats(WinogradScratch(tb, tw)), ScratchScope.Shared, true, "Winograd: the transforms' rows (even/odd split of the padded input)");
@@ -276,7 +275,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
     public IEnumerable<PackedFor> PackWhen(LayerPlan l, NetworkPlan p) => IsWinograd(l) ? new[] { PackedFor.EveryForward } : System.Array.Empty<PackedFor>();
 
     public void Pack(CodeWriter cw, CSharpLayer c, PackedFor when) =>
-        cw.Line($"MG.Winograd.Filters(ref _arena.Ref({c.Tensor("weight")}), {O(c.Layer)}, {C(c.Layer)}, false, ref ws.Ref({c.Scratch("wino")}));   // {c.Layer.Name}: U[ξ] = G·g·Gᵀ, [16][{O(c.Layer)}, {C(c.Layer)}]");
+        cw.Line($"MG.Winograd.Filters(ref _arena.Ref({c.Tensor("weight")}), {O(c.Layer)}, {C(c.Layer)}, ref ws.Ref({c.Scratch("wino")}));   // {c.Layer.Name}: U[ξ] = G·g·Gᵀ, [16][{O(c.Layer)}, {C(c.Layer)}]");
 
     /// <summary>After a BatchNorm folded into <paramref name="c"/>: the folded filters' transforms, behind the folded
     /// weight and bias.</summary>
@@ -284,7 +283,7 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
     {
         if (!IsWinograd(c.Layer)) return;
         string folded = c.Scratch("folded");
-        cw.Line($"MG.Winograd.Filters(ref ws.Ref({folded}), {O(c.Layer)}, {C(c.Layer)}, false, ref ws.Ref({FoldedTransforms(c)}));   // {c.Layer.Name}: the folded filters' U[ξ]");
+        cw.Line($"MG.Winograd.Filters(ref ws.Ref({folded}), {O(c.Layer)}, {C(c.Layer)}, ref ws.Ref({FoldedTransforms(c)}));   // {c.Layer.Name}: the folded filters' U[ξ]");
     }
 
     private static string FoldedTransforms(CSharpLayer c) => $"{c.Scratch("folded")} + {c.Layer.Tensor("weight").Length + O(c.Layer)}";
@@ -495,10 +494,12 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
     }
 
     /// <summary>The locals of <see cref="WinogradSample"/>: the filter transforms, the bias, the per-part scratch.</summary>
-    private static void WinogradLocals(CodeWriter cw, CSharpLayer c, string u, string bias, int ci, int co, int ho, int wo)
+    private static void WinogradLocals(CodeWriter cw, CSharpLayer c, string u, string bias, int ci, int co, int ho, int wo, bool rotated = false)
     {
         int th = Tiles(ho), tw = Tiles(wo), ld = WinogradLd(WinogradBlockRows(ci, co, th, tw), tw);
-        cw.Line($"ref float u = ref {u};   // [16][{co}, {ci}]: U[ξ] = G·g·Gᵀ");
+        cw.Line(rotated
+            ? $"ref float u = ref {u};   // [16][{ci}, {co}]: the forward's U[ξ] = G·g·Gᵀ (packed for this parameter version), read rotated and transposed"
+            : $"ref float u = ref {u};   // [16][{co}, {ci}]: U[ξ] = G·g·Gᵀ");
         cw.Line($"ref float bias = ref {bias};");
         cw.Line($"ref float v = ref ts.Ref({c.Scratch("winov")});   // [16][{ci}, {ld}] (planes {WinogradPlane(ci, ld)} apart): V[ξ] = Bᵀ·d·B of a block's tiles, tile t in the lanes");
         cw.Line($"ref float m = ref ts.Ref({c.Scratch("winom")});   // [16][{co}, {ld}] (planes {WinogradPlane(co, ld)} apart): M[ξ] = U[ξ]·V[ξ]");
@@ -506,9 +507,13 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
     }
 
     /// <summary>One sample's stride-1 3×3 convolution <paramref name="x"/> ([ci, h, w]) → <paramref name="y"/> ([co, ho, wo]),
-    /// a block of tile rows at a time: the input tiles' transforms, 16 GEMMs, the output tiles' transforms with the epilogue.</summary>
+    /// a block of tile rows at a time: the input tiles' transforms, 16 GEMMs, the output tiles' transforms with the epilogue.
+    /// <paramref name="rotated"/> (the input gradient): the filters are the forward's rotated by 180° and transposed, and
+    /// <c>u</c> holds the forward's transforms <c>[16][ci, co]</c> — rotating g by 180° swaps rows 0 and 3 of G·g (and
+    /// columns 0 and 3 of g·Gᵀ), so plane ξ of the rotated filters' transforms is the forward's plane
+    /// <c>Winograd.Rotated(ξ)</c>, read transposed.</summary>
     private static void WinogradSample(CodeWriter cw, CSharpLayer c, Width w, string x, int ci, int h, int wi, int ldIn, int ph, int pw,
-        string y, int co, int ho, int wo, int ldOut, string epi, float alpha, LayerPlan? pool = null)
+        string y, int co, int ho, int wo, int ldOut, string epi, float alpha, LayerPlan? pool = null, bool rotated = false)
     {
         int th = Tiles(ho), tw = Tiles(wo), tb = WinogradBlockRows(ci, co, th, tw), ld = WinogradLd(tb, tw), cols = WinogradColumns(tb, tw);
         string t0 = "0", t1 = th.ToString();
@@ -525,10 +530,13 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
             "V[ξ] = Bᵀ·d·B of the block's tiles");
         using (cw.Block("for (int xi = 0; xi < 16; xi++)   // M[ξ] = U[ξ]·V[ξ], ξ = 4a + b of the 4×4 transform"))
         {
-            cw.Line($"ref float ux = ref MG.Mem.Add(ref u, xi * {co * ci});");
+            if (rotated)   // A[r,k] = U[ξ'][k, r]: the forward's plane ξ' read transposed
+                cw.Line($"ref float ux = ref MG.Mem.Add(ref u, MG.Winograd.Rotated(xi) * {co * ci});   // the rotated filters' plane ξ is the forward's plane ξ' (rows 0 ↔ 3 and columns 0 ↔ 3 of the 4×4 swapped)");
+            else
+                cw.Line($"ref float ux = ref MG.Mem.Add(ref u, xi * {co * ci});");
             cw.Line($"ref float vx = ref MG.Mem.Add(ref v, xi * {WinogradPlane(ci, ld)});");
             cw.Line($"ref float mx = ref MG.Mem.Add(ref m, xi * {WinogradPlane(co, ld)});");
-            c.Gemm.Emit(cw, w, new GemmCall("ux", ci.ToString(), "1", "vx", ld.ToString(), "mx", ld.ToString(), ci.ToString(), co, cols, null, "MG.Epilogue.Store", "0f"));
+            c.Gemm.Emit(cw, w, new GemmCall("ux", rotated ? "1" : ci.ToString(), rotated ? co.ToString() : "1", "vx", ld.ToString(), "mx", ld.ToString(), ci.ToString(), co, cols, null, "MG.Epilogue.Store", "0f"));
         }
         var outVars = new[] { ("ref float", "m", "ref m") }.Concat(blockVars).Concat(new[] { ("ref float", "y", $"ref {y}"), ("ref float", "bias", "ref bias"), ("ref float", "rows", "ref rows") }).ToArray();
         if (pool is not null)
@@ -553,9 +561,6 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
         bool perSample = l.Activation != ActivationKind.None || c.InputGrad is not null || pool is not null;
         using (c.BackwardMethod(cw, w))
         {
-            if (WinogradBack(l) && c.InputGrad is not null)
-                using (c.InputGradGuard(cw))
-                    cw.Line($"MG.Winograd.Filters(ref _arena.Ref({c.Tensor("weight")}), {o}, {C(l)}, true, ref ws.Ref({c.Scratch("winoback")}));   // [16][{C(l)}, {o}]: the transforms of W rotated by 180°, transposed");
             if (flip)
                 using (c.InputGradGuard(cw))
                     cw.Line($"MG.Im2Col.FlipTranspose(ref _arena.Ref({c.Tensor("weight")}), {o}, {C(l)}, {opt.KH}, {opt.KW}, ref ws.Ref({c.Scratch("wflip")}));   // [{C(l)}, {o}·{opt.KH}·{opt.KW}]: W flipped and transposed");
@@ -625,8 +630,8 @@ internal sealed class Conv2D : LayerKind, ICSharpLayer, ICSharpLayerFields, ICSh
                             cw.Line($"// dx = stride-1 convolution of dz padded by ({2 - opt.PadH},{2 - opt.PadW}) with W rotated by 180° and transposed [{C(l)},{o},3,3], by Winograd F(2×2, 3×3)");
                             using (cw.Block(""))
                             {
-                                WinogradLocals(cw, c, $"ws.Ref({c.Scratch("winoback")})", "Unsafe.NullRef<float>()", o, C(l), l.InShape[1], l.InShape[2]);
-                                WinogradSample(cw, c, w, "dy", o, l.OutShape[1], l.OutShape[2], ldOut, 2 - opt.PadH, 2 - opt.PadW, "dx", C(l), l.InShape[1], l.InShape[2], ldIn, "MG.Epilogue.Store", 0f);
+                                WinogradLocals(cw, c, $"ws.Ref({c.Scratch("wino")})", "Unsafe.NullRef<float>()", o, C(l), l.InShape[1], l.InShape[2], rotated: true);
+                                WinogradSample(cw, c, w, "dy", o, l.OutShape[1], l.OutShape[2], ldOut, 2 - opt.PadH, 2 - opt.PadW, "dx", C(l), l.InShape[1], l.InShape[2], ldIn, "MG.Epilogue.Store", 0f, rotated: true);
                             }
                         }
                         else if (flip)

@@ -55,40 +55,44 @@ public static class Winograd
     private static int Half(int tw) => ((tw + 15) & ~15) + 16;
 
     /// <summary>
-    /// The filter transforms <c>u[ξ][r, c] = (G g Gᵀ)[ξ]</c>, ξ = 4a + b. Forward: <c>g = w[r, c]</c> of weights
-    /// <c>w[rows][cols][3][3]</c> (PyTorch's <c>[O, C, 3, 3]</c>). Input gradient (<paramref name="flip"/>): u is
-    /// <c>[16][cols][rows]</c> and <c>g = w[r, c]</c> rotated by 180°, the filters of the transposed convolution.
+    /// The filter transforms <c>u[ξ][r, c] = (G g Gᵀ)[ξ]</c>, ξ = 4a + b, of <c>g = w[r, c]</c>, weights
+    /// <c>w[rows][cols][3][3]</c> (PyTorch's <c>[O, C, 3, 3]</c>). The input gradient reads the same planes (see
+    /// <see cref="Rotated"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Filters(ref float w, int rows, int cols, bool flip, ref float u)
+    public static void Filters(ref float w, int rows, int cols, ref float u)
     {
         // The 16 planes lie rows·cols floats apart — for 64 × 64 filters 16 KB, one L1 set: storing each filter's 16
         // numbers straight into them evicted a line per store (280 µs for 64 × 64, ~200 cycles a filter). Instead a
         // block of 16 filters that are neighbours in the planes is transformed into a local [16][16] and each plane
         // gets its 16 numbers as one line (62 µs; `--filters` in Benchmarks).
         nint plane = (nint)rows * cols;
-        int outer = flip ? cols : rows, inner = flip ? rows : cols;   // u's index is outer·inner + inner index
         Span<float> local = stackalloc float[16 * 16];
         ref float block = ref MemoryMarshal.GetReference(local);
-        for (int i = 0; i < outer; i++)
-            for (int j0 = 0; j0 < inner; j0 += 16)
+        for (int r = 0; r < rows; r++)
+            for (int c0 = 0; c0 < cols; c0 += 16)
             {
-                int n = Math.Min(16, inner - j0);
+                int n = Math.Min(16, cols - c0);
                 for (int j = 0; j < n; j++)
                 {
-                    int r = flip ? j0 + j : i, c = flip ? i : j0 + j;
-                    ref float g = ref Mem.Add(ref w, ((nint)r * cols + c) * 9);
-                    ref float at = ref Unsafe.Add(ref block, j);
-                    if (flip)   // g rotated by 180°: element i is g[8 − i]
-                        Filter(Mem.Add(ref g, 8), Mem.Add(ref g, 7), Mem.Add(ref g, 6), Mem.Add(ref g, 5), Mem.Add(ref g, 4), Mem.Add(ref g, 3), Mem.Add(ref g, 2), Mem.Add(ref g, 1), g, ref at, 16);
-                    else
-                        Filter(g, Mem.Add(ref g, 1), Mem.Add(ref g, 2), Mem.Add(ref g, 3), Mem.Add(ref g, 4), Mem.Add(ref g, 5), Mem.Add(ref g, 6), Mem.Add(ref g, 7), Mem.Add(ref g, 8), ref at, 16);
+                    ref float g = ref Mem.Add(ref w, ((nint)r * cols + c0 + j) * 9);
+                    Filter(g, Mem.Add(ref g, 1), Mem.Add(ref g, 2), Mem.Add(ref g, 3), Mem.Add(ref g, 4), Mem.Add(ref g, 5), Mem.Add(ref g, 6), Mem.Add(ref g, 7), Mem.Add(ref g, 8), ref Unsafe.Add(ref block, j), 16);
                 }
-                ref float dst = ref Mem.Add(ref u, (nint)i * inner + j0);
+                ref float dst = ref Mem.Add(ref u, (nint)r * cols + c0);
                 for (int x = 0; x < 16; x++)
                     Mem.Copy(ref Unsafe.Add(ref block, 16 * x), ref Mem.Add(ref dst, x * plane), n);
             }
     }
+
+    /// <summary>The plane of <see cref="Filters"/>' transforms that holds plane <paramref name="xi"/> of the transforms
+    /// of the filters rotated by 180° (the input gradient's): rotating g reverses its rows and columns, and G·J = P·G
+    /// (J reverses 3 entries, P swaps entries 0 and 3 of 4; G's middle rows are symmetric), so
+    /// <c>G·rot(g)·Gᵀ = P·(G·g·Gᵀ)·P</c> — ξ = 4a + b becomes 4·p(a) + p(b), p swapping 0 and 3. Only the order of
+    /// a three-term sum differs, so the two agree to rounding.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Rotated(int xi) => RotatedPlanes[xi];
+
+    private static ReadOnlySpan<byte> RotatedPlanes => new byte[] { 15, 13, 14, 12, 7, 5, 6, 4, 11, 9, 10, 8, 3, 1, 2, 0 };   // 4·p(a) + p(b)
 
     /// <summary>One filter's transform <c>G·g·Gᵀ</c> (g row-major 3×3) into the 16 planes at <paramref name="u"/>: first
     /// <c>t = G·g</c> (4×3, column by column), then <c>t·Gᵀ</c> row by row.</summary>

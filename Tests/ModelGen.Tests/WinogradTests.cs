@@ -29,8 +29,9 @@ public class WinogradTests
     }
 
     /// <summary>Filters, Input, 16 products and Output compose to the convolution, at every width, with the tile rows
-    /// done in one block or in blocks of one, two and three rows; the inverse-filter transforms (flip) give the
-    /// convolution with the weights rotated by 180° and the channels swapped.</summary>
+    /// done in one block or in blocks of one, two and three rows; the same transforms read as the input gradient reads
+    /// them (flip: plane <c>Rotated(ξ)</c>, transposed) give the convolution with the weights rotated by 180° and the
+    /// channels swapped.</summary>
     [Theory]
     [MemberData(nameof(Shapes))]
     public void Transforms_compose_to_the_convolution(int c, int o, int h, int w, int ph, int pw)
@@ -63,8 +64,8 @@ public class WinogradTests
                         expected[(oo * ho + i) * wo + j] = s;
                     }
             double scale = expected.Max(Math.Abs);
-            var u16 = new float[16 * co * ci];
-            Winograd.Filters(ref wt[0], o, c, flip, ref u16[0]);
+            var u16 = new float[16 * o * c];   // the forward's transforms, [16][o, c]; flip reads them rotated and transposed
+            Winograd.Filters(ref wt[0], o, c, ref u16[0]);
             var bo = Enumerable.Range(0, co).Select(k => bias[k % o]).ToArray();
             foreach (var width in new[] { SimdWidth.Scalar, SimdWidth.V256, SimdWidth.V512 })
             {
@@ -85,7 +86,8 @@ public class WinogradTests
                                 for (int t = 0; t < cols; t++)
                                 {
                                     float s = 0f;
-                                    for (int k = 0; k < ci; k++) s += u16[xi * co * ci + r * ci + k] * v[xi * Winograd.Plane(ci, ld) + k * ld + t];
+                                    for (int k = 0; k < ci; k++)
+                                        s += (flip ? u16[Winograd.Rotated(xi) * co * ci + k * co + r] : u16[xi * co * ci + r * ci + k]) * v[xi * Winograd.Plane(ci, ld) + k * ld + t];
                                     m[xi * Winograd.Plane(co, ld) + r * ld + t] = s;
                                 }
                         Winograd.Output(ref m[0], co, ld, tw, t0, t1, ho, wo, ref y[0], ho * wo, ref bo[0], Epilogue.Bias, 0f, ref scratch[0], width);
@@ -166,22 +168,23 @@ public class WinogradTests
     }
 
     /// <summary>Filters equals G·g·Gᵀ written out with G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1] (the sums in the same order, so
-    /// bit for bit), forward and rotated by 180° into the transposed layout, for rows ≠ cols.</summary>
+    /// bit for bit), for rows ≠ cols; and plane <c>Rotated(ξ)</c> holds plane ξ of the filters rotated by 180°, G·rot(g)·Gᵀ
+    /// written out the same way (its three-term sums in the other order: equal to rounding).</summary>
     [Fact]
     public void Filters_are_G_g_G_transposed()
     {
-        const int rows = 19, cols = 21;   // a block of 16 neighbours and a remainder, in both layouts
+        const int rows = 19, cols = 21;   // a block of 16 neighbours and a remainder
         var rng = new Rng(11);
         var w = Enumerable.Range(0, rows * cols * 9).Select(_ => (float)rng.NextGaussian()).ToArray();
         float[,] gm = { { 1f, 0f, 0f }, { 0.5f, 0.5f, 0.5f }, { 0.5f, -0.5f, 0.5f }, { 0f, 0f, 1f } };
-        foreach (bool flip in new[] { false, true })
-        {
-            var u = new float[16 * rows * cols];
-            Winograd.Filters(ref w[0], rows, cols, flip, ref u[0]);
+        var u = new float[16 * rows * cols];
+        Winograd.Filters(ref w[0], rows, cols, ref u[0]);
+        Assert.Equal(Enumerable.Range(0, 16), Enumerable.Range(0, 16).Select(Winograd.Rotated).Order());   // a permutation
+        foreach (bool rotated in new[] { false, true })
             for (int r = 0; r < rows; r++)
                 for (int c = 0; c < cols; c++)
                 {
-                    float G(int i, int j) => w[(r * cols + c) * 9 + (flip ? 8 - (3 * i + j) : 3 * i + j)];
+                    float G(int i, int j) => w[(r * cols + c) * 9 + (rotated ? 8 - (3 * i + j) : 3 * i + j)];
                     var t = new float[4, 3];   // G·g: the ½ rows as ½·(g0 ± g1 + g2)
                     for (int a = 0; a < 4; a++)
                         for (int x = 0; x < 3; x++)
@@ -190,11 +193,14 @@ public class WinogradTests
                         for (int b = 0; b < 4; b++)
                         {
                             float expected = gm[b, 0] == 0.5f ? 0.5f * (t[a, 0] + gm[b, 1] * 2 * t[a, 1] + t[a, 2]) : gm[b, 0] * t[a, 0] + gm[b, 2] * t[a, 2];
-                            int at = flip ? c * rows + r : r * cols + c;
-                            Assert.Equal(expected, u[(4 * a + b) * rows * cols + at]);
+                            int xi = 4 * a + b;
+                            float actual = u[(rotated ? Winograd.Rotated(xi) : xi) * rows * cols + r * cols + c];
+                            if (rotated)
+                                Assert.True(Math.Abs(actual - expected) <= 2e-7f * Enumerable.Range(0, 9).Sum(i => Math.Abs(G(i / 3, i % 3))), $"filter ({r},{c}) rotated, plane {xi}: {actual}, expected {expected}");   // rounding of sums of up to 9 terms
+                            else
+                                Assert.Equal(expected, actual);
                         }
                 }
-        }
     }
 
     [Fact]
