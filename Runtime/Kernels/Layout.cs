@@ -70,14 +70,17 @@ public static class Layout
             Transpose(ref Mem.Add(ref src, (nint)t * ld), features, batch, (nint)steps * ld, ref Mem.Add(ref d, t * features), (nint)steps * features);
     }
 
-    /// <summary><c>dst[b·features + f] = src[f·ld + b]</c> for <c>b &lt; batch</c>.</summary>
+    /// <summary><c>dst[b·stride + f] = src[f·ld + b]</c> for <c>b &lt; batch</c>, <c>f &lt; features</c>; rows
+    /// <paramref name="stride"/> floats apart (0: <paramref name="features"/>, packed).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ToSampleMajor(ref float src, int features, int ld, int batch, Span<float> dst)
+    public static void ToSampleMajor(ref float src, int features, int ld, int batch, Span<float> dst, int stride = 0)
     {
-        if (dst.Length < batch * features) throw new ArgumentException($"output holds {dst.Length} floats, expected {batch}×{features}");
+        if (stride == 0) stride = features;
+        if (stride < features || dst.Length < (long)(batch - 1) * stride + features)
+            throw new ArgumentException($"output holds {dst.Length} floats, expected {batch} rows of {features}, {stride} apart");
         ref float d = ref MemoryMarshal.GetReference(dst);
         if (ld == 1) { Copy(ref src, ref d, features); return; }
-        Transpose(ref src, features, batch, ld, ref d, features);
+        Transpose(ref src, features, batch, ld, ref d, stride);
     }
 
     /// <summary>A sequence panel <c>[rows, steps·ld]</c> in reverse step order: <c>dst[r, t·ld + j] = src[r, (steps−1−t)·ld + j]</c>
@@ -126,16 +129,21 @@ public static class Layout
     /// registers (AVX unpack/shuffle/permute, 24 shuffles per 64 floats), scalar edges. The blocks go down strips of
     /// <see cref="StripColumns"/> source columns: each source row's strip is two whole cache lines, read once, and the
     /// strip's 32 destination rows are written front to back, each line filled while it is in L1 (row by row across all
-    /// columns, a 256 × 784 input touched 784 destination lines per 8 rows — 50 KB, more than L1 — and wrote each twice).</summary>
+    /// columns, a 256 × 784 input touched 784 destination lines per 8 rows — 50 KB, more than L1 — and wrote each twice).
+    /// Destination rows a multiple of 2 or 4 KB apart take strips of 16 or 8 columns (Flatten's backward writes each
+    /// sample's image, W2's 20 KB apart).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Transpose(ref float src, int rows, int cols, nint srcStride, ref float dst, nint dstStride, SimdWidth width = SimdWidth.V256)
     {
         bool blocks = width != SimdWidth.Scalar && Avx.IsSupported;   // a transpose moves floats: every path gives the same bits
         int r8 = blocks ? rows & ~7 : 0, c8 = blocks ? cols & ~7 : 0;
         int r4 = blocks ? rows & ~3 : 0;   // a band of 4 rows below the 8-row blocks (12-row GEMM panels end in one)
-        for (int c0 = 0; c0 < c8; c0 += StripColumns)
+        // Destination rows a multiple of 4 KB apart all fall into one L1 set (of 2 KB, into two): a strip then writes only
+        // as many rows as the set's ways hold, or each line would be evicted between its two 32-byte halves.
+        int strip = (dstStride & 1023) == 0 ? 8 : (dstStride & 511) == 0 ? 16 : StripColumns;
+        for (int c0 = 0; c0 < c8; c0 += strip)
         {
-            int c1 = Math.Min(c0 + StripColumns, c8);
+            int c1 = Math.Min(c0 + strip, c8);
             for (int r = 0; r < r8; r += 8)
                 for (int c = c0; c < c1; c += 8)
                     Block8x8(ref Mem.Add(ref src, r * srcStride + c), srcStride, ref Mem.Add(ref dst, c * dstStride + r), dstStride);

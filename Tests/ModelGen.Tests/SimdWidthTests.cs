@@ -281,7 +281,17 @@ public class LayoutTests
                 var back = new float[batch * features];
                 ModelGen.Kernels.Layout.ToSampleMajor(ref panel[0], features, ld, batch, back);
                 Assert.Equal(x, back);
+                int stride = features + 3;   // rows padded (a dense layer's weight gradient pads rows of a multiple of 1 KB)
+                var padded = Enumerable.Repeat(float.NaN, (batch - 1) * stride + features).ToArray();
+                ModelGen.Kernels.Layout.ToSampleMajor(ref panel[0], features, ld, batch, padded, stride);
+                for (int b = 0; b < batch; b++)
+                    for (int f = 0; f < stride && b * stride + f < padded.Length; f++)
+                        if (f < features) Assert.Equal(x[b * features + f], padded[b * stride + f]);
+                        else Assert.True(float.IsNaN(padded[b * stride + f]), $"{batch}×{features}: wrote into the padding of row {b}");
             }
+        var src = new float[4 * 16];
+        Assert.Throws<ArgumentException>(() => ModelGen.Kernels.Layout.ToSampleMajor(ref src[0], 4, 16, 3, new float[13], 5));   // 3 rows of 4, 5 apart, need 14 floats
+        Assert.Throws<ArgumentException>(() => ModelGen.Kernels.Layout.ToSampleMajor(ref src[0], 4, 16, 3, new float[64], 3));   // rows closer than their length
     }
 
     [Fact]
@@ -308,7 +318,7 @@ public class LayoutTests
 
     /// <summary>Every width moves every float to its place and nothing else, for sizes around the 8×8 and 16×16 blocks and
     /// the 32-column strips (a 16-row band with an 8-row block below it, then a 4-row band; edges of 1…15), with strides wider than the
-    /// matrix.</summary>
+    /// matrix — and destination strides of 512 and 1024 floats, which take strips of 16 and 8 columns.</summary>
     [Theory]
     [InlineData(SimdWidth.V512)]
     [InlineData(SimdWidth.V256)]
@@ -318,15 +328,16 @@ public class LayoutTests
         if (!Simd.IsSupported(width)) return;
         foreach (int rows in new[] { 1, 4, 7, 8, 12, 15, 16, 17, 20, 24, 33, 40, 44 })
             foreach (int cols in new[] { 1, 9, 16, 23, 32, 47, 64, 71 })
+            foreach (int dstStride in new[] { rows + 5, 512, 1024 })
             {
-                int srcStride = cols + 3, dstStride = rows + 5;
+                int srcStride = cols + 3;
                 var src = Enumerable.Range(0, rows * srcStride).Select(i => (float)i).ToArray();
                 var dst = Enumerable.Repeat(float.NaN, cols * dstStride).ToArray();
                 ModelGen.Kernels.Layout.Transpose(ref src[0], rows, cols, srcStride, ref dst[0], dstStride, width);
                 for (int c = 0; c < cols; c++)
                     for (int r = 0; r < dstStride; r++)
                         if (r < rows) Assert.Equal(src[r * srcStride + c], dst[c * dstStride + r]);
-                        else Assert.True(float.IsNaN(dst[c * dstStride + r]), $"{rows}×{cols}: wrote past row {rows} of column {c}");
+                        else Assert.True(float.IsNaN(dst[c * dstStride + r]), $"{rows}×{cols}, destination stride {dstStride}: wrote past row {rows} of column {c}");
             }
     }
 
