@@ -579,7 +579,7 @@ if (args.Contains("--profile-w1b1"))   // batch-1 W1 Predict for ~3 s
     ProfileCalls("W1 batch 1", b.ModelGen_Batch1, 3000);
     return;
 }
-if (args.Contains("--filters"))   // Winograd filter transforms of a 64 → 64 layer (W2's Conv4): median of 200 calls
+if (args.Contains("--filters"))   // Winograd filter transforms of a 64 → 64 layer (W2's Conv4) and the end of its weight gradient: medians of 200 calls
 {
     var w = new float[64 * 64 * 9];
     var u = new float[16 * 64 * 64];
@@ -589,6 +589,13 @@ if (args.Contains("--filters"))   // Winograd filter transforms of a 64 → 64 l
     for (int i = 0; i < t.Length; i++) { long a = Stopwatch.GetTimestamp(); ModelGen.Kernels.Winograd.Filters(ref w[0], 64, 64, ref u[0]); t[i] = (Stopwatch.GetTimestamp() - a) * 1e6 / Stopwatch.Frequency; }
     Array.Sort(t);
     Console.WriteLine($"Winograd.Filters 64 × 64: median {t[100]:F1} us");
+    // the end of a 64 × 64 layer's weight gradient at batch 32 (two sample groups): M summed, transformed back onto dW
+    var m = new float[2 * 16 * 4112];
+    for (int i = 0; i < m.Length; i++) m[i] = rng.NextFloat();
+    var dw = new float[64 * 64 * 9];
+    for (int i = 0; i < t.Length; i++) { long a = Stopwatch.GetTimestamp(); ModelGen.Kernels.Winograd.AddWeightGradients(ref m[0], 2, 16 * 4112, 64, 64, 4112, ref dw[0]); t[i] = (Stopwatch.GetTimestamp() - a) * 1e6 / Stopwatch.Frequency; }
+    Array.Sort(t);
+    Console.WriteLine($"Winograd.AddWeightGradients 64 × 64, 2 groups: median {t[100]:F1} us");
     return;
 }
 if (args.Contains("--peak2"))   // the FMA peak on one thread and on two at once (rounds alternated): do the two cores double it?

@@ -329,9 +329,31 @@ public static class Winograd
                     for (; k + 16 <= n; k += 16) (Mem.Load512(ref dst, (nuint)k) + Mem.Load512(ref src, (nuint)k)).StoreAt(ref dst, (nuint)k);
                 for (; k < n; k++) Mem.Add(ref dst, k) += Mem.Add(ref src, k);
             }
+        // Gᵀ·M·G, eight filters at a time (M's lanes are neighbouring filters o), the same operations as the scalar
+        // filters below — so the same bits — then each filter's 9 sums added into its place in dW.
+        int o8 = Vector256.IsHardwareAccelerated ? o & ~7 : 0;
         Span<float> r = stackalloc float[12];
+        Span<float> lanes = stackalloc float[9 * 8];   // [9 taps][8 filters]
+        ref float l0 = ref MemoryMarshal.GetReference(lanes);
         for (int ci = 0; ci < c; ci++)
-            for (int oi = 0; oi < o; oi++)
+        {
+            for (int oi = 0; oi < o8; oi += 8)
+            {
+                ref float mc = ref Mem.Add(ref m, (nint)ci * o + oi);
+                var (a0, a1, a2) = Column(ref mc, plane, 0);
+                var (b0, b1, b2) = Column(ref mc, plane, 1);
+                var (c0, c1, c2) = Column(ref mc, plane, 2);
+                var (d0, d1, d2) = Column(ref mc, plane, 3);
+                Row(a0, b0, c0, d0, ref l0);
+                Row(a1, b1, c1, d1, ref Mem.Add(ref l0, 24));
+                Row(a2, b2, c2, d2, ref Mem.Add(ref l0, 48));
+                for (int j = 0; j < 8; j++)
+                {
+                    ref float d = ref Mem.Add(ref dw, ((nint)(oi + j) * c + ci) * 9);
+                    for (int k = 0; k < 9; k++) Mem.Add(ref d, k) += Mem.Add(ref l0, 8 * k + j);
+                }
+            }
+            for (int oi = o8; oi < o; oi++)
             {
                 ref float mc = ref Mem.Add(ref m, (nint)ci * o + oi);
                 for (int b = 0; b < 4; b++)
@@ -352,6 +374,27 @@ public static class Winograd
                     Mem.Add(ref d, 3 * u + 2) += s + r3;
                 }
             }
+        }
+    }
+
+    /// <summary>Gᵀ·M, column b, of eight neighbouring filters: (m0 + ½(m1 + m2), ½(m1 − m2), ½(m1 + m2) + m3).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<float>, Vector256<float>, Vector256<float>) Column(ref float mc, nint plane, int b)
+    {
+        var half = Vector256.Create(0.5f);
+        Vector256<float> m1 = Mem.Load256(ref Mem.Add(ref mc, (4 + b) * plane)), m2 = Mem.Load256(ref Mem.Add(ref mc, (8 + b) * plane));
+        var s = half * (m1 + m2);
+        return (Mem.Load256(ref Mem.Add(ref mc, b * plane)) + s, half * (m1 - m2), s + Mem.Load256(ref Mem.Add(ref mc, (12 + b) * plane)));
+    }
+
+    /// <summary>(Gᵀ·M)·G, one row of eight filters: (r0 + ½(r1 + r2), ½(r1 − r2), ½(r1 + r2) + r3), the three taps 8 floats apart.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Row(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3, ref float taps)
+    {
+        var s = Vector256.Create(0.5f) * (r1 + r2);
+        (r0 + s).StoreAt(ref taps);
+        (Vector256.Create(0.5f) * (r1 - r2)).StoreAt(ref Mem.Add(ref taps, 8));
+        (s + r3).StoreAt(ref Mem.Add(ref taps, 16));
     }
 
     // Rows of 8 tiles or fewer fill a 256-bit vector: 512-bit transforms would leave half their lanes idle.

@@ -26,6 +26,7 @@ public class WinogradTests
         yield return new object[] { 4, 6, 9, 5, 2, 2 };
         yield return new object[] { 2, 3, 11, 34, 0, 1 };
         yield return new object[] { 6, 2, 4, 17, 2, 0 };
+        yield return new object[] { 3, 21, 5, 6, 1, 1 };   // filters 8 + 8 + 5: the weight gradient's transform back in vectors of 8 and one by one
     }
 
     /// <summary>Filters, Input, 16 products and Output compose to the convolution, at every width, with the tile rows
@@ -165,6 +166,46 @@ public class WinogradTests
                 Assert.True(Math.Abs(dw[k] - expected[k]) <= 2e-5 * scale,
                     $"{width}: dW[{k / (c * 9)}, {k / 9 % c}, {k / 3 % 3}, {k % 3}] is {dw[k]}, expected {expected[k]}");
         }
+    }
+
+    /// <summary>AddWeightGradients adds the groups' M in order, then Gᵀ·M·G written out filter by filter onto dW, bit for
+    /// bit — eight filters at a time in vectors and the rest one by one give the same numbers.</summary>
+    [Theory]
+    [InlineData(3, 21, 2)]
+    [InlineData(2, 8, 1)]
+    [InlineData(1, 7, 3)]
+    public void Weight_gradients_transform_back_bit_for_bit(int c, int o, int groups)
+    {
+        var rng = new Rng(13);
+        int plane = c * o + 5, groupStride = 16 * plane + 3;
+        var m = Enumerable.Range(0, groups * groupStride).Select(_ => (float)rng.NextGaussian()).ToArray();
+        var dw = Enumerable.Range(0, o * c * 9).Select(_ => (float)rng.NextGaussian()).ToArray();
+        var sum = (float[])m.Clone();   // the reference: groups added in order into group 0's planes
+        for (int g = 1; g < groups; g++)
+            for (int xi = 0; xi < 16; xi++)
+                for (int k = 0; k < c * o; k++) sum[xi * plane + k] += m[g * groupStride + xi * plane + k];
+        var expected = (float[])dw.Clone();
+        for (int ci = 0; ci < c; ci++)
+            for (int oi = 0; oi < o; oi++)
+            {
+                float M(int a, int b) => sum[(4 * a + b) * plane + ci * o + oi];
+                var t = new float[3, 4];   // Gᵀ·M
+                for (int b = 0; b < 4; b++)
+                {
+                    float s = 0.5f * (M(1, b) + M(2, b));
+                    t[0, b] = M(0, b) + s; t[1, b] = 0.5f * (M(1, b) - M(2, b)); t[2, b] = s + M(3, b);
+                }
+                for (int u = 0; u < 3; u++)
+                {
+                    float s = 0.5f * (t[u, 1] + t[u, 2]);
+                    expected[(oi * c + ci) * 9 + 3 * u] += t[u, 0] + s;
+                    expected[(oi * c + ci) * 9 + 3 * u + 1] += 0.5f * (t[u, 1] - t[u, 2]);
+                    expected[(oi * c + ci) * 9 + 3 * u + 2] += s + t[u, 3];
+                }
+            }
+        Winograd.AddWeightGradients(ref m[0], groups, groupStride, c, o, plane, ref dw[0]);
+        for (int k = 0; k < dw.Length; k++)
+            Assert.True(expected[k].Equals(dw[k]), $"dW[{k / (c * 9)}, {k / 9 % c}, {k / 3 % 3}, {k % 3}] is {dw[k]}, expected {expected[k]}");
     }
 
     /// <summary>Filters equals G·g·Gᵀ written out with G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1] (the sums in the same order, so
