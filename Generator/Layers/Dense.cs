@@ -58,10 +58,12 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
     private static int In(LayerPlan l) => l.InShape.IsSequence ? l.InShape[1] : l.In;
 
     /// <summary>The row stride of the weight gradient's sample-major input <c>xs</c>: a row of a multiple of 1 KB gets a
-    /// vector more, or every sample's row would start in the same few L1 sets — the transposition writing 8 rows at once
-    /// and the product reading a tile's 4 vectors from every row at each step would evict each other's lines (W2's
-    /// 4096 inputs: rows 16 KB apart, all in one set).</summary>
+    /// vector more, or every sample's row would start in the same few L1 sets and the product, reading a tile's 4 vectors
+    /// from every row at each step, would evict its own lines (W2's 4096 inputs: rows 16 KB apart, all in one set;
+    /// `--dense-w2` at batch 64, the backward 1.30–1.48 ms padded against 1.57–1.58 unpadded). The transposition that
+    /// fills it copes with aliased rows itself (<c>Layout.Transpose</c>'s narrow strips).</summary>
     private static int XsStride(LayerPlan l) => !l.InShape.IsSequence && In(l) % 256 == 0 ? In(l) + 16 : In(l);
+    private static string XsRows(LayerPlan l) => XsStride(l) == In(l) ? "" : $", rows {XsStride(l)} apart";
     private static int Steps(LayerPlan l) => l.InShape.IsSequence ? l.InShape[0] : 1;
 
     /// <summary>Batch 1 sweeps the rows of Wᵀ (<c>Gemm.Columns</c>, Wᵀ packed by <c>PackBatch1</c>) instead of streaming W
@@ -329,9 +331,11 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
                 cw.Line($"MG.Activations.Backward({Fused.Runtime(l.Activation)}, {Text.Float(l.Alpha)}, ws.Span({c.OutputGrad}, {Units(l)} * ld), ws.Span({c.Output}, {Units(l)} * ld), ws.Span({c.OutputGrad}, {Units(l)} * ld), {w.Enum});");
             cw.Line($"MG.Reductions.AddRowSums(ref dy, {Units(l)}, ld, batch, ref _arena.Ref(GradientBase + {c.Tensor("bias")}), {w.Enum});   // dbias[o] += Σ_b dz[o,b]");
             if (c.Buffers.SampleMajorInput.Length == 0)
-                cw.Line(XsStride(l) == In(l)
-                    ? $"MG.Layout.ToSampleMajor(ref ws.Ref({c.Input}), {In(l)}, ld, batch, ws.Span({c.Scratch("xs")}, batch * {In(l)}));   // x as [batch, {In(l)}]"
-                    : $"MG.Layout.ToSampleMajor(ref ws.Ref({c.Input}), {In(l)}, ld, batch, ws.Span({c.Scratch("xs")}, batch * {XsStride(l)}), {XsStride(l)});   // x as [batch, {In(l)}], rows {XsStride(l)} apart");
+            {
+                int stride = XsStride(l);
+                string padded = stride == In(l) ? "" : $", {stride}";
+                cw.Line($"MG.Layout.ToSampleMajor(ref ws.Ref({c.Input}), {In(l)}, ld, batch, ws.Span({c.Scratch("xs")}, batch * {stride}){padded});   // x as [batch, {In(l)}]{XsRows(l)}");
+            }
             int units = System.Math.Max((Units(l) + w.MR - 1) / w.MR, (In(l) + w.MR - 1) / w.MR);
             c.RunParts(cw, w, "Backward", CSharpLayer.ParallelUnits(units.ToString(), "batch", 4L * In(l) * Units(l)), $"row blocks of dW [{Units(l)}, {In(l)}] and of dx [{In(l)}, batch]");
         }
@@ -345,7 +349,7 @@ internal sealed class Dense : LayerKind, ICSharpLayer, ICSharpDecodeStep, ICShar
             cw.Line($"ref float dy = ref ws.Ref({c.OutputGrad});   // dz, [{Units(l)}, ld]");
             cw.Line(c.Buffers.SampleMajorInput.Length > 0
                 ? $"ref float xs = ref ws.Ref({c.Buffers.SampleMajorInput});   // the input as given, [batch, {In(l)}]"
-                : $"ref float xs = ref ws.Ref({c.Scratch("xs")});   // x as [batch, {In(l)}]{(XsStride(l) == In(l) ? "" : $", rows {XsStride(l)} apart")}");
+                : $"ref float xs = ref ws.Ref({c.Scratch("xs")});   // x as [batch, {In(l)}]{XsRows(l)}");
             cw.Line($"ThreadTeam.Split({Units(l)}, {w.MR}, part, parts, out int r0, out int r1);   // this part's rows of dW");
             cw.Line($"// dW[o,i] += Σ_b dz[o,b]·xs[b,i]");
             using (cw.Block("if (r0 < r1)"))
