@@ -477,6 +477,40 @@ if (args.Contains("--layers-w1"))   // W1 batch 256 (b1: batch 1 [max256]) infer
     }
     return;
 }
+if (args.Contains("--seq-w2"))   // W2 training steps at batch 32 on one thread, each backward layer timed in the step's own order (what the cache holds as a real step runs), medians of 41
+{
+    const int batch = 32;
+    var m = new Cifar.W2(batch, 1);
+    var (x, labels, _) = W2Setup.Prepare(m, batch, _ => 0);
+    var flags = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance;
+    var ws = typeof(Cifar.W2).GetField("_main", flags)!.GetValue(m)!;
+    int ld = ModelGen.Simd.PanelStride(batch);
+    var names = new[] { "Logits", "Hidden", "Flat", "Pool2", "Conv4", "Conv3", "Pool1", "Conv2", "Conv1" };
+    var methods = names.Select(n => typeof(Cifar.W2).GetMethod(n + "_Backward_V512", flags)!).ToArray();
+    var opt = new ModelGen.Training.Sgd(0.01f, 0.9f);
+    var t = new double[names.Length + 3][];
+    for (int i = 0; i < t.Length; i++) t[i] = new double[41];
+    var args4 = new object[] { ws, batch, batch, ld };
+    for (int rep = -5; rep < 41; rep++)
+    {
+        var sw = Stopwatch.StartNew();
+        m.Step(opt); double st = sw.Elapsed.TotalMilliseconds;
+        m.ZeroGrad(); double z = sw.Elapsed.TotalMilliseconds;
+        m.Forward(x, training: true); double f = sw.Elapsed.TotalMilliseconds;
+        if (rep >= 0) { t[0][rep] = st; t[1][rep] = z - st; t[2][rep] = f - z; }
+        for (int i = 0; i < methods.Length; i++)
+        {
+            double a = sw.Elapsed.TotalMilliseconds;
+            methods[i].Invoke(m, args4);
+            if (rep >= 0) t[3 + i][rep] = sw.Elapsed.TotalMilliseconds - a;
+        }
+    }
+    var labelsOut = new[] { "Step", "ZeroGrad", "Forward" }.Concat(names.Select(n => n + " backward")).ToArray();
+    double sum = 0;
+    for (int i = 0; i < t.Length; i++) { Array.Sort(t[i]); sum += t[i][20]; Console.WriteLine($"{labelsOut[i],-18} {t[i][20],6:F3} ms"); }
+    Console.WriteLine($"sum of medians {sum:F2} ms");
+    return;
+}
 if (args.Contains("--parts-w2"))   // each split phase of a W2 training step's layers: one part of 1, then parts 0 and 1 of 2 on this thread
 {
     const int batch = 32;

@@ -239,6 +239,7 @@ public sealed unsafe class ThreadTeam : IDisposable
         t1 = Math.Clamp(u1 - group * tiles, t0, tiles);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimised from the first call: no Tier-0 polling or OSR
     private void Dispatch(int shares)
     {
         _shares = shares;
@@ -255,6 +256,7 @@ public sealed unsafe class ThreadTeam : IDisposable
                 while (Volatile.Read(ref _pending) != 0) Monitor.Wait(_gate);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimised from the first call: no Tier-0 polling or OSR
     private void RunShare(int share)
     {
         if (_range is { } range)
@@ -302,6 +304,7 @@ public sealed unsafe class ThreadTeam : IDisposable
         catch (Exception e) { Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(e), null); }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // optimised from the first call: no Tier-0 polling or OSR
     private void Work(int worker)
     {
         var start = _start[worker - 1];
