@@ -36,8 +36,8 @@ public sealed unsafe class Arena : IDisposable
             // anything touches it. Streamed weights then take one TLB entry per 2 MB instead of one per 4 KB, and lie
             // physically contiguous, so a block up to the L2's size falls evenly on its sets (4 KB pages land where
             // they may, and the sets that get more than their ways miss on every pass). W1's batch-1 first layer
-            // (803 KB of Wᵀ) 4.7–4.8 → 3.7 µs; the NativeAOT MLP's spawn → first inference → exit 17 → 12 ms (a fault
-            // per 2 MB, not per 4 KB).
+            // (803 KB of Wᵀ) 4.7–4.8 → 3.7 µs where 4 KB pages had landed unluckily; the NativeAOT MLP's spawn → first
+            // inference → exit 13.7–13.9 → 9.4–9.5 ms (a fault per 2 MB, not per 4 KB).
             _data = data;
         }
         else
