@@ -25,9 +25,9 @@ public sealed unsafe class Arena : IDisposable
         if (length <= 0) throw new ArgumentOutOfRangeException(nameof(length), length, "arena length must be positive");
         Length = length;
         _owner = owner;
-        // Zeroed by the allocator (calloc): large blocks come straight from the OS as zero pages, so memory that is never
-        // touched (the gradients of a model that only predicts) costs no page faults — clearing it ourselves cost
-        // ~6 ms per 2 MB at start-up on a VM with slow faults.
+        // Zeroed by the kernel, not by us: both paths below get fresh zero pages (a mapping of its own, or calloc's large
+        // blocks), so memory that is never touched (the gradients of a model that only predicts) costs no page faults —
+        // clearing it ourselves cost ~6 ms per 2 MB at start-up on a VM with slow faults.
         nuint bytes = (nuint)(length * sizeof(float));
         if (bytes >= HugePages.Threshold && HugePages.Map(bytes, out _block, out _mapped) is var data && data != null)
         {
@@ -144,7 +144,8 @@ public sealed unsafe class Arena : IDisposable
 
 /// <summary>Blocks of their own on 2 MB pages: Linux's <c>mmap</c>, <c>madvise(…, MADV_HUGEPAGE)</c> and <c>munmap</c>,
 /// looked up once in the C library (not found, or not Linux: <see cref="Available"/> is false and arenas take the
-/// allocator's 4 KB pages). A mapping of its own keeps the advice off memory the allocator hands out later. Whether the
+/// allocator's 4 KB pages). Function pointers from <c>NativeLibrary</c> rather than <c>LibraryImport</c>: the C library's
+/// file name differs between glibc and musl, and a missing one must cost nothing rather than throw on first call. A mapping of its own keeps the advice off memory the allocator hands out later. Whether the
 /// kernel grants 2 MB pages is its setting (<c>/sys/kernel/mm/transparent_hugepage/enabled</c>: <c>never</c> turns
 /// them off for every process; the block is then an ordinary mapping).</summary>
 internal static unsafe class HugePages
